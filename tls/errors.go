@@ -1,0 +1,25 @@
+package tls
+
+// AlertError is every fatal TLS failure: the alert that was sent to the peer
+// (Received == false) or received from it (Received == true), and what went
+// wrong. Callers match it with errors.As.
+type AlertError struct {
+	Alert    AlertDescription
+	Received bool
+	Msg      string // "tls: ..." explanation; empty for a received alert
+}
+
+func (e *AlertError) Error() string {
+	if e.Received {
+		return "tls: alert " + e.Alert.String() + " from peer"
+	}
+	if e.Msg != "" {
+		return e.Msg
+	}
+	return "tls: local error: " + e.Alert.String()
+}
+
+// alertf builds a local fatal error. msg must start with "tls: ".
+func newAlert(alert AlertDescription, msg string) *AlertError {
+	return &AlertError{Alert: alert, Msg: msg}
+}
