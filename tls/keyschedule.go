@@ -1,0 +1,330 @@
+package tls
+
+import (
+	"crypto"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/subtle"
+	"io"
+
+	"golang.org/x/crypto/hkdf"
+)
+
+// This file implements the TLS 1.3 key schedule, RFC 8446, Section 7.
+//
+// Every function that produces bytes appends them to a caller-supplied dst
+// (like hash.Hash.Sum), so that callers can keep secrets in fixed arrays,
+// e.g. ks.clientHandshakeTrafficSecret(buf[:0], th) with buf [maxHashSize]byte.
+// The HKDF and HMAC implementations still allocate their own state; what we
+// avoid is allocating the outputs and copying them around.
+
+// HKDF labels, RFC 8446, Sections 4.4.4, 4.6.1, 7.1, 7.2 and 7.3. The
+// "tls13 " prefix is added by hkdfExpandLabel.
+const (
+	labelExternalBinder           = "ext binder"
+	labelResumptionBinder         = "res binder"
+	labelClientEarlyTraffic       = "c e traffic"
+	labelEarlyExporterMaster      = "e exp master"
+	labelDerived                  = "derived"
+	labelClientHandshakeTraffic   = "c hs traffic"
+	labelServerHandshakeTraffic   = "s hs traffic"
+	labelClientApplicationTraffic = "c ap traffic"
+	labelServerApplicationTraffic = "s ap traffic"
+	labelExporterMaster           = "exp master"
+	labelResumptionMaster         = "res master"
+	labelFinished                 = "finished"
+	labelTrafficUpdate            = "traffic upd"
+	labelKey                      = "key"
+	labelIV                       = "iv"
+	labelResumption               = "resumption"
+)
+
+// hkdfExpandLabel appends HKDF-Expand-Label(secret, label, context, length)
+// to dst and returns the extended slice. RFC 8446, Section 7.1:
+//
+//	struct {
+//	    uint16 length = Length;
+//	    opaque label<7..255> = "tls13 " + Label;
+//	    opaque context<0..255> = Context;
+//	} HkdfLabel;
+//
+// The labels and lengths are our own constants, so an out-of-range value is a
+// bug in this package and panics.
+func hkdfExpandLabel(dst []byte, h crypto.Hash, secret []byte, label string, context []byte, length int) []byte {
+	const prefix = "tls13 "
+	if len(prefix)+len(label) > 255 || len(context) > 255 || length > 0xffff || length < 0 {
+		panic("tls: internal error: HKDF-Expand-Label argument out of range")
+	}
+	// info is handed to an io.Reader, so it lives on the heap whatever we do;
+	// allocate it once at its exact size.
+	info := make([]byte, 0, 2+1+len(prefix)+len(label)+1+len(context))
+	info = append(info, byte(length>>8), byte(length), byte(len(prefix)+len(label)))
+	info = append(info, prefix...)
+	info = append(info, label...)
+	info = append(info, byte(len(context)))
+	info = append(info, context...)
+
+	ret, out := extendSlice(dst, length)
+	if _, err := io.ReadFull(hkdf.Expand(hashFunc(h), secret, info), out); err != nil {
+		// Only possible if length > 255*Hash.length, which no TLS 1.3
+		// derivation asks for.
+		panic("tls: internal error: HKDF-Expand-Label failed: " + err.Error())
+	}
+	return ret
+}
+
+// deriveSecret appends Derive-Secret(secret, label, Messages) to dst, RFC
+// 8446, Section 7.1. transcriptHash is Transcript-Hash(Messages), which the
+// caller computes with a transcript (so that we never need the messages).
+func deriveSecret(dst []byte, h crypto.Hash, secret []byte, label string, transcriptHash []byte) []byte {
+	return hkdfExpandLabel(dst, h, secret, label, transcriptHash, h.Size())
+}
+
+// emptyHash returns Transcript-Hash("") = Hash(""), the context of the
+// "derived" and binder secrets, without allocating.
+func emptyHash(h crypto.Hash) (sum [maxHashSize]byte) {
+	switch h {
+	case crypto.SHA256:
+		s := sha256.Sum256(nil)
+		copy(sum[:], s[:])
+	case crypto.SHA384:
+		s := sha512.Sum384(nil)
+		copy(sum[:], s[:])
+	default:
+		panic("tls: internal error: unsupported hash")
+	}
+	return sum
+}
+
+// keyStage is the secret a keySchedule currently holds.
+type keyStage uint8
+
+const (
+	stageNone keyStage = iota
+	stageEarly
+	stageHandshake
+	stageMaster
+)
+
+// keySchedule walks the three extracted secrets of RFC 8446, Section 7.1:
+//
+//	Early Secret -> Handshake Secret -> Master Secret
+//
+// It holds only the current one, in a fixed array, because once the next
+// secret is extracted the previous one must never be used again (and should
+// be forgotten, for forward secrecy). Traffic and other secrets are derived
+// from the current secret on demand into caller buffers.
+//
+// The zero value is unusable; call initEarly first. Deriving a secret at the
+// wrong stage is a bug in the handshake code and panics.
+type keySchedule struct {
+	hash   crypto.Hash
+	stage  keyStage
+	secret [maxHashSize]byte
+}
+
+// current returns the secret of the current stage. It aliases ks.
+func (ks *keySchedule) current() []byte { return ks.secret[:ks.hash.Size()] }
+
+// initEarly computes Early Secret = HKDF-Extract(0, PSK), where a nil psk
+// stands for Hash.length zero bytes as in a full handshake without PSK (RFC
+// 8446, Section 7.1: "if PSK is not in use, IKM is a string of Hash.length
+// bytes set to 0").
+func (ks *keySchedule) initEarly(h crypto.Hash, psk []byte) {
+	ks.hash = h
+	if psk == nil {
+		var zeros [maxHashSize]byte
+		psk = zeros[:h.Size()]
+	}
+	ks.extract(psk, nil)
+	ks.stage = stageEarly
+}
+
+// advanceToHandshake computes Handshake Secret =
+// HKDF-Extract(Derive-Secret(Early Secret, "derived", ""), (EC)DHE) and
+// forgets the early secret.
+func (ks *keySchedule) advanceToHandshake(sharedSecret []byte) {
+	ks.mustBe(stageEarly)
+	ks.extractNext(sharedSecret)
+	ks.stage = stageHandshake
+}
+
+// advanceToMaster computes Master Secret =
+// HKDF-Extract(Derive-Secret(Handshake Secret, "derived", ""), 0) and
+// forgets the handshake secret. Call it once both handshake traffic secrets
+// have been derived.
+func (ks *keySchedule) advanceToMaster() {
+	ks.mustBe(stageHandshake)
+	var zeros [maxHashSize]byte
+	ks.extractNext(zeros[:ks.hash.Size()])
+	ks.stage = stageMaster
+}
+
+// extractNext replaces the current secret by
+// HKDF-Extract(Derive-Secret(current, "derived", ""), ikm).
+func (ks *keySchedule) extractNext(ikm []byte) {
+	empty := emptyHash(ks.hash)
+	var salt [maxHashSize]byte
+	derived := deriveSecret(salt[:0], ks.hash, ks.current(), labelDerived, empty[:ks.hash.Size()])
+	ks.extract(ikm, derived)
+	clear(salt[:])
+}
+
+// extract sets the current secret to HKDF-Extract(salt, ikm). A nil salt is
+// Hash.length zero bytes, as RFC 8446, Section 7.1 requires for the early
+// secret.
+func (ks *keySchedule) extract(ikm, salt []byte) {
+	prk := hkdf.Extract(hashFunc(ks.hash), ikm, salt)
+	copy(ks.secret[:], prk)
+	clear(prk)
+}
+
+func (ks *keySchedule) mustBe(stage keyStage) {
+	if ks.stage != stage {
+		panic("tls: internal error: key schedule used out of order")
+	}
+}
+
+// derive appends Derive-Secret(current, label, transcript) to dst after
+// checking that the schedule is at the given stage.
+func (ks *keySchedule) derive(dst []byte, stage keyStage, label string, transcriptHash []byte) []byte {
+	ks.mustBe(stage)
+	return deriveSecret(dst, ks.hash, ks.current(), label, transcriptHash)
+}
+
+// binderKey appends the PSK binder key (RFC 8446, Section 7.1): "res binder"
+// for a resumption PSK from a NewSessionTicket, "ext binder" for an
+// externally provisioned PSK. Its transcript is always empty.
+func (ks *keySchedule) binderKey(dst []byte, resumption bool) []byte {
+	label := labelExternalBinder
+	if resumption {
+		label = labelResumptionBinder
+	}
+	empty := emptyHash(ks.hash)
+	return ks.derive(dst, stageEarly, label, empty[:ks.hash.Size()])
+}
+
+// clientEarlyTrafficSecret appends client_early_traffic_secret (0-RTT keys);
+// transcriptHash covers the ClientHello.
+func (ks *keySchedule) clientEarlyTrafficSecret(dst, transcriptHash []byte) []byte {
+	return ks.derive(dst, stageEarly, labelClientEarlyTraffic, transcriptHash)
+}
+
+// earlyExporterMasterSecret appends early_exporter_master_secret;
+// transcriptHash covers the ClientHello.
+func (ks *keySchedule) earlyExporterMasterSecret(dst, transcriptHash []byte) []byte {
+	return ks.derive(dst, stageEarly, labelEarlyExporterMaster, transcriptHash)
+}
+
+// clientHandshakeTrafficSecret appends client_handshake_traffic_secret;
+// transcriptHash covers ClientHello...ServerHello.
+func (ks *keySchedule) clientHandshakeTrafficSecret(dst, transcriptHash []byte) []byte {
+	return ks.derive(dst, stageHandshake, labelClientHandshakeTraffic, transcriptHash)
+}
+
+// serverHandshakeTrafficSecret appends server_handshake_traffic_secret;
+// transcriptHash covers ClientHello...ServerHello.
+func (ks *keySchedule) serverHandshakeTrafficSecret(dst, transcriptHash []byte) []byte {
+	return ks.derive(dst, stageHandshake, labelServerHandshakeTraffic, transcriptHash)
+}
+
+// clientApplicationTrafficSecret appends client_application_traffic_secret_0;
+// transcriptHash covers ClientHello...server Finished.
+func (ks *keySchedule) clientApplicationTrafficSecret(dst, transcriptHash []byte) []byte {
+	return ks.derive(dst, stageMaster, labelClientApplicationTraffic, transcriptHash)
+}
+
+// serverApplicationTrafficSecret appends server_application_traffic_secret_0;
+// transcriptHash covers ClientHello...server Finished.
+func (ks *keySchedule) serverApplicationTrafficSecret(dst, transcriptHash []byte) []byte {
+	return ks.derive(dst, stageMaster, labelServerApplicationTraffic, transcriptHash)
+}
+
+// exporterMasterSecret appends exporter_master_secret; transcriptHash covers
+// ClientHello...server Finished.
+func (ks *keySchedule) exporterMasterSecret(dst, transcriptHash []byte) []byte {
+	return ks.derive(dst, stageMaster, labelExporterMaster, transcriptHash)
+}
+
+// resumptionMasterSecret appends resumption_master_secret; transcriptHash
+// covers ClientHello...client Finished, so it is derived last.
+func (ks *keySchedule) resumptionMasterSecret(dst, transcriptHash []byte) []byte {
+	return ks.derive(dst, stageMaster, labelResumptionMaster, transcriptHash)
+}
+
+// zero erases the current secret. Call it when the connection no longer
+// needs to derive anything (after resumption_master_secret).
+func (ks *keySchedule) zero() {
+	clear(ks.secret[:])
+	ks.stage = stageNone
+}
+
+// finishedKey appends finished_key = HKDF-Expand-Label(BaseKey, "finished",
+// "", Hash.length), RFC 8446, Section 4.4.4. BaseKey is the sender's
+// handshake traffic secret, or the binder key for a PSK binder (Section
+// 4.2.11.2).
+func finishedKey(dst []byte, h crypto.Hash, baseKey []byte) []byte {
+	return hkdfExpandLabel(dst, h, baseKey, labelFinished, nil, h.Size())
+}
+
+// finishedVerifyData appends verify_data = HMAC(finished_key,
+// Transcript-Hash(...)) to dst, RFC 8446, Section 4.4.4. The same
+// computation over the truncated ClientHello gives a PSK binder.
+func finishedVerifyData(dst []byte, h crypto.Hash, baseKey, transcriptHash []byte) []byte {
+	var buf [maxHashSize]byte
+	key := finishedKey(buf[:0], h, baseKey)
+	mac := hmac.New(hashFunc(h), key)
+	clear(buf[:])
+	mac.Write(transcriptHash)
+	return mac.Sum(dst)
+}
+
+// verifyFinished reports whether verifyData is the correct Finished
+// verify_data for baseKey and transcriptHash. The comparison is constant
+// time: a timing leak would let an attacker forge the MAC byte by byte.
+func verifyFinished(h crypto.Hash, baseKey, transcriptHash, verifyData []byte) bool {
+	var buf [maxHashSize]byte
+	want := finishedVerifyData(buf[:0], h, baseKey, transcriptHash)
+	// ConstantTimeCompare returns 0 at once on a length mismatch, which
+	// leaks only the length, and that is public.
+	return subtle.ConstantTimeCompare(want, verifyData) == 1
+}
+
+// nextTrafficSecret appends application_traffic_secret_N+1 =
+// HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length), RFC 8446,
+// Section 7.2, used on KeyUpdate.
+func nextTrafficSecret(dst []byte, h crypto.Hash, trafficSecret []byte) []byte {
+	return hkdfExpandLabel(dst, h, trafficSecret, labelTrafficUpdate, nil, h.Size())
+}
+
+// trafficKey appends the write key to keyDst and the write IV to ivDst,
+// RFC 8446, Section 7.3:
+//
+//	[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
+//	[sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
+func (s *suiteInfo) trafficKey(keyDst, ivDst, trafficSecret []byte) (key, iv []byte) {
+	key = hkdfExpandLabel(keyDst, s.hash, trafficSecret, labelKey, nil, s.keyLen)
+	iv = hkdfExpandLabel(ivDst, s.hash, trafficSecret, labelIV, nil, aeadNonceLength)
+	return key, iv
+}
+
+// resumptionPSK appends the PSK of a NewSessionTicket, RFC 8446, Section
+// 4.6.1:
+//
+//	HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)
+func resumptionPSK(dst []byte, h crypto.Hash, resumptionMasterSecret, ticketNonce []byte) []byte {
+	return hkdfExpandLabel(dst, h, resumptionMasterSecret, labelResumption, ticketNonce, h.Size())
+}
+
+// extendSlice extends in by n bytes, reusing its capacity when possible,
+// and returns the whole slice and the new tail.
+func extendSlice(in []byte, n int) (head, tail []byte) {
+	if total := len(in) + n; cap(in) >= total {
+		head = in[:total]
+	} else {
+		head = make([]byte, total)
+		copy(head, in)
+	}
+	return head, head[len(in):]
+}

@@ -1,0 +1,183 @@
+package tls
+
+import (
+	"crypto/ecdh"
+	"crypto/mlkem"
+	"io"
+)
+
+// This file implements the client side of the key_share extension (RFC 8446,
+// Section 4.2.8) for the groups we support, including the X25519MLKEM768
+// hybrid of draft-ietf-tls-ecdhe-mlkem.
+
+const (
+	x25519ShareLen = 32 // RFC 8446, Section 4.2.8.2 / RFC 7748
+
+	// X25519MLKEM768 sizes, draft-ietf-tls-ecdhe-mlkem, Sections 4.1 and 4.2.
+	hybridClientShareLen = mlkem.EncapsulationKeySize768 + x25519ShareLen // 1216
+	hybridServerShareLen = mlkem.CiphertextSize768 + x25519ShareLen       // 1120
+
+	// maxScalarAttempts bounds the rejection sampling of NIST P-curve
+	// scalars. A uniformly random 256-bit string is out of range with
+	// probability < 2^-32, so failing this many times means rand is broken.
+	maxScalarAttempts = 64
+)
+
+// keyShare is the client's private state for one offered group: an ECDH key,
+// and for the hybrid also an ML-KEM-768 decapsulation key.
+type keyShare struct {
+	grp   NamedGroup
+	ecdh  *ecdh.PrivateKey
+	mlkem *mlkem.DecapsulationKey768 // X25519MLKEM768 only
+	pub   []byte                     // KeyShareEntry.key_exchange
+}
+
+// generateKeyShare creates a fresh key share for group, reading all its
+// randomness from rand. The result is a deterministic function of the bytes
+// read, which makes handshakes reproducible in tests. (We cannot rely on
+// ecdh.Curve.GenerateKey for that: since Go 1.26 it ignores its rand
+// argument.)
+func generateKeyShare(group NamedGroup, rand io.Reader) (*keyShare, error) {
+	switch group {
+	case NamedGroupX25519:
+		return newECDHKeyShare(group, ecdh.X25519(), 32, rand)
+	case NamedGroupSecp256r1:
+		return newECDHKeyShare(group, ecdh.P256(), 32, rand)
+	case NamedGroupSecp384r1:
+		return newECDHKeyShare(group, ecdh.P384(), 48, rand)
+	case X25519MLKEM768:
+		return newHybridKeyShare(rand)
+	}
+	return nil, newAlert(AlertDescriptionInternalError, "tls: unsupported key share group")
+}
+
+// newECDHKeyShare reads a private scalar of scalarLen bytes from rand. For
+// X25519 every 32-byte string is a valid private key (RFC 7748, Section 5,
+// clamping is done by the implementation). For the NIST curves
+// ecdh.NewPrivateKey rejects zero and values >= the group order, and we
+// retry with fresh bytes: rejection sampling keeps the scalar uniform,
+// unlike reducing it modulo the order.
+func newECDHKeyShare(group NamedGroup, curve ecdh.Curve, scalarLen int, rand io.Reader) (*keyShare, error) {
+	var buf [48]byte
+	scalar := buf[:scalarLen]
+	defer clear(buf[:])
+	for range maxScalarAttempts {
+		if _, err := io.ReadFull(rand, scalar); err != nil {
+			return nil, newAlert(AlertDescriptionInternalError, "tls: cannot read key share randomness: "+err.Error())
+		}
+		priv, err := curve.NewPrivateKey(scalar)
+		if err != nil {
+			continue // out-of-range NIST scalar; draw again
+		}
+		return &keyShare{grp: group, ecdh: priv, pub: priv.PublicKey().Bytes()}, nil
+	}
+	return nil, newAlert(AlertDescriptionInternalError, "tls: cannot generate key share: random source is broken")
+}
+
+// newHybridKeyShare generates an X25519MLKEM768 share. Like crypto/tls, it
+// reads the X25519 scalar first and then the 64-byte ML-KEM seed (d || z,
+// FIPS 203 ML-KEM.KeyGen_internal).
+func newHybridKeyShare(rand io.Reader) (*keyShare, error) {
+	ks, err := newECDHKeyShare(X25519MLKEM768, ecdh.X25519(), 32, rand)
+	if err != nil {
+		return nil, err
+	}
+	var seed [mlkem.SeedSize]byte
+	defer clear(seed[:])
+	if _, err := io.ReadFull(rand, seed[:]); err != nil {
+		return nil, newAlert(AlertDescriptionInternalError, "tls: cannot read key share randomness: "+err.Error())
+	}
+	ks.mlkem, err = mlkem.NewDecapsulationKey768(seed[:])
+	if err != nil {
+		return nil, newAlert(AlertDescriptionInternalError, "tls: cannot generate ML-KEM key: "+err.Error())
+	}
+	// draft-ietf-tls-ecdhe-mlkem, Section 4.1: the ML-KEM-768
+	// encapsulation key comes first, then the X25519 share. (This is the
+	// reverse of the hybrid design's usual order, for historical reasons;
+	// SecP256r1MLKEM768 puts the ECDH share first.)
+	pub := make([]byte, 0, hybridClientShareLen)
+	pub = append(pub, ks.mlkem.EncapsulationKey().Bytes()...)
+	pub = append(pub, ks.pub...)
+	ks.pub = pub
+	return ks, nil
+}
+
+// group is the NamedGroup of the share.
+func (k *keyShare) group() NamedGroup { return k.grp }
+
+// public returns the key_exchange bytes for the ClientHello. For X25519 it
+// is the 32-byte u-coordinate, for NIST curves the uncompressed point (RFC
+// 8446, Section 4.2.8.2), for X25519MLKEM768 ek || X25519 share. The
+// caller must not modify it.
+func (k *keyShare) public() []byte { return k.pub }
+
+// sharedSecret computes the (EC)DHE input to the key schedule from the
+// server's key_exchange bytes. Every malformed server share is reported as
+// illegal_parameter, as RFC 8446, Section 4.2.8 and the hybrid draft,
+// Section 4.2 require.
+func (k *keyShare) sharedSecret(serverShare []byte) ([]byte, error) {
+	if k.grp == X25519MLKEM768 {
+		return k.hybridSharedSecret(serverShare)
+	}
+	return k.ecdhSharedSecret(serverShare)
+}
+
+// ecdhSharedSecret checks the peer share and runs ECDH. crypto/ecdh rejects
+// compressed and off-curve NIST points and the point at infinity, and fails
+// X25519 when the result is all zeros (a low-order point), the check RFC
+// 8446, Section 7.4.2 asks for. The share length is checked first because
+// Section 4.2.8.2 fixes it exactly for every group.
+func (k *keyShare) ecdhSharedSecret(serverShare []byte) ([]byte, error) {
+	if len(serverShare) != len(k.ecdhPublic()) {
+		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: server key share has the wrong length")
+	}
+	peer, err := k.ecdh.Curve().NewPublicKey(serverShare)
+	if err != nil {
+		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: invalid server key share")
+	}
+	secret, err := k.ecdh.ECDH(peer)
+	if err != nil {
+		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: invalid server key share")
+	}
+	return secret, nil
+}
+
+// ecdhPublic is the ECDH part of the share. For the hybrid it is the last 32
+// bytes of pub; for the plain groups it is all of pub.
+func (k *keyShare) ecdhPublic() []byte {
+	if k.grp == X25519MLKEM768 {
+		return k.pub[mlkem.EncapsulationKeySize768:]
+	}
+	return k.pub
+}
+
+// hybridSharedSecret implements draft-ietf-tls-ecdhe-mlkem, Sections 4.2
+// and 4.3 for X25519MLKEM768: the server share is ML-KEM ciphertext (1088
+// bytes) || X25519 share (32 bytes), and the shared secret is ML-KEM shared
+// secret || X25519 shared secret (64 bytes).
+func (k *keyShare) hybridSharedSecret(serverShare []byte) ([]byte, error) {
+	// "the client MUST check if the ciphertext length matches the selected
+	// group, and abort with an illegal_parameter alert if it fails."
+	if len(serverShare) != hybridServerShareLen {
+		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: server hybrid key share has the wrong length")
+	}
+	ct := serverShare[:mlkem.CiphertextSize768]
+	ecdhSecret, err := k.ecdhSharedSecret(serverShare[mlkem.CiphertextSize768:])
+	if err != nil {
+		return nil, err
+	}
+	// ML-KEM decapsulation has implicit rejection: a tampered ciphertext
+	// yields a pseudorandom secret, not an error. An error can only mean
+	// a wrong length, which we checked, so "any other reason" is
+	// internal_error as the draft says.
+	kemSecret, err := k.mlkem.Decapsulate(ct)
+	if err != nil {
+		return nil, newAlert(AlertDescriptionInternalError, "tls: ML-KEM decapsulation failed")
+	}
+	secret := make([]byte, 0, len(kemSecret)+len(ecdhSecret))
+	secret = append(secret, kemSecret...)
+	secret = append(secret, ecdhSecret...)
+	clear(kemSecret)
+	clear(ecdhSecret)
+	return secret, nil
+}

@@ -1,0 +1,80 @@
+package tls
+
+import (
+	"crypto"
+	"hash"
+)
+
+// transcript is the running Transcript-Hash of RFC 8446, Section 4.4.1: the
+// hash of the concatenated handshake messages (each with its 4-byte
+// handshake header, without record headers), in the order sent and received.
+//
+// The hash function is the one of the negotiated cipher suite, which the
+// client only learns from the ServerHello (or HelloRetryRequest). Rather than
+// hashing the ClientHello with every candidate hash, the client keeps the
+// marshaled ClientHello (it needs it anyway to resend a modified copy after a
+// HelloRetryRequest) and starts the transcript once the suite is known:
+//
+//	t.init(suite.hash)
+//	t.add(clientHello)
+//	t.add(serverHello)
+//
+// After a HelloRetryRequest the sequence is
+//
+//	t.init(suite.hash)
+//	t.add(clientHello1)
+//	t.replaceWithMessageHash()
+//	t.add(helloRetryRequest)
+//	t.add(clientHello2)
+//	t.add(serverHello)
+//
+// NewSessionTicket and KeyUpdate are post-handshake messages and are never
+// added.
+//
+// A transcript is meant to be embedded in a longer-lived struct: it carries
+// its own scratch space so that replaceWithMessageHash doesn't allocate.
+type transcript struct {
+	hashID  crypto.Hash
+	h       hash.Hash
+	scratch [4 + maxHashSize]byte
+}
+
+// handshakeTypeMessageHash is HandshakeType message_hash, RFC 8446, Section 4.
+const handshakeTypeMessageHash = 254
+
+// init (re)starts an empty transcript using h. It allocates the hash state.
+func (t *transcript) init(h crypto.Hash) {
+	t.hashID = h
+	t.h = hashFunc(h)()
+}
+
+// add appends one complete handshake message, including its header.
+func (t *transcript) add(msg []byte) {
+	t.h.Write(msg)
+}
+
+// sum appends the current Transcript-Hash to dst and returns the result. The
+// running hash is not disturbed, so more messages can be added afterwards.
+func (t *transcript) sum(dst []byte) []byte {
+	return t.h.Sum(dst)
+}
+
+// size is Hash.length of the transcript hash.
+func (t *transcript) size() int { return t.hashID.Size() }
+
+// replaceWithMessageHash applies the HelloRetryRequest rule of RFC 8446,
+// Section 4.4.1. The transcript must contain exactly ClientHello1; it is
+// replaced by the synthetic message
+//
+//	message_hash(254) || 00 00 Hash.length || Hash(ClientHello1)
+//
+// so that a stateless server can rebuild the transcript from a cookie.
+func (t *transcript) replaceWithMessageHash() {
+	n := t.size()
+	msg := t.scratch[:4+n]
+	t.h.Sum(msg[4:4])
+	msg[0] = handshakeTypeMessageHash
+	msg[1], msg[2], msg[3] = 0, 0, byte(n)
+	t.h.Reset()
+	t.h.Write(msg)
+}
