@@ -1,0 +1,230 @@
+package gen
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// EmitMachine writes the state and event enums, the flat transition table
+// and its dispatch. The table is [numStates*numEvents] slots; each points
+// at the (usually one) transitions for that pair. Guards and actions are
+// method values of the hand-written engine type, so a name the spec uses
+// but tls/ does not implement is a compile error.
+func EmitMachine(sm *SM, pkg string) *jen.File {
+	f := newFile(pkg)
+	f.Comment("HandshakeState is a state of the client state machine (spec/client.sm).")
+	f.Type().Id("HandshakeState").Uint8()
+	var defs []jen.Code
+	for i, s := range sm.States {
+		d := jen.Id(stateConst(s.Name))
+		if i == 0 {
+			d.Id("HandshakeState").Op("=").Iota()
+		}
+		if s.Comment != "" {
+			d.Comment(s.Comment)
+		}
+		defs = append(defs, d)
+	}
+	f.Const().Defs(defs...)
+	f.Const().Id("numStates").Op("=").Lit(len(sm.States))
+	f.Const().Id("initialState").Op("=").Id(stateConst(sm.States[sm.Initial].Name))
+	var names []jen.Code
+	var finals []jen.Code
+	for _, s := range sm.States {
+		names = append(names, jen.Lit(s.Name))
+		finals = append(finals, jen.Lit(s.Final))
+	}
+	f.Var().Id("stateNames").Op("=").Index(jen.Id("numStates")).String().Values(names...)
+	f.Comment("stateFinal marks the states the spec declares final.")
+	f.Var().Id("stateFinal").Op("=").Index(jen.Id("numStates")).Bool().Values(finals...)
+	f.Comment("String returns the state's name in the spec.")
+	f.Func().Params(jen.Id("s").Id("HandshakeState")).Id("String").Params().String().Block(
+		jen.If(jen.Int().Call(jen.Id("s")).Op("<").Len(jen.Id("stateNames"))).Block(jen.Return(jen.Id("stateNames").Index(jen.Id("s")))),
+		jen.Return(jen.Id("unknownName").Call(jen.Lit("HandshakeState"), jen.Id("uint64").Call(jen.Id("s")), jen.Lit(2))))
+
+	f.Comment("HandshakeEvent is what drives the state machine: a received message or")
+	f.Comment("record, or a call from the application.")
+	f.Type().Id("HandshakeEvent").Uint8()
+	defs = []jen.Code{jen.Id("EventOtherHandshake").Id("HandshakeEvent").Op("=").Iota().Comment("a handshake message the client never receives")}
+	for _, e := range sm.Events {
+		d := jen.Id(eventConst(e.Name))
+		if e.Comment != "" {
+			d.Comment(e.Comment)
+		}
+		defs = append(defs, d)
+	}
+	f.Const().Defs(defs...)
+	f.Const().Id("numEvents").Op("=").Lit(len(sm.Events) + 1)
+	names = []jen.Code{jen.Lit("other_handshake")}
+	kinds := []jen.Code{jen.Id("eventHandshake")}
+	for _, e := range sm.Events {
+		names = append(names, jen.Lit(e.Name))
+		kinds = append(kinds, jen.Id("event"+goTypeName(e.Kind)))
+	}
+	f.Var().Id("eventNames").Op("=").Index(jen.Id("numEvents")).String().Values(names...)
+	f.Comment("String returns the event's name in the spec.")
+	f.Func().Params(jen.Id("e").Id("HandshakeEvent")).Id("String").Params().String().Block(
+		jen.If(jen.Int().Call(jen.Id("e")).Op("<").Len(jen.Id("eventNames"))).Block(jen.Return(jen.Id("eventNames").Index(jen.Id("e")))),
+		jen.Return(jen.Id("unknownName").Call(jen.Lit("HandshakeEvent"), jen.Id("uint64").Call(jen.Id("e")), jen.Lit(2))))
+	f.Comment("eventKind says where an event comes from.")
+	f.Type().Id("eventKind").Uint8()
+	f.Const().Defs(
+		jen.Id("eventHandshake").Id("eventKind").Op("=").Iota().Comment("a handshake message from the peer"),
+		jen.Id("eventRecord").Comment("a non-handshake record from the peer"),
+		jen.Id("eventLocal").Comment("a call from the application"),
+	)
+	f.Var().Id("eventKinds").Op("=").Index(jen.Id("numEvents")).Id("eventKind").Values(kinds...)
+
+	f.Comment("handshakeEvents maps a received HandshakeType to its event. The")
+	f.Comment("events that share a type (a HelloRetryRequest is a ServerHello) are")
+	f.Comment("told apart by hand, before dispatch.")
+	dict := jen.Dict{}
+	seen := map[string]bool{}
+	for _, e := range sm.Events {
+		if e.Handshake == nil || seen[e.Handshake.Name] {
+			continue
+		}
+		seen[e.Handshake.Name] = true
+		dict[jen.Id("HandshakeType"+goTypeName(e.Handshake.Name))] = jen.Id(eventConst(e.Name))
+	}
+	f.Var().Id("handshakeEvents").Op("=").Index(jen.Lit(256)).Id("HandshakeEvent").Values(dict)
+
+	// Guards and actions.
+	guards := []jen.Code{jen.Nil()}
+	for _, g := range sm.Guards {
+		guards = append(guards, jen.Parens(jen.Op("*").Id("engine")).Dot(g))
+	}
+	f.Comment("guardFuncs[i] is guard i; 0 means no guard.")
+	f.Var().Id("guardFuncs").Op("=").Index(jen.Lit(len(sm.Guards) + 1)).Func().Params(jen.Op("*").Id("engine")).Bool().Values(guards...)
+	var gnames []jen.Code
+	gnames = append(gnames, jen.Lit(""))
+	for _, g := range sm.Guards {
+		gnames = append(gnames, jen.Lit(g))
+	}
+	f.Var().Id("guardNames").Op("=").Index(jen.Lit(len(sm.Guards) + 1)).String().Values(gnames...)
+	var acts, anames []jen.Code
+	for _, a := range sm.Actions {
+		acts = append(acts, jen.Parens(jen.Op("*").Id("engine")).Dot(a))
+		anames = append(anames, jen.Lit(a))
+	}
+	f.Var().Id("actionFuncs").Op("=").Index(jen.Lit(len(sm.Actions))).Func().Params(jen.Op("*").Id("engine")).Error().Values(acts...)
+	f.Var().Id("actionNames").Op("=").Index(jen.Lit(len(sm.Actions))).String().Values(anames...)
+
+	f.Comment("transition is one line of spec/client.sm: the actions are")
+	f.Comment("actionList[actions : actions+nActions].")
+	f.Type().Id("transition").Struct(
+		jen.Id("guard").Uint8(),
+		jen.Id("next").Id("HandshakeState"),
+		jen.Id("actions").Uint8(),
+		jen.Id("nActions").Uint8(),
+	)
+	var list []jen.Code
+	var trans []jen.Code
+	for _, t := range sm.Trans {
+		c := jen.Comment(fmt.Sprintf("%s:%d: %s %s", shortPath(t.Pos.File), t.Pos.Line, sm.States[t.From].Name, sm.Events[t.Event-1].Name)).Line().
+			Values(jen.Lit(t.Guard), jen.Id(stateConst(sm.States[t.To].Name)), jen.Lit(len(list)), jen.Lit(len(t.Actions)))
+		trans = append(trans, c)
+		for _, a := range t.Actions {
+			list = append(list, jen.Lit(a))
+		}
+	}
+	f.Var().Id("transitions").Op("=").Index(jen.Op("...")).Id("transition").Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}, trans...)
+	f.Var().Id("actionList").Op("=").Index(jen.Op("...")).Uint8().Values(list...)
+	f.Comment("transitionSlot is where the transitions of one (state, event) pair sit.")
+	f.Type().Id("transitionSlot").Struct(jen.Id("first").Uint8(), jen.Id("count").Uint8())
+	idx := jen.Dict{}
+	for s := range sm.States {
+		for e, slot := range sm.Index[s] {
+			if slot.Count == 0 {
+				continue
+			}
+			ev := "EventOtherHandshake"
+			if e > 0 {
+				ev = eventConst(sm.Events[e-1].Name)
+			}
+			idx[jen.Int().Call(jen.Id(stateConst(sm.States[s].Name))).Op("*").Id("numEvents").Op("+").Int().Call(jen.Id(ev))] = jen.Values(jen.Lit(slot.First), jen.Lit(slot.Count))
+		}
+	}
+	f.Comment("transitionTable is the flat [state*numEvents+event] table. An empty")
+	f.Comment("slot is an event the state does not expect.")
+	f.Var().Id("transitionTable").Op("=").Index(jen.Id("numStates").Op("*").Id("numEvents")).Id("transitionSlot").Values(idx)
+
+	f.Comment("dispatch takes the first transition for ev in the current state whose")
+	f.Comment("guard holds, runs its actions and moves to its state. A pair the table")
+	f.Comment("does not list is a fatal unexpected_message (RFC 8446 §6.2).")
+	f.Func().Params(jen.Id("e").Op("*").Id("engine")).Id("dispatch").Params(jen.Id("ev").Id("HandshakeEvent")).Error().Block(
+		jen.Id("slot").Op(":=").Id("transitionTable").Index(jen.Int().Call(jen.Id("e").Dot("state")).Op("*").Id("numEvents").Op("+").Int().Call(jen.Id("ev"))),
+		jen.For(jen.Id("i").Op(":=").Int().Call(jen.Id("slot").Dot("first")), jen.Id("i").Op("<").Int().Call(jen.Id("slot").Dot("first")).Op("+").Int().Call(jen.Id("slot").Dot("count")), jen.Id("i").Op("++")).Block(
+			jen.Id("t").Op(":=").Op("&").Id("transitions").Index(jen.Id("i")),
+			jen.If(jen.Id("t").Dot("guard").Op("!=").Lit(0).Op("&&").Op("!").Id("guardFuncs").Index(jen.Id("t").Dot("guard")).Call(jen.Id("e"))).Block(jen.Continue()),
+			jen.Id("from").Op(":=").Id("e").Dot("state"),
+			jen.For(jen.Id("_").Op(",").Id("a").Op(":=").Range().Id("actionList").Index(jen.Id("t").Dot("actions").Op(":").Id("t").Dot("actions").Op("+").Id("t").Dot("nActions"))).Block(
+				jen.If(jen.Err().Op(":=").Id("actionFuncs").Index(jen.Id("a")).Call(jen.Id("e")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))),
+			jen.Id("e").Dot("state").Op("=").Id("t").Dot("next"),
+			jen.Id("e").Dot("traceTransition").Call(jen.Id("from"), jen.Id("ev"), jen.Id("t").Dot("next")),
+			jen.Return(jen.Nil()),
+		),
+		jen.Return(jen.Id("newAlert").Call(jen.Id("AlertDescriptionUnexpectedMessage"), jen.Lit("tls: unexpected ").Op("+").Id("ev").Dot("String").Call().Op("+").Lit(" in state ").Op("+").Id("e").Dot("state").Dot("String").Call())),
+	)
+	return f
+}
+
+// stateConst is the Go name of a state: WAIT_CERT_CR is StateWaitCertCR.
+// Parts of three letters or fewer are the RFC's abbreviations (SH, EE, CR,
+// CV, HRR) and stay upper case.
+func stateConst(name string) string {
+	var b strings.Builder
+	b.WriteString("State")
+	for _, part := range strings.Split(name, "_") {
+		if len(part) <= 3 {
+			b.WriteString(part)
+			continue
+		}
+		b.WriteString(part[:1] + strings.ToLower(part[1:]))
+	}
+	return b.String()
+}
+func eventConst(name string) string { return "Event" + goTypeName(name) }
+
+func shortPath(p string) string {
+	if i := strings.LastIndex(p, "spec/"); i >= 0 {
+		return p[i:]
+	}
+	return p
+}
+
+// EmitDot writes the machine as a Graphviz digraph.
+func EmitDot(sm *SM) []byte {
+	var b bytes.Buffer
+	b.WriteString("// Code generated by cmd/gen from spec/client.sm. DO NOT EDIT.\n")
+	b.WriteString("digraph client {\n\trankdir=TB;\n\tnode [shape=box, style=rounded, fontname=\"Helvetica\"];\n\tedge [fontname=\"Helvetica\", fontsize=10];\n")
+	for i, s := range sm.States {
+		attrs := ""
+		switch {
+		case i == sm.Initial:
+			attrs = " [style=\"rounded,bold\"]"
+		case s.Final:
+			attrs = " [shape=doubleoctagon]"
+		}
+		fmt.Fprintf(&b, "\t%q%s;\n", s.Name, attrs)
+	}
+	for _, t := range sm.Trans {
+		label := sm.Events[t.Event-1].Name
+		if t.Guard != 0 {
+			label += " [" + sm.Guards[t.Guard-1] + "]"
+		}
+		var acts []string
+		for _, a := range t.Actions {
+			acts = append(acts, sm.Actions[a])
+		}
+		if len(acts) > 0 {
+			label += "\\n/ " + strings.Join(acts, ",\\n")
+		}
+		fmt.Fprintf(&b, "\t%q -> %q [label=\"%s\"];\n", sm.States[t.From].Name, sm.States[t.To].Name, label)
+	}
+	b.WriteString("}\n")
+	return b.Bytes()
+}

@@ -1,0 +1,107 @@
+package gen
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// Load parses every .tls file and the one .sm file in dir and checks them.
+func Load(dir string) (*Model, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.tls"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var files []*File
+	var errs ErrorList
+	for _, n := range names {
+		src, err := os.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		f, err := ParseTLS(filepath.ToSlash(n), src)
+		if err != nil {
+			var l ErrorList
+			if errors.As(err, &l) {
+				errs = append(errs, l...)
+				continue
+			}
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	machines, _ := filepath.Glob(filepath.Join(dir, "*.sm"))
+	if len(machines) != 1 {
+		return nil, errors.New(dir + ": want exactly one .sm file")
+	}
+	src, err := os.ReadFile(machines[0])
+	if err != nil {
+		return nil, err
+	}
+	mach, err := ParseMachine(filepath.ToSlash(machines[0]), src)
+	if err != nil {
+		var l ErrorList
+		if errors.As(err, &l) {
+			errs = append(errs, l...)
+		} else {
+			return nil, err
+		}
+	}
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return resolveModel(files, mach)
+}
+
+// Output is one generated file.
+type Output struct {
+	Path string
+	Data []byte
+}
+
+// Generate returns the files for a model: Go sources for package pkg in
+// outDir, and the state diagram in docsDir.
+func Generate(m *Model, pkg, outDir, docsDir string) ([]Output, error) {
+	var outs []Output
+	for _, g := range []struct {
+		name string
+		file *jen.File
+	}{
+		{"zz_generated_enums.go", EmitEnums(m, pkg)},
+		{"zz_generated_codecs.go", EmitCodecs(m, pkg)},
+		{"zz_generated_statemachine.go", EmitMachine(m.Machine, pkg)},
+	} {
+		var b bytes.Buffer
+		if err := g.file.Render(&b); err != nil {
+			return nil, errors.New(g.name + ": " + err.Error())
+		}
+		outs = append(outs, Output{filepath.Join(outDir, g.name), b.Bytes()})
+	}
+	outs = append(outs, Output{filepath.Join(docsDir, "client-statemachine.dot"), EmitDot(m.Machine)})
+	return outs, nil
+}
+
+// Write writes the outputs, leaving files whose content is unchanged alone.
+func Write(outs []Output) error {
+	for _, o := range outs {
+		if old, err := os.ReadFile(o.Path); err == nil && bytes.Equal(old, o.Data) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.Path, o.Data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// relative makes spec paths in messages short and machine-independent.
+func relative(p string) string { return strings.TrimPrefix(p, "./") }
