@@ -1,0 +1,428 @@
+package tls
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"errors"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/tabletls/tabletls/internal/rfc8448"
+)
+
+// sigAlertOf returns the alert of an *AlertError, failing the test for any
+// other error.
+func sigAlertOf(t testing.TB, err error) AlertDescription {
+	t.Helper()
+	var ae *AlertError
+	if !errors.As(err, &ae) {
+		t.Fatalf("error %v (%T) is not an *AlertError", err, err)
+	}
+	if ae.Received || len(ae.Msg) < 5 || ae.Msg[:5] != "tls: " {
+		t.Errorf("malformed AlertError %+v", ae)
+	}
+	return ae.Alert
+}
+
+func sigWantAlert(t testing.TB, err error, want AlertDescription) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want alert %d", want)
+	}
+	if got := sigAlertOf(t, err); got != want {
+		t.Fatalf("got alert %d (%v), want %d", got, err, want)
+	}
+}
+
+// sigRFC8448Transcript hashes the messages of s that precede before, in
+// transcript order. See RFC 8446, Section 4.4.1 for the synthetic
+// message_hash of a HelloRetryRequest exchange.
+func sigRFC8448Transcript(t *testing.T, s *rfc8448.Section, before string) []byte {
+	t.Helper()
+	h := sha256.New()
+	for _, name := range s.TranscriptOrder {
+		switch name {
+		case before:
+			return h.Sum(nil)
+		case "message_hash(client_hello)":
+			ch := sha256.Sum256(s.Value("client_hello"))
+			h.Write([]byte{254, 0, 0, sha256.Size})
+			h.Write(ch[:])
+		default:
+			h.Write(s.Value(name))
+		}
+	}
+	t.Fatalf("%s not in the transcript of %s", before, s.Title)
+	return nil
+}
+
+func sigUint24(b []byte) int { return int(b[0])<<16 | int(b[1])<<8 | int(b[2]) }
+
+// sigRFC8448LeafCert returns the first cert_data of a Certificate handshake
+// message (RFC 8446, Section 4.4.2), parsed by hand.
+func sigRFC8448LeafCert(t testing.TB, msg []byte) []byte {
+	t.Helper()
+	if len(msg) < 4 || msg[0] != 11 || sigUint24(msg[1:]) != len(msg)-4 {
+		t.Fatalf("not a Certificate message: %x", msg)
+	}
+	body := msg[4:]
+	ctxLen := int(body[0])
+	body = body[1+ctxLen:]
+	if sigUint24(body) != len(body)-3 {
+		t.Fatal("bad certificate_list length")
+	}
+	body = body[3:]
+	n := sigUint24(body)
+	return body[3 : 3+n]
+}
+
+// sigRFC8448CertificateVerify splits a CertificateVerify message (RFC 8446,
+// Section 4.4.3) by hand.
+func sigRFC8448CertificateVerify(t *testing.T, msg []byte) (SignatureScheme, []byte) {
+	t.Helper()
+	if len(msg) < 8 || msg[0] != 15 || sigUint24(msg[1:]) != len(msg)-4 {
+		t.Fatalf("not a CertificateVerify message: %x", msg)
+	}
+	scheme := SignatureScheme(msg[4])<<8 | SignatureScheme(msg[5])
+	sigLen := int(msg[6])<<8 | int(msg[7])
+	if sigLen != len(msg)-8 {
+		t.Fatal("bad signature length")
+	}
+	return scheme, msg[8:]
+}
+
+func sigRFC8448Key(t *testing.T, certMsg []byte) crypto.PublicKey {
+	t.Helper()
+	spki, err := certificateSPKI(sigRFC8448LeafCert(t, certMsg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := parseSPKI(spki)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
+
+func TestVerifyCertificateVerifyRFC8448(t *testing.T) {
+	tests := []struct {
+		section    int
+		server     bool
+		cert, cv   string
+		wantScheme SignatureScheme
+	}{
+		{3, true, "server_certificate", "server_certificate_verify", SignatureSchemeRsaPssRsaeSha256},
+		{5, true, "server_certificate", "server_certificate_verify", SignatureSchemeRsaPssRsaeSha256},
+		{6, true, "server_certificate", "server_certificate_verify", SignatureSchemeEcdsaSecp256r1Sha256},
+		{6, false, "client_certificate", "client_certificate_verify", SignatureSchemeRsaPssRsaeSha256},
+		{7, true, "server_certificate", "server_certificate_verify", SignatureSchemeRsaPssRsaeSha256},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.section)+"/"+tt.cv, func(t *testing.T) {
+			s := rfc8448.Get(tt.section)
+			pub := sigRFC8448Key(t, s.Value(tt.cert))
+			scheme, sig := sigRFC8448CertificateVerify(t, s.Value(tt.cv))
+			if scheme != tt.wantScheme {
+				t.Fatalf("scheme %#04x, want %#04x", scheme, tt.wantScheme)
+			}
+			th := sigRFC8448Transcript(t, s, tt.cv)
+
+			if err := verifyCertificateVerify(pub, scheme, tt.server, th, sig); err != nil {
+				t.Fatalf("valid signature rejected: %v", err)
+			}
+			for _, i := range []int{0, len(sig) / 2, len(sig) - 1} {
+				bad := bytes.Clone(sig)
+				bad[i] ^= 0x01
+				err := verifyCertificateVerify(pub, scheme, tt.server, th, bad)
+				sigWantAlert(t, err, AlertDescriptionDecryptError)
+			}
+			badTH := bytes.Clone(th)
+			badTH[7] ^= 0x80
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, badTH, sig), AlertDescriptionDecryptError)
+			// The context string binds the signature to the sender's role.
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, !tt.server, th, sig), AlertDescriptionDecryptError)
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, th, sig[:len(sig)-1]), AlertDescriptionDecryptError)
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, th, nil), AlertDescriptionDecryptError)
+		})
+	}
+}
+
+func TestSignedContent(t *testing.T) {
+	th := bytes.Repeat([]byte{0xab}, 48)
+	var buf [maxSignedContent]byte
+	got := appendSignedContent(buf[:0], true, th)
+	want := slices.Concat(bytes.Repeat([]byte{' '}, 64), []byte("TLS 1.3, server CertificateVerify"), []byte{0}, th)
+	if !bytes.Equal(got, want) {
+		t.Errorf("server content\n got %x\nwant %x", got, want)
+	}
+	got = appendSignedContent(buf[:0], false, th)
+	want = slices.Concat(bytes.Repeat([]byte{' '}, 64), []byte("TLS 1.3, client CertificateVerify"), []byte{0}, th)
+	if !bytes.Equal(got, want) {
+		t.Errorf("client content\n got %x\nwant %x", got, want)
+	}
+	if full := appendSignedContent(nil, true, make([]byte, sha512.Size)); len(full) != maxSignedContent {
+		t.Errorf("maxSignedContent = %d, want %d", maxSignedContent, len(full))
+	}
+}
+
+type sigTestKey struct {
+	name    string
+	signer  crypto.Signer
+	pub     crypto.PublicKey // as parseSPKI would return it
+	schemes []SignatureScheme
+}
+
+var sigTestKeys = sync.OnceValue(func() []sigTestKey {
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	rsa2048, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return []sigTestKey{
+		{"P-256", p256, p256.Public(), []SignatureScheme{SignatureSchemeEcdsaSecp256r1Sha256}},
+		{"P-384", p384, p384.Public(), []SignatureScheme{SignatureSchemeEcdsaSecp384r1Sha384}},
+		{"Ed25519", ed, ed.Public(), []SignatureScheme{SignatureSchemeEd25519}},
+		{"RSA-2048", rsa2048, rsa2048.Public(), []SignatureScheme{
+			SignatureSchemeRsaPssRsaeSha256, SignatureSchemeRsaPssRsaeSha384, SignatureSchemeRsaPssRsaeSha512}},
+		{"RSA-2048-PSS", rsa2048, &rsaPSSPublicKey{pub: &rsa2048.PublicKey}, []SignatureScheme{
+			SignatureSchemeRsaPssPssSha256, SignatureSchemeRsaPssPssSha384, SignatureSchemeRsaPssPssSha512}},
+	}
+})
+
+func TestCertificateVerifyRoundTrip(t *testing.T) {
+	for _, k := range sigTestKeys() {
+		for _, scheme := range k.schemes {
+			for _, thLen := range []int{sha256.Size, sha512.Size384} {
+				th := make([]byte, thLen)
+				rand.Read(th)
+				sig, err := signCertificateVerify(k.signer, scheme, rand.Reader, th)
+				if err != nil {
+					t.Fatalf("%s %#04x: sign: %v", k.name, scheme, err)
+				}
+				if err := verifyCertificateVerify(k.pub, scheme, false, th, sig); err != nil {
+					t.Errorf("%s %#04x: verify: %v", k.name, scheme, err)
+				}
+				// Signed with the client context string, not the server's.
+				sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, true, th, sig), AlertDescriptionDecryptError)
+				th[0] ^= 1
+				sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, false, th, sig), AlertDescriptionDecryptError)
+			}
+		}
+		// Every other scheme is refused for this key, before any
+		// signature check.
+		for s := range 0x10000 {
+			scheme := SignatureScheme(s)
+			if slices.Contains(k.schemes, scheme) {
+				continue
+			}
+			sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, true, make([]byte, 32), []byte{1}), AlertDescriptionIllegalParameter)
+		}
+	}
+}
+
+func TestVerifyCertificateVerifyIllegalParameter(t *testing.T) {
+	keys := sigTestKeys()
+	p256, rsaKey := keys[0].pub, keys[3].pub
+	p521, _ := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	rsa1024 := sigRFC8448Key(t, rfc8448.Get(3).Value("server_certificate"))
+	pssSHA256 := &rsaPSSPublicKey{pub: rsaKey.(*rsa.PublicKey), hash: crypto.SHA256}
+	tests := []struct {
+		name   string
+		pub    crypto.PublicKey
+		scheme SignatureScheme
+	}{
+		{"pkcs1 sha256", rsaKey, SignatureSchemeRsaPkcs1Sha256},
+		{"pkcs1 sha512", rsaKey, SignatureSchemeRsaPkcs1Sha512},
+		{"pkcs1 sha1", rsaKey, SignatureSchemeRsaPkcs1Sha1},
+		{"ecdsa sha1", p256, SignatureSchemeEcdsaSha1},
+		{"ecdsa curve mismatch", p256, SignatureSchemeEcdsaSecp384r1Sha384},
+		{"ecdsa p521", &p521.PublicKey, SignatureSchemeEcdsaSecp521r1Sha512},
+		{"ed25519 scheme, ecdsa key", p256, SignatureSchemeEd25519},
+		{"ecdsa scheme, rsa key", rsaKey, SignatureSchemeEcdsaSecp256r1Sha256},
+		{"pss_pss scheme, rsaEncryption key", rsaKey, SignatureSchemeRsaPssPssSha256},
+		{"pss_rsae scheme, id-RSASSA-PSS key", pssSHA256, SignatureSchemeRsaPssRsaeSha256},
+		{"pss_pss hash restricted by key", pssSHA256, SignatureSchemeRsaPssPssSha384},
+		{"1024-bit key too small for sha512", rsa1024, SignatureSchemeRsaPssRsaeSha512},
+		{"nil", nil, SignatureSchemeEcdsaSecp256r1Sha256},
+		{"nil ecdsa", (*ecdsa.PublicKey)(nil), SignatureSchemeEcdsaSecp256r1Sha256},
+		{"zero ecdsa", &ecdsa.PublicKey{}, SignatureSchemeEcdsaSecp256r1Sha256},
+		{"nil rsa", (*rsa.PublicKey)(nil), SignatureSchemeRsaPssRsaeSha256},
+		{"zero rsa", &rsa.PublicKey{}, SignatureSchemeRsaPssRsaeSha256},
+		{"nil pss", (*rsaPSSPublicKey)(nil), SignatureSchemeRsaPssPssSha256},
+		{"zero pss", &rsaPSSPublicKey{}, SignatureSchemeRsaPssPssSha256},
+		{"short ed25519", ed25519.PublicKey(make([]byte, 31)), SignatureSchemeEd25519},
+		{"private key", keys[0].signer, SignatureSchemeEcdsaSecp256r1Sha256},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := verifyCertificateVerify(tt.pub, tt.scheme, true, make([]byte, 32), make([]byte, 64))
+			sigWantAlert(t, err, AlertDescriptionIllegalParameter)
+		})
+	}
+	// The 1024-bit RFC 8448 key is fine with SHA-384.
+	if !keyAllowsScheme(rsa1024, SignatureSchemeRsaPssRsaeSha384) {
+		t.Error("1024-bit key refused with rsa_pss_rsae_sha384")
+	}
+}
+
+func TestSignCertificateVerifyErrors(t *testing.T) {
+	keys := sigTestKeys()
+	th := make([]byte, 32)
+	for _, scheme := range []SignatureScheme{SignatureSchemeEcdsaSecp384r1Sha384, SignatureSchemeRsaPkcs1Sha256, SignatureSchemeEd25519} {
+		_, err := signCertificateVerify(keys[0].signer, scheme, rand.Reader, th)
+		sigWantAlert(t, err, AlertDescriptionInternalError)
+	}
+	_, err := signCertificateVerify(keys[0].signer, SignatureSchemeEcdsaSecp256r1Sha256, rand.Reader, make([]byte, 65))
+	sigWantAlert(t, err, AlertDescriptionInternalError)
+	_, err = signCertificateVerify(keys[0].signer, SignatureSchemeEcdsaSecp256r1Sha256, sigFailingReader{}, th)
+	sigWantAlert(t, err, AlertDescriptionInternalError)
+	sigWantAlert(t, verifyCertificateVerify(keys[0].pub, SignatureSchemeEcdsaSecp256r1Sha256, true, make([]byte, 65), nil), AlertDescriptionInternalError)
+}
+
+type sigFailingReader struct{}
+
+func (sigFailingReader) Read([]byte) (int, error) { return 0, errors.New("no entropy") }
+
+func sigSchemeSeq(list ...SignatureScheme) func(func(SignatureScheme) bool) {
+	return slices.Values(list)
+}
+
+func TestSelectSignatureScheme(t *testing.T) {
+	keys := sigTestKeys()
+	p256, p384, ed, rsaKey, pss := keys[0].pub, keys[1].pub, keys[2].pub, keys[3].pub, keys[4].pub
+	rsa1024 := sigRFC8448Key(t, rfc8448.Get(3).Value("server_certificate"))
+	pssSHA384 := &rsaPSSPublicKey{pub: rsaKey.(*rsa.PublicKey), hash: crypto.SHA384}
+	worstFirst := slices.Clone(supportedSignatureSchemes)
+	slices.Reverse(worstFirst)
+	all := sigSchemeSeq(worstFirst...)
+	tests := []struct {
+		name string
+		pub  crypto.PublicKey
+		peer func(func(SignatureScheme) bool)
+		want SignatureScheme // 0: none
+	}{
+		{"p256 all", p256, all, SignatureSchemeEcdsaSecp256r1Sha256},
+		{"p384 all", p384, all, SignatureSchemeEcdsaSecp384r1Sha384},
+		{"ed25519 all", ed, all, SignatureSchemeEd25519},
+		{"rsa all", rsaKey, all, SignatureSchemeRsaPssRsaeSha256},
+		{"pss all", pss, all, SignatureSchemeRsaPssPssSha256},
+		{"pss restricted", pssSHA384, all, SignatureSchemeRsaPssPssSha384},
+		{"rsa 512 first", rsaKey, sigSchemeSeq(SignatureSchemeRsaPssRsaeSha512, SignatureSchemeRsaPssRsaeSha384), SignatureSchemeRsaPssRsaeSha384},
+		{"rsa 512 only", rsaKey, sigSchemeSeq(SignatureSchemeRsaPssRsaeSha512), SignatureSchemeRsaPssRsaeSha512},
+		{"rsa1024 512 only", rsa1024, sigSchemeSeq(SignatureSchemeRsaPssRsaeSha512), 0},
+		{"rsa pkcs1 only", rsaKey, sigSchemeSeq(SignatureSchemeRsaPkcs1Sha256, SignatureSchemeRsaPkcs1Sha1), 0},
+		{"rsa pss_pss only", rsaKey, sigSchemeSeq(SignatureSchemeRsaPssPssSha256), 0},
+		{"p256 wrong curve", p256, sigSchemeSeq(SignatureSchemeEcdsaSecp384r1Sha384, SignatureSchemeEd25519), 0},
+		{"empty", p256, sigSchemeSeq(), 0},
+		{"nil iterator", p256, nil, 0},
+		{"unknown key", struct{}{}, all, 0},
+	}
+	for _, tt := range tests {
+		got, ok := selectSignatureScheme(tt.pub, tt.peer)
+		if ok != (tt.want != 0) || got != tt.want {
+			t.Errorf("%s: got %#04x, %v; want %#04x", tt.name, got, ok, tt.want)
+		}
+	}
+	// The iterator is not driven past the best possible answer.
+	calls := 0
+	selectSignatureScheme(p256, func(yield func(SignatureScheme) bool) {
+		for _, s := range []SignatureScheme{SignatureSchemeEcdsaSecp256r1Sha256, SignatureSchemeEd25519} {
+			calls++
+			if !yield(s) {
+				return
+			}
+		}
+	})
+	if calls != 1 {
+		t.Errorf("iterator kept going after the preferred scheme: %d calls", calls)
+	}
+}
+
+func TestSupportedSignatureSchemes(t *testing.T) {
+	seen := map[SignatureScheme]bool{}
+	for _, s := range supportedSignatureSchemes {
+		if seen[s] {
+			t.Errorf("duplicate %#04x", s)
+		}
+		seen[s] = true
+		_, hash, ok := certificateVerifyParams(s)
+		if isPKCS1 := s&0xff == 0x01; ok == isPKCS1 {
+			t.Errorf("%#04x: CertificateVerify allowed = %v", s, ok)
+		}
+		if hash == crypto.SHA1 || s&0xff00 == 0x0200 {
+			t.Errorf("%#04x: SHA-1 advertised", s)
+		}
+	}
+	for _, s := range certificateVerifyPreference {
+		if !seen[s] {
+			t.Errorf("%#04x preferred but not advertised", s)
+		}
+	}
+}
+
+// TestVerifyCertificateVerifyAllocs checks that building and hashing the
+// signed content allocates nothing beyond what the crypto package needs.
+func TestVerifyCertificateVerifyAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts")
+	}
+	keys := sigTestKeys()
+	th := make([]byte, 32)
+	for _, k := range keys[:3] {
+		scheme := k.schemes[0]
+		sig, err := signCertificateVerify(k.signer, scheme, rand.Reader, th)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf [maxSignedContent]byte
+		msg := appendSignedContent(buf[:0], false, th)
+		var baseline float64
+		switch pub := k.pub.(type) {
+		case *ecdsa.PublicKey:
+			d := sha256.Sum256(msg)
+			if pub.Curve == elliptic.P384() {
+				d384 := sha512.Sum384(msg)
+				baseline = testing.AllocsPerRun(20, func() { ecdsa.VerifyASN1(pub, d384[:], sig) })
+			} else {
+				baseline = testing.AllocsPerRun(20, func() { ecdsa.VerifyASN1(pub, d[:], sig) })
+			}
+		case ed25519.PublicKey:
+			baseline = testing.AllocsPerRun(20, func() { ed25519.Verify(pub, msg, sig) })
+		}
+		got := testing.AllocsPerRun(20, func() {
+			if verifyCertificateVerify(k.pub, scheme, false, th, sig) != nil {
+				t.Fatal("verify failed")
+			}
+		})
+		t.Logf("%s: %v allocs, crypto package alone %v", k.name, got, baseline)
+		if got > baseline {
+			t.Errorf("%s: %v allocs, crypto package alone %v", k.name, got, baseline)
+		}
+	}
+}
+
+func BenchmarkVerifyECDSAP256(b *testing.B) {
+	k := sigTestKeys()[0]
+	th := make([]byte, 32)
+	sig, err := signCertificateVerify(k.signer, SignatureSchemeEcdsaSecp256r1Sha256, rand.Reader, th)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := verifyCertificateVerify(k.pub, SignatureSchemeEcdsaSecp256r1Sha256, false, th, sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package tls
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"strings"
+)
+
+// Verifier authenticates the server. chain is the server's certificate_list,
+// leaf first, DER.
+//
+// Verify returns the public key of the leaf certificate, with which the
+// server's CertificateVerify is then checked: a *ecdsa.PublicKey on P-256 or
+// P-384, an ed25519.PublicKey or a *rsa.PublicKey (for the rsa_pss_rsae_*
+// schemes; the verifiers of this package may also return an internal type
+// for id-RSASSA-PSS keys, for the rsa_pss_pss_* schemes). If the returned error is an *AlertError its alert is sent to the
+// server, otherwise the client sends bad_certificate.
+//
+// chain and its elements may be reused after Verify returns; Verify must not
+// retain them.
+type Verifier interface {
+	Verify(serverName string, chain [][]byte) (crypto.PublicKey, error)
+}
+
+// PinVerifier authenticates the server by the SHA-256 hash of its leaf
+// certificate's SubjectPublicKeyInfo, like HPKP (RFC 7469) and curl's
+// --pinnedpubkey. Nothing else is checked: not the server name, the
+// validity period, the issuer or the rest of the chain. It needs no clock and
+// no root certificates.
+type PinVerifier struct {
+	pins [][sha256.Size]byte
+}
+
+const pinPrefix = "sha256/"
+
+// NewPinVerifier returns a Verifier accepting a server whose leaf public key
+// matches one of pins, each "sha256/" followed by the standard, padded base64
+// encoding of the SHA-256 hash of a DER SubjectPublicKeyInfo, as returned by
+// PinSHA256. curl's "sha256//" spelling is accepted too. At least one pin is
+// required.
+func NewPinVerifier(pins ...string) (*PinVerifier, error) {
+	if len(pins) == 0 {
+		return nil, errors.New("tls: NewPinVerifier needs at least one pin")
+	}
+	v := &PinVerifier{pins: make([][sha256.Size]byte, len(pins))}
+	for i, pin := range pins {
+		if !parsePin(&v.pins[i], pin) {
+			return nil, errors.New("tls: invalid public key pin " + pin + `: want "sha256/" and the base64 SHA-256 of the SubjectPublicKeyInfo`)
+		}
+	}
+	return v, nil
+}
+
+// parsePin decodes "sha256/BASE64" (or curl's "sha256//BASE64") into out.
+func parsePin(out *[sha256.Size]byte, pin string) bool {
+	b64, ok := strings.CutPrefix(pin, pinPrefix)
+	if !ok {
+		return false
+	}
+	const encodedLen = (sha256.Size + 2) / 3 * 4 // padded base64
+	if len(b64) == encodedLen+1 {
+		b64, _ = strings.CutPrefix(b64, "/")
+	}
+	if len(b64) != encodedLen {
+		return false
+	}
+	var buf [encodedLen / 4 * 3]byte
+	n, err := base64.StdEncoding.Decode(buf[:], []byte(b64))
+	if err != nil || n != sha256.Size {
+		return false
+	}
+	copy(out[:], buf[:n])
+	return true
+}
+
+// PinSHA256 returns the pin of a DER SubjectPublicKeyInfo: "sha256/" followed
+// by the base64 SHA-256 hash of spki.
+func PinSHA256(spki []byte) string {
+	sum := sha256.Sum256(spki)
+	return pinPrefix + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// PinFromCertificate returns the pin of the public key of a DER X.509
+// certificate.
+func PinFromCertificate(der []byte) (string, error) {
+	spki, err := certificateSPKI(der)
+	if err != nil {
+		return "", err
+	}
+	return PinSHA256(spki), nil
+}
+
+// Verify implements Verifier. serverName is ignored: the pin alone
+// identifies the server.
+func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKey, error) {
+	spki, err := leafSPKI(chain)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(spki)
+	match := 0
+	for i := range v.pins {
+		match |= subtle.ConstantTimeCompare(sum[:], v.pins[i][:])
+	}
+	if match != 1 {
+		return nil, newAlert(AlertDescriptionBadCertificate, "tls: server public key does not match any pin")
+	}
+	return parseSPKI(spki)
+}
+
+// leafSPKI returns the SubjectPublicKeyInfo of the first certificate of
+// chain. An empty chain is a decode_error, see RFC 8446, Section 4.4.2.4.
+func leafSPKI(chain [][]byte) ([]byte, error) {
+	if len(chain) == 0 {
+		return nil, newAlert(AlertDescriptionDecodeError, "tls: server sent an empty certificate chain")
+	}
+	return certificateSPKI(chain[0])
+}
+
+// insecureVerifier accepts any server, for Config.InsecureSkipVerify. It only
+// extracts the leaf key, so that the CertificateVerify still proves the
+// server holds it.
+type insecureVerifier struct{}
+
+func (insecureVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKey, error) {
+	spki, err := leafSPKI(chain)
+	if err != nil {
+		return nil, err
+	}
+	return parseSPKI(spki)
+}
+
+var (
+	_ Verifier = (*PinVerifier)(nil)
+	_ Verifier = insecureVerifier{}
+)
