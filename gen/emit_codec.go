@@ -262,11 +262,22 @@ func (e *codecEmitter) fieldCode(s *Struct, fl *Field) (dec, enc []jen.Code, nee
 		return dec, enc, true
 	case fl.Shape == Scalar:
 		dec = append(dec, jen.If(jen.Op("!").Add(readScalar(jen.Id("s"), fl.Type, dst.Clone()))).Block(jen.Return(derr())))
+		if fl.Type.Bits == 24 {
+			// A uint24 is held in a uint32: refuse what does not fit.
+			enc = append(enc, jen.If(dst.Clone().Op(">").Lit(0xffffff)).Block(jen.Return(jen.Id("b"), eerr())))
+		}
 		enc = append(enc, jen.Id("b").Op("=").Id("appendUintN").Call(jen.Id("b"), jen.Lit(fl.Type.Bits/8), jen.Id("uint64").Call(dst.Clone())))
 	case fl.Shape == FixedArray:
 		dec = append(dec, jen.If(jen.Op("!").Id("s").Dot("ReadBytes").Call(jen.Op("&").Add(dst.Clone()), jen.Lit(int(fl.N)))).Block(jen.Return(derr())))
 		enc = append(enc,
 			jen.If(jen.Len(dst.Clone()).Op("!=").Lit(int(fl.N))).Block(jen.Return(jen.Id("b"), eerr())),
+			jen.Id("b").Op("=").Append(jen.Id("b"), dst.Clone().Op("...")))
+	case fl.Shape == ContextArray && fl.LenFrom != nil:
+		// [Self.length]: exactly as many octets as the earlier field says.
+		n := jen.Id("m").Dot(fl.LenFrom.GoName)
+		dec = append(dec, jen.If(jen.Op("!").Id("s").Dot("ReadBytes").Call(jen.Op("&").Add(dst.Clone()), jen.Int().Call(n.Clone()))).Block(jen.Return(derr())))
+		enc = append(enc,
+			jen.If(jen.Uint64().Call(jen.Len(dst.Clone())).Op("!=").Uint64().Call(n.Clone())).Block(jen.Return(jen.Id("b"), eerr())),
 			jen.Id("b").Op("=").Append(jen.Id("b"), dst.Clone().Op("...")))
 	case fl.Shape == ContextArray:
 		dec = append(dec,
@@ -293,7 +304,6 @@ func (e *codecEmitter) fieldCode(s *Struct, fl *Field) (dec, enc []jen.Code, nee
 	return dec, enc, false
 }
 
-
 func iterName(v *VectorType) string { return strings.TrimSuffix(v.Name, "Vector") + "Iter" }
 
 func (e *codecEmitter) vectorType(f *jen.File, v *VectorType) {
@@ -309,12 +319,14 @@ func (e *codecEmitter) vectorType(f *jen.File, v *VectorType) {
 
 	// SetBytes: validate every element.
 	var check []jen.Code
-	errName := e.errVar("errDecode"+v.Name, "AlertDescriptionDecodeError", "tls: malformed list of "+t.Name)
+	errName := func() *jen.Statement {
+		return e.errVar("errDecode"+v.Name, "AlertDescriptionDecodeError", "tls: malformed list of "+t.Name)
+	}
 	size := t.FixedSize()
 	switch {
 	case size > 0:
 		if size > 1 {
-			check = append(check, jen.If(jen.Len(jen.Id("raw")).Op("%").Lit(size).Op("!=").Lit(0)).Block(jen.Return(errName.Clone())))
+			check = append(check, jen.If(jen.Len(jen.Id("raw")).Op("%").Lit(size).Op("!=").Lit(0)).Block(jen.Return(errName())))
 		}
 	case t.Kind == KStruct:
 		check = append(check,
@@ -329,7 +341,7 @@ func (e *codecEmitter) vectorType(f *jen.File, v *VectorType) {
 			jen.Id("s").Op(":=").Qual(cryptobyte, "String").Call(jen.Id("raw")),
 			jen.For(jen.Op("!").Id("s").Dot("Empty").Call()).Block(
 				jen.Var().Id("e").Qual(cryptobyte, "String"),
-				jen.If(jen.Op("!").Id("readLengthPrefixed").Call(jen.Op("&").Id("s"), jen.Lit(p), jen.Op("&").Id("e")).Add(lengthCheck("e", t.Min, t.Max, p))).Block(jen.Return(errName.Clone())),
+				jen.If(jen.Op("!").Id("readLengthPrefixed").Call(jen.Op("&").Id("s"), jen.Lit(p), jen.Op("&").Id("e")).Add(lengthCheck("e", t.Min, t.Max, p))).Block(jen.Return(errName())),
 			))
 	}
 	check = append(check, jen.Id("x").Dot("raw").Op("=").Id("raw"), jen.Return(jen.Nil()))
@@ -528,5 +540,4 @@ func (e *codecEmitter) extTable(f *jen.File, t *ExtTable) {
 		jen.Return(jen.Id("b"), jen.Err()))
 }
 
-func extConst(en *ExtEntry) string { return "ExtensionType" + goTypeName(en.Ext.Name) }
-
+func extConst(en *ExtEntry) string { return enumConstName(en.enum, en.Ext.Name) }

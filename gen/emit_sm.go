@@ -88,7 +88,7 @@ func EmitMachine(sm *SM, pkg string) *jen.File {
 			continue
 		}
 		seen[e.Handshake.Name] = true
-		dict[jen.Id("HandshakeType"+goTypeName(e.Handshake.Name))] = jen.Id(eventConst(e.Name))
+		dict[jen.Id(enumConstName(sm.HandshakeType, e.Handshake.Name))] = jen.Id(eventConst(e.Name))
 	}
 	f.Var().Id("handshakeEvents").Op("=").Index(jen.Lit(256)).Id("HandshakeEvent").Values(dict)
 

@@ -6,10 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/dave/jennifer/jen"
 )
+
+// Source is the name and content of one spec file.
+type Source struct {
+	Name string // used in error positions, as file:line:col
+	Data []byte
+}
 
 // Load parses every .tls file and the one .sm file in dir and checks them.
 func Load(dir string) (*Model, error) {
@@ -18,14 +23,34 @@ func Load(dir string) (*Model, error) {
 		return nil, err
 	}
 	sort.Strings(names)
-	var files []*File
-	var errs ErrorList
+	var files []Source
 	for _, n := range names {
 		src, err := os.ReadFile(n)
 		if err != nil {
 			return nil, err
 		}
-		f, err := ParseTLS(filepath.ToSlash(n), src)
+		files = append(files, Source{filepath.ToSlash(n), src})
+	}
+	machines, _ := filepath.Glob(filepath.Join(dir, "*.sm"))
+	if len(machines) != 1 {
+		return nil, errors.New(dir + ": want exactly one .sm file")
+	}
+	src, err := os.ReadFile(machines[0])
+	if err != nil {
+		return nil, err
+	}
+	return LoadSources(files, &Source{filepath.ToSlash(machines[0]), src})
+}
+
+// LoadSources is Load on files already in memory: the .tls files in the
+// order given, and the state machine if machine is not nil (without one,
+// the model has no Machine and Generate writes no state machine). The
+// error, if any, is an ErrorList of every problem found.
+func LoadSources(tls []Source, machine *Source) (*Model, error) {
+	var files []*File
+	var errs ErrorList
+	for _, src := range tls {
+		f, err := ParseTLS(src.Name, src.Data)
 		if err != nil {
 			var l ErrorList
 			if errors.As(err, &l) {
@@ -36,21 +61,17 @@ func Load(dir string) (*Model, error) {
 		}
 		files = append(files, f)
 	}
-	machines, _ := filepath.Glob(filepath.Join(dir, "*.sm"))
-	if len(machines) != 1 {
-		return nil, errors.New(dir + ": want exactly one .sm file")
-	}
-	src, err := os.ReadFile(machines[0])
-	if err != nil {
-		return nil, err
-	}
-	mach, err := ParseMachine(filepath.ToSlash(machines[0]), src)
-	if err != nil {
-		var l ErrorList
-		if errors.As(err, &l) {
-			errs = append(errs, l...)
-		} else {
-			return nil, err
+	var mach *Machine
+	if machine != nil {
+		var err error
+		mach, err = ParseMachine(machine.Name, machine.Data)
+		if err != nil {
+			var l ErrorList
+			if errors.As(err, &l) {
+				errs = append(errs, l...)
+			} else {
+				return nil, err
+			}
 		}
 	}
 	if err := errs.err(); err != nil {
@@ -69,21 +90,27 @@ type Output struct {
 // outDir, and the state diagram in docsDir.
 func Generate(m *Model, pkg, outDir, docsDir string) ([]Output, error) {
 	var outs []Output
-	for _, g := range []struct {
+	type gofile struct {
 		name string
 		file *jen.File
-	}{
+	}
+	gofiles := []gofile{
 		{"zz_generated_enums.go", EmitEnums(m, pkg)},
 		{"zz_generated_codecs.go", EmitCodecs(m, pkg)},
-		{"zz_generated_statemachine.go", EmitMachine(m.Machine, pkg)},
-	} {
+	}
+	if m.Machine != nil {
+		gofiles = append(gofiles, gofile{"zz_generated_statemachine.go", EmitMachine(m.Machine, pkg)})
+	}
+	for _, g := range gofiles {
 		var b bytes.Buffer
 		if err := g.file.Render(&b); err != nil {
 			return nil, errors.New(g.name + ": " + err.Error())
 		}
 		outs = append(outs, Output{filepath.Join(outDir, g.name), b.Bytes()})
 	}
-	outs = append(outs, Output{filepath.Join(docsDir, "client-statemachine.dot"), EmitDot(m.Machine)})
+	if m.Machine != nil {
+		outs = append(outs, Output{filepath.Join(docsDir, "client-statemachine.dot"), EmitDot(m.Machine)})
+	}
 	return outs, nil
 }
 
@@ -102,6 +129,3 @@ func Write(outs []Output) error {
 	}
 	return nil
 }
-
-// relative makes spec paths in messages short and machine-independent.
-func relative(p string) string { return strings.TrimPrefix(p, "./") }

@@ -98,10 +98,15 @@ type Struct struct {
 	Fields    []*Field
 	FixedSize int // -1 if variable
 	MinSize   uint64
+	// Open is set when the struct ends in a length given by the context
+	// (`opaque verify_data[Hash.length];`): it takes the rest of its input.
+	Open      bool
 	selects   *StructDecl // a select on Handshake.msg_type: not a Go type itself
 	cases     map[string]*Type
+	selDone   bool // resolveSelect has run
 	resolving bool
 	resolved  bool
+	failed    bool // resolveStruct has run and reported errors
 	decl      *StructDecl
 	fields    []*FieldDecl
 }
@@ -115,9 +120,10 @@ type Field struct {
 	N       uint64
 	Min     uint64
 	Max     uint64
-	Prefix  int          // length-prefix octets for a Vector
-	Vector  *VectorType  // non-nil for a vector of non-byte elements
-	Table   *ExtTable    // non-nil for `Extension extensions<..>`
+	Prefix  int         // length-prefix octets for a Vector
+	LenFrom *Field      // ContextArray [Self.field]: the earlier field that holds the length
+	Vector  *VectorType // non-nil for a vector of non-byte elements
+	Table   *ExtTable   // non-nil for `Extension extensions<..>`
 	Default string
 }
 
@@ -143,6 +149,7 @@ type ExtEntry struct {
 	GoName string    // field name in the Go set
 	Body   *Type
 	Bit    int
+	enum   *Enum // ExtensionType
 }
 
 func resolveModel(files []*File, machine *Machine) (*Model, error) {
@@ -152,6 +159,10 @@ func resolveModel(files []*File, machine *Machine) (*Model, error) {
 	declare := func(name string, pos Pos, v any) bool {
 		if builtinBits(name) > 0 || name == "opaque" {
 			errs.add(pos, "%s is a built-in type", name)
+			return false
+		}
+		if name[0] < 'A' || name[0] > 'Z' || strings.Contains(name, "_") {
+			errs.add(pos, "type name %s must be CamelCase, as in the RFCs (it is also the Go name)", name)
 			return false
 		}
 		if prev, ok := declared[name]; ok {
@@ -222,13 +233,6 @@ func resolveModel(files []*File, machine *Machine) (*Model, error) {
 			declare(d.Name, d.Pos, s)
 		}
 	}
-	for _, f := range files {
-		for _, d := range f.Tables {
-			if _, ok := m.byName[d.Message]; !ok {
-				continue // reported below
-			}
-		}
-	}
 	tables := map[string]*ExtTableDecl{}
 	for _, f := range files {
 		for _, d := range f.Tables {
@@ -247,7 +251,9 @@ func resolveModel(files []*File, machine *Machine) (*Model, error) {
 				continue
 			}
 			if s.selects != nil {
-				r.resolveSelect(s)
+				if !s.selDone {
+					r.resolveSelect(s)
+				}
 			} else {
 				r.resolveStruct(s)
 			}
@@ -330,6 +336,10 @@ func checkBounds(errs *ErrorList, pos Pos, f *FieldDecl, elemFixed int, elemMin 
 		errs.add(pos, "length bound <0..0> can't hold anything")
 		return false
 	}
+	if elemFixed > 0 && uint64(elemFixed) > f.Max {
+		errs.add(pos, "length bound <%d..%d> can't hold: one element takes %d octets", f.Min, f.Max, elemFixed)
+		return false
+	}
 	if elemFixed > 0 {
 		// Some multiple of the element size must fall in [min, max].
 		lo := (f.Min + uint64(elemFixed) - 1) / uint64(elemFixed) * uint64(elemFixed)
@@ -373,11 +383,11 @@ func (r *resolver) typeOf(name string, pos Pos) *Type {
 			r.errs.add(pos, "%s selects on %s: name one of its cases", name, v.selects.Select.On)
 			return nil
 		}
-		if !r.resolveStruct(v) {
-			return nil
-		}
 		if v.resolving {
 			r.errs.add(pos, "%s contains itself", name)
+			return nil
+		}
+		if !r.resolveStruct(v) {
 			return nil
 		}
 		return &Type{Kind: KStruct, Name: name, Struct: v}
@@ -390,9 +400,8 @@ func (r *resolver) resolveStruct(s *Struct) bool {
 	if s.resolved {
 		return true
 	}
-	if s.resolving {
-		r.errs.add(s.Pos, "%s contains itself", s.Name)
-		return false
+	if s.failed || s.resolving {
+		return false // reported already, or by the caller (typeOf)
 	}
 	s.resolving = true
 	defer func() { s.resolving = false }()
@@ -417,6 +426,7 @@ func (r *resolver) resolveStruct(s *Struct) bool {
 			continue
 		}
 		s.Fields = append(s.Fields, f)
+		s.Open = f.Shape == ContextArray && f.LenFrom == nil || f.Shape == Scalar && f.Type.Kind == KStruct && f.Type.Struct.Open
 		size := fieldFixedSize(f)
 		if size < 0 || s.FixedSize < 0 {
 			s.FixedSize = -1
@@ -428,6 +438,8 @@ func (r *resolver) resolveStruct(s *Struct) bool {
 	if ok {
 		s.resolved = true
 		r.m.Structs = append(r.m.Structs, s)
+	} else {
+		s.failed = true
 	}
 	return ok
 }
@@ -488,6 +500,10 @@ func (r *resolver) field(s *Struct, fd *FieldDecl, last bool) *Field {
 	f.Type = t
 	switch fd.Kind {
 	case Scalar:
+		if t.Kind == KStruct && t.Struct.Open && !last {
+			r.errs.add(fd.TypePos, "%s takes the rest of its input, so field %s must be the last field", t.Name, fd.Name)
+			return nil
+		}
 		if t.Kind == KBytes {
 			if t.Name == "opaque" {
 				r.errs.add(fd.Pos, "opaque %s needs a length: [N] or <min..max>", fd.Name)
@@ -512,6 +528,19 @@ func (r *resolver) field(s *Struct, fd *FieldDecl, last bool) *Field {
 			r.errs.add(fd.TypePos, "[%s] lengths are for opaque only", fd.LenRef)
 			return nil
 		}
+		if owner, name, ok := strings.Cut(fd.LenRef, "."); ok && owner == s.Name && !strings.Contains(name, ".") {
+			// [Self.field]: the length is an earlier integer field.
+			for _, prev := range s.Fields {
+				if prev.Name == name && prev.Shape == Scalar && (prev.Type.Kind == KUint || prev.Type.Kind == KAlias) {
+					f.LenFrom = prev
+				}
+			}
+			if f.LenFrom == nil {
+				r.errs.add(fd.Pos, "%s[%s]: %s has no integer field %s before this one", fd.Name, fd.LenRef, s.Name, name)
+				return nil
+			}
+			break
+		}
 		if !last {
 			r.errs.add(fd.Pos, "%s[%s]: a length given by the context must be the last field", fd.Name, fd.LenRef)
 			return nil
@@ -522,6 +551,14 @@ func (r *resolver) field(s *Struct, fd *FieldDecl, last bool) *Field {
 				return nil
 			}
 		} else {
+			switch {
+			case t.Kind == KStruct && t.Struct.Open:
+				r.errs.add(fd.TypePos, "%s takes the rest of its input, so it can't be a vector element", t.Name)
+				return nil
+			case t.FixedSize() == 0:
+				r.errs.add(fd.TypePos, "%s takes no octets, so it can't be a vector element", t.Name)
+				return nil
+			}
 			if !checkBounds(r.errs, fd.Pos, fd, t.FixedSize(), t.minSize()) {
 				return nil
 			}
@@ -546,6 +583,7 @@ func (r *resolver) vector(t *Type) *VectorType {
 // type: the one struct named by a bare case (`case client_hello:
 // OfferedPsks;`), or a new struct Name+Case for a case with fields.
 func (r *resolver) resolveSelect(s *Struct) {
+	s.selDone = true
 	sel := s.selects.Select
 	if sel.On != "Handshake.msg_type" {
 		r.errs.add(sel.Pos, "select on %s: only Handshake.msg_type is supported", sel.On)
@@ -635,11 +673,11 @@ func (r *resolver) table(d *ExtTableDecl) *ExtTable {
 			case s.selects == nil:
 				r.errs.add(e.TypePos, "%s has no select, so .%s names nothing", e.Type, e.Case)
 			default:
-				if s.cases == nil {
+				if !s.selDone {
 					r.resolveSelect(s)
 				}
 				c, has := s.cases[e.Case]
-				if !has {
+				if !has && s.cases != nil {
 					r.errs.add(e.TypePos, "%s has no case %s", e.Type, e.Case)
 				}
 				body = c
@@ -655,7 +693,7 @@ func (r *resolver) table(d *ExtTableDecl) *ExtTable {
 			ok = false
 			continue
 		}
-		entry := &ExtEntry{Ext: v, GoName: goTypeName(e.Ext), Body: body, Bit: len(t.Entries)}
+		entry := &ExtEntry{Ext: v, GoName: goTypeName(e.Ext), Body: body, Bit: len(t.Entries), enum: et}
 		t.Entries = append(t.Entries, entry)
 		if e.Last {
 			if t.LastExt != nil {

@@ -12,6 +12,9 @@ type SM struct {
 	Trans   []*SMTrans // grouped by (From, Event), spec order within a group
 	Index   [][]SMSlot // [state][event]
 	DotPath string
+	// HandshakeType is the spec's HandshakeType enum, which handshake
+	// events name.
+	HandshakeType *Enum
 }
 
 // SMEvent is an event with its value.
@@ -25,8 +28,8 @@ type SMEvent struct {
 // SMTrans is one line of the table.
 type SMTrans struct {
 	From, Event, Guard, To int
-	Actions               []int
-	Pos                   Pos
+	Actions                []int
+	Pos                    Pos
 }
 
 // SMSlot is where the transitions of one (state, event) pair sit in Trans.
@@ -54,6 +57,7 @@ func resolveMachine(d *Machine, m *Model, errs *ErrorList) *SM {
 		return nil
 	}
 	ht, _ := m.byName["HandshakeType"].(*Enum)
+	sm.HandshakeType = ht
 	events := map[string]int{}
 	eventPos := map[string]Pos{}
 	for _, e := range d.Events {
@@ -191,6 +195,26 @@ func resolveMachine(d *Machine, m *Model, errs *ErrorList) *SM {
 			}
 			sm.Index[s][e] = SMSlot{First: len(sm.Trans), Count: len(g)}
 			sm.Trans = append(sm.Trans, g...)
+		}
+	}
+	// The generated table indexes with uint8s.
+	var nActions int
+	for _, t := range sm.Trans {
+		nActions += len(t.Actions)
+	}
+	for _, c := range []struct {
+		what string
+		n    int
+	}{
+		{"states", len(sm.States)},
+		{"events", len(sm.Events) + 1},
+		{"guards", len(sm.Guards) + 1},
+		{"distinct actions", len(sm.Actions)},
+		{"transitions", len(sm.Trans)},
+		{"actions in all transitions", nActions},
+	} {
+		if c.n > 255 {
+			errs.add(Pos{d.File, 1, 1}, "too many %s (%d): the generated table holds at most 255", c.what, c.n)
 		}
 	}
 	// Every state must be reachable, and every state but a final one

@@ -24,7 +24,7 @@ func ParseTLS(name string, src []byte) (*File, error) {
 	p := &tlsParser{toks: newLexer(name, src, &errs).all(), errs: &errs}
 	f := &File{Name: name}
 	for p.cur().kind != tEOF && len(errs) < 20 {
-		start := len(errs)
+		start, first := len(errs), p.i
 		t := p.cur()
 		switch {
 		case t.kind == tIdent && t.text == "enum":
@@ -44,10 +44,10 @@ func ParseTLS(name string, src []byte) (*File, error) {
 				f.Typedefs = append(f.Typedefs, d)
 			}
 		default:
-			p.fail(t.pos, "expected a declaration (enum, struct, extensions or a typedef), found %s", describe(t))
+			p.errs.add(t.pos, "expected a declaration (enum, struct, extensions or a typedef), found %s", describe(t))
 		}
 		if len(errs) > start {
-			p.recover()
+			p.recover(first)
 		}
 	}
 	return f, errs.err()
@@ -88,15 +88,38 @@ func (p *tlsParser) fail(pos Pos, format string, args ...any) {
 	panic(errFail{})
 }
 
-// recover skips to the token after the next top-level ';'.
-func (p *tlsParser) recover() {
+// recover skips the rest of a declaration that failed: to the token after
+// the ';' that ends it, counting the braces the declaration (which began
+// at token first) has already opened.
+func (p *tlsParser) recover(first int) {
 	depth := 0
+	for _, t := range p.toks[first:p.i] {
+		if t.kind == tPunct {
+			switch t.text {
+			case "{":
+				depth++
+			case "}":
+				depth--
+			}
+		}
+	}
+	if p.i == first {
+		p.next() // make progress on a token no declaration starts with
+		if p.toks[first].text == "{" {
+			depth++
+		} else if p.toks[first].text == ";" {
+			return
+		}
+	}
 	for {
 		t := p.cur()
 		if t.kind == tEOF {
 			return
 		}
 		p.next()
+		if t.kind != tPunct {
+			continue
+		}
 		switch t.text {
 		case "{":
 			depth++
@@ -150,7 +173,12 @@ func (p *tlsParser) number() (uint64, Pos) {
 		p.fail(t.pos, "expected a number, found %s", describe(t))
 	}
 	p.next()
-	v, err := strconv.ParseUint(strings.ToLower(t.text), 0, 64)
+	// Decimal, or hexadecimal after 0x. (Base 0 would read 010 as octal.)
+	text, base := strings.ToLower(t.text), 10
+	if strings.HasPrefix(text, "0x") {
+		text, base = text[2:], 16
+	}
+	v, err := strconv.ParseUint(text, base, 64)
 	if err != nil {
 		p.fail(t.pos, "bad number %s", t.text)
 	}
@@ -163,6 +191,9 @@ func (p *tlsParser) expr() uint64 {
 		op := p.next()
 		w := p.term()
 		if op.text == "+" {
+			if v+w < v {
+				p.fail(op.pos, "length expression overflows 64 bits")
+			}
 			v += w
 		} else {
 			if w > v {

@@ -1849,8 +1849,9 @@ func (m *TLSPlaintext) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint16(&m.Length) {
 		return errDecodeTLSPlaintextLength
 	}
-	m.Fragment = []byte(*s)
-	*s = (*s)[len(*s):]
+	if !s.ReadBytes(&m.Fragment, int(m.Length)) {
+		return errDecodeTLSPlaintextFragment
+	}
 	return nil
 }
 
@@ -1860,6 +1861,9 @@ func (m *TLSPlaintext) Append(b []byte) ([]byte, error) {
 	b = appendUintN(b, 1, uint64(m.Type))
 	b = appendUintN(b, 2, uint64(m.LegacyRecordVersion))
 	b = appendUintN(b, 2, uint64(m.Length))
+	if uint64(len(m.Fragment)) != uint64(m.Length) {
+		return b, errEncodeTLSPlaintextFragment
+	}
 	b = append(b, m.Fragment...)
 	return b, nil
 }
@@ -1895,8 +1899,9 @@ func (m *TLSCiphertext) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint16(&m.Length) {
 		return errDecodeTLSCiphertextLength
 	}
-	m.EncryptedRecord = []byte(*s)
-	*s = (*s)[len(*s):]
+	if !s.ReadBytes(&m.EncryptedRecord, int(m.Length)) {
+		return errDecodeTLSCiphertextEncryptedRecord
+	}
 	return nil
 }
 
@@ -1906,6 +1911,9 @@ func (m *TLSCiphertext) Append(b []byte) ([]byte, error) {
 	b = appendUintN(b, 1, uint64(m.OpaqueType))
 	b = appendUintN(b, 2, uint64(m.LegacyRecordVersion))
 	b = appendUintN(b, 2, uint64(m.Length))
+	if uint64(len(m.EncryptedRecord)) != uint64(m.Length) {
+		return b, errEncodeTLSCiphertextEncryptedRecord
+	}
 	b = append(b, m.EncryptedRecord...)
 	return b, nil
 }
@@ -4032,10 +4040,6 @@ var (
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed CertificateEntry: trailing data",
 	}
-	errDecodeCertificateEntryVector = &AlertError{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of CertificateEntry",
-	}
 	errDecodeCertificateRequestCertificateRequestContext = &AlertError{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed CertificateRequest.certificate_request_context",
@@ -4252,10 +4256,6 @@ var (
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed KeyShareEntry: trailing data",
 	}
-	errDecodeKeyShareEntryVector = &AlertError{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of KeyShareEntry",
-	}
 	errDecodeKeyShareHelloRetryRequestSelectedGroup = &AlertError{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed KeyShareHelloRetryRequest.selected_group",
@@ -4332,10 +4332,6 @@ var (
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed OIDFilter: trailing data",
 	}
-	errDecodeOIDFilterVector = &AlertError{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of OIDFilter",
-	}
 	errDecodeOfferedPsksBinders = &AlertError{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed OfferedPsks.binders",
@@ -4391,14 +4387,6 @@ var (
 	errDecodePskIdentityTrailing = &AlertError{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed PskIdentity: trailing data",
-	}
-	errDecodePskIdentityVector = &AlertError{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of PskIdentity",
-	}
-	errDecodePskKeyExchangeModeVector = &AlertError{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of PskKeyExchangeMode",
 	}
 	errDecodePskKeyExchangeModesKeModes = &AlertError{
 		Alert: AlertDescriptionDecodeError,
@@ -4476,10 +4464,6 @@ var (
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed ServerName: trailing data",
 	}
-	errDecodeServerNameVector = &AlertError{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of ServerName",
-	}
 	errDecodeSignatureSchemeListSupportedSignatureAlgorithms = &AlertError{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed SignatureSchemeList.supported_signature_algorithms",
@@ -4508,6 +4492,10 @@ var (
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed SupportedVersionsServerHello: trailing data",
 	}
+	errDecodeTLSCiphertextEncryptedRecord = &AlertError{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed TLSCiphertext.encrypted_record",
+	}
 	errDecodeTLSCiphertextLegacyRecordVersion = &AlertError{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed TLSCiphertext.legacy_record_version",
@@ -4523,6 +4511,10 @@ var (
 	errDecodeTLSCiphertextTrailing = &AlertError{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed TLSCiphertext: trailing data",
+	}
+	errDecodeTLSPlaintextFragment = &AlertError{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed TLSPlaintext.fragment",
 	}
 	errDecodeTLSPlaintextLegacyRecordVersion = &AlertError{
 		Alert: AlertDescriptionDecodeError,
@@ -4743,6 +4735,14 @@ var (
 	errEncodeSupportedVersionsClientHelloVersions = &AlertError{
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode SupportedVersionsClientHello.versions: out of range",
+	}
+	errEncodeTLSCiphertextEncryptedRecord = &AlertError{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode TLSCiphertext.encrypted_record: out of range",
+	}
+	errEncodeTLSPlaintextFragment = &AlertError{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode TLSPlaintext.fragment: out of range",
 	}
 	errNotAllowedCertificateEntryExtensions = &AlertError{
 		Alert: AlertDescriptionIllegalParameter,

@@ -1,0 +1,270 @@
+package gen
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite gen/testdata/golden/*.golden from the generator's output")
+
+// goldenCases returns the base names of gen/testdata/golden/*.tls.
+func goldenCases(t *testing.T) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join("testdata", "golden", "*.tls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(names)
+	var cases []string
+	for _, n := range names {
+		cases = append(cases, strings.TrimSuffix(filepath.Base(n), ".tls"))
+	}
+	if len(cases) == 0 {
+		t.Fatal("no golden specs")
+	}
+	return cases
+}
+
+// loadGolden loads testdata/golden/name.tls and, if there is one,
+// name.sm beside it.
+func loadGolden(t *testing.T, name string) *Model {
+	t.Helper()
+	dir := filepath.Join("testdata", "golden")
+	src, err := os.ReadFile(filepath.Join(dir, name+".tls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sm *Source
+	if data, err := os.ReadFile(filepath.Join(dir, name+".sm")); err == nil {
+		sm = &Source{Name: "testdata/golden/" + name + ".sm", Data: data}
+	}
+	m, err := LoadSources([]Source{{Name: "testdata/golden/" + name + ".tls", Data: src}}, sm)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return m
+}
+
+// renderGolden is every output of Generate, each under a header line.
+func renderGolden(t *testing.T, m *Model) ([]Output, []byte) {
+	t.Helper()
+	outs, err := Generate(m, "golden", "out", "docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	for _, o := range outs {
+		fmt.Fprintf(&b, "==== %s ====\n", filepath.ToSlash(o.Path))
+		b.Write(o.Data)
+	}
+	return outs, b.Bytes()
+}
+
+// TestGolden compares what the generator makes of each small spec in
+// testdata/golden with the .golden file beside it. Run
+// `go test ./gen -run TestGolden -update` after an intended change, and
+// read the diff.
+func TestGolden(t *testing.T) {
+	for _, name := range goldenCases(t) {
+		t.Run(name, func(t *testing.T) {
+			_, got := renderGolden(t, loadGolden(t, name))
+			path := filepath.Join("testdata", "golden", name+".golden")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("output differs from %s (run with -update and review the diff):\n%s", path, firstDiff(want, got))
+			}
+		})
+	}
+}
+
+// firstDiff shows the first line that differs, with a little context.
+func firstDiff(want, got []byte) string {
+	wl := strings.Split(string(want), "\n")
+	gl := strings.Split(string(got), "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return fmt.Sprintf("line %d:\n  want: %q\n  got:  %q", i+1, w, g)
+		}
+	}
+	return "(same lines, different bytes)"
+}
+
+// TestGoldenCompiles builds the Go output for each golden spec,
+// next to a copy of the real runtime (tls/codec.go) and stubs for what
+// package tls writes by hand, so that a generator change that produces
+// code which does not compile fails here and not only in tls/.
+func TestGoldenCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime, err := os.ReadFile(filepath.Join(root, "tls", "codec.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime = bytes.Replace(runtime, []byte("package tls"), []byte("package golden"), 1)
+	tmp := t.TempDir()
+	overlay := map[string]string{}
+	var pkgs []string
+	for _, name := range goldenCases(t) {
+		m := loadGolden(t, name)
+		outs, _ := renderGolden(t, m)
+		// The packages exist only in the overlay, inside this module so
+		// that x/crypto resolves.
+		dir := filepath.Join(root, "gen", "zz_golden_"+name)
+		files := map[string][]byte{
+			"codec.go": runtime,
+			"stubs.go": goldenStubs(m),
+		}
+		for _, o := range outs {
+			if strings.HasSuffix(o.Path, ".go") {
+				files[filepath.Base(o.Path)] = o.Data
+			}
+		}
+		for fn, data := range files {
+			p := filepath.Join(tmp, name+"_"+fn)
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			overlay[filepath.Join(dir, fn)] = p
+		}
+		pkgs = append(pkgs, "./gen/zz_golden_"+name)
+	}
+	ov, _ := json.Marshal(map[string]any{"Replace": overlay})
+	ovPath := filepath.Join(tmp, "overlay.json")
+	if err := os.WriteFile(ovPath, ov, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(goTool, append([]string{"build", "-overlay", ovPath}, pkgs...)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOPROXY=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build of the generated golden packages: %v\n%s", err, out)
+	}
+}
+
+// goldenStubs declares what the generated code expects package tls to
+// have: AlertError, the alerts it names (when the spec has no
+// AlertDescription of its own) and, for a state machine, the engine with
+// its guards and actions.
+func goldenStubs(m *Model) []byte {
+	var b bytes.Buffer
+	b.WriteString("package golden\n\n")
+	if _, ok := m.byName["AlertDescription"]; !ok {
+		b.WriteString(`type AlertDescription uint8
+
+const (
+	AlertDescriptionUnexpectedMessage AlertDescription = 10
+	AlertDescriptionIllegalParameter AlertDescription = 47
+	AlertDescriptionDecodeError AlertDescription = 50
+	AlertDescriptionInternalError AlertDescription = 80
+	AlertDescriptionUnsupportedExtension AlertDescription = 110
+)
+
+`)
+	}
+	b.WriteString(`type AlertError struct {
+	Alert AlertDescription
+	Msg   string
+}
+
+func (e *AlertError) Error() string { return e.Msg }
+
+func newAlert(a AlertDescription, msg string) *AlertError { return &AlertError{a, msg} }
+
+var _ = newAlert
+`)
+	if sm := m.Machine; sm != nil {
+		b.WriteString("\ntype engine struct{ state HandshakeState }\n\n")
+		b.WriteString("func (e *engine) traceTransition(from HandshakeState, ev HandshakeEvent, to HandshakeState) {}\n")
+		for _, g := range sm.Guards {
+			fmt.Fprintf(&b, "func (e *engine) %s() bool { return false }\n", g)
+		}
+		for _, a := range sm.Actions {
+			fmt.Fprintf(&b, "func (e *engine) %s() error { return nil }\n", a)
+		}
+		b.WriteString("\nvar _ = (*engine).dispatch\nvar _ = initialState\nvar _ = stateFinal\nvar _ = eventKinds\nvar _ = handshakeEvents\nvar _ = guardNames\nvar _ = actionNames\n")
+	}
+	return b.Bytes()
+}
+
+// TestGoldenCoverage checks that the golden specs still exercise what they
+// are meant to, so that editing one does not quietly drop a case.
+func TestGoldenCoverage(t *testing.T) {
+	all := map[string][]byte{}
+	for _, name := range goldenCases(t) {
+		_, got := renderGolden(t, loadGolden(t, name))
+		all[name] = got
+	}
+	for _, c := range []struct{ file, pattern string }{
+		{"enums", `type Color uint8`},
+		{"enums", `type Suite uint16`},
+		{"enums", `TLS_AES_128_GCM_SHA256 Suite = 0x1301`},
+		{"enums", `ColorBlueGreen\s+Color = 0x10`},
+		{"enums", `type Version uint16`},
+		{"enums", `type Length24 uint32`},
+		{"structs", `ReadUint24\(&m\.Length24\)`},
+		{"structs", `ReadUint64\(&m\.Big\)`},
+		{"structs", `s\.ReadBytes\(&m\.Random, 4\)`},
+		{"structs", `Kinds\s+KindVector`},
+		{"structs", `Names\s+NameVector`},
+		{"structs", `Entries\s+EntryVector`},
+		{"structs", `Randoms\s+RandomVector`},
+		{"structs", `m\.First\.unmarshal\(s\)`},
+		{"structs", `s\.ReadBytes\(&m\.Fragment, int\(m\.Length\)\)`},
+		{"structs", `m\.VerifyData = \[\]byte\(\*s\)`},
+		{"structs", `func \(x KindVector\) At\(i int\) Kind`},
+		{"structs", `func \(\*Nothing\) unmarshal\(\*cryptobyte\.String\) error`},
+		{"select", `type PreSharedServerHello struct`},
+		{"select", `type VersionsClientHello struct`},
+		{"select", `type VersionsServerHello struct`},
+		{"extensions", `type HelloExtensions struct`},
+		{"extensions", `unknown\s+\[2\]Extension`},
+		{"extensions", `errUnsupportedReplyExtensions`},
+		{"extensions", `errNotLastHelloExtensions`},
+		{"extensions", `PreSharedKey\s+Psk\s+// pre_shared_key`},
+		{"extensions", `SupportedVersions\s+SupportedVersionsClientHello`},
+		{"extensions", `MaxFragmentLength\s+MaxFragmentLength`},
+		{"machine", `var transitionTable`},
+		{"machine", `HandshakeTypeServerHello: EventHello`},
+		{"machine", `"WAIT" -> "WAIT" \[label="ping\\n/ dropPing"\]`},
+		{"machine", `"START" -> "DONE" \[label="stop\\n/ sendClose"\]`},
+		{"machine", `"WAIT" -> "READY" \[label="hello \[resumed\]`},
+	} {
+		if !regexp.MustCompile(c.pattern).Match(all[c.file]) {
+			t.Errorf("%s.golden: no match for %s", c.file, c.pattern)
+		}
+	}
+}
