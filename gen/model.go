@@ -262,11 +262,12 @@ func resolveModel(files []*File, machine *Machine) (*Model, error) {
 	for _, f := range files {
 		for _, d := range f.Tables {
 			if !r.tableUsed[d.Message] && tables[d.Message] == d {
-				if _, ok := m.byName[d.Message].(*Struct); !ok {
+				if s, ok := m.byName[d.Message].(*Struct); !ok {
 					errs.add(d.Pos, "extensions %s: unknown message %s", d.Message, d.Message)
-				} else {
+				} else if !hasExtensionField(s) {
 					errs.add(d.Pos, "extensions %s: %s has no `Extension extensions<..>` field", d.Message, d.Message)
-				}
+				} // else the field had an error of its own
+
 			}
 		}
 	}
@@ -283,6 +284,16 @@ func resolveModel(files []*File, machine *Machine) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// hasExtensionField reports whether s declares `Extension name<..>`.
+func hasExtensionField(s *Struct) bool {
+	for _, fd := range s.fields {
+		if fd.Type == "Extension" && fd.Kind == Vector {
+			return true
+		}
+	}
+	return false
 }
 
 func builtinBits(name string) int {
@@ -596,13 +607,18 @@ func (r *resolver) resolveSelect(s *Struct) {
 	ht, _ := r.m.byName["HandshakeType"].(*Enum)
 	s.cases = map[string]*Type{}
 	for _, c := range sel.Cases {
+		bad := false
 		for _, l := range c.Labels {
 			if ht != nil && !enumHas(ht, l) {
 				r.errs.add(c.Pos, "%s: case %s is not a HandshakeType", s.Name, l)
 			}
 			if _, dup := s.cases[l]; dup {
 				r.errs.add(c.Pos, "%s: duplicate case %s", s.Name, l)
+				bad = true
 			}
+		}
+		if bad {
+			continue
 		}
 		var t *Type
 		if len(c.Fields) == 1 && c.Fields[0].Name == "" {

@@ -47,8 +47,9 @@ func resolveMachine(d *Machine, m *Model, errs *ErrorList) *SM {
 		if s.Initial {
 			if sm.Initial >= 0 {
 				errs.add(s.Pos, "second initial state %s", s.Name)
+			} else {
+				sm.Initial = len(sm.States)
 			}
-			sm.Initial = len(sm.States)
 		}
 		sm.States = append(sm.States, s)
 	}
@@ -66,17 +67,16 @@ func resolveMachine(d *Machine, m *Model, errs *ErrorList) *SM {
 			continue
 		}
 		ev := &SMEvent{Name: e.Name, Kind: e.Kind, Comment: e.Comment}
+		// A bad HandshakeType is reported, and the event still declared
+		// so that its transitions are checked too.
 		if e.Kind == "handshake" {
 			if ht == nil {
 				errs.add(e.HandshakeP, "no HandshakeType enum in the spec")
-				continue
-			}
-			v, ok := enumValue(ht, e.Handshake)
-			if !ok {
+			} else if v, ok := enumValue(ht, e.Handshake); !ok {
 				errs.add(e.HandshakeP, "unknown type %s: not a HandshakeType", e.Handshake)
-				continue
+			} else {
+				ev.Handshake = &v
 			}
-			ev.Handshake = &v
 		}
 		eventPos[e.Name] = e.Pos
 		sm.Events = append(sm.Events, ev)
@@ -230,7 +230,7 @@ func resolveMachine(d *Machine, m *Model, errs *ErrorList) *SM {
 		}
 	}
 	for i, s := range sm.States {
-		if !reach[i] {
+		if !reach[i] && !s.Initial { // a second initial state is reported already
 			errs.add(s.Pos, "state %s is unreachable from %s", s.Name, sm.States[sm.Initial].Name)
 		}
 		out := false
