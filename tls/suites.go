@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"crypto/sha256"
 	"crypto/sha512"
+	"golang.org/x/crypto/chacha20poly1305"
 	"hash"
 )
 
@@ -35,21 +36,20 @@ const maxHashSize = 48
 const maxKeyLen = 32
 
 var (
-	suiteAES128GCMSHA256 = suiteInfo{TLS_AES_128_GCM_SHA256, crypto.SHA256, 16, newAESGCM}
-	suiteAES256GCMSHA384 = suiteInfo{TLS_AES_256_GCM_SHA384, crypto.SHA384, 32, newAESGCM}
+	suiteAES128GCMSHA256  = suiteInfo{TLS_AES_128_GCM_SHA256, crypto.SHA256, 16, newAESGCM}
+	suiteAES256GCMSHA384  = suiteInfo{TLS_AES_256_GCM_SHA384, crypto.SHA384, 32, newAESGCM}
+	suiteChaCha20Poly1305 = suiteInfo{TLS_CHACHA20_POLY1305_SHA256, crypto.SHA256, chacha20poly1305.KeySize, chacha20poly1305.New}
 )
 
 // defaultCipherSuites is the ClientHello cipher_suites list, most preferred
 // first. AES-128-GCM comes first: it is the suite every TLS 1.3 peer must
 // implement (RFC 8446, Section 9.1) and the cheapest one.
-//
-// TLS_CHACHA20_POLY1305_SHA256 is not listed (and suiteByID does not know
-// it) until golang.org/x/crypto/chacha20poly1305 can be imported, which needs
-// golang.org/x/sys in go.mod/go.sum. We must never offer a suite that we
-// cannot run if the server picks it.
+// ChaCha20-Poly1305 comes last: it wins on devices without AES hardware,
+// which configure CipherSuites themselves.
 var defaultCipherSuites = []CipherSuite{
 	TLS_AES_128_GCM_SHA256,
 	TLS_AES_256_GCM_SHA384,
+	TLS_CHACHA20_POLY1305_SHA256,
 }
 
 // suiteByID returns the suite with the given code point, or nil if we don't
@@ -62,6 +62,8 @@ func suiteByID(id CipherSuite) *suiteInfo {
 		return &suiteAES128GCMSHA256
 	case TLS_AES_256_GCM_SHA384:
 		return &suiteAES256GCMSHA384
+	case TLS_CHACHA20_POLY1305_SHA256:
+		return &suiteChaCha20Poly1305
 	}
 	return nil
 }

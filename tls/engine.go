@@ -1,0 +1,516 @@
+package tls
+
+import (
+	"bytes"
+	"crypto/rand"
+	"io"
+)
+
+// engine is the client with no I/O, in the manner of BearSSL: the caller
+// puts received bytes into its record buffer and takes the records it
+// produces from its output buffer. All memory is the four buffers given at
+// creation; nothing grows. The generated dispatch
+// (zz_generated_statemachine.go) decides what each message means in each
+// state; the actions it names are in handshake_client.go.
+type engine struct {
+	config *Config
+	rand   io.Reader
+	state  HandshakeState
+	err    error // first fatal error; sticky
+
+	// in holds the record being received: in[:inLen].
+	in    []byte
+	inLen int
+	// out holds records waiting to be sent: out[:outLen].
+	out    []byte
+	outLen int
+	// hsIn reassembles a handshake message that spans records.
+	hsIn    []byte
+	hsInLen int
+	// hsOut collects this flight's handshake messages until they are put
+	// in records; scratch is where extension bodies are built.
+	hsOut    []byte
+	hsOutLen int
+	scratch  []byte
+
+	readCipher, writeCipher       recordCipher
+	readEncrypted, writeEncrypted bool
+
+	// The handshake message or record being processed. They alias in or
+	// hsIn, so anything kept longer is copied.
+	msg            []byte // with its 4-octet header
+	msgBody        []byte
+	pendingAppData []byte
+	peerAlert      AlertDescription
+	keyChanged     bool // the read key changed: the record must end here
+	emptyRecords   int  // consecutive records that carried nothing
+
+	appData    []byte // decrypted application data not yet read
+	peerClosed bool
+	closeSent  bool
+
+	hs handshakeState
+
+	// testHookClientHello, if set, replaces the encoded ClientHello
+	// (1 for the first, 2 after a HelloRetryRequest): RFC 8448 tests use it
+	// to send the trace's exact bytes.
+	testHookClientHello func(n int) []byte
+}
+
+// Buffers is the memory a connection works in. Firmware can place them
+// statically and pass them to ClientWithBuffers or NewEngine.
+type Buffers struct {
+	// Read holds one incoming record: at least MinReadBuffer octets.
+	Read []byte
+	// Write holds the records of one flight or one Write call: at least
+	// MinWriteBuffer octets. Larger ones make larger records.
+	Write []byte
+	// HandshakeIn reassembles a handshake message split over records; its
+	// size bounds the largest message accepted (the server's Certificate).
+	HandshakeIn []byte
+	// HandshakeOut builds one flight; its size bounds the client's
+	// certificate chain. Its last 4 KiB are scratch space.
+	HandshakeOut []byte
+}
+
+const (
+	// MinReadBuffer fits the largest record RFC 8446 §5.2 allows.
+	MinReadBuffer = recordHeaderLen + maxCiphertext
+	// MinWriteBuffer fits a ClientHello with a hybrid key share.
+	MinWriteBuffer = 4096
+	// MinHandshakeIn is the smallest reassembly buffer.
+	MinHandshakeIn = 4096
+	// MinHandshakeOut is the smallest flight buffer.
+	MinHandshakeOut = 8192
+
+	scratchSize = 4096
+
+	defaultWriteBuffer  = MinReadBuffer + 1024
+	defaultHandshakeIn  = 4 + maxPlaintext
+	defaultHandshakeOut = 12288
+)
+
+// newBuffers allocates the default buffers in one piece.
+func newBuffers() Buffers {
+	mem := make([]byte, MinReadBuffer+defaultWriteBuffer+defaultHandshakeIn+defaultHandshakeOut)
+	var b Buffers
+	b.Read, mem = mem[:MinReadBuffer:MinReadBuffer], mem[MinReadBuffer:]
+	b.Write, mem = mem[:defaultWriteBuffer:defaultWriteBuffer], mem[defaultWriteBuffer:]
+	b.HandshakeIn, mem = mem[:defaultHandshakeIn:defaultHandshakeIn], mem[defaultHandshakeIn:]
+	b.HandshakeOut = mem[:defaultHandshakeOut:defaultHandshakeOut]
+	return b
+}
+
+func (e *engine) init(config *Config, b Buffers) error {
+	*e = engine{config: config, state: initialState}
+	if config == nil {
+		return newAlert(AlertDescriptionInternalError, "tls: nil Config")
+	}
+	if len(b.Read) < MinReadBuffer || len(b.Write) < MinWriteBuffer ||
+		len(b.HandshakeIn) < MinHandshakeIn || len(b.HandshakeOut) < MinHandshakeOut {
+		return newAlert(AlertDescriptionInternalError, "tls: Buffers smaller than the Min sizes")
+	}
+	e.in, e.out, e.hsIn = b.Read, b.Write, b.HandshakeIn
+	n := len(b.HandshakeOut) - scratchSize
+	e.hsOut, e.scratch = b.HandshakeOut[:n:n], b.HandshakeOut[n:]
+	e.rand = config.Rand
+	if e.rand == nil {
+		e.rand = rand.Reader
+	}
+	return nil
+}
+
+// --- Input ---
+
+// recvBuffer returns where the next received octets go: the rest of the
+// record header, then the rest of the record. It is empty while
+// application data is waiting to be read (it sits in the same buffer) or
+// after a fatal error.
+func (e *engine) recvBuffer() []byte {
+	if len(e.appData) > 0 || e.err != nil {
+		return nil
+	}
+	if e.inLen < recordHeaderLen {
+		return e.in[e.inLen:recordHeaderLen]
+	}
+	return e.in[e.inLen : recordHeaderLen+(int(e.in[3])<<8|int(e.in[4]))]
+}
+
+// recvAck takes n octets written into recvBuffer, and processes the record
+// once it is complete. A fatal error sends its alert.
+func (e *engine) recvAck(n int) error {
+	if e.err != nil {
+		return e.err
+	}
+	e.inLen += n
+	if e.inLen < recordHeaderLen {
+		return nil
+	}
+	var h RecordHeader
+	if err := h.Unmarshal(e.in[:recordHeaderLen]); err != nil {
+		return e.fail(err)
+	}
+	// §5.1, §5.2: oversized records are record_overflow. This is checked on
+	// the header, before waiting for a body that may never fit.
+	limit := maxPlaintext
+	if e.readEncrypted || h.Type == ContentTypeApplicationData {
+		limit = maxCiphertext
+	}
+	if int(h.Length) > limit {
+		return e.fail(newAlert(AlertDescriptionRecordOverflow, "tls: oversized record received"))
+	}
+	if e.inLen < recordHeaderLen+int(h.Length) {
+		return nil
+	}
+	rec := e.in[:e.inLen]
+	e.inLen = 0
+	if err := e.handleRecord(h, rec); err != nil {
+		return e.fail(err)
+	}
+	return e.flushHandshake()
+}
+
+// input copies p into the record buffer and processes what completes,
+// for callers that do not read into recvBuffer directly. It stops early
+// when application data is waiting to be read.
+func (e *engine) input(p []byte) (int, error) {
+	total := 0
+	for len(p) > 0 {
+		buf := e.recvBuffer()
+		if len(buf) == 0 {
+			break
+		}
+		n := copy(buf, p)
+		p = p[n:]
+		total += n
+		if err := e.recvAck(n); err != nil {
+			return total, err
+		}
+	}
+	return total, e.err
+}
+
+var helloRetryRequestRandom = []byte{ // SHA-256("HelloRetryRequest"), §4.1.3
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+}
+
+// maxEmptyRecords bounds records that carry nothing (empty application
+// data, change_cipher_spec), as crypto/tls does, so a peer cannot keep the
+// client busy without progress.
+const maxEmptyRecords = 64
+
+func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
+	e.trace(TraceEvent{Kind: TraceRecordIn, ContentType: h.Type, Length: len(rec), Encrypted: e.readEncrypted})
+	typ, body := h.Type, rec[recordHeaderLen:]
+	switch {
+	case typ == ContentTypeChangeCipherSpec:
+		// §5: dropped if it is the one octet 0x01 and not protected;
+		// anything else is unexpected_message.
+		if len(body) != 1 || body[0] != 1 {
+			return newAlert(AlertDescriptionUnexpectedMessage, "tls: invalid change_cipher_spec record")
+		}
+		if e.hsInLen > 0 {
+			return newAlert(AlertDescriptionUnexpectedMessage, "tls: change_cipher_spec inside a handshake message")
+		}
+		if err := e.countEmpty(); err != nil {
+			return err
+		}
+		return e.dispatch(EventChangeCipherSpec)
+	case e.readEncrypted:
+		var err error
+		typ, body, err = e.readCipher.open(rec, rec[recordHeaderLen:recordHeaderLen])
+		if err != nil {
+			return err
+		}
+		if typ == ContentTypeChangeCipherSpec {
+			return newAlert(AlertDescriptionUnexpectedMessage, "tls: protected change_cipher_spec record")
+		}
+	case typ != ContentTypeHandshake && typ != ContentTypeAlert:
+		return newAlert(AlertDescriptionUnexpectedMessage, "tls: unprotected "+typ.String()+" record")
+	}
+	// §5.1: handshake messages are not interleaved with other types.
+	if typ != ContentTypeHandshake && e.hsInLen > 0 {
+		return newAlert(AlertDescriptionUnexpectedMessage, "tls: record of another type inside a handshake message")
+	}
+	switch typ {
+	case ContentTypeHandshake:
+		if len(body) == 0 {
+			return newAlert(AlertDescriptionUnexpectedMessage, "tls: empty handshake record")
+		}
+		return e.handleHandshakeRecord(body)
+	case ContentTypeAlert:
+		var a Alert
+		if err := a.Unmarshal(body); err != nil {
+			return err
+		}
+		e.peerAlert = a.Description
+		if a.Description == AlertDescriptionCloseNotify {
+			return e.dispatch(EventCloseNotify)
+		}
+		return e.dispatch(EventAlert)
+	case ContentTypeApplicationData:
+		if len(body) == 0 {
+			if err := e.countEmpty(); err != nil {
+				return err
+			}
+		} else {
+			e.emptyRecords = 0
+		}
+		e.pendingAppData = body
+		err := e.dispatch(EventApplicationData)
+		e.pendingAppData = nil
+		return err
+	}
+	return newAlert(AlertDescriptionUnexpectedMessage, "tls: unknown record type "+typ.String())
+}
+
+func (e *engine) countEmpty() error {
+	e.emptyRecords++
+	if e.emptyRecords > maxEmptyRecords {
+		return newAlert(AlertDescriptionUnexpectedMessage, "tls: too many records without content")
+	}
+	return nil
+}
+
+// handleHandshakeRecord processes every complete message in body, keeping
+// a partial one in hsIn for the next record. Messages that fit in one
+// record are processed where they are, without a copy.
+func (e *engine) handleHandshakeRecord(body []byte) error {
+	data := body
+	if e.hsInLen > 0 {
+		if len(body) > len(e.hsIn)-e.hsInLen {
+			return newAlert(AlertDescriptionInternalError, "tls: handshake message larger than the HandshakeIn buffer")
+		}
+		copy(e.hsIn[e.hsInLen:], body)
+		data = e.hsIn[:e.hsInLen+len(body)]
+	}
+	e.emptyRecords = 0
+	for len(data) >= 4 {
+		n := int(data[1])<<16 | int(data[2])<<8 | int(data[3])
+		if 4+n > len(data) {
+			break
+		}
+		msg := data[:4+n]
+		data = data[4+n:]
+		e.keyChanged = false
+		if err := e.handleMessage(msg); err != nil {
+			return err
+		}
+		// §5.1: messages before a key change must end on a record boundary.
+		if e.keyChanged && len(data) > 0 {
+			return newAlert(AlertDescriptionUnexpectedMessage, "tls: handshake message after a key change in the same record")
+		}
+	}
+	if len(data) >= 4 {
+		if n := int(data[1])<<16 | int(data[2])<<8 | int(data[3]); 4+n > len(e.hsIn) {
+			return newAlert(AlertDescriptionInternalError, "tls: handshake message larger than the HandshakeIn buffer")
+		}
+	}
+	e.hsInLen = copy(e.hsIn, data)
+	return nil
+}
+
+func (e *engine) handleMessage(msg []byte) error {
+	typ := HandshakeType(msg[0])
+	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: typ, Length: len(msg)})
+	ev := handshakeEvents[typ]
+	// §4.1.3: a ServerHello with this random is a HelloRetryRequest.
+	if typ == HandshakeTypeServerHello && len(msg) >= 4+2+32 && bytes.Equal(msg[6:38], helloRetryRequestRandom) {
+		ev = EventHelloRetryRequest
+	}
+	e.msg, e.msgBody = msg, msg[4:]
+	err := e.dispatch(ev)
+	e.msg, e.msgBody = nil, nil
+	return err
+}
+
+// --- Output ---
+
+// output returns the records waiting to be sent.
+func (e *engine) output() []byte { return e.out[:e.outLen] }
+
+// outputAck drops the first n octets of output, once sent.
+func (e *engine) outputAck(n int) {
+	copy(e.out, e.out[n:e.outLen])
+	e.outLen -= n
+}
+
+// writeRecord puts payload in a record of type typ: protected once the
+// write key is set (§5.2), plain before (§5.1).
+func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) error {
+	start := e.outLen
+	if e.writeEncrypted {
+		if e.outLen+e.writeCipher.sealedLen(len(payload), 0) > len(e.out) {
+			return newAlert(AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
+		}
+		b, err := e.writeCipher.seal(e.out[:e.outLen], typ, payload, 0)
+		if err != nil {
+			return err
+		}
+		e.outLen = len(b)
+	} else {
+		if e.outLen+recordHeaderLen+len(payload) > len(e.out) {
+			return newAlert(AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
+		}
+		b := e.out[e.outLen:e.outLen]
+		b = append(b, byte(typ), byte(version>>8), byte(version), byte(len(payload)>>8), byte(len(payload)))
+		b = append(b, payload...)
+		e.outLen += len(b)
+	}
+	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: ContentType(e.out[start]), Length: e.outLen - start, Encrypted: e.writeEncrypted})
+	return nil
+}
+
+// startMessage begins a handshake message of type typ in hsOut; the
+// caller appends the body and calls finishMessage.
+func (e *engine) startMessage(typ HandshakeType) []byte {
+	return append(e.hsOut[e.hsOutLen:e.hsOutLen], byte(typ), 0, 0, 0)
+}
+
+// finishMessage fills in the length of a message from startMessage,
+// queues it for the next flush, and returns it.
+func (e *engine) finishMessage(b []byte, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > len(e.hsOut)-e.hsOutLen {
+		// append had to grow b: it no longer lives in hsOut.
+		return nil, newAlert(AlertDescriptionInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
+	}
+	putUintN(b[1:], 3, uint64(len(b)-4))
+	e.hsOutLen += len(b)
+	e.trace(TraceEvent{Kind: TraceHandshakeOut, HandshakeType: HandshakeType(b[0]), Length: len(b)})
+	return b, nil
+}
+
+// flushHandshake puts the queued handshake messages into records of at
+// most 2^14 octets, under the current write key.
+func (e *engine) flushHandshake() error {
+	return e.flushHandshakeVersion(0x0303)
+}
+
+func (e *engine) flushHandshakeVersion(version uint16) error {
+	data := e.hsOut[:e.hsOutLen]
+	for len(data) > 0 {
+		n := min(len(data), maxPlaintext)
+		if err := e.writeRecord(ContentTypeHandshake, data[:n], version); err != nil {
+			return e.fail(err)
+		}
+		data = data[n:]
+	}
+	e.hsOutLen = 0
+	return nil
+}
+
+// sendAlert writes an alert record; fatal ones end the connection (§6).
+func (e *engine) sendAlert(level AlertLevel, desc AlertDescription) error {
+	a := Alert{Level: level, Description: desc}
+	var buf [2]byte
+	b, _ := a.Append(buf[:0])
+	return e.writeRecord(ContentTypeAlert, b, 0x0303)
+}
+
+// fail records the first fatal error, sends its alert unless it came from
+// the peer, and moves to CLOSED. It returns the error.
+func (e *engine) fail(err error) error {
+	if e.err != nil {
+		return e.err
+	}
+	e.err = err
+	e.appData = nil
+	e.hsOutLen = 0
+	if ae, ok := err.(*AlertError); ok && !ae.Received && !e.closeSent {
+		e.closeSent = true
+		_ = e.sendAlert(AlertLevelFatal, ae.Alert)
+	}
+	from := e.state
+	e.state = StateClosed
+	e.traceTransition(from, EventAlert, StateClosed)
+	e.hs.wipe()
+	return err
+}
+
+// --- Application side ---
+
+func (e *engine) start() error {
+	if e.err != nil {
+		return e.err
+	}
+	if err := e.config.check(); err != nil {
+		e.err = err
+		return err
+	}
+	if err := e.dispatch(EventStart); err != nil {
+		return e.fail(err)
+	}
+	return nil
+}
+
+func (e *engine) handshakeComplete() bool {
+	return e.state == StateConnected || e.state == StatePeerClosed || (e.state == StateClosed && e.hs.complete)
+}
+
+// writeApplicationData seals up to one record of p and returns how much
+// it took. Only after the handshake: the server is authenticated by then.
+func (e *engine) writeApplicationData(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	if e.state != StateConnected && e.state != StatePeerClosed {
+		return 0, errNotConnected
+	}
+	room := len(e.out) - e.outLen - recordHeaderLen - 1 - e.writeCipher.aead.Overhead()
+	n := min(len(p), maxPlaintext, room)
+	if n <= 0 && len(p) > 0 {
+		return 0, errWriteBufferFull
+	}
+	if err := e.writeRecord(ContentTypeApplicationData, p[:n], 0x0303); err != nil {
+		return 0, e.fail(err)
+	}
+	return n, nil
+}
+
+// local runs an event from the application. An event the state does not
+// take is a usage error here, not something to tell the peer about.
+func (e *engine) local(ev HandshakeEvent, notNow error) error {
+	if e.err != nil {
+		return e.err
+	}
+	if transitionTable[int(e.state)*numEvents+int(ev)].count == 0 {
+		return notNow
+	}
+	if err := e.dispatch(ev); err != nil {
+		return e.fail(err)
+	}
+	return e.flushHandshake()
+}
+
+var (
+	errNotConnected    = &AlertError{Alert: AlertDescriptionInternalError, Msg: "tls: handshake not complete"}
+	errWriteBufferFull = &AlertError{Alert: AlertDescriptionInternalError, Msg: "tls: Write buffer full; send pending output first"}
+	errClosed          = &AlertError{Alert: AlertDescriptionInternalError, Msg: "tls: use of closed connection"}
+)
+
+// --- Tracing ---
+
+func (e *engine) trace(ev TraceEvent) {
+	if e.config.Trace != nil {
+		e.config.Trace(ev)
+	}
+}
+
+// traceTransition is called by the generated dispatch after every
+// transition.
+func (e *engine) traceTransition(from HandshakeState, ev HandshakeEvent, to HandshakeState) {
+	if e.config.Trace != nil {
+		e.config.Trace(TraceEvent{Kind: TraceTransition, From: from, Event: ev, To: to})
+	}
+}
+
+// keyLog writes one NSS key log line if a KeyLogWriter is set.
+func (e *engine) keyLog(label string, secret []byte) {
+	if e.config.KeyLogWriter != nil {
+		_ = writeKeyLog(e.config.KeyLogWriter, label, e.hs.random[:], secret)
+	}
+}

@@ -1,0 +1,798 @@
+package tls
+
+import (
+	"bytes"
+	"crypto"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// The actions and guards that spec/client.sm names, in the order of
+// RFC 8446 §4: the generated dispatch calls them. Each reads the message
+// in e.msg, checks it as the RFC says, and returns an *AlertError with the
+// RFC's alert when it is wrong.
+
+// handshakeState is what the handshake keeps between messages.
+type handshakeState struct {
+	complete bool
+	random   [32]byte
+	session  [32]byte
+	nSession int
+
+	shares  [maxKeyShares]*keyShare
+	nShares int
+	group   NamedGroup // the group of the key exchange
+
+	// Before the server picks a suite the hash is unknown, so ClientHello1
+	// goes into a transcript per hash the offered suites use.
+	candidates [2]transcript // SHA-256, SHA-384
+	transcript transcript
+	suite      *suiteInfo
+	ks         keySchedule
+
+	hrr      bool
+	hrrGroup NamedGroup
+	cookie   []byte
+	sentCCS  bool
+	sentSNI  bool
+
+	peerKey    crypto.PublicKey
+	chain      [maxChain][]byte
+	peerCerts  [][]byte
+	peerScheme SignatureScheme
+	alpn       string
+
+	certRequested bool
+	clientCert    *ClientCertificate
+	clientScheme  SignatureScheme
+	sentCert      bool
+
+	clientHS, serverHS, clientAP, serverAP, resumption [maxHashSize]byte
+	transcriptHash                                     [maxHashSize]byte
+}
+
+// maxChain bounds the server's certificate chain.
+const maxChain = 10
+
+func (h *handshakeState) wipe() {
+	clear(h.clientHS[:])
+	clear(h.serverHS[:])
+	h.ks.zero()
+	for i := range h.shares {
+		h.shares[i] = nil
+	}
+}
+
+func (e *engine) hashSize() int { return e.hs.suite.hash.Size() }
+
+// sum returns the current transcript hash (in a field, so it does not
+// escape to the heap).
+func (e *engine) sum() []byte { return e.hs.transcript.sum(e.hs.transcriptHash[:0]) }
+
+func (e *engine) readRandom(b []byte) error {
+	if _, err := io.ReadFull(e.rand, b); err != nil {
+		return newAlert(AlertDescriptionInternalError, "tls: reading randomness: "+err.Error())
+	}
+	return nil
+}
+
+// --- ClientHello (§4.1.2) ---
+
+func (e *engine) sendClientHello() error {
+	hs := &e.hs
+	cfg := e.config
+	if !hs.hrr {
+		if err := e.readRandom(hs.random[:]); err != nil {
+			return err
+		}
+		if !cfg.DisableMiddleboxCompat {
+			// Appendix D.4: a non-empty legacy_session_id.
+			hs.nSession = 32
+			if err := e.readRandom(hs.session[:]); err != nil {
+				return err
+			}
+		}
+		for _, g := range cfg.keyShareGroups() {
+			ks, err := generateKeyShare(g, e.rand)
+			if err != nil {
+				return err
+			}
+			hs.shares[hs.nShares] = ks
+			hs.nShares++
+		}
+	} else {
+		if hs.hrrGroup != 0 {
+			// §4.1.4: one share, for the group the server asked for.
+			ks, err := generateKeyShare(hs.hrrGroup, e.rand)
+			if err != nil {
+				return err
+			}
+			hs.shares = [maxKeyShares]*keyShare{ks}
+			hs.nShares = 1
+		}
+		if err := e.sendCompatCCS(); err != nil {
+			return err
+		}
+	}
+
+	var ch ClientHello
+	ch.LegacyVersion = 0x0303
+	ch.Random = hs.random[:]
+	ch.LegacySessionID = hs.session[:hs.nSession]
+	ch.LegacyCompressionMethods = nullCompression
+	s := e.scratch[:0]
+	mark := 0
+	take := func() []byte { v := s[mark:]; mark = len(s); return v }
+	var err error
+
+	for _, cs := range cfg.cipherSuites() {
+		s = appendUintN(s, 2, uint64(cs))
+	}
+	if err := ch.CipherSuites.SetBytes(take()); err != nil {
+		return err
+	}
+	x := &ch.Extensions
+	if name := sniName(cfg.ServerName); name != "" {
+		x.Add(ExtensionTypeServerName)
+		hs.sentSNI = true
+		s = append(s, name...)
+		sn := ServerName{NameType: NameTypeHostName, HostName: take()}
+		if s, err = sn.Append(s); err != nil {
+			return err
+		}
+		if err := x.ServerName.ServerNameList.SetBytes(take()); err != nil {
+			return err
+		}
+	}
+	x.Add(ExtensionTypeSupportedGroups)
+	for _, g := range cfg.curvePreferences() {
+		s = appendUintN(s, 2, uint64(g))
+	}
+	if err := x.SupportedGroups.NamedGroupList.SetBytes(take()); err != nil {
+		return err
+	}
+	x.Add(ExtensionTypeSignatureAlgorithms)
+	for _, sc := range supportedSignatureSchemes {
+		s = appendUintN(s, 2, uint64(sc))
+	}
+	if err := x.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(take()); err != nil {
+		return err
+	}
+	if len(cfg.NextProtos) > 0 {
+		x.Add(ExtensionTypeApplicationLayerProtocolNegotiation)
+		for _, p := range cfg.NextProtos {
+			s = append(s, byte(len(p)))
+			s = append(s, p...)
+		}
+		if err := x.ApplicationLayerProtocolNegotiation.ProtocolNameList.SetBytes(take()); err != nil {
+			return err
+		}
+	}
+	x.Add(ExtensionTypeSupportedVersions)
+	s = append(s, 0x03, 0x04) // TLS 1.3 only (§4.2.1)
+	if err := x.SupportedVersions.Versions.SetBytes(take()); err != nil {
+		return err
+	}
+	if hs.cookie != nil {
+		x.Add(ExtensionTypeCookie)
+		x.Cookie.Cookie = hs.cookie
+	}
+	if cfg.OnNewSessionTicket != nil {
+		x.Add(ExtensionTypePskKeyExchangeModes)
+		s = append(s, byte(PskKeyExchangeModePskDheKe))
+		if err := x.PskKeyExchangeModes.KeModes.SetBytes(take()); err != nil {
+			return err
+		}
+	}
+	x.Add(ExtensionTypeKeyShare)
+	for _, ks := range hs.shares[:hs.nShares] {
+		entry := KeyShareEntry{Group: ks.group(), KeyExchange: ks.public()}
+		if s, err = entry.Append(s); err != nil {
+			return err
+		}
+	}
+	if err := x.KeyShare.ClientShares.SetBytes(take()); err != nil {
+		return err
+	}
+	if len(s) > len(e.scratch) {
+		return newAlert(AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
+	}
+
+	msg, err := e.finishMessage(ch.Append(e.startMessage(HandshakeTypeClientHello)))
+	if err != nil {
+		return err
+	}
+	if e.testHookClientHello != nil {
+		n := 1
+		if hs.hrr {
+			n = 2
+		}
+		e.hsOutLen -= len(msg)
+		if msg, err = e.finishMessage(append(e.hsOut[e.hsOutLen:e.hsOutLen], e.testHookClientHello(n)...), nil); err != nil {
+			return err
+		}
+	}
+	if !hs.hrr {
+		for i, h := range [2]crypto.Hash{crypto.SHA256, crypto.SHA384} {
+			if e.offersHash(h) {
+				hs.candidates[i].init(h)
+				hs.candidates[i].add(msg)
+			}
+		}
+		// §5.1: the first ClientHello's record may say TLS 1.0, for old middleboxes.
+		return e.flushHandshakeVersion(0x0301)
+	}
+	hs.transcript.add(msg)
+	return e.flushHandshake()
+}
+
+var nullCompression = []byte{0}
+
+// sniName is the host name to send in server_name: none for an IP
+// address (RFC 6066 §3), without a trailing dot.
+func sniName(name string) string {
+	if name == "" {
+		return ""
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return ""
+	}
+	return strings.TrimSuffix(name, ".")
+}
+
+func (e *engine) offersHash(h crypto.Hash) bool {
+	for _, cs := range e.config.cipherSuites() {
+		if s := suiteByID(cs); s != nil && s.hash == h {
+			return true
+		}
+	}
+	return false
+}
+
+// chooseSuite checks the server's cipher suite against what we offered
+// and picks the transcript for its hash.
+func (e *engine) chooseSuite(id CipherSuite) error {
+	hs := &e.hs
+	if hs.suite != nil { // after a HelloRetryRequest (§4.1.4)
+		if id != hs.suite.id {
+			return newAlert(AlertDescriptionIllegalParameter, "tls: server changed cipher suite after HelloRetryRequest")
+		}
+		return nil
+	}
+	offered := false
+	for _, cs := range e.config.cipherSuites() {
+		offered = offered || cs == id
+	}
+	suite := suiteByID(id)
+	if !offered || suite == nil {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: server chose a cipher suite we did not offer")
+	}
+	hs.suite = suite
+	if suite.hash == crypto.SHA256 {
+		hs.transcript = hs.candidates[0]
+	} else {
+		hs.transcript = hs.candidates[1]
+	}
+	hs.candidates = [2]transcript{}
+	return nil
+}
+
+// checkServerHelloCommon does the checks §4.1.3 and §4.1.4 share.
+func (e *engine) checkServerHelloCommon(legacyVersion ProtocolVersion, sessionID []byte, compression uint8, versions bool, selected ProtocolVersion, suite CipherSuite) error {
+	// §4.2.1: without supported_versions the server chose TLS 1.2 or older.
+	if !versions {
+		return newAlert(AlertDescriptionProtocolVersion, "tls: server does not support TLS 1.3")
+	}
+	if selected != 0x0304 {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a version other than TLS 1.3")
+	}
+	if legacyVersion != 0x0303 {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: server sent a legacy_version other than 0x0303")
+	}
+	if !bytes.Equal(sessionID, e.hs.session[:e.hs.nSession]) {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: server did not echo the legacy session ID")
+	}
+	if compression != 0 {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a compression method")
+	}
+	return e.chooseSuite(suite)
+}
+
+// --- HelloRetryRequest (§4.1.4) ---
+
+func (e *engine) processHelloRetryRequest() error {
+	hs := &e.hs
+	var hrr HelloRetryRequest
+	if err := hrr.Unmarshal(e.msgBody); err != nil {
+		return err
+	}
+	x := &hrr.Extensions
+	if err := e.checkServerHelloCommon(hrr.LegacyVersion, hrr.LegacySessionIDEcho, hrr.LegacyCompressionMethod,
+		x.Has(ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, hrr.CipherSuite); err != nil {
+		return err
+	}
+	if x.Has(ExtensionTypeKeyShare) {
+		g := x.KeyShare.SelectedGroup
+		if !containsGroup(e.config.curvePreferences(), g) {
+			return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we did not offer")
+		}
+		for _, ks := range hs.shares[:hs.nShares] {
+			if ks.group() == g {
+				return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we sent a share for")
+			}
+		}
+		hs.hrrGroup = g
+	}
+	if x.Has(ExtensionTypeCookie) {
+		hs.cookie = bytes.Clone(x.Cookie.Cookie)
+	}
+	if hs.hrrGroup == 0 && hs.cookie == nil {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest would not change the ClientHello")
+	}
+	// §4.4.1: ClientHello1 becomes message_hash, then the HRR follows.
+	hs.transcript.replaceWithMessageHash()
+	hs.transcript.add(e.msg)
+	hs.hrr = true
+	return nil
+}
+
+// --- ServerHello (§4.1.3) ---
+
+func (e *engine) processServerHello() error {
+	hs := &e.hs
+	var sh ServerHello
+	if err := sh.Unmarshal(e.msgBody); err != nil {
+		return err
+	}
+	x := &sh.Extensions
+	if err := e.checkServerHelloCommon(sh.LegacyVersion, sh.LegacySessionIDEcho, sh.LegacyCompressionMethod,
+		x.Has(ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, sh.CipherSuite); err != nil {
+		return err
+	}
+	if x.Has(ExtensionTypePreSharedKey) {
+		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server accepted a PSK we did not offer")
+	}
+	if !x.Has(ExtensionTypeKeyShare) {
+		return newAlert(AlertDescriptionMissingExtension, "tls: server sent no key_share")
+	}
+	share := x.KeyShare.ServerShare
+	var mine *keyShare
+	for _, ks := range hs.shares[:hs.nShares] {
+		if ks.group() == share.Group {
+			mine = ks
+		}
+	}
+	if mine == nil {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: server key share is for a group we did not send")
+	}
+	secret, err := mine.sharedSecret(share.KeyExchange)
+	if err != nil {
+		return err
+	}
+	hs.group = share.Group
+	hs.transcript.add(e.msg)
+
+	// §7.1: Early Secret (no PSK), Handshake Secret, handshake traffic secrets.
+	hs.ks.initEarly(hs.suite.hash, nil)
+	hs.ks.advanceToHandshake(secret)
+	clear(secret)
+	th := e.sum()
+	hs.ks.clientHandshakeTrafficSecret(hs.clientHS[:0], th)
+	hs.ks.serverHandshakeTrafficSecret(hs.serverHS[:0], th)
+	n := e.hashSize()
+	if err := e.readCipher.setKey(hs.suite, hs.serverHS[:n]); err != nil {
+		return err
+	}
+	if err := e.writeCipher.setKey(hs.suite, hs.clientHS[:n]); err != nil {
+		return err
+	}
+	e.readEncrypted, e.writeEncrypted = true, true
+	e.keyChanged = true
+	e.keyLog(keyLogLabelClientHandshake, hs.clientHS[:n])
+	e.keyLog(keyLogLabelServerHandshake, hs.serverHS[:n])
+	for i := range hs.shares {
+		hs.shares[i] = nil
+	}
+	return nil
+}
+
+// --- EncryptedExtensions (§4.3.1) ---
+
+func (e *engine) processEncryptedExtensions() error {
+	var ee EncryptedExtensions
+	if err := ee.Unmarshal(e.msgBody); err != nil {
+		return err
+	}
+	x := &ee.Extensions
+	// §4.2: a response to an extension we did not send is unsupported_extension.
+	if x.Has(ExtensionTypeServerName) && !e.hs.sentSNI ||
+		x.Has(ExtensionTypeMaxFragmentLength) || x.Has(ExtensionTypeRecordSizeLimit) || x.Has(ExtensionTypeEarlyData) {
+		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server sent an extension we did not offer")
+	}
+	if x.Has(ExtensionTypeApplicationLayerProtocolNegotiation) {
+		if len(e.config.NextProtos) == 0 {
+			return newAlert(AlertDescriptionUnsupportedExtension, "tls: server sent ALPN we did not offer")
+		}
+		it := x.ApplicationLayerProtocolNegotiation.ProtocolNameList.Iter()
+		var proto []byte
+		it.Next(&proto)
+		// RFC 7301 §3.1: exactly one protocol, one we offered.
+		if it.Next(new([]byte)) {
+			return newAlert(AlertDescriptionIllegalParameter, "tls: server selected more than one ALPN protocol")
+		}
+		found := false
+		for _, p := range e.config.NextProtos {
+			if p == string(proto) {
+				e.hs.alpn = p
+				found = true
+			}
+		}
+		if !found {
+			return newAlert(AlertDescriptionIllegalParameter, "tls: server selected an ALPN protocol we did not offer")
+		}
+	}
+	e.hs.transcript.add(e.msg)
+	return nil
+}
+
+// pskAccepted is true when the server accepted a PSK (§2.2): then it
+// authenticates with Finished alone. This client offers no PSK, and
+// processServerHello rejects a pre_shared_key it did not offer.
+func (e *engine) pskAccepted() bool { return false }
+
+// --- CertificateRequest (§4.3.2) ---
+
+func (e *engine) processCertificateRequest() error {
+	hs := &e.hs
+	var cr CertificateRequest
+	if err := cr.Unmarshal(e.msgBody); err != nil {
+		return err
+	}
+	if len(cr.CertificateRequestContext) != 0 {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: non-empty certificate_request_context in the handshake")
+	}
+	if !cr.Extensions.Has(ExtensionTypeSignatureAlgorithms) {
+		return newAlert(AlertDescriptionMissingExtension, "tls: CertificateRequest without signature_algorithms")
+	}
+	accepted := cr.Extensions.SignatureAlgorithms.SupportedSignatureAlgorithms
+	each := func(yield func(SignatureScheme) bool) {
+		it := accepted.Iter()
+		var s SignatureScheme
+		for it.Next(&s) && yield(s) {
+		}
+	}
+	hs.certRequested = true
+	for i := range e.config.Certificates {
+		c := &e.config.Certificates[i]
+		if scheme, ok := selectSignatureScheme(c.PrivateKey.Public(), each); ok {
+			hs.clientCert, hs.clientScheme = c, scheme
+			break
+		}
+	}
+	hs.transcript.add(e.msg)
+	return nil
+}
+
+func (e *engine) clientAuthRequested() bool { return e.hs.certRequested }
+
+// --- Certificate (§4.4.2) ---
+
+func (e *engine) processCertificate() error {
+	hs := &e.hs
+	var c Certificate
+	if err := c.Unmarshal(e.msgBody); err != nil {
+		return err
+	}
+	if len(c.CertificateRequestContext) != 0 {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: server Certificate with a certificate_request_context")
+	}
+	it := c.CertificateList.Iter()
+	var entry CertificateEntry
+	n, total := 0, 0
+	for it.Next(&entry) {
+		if entry.Extensions.Len() > 0 { // we request no OCSP or SCT (§4.4.2.1)
+			return newAlert(AlertDescriptionUnsupportedExtension, "tls: certificate entry extension we did not request")
+		}
+		if n == maxChain {
+			return newAlert(AlertDescriptionBadCertificate, "tls: server certificate chain too long")
+		}
+		hs.chain[n] = entry.CertData
+		total += len(entry.CertData)
+		n++
+	}
+	if n == 0 { // §4.4.2.4
+		return newAlert(AlertDescriptionDecodeError, "tls: server sent an empty certificate chain")
+	}
+	var v Verifier = insecureVerifier{}
+	if e.config.Verifier != nil {
+		v = e.config.Verifier
+	}
+	pub, err := v.Verify(e.config.ServerName, hs.chain[:n])
+	if err != nil {
+		if ae, ok := err.(*AlertError); ok {
+			return &AlertError{Alert: ae.Alert, Msg: ae.Msg}
+		}
+		return newAlert(AlertDescriptionBadCertificate, "tls: "+strings.TrimPrefix(err.Error(), "tls: "))
+	}
+	hs.peerKey = pub
+	// Keep the chain for ConnectionState: one copy, in one allocation.
+	buf := make([]byte, 0, total)
+	hs.peerCerts = hs.chain[:n]
+	for i, der := range hs.chain[:n] {
+		buf = append(buf, der...)
+		hs.peerCerts[i] = buf[len(buf)-len(der):]
+	}
+	hs.transcript.add(e.msg)
+	return nil
+}
+
+// --- CertificateVerify (§4.4.3) ---
+
+func (e *engine) processCertificateVerify() error {
+	hs := &e.hs
+	var cv CertificateVerify
+	if err := cv.Unmarshal(e.msgBody); err != nil {
+		return err
+	}
+	offered := false
+	for _, s := range supportedSignatureSchemes {
+		offered = offered || s == cv.Algorithm
+	}
+	if !offered {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: server signed with a scheme we did not offer")
+	}
+	if err := verifyCertificateVerify(hs.peerKey, cv.Algorithm, true, e.sum(), cv.Signature); err != nil {
+		return err
+	}
+	hs.peerScheme = cv.Algorithm
+	hs.transcript.add(e.msg)
+	return nil
+}
+
+// --- Finished (§4.4.4) ---
+
+func (e *engine) processFinished() error {
+	hs := &e.hs
+	var f Finished
+	if err := f.Unmarshal(e.msgBody); err != nil {
+		return err
+	}
+	n := e.hashSize()
+	if len(f.VerifyData) != n {
+		return newAlert(AlertDescriptionDecodeError, "tls: server Finished has the wrong length")
+	}
+	if !verifyFinished(hs.suite.hash, hs.serverHS[:n], e.sum(), f.VerifyData) {
+		return newAlert(AlertDescriptionDecryptError, "tls: invalid server Finished")
+	}
+	hs.transcript.add(e.msg)
+
+	// §7.1: Master Secret and the application traffic secrets, over
+	// ClientHello...server Finished.
+	th := e.sum()
+	hs.ks.advanceToMaster()
+	hs.ks.clientApplicationTrafficSecret(hs.clientAP[:0], th)
+	hs.ks.serverApplicationTrafficSecret(hs.serverAP[:0], th)
+	if e.config.KeyLogWriter != nil {
+		var exp [maxHashSize]byte
+		e.keyLog(keyLogLabelExporter, hs.ks.exporterMasterSecret(exp[:0], th))
+	}
+	if err := e.readCipher.setKey(hs.suite, hs.serverAP[:n]); err != nil {
+		return err
+	}
+	e.keyChanged = true
+	e.keyLog(keyLogLabelClientTraffic, hs.clientAP[:n])
+	e.keyLog(keyLogLabelServerTraffic, hs.serverAP[:n])
+	return nil
+}
+
+// sendCompatCCS sends the dummy change_cipher_spec of Appendix D.4 once,
+// before the client's second flight, unless compatibility mode is off.
+func (e *engine) sendCompatCCS() error {
+	if e.config.DisableMiddleboxCompat || e.hs.sentCCS {
+		return nil
+	}
+	e.hs.sentCCS = true
+	// Always unprotected (§5), even once the write key is set.
+	enc := e.writeEncrypted
+	e.writeEncrypted = false
+	err := e.writeRecord(ContentTypeChangeCipherSpec, []byte{1}, 0x0303)
+	e.writeEncrypted = enc
+	return err
+}
+
+// sendClientCertificate answers a CertificateRequest (§4.4.2, §4.4.3):
+// our chain and a CertificateVerify, or an empty Certificate if no
+// configured certificate fits the server's signature_algorithms.
+func (e *engine) sendClientCertificate() error {
+	hs := &e.hs
+	if err := e.sendCompatCCS(); err != nil {
+		return err
+	}
+	var c Certificate
+	s := e.scratch[:0]
+	if hs.clientCert != nil {
+		for _, der := range hs.clientCert.Chain {
+			entry := CertificateEntry{CertData: der}
+			var err error
+			if s, err = entry.Append(s); err != nil {
+				return err
+			}
+		}
+		if len(s) > len(e.scratch) {
+			return newAlert(AlertDescriptionInternalError, "tls: client certificate chain does not fit the scratch buffer")
+		}
+	}
+	if err := c.CertificateList.SetBytes(s); err != nil {
+		return err
+	}
+	msg, err := e.finishMessage(c.Append(e.startMessage(HandshakeTypeCertificate)))
+	if err != nil {
+		return err
+	}
+	hs.transcript.add(msg)
+	if hs.clientCert == nil {
+		return nil
+	}
+	sig, err := signCertificateVerify(hs.clientCert.PrivateKey, hs.clientScheme, e.rand, e.sum())
+	if err != nil {
+		return err
+	}
+	cv := CertificateVerify{Algorithm: hs.clientScheme, Signature: sig}
+	if msg, err = e.finishMessage(cv.Append(e.startMessage(HandshakeTypeCertificateVerify))); err != nil {
+		return err
+	}
+	hs.transcript.add(msg)
+	hs.sentCert = true
+	return nil
+}
+
+// sendFinished sends the client Finished under the handshake key, then
+// switches to the application key (§4.4.4, §7.2).
+func (e *engine) sendFinished() error {
+	hs := &e.hs
+	if err := e.sendCompatCCS(); err != nil {
+		return err
+	}
+	n := e.hashSize()
+	var vd [maxHashSize]byte
+	f := Finished{VerifyData: finishedVerifyData(vd[:0], hs.suite.hash, hs.clientHS[:n], e.sum())}
+	msg, err := e.finishMessage(f.Append(e.startMessage(HandshakeTypeFinished)))
+	if err != nil {
+		return err
+	}
+	hs.transcript.add(msg)
+	if err := e.flushHandshake(); err != nil {
+		return err
+	}
+	if err := e.writeCipher.setKey(hs.suite, hs.clientAP[:n]); err != nil {
+		return err
+	}
+	if e.config.OnNewSessionTicket != nil {
+		hs.ks.resumptionMasterSecret(hs.resumption[:0], e.sum())
+	}
+	hs.complete = true
+	clear(hs.clientHS[:])
+	clear(hs.serverHS[:])
+	hs.ks.zero()
+	return nil
+}
+
+// --- After the handshake (§4.6) ---
+
+func (e *engine) dropChangeCipherSpec() error { return nil }
+
+func (e *engine) deliverApplicationData() error {
+	e.appData = e.pendingAppData
+	return nil
+}
+
+// maxTicketLifetime is 7 days (§4.6.1).
+const maxTicketLifetime = 604800
+
+func (e *engine) processNewSessionTicket() error {
+	hs := &e.hs
+	var t NewSessionTicket
+	if err := t.Unmarshal(e.msgBody); err != nil {
+		return err
+	}
+	if t.TicketLifetime > maxTicketLifetime {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: ticket lifetime over 7 days")
+	}
+	cb := e.config.OnNewSessionTicket
+	if cb == nil {
+		return nil
+	}
+	n := e.hashSize()
+	st := &SessionTicket{
+		Ticket:      bytes.Clone(t.Ticket),
+		Lifetime:    time.Duration(t.TicketLifetime) * time.Second,
+		AgeAdd:      t.TicketAgeAdd,
+		Nonce:       bytes.Clone(t.TicketNonce),
+		PSK:         resumptionPSK(nil, hs.suite.hash, hs.resumption[:n], t.TicketNonce),
+		CipherSuite: hs.suite.id,
+		ServerName:  e.config.ServerName,
+		ReceivedAt:  e.config.now(),
+	}
+	if t.Extensions.Has(ExtensionTypeEarlyData) {
+		st.MaxEarlyDataSize = t.Extensions.EarlyData.MaxEarlyDataSize
+	}
+	cb(st)
+	return nil
+}
+
+func (e *engine) processKeyUpdate() error {
+	hs := &e.hs
+	var ku KeyUpdate
+	if err := ku.Unmarshal(e.msgBody); err != nil {
+		return err
+	}
+	if ku.RequestUpdate != KeyUpdateRequestUpdateNotRequested && ku.RequestUpdate != KeyUpdateRequestUpdateRequested {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: invalid KeyUpdate request_update")
+	}
+	n := e.hashSize()
+	nextTrafficSecret(hs.serverAP[:0], hs.suite.hash, hs.serverAP[:n])
+	if err := e.readCipher.setKey(hs.suite, hs.serverAP[:n]); err != nil {
+		return err
+	}
+	e.keyChanged = true
+	if ku.RequestUpdate == KeyUpdateRequestUpdateRequested && !e.closeSent {
+		return e.updateWriteKey(KeyUpdateRequestUpdateNotRequested)
+	}
+	return nil
+}
+
+// sendKeyUpdate updates our write key and asks the server to update its
+// own (§4.6.3).
+func (e *engine) sendKeyUpdate() error {
+	return e.updateWriteKey(KeyUpdateRequestUpdateRequested)
+}
+
+func (e *engine) updateWriteKey(req KeyUpdateRequest) error {
+	hs := &e.hs
+	ku := KeyUpdate{RequestUpdate: req}
+	if _, err := e.finishMessage(ku.Append(e.startMessage(HandshakeTypeKeyUpdate))); err != nil {
+		return err
+	}
+	if err := e.flushHandshake(); err != nil {
+		return err
+	}
+	n := e.hashSize()
+	nextTrafficSecret(hs.clientAP[:0], hs.suite.hash, hs.clientAP[:n])
+	return e.writeCipher.setKey(hs.suite, hs.clientAP[:n])
+}
+
+// --- Closure and alerts (§6) ---
+
+func (e *engine) processCloseNotify() error {
+	e.peerClosed = true
+	return nil
+}
+
+func (e *engine) sendCloseNotify() error {
+	if e.closeSent {
+		return nil
+	}
+	e.closeSent = true
+	return e.sendAlert(AlertLevelWarning, AlertDescriptionCloseNotify)
+}
+
+// sendUserCanceled ends a handshake the application gave up on (§6.1).
+func (e *engine) sendUserCanceled() error {
+	if err := e.sendAlert(AlertLevelWarning, AlertDescriptionUserCanceled); err != nil {
+		return err
+	}
+	e.hs.wipe()
+	return e.sendCloseNotify()
+}
+
+func (e *engine) processCloseNotifyInHandshake() error {
+	return &AlertError{Alert: AlertDescriptionCloseNotify, Received: true, Msg: "tls: server closed the connection during the handshake"}
+}
+
+func (e *engine) closeBeforeStart() error { return nil }
+
+func (e *engine) processAlert() error {
+	return &AlertError{Alert: e.peerAlert, Received: true}
+}
