@@ -154,9 +154,17 @@ func (c *Conn) Handshake() error {
 	if c.initErr != nil {
 		return c.initErr
 	}
+	e := &c.engine.e
+	// Once the handshake is done, Write must not wait for a Read blocked
+	// on the transport: check without the read lock first.
+	c.mu.Lock()
+	done := e.handshakeComplete()
+	c.mu.Unlock()
+	if done {
+		return nil
+	}
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
-	e := &c.engine.e
 	c.mu.Lock()
 	if e.state == initialState && e.err == nil {
 		err := e.start()

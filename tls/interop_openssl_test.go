@@ -1,0 +1,180 @@
+package tls_test
+
+import (
+	"bufio"
+	cryptotls "crypto/tls"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tabletls/tabletls/internal/testpeer"
+	"github.com/tabletls/tabletls/tls"
+	"github.com/tabletls/tabletls/tls/x509verify"
+)
+
+// dialOpenSSL connects a client to an s_server process.
+func dialOpenSSL(t *testing.T, srv *testpeer.OpenSSLServer, cfg *tls.Config) *tls.Conn {
+	t.Helper()
+	if cfg.ServerName == "" {
+		cfg.ServerName = "localhost"
+	}
+	if cfg.Verifier == nil {
+		cfg.Verifier = x509verify.New(x509verify.Options{Roots: srv.Cert.CA.Pool})
+	}
+	raw, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetDeadline(time.Now().Add(20 * time.Second))
+	c := tls.Client(raw, cfg)
+	t.Cleanup(func() { c.Close() })
+	if err := c.Handshake(); err != nil {
+		t.Fatalf("handshake with openssl: %v\n%s", err, srv.Output())
+	}
+	return c
+}
+
+// reverseLine checks s_server -rev: each line comes back reversed.
+func reverseLine(t *testing.T, c *tls.Conn, r *bufio.Reader, line string) {
+	t.Helper()
+	if _, err := io.WriteString(c, line+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	want := []rune(line)
+	for i, j := 0, len(want)-1; i < j; i, j = i+1, j-1 {
+		want[i], want[j] = want[j], want[i]
+	}
+	if strings.TrimSuffix(got, "\n") != string(want) {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestInteropOpenSSLSuitesAndGroups(t *testing.T) {
+	for _, suite := range allSuites {
+		for _, g := range []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1} {
+			for _, hrr := range []bool{false, true} {
+				name := suite.String() + "/" + g.String()
+				if hrr {
+					name += "/hrr"
+				}
+				t.Run(name, func(t *testing.T) {
+					srv := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeRev, CipherSuite: uint16(suite), Groups: []cryptotls.CurveID{goCurve(g)}})
+					cfg := &tls.Config{CipherSuites: []tls.CipherSuite{suite}, CurvePreferences: []tls.NamedGroup{g}}
+					if hrr {
+						other := tls.NamedGroupSecp384r1
+						cfg.CurvePreferences = []tls.NamedGroup{other, g}
+						cfg.KeyShares = []tls.NamedGroup{other}
+					}
+					c := dialOpenSSL(t, srv, cfg)
+					st := c.ConnectionState()
+					if st.CipherSuite != suite || st.Group != g || st.DidHelloRetryRequest != hrr {
+						t.Fatalf("state %+v", st)
+					}
+					r := bufio.NewReader(c)
+					reverseLine(t, c, r, "hello from tabletls")
+					reverseLine(t, c, r, strings.Repeat("0123456789abcdef", 1000))
+					if _, err := io.WriteString(c, "CLOSE\n"); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := r.ReadString('\n'); err != io.EOF {
+						t.Fatalf("want io.EOF after the server's close_notify, got %v", err)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestInteropOpenSSLClientAuth(t *testing.T) {
+	ca := testpeer.DefaultCA()
+	for _, kt := range testpeer.KeyTypes() {
+		t.Run(kt.String(), func(t *testing.T) {
+			srv := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeRev, ClientCA: ca, RequireClientCert: true})
+			cc := ca.Issue(kt)
+			c := dialOpenSSL(t, srv, &tls.Config{Certificates: []tls.ClientCertificate{{Chain: cc.Chain, PrivateKey: cc.Key}}})
+			reverseLine(t, c, bufio.NewReader(c), "authenticated device")
+			if st := c.ConnectionState(); !st.ClientAuthRequested || !st.ClientCertificateSent {
+				t.Fatalf("state %+v", st)
+			}
+		})
+	}
+	t.Run("no certificate", func(t *testing.T) {
+		srv := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeRev, ClientCA: ca, RequireClientCert: true})
+		c := dialOpenSSL(t, srv, &tls.Config{})
+		_, err := c.Read(make([]byte, 1))
+		var ae *tls.AlertError
+		if !errorsAs(err, &ae) || !ae.Received || ae.Alert != tls.AlertDescriptionCertificateRequired {
+			t.Fatalf("want certificate_required from the server, got %v", err)
+		}
+	})
+}
+
+// TestInteropOpenSSLSmallRecords reads a page the server sends in records of
+// at most 512 octets of plaintext: handshake messages span records.
+func TestInteropOpenSSLSmallRecords(t *testing.T) {
+	srv := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeWWW, MaxSendFrag: 512})
+	records, largest := 0, 0
+	cfg := &tls.Config{Trace: func(ev tls.TraceEvent) {
+		if ev.Kind == tls.TraceRecordIn {
+			records++
+			largest = max(largest, ev.Length)
+		}
+	}}
+	c := dialOpenSSL(t, srv, cfg)
+	if _, err := io.WriteString(c, "GET / HTTP/1.0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if !strings.Contains(string(page), "HTTP/1.0 200 ok") || len(page) < 2000 {
+		t.Fatalf("page of %d bytes: %.200q", len(page), page)
+	}
+	if largest > 5+512+1+16 || records < 10 {
+		t.Fatalf("%d records, largest %d octets: max_send_frag not in effect", records, largest)
+	}
+}
+
+// TestInteropOpenSSLKeyUpdate has s_server update its keys, with and
+// without asking us to update ours, and updates ours from the client side.
+func TestInteropOpenSSLKeyUpdate(t *testing.T) {
+	srv := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeStdio})
+	c := dialOpenSSL(t, srv, &tls.Config{})
+	r := bufio.NewReader(c)
+	roundTrip := func(step string) {
+		t.Helper()
+		if err := srv.Send("from server " + step + "\n"); err != nil {
+			t.Fatal(err)
+		}
+		line, err := r.ReadString('\n')
+		if err != nil || line != "from server "+step+"\n" {
+			t.Fatalf("%s: read %q, %v", step, line, err)
+		}
+		if _, err := io.WriteString(c, "from client "+step+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.WaitForOutput("from client "+step, 10*time.Second); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	roundTrip("before")
+	if err := srv.KeyUpdate(false); err != nil { // k: server updates its key
+		t.Fatal(err)
+	}
+	roundTrip("after k")
+	if err := srv.KeyUpdate(true); err != nil { // K: and asks us to update ours
+		t.Fatal(err)
+	}
+	roundTrip("after K")
+	if err := c.KeyUpdate(); err != nil { // our own
+		t.Fatal(err)
+	}
+	roundTrip("after client KeyUpdate")
+}
