@@ -67,6 +67,13 @@ type Config struct {
 	// change_cipher_spec before the client's second flight).
 	DisableMiddleboxCompat bool
 
+	// RecordSizeLimit, if non-zero, is sent in record_size_limit (RFC 8449):
+	// the largest TLSInnerPlaintext the client accepts, 64 to 16385. The
+	// client honours the server's limit only if it sent one (RFC 8449 §4).
+	// The read buffer stays sized for full records: a limit does not make
+	// a server send smaller handshake records before EncryptedExtensions.
+	RecordSizeLimit uint16
+
 	// OnNewSessionTicket, if set, is given every NewSessionTicket the
 	// server sends after the handshake, and makes the client send
 	// psk_key_exchange_modes so that servers send them.
@@ -193,6 +200,9 @@ func (c *Config) check() error {
 		if len(p) == 0 || len(p) > 255 {
 			return newAlert(AlertDescriptionInternalError, "tls: invalid ALPN protocol length in Config.NextProtos")
 		}
+	}
+	if c.RecordSizeLimit != 0 && (c.RecordSizeLimit < 64 || c.RecordSizeLimit > maxInnerPlaintext) {
+		return newAlert(AlertDescriptionInternalError, "tls: Config.RecordSizeLimit must be 64 to 16385")
 	}
 	if len(c.ServerName) > 255 {
 		return newAlert(AlertDescriptionInternalError, "tls: Config.ServerName too long")

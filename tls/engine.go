@@ -393,7 +393,7 @@ func (e *engine) flushHandshake() error {
 func (e *engine) flushHandshakeVersion(version uint16) error {
 	data := e.hsOut[:e.hsOutLen]
 	for len(data) > 0 {
-		n := min(len(data), maxPlaintext)
+		n := min(len(data), e.maxRecordPayload())
 		if err := e.writeRecord(ContentTypeHandshake, data[:n], version); err != nil {
 			return e.fail(err)
 		}
@@ -401,6 +401,16 @@ func (e *engine) flushHandshakeVersion(version uint16) error {
 	}
 	e.hsOutLen = 0
 	return nil
+}
+
+// maxRecordPayload is the most content one record we send may carry:
+// 2^14 (§5.1), or less if the server set a record_size_limit, which in
+// TLS 1.3 counts the inner content type too (RFC 8449 §4).
+func (e *engine) maxRecordPayload() int {
+	if e.hs.peerRecordLimit > 0 && e.writeEncrypted {
+		return int(e.hs.peerRecordLimit) - 1
+	}
+	return maxPlaintext
 }
 
 // sendAlert writes an alert record; fatal ones end the connection (§6).
@@ -448,7 +458,7 @@ func (e *engine) start() error {
 }
 
 func (e *engine) handshakeComplete() bool {
-	return e.state == StateConnected || e.state == StatePeerClosed || (e.state == StateClosed && e.hs.complete)
+	return e.hs.complete
 }
 
 // writeApplicationData seals up to one record of p and returns how much
@@ -461,7 +471,7 @@ func (e *engine) writeApplicationData(p []byte) (int, error) {
 		return 0, errNotConnected
 	}
 	room := len(e.out) - e.outLen - recordHeaderLen - 1 - e.writeCipher.aead.Overhead()
-	n := min(len(p), maxPlaintext, room)
+	n := min(len(p), e.maxRecordPayload(), room)
 	if n <= 0 && len(p) > 0 {
 		return 0, errWriteBufferFull
 	}

@@ -38,6 +38,8 @@ type handshakeState struct {
 	sentCCS  bool
 	sentSNI  bool
 
+	peerRecordLimit RecordSizeLimit // from EncryptedExtensions, 0 if none
+
 	peerKey    crypto.PublicKey
 	chain      [maxChain][]byte
 	peerCerts  [][]byte
@@ -174,6 +176,10 @@ func (e *engine) sendClientHello() error {
 	s = append(s, 0x03, 0x04) // TLS 1.3 only (§4.2.1)
 	if err := x.SupportedVersions.Versions.SetBytes(take()); err != nil {
 		return err
+	}
+	if cfg.RecordSizeLimit != 0 {
+		x.Add(ExtensionTypeRecordSizeLimit)
+		x.RecordSizeLimit = RecordSizeLimit(cfg.RecordSizeLimit)
 	}
 	if hs.cookie != nil {
 		x.Add(ExtensionTypeCookie)
@@ -408,8 +414,16 @@ func (e *engine) processEncryptedExtensions() error {
 	x := &ee.Extensions
 	// §4.2: a response to an extension we did not send is unsupported_extension.
 	if x.Has(ExtensionTypeServerName) && !e.hs.sentSNI ||
-		x.Has(ExtensionTypeMaxFragmentLength) || x.Has(ExtensionTypeRecordSizeLimit) || x.Has(ExtensionTypeEarlyData) {
+		x.Has(ExtensionTypeMaxFragmentLength) || x.Has(ExtensionTypeEarlyData) ||
+		x.Has(ExtensionTypeRecordSizeLimit) && e.config.RecordSizeLimit == 0 {
 		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server sent an extension we did not offer")
+	}
+	if x.Has(ExtensionTypeRecordSizeLimit) {
+		// RFC 8449 §4: under 64 is illegal_parameter; over 2^14+1 means 2^14+1.
+		if x.RecordSizeLimit < 64 {
+			return newAlert(AlertDescriptionIllegalParameter, "tls: record_size_limit under 64")
+		}
+		e.hs.peerRecordLimit = min(x.RecordSizeLimit, maxInnerPlaintext)
 	}
 	if x.Has(ExtensionTypeApplicationLayerProtocolNegotiation) {
 		if len(e.config.NextProtos) == 0 {

@@ -15,16 +15,17 @@ const (
 	StateWaitCV
 	StateWaitFinished
 	StateConnected
-	StatePeerClosed // got close_notify; we may still write (§6.1)
+	StatePeerClosed  // got close_notify; we may still write (§6.1)
+	StateLocalClosed // sent close_notify; the server may still write (§6.1)
 	StateClosed
 )
-const numStates = 11
+const numStates = 12
 const initialState = StateStart
 
-var stateNames = [numStates]string{"START", "WAIT_SH", "WAIT_SH_AFTER_HRR", "WAIT_EE", "WAIT_CERT_CR", "WAIT_CERT", "WAIT_CV", "WAIT_FINISHED", "CONNECTED", "PEER_CLOSED", "CLOSED"}
+var stateNames = [numStates]string{"START", "WAIT_SH", "WAIT_SH_AFTER_HRR", "WAIT_EE", "WAIT_CERT_CR", "WAIT_CERT", "WAIT_CV", "WAIT_FINISHED", "CONNECTED", "PEER_CLOSED", "LOCAL_CLOSED", "CLOSED"}
 
 // stateFinal marks the states the spec declares final.
-var stateFinal = [numStates]bool{false, false, false, false, false, false, false, false, false, false, true}
+var stateFinal = [numStates]bool{false, false, false, false, false, false, false, false, false, false, false, true}
 
 // String returns the state's name in the spec.
 func (s HandshakeState) String() string {
@@ -110,112 +111,122 @@ type transition struct {
 }
 
 var transitions = [...]transition{
-	// spec/client.sm:88: START alert
+	// spec/client.sm:94: START alert
 	{0, StateClosed, 0, 1},
-	// spec/client.sm:56: START start
+	// spec/client.sm:57: START start
 	{0, StateWaitSH, 1, 1},
-	// spec/client.sm:85: START close
+	// spec/client.sm:91: START close
 	{0, StateClosed, 2, 1},
-	// spec/client.sm:57: WAIT_SH server_hello
+	// spec/client.sm:58: WAIT_SH server_hello
 	{0, StateWaitEE, 3, 1},
-	// spec/client.sm:58: WAIT_SH hello_retry_request
+	// spec/client.sm:59: WAIT_SH hello_retry_request
 	{0, StateWaitSHAfterHRR, 4, 2},
-	// spec/client.sm:71: WAIT_SH change_cipher_spec
+	// spec/client.sm:72: WAIT_SH change_cipher_spec
 	{0, StateWaitSH, 6, 1},
-	// spec/client.sm:84: WAIT_SH close_notify
+	// spec/client.sm:90: WAIT_SH close_notify
 	{0, StateClosed, 7, 1},
-	// spec/client.sm:88: WAIT_SH alert
+	// spec/client.sm:94: WAIT_SH alert
 	{0, StateClosed, 8, 1},
-	// spec/client.sm:83: WAIT_SH close
+	// spec/client.sm:89: WAIT_SH close
 	{0, StateClosed, 9, 1},
-	// spec/client.sm:59: WAIT_SH_AFTER_HRR server_hello
+	// spec/client.sm:60: WAIT_SH_AFTER_HRR server_hello
 	{0, StateWaitEE, 10, 1},
-	// spec/client.sm:71: WAIT_SH_AFTER_HRR change_cipher_spec
+	// spec/client.sm:72: WAIT_SH_AFTER_HRR change_cipher_spec
 	{0, StateWaitSHAfterHRR, 11, 1},
-	// spec/client.sm:84: WAIT_SH_AFTER_HRR close_notify
+	// spec/client.sm:90: WAIT_SH_AFTER_HRR close_notify
 	{0, StateClosed, 12, 1},
-	// spec/client.sm:88: WAIT_SH_AFTER_HRR alert
+	// spec/client.sm:94: WAIT_SH_AFTER_HRR alert
 	{0, StateClosed, 13, 1},
-	// spec/client.sm:83: WAIT_SH_AFTER_HRR close
+	// spec/client.sm:89: WAIT_SH_AFTER_HRR close
 	{0, StateClosed, 14, 1},
-	// spec/client.sm:60: WAIT_EE encrypted_extensions
-	{1, StateWaitFinished, 15, 1},
 	// spec/client.sm:61: WAIT_EE encrypted_extensions
+	{1, StateWaitFinished, 15, 1},
+	// spec/client.sm:62: WAIT_EE encrypted_extensions
 	{0, StateWaitCertCR, 16, 1},
-	// spec/client.sm:71: WAIT_EE change_cipher_spec
+	// spec/client.sm:72: WAIT_EE change_cipher_spec
 	{0, StateWaitEE, 17, 1},
-	// spec/client.sm:84: WAIT_EE close_notify
+	// spec/client.sm:90: WAIT_EE close_notify
 	{0, StateClosed, 18, 1},
-	// spec/client.sm:88: WAIT_EE alert
+	// spec/client.sm:94: WAIT_EE alert
 	{0, StateClosed, 19, 1},
-	// spec/client.sm:83: WAIT_EE close
+	// spec/client.sm:89: WAIT_EE close
 	{0, StateClosed, 20, 1},
-	// spec/client.sm:62: WAIT_CERT_CR certificate_request
+	// spec/client.sm:63: WAIT_CERT_CR certificate_request
 	{0, StateWaitCert, 21, 1},
-	// spec/client.sm:63: WAIT_CERT_CR certificate
+	// spec/client.sm:64: WAIT_CERT_CR certificate
 	{0, StateWaitCV, 22, 1},
-	// spec/client.sm:71: WAIT_CERT_CR change_cipher_spec
+	// spec/client.sm:72: WAIT_CERT_CR change_cipher_spec
 	{0, StateWaitCertCR, 23, 1},
-	// spec/client.sm:84: WAIT_CERT_CR close_notify
+	// spec/client.sm:90: WAIT_CERT_CR close_notify
 	{0, StateClosed, 24, 1},
-	// spec/client.sm:88: WAIT_CERT_CR alert
+	// spec/client.sm:94: WAIT_CERT_CR alert
 	{0, StateClosed, 25, 1},
-	// spec/client.sm:83: WAIT_CERT_CR close
+	// spec/client.sm:89: WAIT_CERT_CR close
 	{0, StateClosed, 26, 1},
-	// spec/client.sm:64: WAIT_CERT certificate
+	// spec/client.sm:65: WAIT_CERT certificate
 	{0, StateWaitCV, 27, 1},
-	// spec/client.sm:71: WAIT_CERT change_cipher_spec
+	// spec/client.sm:72: WAIT_CERT change_cipher_spec
 	{0, StateWaitCert, 28, 1},
-	// spec/client.sm:84: WAIT_CERT close_notify
+	// spec/client.sm:90: WAIT_CERT close_notify
 	{0, StateClosed, 29, 1},
-	// spec/client.sm:88: WAIT_CERT alert
+	// spec/client.sm:94: WAIT_CERT alert
 	{0, StateClosed, 30, 1},
-	// spec/client.sm:83: WAIT_CERT close
+	// spec/client.sm:89: WAIT_CERT close
 	{0, StateClosed, 31, 1},
-	// spec/client.sm:65: WAIT_CV certificate_verify
+	// spec/client.sm:66: WAIT_CV certificate_verify
 	{0, StateWaitFinished, 32, 1},
-	// spec/client.sm:71: WAIT_CV change_cipher_spec
+	// spec/client.sm:72: WAIT_CV change_cipher_spec
 	{0, StateWaitCV, 33, 1},
-	// spec/client.sm:84: WAIT_CV close_notify
+	// spec/client.sm:90: WAIT_CV close_notify
 	{0, StateClosed, 34, 1},
-	// spec/client.sm:88: WAIT_CV alert
+	// spec/client.sm:94: WAIT_CV alert
 	{0, StateClosed, 35, 1},
-	// spec/client.sm:83: WAIT_CV close
+	// spec/client.sm:89: WAIT_CV close
 	{0, StateClosed, 36, 1},
-	// spec/client.sm:66: WAIT_FINISHED finished
-	{2, StateConnected, 37, 3},
 	// spec/client.sm:67: WAIT_FINISHED finished
+	{2, StateConnected, 37, 3},
+	// spec/client.sm:68: WAIT_FINISHED finished
 	{0, StateConnected, 40, 2},
-	// spec/client.sm:71: WAIT_FINISHED change_cipher_spec
+	// spec/client.sm:72: WAIT_FINISHED change_cipher_spec
 	{0, StateWaitFinished, 42, 1},
-	// spec/client.sm:84: WAIT_FINISHED close_notify
+	// spec/client.sm:90: WAIT_FINISHED close_notify
 	{0, StateClosed, 43, 1},
-	// spec/client.sm:88: WAIT_FINISHED alert
+	// spec/client.sm:94: WAIT_FINISHED alert
 	{0, StateClosed, 44, 1},
-	// spec/client.sm:83: WAIT_FINISHED close
+	// spec/client.sm:89: WAIT_FINISHED close
 	{0, StateClosed, 45, 1},
-	// spec/client.sm:75: CONNECTED new_session_ticket
+	// spec/client.sm:76: CONNECTED new_session_ticket
 	{0, StateConnected, 46, 1},
-	// spec/client.sm:76: CONNECTED key_update
+	// spec/client.sm:77: CONNECTED key_update
 	{0, StateConnected, 47, 1},
-	// spec/client.sm:74: CONNECTED application_data
+	// spec/client.sm:75: CONNECTED application_data
 	{0, StateConnected, 48, 1},
-	// spec/client.sm:81: CONNECTED close_notify
+	// spec/client.sm:82: CONNECTED close_notify
 	{0, StatePeerClosed, 49, 1},
-	// spec/client.sm:88: CONNECTED alert
+	// spec/client.sm:94: CONNECTED alert
 	{0, StateClosed, 50, 1},
-	// spec/client.sm:77: CONNECTED send_key_update
+	// spec/client.sm:78: CONNECTED send_key_update
 	{0, StateConnected, 51, 1},
-	// spec/client.sm:82: CONNECTED close
-	{0, StateClosed, 52, 1},
-	// spec/client.sm:88: PEER_CLOSED alert
+	// spec/client.sm:83: CONNECTED close
+	{0, StateLocalClosed, 52, 1},
+	// spec/client.sm:94: PEER_CLOSED alert
 	{0, StateClosed, 53, 1},
-	// spec/client.sm:78: PEER_CLOSED send_key_update
+	// spec/client.sm:79: PEER_CLOSED send_key_update
 	{0, StatePeerClosed, 54, 1},
-	// spec/client.sm:82: PEER_CLOSED close
+	// spec/client.sm:84: PEER_CLOSED close
 	{0, StateClosed, 55, 1},
+	// spec/client.sm:86: LOCAL_CLOSED new_session_ticket
+	{0, StateLocalClosed, 56, 1},
+	// spec/client.sm:87: LOCAL_CLOSED key_update
+	{0, StateLocalClosed, 57, 1},
+	// spec/client.sm:85: LOCAL_CLOSED application_data
+	{0, StateLocalClosed, 58, 1},
+	// spec/client.sm:88: LOCAL_CLOSED close_notify
+	{0, StateClosed, 59, 1},
+	// spec/client.sm:94: LOCAL_CLOSED alert
+	{0, StateClosed, 60, 1},
 }
-var actionList = [...]uint8{20, 0, 19, 1, 2, 0, 10, 18, 20, 17, 1, 10, 18, 20, 17, 3, 3, 10, 18, 20, 17, 4, 5, 10, 18, 20, 17, 5, 10, 18, 20, 17, 6, 10, 18, 20, 17, 7, 8, 9, 7, 9, 10, 18, 20, 17, 12, 13, 11, 15, 20, 14, 16, 20, 14, 16}
+var actionList = [...]uint8{20, 0, 19, 1, 2, 0, 10, 18, 20, 17, 1, 10, 18, 20, 17, 3, 3, 10, 18, 20, 17, 4, 5, 10, 18, 20, 17, 5, 10, 18, 20, 17, 6, 10, 18, 20, 17, 7, 8, 9, 7, 9, 10, 18, 20, 17, 12, 13, 11, 15, 20, 14, 16, 20, 14, 16, 12, 13, 11, 15, 20}
 
 // transitionSlot is where the transitions of one (state, event) pair sit.
 type transitionSlot struct {
@@ -233,6 +244,11 @@ var transitionTable = [numStates * numEvents]transitionSlot{
 	int(StateConnected)*numEvents + int(EventKeyUpdate):             {43, 1},
 	int(StateConnected)*numEvents + int(EventNewSessionTicket):      {42, 1},
 	int(StateConnected)*numEvents + int(EventSendKeyUpdate):         {47, 1},
+	int(StateLocalClosed)*numEvents + int(EventAlert):               {56, 1},
+	int(StateLocalClosed)*numEvents + int(EventApplicationData):     {54, 1},
+	int(StateLocalClosed)*numEvents + int(EventCloseNotify):         {55, 1},
+	int(StateLocalClosed)*numEvents + int(EventKeyUpdate):           {53, 1},
+	int(StateLocalClosed)*numEvents + int(EventNewSessionTicket):    {52, 1},
 	int(StatePeerClosed)*numEvents + int(EventAlert):                {49, 1},
 	int(StatePeerClosed)*numEvents + int(EventClose):                {51, 1},
 	int(StatePeerClosed)*numEvents + int(EventSendKeyUpdate):        {50, 1},
