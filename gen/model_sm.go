@@ -86,7 +86,6 @@ func resolveMachine(d *Machine, m *Model, errs *ErrorList) *SM {
 	actions := map[string]int{}
 	type key struct{ from, event int }
 	groups := map[key][]*SMTrans{}
-	var order []key
 	used := map[int]bool{}
 	for _, t := range d.Transitions {
 		ev, ok := events[t.Event]
@@ -172,9 +171,6 @@ func resolveMachine(d *Machine, m *Model, errs *ErrorList) *SM {
 				if p.Guard == g && g != 0 {
 					errs.add(t.Pos, "duplicate transition: %s on %s [%s] (first at %s)", sm.States[f].Name, t.Event, t.Guard, p.Pos)
 				}
-			}
-			if len(prev) == 0 {
-				order = append(order, k)
 			}
 			groups[k] = append(prev, &SMTrans{From: f, Event: ev, Guard: g, To: dest, Actions: acts, Pos: t.Pos})
 		}

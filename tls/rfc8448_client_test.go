@@ -19,7 +19,7 @@ type traceSigner struct {
 	sig []byte
 }
 
-func (s traceSigner) Public() crypto.PublicKey                           { return s.pub }
+func (s traceSigner) Public() crypto.PublicKey                                  { return s.pub }
 func (s traceSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return s.sig, nil }
 
 // firstCertificate returns the first cert_data of a Certificate message.

@@ -1,0 +1,47 @@
+# tabletls — see README.md. `make test` is what CI runs.
+GO          ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 30s
+BENCHTIME   ?= 1s
+
+.PHONY: all gen test fuzz fuzz-smoke bench lint check-generated demo docs
+
+all: gen docs test
+
+# Compile spec/ into tls/zz_generated_*.go and docs/client-statemachine.dot.
+gen:
+	$(GO) generate ./...
+
+# The state diagram, when Graphviz is installed.
+docs: docs/client-statemachine.svg
+docs/client-statemachine.svg: docs/client-statemachine.dot
+	@if command -v dot >/dev/null; then dot -Tsvg $< -o $@; else echo "dot not installed: $@ not rebuilt"; fi
+
+# The README's test command: every test, including the interop tests
+# against openssl s_server (which must be installed: .ci/run installs it).
+test:
+	$(GO) test -race -timeout 15m ./...
+
+# Run every fuzz target for FUZZTIME each.
+fuzz:
+	./fuzz/run.sh $(FUZZTIME)
+
+# A few seconds per fuzz target (CI).
+fuzz-smoke:
+	./fuzz/run.sh 3s
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./tls/...
+
+lint:
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+# Fails if `go generate` changes anything: generated code is never edited by hand.
+check-generated: gen
+	@git diff --exit-code -- tls/ docs/ || (echo "go generate ./... left a diff: commit the regenerated files"; exit 1)
+
+# The README's main job: a demo handshake against an embedded server.
+demo:
+	$(GO) run ./cmd/tlsclient
