@@ -127,12 +127,13 @@ func uintGoType(bits int) string {
 	return "uint64"
 }
 
-// readScalar is `s.ReadUintN((*uintN)(dst))`.
-func readScalar(src jen.Code, t *Type, dst *jen.Statement) *jen.Statement {
+// readScalar is `s.ReadUintN((*uintN)(ptr))`, where ptr is the address
+// to read into.
+func readScalar(src jen.Code, t *Type, ptr *jen.Statement) *jen.Statement {
 	method := map[int]string{8: "ReadUint8", 16: "ReadUint16", 24: "ReadUint24", 32: "ReadUint32", 64: "ReadUint64"}[t.Bits]
-	arg := jen.Op("&").Add(dst)
+	arg := ptr
 	if t.Kind != KUint {
-		arg = jen.Parens(jen.Op("*").Id(uintGoType(t.Bits))).Call(jen.Op("&").Add(dst))
+		arg = jen.Parens(jen.Op("*").Id(uintGoType(t.Bits))).Call(ptr)
 	}
 	return jen.Add(src).Dot(method).Call(arg)
 }
@@ -261,7 +262,7 @@ func (e *codecEmitter) fieldCode(s *Struct, fl *Field) (dec, enc []jen.Code, nee
 		enc = append(enc, jen.If(jen.List(jen.Id("b"), jen.Err()).Op("=").Add(dst.Clone()).Dot("Append").Call(jen.Id("b")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("b"), jen.Err())))
 		return dec, enc, true
 	case fl.Shape == Scalar:
-		dec = append(dec, jen.If(jen.Op("!").Add(readScalar(jen.Id("s"), fl.Type, dst.Clone()))).Block(jen.Return(derr())))
+		dec = append(dec, jen.If(jen.Op("!").Add(readScalar(jen.Id("s"), fl.Type, jen.Op("&").Add(dst.Clone())))).Block(jen.Return(derr())))
 		if fl.Type.Bits == 24 {
 			// A uint24 is held in a uint32: refuse what does not fit.
 			enc = append(enc, jen.If(dst.Clone().Op(">").Lit(0xffffff)).Block(jen.Return(jen.Id("b"), eerr())))
@@ -377,7 +378,7 @@ func (e *codecEmitter) vectorType(f *jen.File, v *VectorType) {
 	case t.Kind == KBytes:
 		next = append(next, jen.Return(jen.Id("it").Dot("s").Dot("ReadBytes").Call(jen.Id("e"), jen.Lit(int(t.N)))))
 	default:
-		next = append(next, jen.Return(readScalar(jen.Id("it").Dot("s"), t, jen.Op("*").Id("e"))))
+		next = append(next, jen.Return(readScalar(jen.Id("it").Dot("s"), t, jen.Id("e"))))
 	}
 	f.Comment("Next decodes the next element into e and reports whether there was one.")
 	f.Func().Params(jen.Id("it").Op("*").Id(it)).Id("Next").Params(jen.Id("e").Op("*").Add(elem.Clone())).Bool().Block(next...)
@@ -462,7 +463,7 @@ func (e *codecEmitter) extTable(f *jen.File, t *ExtTable) {
 		if en.Body.Kind == KStruct {
 			body = append(body, jen.If(jen.Err().Op(":=").Add(dst.Clone()).Dot("Unmarshal").Call(jen.Id("data")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())))
 		} else {
-			body = append(body, jen.If(jen.Op("!").Add(readScalar(jen.Id("data"), en.Body, dst.Clone())).Op("||").Op("!").Id("data").Dot("Empty").Call()).Block(jen.Return(e.decodeErr(owner, en.Ext.Name))))
+			body = append(body, jen.If(jen.Op("!").Add(readScalar(jen.Id("data"), en.Body, jen.Op("&").Add(dst.Clone()))).Op("||").Op("!").Id("data").Dot("Empty").Call()).Block(jen.Return(e.decodeErr(owner, en.Ext.Name))))
 		}
 		body = append(body, jen.Id("x").Dot("present").Op("|=").Lit(1).Op("<<").Lit(en.Bit))
 		decCases = append(decCases, jen.Case(jen.Id(extConst(en))).Block(body...))

@@ -2094,7 +2094,7 @@ func (it *CipherSuiteIter) Next(e *CipherSuite) bool {
 	if it.s.Empty() {
 		return false
 	}
-	return it.s.ReadUint16((*uint16)(&*e))
+	return it.s.ReadUint16((*uint16)(e))
 }
 
 // DistinguishedNameVector is a list of DistinguishedName as it is on the wire, without its length
@@ -2235,7 +2235,7 @@ func (it *NamedGroupIter) Next(e *NamedGroup) bool {
 	if it.s.Empty() {
 		return false
 	}
-	return it.s.ReadUint16((*uint16)(&*e))
+	return it.s.ReadUint16((*uint16)(e))
 }
 
 // OIDFilterVector is a list of OIDFilter as it is on the wire, without its length
@@ -2376,7 +2376,7 @@ func (it *ProtocolVersionIter) Next(e *ProtocolVersion) bool {
 	if it.s.Empty() {
 		return false
 	}
-	return it.s.ReadUint16((*uint16)(&*e))
+	return it.s.ReadUint16((*uint16)(e))
 }
 
 // PskBinderEntryVector is a list of PskBinderEntry as it is on the wire, without its length
@@ -2514,7 +2514,7 @@ func (it *PskKeyExchangeModeIter) Next(e *PskKeyExchangeMode) bool {
 	if it.s.Empty() {
 		return false
 	}
-	return it.s.ReadUint8((*uint8)(&*e))
+	return it.s.ReadUint8((*uint8)(e))
 }
 
 // ResponderIDVector is a list of ResponderID as it is on the wire, without its length
@@ -2655,7 +2655,7 @@ func (it *SignatureSchemeIter) Next(e *SignatureScheme) bool {
 	if it.s.Empty() {
 		return false
 	}
-	return it.s.ReadUint16((*uint16)(&*e))
+	return it.s.ReadUint16((*uint16)(e))
 }
 
 // ClientHelloExtensions is the set of extensions a ClientHello may carry
