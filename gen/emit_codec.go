@@ -526,9 +526,19 @@ func (e *codecEmitter) extTable(f *jen.File, t *ExtTable) {
 	} else {
 		encCases = append(encCases, jen.Default().Block(jen.Return(jen.Id("b"), errEnc.Clone())))
 	}
-	f.Comment("Append appends the extensions, in order, without the list's length prefix.")
+	var lastCheck []jen.Code
+	if t.LastExt != nil {
+		lastCheck = append(lastCheck,
+			jen.If(jen.Id("x").Dot("present").Op("&").Parens(jen.Lit(1).Op("<<").Lit(t.LastExt.Bit)).Op("!=").Lit(0).Op("&&").Id("x").Dot("order").Index(jen.Id("x").Dot("n").Op("-").Lit(1)).Op("!=").Id(extConst(t.LastExt))).Block(
+				jen.Return(jen.Id("b"), errEnc.Clone())))
+		f.Commentf("Append appends the extensions, in order, without the list's length prefix.")
+		f.Commentf("It refuses a set where %s is not the last extension.", t.LastExt.Ext.Name)
+	} else {
+		f.Comment("Append appends the extensions, in order, without the list's length prefix.")
+	}
 	f.Func().Params(recv()).Id("Append").Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Var().Err().Error(),
+		jen.Add(lastCheck...),
 		jen.For(jen.Id("_").Op(",").Id("typ").Op(":=").Range().Id("x").Dot("order").Index(jen.Op(":").Id("x").Dot("n"))).Block(
 			jen.Id("b").Op("=").Id("appendUintN").Call(jen.Id("b"), jen.Lit(2), jen.Id("uint64").Call(jen.Id("typ"))),
 			jen.Id("at").Op(":=").Len(jen.Id("b")),

@@ -620,6 +620,12 @@ func TestCodecEncodeRejects(t *testing.T) {
 		{"TLSPlaintext length mismatch", &TLSPlaintext{Length: 3, Fragment: []byte{1}}, errEncodeTLSPlaintextFragment},
 		{"TLSCiphertext length mismatch", &TLSCiphertext{Length: 0, EncryptedRecord: []byte{1}}, errEncodeTLSCiphertextEncryptedRecord},
 		{"handshake body over 2^24-1", &Handshake{Body: make([]byte, 1<<24)}, errEncodeHandshakeBody},
+		{"pre_shared_key not last", func() codecMsg {
+			x := &ClientHelloExtensions{}
+			x.Add(ExtensionTypePreSharedKey)
+			x.Add(ExtensionTypeCookie)
+			return x
+		}(), errEncodeClientHelloExtensions},
 		{"extension set with an unknown type it does not hold", func() codecMsg {
 			x := &ServerHelloExtensions{}
 			x.order[0], x.n = 0x1234, 1

@@ -2953,8 +2953,12 @@ func (x *ClientHelloExtensions) Unmarshal(b []byte) error {
 }
 
 // Append appends the extensions, in order, without the list's length prefix.
+// It refuses a set where pre_shared_key is not the last extension.
 func (x *ClientHelloExtensions) Append(b []byte) ([]byte, error) {
 	var err error
+	if x.present&(1<<8) != 0 && x.order[x.n-1] != ExtensionTypePreSharedKey {
+		return b, errEncodeClientHelloExtensions
+	}
 	for _, typ := range x.order[:x.n] {
 		b = appendUintN(b, 2, uint64(typ))
 		at := len(b)
