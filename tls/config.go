@@ -127,6 +127,10 @@ type TraceEvent struct {
 	HandshakeType HandshakeType
 	Length        int
 	Encrypted     bool
+	// Data is the record as on the wire, or the handshake message with
+	// its header (in plaintext). It aliases the connection's buffers: it
+	// is valid only during the call, and must not be kept or changed.
+	Data []byte
 }
 
 var (

@@ -201,7 +201,7 @@ var helloRetryRequestRandom = []byte{ // SHA-256("HelloRetryRequest"), §4.1.3
 const maxEmptyRecords = 64
 
 func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
-	e.trace(TraceEvent{Kind: TraceRecordIn, ContentType: h.Type, Length: len(rec), Encrypted: e.readEncrypted})
+	e.trace(TraceEvent{Kind: TraceRecordIn, ContentType: h.Type, Length: len(rec), Encrypted: e.readEncrypted, Data: rec})
 	typ, body := h.Type, rec[recordHeaderLen:]
 	switch {
 	case typ == ContentTypeChangeCipherSpec:
@@ -313,7 +313,7 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 
 func (e *engine) handleMessage(msg []byte) error {
 	typ := HandshakeType(msg[0])
-	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: typ, Length: len(msg)})
+	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: typ, Length: len(msg), Data: msg})
 	ev := handshakeEvents[typ]
 	// §4.1.3: a ServerHello with this random is a HelloRetryRequest.
 	if typ == HandshakeTypeServerHello && len(msg) >= 4+2+32 && bytes.Equal(msg[6:38], helloRetryRequestRandom) {
@@ -358,7 +358,7 @@ func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) er
 		b = append(b, payload...)
 		e.outLen += len(b)
 	}
-	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: ContentType(e.out[start]), Length: e.outLen - start, Encrypted: e.writeEncrypted})
+	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: ContentType(e.out[start]), Length: e.outLen - start, Encrypted: e.writeEncrypted, Data: e.out[start:e.outLen]})
 	return nil
 }
 
@@ -380,7 +380,7 @@ func (e *engine) finishMessage(b []byte, err error) ([]byte, error) {
 	}
 	putUintN(b[1:], 3, uint64(len(b)-4))
 	e.hsOutLen += len(b)
-	e.trace(TraceEvent{Kind: TraceHandshakeOut, HandshakeType: HandshakeType(b[0]), Length: len(b)})
+	e.trace(TraceEvent{Kind: TraceHandshakeOut, HandshakeType: HandshakeType(b[0]), Length: len(b), Data: b})
 	return b, nil
 }
 
