@@ -1,7 +1,6 @@
 package tls
 
 import (
-	"errors"
 	"io"
 	"sync"
 )
@@ -216,7 +215,7 @@ func (c *Conn) readRecordLocked() error {
 		if err != nil {
 			if first && n == 0 && err == io.EOF {
 				if !e.handshakeComplete() {
-					return errors.Join(errClosedInHandshake, io.ErrUnexpectedEOF)
+					return errClosedInHandshake
 				}
 				return io.ErrUnexpectedEOF
 			}
@@ -231,7 +230,14 @@ func (c *Conn) readRecordLocked() error {
 	}
 }
 
-var errClosedInHandshake = errors.New("tls: connection closed during the handshake")
+// errClosedInHandshake is the transport ending before the handshake did.
+// It matches io.ErrUnexpectedEOF with errors.Is.
+var errClosedInHandshake = &eofError{"tls: connection closed during the handshake"}
+
+type eofError struct{ msg string }
+
+func (e *eofError) Error() string { return e.msg }
+func (e *eofError) Unwrap() error { return io.ErrUnexpectedEOF }
 
 // flushLocked writes the engine's output to the transport. c.mu must be held.
 func (c *Conn) flushLocked() error {
