@@ -126,8 +126,9 @@ type Conn struct {
 	transport io.ReadWriter
 	initErr   error
 
-	readMu sync.Mutex // serializes Read and the handshake's reads
-	mu     sync.Mutex // guards the engine and its output
+	handshakeMu sync.Mutex // serializes handshakes; they read the transport
+	readMu      sync.Mutex // serializes Reads, which start after the handshake
+	mu          sync.Mutex // guards the engine and its output
 	engine Engine
 }
 
@@ -155,15 +156,16 @@ func (c *Conn) Handshake() error {
 	}
 	e := &c.engine.e
 	// Once the handshake is done, Write must not wait for a Read blocked
-	// on the transport: check without the read lock first.
+	// on the transport, so the handshake has its own lock: Read takes
+	// readMu only after its own Handshake call returned.
 	c.mu.Lock()
 	done := e.handshakeComplete()
 	c.mu.Unlock()
 	if done {
 		return nil
 	}
-	c.readMu.Lock()
-	defer c.readMu.Unlock()
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
 	c.mu.Lock()
 	if e.state == initialState && e.err == nil {
 		err := e.start()
@@ -193,7 +195,8 @@ func (c *Conn) Handshake() error {
 }
 
 // readRecordLocked reads one record from the transport into the engine
-// and processes it. c.readMu must be held.
+// and processes it. c.handshakeMu (during the handshake) or c.readMu
+// (after it) must be held.
 func (c *Conn) readRecordLocked() error {
 	e := &c.engine.e
 	for first := true; ; first = false {
