@@ -148,6 +148,27 @@ func TestHostileServerHelloParameters(t *testing.T) {
 	hrr := func(m *tlsserver.Mutator) tlsserver.Options {
 		return tlsserver.Options{HelloRetryRequest: true, Mutator: m}
 	}
+	// tls12 makes the ServerHello a TLS 1.2 one (a TLS 1.2 suite, the
+	// given extensions) whose random ends with sentinel.
+	tls12 := func(sentinel []byte, exts []tls.Extension) *tlsserver.Mutator {
+		return editMain(ht_SH, func(m *tlsserver.Message) {
+			tlsserver.MustEdit(m, func(sh *tls.ServerHello) {
+				sh.CipherSuite = 0xc02b // TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+				sh.Random = bytes.Clone(sh.Random)
+				copy(sh.Random[24:], sentinel)
+			})
+			must(m.SetExtensions(exts))
+		})
+	}
+	tls12Exts := []tls.Extension{
+		{ExtensionType: 0xff01, ExtensionData: []byte{0}},    // renegotiation_info
+		{ExtensionType: 0x0017},                              // extended_master_secret
+		{ExtensionType: 0x000b, ExtensionData: []byte{1, 0}}, // ec_point_formats
+	}
+	const tls12Bug = "a TLS 1.2 ServerHello (no supported_versions) must be protocol_version (RFC 8446 §4.2.1/D.1, RFC 5246 E.1); " +
+		"the client decodes it as a TLS 1.3 ServerHello first, so the TLS 1.3 syntax and extension table answer instead"
+	const downgradeBug = "RFC 8446 §4.1.3: a TLS 1.2-or-below ServerHello whose random ends in the DOWNGRD sentinel must be illegal_parameter; " +
+		"the client sends protocol_version (checkServerHelloCommon checks supported_versions first and never looks at the random)"
 	hrrRemoveExt := func(ext tls.ExtensionType) *tlsserver.Mutator {
 		return onHRR(func(s *tlsserver.Server, f *tlsserver.Flight) { must(f.Message(ht_SH).RemoveExtension(ext)) })
 	}
@@ -160,6 +181,27 @@ func TestHostileServerHelloParameters(t *testing.T) {
 		{name: "no_supported_versions", opts: tlsserver.Options{Mutator: removeExt(ht_SH, tls.ExtensionTypeSupportedVersions)}, want: protocolVersion},
 		{name: "selected_version_tls12", opts: tlsserver.Options{Mutator: editSH(func(sh *tls.ServerHello) { sh.Extensions.SupportedVersions.SelectedVersion = 0x0303 })}, want: illegalParameter},
 		{name: "selected_version_unknown", opts: tlsserver.Options{Mutator: editSH(func(sh *tls.ServerHello) { sh.Extensions.SupportedVersions.SelectedVersion = 0x0305 })}, want: illegalParameter},
+		// A TLS 1.2 server's ServerHello: protocol_version (RFC 5246 E.1,
+		// RFC 8446 §4.2.1, D.1), whatever TLS 1.2 extensions it carries.
+		{name: "tls12_server_hello_no_extensions", opts: tlsserver.Options{Mutator: tls12(nil, nil)}, want: protocolVersion,
+			knownBug: tls12Bug + ` (here: decode_error, "malformed extension list in ServerHello", from the TLS 1.3 extensions<6..2^16-1> bound)`},
+		{name: "tls12_server_hello_typical_extensions", opts: tlsserver.Options{Mutator: tls12(nil, tls12Exts)}, want: protocolVersion,
+			knownBug: tls12Bug + ` (here: unsupported_extension, from renegotiation_info and the other TLS 1.2 extensions)`},
+		// §4.1.3: "TLS 1.3 clients receiving a ServerHello indicating TLS 1.2
+		// or below MUST check that the last 8 bytes are not equal to either
+		// of these values. [...] If a match is found, the client MUST abort
+		// the handshake with an illegal_parameter alert."
+		{name: "tls12_server_hello_with_downgrade_sentinel", opts: tlsserver.Options{Mutator: tls12([]byte("DOWNGRD\x01"), tls12Exts)}, want: illegalParameter,
+			knownBug: downgradeBug},
+		{name: "tls11_server_hello_with_downgrade_sentinel", opts: tlsserver.Options{Mutator: tls12([]byte("DOWNGRD\x00"), tls12Exts)}, want: illegalParameter,
+			knownBug: downgradeBug},
+		{name: "tls12_server_hello_key_share_only_with_downgrade_sentinel", opts: tlsserver.Options{Mutator: editMain(ht_SH, func(m *tlsserver.Message) {
+			tlsserver.MustEdit(m, func(sh *tls.ServerHello) {
+				sh.Random = bytes.Clone(sh.Random)
+				copy(sh.Random[24:], "DOWNGRD\x01")
+			})
+			must(m.RemoveExtension(tls.ExtensionTypeSupportedVersions))
+		})}, want: illegalParameter, knownBug: downgradeBug},
 		{name: "legacy_version_0x0304", opts: tlsserver.Options{Mutator: editSH(func(sh *tls.ServerHello) { sh.LegacyVersion = 0x0304 })}, want: illegalParameter},
 		{name: "hrr_no_supported_versions", opts: hrr(hrrRemoveExt(tls.ExtensionTypeSupportedVersions)), want: protocolVersion},
 		{name: "hrr_selected_version_tls12", opts: hrr(editHRR(func(h *tls.HelloRetryRequest) { h.Extensions.SupportedVersions.SelectedVersion = 0x0303 })), want: illegalParameter},
@@ -334,7 +376,19 @@ func TestHostileAuthentication(t *testing.T) {
 		{name: "certificate_verify_ed25519_with_ecdsa_key", opts: tlsserver.Options{Mutator: cvScheme(tls.SignatureSchemeEd25519)}, want: illegalParameter},
 		{name: "certificate_verify_p384_scheme_with_p256_key", opts: tlsserver.Options{Mutator: cvScheme(tls.SignatureSchemeEcdsaSecp384r1Sha384)}, want: illegalParameter},
 		{name: "certificate_verify_rsa_pss_with_ecdsa_key", opts: tlsserver.Options{Mutator: cvScheme(tls.SignatureSchemeRsaPssRsaeSha256)}, want: illegalParameter},
+		{name: "certificate_verify_with_client_context", opts: tlsserver.Options{Mutator: onMain(func(s *tlsserver.Server, f *tlsserver.Flight) {
+			f.Message(ht_CV).Edit = func(b []byte) []byte {
+				sig, err := s.Sign(tlsserver.SignatureContent(false, s.TranscriptHash()))
+				must(err)
+				b, err = (&tls.CertificateVerify{Algorithm: tls.SignatureSchemeEcdsaSecp256r1Sha256, Signature: sig}).Append(nil)
+				must(err)
+				return b
+			}
+		})}, want: decryptError},
 		// §4.4.4.
+		{name: "server_finished_with_client_key", opts: tlsserver.Options{Mutator: onMain(func(s *tlsserver.Server, f *tlsserver.Flight) {
+			f.Message(ht_FIN).Edit = func([]byte) []byte { return s.FinishedVerifyData(true) }
+		})}, want: decryptError},
 		{name: "bad_server_finished", opts: tlsserver.Options{Mutator: setBody(ht_FIN, func(b []byte) []byte { b[0] ^= 1; return b })}, want: decryptError},
 		{name: "server_finished_short", opts: tlsserver.Options{Mutator: setBody(ht_FIN, func(b []byte) []byte { return b[:31] })}, want: decodeError},
 		{name: "server_finished_long", opts: tlsserver.Options{Mutator: setBody(ht_FIN, func(b []byte) []byte { return append(b, 0) })}, want: decodeError},

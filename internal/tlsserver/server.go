@@ -739,6 +739,36 @@ func (s *Server) postHandshakeFlight() *Flight {
 	return f
 }
 
+// TranscriptHash is the hash of the handshake transcript so far. In a
+// Message.Edit it covers everything sent before that message.
+func (s *Server) TranscriptHash() []byte { return s.transcriptHash() }
+
+// Sign signs content with the server's key and scheme, as a
+// CertificateVerify does.
+func (s *Server) Sign(content []byte) ([]byte, error) {
+	return sign(s.cert.Key, s.cert.Scheme, content)
+}
+
+// SignatureContent is what a CertificateVerify signs (§4.4.3), with the
+// server's or the client's context string.
+func SignatureContent(server bool, transcriptHash []byte) []byte {
+	return signatureContent(server, transcriptHash)
+}
+
+// FinishedVerifyData is the verify_data of a Finished over the transcript
+// so far, keyed with the server's (or, if client, the client's) handshake
+// traffic secret; nil before the handshake keys exist.
+func (s *Server) FinishedVerifyData(client bool) []byte {
+	key := s.sHS
+	if client {
+		key = s.cHS
+	}
+	if key == nil {
+		return nil
+	}
+	return finishedMAC(key, s.transcriptHash())
+}
+
 func (s *Server) transcriptHash() []byte {
 	h := sha256.Sum256(s.transcript)
 	return h[:]
