@@ -129,7 +129,7 @@ type Conn struct {
 	handshakeMu sync.Mutex // serializes handshakes; they read the transport
 	readMu      sync.Mutex // serializes Reads, which start after the handshake
 	mu          sync.Mutex // guards the engine and its output
-	engine Engine
+	engine      Engine
 }
 
 // Client returns a client connection over transport, with buffers it

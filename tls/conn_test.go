@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,8 @@ func TestConcurrentReadWriteBeforeHandshake(t *testing.T) {
 			t.Fatal(err)
 		}
 		raw.SetDeadline(time.Now().Add(10 * time.Second))
-		c := tls.Client(raw, &tls.Config{ServerName: "localhost", InsecureSkipVerify: true})
+		reading := make(chan struct{})
+		c := tls.Client(&signalOnRead{Conn: raw, reading: reading}, &tls.Config{ServerName: "localhost", InsecureSkipVerify: true})
 		msg := bytes.Repeat([]byte{'x'}, 20000)
 		done := make(chan error, 1)
 		go func() {
@@ -30,6 +32,7 @@ func TestConcurrentReadWriteBeforeHandshake(t *testing.T) {
 			_, err := io.ReadFull(c, got)
 			done <- err
 		}()
+		<-reading // the Read is running the handshake
 		if _, err := c.Write(msg); err != nil {
 			t.Fatalf("write: %v", err)
 		}
@@ -38,4 +41,16 @@ func TestConcurrentReadWriteBeforeHandshake(t *testing.T) {
 		}
 		c.Close()
 	}
+}
+
+// signalOnRead closes reading on the first Read from the transport.
+type signalOnRead struct {
+	net.Conn
+	reading chan struct{}
+	once    sync.Once
+}
+
+func (s *signalOnRead) Read(p []byte) (int, error) {
+	s.once.Do(func() { close(s.reading) })
+	return s.Conn.Read(p)
 }
