@@ -164,10 +164,25 @@ func (e *engine) recvAck(n int) error {
 	}
 	rec := e.in[:e.inLen]
 	e.inLen = 0
+	// §6.1: "Any data received after a closure alert has been received
+	// MUST be ignored", and after both sides closed there is nothing to do.
+	if e.peerClosed || e.state == StateClosed {
+		return nil
+	}
 	if err := e.handleRecord(h, rec); err != nil {
 		return e.fail(err)
 	}
-	return e.flushHandshake()
+	if err := e.flushHandshake(); err != nil {
+		return err
+	}
+	// Answer an owed KeyUpdate now if the output was drained (a blocking
+	// Conn drains after every record); otherwise before the next write.
+	if e.outLen == 0 {
+		if err := e.payKeyUpdate(); err != nil {
+			return e.fail(err)
+		}
+	}
+	return nil
 }
 
 // input copies p into the record buffer and processes what completes,
@@ -469,6 +484,9 @@ func (e *engine) writeApplicationData(p []byte) (int, error) {
 	}
 	if e.state != StateConnected && e.state != StatePeerClosed {
 		return 0, errNotConnected
+	}
+	if err := e.payKeyUpdate(); err != nil {
+		return 0, e.fail(err)
 	}
 	room := len(e.out) - e.outLen - recordHeaderLen - 1 - e.writeCipher.aead.Overhead()
 	n := min(len(p), e.maxRecordPayload(), room)

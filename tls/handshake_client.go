@@ -3,6 +3,8 @@ package tls
 import (
 	"bytes"
 	"crypto"
+
+	"golang.org/x/crypto/cryptobyte"
 	"io"
 	"net/netip"
 	"strings"
@@ -39,6 +41,7 @@ type handshakeState struct {
 	sentSNI  bool
 
 	peerRecordLimit RecordSizeLimit // from EncryptedExtensions, 0 if none
+	keyUpdateOwed   bool            // the server asked us to update our key
 
 	peerKey    crypto.PublicKey
 	chain      [maxChain][]byte
@@ -346,8 +349,52 @@ func (e *engine) processHelloRetryRequest() error {
 
 // --- ServerHello (§4.1.3) ---
 
+var (
+	downgradeTLS12 = []byte("DOWNGRD\x01")
+	downgradeTLS11 = []byte("DOWNGRD\x00")
+)
+
+// checkTLS13ServerHello turns a ServerHello for TLS 1.2 or older (one
+// without supported_versions, §4.2.1) into the right alert before the
+// TLS 1.3 syntax rejects it for something else: illegal_parameter if its
+// random carries a downgrade sentinel (§4.1.3), else protocol_version.
+// Anything it cannot read is left to the decoder.
+func checkTLS13ServerHello(body []byte) error {
+	s := cryptobyte.String(body)
+	var version, suite uint16
+	var random []byte
+	var session, exts cryptobyte.String
+	var compression uint8
+	if !s.ReadUint16(&version) || !s.ReadBytes(&random, 32) || !s.ReadUint8LengthPrefixed(&session) ||
+		!s.ReadUint16(&suite) || !s.ReadUint8(&compression) {
+		return nil
+	}
+	if !s.Empty() {
+		if !s.ReadUint16LengthPrefixed(&exts) {
+			return nil
+		}
+		for !exts.Empty() {
+			var typ uint16
+			var data cryptobyte.String
+			if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
+				return nil
+			}
+			if ExtensionType(typ) == ExtensionTypeSupportedVersions {
+				return nil
+			}
+		}
+	}
+	if bytes.Equal(random[24:], downgradeTLS12) || bytes.Equal(random[24:], downgradeTLS11) {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: downgrade sentinel in a TLS 1.2 ServerHello")
+	}
+	return newAlert(AlertDescriptionProtocolVersion, "tls: server does not support TLS 1.3")
+}
+
 func (e *engine) processServerHello() error {
 	hs := &e.hs
+	if err := checkTLS13ServerHello(e.msgBody); err != nil {
+		return err
+	}
 	var sh ServerHello
 	if err := sh.Unmarshal(e.msgBody); err != nil {
 		return err
@@ -751,10 +798,22 @@ func (e *engine) processKeyUpdate() error {
 		return err
 	}
 	e.keyChanged = true
+	// §4.6.3: answer with one KeyUpdate of our own before our next
+	// application data; several requests while we are silent get one
+	// answer, so a flood of them cannot fill the Write buffer.
 	if ku.RequestUpdate == KeyUpdateRequestUpdateRequested && !e.closeSent {
-		return e.updateWriteKey(KeyUpdateRequestUpdateNotRequested)
+		hs.keyUpdateOwed = true
 	}
 	return nil
+}
+
+// payKeyUpdate sends the KeyUpdate a server asked for, if one is owed.
+func (e *engine) payKeyUpdate() error {
+	if !e.hs.keyUpdateOwed || e.closeSent {
+		return nil
+	}
+	e.hs.keyUpdateOwed = false
+	return e.updateWriteKey(KeyUpdateRequestUpdateNotRequested)
 }
 
 // sendKeyUpdate updates our write key and asks the server to update its
