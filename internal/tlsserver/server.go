@@ -1,23 +1,43 @@
 // Package tlsserver is a deterministic, scriptable TLS 1.3 server for
 // testing the tabletls client: it speaks just enough TLS 1.3
-// (TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256, x25519,
-// secp256r1 or secp384r1, an ECDSA P-256 certificate) and lets a test
-// change anything it sends.
+// (TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256; x25519,
+// secp256r1 or secp384r1, with HelloRetryRequest; an ECDSA P-256
+// certificate; client authentication; tickets; KeyUpdate) and lets a test
+// change anything it sends. Its key schedule and record protection are
+// written here, independently of package tls, so the two check each other.
 //
 // The server has no I/O: Input takes the client's octets and returns the
-// server's. Every flight it sends is first built as a list of plaintext
-// handshake messages and records (a Flight), which a Mutator may edit
-// (drop, duplicate, reorder or insert messages, change fields with the
-// generated encoders, add or remove extensions, inject records); the
-// messages are then encoded in order, each added to the transcript as sent
-// so that CertificateVerify and Finished stay valid over what was actually
-// sent; the Mutator may then edit the records (split, coalesce, pad,
-// corrupt after protection) before they are protected.
+// server's. Each flight goes through three stages, each with a Mutator
+// hook:
 //
-// All of the server's keys and randomness are fixed (see Options.Seed),
-// so its output depends only on what the client sends: with a
-// deterministic Config.Rand a whole conversation is reproducible, which is
-// what a fuzzer needs.
+//  1. Flight: the flight as plaintext handshake messages and records of
+//     their own (Items). A Mutator may drop, duplicate, reorder or insert
+//     messages and records, change fields (Edit, with the generated
+//     codecs), add or remove raw extensions, or choose the keys (Epoch)
+//     and record boundaries (EndRecord).
+//  2. Records: the messages are encoded in order, each added to the
+//     transcript as sent, so that a CertificateVerify or Finished computed
+//     after a changed message is valid over what was actually sent; the
+//     key schedule moves on after the ServerHello, the server's Finished and
+//     each KeyUpdate as sent. Handshake messages are packed into records; a
+//     Mutator may split, coalesce or pad them, or change their version.
+//  3. Wire: the records are protected; a Mutator may flip, drop, replay,
+//     reorder or truncate them.
+//
+// The server also reads the client's flights (checking its ClientHello,
+// Certificate, CertificateVerify and Finished) and its records, decrypting
+// them, so tests see the alerts the client sends (Server.Alerts) and
+// anything it must not do (Server.Violations).
+//
+// Pipe connects a real tls.Engine to a Server in memory, in bounded steps,
+// catching panics; Run is a whole conversation and Result the invariants
+// every conversation must keep. FromBytes turns fuzzer input into a
+// server, a client setup and a Mutator.
+//
+// All of the server's keys and randomness are fixed (see Options.Seed) and
+// its ECDSA signatures deterministic, so its output depends only on what
+// the client sends: with ClientConfig's deterministic Config.Rand a whole
+// conversation is reproducible, octet for octet.
 package tlsserver
 
 import (
@@ -116,27 +136,24 @@ type Server struct {
 	state serverState
 	err   error
 
-	suite   tls.CipherSuite
-	group   tls.NamedGroup
-	random  []byte
-	ch      tls.ClientHello // the last ClientHello, decoded from chRaw
-	chRaw   []byte
-	ch1Raw  []byte
-	hrrDone bool // a HelloRetryRequest was sent
-	ccsSent bool
-	shared  []byte
+	suite    tls.CipherSuite
+	group    tls.NamedGroup
+	random   []byte
+	ch       tls.ClientHello // the last ClientHello (it aliases a copy of the message)
+	ch1Raw   []byte
+	hrrDone  bool           // a HelloRetryRequest was sent
+	hrrGroup tls.NamedGroup // the group it asked for, if any
+	shared   []byte
 
 	transcript []byte
 	// Secrets (§7.1); nil until derived.
 	hsSecret, master, cHS, sHS, cAP, sAP, resumption []byte
-	thServerFinished                                 []byte
 
 	writeKeys  map[Epoch]*trafficKeys
 	writeEpoch Epoch
 	readKeys   map[Epoch]*trafficKeys
 	readEpoch  Epoch
 
-	crSent         bool
 	clientCerts    [][]byte
 	clientFinished bool
 
@@ -281,6 +298,7 @@ func (s *Server) handleRecord(rec []byte) ([]byte, error) {
 	if s.fatalAlert {
 		s.violate("client sent a %v record after a fatal alert", typ)
 	}
+	s.checkClientRecord(rec, typ, ep)
 	s.records = append(s.records, ClientRecord{Type: typ, Epoch: ep, Payload: bytes.Clone(payload), AfterFinished: s.clientFinished})
 	if typ != tls.ContentTypeHandshake && len(s.hsIn) > 0 {
 		return nil, fmt.Errorf("tlsserver: client interleaved a %v record with a handshake message", typ)
@@ -348,6 +366,30 @@ func (s *Server) handleRecord(rec []byte) ([]byte, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("tlsserver: client sent a record of type %v", typ)
+}
+
+// checkClientRecord notes what §5 and Appendix D.4 forbid in the client's
+// records.
+func (s *Server) checkClientRecord(rec []byte, typ tls.ContentType, ep Epoch) {
+	version := uint16(rec[1])<<8 | uint16(rec[2])
+	first := s.state == stateWaitCH && tls.ContentType(rec[0]) == tls.ContentTypeHandshake
+	if version != 0x0303 && !(first && version == 0x0301) {
+		s.violate("client %v record with legacy_record_version %#04x (§5.1)", typ, version)
+	}
+	n := len(rec) - 5
+	if ep == EpochPlaintext && n > 1<<14 || ep != EpochPlaintext && n > 1<<14+1+16 {
+		s.violate("client %v record of %d octets (§5.1, §5.2)", typ, n)
+	}
+	if typ == tls.ContentTypeChangeCipherSpec {
+		for _, r := range s.records {
+			switch {
+			case r.Type == tls.ContentTypeChangeCipherSpec:
+				s.violate("client sent a second change_cipher_spec (Appendix D.4)")
+			case r.Epoch != EpochPlaintext:
+				s.violate("client sent change_cipher_spec after protected records (Appendix D.4)")
+			}
+		}
+	}
 }
 
 // open decrypts a protected client record, with the expected key first and
@@ -498,8 +540,17 @@ func (s *Server) checkClientHello(ch *tls.ClientHello, msg []byte) {
 		return
 	}
 	// §4.1.2: the second ClientHello is the first with only these changes.
-	if len(seen) != 1 {
-		s.violate("second ClientHello has %d key shares, want the one the HelloRetryRequest asked for (§4.1.4)", len(seen))
+	if s.hrrGroup != 0 && (len(seen) != 1 || seen[0] != s.hrrGroup) {
+		s.violate("second ClientHello has key shares for %v, want one for %v as the HelloRetryRequest asked (§4.1.2)", seen, s.hrrGroup)
+	}
+	if s.hrrGroup == 0 {
+		ch1 := Message{Type: tls.HandshakeTypeClientHello, Body: s.ch1Raw[4:]}
+		ch2 := Message{Type: tls.HandshakeTypeClientHello, Body: msg[4:]}
+		ks1, _ := ch1.Extension(tls.ExtensionTypeKeyShare)
+		ks2, _ := ch2.Extension(tls.ExtensionTypeKeyShare)
+		if !bytes.Equal(ks1, ks2) {
+			s.violate("second ClientHello changed key_share, which the HelloRetryRequest did not ask for (§4.1.2)")
+		}
 	}
 	changeable := func(t tls.ExtensionType) bool {
 		switch t {
@@ -551,7 +602,6 @@ func (s *Server) handleClientHello(msg []byte) ([]byte, error) {
 		}
 	}
 	s.checkClientHello(&ch, msg)
-	s.chRaw = msg
 	s.ch = ch
 	if s.state == stateWaitCH {
 		s.ch1Raw = msg
@@ -894,6 +944,12 @@ func (s *Server) encodeMessage(m *Message) ([]byte, error) {
 	}
 	switch {
 	case isHRR:
+		if !s.hrrDone {
+			var hrr tls.HelloRetryRequest
+			if hrr.Unmarshal(enc[4:]) == nil && hrr.Extensions.Has(tls.ExtensionTypeKeyShare) {
+				s.hrrGroup = hrr.Extensions.KeyShare.SelectedGroup
+			}
+		}
 		s.hrrDone = true
 	case m.Type == tls.HandshakeTypeServerHello && s.sHS == nil && s.shared != nil:
 		return enc, s.deriveHandshake(enc)
@@ -938,9 +994,9 @@ func (s *Server) deriveHandshake(sh []byte) error {
 
 func (s *Server) deriveApplication() error {
 	s.master = hkdfExtract(make([]byte, hashLen), deriveSecret(s.hsSecret, "derived", emptyHash()))
-	s.thServerFinished = s.transcriptHash()
-	s.cAP = deriveSecret(s.master, "c ap traffic", s.thServerFinished)
-	s.sAP = deriveSecret(s.master, "s ap traffic", s.thServerFinished)
+	th := s.transcriptHash()
+	s.cAP = deriveSecret(s.master, "c ap traffic", th)
+	s.sAP = deriveSecret(s.master, "s ap traffic", th)
 	w, err := newTrafficKeys(s.suite, s.sAP)
 	if err != nil {
 		return err
