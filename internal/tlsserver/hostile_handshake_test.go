@@ -165,10 +165,6 @@ func TestHostileServerHelloParameters(t *testing.T) {
 		{ExtensionType: 0x0017},                              // extended_master_secret
 		{ExtensionType: 0x000b, ExtensionData: []byte{1, 0}}, // ec_point_formats
 	}
-	const tls12Bug = "a TLS 1.2 ServerHello (no supported_versions) must be protocol_version (RFC 8446 §4.2.1/D.1, RFC 5246 E.1); " +
-		"the client decodes it as a TLS 1.3 ServerHello first, so the TLS 1.3 syntax and extension table answer instead"
-	const downgradeBug = "RFC 8446 §4.1.3: a TLS 1.2-or-below ServerHello whose random ends in the DOWNGRD sentinel must be illegal_parameter; " +
-		"the client sends protocol_version (checkServerHelloCommon checks supported_versions first and never looks at the random)"
 	hrrRemoveExt := func(ext tls.ExtensionType) *tlsserver.Mutator {
 		return onHRR(func(s *tlsserver.Server, f *tlsserver.Flight) { must(f.Message(ht_SH).RemoveExtension(ext)) })
 	}
@@ -183,25 +179,21 @@ func TestHostileServerHelloParameters(t *testing.T) {
 		{name: "selected_version_unknown", opts: tlsserver.Options{Mutator: editSH(func(sh *tls.ServerHello) { sh.Extensions.SupportedVersions.SelectedVersion = 0x0305 })}, want: illegalParameter},
 		// A TLS 1.2 server's ServerHello: protocol_version (RFC 5246 E.1,
 		// RFC 8446 §4.2.1, D.1), whatever TLS 1.2 extensions it carries.
-		{name: "tls12_server_hello_no_extensions", opts: tlsserver.Options{Mutator: tls12(nil, nil)}, want: protocolVersion,
-			knownBug: tls12Bug + ` (here: decode_error, "malformed extension list in ServerHello", from the TLS 1.3 extensions<6..2^16-1> bound)`},
-		{name: "tls12_server_hello_typical_extensions", opts: tlsserver.Options{Mutator: tls12(nil, tls12Exts)}, want: protocolVersion,
-			knownBug: tls12Bug + ` (here: unsupported_extension, from renegotiation_info and the other TLS 1.2 extensions)`},
+		{name: "tls12_server_hello_no_extensions", opts: tlsserver.Options{Mutator: tls12(nil, nil)}, want: protocolVersion},
+		{name: "tls12_server_hello_typical_extensions", opts: tlsserver.Options{Mutator: tls12(nil, tls12Exts)}, want: protocolVersion},
 		// §4.1.3: "TLS 1.3 clients receiving a ServerHello indicating TLS 1.2
 		// or below MUST check that the last 8 bytes are not equal to either
 		// of these values. [...] If a match is found, the client MUST abort
 		// the handshake with an illegal_parameter alert."
-		{name: "tls12_server_hello_with_downgrade_sentinel", opts: tlsserver.Options{Mutator: tls12([]byte("DOWNGRD\x01"), tls12Exts)}, want: illegalParameter,
-			knownBug: downgradeBug},
-		{name: "tls11_server_hello_with_downgrade_sentinel", opts: tlsserver.Options{Mutator: tls12([]byte("DOWNGRD\x00"), tls12Exts)}, want: illegalParameter,
-			knownBug: downgradeBug},
+		{name: "tls12_server_hello_with_downgrade_sentinel", opts: tlsserver.Options{Mutator: tls12([]byte("DOWNGRD\x01"), tls12Exts)}, want: illegalParameter},
+		{name: "tls11_server_hello_with_downgrade_sentinel", opts: tlsserver.Options{Mutator: tls12([]byte("DOWNGRD\x00"), tls12Exts)}, want: illegalParameter},
 		{name: "tls12_server_hello_key_share_only_with_downgrade_sentinel", opts: tlsserver.Options{Mutator: editMain(ht_SH, func(m *tlsserver.Message) {
 			tlsserver.MustEdit(m, func(sh *tls.ServerHello) {
 				sh.Random = bytes.Clone(sh.Random)
 				copy(sh.Random[24:], "DOWNGRD\x01")
 			})
 			must(m.RemoveExtension(tls.ExtensionTypeSupportedVersions))
-		})}, want: illegalParameter, knownBug: downgradeBug},
+		})}, want: illegalParameter},
 		{name: "legacy_version_0x0304", opts: tlsserver.Options{Mutator: editSH(func(sh *tls.ServerHello) { sh.LegacyVersion = 0x0304 })}, want: illegalParameter},
 		{name: "hrr_no_supported_versions", opts: hrr(hrrRemoveExt(tls.ExtensionTypeSupportedVersions)), want: protocolVersion},
 		{name: "hrr_selected_version_tls12", opts: hrr(editHRR(func(h *tls.HelloRetryRequest) { h.Extensions.SupportedVersions.SelectedVersion = 0x0303 })), want: illegalParameter},
