@@ -183,6 +183,13 @@ func TestHostileHappyPaths(t *testing.T) {
 			must(m.AddExtension(tls.ExtensionTypeOidFilters, u16(0)))
 			must(m.AddExtension(tls.ExtensionTypeStatusRequest, nil))
 		})}},
+		// §4.3.2: "Clients MUST ignore unrecognized extensions."
+		{name: "certificate_request_with_nine_unknown_extensions", opts: tlsserver.Options{RequestClientCert: true, Mutator: editMain(ht_CR, func(m *tlsserver.Message) {
+			for i := range 9 {
+				must(m.AddExtension(tls.ExtensionType(0xfa00+i), nil))
+			}
+		})}, knownBug: "RFC 8446 §4.3.2 \"Clients MUST ignore unrecognized extensions\": the client fails with decode_error " +
+			"on the 9th unknown extension of a CertificateRequest (spec/extensions.tls \"unknown: ignore 8\")"},
 		{name: "alpn", opts: tlsserver.Options{ALPN: "h2"}, cfg: func(c *tls.Config) { c.NextProtos = []string{"http/1.1", "h2"} },
 			check: state(func(t *testing.T, cs tls.ConnectionState) {
 				if cs.NegotiatedProtocol != "h2" {
