@@ -139,15 +139,6 @@ var rfcGuards = map[string]func(p rfcPhase, holds bool) (rfcPhase, bool){
 	},
 }
 
-func equalEvents(a, b []HandshakeEvent) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return len(a) == len(b)
-}
-
 func TestStateMachineExhaustive(t *testing.T) {
 	reached := make([]bool, numStates)
 	connectedOrders := map[string]bool{}
