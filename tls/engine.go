@@ -152,8 +152,11 @@ func (e *engine) recvAck(n int) error {
 	}
 	// §5.1, §5.2: oversized records are record_overflow. This is checked on
 	// the header, before waiting for a body that may never fit.
+	// Only a protected record (outer type application_data once keys are
+	// set) may carry the 256 octets of expansion; any other is a
+	// TLSPlaintext, at most 2^14.
 	limit := maxPlaintext
-	if e.readEncrypted || h.Type == ContentTypeApplicationData {
+	if e.readEncrypted && h.Type == ContentTypeApplicationData {
 		limit = maxCiphertext
 	}
 	if int(h.Length) > limit {
