@@ -126,6 +126,8 @@ type Conn struct {
 	transport io.ReadWriter
 	initErr   error
 
+	writeErr error // a failed transport write; permanent, like crypto/tls
+
 	handshakeMu sync.Mutex // serializes handshakes; they read the transport
 	readMu      sync.Mutex // serializes Reads, which start after the handshake
 	mu          sync.Mutex // guards the engine and its output
@@ -242,13 +244,20 @@ type eofError struct{ msg string }
 func (e *eofError) Error() string { return e.msg }
 func (e *eofError) Unwrap() error { return io.ErrUnexpectedEOF }
 
-// flushLocked writes the engine's output to the transport. c.mu must be held.
+// flushLocked writes the engine's output to the transport. c.mu must be
+// held. A failed write (a deadline, say) may have sent part of a record,
+// so the stream is broken: every later write fails the same way, as in
+// crypto/tls, rather than resend data the caller was told was not sent.
 func (c *Conn) flushLocked() error {
+	if c.writeErr != nil {
+		return c.writeErr
+	}
 	e := &c.engine.e
 	for e.outLen > 0 {
 		n, err := c.transport.Write(e.output())
 		e.outputAck(n)
 		if err != nil {
+			c.writeErr = err
 			return err
 		}
 	}
@@ -297,6 +306,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	defer c.mu.Unlock()
 	e := &c.engine.e
 	total := 0
+	if c.writeErr != nil {
+		return 0, c.writeErr
+	}
 	for len(p) > 0 {
 		if e.closeSent {
 			return total, errClosed

@@ -219,7 +219,8 @@ var helloRetryRequestRandom = []byte{ // SHA-256("HelloRetryRequest"), §4.1.3
 const maxEmptyRecords = 64
 
 func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
-	e.trace(TraceEvent{Kind: TraceRecordIn, ContentType: h.Type, Length: len(rec), Encrypted: e.readEncrypted, Data: rec})
+	protected := e.readEncrypted && h.Type == ContentTypeApplicationData
+	e.trace(TraceEvent{Kind: TraceRecordIn, ContentType: h.Type, Length: len(rec), Encrypted: protected, Data: rec})
 	typ, body := h.Type, rec[recordHeaderLen:]
 	switch {
 	case typ == ContentTypeChangeCipherSpec:
