@@ -8,7 +8,8 @@ BENCHTIME   ?= 1s
 
 all: gen docs test
 
-# Compile spec/ into tls/zz_generated_*.go and docs/client-statemachine.dot.
+# Compile spec/ into tls/zz_generated_*.go, fuzz/zz_generated_codec_fuzz_test.go
+# and docs/client-statemachine.dot.
 gen:
 	$(GO) generate ./...
 
@@ -40,7 +41,7 @@ lint:
 
 # Fails if `go generate` changes anything: generated code is never edited by hand.
 check-generated: gen
-	@git diff --exit-code -- tls/ docs/ || (echo "go generate ./... left a diff: commit the regenerated files"; exit 1)
+	@git diff --exit-code -- tls/ docs/ fuzz/ || (echo "go generate ./... left a diff: commit the regenerated files"; exit 1)
 
 # The README's main job: a demo handshake against an embedded server.
 demo:

@@ -86,9 +86,22 @@ type Output struct {
 	Data []byte
 }
 
+// FuzzOutput says where the fuzz targets of the generated codecs go: a
+// test file of package Pkg in Dir, which imports the generated package as
+// Import.
+type FuzzOutput struct {
+	Dir    string
+	Pkg    string // "fuzz" if empty
+	Import string // import path of the package generated in outDir
+}
+
+// FuzzFile is the name of the generated fuzz targets in FuzzOutput.Dir.
+const FuzzFile = "zz_generated_codec_fuzz_test.go"
+
 // Generate returns the files for a model: Go sources for package pkg in
-// outDir, and the state diagram in docsDir.
-func Generate(m *Model, pkg, outDir, docsDir string) ([]Output, error) {
+// outDir, the state diagram in docsDir and, if fuzz is not nil, the fuzz
+// targets of the codecs in fuzz.Dir.
+func Generate(m *Model, pkg, outDir, docsDir string, fuzz *FuzzOutput) ([]Output, error) {
 	var outs []Output
 	type gofile struct {
 		name string
@@ -107,6 +120,20 @@ func Generate(m *Model, pkg, outDir, docsDir string) ([]Output, error) {
 			return nil, errors.New(g.name + ": " + err.Error())
 		}
 		outs = append(outs, Output{filepath.Join(outDir, g.name), b.Bytes()})
+	}
+	if fuzz != nil {
+		fpkg := fuzz.Pkg
+		if fpkg == "" {
+			fpkg = "fuzz"
+		}
+		if fuzz.Import == "" {
+			return nil, errors.New(FuzzFile + ": no import path for package " + pkg)
+		}
+		var b bytes.Buffer
+		if err := EmitFuzz(m, fpkg, fuzz.Import, pkg).Render(&b); err != nil {
+			return nil, errors.New(FuzzFile + ": " + err.Error())
+		}
+		outs = append(outs, Output{filepath.Join(fuzz.Dir, FuzzFile), b.Bytes()})
 	}
 	if m.Machine != nil {
 		outs = append(outs, Output{filepath.Join(docsDir, "client-statemachine.dot"), EmitDot(m.Machine)})

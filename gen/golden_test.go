@@ -54,10 +54,14 @@ func loadGolden(t *testing.T, name string) *Model {
 	return m
 }
 
+// goldenImport is where TestGoldenCompiles puts the Go output of a golden
+// spec; the golden fuzz targets import it from there.
+func goldenImport(name string) string { return "github.com/tabletls/tabletls/gen/zz_golden_" + name }
+
 // renderGolden is every output of Generate, each under a header line.
-func renderGolden(t *testing.T, m *Model) ([]Output, []byte) {
+func renderGolden(t *testing.T, name string, m *Model) ([]Output, []byte) {
 	t.Helper()
-	outs, err := Generate(m, "golden", "out", "docs")
+	outs, err := Generate(m, "golden", "out", "docs", &FuzzOutput{Dir: "fuzz", Import: goldenImport(name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +80,7 @@ func renderGolden(t *testing.T, m *Model) ([]Output, []byte) {
 func TestGolden(t *testing.T) {
 	for _, name := range goldenCases(t) {
 		t.Run(name, func(t *testing.T) {
-			_, got := renderGolden(t, loadGolden(t, name))
+			_, got := renderGolden(t, name, loadGolden(t, name))
 			path := filepath.Join("testdata", "golden", name+".golden")
 			if *update {
 				if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -117,7 +121,9 @@ func firstDiff(want, got []byte) string {
 // TestGoldenCompiles builds the Go output for each golden spec,
 // next to a copy of the real runtime (tls/codec.go) and stubs for what
 // package tls writes by hand, so that a generator change that produces
-// code which does not compile fails here and not only in tls/.
+// code which does not compile fails here and not only in tls/. The fuzz
+// targets are compiled (go test -c) in a package of their own beside it,
+// with stubs of the helpers of fuzz/fuzz_test.go.
 func TestGoldenCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
@@ -137,43 +143,87 @@ func TestGoldenCompiles(t *testing.T) {
 	runtime = bytes.Replace(runtime, []byte("package tls"), []byte("package golden"), 1)
 	tmp := t.TempDir()
 	overlay := map[string]string{}
-	var pkgs []string
+	var pkgs, fuzzPkgs []string
 	for _, name := range goldenCases(t) {
 		m := loadGolden(t, name)
-		outs, _ := renderGolden(t, m)
+		outs, _ := renderGolden(t, name, m)
 		// The packages exist only in the overlay, inside this module so
 		// that x/crypto resolves.
-		dir := filepath.Join(root, "gen", "zz_golden_"+name)
 		files := map[string][]byte{
 			"codec.go": runtime,
 			"stubs.go": goldenStubs(m),
 		}
+		fuzzFiles := map[string][]byte{"stubs.go": []byte(goldenFuzzStubs)}
 		for _, o := range outs {
-			if strings.HasSuffix(o.Path, ".go") {
+			switch {
+			case filepath.Base(o.Path) == FuzzFile:
+				fuzzFiles[FuzzFile] = o.Data
+			case strings.HasSuffix(o.Path, ".go"):
 				files[filepath.Base(o.Path)] = o.Data
 			}
 		}
-		for fn, data := range files {
-			p := filepath.Join(tmp, name+"_"+fn)
-			if err := os.WriteFile(p, data, 0o644); err != nil {
-				t.Fatal(err)
+		for sub, files := range map[string]map[string][]byte{"zz_golden_" + name: files, "zz_golden_fuzz_" + name: fuzzFiles} {
+			for fn, data := range files {
+				p := filepath.Join(tmp, sub+"_"+fn)
+				if err := os.WriteFile(p, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				overlay[filepath.Join(root, "gen", sub, fn)] = p
 			}
-			overlay[filepath.Join(dir, fn)] = p
 		}
 		pkgs = append(pkgs, "./gen/zz_golden_"+name)
+		fuzzPkgs = append(fuzzPkgs, "./gen/zz_golden_fuzz_"+name)
 	}
 	ov, _ := json.Marshal(map[string]any{"Replace": overlay})
 	ovPath := filepath.Join(tmp, "overlay.json")
 	if err := os.WriteFile(ovPath, ov, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(goTool, append([]string{"build", "-overlay", ovPath}, pkgs...)...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOPROXY=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build of the generated golden packages: %v\n%s", err, out)
+	for _, args := range [][]string{
+		append([]string{"build", "-overlay", ovPath}, pkgs...),
+		append([]string{"test", "-c", "-vet=off", "-o", tmp + string(filepath.Separator), "-overlay", ovPath}, fuzzPkgs...),
+	} {
+		cmd := exec.Command(goTool, args...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOPROXY=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s of the generated golden packages: %v\n%s", args[0], err, out)
+		}
 	}
 }
+
+// goldenFuzzStubs declares the helpers the generated fuzz targets call
+// (written by hand in fuzz/fuzz_test.go for the real ones).
+const goldenFuzzStubs = `package fuzz
+
+import "testing"
+
+type codec interface {
+	Unmarshal(b []byte) error
+	Append(b []byte) ([]byte, error)
+}
+
+type alertSet uint8
+
+const (
+	decodeError alertSet = 1 << iota
+	illegalParameter
+	unsupportedExtension
+)
+
+func fuzzWith(f *testing.F, check func(*testing.T, []byte)) { f.Fuzz(check) }
+
+func checkCodec[T any, P interface {
+	*T
+	codec
+}](t *testing.T, data []byte, allowed alertSet) {
+	_ = P(new(T)).Unmarshal(data)
+}
+
+func seedPart(add func(string, []byte), target string, enc func([]byte) ([]byte, error)) {}
+
+func seedExtensions(add func(string, []byte), list []byte) {}
+`
 
 // goldenStubs declares what the generated code expects package tls to
 // have: AlertError, the alerts it names (when the spec has no
@@ -225,7 +275,7 @@ var _ = newAlert
 func TestGoldenCoverage(t *testing.T) {
 	all := map[string][]byte{}
 	for _, name := range goldenCases(t) {
-		_, got := renderGolden(t, loadGolden(t, name))
+		_, got := renderGolden(t, name, loadGolden(t, name))
 		all[name] = got
 	}
 	for _, c := range []struct{ file, pattern string }{
@@ -257,6 +307,16 @@ func TestGoldenCoverage(t *testing.T) {
 		{"extensions", `PreSharedKey\s+Psk\s+// pre_shared_key`},
 		{"extensions", `SupportedVersions\s+SupportedVersionsClientHello`},
 		{"extensions", `MaxFragmentLength\s+MaxFragmentLength`},
+		{"structs", `func FuzzMessage\(f \*testing\.F\) \{\s+fuzzWith\(f, checkMessage\)`},
+		{"structs", `checkCodec\[golden\.Nothing\]\(t, data, decodeError\)`},
+		{"structs", `"FuzzWrapped":\s+checkWrapped,`},
+		{"structs", `seedPart\(add, "FuzzEntry", m\.First\.Append\)`},
+		{"structs", `for it := m\.Entries\.Iter\(\); it\.Next\(&e\); \{\s+seedPart\(add, "FuzzEntry", e\.Append\)`},
+		{"select", `func FuzzVersionsServerHello\(f \*testing\.F\)`},
+		{"extensions", `checkCodec\[golden\.Hello\]\(t, data, decodeError\|illegalParameter\)`},
+		{"extensions", `checkCodec\[golden\.ReplyExtensions\]\(t, data, decodeError\|illegalParameter\|unsupportedExtension\)`},
+		{"extensions", `seedExtensions\(add, data\)\s+if x\.Has\(golden\.ExtensionTypeServerName\) \{\s+seedPart\(add, "FuzzServerName", x\.ServerName\.Append\)`},
+		{"extensions", `seedPart\(add, "FuzzHelloExtensions", m\.Extensions\.Append\)`},
 		{"machine", `var transitionTable`},
 		{"machine", `HandshakeTypeServerHello: EventHello`},
 		{"machine", `"WAIT" -> "WAIT" \[label="ping\\n/ dropPing"\]`},

@@ -9,8 +9,8 @@ import (
 
 // TestGenerateIsDeterministic runs the generator twice on the real spec
 // and checks that the outputs are identical to each other and to the
-// files committed in tls/ and docs/: a spec or generator change without
-// `go generate ./tls` fails here.
+// files committed in tls/, docs/ and fuzz/: a spec or generator change
+// without `go generate ./tls` fails here.
 func TestGenerateIsDeterministic(t *testing.T) {
 	run := func() []Output {
 		m, err := Load(filepath.Join("..", "spec"))
@@ -19,15 +19,16 @@ func TestGenerateIsDeterministic(t *testing.T) {
 		}
 		// The arguments of the //go:generate line in tls/generate.go,
 		// seen from gen/ instead of tls/.
-		outs, err := Generate(m, "tls", filepath.Join("..", "tls"), filepath.Join("..", "docs"))
+		outs, err := Generate(m, "tls", filepath.Join("..", "tls"), filepath.Join("..", "docs"),
+			&FuzzOutput{Dir: filepath.Join("..", "fuzz"), Import: "github.com/tabletls/tabletls/tls"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return outs
 	}
 	first, second := run(), run()
-	if len(first) != 4 || len(second) != len(first) {
-		t.Fatalf("got %d and %d outputs, want 4", len(first), len(second))
+	if len(first) != 5 || len(second) != len(first) {
+		t.Fatalf("got %d and %d outputs, want 5", len(first), len(second))
 	}
 	for i, o := range first {
 		if o.Path != second[i].Path || !bytes.Equal(o.Data, second[i].Data) {
