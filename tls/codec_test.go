@@ -523,12 +523,12 @@ func TestCodecRejects(t *testing.T) {
 		t.Errorf("CertificateRequest re-encodes as %x, want %x", out, in)
 	}
 	var many [][]byte
-	for i := 0; i < 9; i++ {
+	for i := 0; i < 33; i++ {
 		many = append(many, codecExt(ExtensionType(0x7000+i), nil))
 	}
-	codecWantAlert(t, "9 unknown extensions in CertificateRequest", cr.Unmarshal(codecCat([]byte{0}, codecU16(codecCat(many...)))), AlertDescriptionDecodeError, errTooManyCertificateRequestExtensions)
-	if err := cr.Unmarshal(codecCat([]byte{0}, codecU16(codecCat(many[:8]...)))); err != nil {
-		t.Errorf("8 unknown extensions in CertificateRequest: %v", err)
+	codecWantAlert(t, "33 unknown extensions in CertificateRequest", cr.Unmarshal(codecCat([]byte{0}, codecU16(codecCat(many...)))), AlertDescriptionDecodeError, errTooManyCertificateRequestExtensions)
+	if err := cr.Unmarshal(codecCat([]byte{0}, codecU16(codecCat(many[:32]...)))); err != nil {
+		t.Errorf("32 unknown extensions in CertificateRequest: %v", err)
 	}
 	codecWantAlert(t, "duplicate unknown extension", cr.Unmarshal(codecCat([]byte{0}, codecU16(codecCat(many[0], many[0])))), AlertDescriptionIllegalParameter, errDuplicateCertificateRequestExtensions)
 	codecWantAlert(t, "key_share in CertificateRequest", cr.Unmarshal(codecCat([]byte{0}, codecU16(ks))), AlertDescriptionIllegalParameter, errNotAllowedCertificateRequestExtensions)

@@ -3530,9 +3530,9 @@ type CertificateRequestExtensions struct {
 	SignatureAlgorithmsCert SignatureSchemeList             // signature_algorithms_cert
 
 	present  uint32            // bit i: Entries[i] of the table is present
-	order    [13]ExtensionType // every extension, in wire order
+	order    [37]ExtensionType // every extension, in wire order
 	n        uint8
-	unknown  [8]Extension // unknown ones, kept to re-encode
+	unknown  [32]Extension // unknown ones, kept to re-encode
 	nUnknown uint8
 }
 
@@ -3854,10 +3854,10 @@ func (x *CertificateEntryExtensions) Append(b []byte) ([]byte, error) {
 type NewSessionTicketExtensions struct {
 	EarlyData EarlyDataIndicationNewSessionTicket // early_data
 
-	present  uint32           // bit i: Entries[i] of the table is present
-	order    [9]ExtensionType // every extension, in wire order
+	present  uint32            // bit i: Entries[i] of the table is present
+	order    [33]ExtensionType // every extension, in wire order
 	n        uint8
-	unknown  [8]Extension // unknown ones, kept to re-encode
+	unknown  [32]Extension // unknown ones, kept to re-encode
 	nUnknown uint8
 }
 
@@ -4782,7 +4782,7 @@ var (
 	}
 	errTooManyCertificateRequestExtensions = &AlertError{
 		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: more than 8 unknown extensions in CertificateRequest",
+		Msg:   "tls: more than 32 unknown extensions in CertificateRequest",
 	}
 	errTooManyClientHelloExtensions = &AlertError{
 		Alert: AlertDescriptionDecodeError,
@@ -4790,7 +4790,7 @@ var (
 	}
 	errTooManyNewSessionTicketExtensions = &AlertError{
 		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: more than 8 unknown extensions in NewSessionTicket",
+		Msg:   "tls: more than 32 unknown extensions in NewSessionTicket",
 	}
 	errUnsupportedCertificateEntryExtensions = &AlertError{
 		Alert: AlertDescriptionUnsupportedExtension,

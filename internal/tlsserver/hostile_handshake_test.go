@@ -450,6 +450,14 @@ func TestHostileMalformed(t *testing.T) {
 		{name: "certificate_verify_trailing_byte", opts: tlsserver.Options{Mutator: trailing(ht_CV)}, want: decodeError},
 		{name: "certificate_request_truncated", opts: tlsserver.Options{RequestClientCert: true, Mutator: truncate(ht_CR)}, want: decodeError},
 		{name: "certificate_request_trailing_byte", opts: tlsserver.Options{RequestClientCert: true, Mutator: trailing(ht_CR)}, want: decodeError},
+		// RAM is bounded: spec/extensions.tls keeps (and checks for
+		// duplicates) up to 32 unrecognized extensions in a ticket; with
+		// more the ticket is treated as malformed.
+		{name: "new_session_ticket_33_unknown_extensions", opts: tlsserver.Options{Tickets: 1, Mutator: onPost(func(s *tlsserver.Server, f *tlsserver.Flight) {
+			for i := range 33 {
+				must(f.Message(ht_NST).AddExtension(tls.ExtensionType(0xfa00+i), nil))
+			}
+		})}, want: decodeError},
 		{name: "new_session_ticket_truncated", opts: postMsg(ticket, ht_NST, func(b []byte) []byte { return b[:len(b)-1] }), want: decodeError},
 		{name: "new_session_ticket_trailing_byte", opts: postMsg(ticket, ht_NST, func(b []byte) []byte { return append(b, 0) }), want: decodeError},
 		{name: "new_session_ticket_empty_ticket", opts: postMsg(ticket, ht_NST, func(b []byte) []byte {

@@ -188,8 +188,7 @@ func TestHostileHappyPaths(t *testing.T) {
 			for i := range 9 {
 				must(m.AddExtension(tls.ExtensionType(0xfa00+i), nil))
 			}
-		})}, knownBug: "RFC 8446 §4.3.2 \"Clients MUST ignore unrecognized extensions\": the client fails with decode_error " +
-			"on the 9th unknown extension of a CertificateRequest (spec/extensions.tls \"unknown: ignore 8\")"},
+		})}},
 		{name: "alpn", opts: tlsserver.Options{ALPN: "h2"}, cfg: func(c *tls.Config) { c.NextProtos = []string{"http/1.1", "h2"} },
 			check: state(func(t *testing.T, cs tls.ConnectionState) {
 				if cs.NegotiatedProtocol != "h2" {
@@ -241,8 +240,7 @@ func TestHostileHappyPaths(t *testing.T) {
 			for i := range 9 {
 				must(f.Message(ht_NST).AddExtension(tls.ExtensionType(0xfa00+i), nil))
 			}
-		})}, knownBug: "RFC 8446 §4.6.1 \"Clients MUST ignore unrecognized extensions\": the client fails with decode_error " +
-			"(\"more than 8 unknown extensions in NewSessionTicket\") on the 9th, spec/extensions.tls \"unknown: ignore 8\""},
+		})}},
 		{name: "tickets_without_callback", opts: tlsserver.Options{Tickets: 2}},
 		// §4.6.1 note, §2: a server may send tickets, KeyUpdates and data
 		// right after its Finished, before the client's.
