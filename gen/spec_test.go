@@ -58,7 +58,7 @@ func TestRealSpec(t *testing.T) {
 	}
 	for msg, want := range map[string]int{
 		"ClientHello": 16, "ServerHello": 0, "HelloRetryRequest": 0, "EncryptedExtensions": 0,
-		"CertificateEntry": 0, "CertificateRequest": 8, "NewSessionTicket": 8,
+		"CertificateEntry": 0, "CertificateRequest": 32, "NewSessionTicket": 32,
 	} {
 		tb := tables[msg]
 		if tb == nil {
