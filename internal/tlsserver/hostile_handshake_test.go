@@ -369,10 +369,10 @@ func TestHostileAuthentication(t *testing.T) {
 		{name: "certificate_verify_p384_scheme_with_p256_key", opts: tlsserver.Options{Mutator: cvScheme(tls.SignatureSchemeEcdsaSecp384r1Sha384)}, want: illegalParameter},
 		{name: "certificate_verify_rsa_pss_with_ecdsa_key", opts: tlsserver.Options{Mutator: cvScheme(tls.SignatureSchemeRsaPssRsaeSha256)}, want: illegalParameter},
 		{name: "certificate_verify_with_client_context", opts: tlsserver.Options{Mutator: onMain(func(s *tlsserver.Server, f *tlsserver.Flight) {
-			f.Message(ht_CV).Edit = func(b []byte) []byte {
+			f.Message(ht_CV).Edit = func([]byte) []byte {
 				sig, err := s.Sign(tlsserver.SignatureContent(false, s.TranscriptHash()))
 				must(err)
-				b, err = (&tls.CertificateVerify{Algorithm: tls.SignatureSchemeEcdsaSecp256r1Sha256, Signature: sig}).Append(nil)
+				b, err := (&tls.CertificateVerify{Algorithm: tls.SignatureSchemeEcdsaSecp256r1Sha256, Signature: sig}).Append(nil)
 				must(err)
 				return b
 			}
