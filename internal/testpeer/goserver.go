@@ -15,7 +15,7 @@ import (
 
 // HandshakeTimeout bounds every server-side handshake and every wait
 // helper in this package, so a misbehaving client cannot hang a test.
-const HandshakeTimeout = 10 * time.Second
+const HandshakeTimeout = 30 * time.Second
 
 // GoServerOptions configures StartGoServer. The zero value is a TLS 1.3
 // echo server using a leaf from DefaultCA.

@@ -134,7 +134,7 @@ type OpenSSLServer struct {
 }
 
 // ReadyTimeout bounds how long StartOpenSSL waits for s_server to listen.
-const ReadyTimeout = 10 * time.Second
+const ReadyTimeout = 30 * time.Second
 
 // RequireOpenSSL returns the path of the openssl binary, failing the test
 // (not skipping it) if there is none on PATH.
