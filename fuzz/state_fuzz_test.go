@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -62,15 +61,6 @@ func FuzzRawInState(f *testing.F) {
 		f.Add(s.data)
 	}
 	f.Fuzz(checkRawInState)
-}
-
-// risKnownBug skips an input that fails on a known client bug, unless
-// TLSSERVER_KNOWN_BUGS=1 (as internal/tlsserver's known-bug cases).
-func risKnownBug(t *testing.T, bug string) {
-	t.Helper()
-	if os.Getenv("TLSSERVER_KNOWN_BUGS") != "1" {
-		t.Skip("known client bug: " + bug)
-	}
 }
 
 // risTarget is a state FuzzRawInState takes the client to: the server's
@@ -364,9 +354,6 @@ func checkRawInState(t *testing.T, data []byte) {
 		sent = append(sent, e.Output()...)
 		e.OutputAck(len(e.Output()))
 		if peerClosed && (err != nil || len(sent) > outBefore || len(e.ApplicationData()) > 0) {
-			if ae, ok := err.(*tls.AlertError); ok && ae.Alert == tls.AlertDescriptionRecordOverflow && !ae.Received {
-				risKnownBug(t, "§6.1: a record header over the size limit after close_notify fails the connection with record_overflow")
-			}
 			fail("after the server's close_notify, octets %x made the client fail (%v), send %x or deliver %q; §6.1: they MUST be ignored",
 				chunk[:n], err, sent[outBefore:], e.ApplicationData())
 		}

@@ -130,6 +130,9 @@ func (e *engine) recvBuffer() []byte {
 	if len(e.appData) > 0 || e.err != nil {
 		return nil
 	}
+	if e.ignoringInput() {
+		return e.in // a sink: recvAck discards it
+	}
 	if e.inLen < recordHeaderLen {
 		return e.in[e.inLen:recordHeaderLen]
 	}
@@ -141,6 +144,13 @@ func (e *engine) recvBuffer() []byte {
 func (e *engine) recvAck(n int) error {
 	if e.err != nil {
 		return e.err
+	}
+	// §6.1: "Any data received after a closure alert has been received
+	// MUST be ignored", and once both sides closed nothing is read either:
+	// not even framed, as a header may claim more than the buffer holds.
+	if e.ignoringInput() {
+		e.inLen = 0
+		return nil
 	}
 	e.inLen += n
 	if e.inLen < recordHeaderLen {
@@ -167,11 +177,6 @@ func (e *engine) recvAck(n int) error {
 	}
 	rec := e.in[:e.inLen]
 	e.inLen = 0
-	// §6.1: "Any data received after a closure alert has been received
-	// MUST be ignored", and after both sides closed there is nothing to do.
-	if e.peerClosed || e.state == StateClosed {
-		return nil
-	}
 	if err := e.handleRecord(h, rec); err != nil {
 		return e.fail(err)
 	}
@@ -186,6 +191,12 @@ func (e *engine) recvAck(n int) error {
 		}
 	}
 	return nil
+}
+
+// ignoringInput is true once the peer's close_notify has been processed,
+// or the connection closed cleanly.
+func (e *engine) ignoringInput() bool {
+	return e.peerClosed || (e.state == StateClosed && e.err == nil)
 }
 
 // input copies p into the record buffer and processes what completes,
