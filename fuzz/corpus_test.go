@@ -53,7 +53,7 @@ const (
 // builds: the generated codec targets and the hand-written ones of this
 // package. Seeds of other targets (a file Go wrote for a crasher, the
 // seeds of a target added later) are left alone and only parsed.
-func targets() map[string]func(*testing.T, []byte) {
+func targets() map[string]func(tb, []byte) {
 	m := maps.Clone(codecTargets)
 	m["FuzzRecordLayer"] = checkRecordLayer
 	return m
@@ -200,7 +200,7 @@ func parseCorpusFile(raw []byte) ([][]byte, error) {
 // corpus is the seeds being built, by target, in the order found.
 type corpus struct {
 	t     *testing.T
-	all   map[string]func(*testing.T, []byte)
+	all   map[string]func(tb, []byte)
 	seeds map[string][]seed
 	have  map[string]map[string]bool // target -> contents and names
 }

@@ -33,17 +33,37 @@ trap 'rm -rf "$logs"' EXIT
 # run PKG TARGET: fuzz one target, log in $logs, one summary line on stdout.
 run() {
 	local pkg=$1 target=$2 log="$logs/${1//\//_}.$2.log" args=(-fuzzminimizetime "${FUZZ_MINIMIZETIME:-5s}")
+	local corpus="${pkg#./}/testdata/fuzz/$target" before after status=ok
 	[[ -n ${FUZZ_PARALLEL:-} ]] && args+=(-parallel "$FUZZ_PARALLEL")
-	if "$go" test -run '^$' -fuzz "^${target}\$" -fuzztime "$duration" "${args[@]}" "$pkg" >"$log" 2>&1; then
+	before=$(ls "$corpus" 2>/dev/null || true)
+	"$go" test -run '^$' -fuzz "^${target}\$" -fuzztime "$duration" "${args[@]}" "$pkg" >"$log" 2>&1 || status=failed
+	after=$(ls "$corpus" 2>/dev/null || true)
+	# Go 1.26 can fail a target that found nothing with "context deadline
+	# exceeded" when -fuzztime runs out under load (golang/go#75804, fixed
+	# in Go 1.27): not a finding if no input was written or failed.
+	if [[ $status == failed && $before == "$after" ]] && grep -q '^    context deadline exceeded$' "$log" &&
+		! grep -q -E 'Failing input written|panic:|--- FAIL: [^ ]*/|build failed' "$log"; then
+		status=ok
+		echo "# $target: Go's end-of-fuzztime race (golang/go#75804), no failing input" >>"$log"
+	fi
+	if [[ $status == ok ]]; then
 		# The last progress line: "fuzz: elapsed: 3s, execs: 28201 (0/sec), new interesting: 10 (total: 13)".
 		awk -v t="$target" '
 			/^fuzz: elapsed:/ { line = $0 }
 			END {
-				if (match(line, /elapsed: [0-9]+s/)) s = substr(line, RSTART + 9, RLENGTH - 10) + 0
+				if (match(line, /elapsed: [0-9hms]+/)) {
+					e = substr(line, RSTART + 9, RLENGTH - 9)
+					while (match(e, /^[0-9]+[hms]/)) {
+						v = substr(e, 1, RLENGTH - 1) + 0; u = substr(e, RLENGTH, 1)
+						s += u == "h" ? v * 3600 : u == "m" ? v * 60 : v
+						e = substr(e, RLENGTH + 1)
+					}
+				}
 				if (match(line, /execs: [0-9]+/)) n = substr(line, RSTART + 7, RLENGTH - 7) + 0
 				if (match(line, /new interesting: [0-9]+ \(total: [0-9]+\)/)) ni = substr(line, RSTART, RLENGTH)
 				printf "ok    %-42s %10d execs %8d/sec  %s\n", t, n, (s > 0 ? n / s : n), ni
 			}' "$log"
+		grep '^# ' "$log" || true
 	else
 		echo "FAIL  $pkg $target"
 		sed 's/^/      /' "$log"

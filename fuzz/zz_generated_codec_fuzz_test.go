@@ -2,466 +2,374 @@
 
 package fuzz
 
-import (
-	"github.com/tabletls/tabletls/tls"
-	"testing"
-)
+import "testing"
 
-// The fuzz targets of the generated codecs, from spec/. Each decodes its
-// input with Unmarshal, which must either fail with one of the alerts the
-// type's decoder may send or succeed; then Append must give the input
-// back byte for byte. checkCodec (fuzz_test.go) also checks, on a sample
-// of inputs, that neither allocates.
+// The fuzz targets of the generated codecs, from spec/; their properties
+// are in zz_generated_codec_checks.go.
 
 // FuzzEmpty fuzzes the tls.Empty codec: Unmarshal fails with decode_error,
 // or Append re-encodes the input exactly.
 func FuzzEmpty(f *testing.F) {
-	fuzzWith(f, checkEmpty)
-}
-
-func checkEmpty(t *testing.T, data []byte) {
-	checkCodec[tls.Empty](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkEmpty(t, data)
+	})
 }
 
 // FuzzServerName fuzzes the tls.ServerName codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzServerName(f *testing.F) {
-	fuzzWith(f, checkServerName)
-}
-
-func checkServerName(t *testing.T, data []byte) {
-	checkCodec[tls.ServerName](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkServerName(t, data)
+	})
 }
 
 // FuzzServerNameList fuzzes the tls.ServerNameList codec: Unmarshal fails
 // with decode_error, or Append re-encodes the input exactly.
 func FuzzServerNameList(f *testing.F) {
-	fuzzWith(f, checkServerNameList)
-}
-
-func checkServerNameList(t *testing.T, data []byte) {
-	checkCodec[tls.ServerNameList](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkServerNameList(t, data)
+	})
 }
 
 // FuzzCertificateStatusRequest fuzzes the tls.CertificateStatusRequest
 // codec: Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzCertificateStatusRequest(f *testing.F) {
-	fuzzWith(f, checkCertificateStatusRequest)
-}
-
-func checkCertificateStatusRequest(t *testing.T, data []byte) {
-	checkCodec[tls.CertificateStatusRequest](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCertificateStatusRequest(t, data)
+	})
 }
 
 // FuzzCertificateStatus fuzzes the tls.CertificateStatus codec: Unmarshal
 // fails with decode_error, or Append re-encodes the input exactly.
 func FuzzCertificateStatus(f *testing.F) {
-	fuzzWith(f, checkCertificateStatus)
-}
-
-func checkCertificateStatus(t *testing.T, data []byte) {
-	checkCodec[tls.CertificateStatus](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCertificateStatus(t, data)
+	})
 }
 
 // FuzzNamedGroupList fuzzes the tls.NamedGroupList codec: Unmarshal fails
 // with decode_error, or Append re-encodes the input exactly.
 func FuzzNamedGroupList(f *testing.F) {
-	fuzzWith(f, checkNamedGroupList)
-}
-
-func checkNamedGroupList(t *testing.T, data []byte) {
-	checkCodec[tls.NamedGroupList](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkNamedGroupList(t, data)
+	})
 }
 
 // FuzzSignatureSchemeList fuzzes the tls.SignatureSchemeList codec:
 // Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzSignatureSchemeList(f *testing.F) {
-	fuzzWith(f, checkSignatureSchemeList)
-}
-
-func checkSignatureSchemeList(t *testing.T, data []byte) {
-	checkCodec[tls.SignatureSchemeList](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSignatureSchemeList(t, data)
+	})
 }
 
 // FuzzProtocolNameList fuzzes the tls.ProtocolNameList codec: Unmarshal
 // fails with decode_error, or Append re-encodes the input exactly.
 func FuzzProtocolNameList(f *testing.F) {
-	fuzzWith(f, checkProtocolNameList)
-}
-
-func checkProtocolNameList(t *testing.T, data []byte) {
-	checkCodec[tls.ProtocolNameList](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkProtocolNameList(t, data)
+	})
 }
 
 // FuzzKeyShareEntry fuzzes the tls.KeyShareEntry codec: Unmarshal fails
 // with decode_error, or Append re-encodes the input exactly.
 func FuzzKeyShareEntry(f *testing.F) {
-	fuzzWith(f, checkKeyShareEntry)
-}
-
-func checkKeyShareEntry(t *testing.T, data []byte) {
-	checkCodec[tls.KeyShareEntry](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkKeyShareEntry(t, data)
+	})
 }
 
 // FuzzKeyShareClientHello fuzzes the tls.KeyShareClientHello codec:
 // Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzKeyShareClientHello(f *testing.F) {
-	fuzzWith(f, checkKeyShareClientHello)
-}
-
-func checkKeyShareClientHello(t *testing.T, data []byte) {
-	checkCodec[tls.KeyShareClientHello](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkKeyShareClientHello(t, data)
+	})
 }
 
 // FuzzKeyShareHelloRetryRequest fuzzes the tls.KeyShareHelloRetryRequest
 // codec: Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzKeyShareHelloRetryRequest(f *testing.F) {
-	fuzzWith(f, checkKeyShareHelloRetryRequest)
-}
-
-func checkKeyShareHelloRetryRequest(t *testing.T, data []byte) {
-	checkCodec[tls.KeyShareHelloRetryRequest](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkKeyShareHelloRetryRequest(t, data)
+	})
 }
 
 // FuzzKeyShareServerHello fuzzes the tls.KeyShareServerHello codec:
 // Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzKeyShareServerHello(f *testing.F) {
-	fuzzWith(f, checkKeyShareServerHello)
-}
-
-func checkKeyShareServerHello(t *testing.T, data []byte) {
-	checkCodec[tls.KeyShareServerHello](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkKeyShareServerHello(t, data)
+	})
 }
 
 // FuzzPskIdentity fuzzes the tls.PskIdentity codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzPskIdentity(f *testing.F) {
-	fuzzWith(f, checkPskIdentity)
-}
-
-func checkPskIdentity(t *testing.T, data []byte) {
-	checkCodec[tls.PskIdentity](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkPskIdentity(t, data)
+	})
 }
 
 // FuzzOfferedPsks fuzzes the tls.OfferedPsks codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzOfferedPsks(f *testing.F) {
-	fuzzWith(f, checkOfferedPsks)
-}
-
-func checkOfferedPsks(t *testing.T, data []byte) {
-	checkCodec[tls.OfferedPsks](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkOfferedPsks(t, data)
+	})
 }
 
 // FuzzPreSharedKeyExtensionServerHello fuzzes the
 // tls.PreSharedKeyExtensionServerHello codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzPreSharedKeyExtensionServerHello(f *testing.F) {
-	fuzzWith(f, checkPreSharedKeyExtensionServerHello)
-}
-
-func checkPreSharedKeyExtensionServerHello(t *testing.T, data []byte) {
-	checkCodec[tls.PreSharedKeyExtensionServerHello](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkPreSharedKeyExtensionServerHello(t, data)
+	})
 }
 
 // FuzzEarlyDataIndicationNewSessionTicket fuzzes the
 // tls.EarlyDataIndicationNewSessionTicket codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzEarlyDataIndicationNewSessionTicket(f *testing.F) {
-	fuzzWith(f, checkEarlyDataIndicationNewSessionTicket)
-}
-
-func checkEarlyDataIndicationNewSessionTicket(t *testing.T, data []byte) {
-	checkCodec[tls.EarlyDataIndicationNewSessionTicket](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkEarlyDataIndicationNewSessionTicket(t, data)
+	})
 }
 
 // FuzzSupportedVersionsClientHello fuzzes the
 // tls.SupportedVersionsClientHello codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzSupportedVersionsClientHello(f *testing.F) {
-	fuzzWith(f, checkSupportedVersionsClientHello)
-}
-
-func checkSupportedVersionsClientHello(t *testing.T, data []byte) {
-	checkCodec[tls.SupportedVersionsClientHello](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSupportedVersionsClientHello(t, data)
+	})
 }
 
 // FuzzSupportedVersionsServerHello fuzzes the
 // tls.SupportedVersionsServerHello codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzSupportedVersionsServerHello(f *testing.F) {
-	fuzzWith(f, checkSupportedVersionsServerHello)
-}
-
-func checkSupportedVersionsServerHello(t *testing.T, data []byte) {
-	checkCodec[tls.SupportedVersionsServerHello](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSupportedVersionsServerHello(t, data)
+	})
 }
 
 // FuzzCookie fuzzes the tls.Cookie codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzCookie(f *testing.F) {
-	fuzzWith(f, checkCookie)
-}
-
-func checkCookie(t *testing.T, data []byte) {
-	checkCodec[tls.Cookie](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCookie(t, data)
+	})
 }
 
 // FuzzPskKeyExchangeModes fuzzes the tls.PskKeyExchangeModes codec:
 // Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzPskKeyExchangeModes(f *testing.F) {
-	fuzzWith(f, checkPskKeyExchangeModes)
-}
-
-func checkPskKeyExchangeModes(t *testing.T, data []byte) {
-	checkCodec[tls.PskKeyExchangeModes](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkPskKeyExchangeModes(t, data)
+	})
 }
 
 // FuzzCertificateAuthoritiesExtension fuzzes the
 // tls.CertificateAuthoritiesExtension codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzCertificateAuthoritiesExtension(f *testing.F) {
-	fuzzWith(f, checkCertificateAuthoritiesExtension)
-}
-
-func checkCertificateAuthoritiesExtension(t *testing.T, data []byte) {
-	checkCodec[tls.CertificateAuthoritiesExtension](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCertificateAuthoritiesExtension(t, data)
+	})
 }
 
 // FuzzOIDFilter fuzzes the tls.OIDFilter codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzOIDFilter(f *testing.F) {
-	fuzzWith(f, checkOIDFilter)
-}
-
-func checkOIDFilter(t *testing.T, data []byte) {
-	checkCodec[tls.OIDFilter](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkOIDFilter(t, data)
+	})
 }
 
 // FuzzOIDFilterExtension fuzzes the tls.OIDFilterExtension codec:
 // Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzOIDFilterExtension(f *testing.F) {
-	fuzzWith(f, checkOIDFilterExtension)
-}
-
-func checkOIDFilterExtension(t *testing.T, data []byte) {
-	checkCodec[tls.OIDFilterExtension](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkOIDFilterExtension(t, data)
+	})
 }
 
 // FuzzPostHandshakeAuth fuzzes the tls.PostHandshakeAuth codec: Unmarshal
 // fails with decode_error, or Append re-encodes the input exactly.
 func FuzzPostHandshakeAuth(f *testing.F) {
-	fuzzWith(f, checkPostHandshakeAuth)
-}
-
-func checkPostHandshakeAuth(t *testing.T, data []byte) {
-	checkCodec[tls.PostHandshakeAuth](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkPostHandshakeAuth(t, data)
+	})
 }
 
 // FuzzClientHello fuzzes the tls.ClientHello codec: Unmarshal fails with
 // decode_error or illegal_parameter, or Append re-encodes the input
 // exactly.
 func FuzzClientHello(f *testing.F) {
-	fuzzWith(f, checkClientHello)
-}
-
-func checkClientHello(t *testing.T, data []byte) {
-	checkCodec[tls.ClientHello](t, data, decodeError|illegalParameter)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkClientHello(t, data)
+	})
 }
 
 // FuzzServerHello fuzzes the tls.ServerHello codec: Unmarshal fails with
 // decode_error, illegal_parameter or unsupported_extension, or Append
 // re-encodes the input exactly.
 func FuzzServerHello(f *testing.F) {
-	fuzzWith(f, checkServerHello)
-}
-
-func checkServerHello(t *testing.T, data []byte) {
-	checkCodec[tls.ServerHello](t, data, decodeError|illegalParameter|unsupportedExtension)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkServerHello(t, data)
+	})
 }
 
 // FuzzHelloRetryRequest fuzzes the tls.HelloRetryRequest codec: Unmarshal
 // fails with decode_error, illegal_parameter or unsupported_extension, or
 // Append re-encodes the input exactly.
 func FuzzHelloRetryRequest(f *testing.F) {
-	fuzzWith(f, checkHelloRetryRequest)
-}
-
-func checkHelloRetryRequest(t *testing.T, data []byte) {
-	checkCodec[tls.HelloRetryRequest](t, data, decodeError|illegalParameter|unsupportedExtension)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkHelloRetryRequest(t, data)
+	})
 }
 
 // FuzzExtension fuzzes the tls.Extension codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzExtension(f *testing.F) {
-	fuzzWith(f, checkExtension)
-}
-
-func checkExtension(t *testing.T, data []byte) {
-	checkCodec[tls.Extension](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkExtension(t, data)
+	})
 }
 
 // FuzzEncryptedExtensions fuzzes the tls.EncryptedExtensions codec:
 // Unmarshal fails with decode_error, illegal_parameter or
 // unsupported_extension, or Append re-encodes the input exactly.
 func FuzzEncryptedExtensions(f *testing.F) {
-	fuzzWith(f, checkEncryptedExtensions)
-}
-
-func checkEncryptedExtensions(t *testing.T, data []byte) {
-	checkCodec[tls.EncryptedExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkEncryptedExtensions(t, data)
+	})
 }
 
 // FuzzCertificateRequest fuzzes the tls.CertificateRequest codec:
 // Unmarshal fails with decode_error or illegal_parameter, or Append
 // re-encodes the input exactly.
 func FuzzCertificateRequest(f *testing.F) {
-	fuzzWith(f, checkCertificateRequest)
-}
-
-func checkCertificateRequest(t *testing.T, data []byte) {
-	checkCodec[tls.CertificateRequest](t, data, decodeError|illegalParameter)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCertificateRequest(t, data)
+	})
 }
 
 // FuzzCertificateEntry fuzzes the tls.CertificateEntry codec: Unmarshal
 // fails with decode_error, illegal_parameter or unsupported_extension, or
 // Append re-encodes the input exactly.
 func FuzzCertificateEntry(f *testing.F) {
-	fuzzWith(f, checkCertificateEntry)
-}
-
-func checkCertificateEntry(t *testing.T, data []byte) {
-	checkCodec[tls.CertificateEntry](t, data, decodeError|illegalParameter|unsupportedExtension)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCertificateEntry(t, data)
+	})
 }
 
 // FuzzCertificate fuzzes the tls.Certificate codec: Unmarshal fails with
 // decode_error, illegal_parameter or unsupported_extension, or Append
 // re-encodes the input exactly.
 func FuzzCertificate(f *testing.F) {
-	fuzzWith(f, checkCertificate)
-}
-
-func checkCertificate(t *testing.T, data []byte) {
-	checkCodec[tls.Certificate](t, data, decodeError|illegalParameter|unsupportedExtension)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCertificate(t, data)
+	})
 }
 
 // FuzzCertificateVerify fuzzes the tls.CertificateVerify codec: Unmarshal
 // fails with decode_error, or Append re-encodes the input exactly.
 func FuzzCertificateVerify(f *testing.F) {
-	fuzzWith(f, checkCertificateVerify)
-}
-
-func checkCertificateVerify(t *testing.T, data []byte) {
-	checkCodec[tls.CertificateVerify](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCertificateVerify(t, data)
+	})
 }
 
 // FuzzFinished fuzzes the tls.Finished codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzFinished(f *testing.F) {
-	fuzzWith(f, checkFinished)
-}
-
-func checkFinished(t *testing.T, data []byte) {
-	checkCodec[tls.Finished](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkFinished(t, data)
+	})
 }
 
 // FuzzEndOfEarlyData fuzzes the tls.EndOfEarlyData codec: Unmarshal fails
 // with decode_error, or Append re-encodes the input exactly.
 func FuzzEndOfEarlyData(f *testing.F) {
-	fuzzWith(f, checkEndOfEarlyData)
-}
-
-func checkEndOfEarlyData(t *testing.T, data []byte) {
-	checkCodec[tls.EndOfEarlyData](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkEndOfEarlyData(t, data)
+	})
 }
 
 // FuzzNewSessionTicket fuzzes the tls.NewSessionTicket codec: Unmarshal
 // fails with decode_error or illegal_parameter, or Append re-encodes the
 // input exactly.
 func FuzzNewSessionTicket(f *testing.F) {
-	fuzzWith(f, checkNewSessionTicket)
-}
-
-func checkNewSessionTicket(t *testing.T, data []byte) {
-	checkCodec[tls.NewSessionTicket](t, data, decodeError|illegalParameter)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkNewSessionTicket(t, data)
+	})
 }
 
 // FuzzKeyUpdate fuzzes the tls.KeyUpdate codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzKeyUpdate(f *testing.F) {
-	fuzzWith(f, checkKeyUpdate)
-}
-
-func checkKeyUpdate(t *testing.T, data []byte) {
-	checkCodec[tls.KeyUpdate](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkKeyUpdate(t, data)
+	})
 }
 
 // FuzzRecordHeader fuzzes the tls.RecordHeader codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzRecordHeader(f *testing.F) {
-	fuzzWith(f, checkRecordHeader)
-}
-
-func checkRecordHeader(t *testing.T, data []byte) {
-	checkCodec[tls.RecordHeader](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkRecordHeader(t, data)
+	})
 }
 
 // FuzzTLSPlaintext fuzzes the tls.TLSPlaintext codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzTLSPlaintext(f *testing.F) {
-	fuzzWith(f, checkTLSPlaintext)
-}
-
-func checkTLSPlaintext(t *testing.T, data []byte) {
-	checkCodec[tls.TLSPlaintext](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkTLSPlaintext(t, data)
+	})
 }
 
 // FuzzTLSCiphertext fuzzes the tls.TLSCiphertext codec: Unmarshal fails
 // with decode_error, or Append re-encodes the input exactly.
 func FuzzTLSCiphertext(f *testing.F) {
-	fuzzWith(f, checkTLSCiphertext)
-}
-
-func checkTLSCiphertext(t *testing.T, data []byte) {
-	checkCodec[tls.TLSCiphertext](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkTLSCiphertext(t, data)
+	})
 }
 
 // FuzzAlert fuzzes the tls.Alert codec: Unmarshal fails with decode_error,
 // or Append re-encodes the input exactly.
 func FuzzAlert(f *testing.F) {
-	fuzzWith(f, checkAlert)
-}
-
-func checkAlert(t *testing.T, data []byte) {
-	checkCodec[tls.Alert](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkAlert(t, data)
+	})
 }
 
 // FuzzHandshake fuzzes the tls.Handshake codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzHandshake(f *testing.F) {
-	fuzzWith(f, checkHandshake)
-}
-
-func checkHandshake(t *testing.T, data []byte) {
-	checkCodec[tls.Handshake](t, data, decodeError)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkHandshake(t, data)
+	})
 }
 
 // FuzzClientHelloExtensions fuzzes the extension list codec
 // tls.ClientHelloExtensions: Unmarshal fails with decode_error or
 // illegal_parameter, or Append re-encodes the input exactly.
 func FuzzClientHelloExtensions(f *testing.F) {
-	fuzzWith(f, checkClientHelloExtensions)
-}
-
-func checkClientHelloExtensions(t *testing.T, data []byte) {
-	checkCodec[tls.ClientHelloExtensions](t, data, decodeError|illegalParameter)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkClientHelloExtensions(t, data)
+	})
 }
 
 // FuzzServerHelloExtensions fuzzes the extension list codec
@@ -469,11 +377,9 @@ func checkClientHelloExtensions(t *testing.T, data []byte) {
 // illegal_parameter or unsupported_extension, or Append re-encodes the
 // input exactly.
 func FuzzServerHelloExtensions(f *testing.F) {
-	fuzzWith(f, checkServerHelloExtensions)
-}
-
-func checkServerHelloExtensions(t *testing.T, data []byte) {
-	checkCodec[tls.ServerHelloExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkServerHelloExtensions(t, data)
+	})
 }
 
 // FuzzHelloRetryRequestExtensions fuzzes the extension list codec
@@ -481,11 +387,9 @@ func checkServerHelloExtensions(t *testing.T, data []byte) {
 // illegal_parameter or unsupported_extension, or Append re-encodes the
 // input exactly.
 func FuzzHelloRetryRequestExtensions(f *testing.F) {
-	fuzzWith(f, checkHelloRetryRequestExtensions)
-}
-
-func checkHelloRetryRequestExtensions(t *testing.T, data []byte) {
-	checkCodec[tls.HelloRetryRequestExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkHelloRetryRequestExtensions(t, data)
+	})
 }
 
 // FuzzEncryptedExtensionsExtensions fuzzes the extension list codec
@@ -493,22 +397,18 @@ func checkHelloRetryRequestExtensions(t *testing.T, data []byte) {
 // illegal_parameter or unsupported_extension, or Append re-encodes the
 // input exactly.
 func FuzzEncryptedExtensionsExtensions(f *testing.F) {
-	fuzzWith(f, checkEncryptedExtensionsExtensions)
-}
-
-func checkEncryptedExtensionsExtensions(t *testing.T, data []byte) {
-	checkCodec[tls.EncryptedExtensionsExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkEncryptedExtensionsExtensions(t, data)
+	})
 }
 
 // FuzzCertificateRequestExtensions fuzzes the extension list codec
 // tls.CertificateRequestExtensions: Unmarshal fails with decode_error or
 // illegal_parameter, or Append re-encodes the input exactly.
 func FuzzCertificateRequestExtensions(f *testing.F) {
-	fuzzWith(f, checkCertificateRequestExtensions)
-}
-
-func checkCertificateRequestExtensions(t *testing.T, data []byte) {
-	checkCodec[tls.CertificateRequestExtensions](t, data, decodeError|illegalParameter)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCertificateRequestExtensions(t, data)
+	})
 }
 
 // FuzzCertificateEntryExtensions fuzzes the extension list codec
@@ -516,321 +416,16 @@ func checkCertificateRequestExtensions(t *testing.T, data []byte) {
 // illegal_parameter or unsupported_extension, or Append re-encodes the
 // input exactly.
 func FuzzCertificateEntryExtensions(f *testing.F) {
-	fuzzWith(f, checkCertificateEntryExtensions)
-}
-
-func checkCertificateEntryExtensions(t *testing.T, data []byte) {
-	checkCodec[tls.CertificateEntryExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCertificateEntryExtensions(t, data)
+	})
 }
 
 // FuzzNewSessionTicketExtensions fuzzes the extension list codec
 // tls.NewSessionTicketExtensions: Unmarshal fails with decode_error or
 // illegal_parameter, or Append re-encodes the input exactly.
 func FuzzNewSessionTicketExtensions(f *testing.F) {
-	fuzzWith(f, checkNewSessionTicketExtensions)
-}
-
-func checkNewSessionTicketExtensions(t *testing.T, data []byte) {
-	checkCodec[tls.NewSessionTicketExtensions](t, data, decodeError|illegalParameter)
-}
-
-// codecTargets is the property of every generated target, by name.
-var codecTargets = map[string]func(*testing.T, []byte){
-	"FuzzAlert":                               checkAlert,
-	"FuzzCertificate":                         checkCertificate,
-	"FuzzCertificateAuthoritiesExtension":     checkCertificateAuthoritiesExtension,
-	"FuzzCertificateEntry":                    checkCertificateEntry,
-	"FuzzCertificateEntryExtensions":          checkCertificateEntryExtensions,
-	"FuzzCertificateRequest":                  checkCertificateRequest,
-	"FuzzCertificateRequestExtensions":        checkCertificateRequestExtensions,
-	"FuzzCertificateStatus":                   checkCertificateStatus,
-	"FuzzCertificateStatusRequest":            checkCertificateStatusRequest,
-	"FuzzCertificateVerify":                   checkCertificateVerify,
-	"FuzzClientHello":                         checkClientHello,
-	"FuzzClientHelloExtensions":               checkClientHelloExtensions,
-	"FuzzCookie":                              checkCookie,
-	"FuzzEarlyDataIndicationNewSessionTicket": checkEarlyDataIndicationNewSessionTicket,
-	"FuzzEmpty":                               checkEmpty,
-	"FuzzEncryptedExtensions":                 checkEncryptedExtensions,
-	"FuzzEncryptedExtensionsExtensions":       checkEncryptedExtensionsExtensions,
-	"FuzzEndOfEarlyData":                      checkEndOfEarlyData,
-	"FuzzExtension":                           checkExtension,
-	"FuzzFinished":                            checkFinished,
-	"FuzzHandshake":                           checkHandshake,
-	"FuzzHelloRetryRequest":                   checkHelloRetryRequest,
-	"FuzzHelloRetryRequestExtensions":         checkHelloRetryRequestExtensions,
-	"FuzzKeyShareClientHello":                 checkKeyShareClientHello,
-	"FuzzKeyShareEntry":                       checkKeyShareEntry,
-	"FuzzKeyShareHelloRetryRequest":           checkKeyShareHelloRetryRequest,
-	"FuzzKeyShareServerHello":                 checkKeyShareServerHello,
-	"FuzzKeyUpdate":                           checkKeyUpdate,
-	"FuzzNamedGroupList":                      checkNamedGroupList,
-	"FuzzNewSessionTicket":                    checkNewSessionTicket,
-	"FuzzNewSessionTicketExtensions":          checkNewSessionTicketExtensions,
-	"FuzzOIDFilter":                           checkOIDFilter,
-	"FuzzOIDFilterExtension":                  checkOIDFilterExtension,
-	"FuzzOfferedPsks":                         checkOfferedPsks,
-	"FuzzPostHandshakeAuth":                   checkPostHandshakeAuth,
-	"FuzzPreSharedKeyExtensionServerHello":    checkPreSharedKeyExtensionServerHello,
-	"FuzzProtocolNameList":                    checkProtocolNameList,
-	"FuzzPskIdentity":                         checkPskIdentity,
-	"FuzzPskKeyExchangeModes":                 checkPskKeyExchangeModes,
-	"FuzzRecordHeader":                        checkRecordHeader,
-	"FuzzServerHello":                         checkServerHello,
-	"FuzzServerHelloExtensions":               checkServerHelloExtensions,
-	"FuzzServerName":                          checkServerName,
-	"FuzzServerNameList":                      checkServerNameList,
-	"FuzzSignatureSchemeList":                 checkSignatureSchemeList,
-	"FuzzSupportedVersionsClientHello":        checkSupportedVersionsClientHello,
-	"FuzzSupportedVersionsServerHello":        checkSupportedVersionsServerHello,
-	"FuzzTLSCiphertext":                       checkTLSCiphertext,
-	"FuzzTLSPlaintext":                        checkTLSPlaintext,
-}
-
-// splitSeed decodes data, an input of target, and passes each of its parts
-// that is the input of another target (a nested struct, an element of a
-// list of structs, an extension list, an extension body) to seedPart, which
-// adds it to the seed corpus and splits it in turn; seedExtensions adds
-// each extension of a list.
-func splitSeed(target string, data []byte, add func(string, []byte)) {
-	switch target {
-	case "FuzzServerNameList":
-		var m tls.ServerNameList
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		{
-			var e tls.ServerName
-			for it := m.ServerNameList.Iter(); it.Next(&e); {
-				seedPart(add, "FuzzServerName", e.Append)
-			}
-		}
-	case "FuzzKeyShareClientHello":
-		var m tls.KeyShareClientHello
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		{
-			var e tls.KeyShareEntry
-			for it := m.ClientShares.Iter(); it.Next(&e); {
-				seedPart(add, "FuzzKeyShareEntry", e.Append)
-			}
-		}
-	case "FuzzKeyShareServerHello":
-		var m tls.KeyShareServerHello
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		seedPart(add, "FuzzKeyShareEntry", m.ServerShare.Append)
-	case "FuzzOfferedPsks":
-		var m tls.OfferedPsks
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		{
-			var e tls.PskIdentity
-			for it := m.Identities.Iter(); it.Next(&e); {
-				seedPart(add, "FuzzPskIdentity", e.Append)
-			}
-		}
-	case "FuzzOIDFilterExtension":
-		var m tls.OIDFilterExtension
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		{
-			var e tls.OIDFilter
-			for it := m.Filters.Iter(); it.Next(&e); {
-				seedPart(add, "FuzzOIDFilter", e.Append)
-			}
-		}
-	case "FuzzClientHello":
-		var m tls.ClientHello
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		seedPart(add, "FuzzClientHelloExtensions", m.Extensions.Append)
-	case "FuzzServerHello":
-		var m tls.ServerHello
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		seedPart(add, "FuzzServerHelloExtensions", m.Extensions.Append)
-	case "FuzzHelloRetryRequest":
-		var m tls.HelloRetryRequest
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		seedPart(add, "FuzzHelloRetryRequestExtensions", m.Extensions.Append)
-	case "FuzzEncryptedExtensions":
-		var m tls.EncryptedExtensions
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		seedPart(add, "FuzzEncryptedExtensionsExtensions", m.Extensions.Append)
-	case "FuzzCertificateRequest":
-		var m tls.CertificateRequest
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		seedPart(add, "FuzzCertificateRequestExtensions", m.Extensions.Append)
-	case "FuzzCertificateEntry":
-		var m tls.CertificateEntry
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		seedPart(add, "FuzzCertificateEntryExtensions", m.Extensions.Append)
-	case "FuzzCertificate":
-		var m tls.Certificate
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		{
-			var e tls.CertificateEntry
-			for it := m.CertificateList.Iter(); it.Next(&e); {
-				seedPart(add, "FuzzCertificateEntry", e.Append)
-			}
-		}
-	case "FuzzNewSessionTicket":
-		var m tls.NewSessionTicket
-		if m.Unmarshal(data) != nil {
-			return
-		}
-		seedPart(add, "FuzzNewSessionTicketExtensions", m.Extensions.Append)
-	case "FuzzClientHelloExtensions":
-		var x tls.ClientHelloExtensions
-		if x.Unmarshal(data) != nil {
-			return
-		}
-		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeServerName) {
-			seedPart(add, "FuzzServerNameList", x.ServerName.Append)
-		}
-		if x.Has(tls.ExtensionTypeStatusRequest) {
-			seedPart(add, "FuzzCertificateStatusRequest", x.StatusRequest.Append)
-		}
-		if x.Has(tls.ExtensionTypeSupportedGroups) {
-			seedPart(add, "FuzzNamedGroupList", x.SupportedGroups.Append)
-		}
-		if x.Has(tls.ExtensionTypeSignatureAlgorithms) {
-			seedPart(add, "FuzzSignatureSchemeList", x.SignatureAlgorithms.Append)
-		}
-		if x.Has(tls.ExtensionTypeApplicationLayerProtocolNegotiation) {
-			seedPart(add, "FuzzProtocolNameList", x.ApplicationLayerProtocolNegotiation.Append)
-		}
-		if x.Has(tls.ExtensionTypeKeyShare) {
-			seedPart(add, "FuzzKeyShareClientHello", x.KeyShare.Append)
-		}
-		if x.Has(tls.ExtensionTypePreSharedKey) {
-			seedPart(add, "FuzzOfferedPsks", x.PreSharedKey.Append)
-		}
-		if x.Has(tls.ExtensionTypePskKeyExchangeModes) {
-			seedPart(add, "FuzzPskKeyExchangeModes", x.PskKeyExchangeModes.Append)
-		}
-		if x.Has(tls.ExtensionTypeEarlyData) {
-			seedPart(add, "FuzzEmpty", x.EarlyData.Append)
-		}
-		if x.Has(tls.ExtensionTypeCookie) {
-			seedPart(add, "FuzzCookie", x.Cookie.Append)
-		}
-		if x.Has(tls.ExtensionTypeSupportedVersions) {
-			seedPart(add, "FuzzSupportedVersionsClientHello", x.SupportedVersions.Append)
-		}
-		if x.Has(tls.ExtensionTypeCertificateAuthorities) {
-			seedPart(add, "FuzzCertificateAuthoritiesExtension", x.CertificateAuthorities.Append)
-		}
-		if x.Has(tls.ExtensionTypePostHandshakeAuth) {
-			seedPart(add, "FuzzPostHandshakeAuth", x.PostHandshakeAuth.Append)
-		}
-		if x.Has(tls.ExtensionTypeSignatureAlgorithmsCert) {
-			seedPart(add, "FuzzSignatureSchemeList", x.SignatureAlgorithmsCert.Append)
-		}
-	case "FuzzServerHelloExtensions":
-		var x tls.ServerHelloExtensions
-		if x.Unmarshal(data) != nil {
-			return
-		}
-		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeKeyShare) {
-			seedPart(add, "FuzzKeyShareServerHello", x.KeyShare.Append)
-		}
-		if x.Has(tls.ExtensionTypePreSharedKey) {
-			seedPart(add, "FuzzPreSharedKeyExtensionServerHello", x.PreSharedKey.Append)
-		}
-		if x.Has(tls.ExtensionTypeSupportedVersions) {
-			seedPart(add, "FuzzSupportedVersionsServerHello", x.SupportedVersions.Append)
-		}
-	case "FuzzHelloRetryRequestExtensions":
-		var x tls.HelloRetryRequestExtensions
-		if x.Unmarshal(data) != nil {
-			return
-		}
-		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeKeyShare) {
-			seedPart(add, "FuzzKeyShareHelloRetryRequest", x.KeyShare.Append)
-		}
-		if x.Has(tls.ExtensionTypeCookie) {
-			seedPart(add, "FuzzCookie", x.Cookie.Append)
-		}
-		if x.Has(tls.ExtensionTypeSupportedVersions) {
-			seedPart(add, "FuzzSupportedVersionsServerHello", x.SupportedVersions.Append)
-		}
-	case "FuzzEncryptedExtensionsExtensions":
-		var x tls.EncryptedExtensionsExtensions
-		if x.Unmarshal(data) != nil {
-			return
-		}
-		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeServerName) {
-			seedPart(add, "FuzzEmpty", x.ServerName.Append)
-		}
-		if x.Has(tls.ExtensionTypeSupportedGroups) {
-			seedPart(add, "FuzzNamedGroupList", x.SupportedGroups.Append)
-		}
-		if x.Has(tls.ExtensionTypeApplicationLayerProtocolNegotiation) {
-			seedPart(add, "FuzzProtocolNameList", x.ApplicationLayerProtocolNegotiation.Append)
-		}
-		if x.Has(tls.ExtensionTypeEarlyData) {
-			seedPart(add, "FuzzEmpty", x.EarlyData.Append)
-		}
-	case "FuzzCertificateRequestExtensions":
-		var x tls.CertificateRequestExtensions
-		if x.Unmarshal(data) != nil {
-			return
-		}
-		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeStatusRequest) {
-			seedPart(add, "FuzzEmpty", x.StatusRequest.Append)
-		}
-		if x.Has(tls.ExtensionTypeSignatureAlgorithms) {
-			seedPart(add, "FuzzSignatureSchemeList", x.SignatureAlgorithms.Append)
-		}
-		if x.Has(tls.ExtensionTypeCertificateAuthorities) {
-			seedPart(add, "FuzzCertificateAuthoritiesExtension", x.CertificateAuthorities.Append)
-		}
-		if x.Has(tls.ExtensionTypeOidFilters) {
-			seedPart(add, "FuzzOIDFilterExtension", x.OidFilters.Append)
-		}
-		if x.Has(tls.ExtensionTypeSignatureAlgorithmsCert) {
-			seedPart(add, "FuzzSignatureSchemeList", x.SignatureAlgorithmsCert.Append)
-		}
-	case "FuzzCertificateEntryExtensions":
-		var x tls.CertificateEntryExtensions
-		if x.Unmarshal(data) != nil {
-			return
-		}
-		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeStatusRequest) {
-			seedPart(add, "FuzzCertificateStatus", x.StatusRequest.Append)
-		}
-	case "FuzzNewSessionTicketExtensions":
-		var x tls.NewSessionTicketExtensions
-		if x.Unmarshal(data) != nil {
-			return
-		}
-		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeEarlyData) {
-			seedPart(add, "FuzzEarlyDataIndicationNewSessionTicket", x.EarlyData.Append)
-		}
-	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkNewSessionTicketExtensions(t, data)
+	})
 }

@@ -95,12 +95,17 @@ type FuzzOutput struct {
 	Import string // import path of the package generated in outDir
 }
 
-// FuzzFile is the name of the generated fuzz targets in FuzzOutput.Dir.
-const FuzzFile = "zz_generated_codec_fuzz_test.go"
+// The files written in FuzzOutput.Dir: the fuzz targets (a test file, so
+// that go test finds them) and their checks (not a test file, see
+// EmitFuzz).
+const (
+	FuzzFile       = "zz_generated_codec_fuzz_test.go"
+	FuzzChecksFile = "zz_generated_codec_checks.go"
+)
 
 // Generate returns the files for a model: Go sources for package pkg in
 // outDir, the state diagram in docsDir and, if fuzz is not nil, the fuzz
-// targets of the codecs in fuzz.Dir.
+// targets of the codecs and their checks in fuzz.Dir.
 func Generate(m *Model, pkg, outDir, docsDir string, fuzz *FuzzOutput) ([]Output, error) {
 	var outs []Output
 	type gofile struct {
@@ -129,11 +134,14 @@ func Generate(m *Model, pkg, outDir, docsDir string, fuzz *FuzzOutput) ([]Output
 		if fuzz.Import == "" {
 			return nil, errors.New(FuzzFile + ": no import path for package " + pkg)
 		}
-		var b bytes.Buffer
-		if err := EmitFuzz(m, fpkg, fuzz.Import, pkg).Render(&b); err != nil {
-			return nil, errors.New(FuzzFile + ": " + err.Error())
+		targets, checks := EmitFuzz(m, fpkg, fuzz.Import, pkg)
+		for _, g := range []gofile{{FuzzFile, targets}, {FuzzChecksFile, checks}} {
+			var b bytes.Buffer
+			if err := g.file.Render(&b); err != nil {
+				return nil, errors.New(g.name + ": " + err.Error())
+			}
+			outs = append(outs, Output{filepath.Join(fuzz.Dir, g.name), b.Bytes()})
 		}
-		outs = append(outs, Output{filepath.Join(fuzz.Dir, FuzzFile), b.Bytes()})
 	}
 	if m.Machine != nil {
 		outs = append(outs, Output{filepath.Join(docsDir, "client-statemachine.dot"), EmitDot(m.Machine)})

@@ -123,7 +123,7 @@ func firstDiff(want, got []byte) string {
 // package tls writes by hand, so that a generator change that produces
 // code which does not compile fails here and not only in tls/. The fuzz
 // targets are compiled (go test -c) in a package of their own beside it,
-// with stubs of the helpers of fuzz/fuzz_test.go.
+// with stubs of the helpers of fuzz/codec.go.
 func TestGoldenCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
@@ -156,8 +156,8 @@ func TestGoldenCompiles(t *testing.T) {
 		fuzzFiles := map[string][]byte{"stubs.go": []byte(goldenFuzzStubs)}
 		for _, o := range outs {
 			switch {
-			case filepath.Base(o.Path) == FuzzFile:
-				fuzzFiles[FuzzFile] = o.Data
+			case filepath.Base(o.Path) == FuzzFile || filepath.Base(o.Path) == FuzzChecksFile:
+				fuzzFiles[filepath.Base(o.Path)] = o.Data
 			case strings.HasSuffix(o.Path, ".go"):
 				files[filepath.Base(o.Path)] = o.Data
 			}
@@ -192,11 +192,14 @@ func TestGoldenCompiles(t *testing.T) {
 	}
 }
 
-// goldenFuzzStubs declares the helpers the generated fuzz targets call
-// (written by hand in fuzz/fuzz_test.go for the real ones).
+// goldenFuzzStubs declares the helpers the generated fuzz targets and
+// checks call (written by hand in fuzz/codec.go for the real ones).
 const goldenFuzzStubs = `package fuzz
 
-import "testing"
+type tb interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
 
 type codec interface {
 	Unmarshal(b []byte) error
@@ -211,12 +214,10 @@ const (
 	unsupportedExtension
 )
 
-func fuzzWith(f *testing.F, check func(*testing.T, []byte)) { f.Fuzz(check) }
-
 func checkCodec[T any, P interface {
 	*T
 	codec
-}](t *testing.T, data []byte, allowed alertSet) {
+}](t tb, data []byte, allowed alertSet) {
 	_ = P(new(T)).Unmarshal(data)
 }
 
@@ -307,7 +308,8 @@ func TestGoldenCoverage(t *testing.T) {
 		{"extensions", `PreSharedKey\s+Psk\s+// pre_shared_key`},
 		{"extensions", `SupportedVersions\s+SupportedVersionsClientHello`},
 		{"extensions", `MaxFragmentLength\s+MaxFragmentLength`},
-		{"structs", `func FuzzMessage\(f \*testing\.F\) \{\s+fuzzWith\(f, checkMessage\)`},
+		{"structs", `func FuzzMessage\(f \*testing\.F\) \{\s+f\.Fuzz\(func\(t \*testing\.T, data \[\]byte\) \{\s+checkMessage\(t, data\)`},
+		{"structs", `func checkMessage\(t tb, data \[\]byte\)`},
 		{"structs", `checkCodec\[golden\.Nothing\]\(t, data, decodeError\)`},
 		{"structs", `"FuzzWrapped":\s+checkWrapped,`},
 		{"structs", `seedPart\(add, "FuzzEntry", m\.First\.Append\)`},

@@ -27,8 +27,8 @@ func TestGenerateIsDeterministic(t *testing.T) {
 		return outs
 	}
 	first, second := run(), run()
-	if len(first) != 5 || len(second) != len(first) {
-		t.Fatalf("got %d and %d outputs, want 5", len(first), len(second))
+	if len(first) != 6 || len(second) != len(first) {
+		t.Fatalf("got %d and %d outputs, want 6", len(first), len(second))
 	}
 	for i, o := range first {
 		if o.Path != second[i].Path || !bytes.Equal(o.Data, second[i].Data) {

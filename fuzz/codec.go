@@ -4,16 +4,24 @@ import (
 	"bytes"
 	"runtime"
 	"strings"
-	"testing"
 
 	"github.com/tabletls/tabletls/tls"
 )
 
-// The helpers the generated codec targets (zz_generated_codec_fuzz_test.go)
-// call. This file has a function that takes a *testing.F (fuzzWith) on
-// purpose: OSS-Fuzz's go-118-fuzz-build switches a file to its replacement
-// of package testing only if it does, and the *testing.T of checkCodec
-// must be the same type as the one of the generated targets.
+// The checks of the fuzz targets are in non-test files, and take a tb
+// rather than a *testing.T: OSS-Fuzz builds a target by turning the one
+// test file that declares it into a non-test file that imports a
+// replacement of package testing (see oss-fuzz/build.sh), so whatever the
+// target calls must be outside test files and must not name
+// testing.T. The targets themselves are in test files, where go test finds
+// them.
+
+// tb is what the checks need of a *testing.T (or of the *testing.T of
+// OSS-Fuzz's replacement of package testing).
+type tb interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
 
 // codec is what every generated struct and extension set is.
 type codec interface {
@@ -52,11 +60,6 @@ func (s alertSet) String() string {
 	return "{" + strings.Join(names, ", ") + "}"
 }
 
-// fuzzWith runs check on every input.
-func fuzzWith(f *testing.F, check func(*testing.T, []byte)) {
-	f.Fuzz(check)
-}
-
 // checkCodec is the property of a generated codec T: Unmarshal fails with
 // a *tls.AlertError carrying one of the allowed alerts (as sent, not
 // received), or it succeeds and Append gives data back byte for byte. On
@@ -64,7 +67,7 @@ func fuzzWith(f *testing.F, check func(*testing.T, []byte)) {
 func checkCodec[T any, P interface {
 	*T
 	codec
-}](t *testing.T, data []byte, allowed alertSet) {
+}](t tb, data []byte, allowed alertSet) {
 	t.Helper()
 	m := P(new(T))
 	err := m.Unmarshal(data)
@@ -94,7 +97,7 @@ func checkCodec[T any, P interface {
 }
 
 // checkDecodeError checks an error from a generated decoder.
-func checkDecodeError(t *testing.T, err error, allowed alertSet) {
+func checkDecodeError(t tb, err error, allowed alertSet) {
 	t.Helper()
 	ae, ok := err.(*tls.AlertError)
 	switch {
