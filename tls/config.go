@@ -3,6 +3,7 @@ package tls
 import (
 	"crypto"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -193,10 +194,10 @@ func (c *Config) check() error {
 		return newAlert(AlertDescriptionInternalError, "tls: too many Config.KeyShares")
 	}
 	for i, g := range shares {
-		if !containsGroup(groups, g) {
+		if !slices.Contains(groups, g) {
 			return newAlert(AlertDescriptionInternalError, "tls: Config.KeyShares group not in CurvePreferences: "+g.String())
 		}
-		if containsGroup(shares[:i], g) {
+		if slices.Contains(shares[:i], g) {
 			return newAlert(AlertDescriptionInternalError, "tls: duplicate group in Config.KeyShares: "+g.String())
 		}
 	}
@@ -225,13 +226,4 @@ const (
 	maxKeyShares     = 4
 )
 
-func groupSupported(g NamedGroup) bool { return containsGroup(supportedGroups, g) }
-
-func containsGroup(list []NamedGroup, g NamedGroup) bool {
-	for _, x := range list {
-		if x == g {
-			return true
-		}
-	}
-	return false
-}
+func groupSupported(g NamedGroup) bool { return slices.Contains(supportedGroups, g) }

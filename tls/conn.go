@@ -60,11 +60,7 @@ func (x *Engine) KeyUpdate() error { return x.e.local(EventSendKeyUpdate, errNot
 
 // Close sends close_notify (or, during the handshake, user_canceled).
 func (x *Engine) Close() error {
-	err := x.e.local(EventClose, nil)
-	if err == errClosed {
-		return nil
-	}
-	return err
+	return x.e.local(EventClose, nil) // nil when already closed
 }
 
 // State is the state machine's current state.

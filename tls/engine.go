@@ -317,7 +317,7 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 	}
 	e.emptyRecords = 0
 	for len(data) >= 4 {
-		n := int(data[1])<<16 | int(data[2])<<8 | int(data[3])
+		n := int(uintN(data[1:4])) // Handshake.length, uint24 (§4)
 		if 4+n > len(data) {
 			break
 		}
@@ -333,7 +333,7 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 		}
 	}
 	if len(data) >= 4 {
-		if n := int(data[1])<<16 | int(data[2])<<8 | int(data[3]); 4+n > len(e.hsIn) {
+		if n := int(uintN(data[1:4])); 4+n > len(e.hsIn) {
 			return newAlert(AlertDescriptionInternalError, "tls: handshake message larger than the HandshakeIn buffer")
 		}
 	}
@@ -383,8 +383,8 @@ func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) er
 		if e.outLen+recordHeaderLen+len(payload) > len(e.out) {
 			return newAlert(AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
 		}
-		b := e.out[e.outLen:e.outLen]
-		b = append(b, byte(typ), byte(version>>8), byte(version), byte(len(payload)>>8), byte(len(payload)))
+		h := RecordHeader{Type: typ, LegacyRecordVersion: ProtocolVersion(version), Length: uint16(len(payload))}
+		b, _ := h.Append(e.out[e.outLen:e.outLen]) // fixed-size: cannot fail
 		b = append(b, payload...)
 		e.outLen += len(b)
 	}

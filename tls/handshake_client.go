@@ -7,6 +7,7 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -270,12 +271,8 @@ func (e *engine) chooseSuite(id CipherSuite) error {
 		}
 		return nil
 	}
-	offered := false
-	for _, cs := range e.config.cipherSuites() {
-		offered = offered || cs == id
-	}
 	suite := suiteByID(id)
-	if !offered || suite == nil {
+	if !slices.Contains(e.config.cipherSuites(), id) || suite == nil {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server chose a cipher suite we did not offer")
 	}
 	hs.suite = suite
@@ -324,7 +321,7 @@ func (e *engine) processHelloRetryRequest() error {
 	}
 	if x.Has(ExtensionTypeKeyShare) {
 		g := x.KeyShare.SelectedGroup
-		if !containsGroup(e.config.curvePreferences(), g) {
+		if !slices.Contains(e.config.curvePreferences(), g) {
 			return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we did not offer")
 		}
 		for _, ks := range hs.shares[:hs.nShares] {
@@ -597,11 +594,7 @@ func (e *engine) processCertificateVerify() error {
 	if err := cv.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
-	offered := false
-	for _, s := range supportedSignatureSchemes {
-		offered = offered || s == cv.Algorithm
-	}
-	if !offered {
+	if !slices.Contains(supportedSignatureSchemes, cv.Algorithm) {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server signed with a scheme we did not offer")
 	}
 	if err := verifyCertificateVerify(hs.peerKey, cv.Algorithm, true, e.sum(), cv.Signature); err != nil {
