@@ -30,8 +30,11 @@ type Config struct {
 
 	// KeyShares are the groups the first ClientHello carries a key share
 	// for; each must be in CurvePreferences. Nil means the first group of
-	// CurvePreferences (x25519 by default). A server that wants another
-	// offered group asks for it with a HelloRetryRequest.
+	// CurvePreferences (x25519 by default) and, when that is the hybrid
+	// X25519MLKEM768 and x25519 is in CurvePreferences too, an x25519
+	// share beside it made from the hybrid's X25519 key, as crypto/tls
+	// does. A server that wants another offered group asks for it with a
+	// HelloRetryRequest.
 	KeyShares []NamedGroup
 
 	// Verifier authenticates the server's certificate chain. It is
@@ -158,6 +161,13 @@ func (c *Config) keyShareGroups() []NamedGroup {
 		return c.curvePreferences()[:1]
 	}
 	return c.KeyShares
+}
+
+// classicalFallbackShare reports whether the default key shares get an
+// x25519 share beside a hybrid first group (see KeyShares).
+func (c *Config) classicalFallbackShare() bool {
+	groups := c.curvePreferences()
+	return len(c.KeyShares) == 0 && groups[0] == X25519MLKEM768 && slices.Contains(groups, NamedGroupX25519)
 }
 
 func (c *Config) now() time.Time {

@@ -108,6 +108,14 @@ func (e *engine) sendClientHello() error {
 			hs.shares[hs.nShares] = ks
 			hs.nShares++
 		}
+		if cfg.classicalFallbackShare() {
+			// Like crypto/tls: beside a hybrid first choice, a share of its
+			// classical half, reusing the hybrid's X25519 key
+			// (draft-ietf-tls-hybrid-design §3.2), so a server without
+			// ML-KEM needs no HelloRetryRequest.
+			hs.shares[hs.nShares] = hs.shares[0].classical()
+			hs.nShares++
+		}
 	} else {
 		if hs.hrrGroup != 0 {
 			// §4.1.4: one share, for the group the server asked for.
@@ -210,7 +218,21 @@ func (e *engine) sendClientHello() error {
 		return newAlert(AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
 	}
 
-	msg, err := e.finishMessage(ch.Append(e.startMessage(HandshakeTypeClientHello)))
+	b, err := ch.Append(e.startMessage(HandshakeTypeClientHello))
+	if n := len(b); err == nil && n > 0xff && n < 0x200 {
+		// RFC 7685: some middleboxes hang on a ClientHello of 256 to 511
+		// octets; like BoringSSL and crypto/tls, pad it to 512, with at
+		// least one octet of padding (a last extension that is empty
+		// upsets some servers).
+		pad := max(0x200-n-4, 1)
+		if len(s)+pad > len(e.scratch) {
+			return newAlert(AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
+		}
+		s = append(s, make([]byte, pad)...)
+		x.AddUnknown(extensionTypePadding, take())
+		b, err = ch.Append(e.startMessage(HandshakeTypeClientHello))
+	}
+	msg, err := e.finishMessage(b, err)
 	if err != nil {
 		return err
 	}
@@ -239,6 +261,9 @@ func (e *engine) sendClientHello() error {
 }
 
 var nullCompression = []byte{0}
+
+// extensionTypePadding is RFC 7685's padding extension.
+const extensionTypePadding ExtensionType = 21
 
 // sniName is the host name to send in server_name: none for an IP
 // address (RFC 6066 §3), without a trailing dot.

@@ -102,6 +102,12 @@ func newHybridKeyShare(rand io.Reader) (*keyShare, error) {
 	return ks, nil
 }
 
+// classical is the X25519 share inside an X25519MLKEM768 one, with the
+// same private key: offered beside the hybrid for servers without ML-KEM.
+func (k *keyShare) classical() *keyShare {
+	return &keyShare{grp: NamedGroupX25519, ecdh: k.ecdh, pub: k.ecdhPublic()}
+}
+
 // group is the NamedGroup of the share.
 func (k *keyShare) group() NamedGroup { return k.grp }
 
