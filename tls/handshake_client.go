@@ -310,25 +310,41 @@ func (e *engine) chooseSuite(id CipherSuite) error {
 	return nil
 }
 
-// checkServerHelloCommon does the checks §4.1.3 and §4.1.4 share.
+// checkServerHelloCommon does the checks §4.1.3 and §4.1.4 share, in the
+// order §4.1.4 gives: "the client MUST check the legacy_version,
+// legacy_session_id_echo, cipher_suite, and legacy_compression_method as
+// specified in Section 4.1.3 and then process the extensions, starting
+// with determining the version using supported_versions". A ServerHello
+// without supported_versions has been turned away before this, by
+// checkTLS13ServerHello.
 func (e *engine) checkServerHelloCommon(legacyVersion ProtocolVersion, sessionID []byte, compression uint8, versions bool, selected ProtocolVersion, suite CipherSuite) error {
-	// §4.2.1: without supported_versions the server chose TLS 1.2 or older.
-	if !versions {
-		return newAlert(AlertDescriptionProtocolVersion, "tls: server does not support TLS 1.3")
-	}
-	if selected != 0x0304 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a version other than TLS 1.3")
-	}
 	if legacyVersion != 0x0303 {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server sent a legacy_version other than 0x0303")
 	}
 	if !bytes.Equal(sessionID, e.hs.session[:e.hs.nSession]) {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server did not echo the legacy session ID")
 	}
+	if err := e.chooseSuite(suite); err != nil {
+		return err
+	}
+	// §4.1.3 names no alert for this one; the message decodes, and a
+	// field has a value it must not have, like the two above whose
+	// alert §4.1.3 names: illegal_parameter (§6.2: "A field in the
+	// handshake was incorrect"), not decode_error.
 	if compression != 0 {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a compression method")
 	}
-	return e.chooseSuite(suite)
+	// §4.1.4: "The server's extensions MUST contain supported_versions";
+	// a HelloRetryRequest exists only in TLS 1.3, so one without it lacks
+	// a mandatory extension (§6.2 missing_extension), as crypto/tls says.
+	if !versions {
+		return newAlert(AlertDescriptionMissingExtension, "tls: HelloRetryRequest without supported_versions")
+	}
+	// §4.2.1: a version we did not offer, or one before TLS 1.3.
+	if selected != 0x0304 {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a version other than TLS 1.3")
+	}
+	return nil
 }
 
 // --- HelloRetryRequest (§4.1.4) ---
