@@ -2,6 +2,9 @@ package tls_test
 
 import (
 	cryptotls "crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -86,4 +89,45 @@ func TestInteropPaddedClientHello(t *testing.T) {
 		}
 		check(t, sizes)
 	})
+}
+
+// Item 11: x509verify turns away a crypto/tls server whose leaf has a
+// KeyUsage extension without digitalSignature (RFC 5280 §4.2.1.3): it
+// cannot sign a CertificateVerify (RFC 8446 §4.4.2.2). With
+// digitalSignature the same chain is accepted.
+func TestInteropKeyUsageDigitalSignature(t *testing.T) {
+	ca := testpeer.DefaultCA()
+	for _, c := range []struct {
+		name string
+		ku   x509.KeyUsage
+		ok   bool
+	}{
+		{"key_encipherment_only", x509.KeyUsageKeyEncipherment, false},
+		{"digital_signature", x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cert := ca.IssueEdited(testpeer.CachedKey(testpeer.ECDSAP256), func(tmpl *x509.Certificate) { tmpl.KeyUsage = c.ku })
+			srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{Cert: cert})
+			raw, err := net.Dial("tcp", srv.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn := tls.Client(raw, &tls.Config{ServerName: "localhost", Verifier: x509verify.New(x509verify.Options{Roots: ca.Pool})})
+			defer conn.Close()
+			err = conn.Handshake()
+			if c.ok {
+				if err != nil {
+					t.Fatalf("handshake: %v", err)
+				}
+				return
+			}
+			var ae *tls.AlertError
+			if !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionBadCertificate || ae.Received || !strings.Contains(ae.Msg, "digitalSignature") {
+				t.Fatalf("handshake error %v; want a bad_certificate naming digitalSignature", err)
+			}
+			if res := srv.WaitHandshake(t); res.Err == nil || !strings.Contains(res.Err.Error(), "bad certificate") {
+				t.Errorf("server saw %v; want our bad_certificate alert", res.Err)
+			}
+		})
+	}
 }
