@@ -135,6 +135,10 @@ type TraceEvent struct {
 	// its header (in plaintext). It aliases the connection's buffers: it
 	// is valid only during the call, and must not be kept or changed.
 	Data []byte
+	// Err is set on the transition to CLOSED that a fatal error causes:
+	// an *AlertError, with Received set if the alert came from the
+	// server, and not if the client found the error and sent the alert.
+	Err error
 }
 
 var (

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"io"
+	"strconv"
 )
 
 // engine is the client with no I/O, in the manner of BearSSL: the caller
@@ -44,6 +45,7 @@ type engine struct {
 	peerAlert      AlertDescription
 	keyChanged     bool // the read key changed: the record must end here
 	emptyRecords   int  // consecutive records that carried nothing
+	receivedRecord bool // a record header of a known type was received
 
 	appData    []byte // decrypted application data not yet read
 	peerClosed bool
@@ -160,6 +162,13 @@ func (e *engine) recvAck(n int) error {
 	if err := h.Unmarshal(e.in[:recordHeaderLen]); err != nil {
 		return e.fail(err)
 	}
+	// §5: an unknown record type is unexpected_message, known from the
+	// header: no need to wait for a body. It is often a server that does
+	// not speak TLS at all (an HTTP reply, an SSH banner), so say so.
+	if !knownContentType(h.Type) {
+		return e.fail(newAlert(AlertDescriptionUnexpectedMessage, notTLSMessage(e.in[:recordHeaderLen], !e.receivedRecord)))
+	}
+	e.receivedRecord = true
 	// §5.1, §5.2: oversized records are record_overflow. This is checked on
 	// the header, before waiting for a body that may never fit.
 	// Only a protected record (outer type application_data once keys are
@@ -191,6 +200,32 @@ func (e *engine) recvAck(n int) error {
 		}
 	}
 	return nil
+}
+
+func knownContentType(t ContentType) bool {
+	switch t {
+	case ContentTypeChangeCipherSpec, ContentTypeAlert, ContentTypeHandshake, ContentTypeApplicationData:
+		return true
+	}
+	return false
+}
+
+// notTLSMessage describes a record header of an unknown type; the first
+// one received, if it is printable text, is quoted.
+func notTLSMessage(header []byte, first bool) string {
+	if first && printable(header) {
+		return "tls: the server answered in plain text, not TLS: \"" + string(header) + "...\""
+	}
+	return "tls: record of unknown type " + strconv.Itoa(int(header[0]))
+}
+
+func printable(b []byte) bool {
+	for _, c := range b {
+		if (c < 0x20 || c > 0x7e) && c != '\r' && c != '\n' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // ignoringInput is true once the peer's close_notify has been processed,
@@ -466,7 +501,9 @@ func (e *engine) fail(err error) error {
 	}
 	from := e.state
 	e.state = StateClosed
-	e.traceTransition(from, EventAlert, StateClosed)
+	if e.config.Trace != nil {
+		e.config.Trace(TraceEvent{Kind: TraceTransition, From: from, Event: EventAlert, To: StateClosed, Err: err})
+	}
 	e.hs.wipe()
 	return err
 }

@@ -47,6 +47,9 @@ func loadClientCertificate(certFile, keyFile string) (tls.ClientCertificate, err
 		return cc, fmt.Errorf("-cert %s: %w", certFile, err)
 	}
 	key, err := parsePrivateKey(keyPEM)
+	if err != nil && keyFile == certFile {
+		return cc, fmt.Errorf("-cert %s has no private key in it: give the key with -key", certFile)
+	}
 	if err != nil {
 		return cc, fmt.Errorf("-key %s: %w", keyFile, err)
 	}
@@ -57,13 +60,15 @@ func loadClientCertificate(certFile, keyFile string) (tls.ClientCertificate, err
 	return cc, nil
 }
 
+var errNoKey = errors.New("no PEM private key in it (want PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY)")
+
 // parsePrivateKey returns the first private key in a PEM file: PKCS #8
 // ("PRIVATE KEY"), SEC 1 ("EC PRIVATE KEY") or PKCS #1 ("RSA PRIVATE KEY").
 func parsePrivateKey(data []byte) (crypto.Signer, error) {
 	for rest := data; ; {
 		var b *pem.Block
 		if b, rest = pem.Decode(rest); b == nil {
-			return nil, errors.New("no PEM private key in it (want PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY)")
+			return nil, errNoKey
 		}
 		if _, ok := b.Headers["DEK-Info"]; ok { // RFC 1423 encryption
 			return nil, errors.New("encrypted PEM keys are not supported")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"flag"
 	"io"
@@ -30,9 +31,15 @@ type options struct {
 	keyLogEnv    bool   // keyLog came from SSLKEYLOGFILE
 	trace        bool
 	quiet        bool
+	interactive  bool
 	request      string
 	requestSet   bool
 	timeout      time.Duration
+	idle         time.Duration
+
+	roots      *x509.CertPool         // from caFile
+	clientCert *tls.ClientCertificate // from certFile and keyFile
+	stdin      io.Reader              // for -interactive
 }
 
 var (
@@ -83,6 +90,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.keyLog, "keylog", "", "append the TLS secrets to `file` in NSS key log format, for Wireshark (default: $SSLKEYLOGFILE)")
 	fs.BoolVar(&o.trace, "trace", false, "print every state transition, record and handshake message, with timing")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the reply")
+	fs.BoolVar(&o.interactive, "interactive", false, "like openssl s_client: send stdin to the server and print what it sends, until both have closed (no default request)")
+	fs.DurationVar(&o.idle, "idle", time.Second, "once the reply has begun, stop when the server sends nothing for this long (0: wait for it to close, or -timeout)")
 	fs.StringVar(&o.request, "request", "", "`data` to send after the handshake; \\r \\n \\t \\\\ are unescaped (default: an HTTP/1.0 GET of /)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "time limit for connecting, the handshake and the reply")
 	if err := fs.Parse(args); err != nil {
@@ -147,6 +156,31 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.timeout <= 0 {
 		return nil, &usageError{"-timeout must be positive"}
+	}
+	if o.idle < 0 {
+		return nil, &usageError{"-idle must not be negative"}
+	}
+	if o.interactive && o.requestSet {
+		return nil, &usageError{"-interactive sends stdin: it cannot be combined with -request"}
+	}
+	// Files named on the command line are read now: a missing or wrong
+	// one is a usage error, before anything is sent.
+	if o.caFile != "" {
+		pem, err := os.ReadFile(o.caFile)
+		if err != nil {
+			return nil, &usageError{"-ca: " + err.Error()}
+		}
+		o.roots = x509.NewCertPool()
+		if !o.roots.AppendCertsFromPEM(pem) {
+			return nil, &usageError{"-ca " + o.caFile + ": no PEM certificates in it"}
+		}
+	}
+	if o.certFile != "" {
+		cc, err := loadClientCertificate(o.certFile, o.keyFile)
+		if err != nil {
+			return nil, &usageError{err.Error()}
+		}
+		o.clientCert = &cc
 	}
 	if o.connect != "" {
 		if _, _, err := net.SplitHostPort(o.connect); err != nil {
