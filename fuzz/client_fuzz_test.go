@@ -2191,19 +2191,6 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 	}
 }
 
-// cfLastRecord is the last whole record of wire.
-func cfLastRecord(wire []byte) []byte {
-	var last []byte
-	for len(wire) >= 5 {
-		n := 5 + int(binary.BigEndian.Uint16(wire[3:5]))
-		if n > len(wire) {
-			break
-		}
-		last, wire = wire[:n], wire[n:]
-	}
-	return last
-}
-
 // cfEndsWithAlert says whether wire ends with an alert record: the
 // plaintext fatal alert desc, or a protected record the size of an alert
 // (2 octets, the inner type and a 16-octet tag).
