@@ -480,7 +480,6 @@ func (e *engine) processServerHello() error {
 		return err
 	}
 	e.readEncrypted, e.writeEncrypted = true, true
-	e.keyChanged = true
 	e.keyLog(keyLogLabelClientHandshake, hs.clientHS[:n])
 	e.keyLog(keyLogLabelServerHandshake, hs.serverHS[:n])
 	for i := range hs.shares {
@@ -676,14 +675,14 @@ func (e *engine) processFinished() error {
 	if err := e.readCipher.setKey(hs.suite, hs.serverAP[:n]); err != nil {
 		return err
 	}
-	e.keyChanged = true
 	e.keyLog(keyLogLabelClientTraffic, hs.clientAP[:n])
 	e.keyLog(keyLogLabelServerTraffic, hs.serverAP[:n])
 	return nil
 }
 
 // sendCompatCCS sends the dummy change_cipher_spec of Appendix D.4 once,
-// before the client's second flight, unless compatibility mode is off.
+// unless compatibility mode is off: before the second ClientHello, or
+// else before the first protected record (writeRecord).
 func (e *engine) sendCompatCCS() error {
 	if e.config.DisableMiddleboxCompat || e.hs.sentCCS {
 		return nil
@@ -702,9 +701,6 @@ func (e *engine) sendCompatCCS() error {
 // configured certificate fits the server's signature_algorithms.
 func (e *engine) sendClientCertificate() error {
 	hs := &e.hs
-	if err := e.sendCompatCCS(); err != nil {
-		return err
-	}
 	var c Certificate
 	s := e.scratch[:0]
 	if hs.clientCert != nil {
@@ -747,9 +743,6 @@ func (e *engine) sendClientCertificate() error {
 // switches to the application key (§4.4.4, §7.2).
 func (e *engine) sendFinished() error {
 	hs := &e.hs
-	if err := e.sendCompatCCS(); err != nil {
-		return err
-	}
 	n := e.hashSize()
 	var vd [maxHashSize]byte
 	f := Finished{VerifyData: finishedVerifyData(vd[:0], hs.suite.hash, hs.clientHS[:n], e.sum())}
@@ -788,6 +781,9 @@ const maxTicketLifetime = 604800
 
 func (e *engine) processNewSessionTicket() error {
 	hs := &e.hs
+	if err := e.countPostHandshake(); err != nil {
+		return err
+	}
 	var t NewSessionTicket
 	if err := t.Unmarshal(e.msgBody); err != nil {
 		return err
@@ -819,6 +815,9 @@ func (e *engine) processNewSessionTicket() error {
 
 func (e *engine) processKeyUpdate() error {
 	hs := &e.hs
+	if err := e.countPostHandshake(); err != nil {
+		return err
+	}
 	var ku KeyUpdate
 	if err := ku.Unmarshal(e.msgBody); err != nil {
 		return err
@@ -831,7 +830,6 @@ func (e *engine) processKeyUpdate() error {
 	if err := e.readCipher.setKey(hs.suite, hs.serverAP[:n]); err != nil {
 		return err
 	}
-	e.keyChanged = true
 	// §4.6.3: answer with one KeyUpdate of our own before our next
 	// application data; several requests while we are silent get one
 	// answer, so a flood of them cannot fill the Write buffer.
@@ -895,7 +893,17 @@ func (e *engine) sendUserCanceled() error {
 }
 
 func (e *engine) processCloseNotifyInHandshake() error {
+	if e.peerCanceled {
+		return &AlertError{Alert: AlertDescriptionUserCanceled, Received: true, Msg: "tls: server canceled the handshake (user_canceled, then close_notify)"}
+	}
 	return &AlertError{Alert: AlertDescriptionCloseNotify, Received: true, Msg: "tls: server closed the connection during the handshake"}
+}
+
+// processUserCanceled takes user_canceled, a closure alert (§6.1): not an
+// error; the close_notify that should follow ends the connection.
+func (e *engine) processUserCanceled() error {
+	e.peerCanceled = true
+	return nil
 }
 
 func (e *engine) closeBeforeStart() error { return nil }

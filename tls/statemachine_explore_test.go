@@ -16,7 +16,8 @@ const exploreDepth = 12
 
 // The complete handshakes RFC 8446 allows a client to see (Appendix A.1,
 // §4.1.4, §4.3.2, §2.2), as sequences of events; CCS may come anywhere
-// after "start" and before "finished" (§5, Appendix D.4).
+// after "start" and before "finished" (§5, Appendix D.4), and
+// user_canceled, a closure alert (§6.1), anywhere a record may.
 var rfcHandshakes = func() [][]HandshakeEvent {
 	var out [][]HandshakeEvent
 	for _, hrr := range [][]HandshakeEvent{nil, {EventHelloRetryRequest}} {
@@ -75,6 +76,8 @@ func rfcOrder(p rfcPhase, ev HandshakeEvent) (rfcPhase, bool) {
 		switch ev {
 		case EventChangeCipherSpec: // dropped until Finished (§5)
 			return p, true
+		case EventUserCanceled: // a closure alert, not an error (§6.1)
+			return p, true
 		case EventClose, EventCloseNotify: // either side gives up (§6.1)
 			next.closed = true
 			return next, true
@@ -91,7 +94,7 @@ func rfcOrder(p rfcPhase, ev HandshakeEvent) (rfcPhase, bool) {
 	}
 	// After the handshake (§4.6, §6.1).
 	switch ev {
-	case EventApplicationData, EventNewSessionTicket, EventKeyUpdate, EventCloseNotify:
+	case EventApplicationData, EventNewSessionTicket, EventKeyUpdate, EventCloseNotify, EventUserCanceled:
 		if p.peerClosed { // nothing may follow the peer's close_notify
 			return p, false
 		}
@@ -267,10 +270,12 @@ func TestStateMachineNoDeadEnds(t *testing.T) {
 	}
 }
 
+// withoutCCS drops the events that leave the handshake where it is:
+// change_cipher_spec and user_canceled.
 func withoutCCS(seq []HandshakeEvent) []HandshakeEvent {
 	var out []HandshakeEvent
 	for _, ev := range seq {
-		if ev != EventChangeCipherSpec {
+		if ev != EventChangeCipherSpec && ev != EventUserCanceled {
 			out = append(out, ev)
 		}
 	}
