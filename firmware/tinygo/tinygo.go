@@ -73,7 +73,6 @@ const (
 	DefaultStack = 16 << 10
 )
 
-
 // Toolchain is a TinyGo binary and the Go root it builds with.
 type Toolchain struct {
 	TinyGo string
