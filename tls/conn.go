@@ -43,7 +43,10 @@ func Client(transport io.ReadWriter, config *Config) *Conn {
 }
 
 // ClientWithBuffers is Client with caller-owned buffers, which firmware can
-// place statically. Nothing else grows during the connection.
+// place statically. Nothing else grows during the connection; Read and
+// Write allocate nothing. A key change (KeyUpdate, ours or the server's)
+// makes a new AEAD and HKDF state, about 3 KB in 30 allocations, as the
+// standard library's AES-GCM and HMAC cannot be re-keyed in place.
 func ClientWithBuffers(transport io.ReadWriter, config *Config, buffers Buffers) *Conn {
 	c := &Conn{transport: transport}
 	c.engine = &c.own
