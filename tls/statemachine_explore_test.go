@@ -2,6 +2,7 @@ package tls
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -10,7 +11,8 @@ import (
 // because the machine is a flat table: every sequence of abstract events
 // up to exploreDepth is walked through the generated table and compared,
 // event by event, with rfcOrder, a separate reading of RFC 8446 written as
-// message orders rather than states. Guards are taken both ways.
+// message orders rather than states. Guards are taken both ways. Along
+// every path the compatibility CCS is checked too (checkCompatCCS).
 
 const exploreDepth = 12
 
@@ -55,7 +57,13 @@ func rfcOrder(p rfcPhase, ev HandshakeEvent) (rfcPhase, bool) {
 	}
 	next := p
 	switch {
-	case ev == EventAlert: // §6.2: an error alert ends any connection
+	case ev == EventError: // §6.2: a fatal error of our own ends any connection
+		next.closed = true
+		return next, true
+	case ev == EventAlert: // §6.2: an error alert ends any connection...
+		if p.peerClosed { // ...but nothing is read after close_notify (§6.1)
+			return p, false
+		}
 		next.closed = true
 		return next, true
 	case !p.done && len(p.hs) == 0: // nothing sent yet
@@ -103,7 +111,7 @@ func rfcOrder(p rfcPhase, ev HandshakeEvent) (rfcPhase, bool) {
 			next.closed = p.selfClosed
 		}
 		return next, true
-	case EventSendKeyUpdate, EventClose:
+	case EventWrite, EventSendKeyUpdate, EventClose: // §4.6, §6.1: until our close_notify
 		if p.selfClosed {
 			return p, false
 		}
@@ -140,6 +148,40 @@ var rfcGuards = map[string]func(p rfcPhase, holds bool) (rfcPhase, bool){
 		}
 		return p, requested == holds
 	},
+	// §6.2: a fatal error ends the connection whether or not its alert
+	// fits the Write buffer (the alert is best effort); both ways are
+	// possible everywhere.
+	"alertFits": func(p rfcPhase, _ bool) (rfcPhase, bool) { return p, true },
+}
+
+// protectedSends are the actions that send a record under a key once
+// one is set: after the ServerHello every one of them does.
+var protectedSends = map[string]bool{
+	"sendClientCertificate": true, "sendFinished": true, "sendKeyUpdate": true,
+	"sealApplicationData": true, "sendCloseNotify": true, "sendUserCanceled": true,
+	"sendErrorAlert": true,
+}
+
+// checkCompatCCS follows the compatibility change_cipher_spec along a
+// path (Appendix D.4): it goes "either immediately after its first
+// ClientHello or immediately before its second flight", so never before
+// a ClientHello was sent, and before the client's first protected
+// record, whatever that carries. It reports the path's CCS after the
+// transition's actions, or an error.
+func checkCompatCCS(p rfcPhase, t *transition, ccs bool) (bool, error) {
+	keys := slices.Contains(p.hs, EventServerHello)
+	for _, a := range actionList[t.actions : t.actions+t.nActions] {
+		switch name := actionNames[a]; {
+		case name == "sendCompatCCS":
+			if len(p.hs) == 0 {
+				return ccs, errors.New("the CCS goes before the first ClientHello")
+			}
+			ccs = true
+		case protectedSends[name] && keys && !ccs:
+			return ccs, errors.New(name + " sends a protected record before the CCS")
+		}
+	}
+	return ccs, nil
 }
 
 func TestStateMachineExhaustive(t *testing.T) {
@@ -147,8 +189,8 @@ func TestStateMachineExhaustive(t *testing.T) {
 	connectedOrders := map[string]bool{}
 	var paths, dead int
 	var history []HandshakeEvent
-	var walk func(s HandshakeState, p rfcPhase, depth int)
-	walk = func(s HandshakeState, p rfcPhase, depth int) {
+	var walk func(s HandshakeState, p rfcPhase, ccs bool, depth int)
+	walk = func(s HandshakeState, p rfcPhase, ccs bool, depth int) {
 		reached[s] = true
 		if depth == exploreDepth {
 			paths++
@@ -195,13 +237,17 @@ func TestStateMachineExhaustive(t *testing.T) {
 					if rp.closed != (next == StateClosed) && rfcOK {
 						t.Errorf("%s: table state %v, RFC closed=%v", seqString(history), next, rp.closed)
 					}
-					walk(next, rp, depth+1)
+					ccs, err := checkCompatCCS(p, &transitions[i], ccs)
+					if err != nil {
+						t.Errorf("%s: %v", seqString(history), err)
+					}
+					walk(next, rp, ccs, depth+1)
 				}
 			}
 			history = history[:len(history)-1]
 		}
 	}
-	walk(initialState, rfcPhase{}, 0)
+	walk(initialState, rfcPhase{}, false, 0)
 	for s, ok := range reached {
 		if !ok {
 			t.Errorf("state %v is never reached", HandshakeState(s))

@@ -201,6 +201,51 @@ func TestCompatCCSBeforeEncryptedAlert(t *testing.T) {
 	}
 }
 
+// Item 1 again, for the client's own close in the handshake after the
+// ServerHello (the server's Finished never comes): the CCS goes before
+// the protected user_canceled and close_notify.
+func TestCompatCCSBeforeUserCanceled(t *testing.T) {
+	noFinished := onMain(func(s *tlsserver.Server, f *tlsserver.Flight) { f.RemoveMessage(ht_FIN) })
+	for _, compat := range []bool{true, false} {
+		var state tls.HandshakeState
+		r := converse("ccs-close", tlsserver.Options{Mutator: noFinished}, func(c *tls.Config) { c.DisableMiddleboxCompat = !compat },
+			func(p *tlsserver.Pipe) {
+				state = p.Client.State()
+				if err := p.ClientClose(); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+				p.Pump()
+			})
+		checkInvariants(t, r)
+		if state != tls.StateWaitFinished {
+			t.Fatalf("compat %v: client in %v before Close, want WAIT_FINISHED", compat, state)
+		}
+		var types []tls.ContentType
+		for _, rec := range r.Records {
+			types = append(types, rec.Type)
+		}
+		want := []tls.ContentType{tls.ContentTypeHandshake, tls.ContentTypeChangeCipherSpec, tls.ContentTypeAlert, tls.ContentTypeAlert}
+		if !compat {
+			want = []tls.ContentType{tls.ContentTypeHandshake, tls.ContentTypeAlert, tls.ContentTypeAlert}
+		}
+		if string(typesBytes(types)) != string(typesBytes(want)) {
+			t.Errorf("compat %v: client records %v, want %v", compat, types, want)
+		}
+		var got []tls.AlertDescription
+		for _, a := range r.Sent {
+			got = append(got, a.Description)
+		}
+		if len(got) != 2 || got[0] != tls.AlertDescriptionUserCanceled || got[1] != tls.AlertDescriptionCloseNotify {
+			t.Errorf("compat %v: client sent alerts %v, want user_canceled, close_notify", compat, got)
+		}
+		for _, rec := range r.Records[len(r.Records)-2:] {
+			if rec.Epoch == tlsserver.EpochPlaintext {
+				t.Errorf("compat %v: an alert is not protected", compat)
+			}
+		}
+	}
+}
+
 func typesBytes(ts []tls.ContentType) []byte {
 	var b []byte
 	for _, t := range ts {
