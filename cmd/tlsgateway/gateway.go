@@ -320,6 +320,12 @@ func (p *proxy) copyDown() {
 		case isTimeout(err):
 			p.abort(fmt.Sprintf("idle timeout (%v)", p.r.idleTimeout), nil, false)
 			return
+		case isReceivedAlert(err) && p.bytesDown.Load() == 0:
+			// A TLS 1.3 client's handshake is done when it sends
+			// Finished, so a server that rejects the client's
+			// certificate says so in an alert after that (§4.4.2.4).
+			p.abort("upstream handshake failed", err, false)
+			return
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			p.abort("upstream closed TCP without close_notify (truncation)", err, true)
 			return
@@ -418,6 +424,11 @@ func describeError(err error) string {
 		msg += " (sent alert " + ae.Alert.String() + ")"
 	}
 	return msg
+}
+
+func isReceivedAlert(err error) bool {
+	var ae *tls.AlertError
+	return errors.As(err, &ae) && ae.Received
 }
 
 func isTimeout(err error) bool {

@@ -277,7 +277,9 @@ func loadConfig(path string) ([]string, []*routeFlags, error) {
 			}
 			return nil, nil, err
 		}
-		if other, dup := listens[rf.listen]; dup {
+		if _, port, _ := net.SplitHostPort(rf.listen); port == "0" {
+			// A port of the kernel's choosing: never the same twice.
+		} else if other, dup := listens[rf.listen]; dup {
 			return nil, nil, &usageError{Msg: fmt.Sprintf("%s:%d: [%s]: listen %s is also route [%s]'s", path, s.line, s.name, rf.listen, other)}
 		}
 		listens[rf.listen] = s.name
