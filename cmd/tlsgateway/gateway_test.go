@@ -550,3 +550,55 @@ func Test64Parallel1MiB(t *testing.T) {
 		t.Errorf("server: %v", err)
 	}
 }
+
+// TestFullDuplexLarge moves 64 MiB each way on one connection, more than
+// the socket buffers on both paths hold, so that the upstream tabletls
+// connection must read while a write of its own is blocked.
+func TestFullDuplexLarge(t *testing.T) {
+	const size, chunk = 64 << 20, 16 << 10
+	const stall = 20 * time.Second // no progress for this long is a hang
+	srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{})
+	g := startGateway(t, "-listen", "127.0.0.1:0", "-connect", srv.Addr, "-ca", writeCA(t, srv.Cert.CA))
+	c := g.dial(t, 0)
+	c.SetDeadline(time.Time{})
+	stream := func() *rand.ChaCha8 { return rand.NewChaCha8([32]byte{14}) }
+	werr := make(chan error, 1)
+	go func() {
+		src, buf := stream(), make([]byte, chunk)
+		for off := 0; off < size; off += chunk {
+			src.Read(buf)
+			c.SetWriteDeadline(time.Now().Add(stall))
+			if _, err := c.Write(buf); err != nil {
+				werr <- fmt.Errorf("device write stalled or failed at %d of %d bytes: %w", off, size, err)
+				return
+			}
+		}
+		werr <- c.CloseWrite()
+	}()
+	want, got, buf := stream(), make([]byte, chunk), make([]byte, chunk)
+	var n int
+	for n < size {
+		c.SetReadDeadline(time.Now().Add(stall))
+		m, err := io.ReadFull(c, buf[:min(chunk, size-n)])
+		want.Read(got[:m])
+		if !bytes.Equal(buf[:m], got[:m]) {
+			t.Fatalf("echo differs at about byte %d", n)
+		}
+		n += m
+		if err != nil {
+			logStacks(t, "tabletls/tls.")
+			t.Fatalf("device read stalled or failed at %d of %d bytes: %v", n, size, err)
+		}
+	}
+	if err := <-werr; err != nil {
+		logStacks(t, "tabletls/tls.")
+		t.Fatal(err)
+	}
+	if rest := readAll(t, c); rest != "" {
+		t.Errorf("%d bytes after the echo", len(rest))
+	}
+	e := g.log.waitConnections(t, 1)[0]
+	if e.num("bytes_up") != size || e.num("bytes_down") != size {
+		t.Errorf("log line %v", e)
+	}
+}

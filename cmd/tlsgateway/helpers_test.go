@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -234,4 +235,19 @@ func expectContains(t *testing.T, e logEntry, key, want string) {
 	if got := e.str(key); !strings.Contains(got, want) {
 		t.Errorf("log %s = %q, want it to contain %q (line %v)", key, got, want, e)
 	}
+}
+
+// logStacks logs the goroutines whose stacks mention substr: where a hang
+// is stuck.
+func logStacks(t *testing.T, substr string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var keep []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, substr) {
+			keep = append(keep, g)
+		}
+	}
+	t.Logf("goroutines in %s:\n%s", substr, strings.Join(keep, "\n\n"))
 }
