@@ -100,7 +100,9 @@ func TestSIGTERM(t *testing.T) {
 
 		signalled := time.Now()
 		p.cmd.Process.Signal(syscall.SIGTERM)
-		e := p.log.waitFor(t, "shutting down", 1, func(e logEntry) bool { return e.str("msg") == "shutting down: no new connections, draining the open ones" })[0]
+		e := p.log.waitFor(t, "shutting down", 1, func(e logEntry) bool {
+			return e.str("msg") == "shutting down: no new connections, draining the open ones"
+		})[0]
 		expectField(t, e, "signal", "terminated")
 		if e.num("open") != 2 {
 			t.Errorf("open = %d, want 2", e.num("open"))
