@@ -93,7 +93,7 @@ func (b *logBuffer) connections() []logEntry {
 }
 
 // waitFor waits until n log lines satisfy match and returns them.
-func (b *logBuffer) waitFor(t *testing.T, what string, n int, match func(logEntry) bool) []logEntry {
+func (b *logBuffer) waitFor(t testing.TB, what string, n int, match func(logEntry) bool) []logEntry {
 	t.Helper()
 	deadline := time.After(testTimeout)
 	for {
@@ -118,7 +118,7 @@ func (b *logBuffer) waitFor(t *testing.T, what string, n int, match func(logEntr
 }
 
 // waitConnections waits for n per-connection log lines.
-func (b *logBuffer) waitConnections(t *testing.T, n int) []logEntry {
+func (b *logBuffer) waitConnections(t testing.TB, n int) []logEntry {
 	t.Helper()
 	return b.waitFor(t, "msg=connection", n, func(e logEntry) bool { return e.str("msg") == "connection" })
 }
@@ -192,7 +192,7 @@ func (g *testGateway) dial(t *testing.T, i int) *net.TCPConn {
 }
 
 // writeCA writes the CA certificate to a file and returns its path.
-func writeCA(t *testing.T, ca *testpeer.CA) string {
+func writeCA(t testing.TB, ca *testpeer.CA) string {
 	t.Helper()
 	path, err := ca.WriteFile(t.TempDir())
 	if err != nil {
@@ -202,7 +202,7 @@ func writeCA(t *testing.T, ca *testpeer.CA) string {
 }
 
 // writeCert writes a certificate and its key and returns their paths.
-func writeCert(t *testing.T, c *testpeer.Cert) (certFile, keyFile string) {
+func writeCert(t testing.TB, c *testpeer.Cert) (certFile, keyFile string) {
 	t.Helper()
 	certFile, keyFile, err := c.WriteFiles(t.TempDir())
 	if err != nil {

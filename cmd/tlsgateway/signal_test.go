@@ -16,7 +16,7 @@ import (
 )
 
 // buildGateway builds the tlsgateway binary once per test binary run.
-func buildGateway(t *testing.T) string {
+func buildGateway(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "tlsgateway")
 	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
@@ -35,7 +35,7 @@ type gatewayProcess struct {
 	err    error
 }
 
-func startGatewayProcess(t *testing.T, bin string, args ...string) *gatewayProcess {
+func startGatewayProcess(t testing.TB, bin string, args ...string) *gatewayProcess {
 	t.Helper()
 	p := &gatewayProcess{log: newLogBuffer(), exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"-log-format", "json"}, args...)...)
@@ -59,7 +59,7 @@ func startGatewayProcess(t *testing.T, bin string, args ...string) *gatewayProce
 }
 
 // wait waits for the process to exit and returns how long that took.
-func (p *gatewayProcess) wait(t *testing.T) time.Duration {
+func (p *gatewayProcess) wait(t testing.TB) time.Duration {
 	t.Helper()
 	start := time.Now()
 	select {
