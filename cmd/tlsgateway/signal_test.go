@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -15,11 +14,12 @@ import (
 	"github.com/tabletls/tabletls/internal/testpeer"
 )
 
-// buildGateway builds the tlsgateway binary once per test binary run.
+// buildGateway builds the tlsgateway binary (go test puts its own go
+// first on PATH).
 func buildGateway(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "tlsgateway")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
