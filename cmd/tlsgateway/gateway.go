@@ -269,12 +269,11 @@ func (p *proxy) copyUp() {
 		switch {
 		case err == nil:
 		case err == io.EOF:
+			p.finish("device") // before the other side can see it
 			p.up.SetWriteDeadline(time.Now().Add(p.r.idleTimeout))
 			if err := p.up.CloseWrite(); err != nil {
 				p.abort("upstream write failed", err, true)
-				return
 			}
-			p.finish("device")
 			return
 		case isTimeout(err) && !p.idle():
 		case isTimeout(err):
@@ -308,13 +307,12 @@ func (p *proxy) copyDown() {
 		switch {
 		case err == nil:
 		case err == io.EOF:
+			p.finish("upstream") // before the other side can see it
 			if cw, ok := p.dev.(interface{ CloseWrite() error }); ok {
 				if err := cw.CloseWrite(); err != nil {
 					p.abort("device connection failed", err, false)
-					return
 				}
 			}
-			p.finish("upstream")
 			return
 		case isTimeout(err) && !p.idle():
 		case isTimeout(err):

@@ -207,6 +207,7 @@ func TestDocConfigFile(t *testing.T) {
 func TestHAProxyTruncation(t *testing.T) {
 	ca := testpeer.DefaultCA()
 	srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{ClientAuth: stdtls.RequireAndVerifyClientCert, Handler: func(c *stdtls.Conn) {
+		io.ReadFull(c, make([]byte, 2)) // the device is connected
 		io.WriteString(c, "partial")
 		c.NetConn().Close()
 	}})
@@ -217,6 +218,7 @@ func TestHAProxyTruncation(t *testing.T) {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(testTimeout))
+	io.WriteString(c, "go")
 	if b, err := io.ReadAll(c); string(b) != "partial" || err != nil {
 		t.Errorf("through HAProxy: %q, %v; docs/gateway.md says a clean end after the data", b, err)
 	}
