@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	stdtls "crypto/tls"
 	"encoding/binary"
 	"io"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tabletls/tabletls/internal/testpeer"
 	"github.com/tabletls/tabletls/tls"
@@ -53,7 +58,7 @@ func BenchmarkGateway(b *testing.B) {
 	certFile, keyFile := writeCert(b, client)
 	gw := startGatewayProcess(b, buildGateway(b), "-listen", "127.0.0.1:0", "-connect", srv.Addr,
 		"-servername", "localhost", "-ca", writeCA(b, ca), "-cert", certFile, "-key", keyFile, "-max-conns", "4096")
-	hp := startHAProxy(b, haproxyUpstream{upstream: srv.Addr, ca: ca, client: client})
+	hp, hpPid := startHAProxy(b, haproxyUpstream{upstream: srv.Addr, ca: ca, client: client})
 	direct := &tls.Config{
 		ServerName:   "localhost",
 		Verifier:     x509verify.New(x509verify.Options{Roots: ca.Pool}),
@@ -62,14 +67,16 @@ func BenchmarkGateway(b *testing.B) {
 	type closeWriter interface{ CloseWrite() error }
 	targets := []struct {
 		name string
+		pid  int // the proxy's process, whose CPU time is reported; 0 for none
 		dial func() (net.Conn, error)
 	}{
-		{"direct-tabletls", func() (net.Conn, error) { return tlsnet.Dial("tcp", srv.Addr, direct) }},
-		{"tlsgateway", func() (net.Conn, error) { return net.Dial("tcp", gw.addr) }},
-		{"haproxy", func() (net.Conn, error) { return net.Dial("tcp", hp) }},
+		{"direct-tabletls", 0, func() (net.Conn, error) { return tlsnet.Dial("tcp", srv.Addr, direct) }},
+		{"tlsgateway", gw.cmd.Process.Pid, func() (net.Conn, error) { return net.Dial("tcp", gw.addr) }},
+		{"haproxy", hpPid, func() (net.Conn, error) { return net.Dial("tcp", hp) }},
 	}
 	for _, tg := range targets {
 		b.Run("Connect/"+tg.name, func(b *testing.B) {
+			defer reportProxyCPU(b, tg.pid)()
 			var buf [1]byte
 			for b.Loop() {
 				c, err := tg.dial()
@@ -98,6 +105,7 @@ func BenchmarkGateway(b *testing.B) {
 			buf := make([]byte, chunk)
 			b.SetBytes(perOp)
 			b.ResetTimer()
+			defer reportProxyCPU(b, tg.pid)()
 			for range b.N {
 				for range perOp / chunk {
 					if _, err := c.Write(buf); err != nil {
@@ -128,6 +136,7 @@ func BenchmarkGateway(b *testing.B) {
 			buf := make([]byte, perOp)
 			b.SetBytes(perOp)
 			b.ResetTimer()
+			defer reportProxyCPU(b, tg.pid)()
 			for range b.N {
 				if _, err := io.ReadFull(c, buf); err != nil {
 					b.Fatal(err)
@@ -135,4 +144,44 @@ func BenchmarkGateway(b *testing.B) {
 			}
 		})
 	}
+}
+
+// reportProxyCPU reports the CPU time (user and system) the proxy process
+// pid spent per operation, from /proc, so that gateways can be compared on
+// a machine other work shares. Call the returned function at the end.
+func reportProxyCPU(b *testing.B, pid int) func() {
+	if pid == 0 {
+		return func() {}
+	}
+	start, ok := procCPU(pid)
+	return func() {
+		if end, ok2 := procCPU(pid); ok && ok2 && b.N > 0 {
+			b.ReportMetric(float64(end-start)/float64(time.Microsecond)/float64(b.N), "proxy-cpu-µs/op")
+		}
+	}
+}
+
+// procCPU returns the CPU time of a process from /proc/PID/stat (Linux),
+// in clock ticks of 10 ms (USER_HZ is 100 on every Linux platform Go
+// supports).
+func procCPU(pid int) (time.Duration, bool) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
+	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }

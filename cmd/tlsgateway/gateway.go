@@ -179,7 +179,8 @@ type proxy struct {
 	mu       sync.Mutex
 	raw      net.Conn     // upstream TCP, once dialled
 	up       *tlsnet.Conn // upstream TLS, once dialled
-	hsTime   time.Duration
+	dialTime time.Duration // the upstream TCP connect
+	hsTime   time.Duration // the TLS handshake
 	state    tls.ConnectionState
 	end      string // why it ended; the first reason wins
 	err      error
@@ -221,31 +222,34 @@ func (p *proxy) connect() bool {
 	var d net.Dialer
 	raw, err := d.DialContext(ctx, "tcp", p.r.connect)
 	if err != nil {
-		p.abort("upstream connect failed", p.timeoutError(err, ctx), false)
+		p.abort("upstream connect failed", p.timeoutError(ctx, err), false)
 		return false
 	}
 	up := tlsnet.Client(raw, p.r.config)
 	p.mu.Lock()
 	p.raw, p.up = raw, up
+	p.dialTime = time.Since(start)
 	aborted := p.aborted
 	p.mu.Unlock()
 	if aborted { // shutdown came during the dial
 		return false
 	}
+	hsStart := time.Now()
 	err = up.HandshakeContext(ctx)
 	p.mu.Lock()
-	p.hsTime = time.Since(start)
+	p.hsTime = time.Since(hsStart)
 	p.state = up.ConnectionState()
 	p.mu.Unlock()
 	if err != nil {
-		p.abort("upstream handshake failed", p.timeoutError(err, ctx), false)
+		p.abort("upstream handshake failed", p.timeoutError(ctx, err), false)
 		return false
 	}
 	return true
 }
 
-func (p *proxy) timeoutError(err error, ctx context.Context) error {
-	if errors.Is(err, context.DeadlineExceeded) && p.ctx.Err() == nil {
+// timeoutError names the limit that ctx's deadline stands for.
+func (p *proxy) timeoutError(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && p.ctx.Err() == nil {
 		return fmt.Errorf("timed out after %v (-handshake-timeout)", p.r.handshakeTimeout)
 	}
 	return err
@@ -399,6 +403,9 @@ func (p *proxy) logEnd() {
 			attrs = append(attrs, slog.String("alpn", p.state.NegotiatedProtocol))
 		}
 		attrs = append(attrs, slog.Bool("client_cert", p.state.ClientCertificateSent))
+	}
+	if p.dialTime > 0 {
+		attrs = append(attrs, slog.Duration("connect", p.dialTime))
 	}
 	if p.hsTime > 0 {
 		attrs = append(attrs, slog.Duration("handshake", p.hsTime))

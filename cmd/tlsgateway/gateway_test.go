@@ -128,8 +128,10 @@ func TestCryptoTLS(t *testing.T) {
 	if e.num("bytes_up") != int64(len(msg)) || e.num("bytes_down") != int64(len(msg)) {
 		t.Errorf("bytes_up %d, bytes_down %d, want %d each", e.num("bytes_up"), e.num("bytes_down"), len(msg))
 	}
-	if hs := time.Duration(e.num("handshake")); hs <= 0 || hs > testTimeout {
-		t.Errorf("handshake %v", hs)
+	for _, key := range []string{"connect", "handshake", "duration"} {
+		if d := time.Duration(e.num(key)); d <= 0 || d > testTimeout {
+			t.Errorf("%s %v", key, d)
+		}
 	}
 	st := srv.WaitHandshake(t)
 	if st.Err != nil || st.State.CipherSuite != stdtls.TLS_CHACHA20_POLY1305_SHA256 || st.State.NegotiatedProtocol != "mqtt" {

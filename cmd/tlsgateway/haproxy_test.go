@@ -60,8 +60,8 @@ type haproxyUpstream struct {
 }
 
 // startHAProxy runs HAProxy with the documentation's configuration and
-// returns its listen address.
-func startHAProxy(t testing.TB, u haproxyUpstream) string {
+// returns its listen address and process id.
+func startHAProxy(t testing.TB, u haproxyUpstream) (string, int) {
 	t.Helper()
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
@@ -117,7 +117,7 @@ func startHAProxy(t testing.TB, u haproxyUpstream) string {
 		c, err := net.Dial("tcp", listen)
 		if err == nil {
 			c.Close()
-			return listen
+			return listen, cmd.Process.Pid
 		}
 		select {
 		case <-exited:
@@ -137,7 +137,7 @@ func TestHAProxyConfig(t *testing.T) {
 	ca := testpeer.DefaultCA()
 	client := ca.Issue(testpeer.ECDSAP256, "sensor-17")
 	srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{ClientAuth: stdtls.RequireAndVerifyClientCert, NextProtos: []string{"mqtt"}})
-	addr := startHAProxy(t, haproxyUpstream{upstream: srv.Addr, ca: ca, client: client})
+	addr, _ := startHAProxy(t, haproxyUpstream{upstream: srv.Addr, ca: ca, client: client})
 	c, err := net.DialTimeout("tcp", addr, testTimeout)
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +211,7 @@ func TestHAProxyTruncation(t *testing.T) {
 		io.WriteString(c, "partial")
 		c.NetConn().Close()
 	}})
-	addr := startHAProxy(t, haproxyUpstream{upstream: srv.Addr, ca: ca, client: ca.Issue(testpeer.ECDSAP256, "sensor-17")})
+	addr, _ := startHAProxy(t, haproxyUpstream{upstream: srv.Addr, ca: ca, client: ca.Issue(testpeer.ECDSAP256, "sensor-17")})
 	c, err := net.DialTimeout("tcp", addr, testTimeout)
 	if err != nil {
 		t.Fatal(err)
