@@ -177,8 +177,8 @@ type proxy struct {
 	bytesUp, bytesDown atomic.Int64 // plaintext, device→upstream and upstream→device
 
 	mu       sync.Mutex
-	raw      net.Conn     // upstream TCP, once dialled
-	up       *tlsnet.Conn // upstream TLS, once dialled
+	raw      net.Conn      // upstream TCP, once dialled
+	up       *tlsnet.Conn  // upstream TLS, once dialled
 	dialTime time.Duration // the upstream TCP connect
 	hsTime   time.Duration // the TLS handshake
 	state    tls.ConnectionState
