@@ -3,21 +3,26 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	stdtls "crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tabletls/tabletls/internal/testpeer"
+	"github.com/tabletls/tabletls/tls"
 )
 
 func TestFlagErrors(t *testing.T) {
@@ -607,4 +612,101 @@ func TestFullDuplexLarge(t *testing.T) {
 	if e.num("bytes_up") != size || e.num("bytes_down") != size {
 		t.Errorf("log line %v", e)
 	}
+}
+
+// TestTrustFlags: -pin and -keylog work on the gateway as on tlsclient.
+func TestTrustFlags(t *testing.T) {
+	srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{})
+	pin, err := tls.PinFromCertificate(srv.Cert.Chain[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyLog := filepath.Join(t.TempDir(), "keys.log")
+	g := startGateway(t, "-listen", "127.0.0.1:0", "-connect", srv.Addr, "-pin", pin, "-keylog", keyLog)
+	c := g.dial(t, 0)
+	io.WriteString(c, "pinned")
+	c.CloseWrite()
+	if got := readAll(t, c); got != "pinned" {
+		t.Errorf("echo %q", got)
+	}
+	g.log.waitConnections(t, 1)
+	g.log.waitFor(t, "key log warning", 1, func(e logEntry) bool {
+		return strings.Contains(e.str("msg"), "appending the TLS secrets to "+keyLog+" (-keylog)")
+	})
+	listening := g.log.waitFor(t, "msg=listening", 1, func(e logEntry) bool { return e.str("msg") == "listening" })[0]
+	expectField(t, listening, "verification", "public key pin (1 given); chain and name not checked")
+	b, err := os.ReadFile(keyLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, label := range []string{"CLIENT_HANDSHAKE_TRAFFIC_SECRET ", "SERVER_TRAFFIC_SECRET_0 ", "CLIENT_TRAFFIC_SECRET_0 "} {
+		if !strings.Contains(string(b), label) {
+			t.Errorf("key log has no %s line:\n%s", label, b)
+		}
+	}
+
+	// Another key's pin: the gateway refuses the server.
+	key, err := testpeer.GenerateKey(testpeer.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := tls.PinFromCertificate(testpeer.NewCA().IssueWithKey(key).Chain[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = startGateway(t, "-listen", "127.0.0.1:0", "-connect", srv.Addr, "-pin", other)
+	c = g.dial(t, 0)
+	if b, _ := io.ReadAll(c); len(b) != 0 {
+		t.Errorf("device read %q through a wrong pin", b)
+	}
+	e := g.log.waitConnections(t, 1)[0]
+	expectField(t, e, "end", "upstream handshake failed")
+	expectContains(t, e, "error", "(sent alert bad_certificate)")
+}
+
+// TestHTTPKeepAlive is docs/gateway.md's HTTP example: a plain HTTP client
+// through the gateway to an HTTPS server (net/http), two requests on one
+// connection.
+func TestHTTPKeepAlive(t *testing.T) {
+	cert := testpeer.DefaultCA().Issue(testpeer.ECDSAP256)
+	var tlsConns atomic.Int32
+	api := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s host=%s tls=%v", r.Method, r.URL.Path, r.Host, r.TLS != nil)
+	}))
+	api.TLS = &stdtls.Config{Certificates: []stdtls.Certificate{cert.TLS}, MinVersion: stdtls.VersionTLS13}
+	api.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			tlsConns.Add(1)
+		}
+	}
+	api.StartTLS()
+	defer api.Close()
+	g := startGateway(t, "-listen", "127.0.0.1:0", "-connect", api.Listener.Addr().String(),
+		"-servername", "localhost", "-ca", writeCA(t, cert.CA), "-alpn", "http/1.1")
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "tcp", g.addrs[0])
+		},
+	}}
+	defer client.CloseIdleConnections()
+	for _, path := range []string{"/v1/config", "/v1/firmware"} {
+		resp, err := client.Get("http://api.example.com" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "GET " + path + " host=api.example.com tls=true"; string(body) != want {
+			t.Errorf("reply %q, want %q", body, want)
+		}
+	}
+	if n := tlsConns.Load(); n != 1 {
+		t.Errorf("%d TLS connections upstream, want 1 (keep-alive)", n)
+	}
+	client.CloseIdleConnections()
+	e := g.log.waitConnections(t, 1)[0]
+	expectField(t, e, "alpn", "http/1.1")
 }
