@@ -549,6 +549,7 @@ func Test64Parallel1MiB(t *testing.T) {
 		t.Error(err)
 	}
 	if t.Failed() {
+		logStacks(t, "tabletls/tls.")
 		return
 	}
 	t.Logf("%d connections × %d bytes each way in %v", conns, size, time.Since(start))
