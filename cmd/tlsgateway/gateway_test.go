@@ -504,7 +504,9 @@ func TestConfigRoutes(t *testing.T) {
 func Test64Parallel1MiB(t *testing.T) {
 	const conns, size = 64, 1 << 20
 	srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{})
-	g := startGateway(t, "-listen", "127.0.0.1:0", "-connect", srv.Addr, "-ca", writeCA(t, srv.Cert.CA), "-max-conns", "64")
+	// A generous handshake timeout: 64 handshakes at once under -race on a
+	// loaded machine can take seconds.
+	g := startGateway(t, "-listen", "127.0.0.1:0", "-connect", srv.Addr, "-ca", writeCA(t, srv.Cert.CA), "-max-conns", "64", "-handshake-timeout", "1m")
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*conns)
