@@ -131,7 +131,7 @@ func (g *gateway) add(r *route, c net.Conn) *proxy {
 	default:
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &proxy{g: g, r: r, dev: c, ctx: ctx, cancel: cancel, start: time.Now()}
+	p := &proxy{g: g, r: r, dev: c, ctx: ctx, cancel: cancel, start: time.Now(), downDone: make(chan struct{})}
 	p.touch()
 	g.conns[p] = struct{}{}
 	g.wg.Add(1)
@@ -175,6 +175,7 @@ type proxy struct {
 	last   atomic.Int64 // time of the last data in either direction, UnixNano
 
 	bytesUp, bytesDown atomic.Int64 // plaintext, device→upstream and upstream→device
+	downDone           chan struct{} // closed when copyDown returns
 
 	mu       sync.Mutex
 	raw      net.Conn      // upstream TCP, once dialled
@@ -202,6 +203,7 @@ func (p *proxy) run() {
 			p.copyUp()
 		}()
 		p.copyDown()
+		close(p.downDone)
 		wg.Wait()
 	}
 	p.dev.Close()
@@ -249,7 +251,10 @@ func (p *proxy) connect() bool {
 
 // timeoutError names the limit that ctx's deadline stands for.
 func (p *proxy) timeoutError(ctx context.Context, err error) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) && p.ctx.Err() == nil {
+	// The connection's deadline, which is ctx's, may pass a moment before
+	// ctx notices: either says the time is up.
+	timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)
+	if timedOut && p.ctx.Err() == nil {
 		return fmt.Errorf("timed out after %v (-handshake-timeout)", p.r.handshakeTimeout)
 	}
 	return err
@@ -265,6 +270,13 @@ func (p *proxy) copyUp() {
 			p.touch()
 			p.up.SetWriteDeadline(time.Now().Add(p.r.idleTimeout))
 			if _, werr := p.up.Write(buf[:n]); werr != nil {
+				// A server that sent an alert and closed breaks our
+				// write too; the alert, in the other direction, says
+				// more. Give that direction a moment to read it.
+				select {
+				case <-p.downDone:
+				case <-time.After(time.Second):
+				}
 				p.abort("upstream write failed", werr, true)
 				return
 			}
