@@ -4,6 +4,7 @@ package main
 
 import (
 	"device/arm"
+	"errors"
 	"io"
 	"runtime/volatile"
 	"unsafe"
@@ -77,6 +78,14 @@ func report(key, value string) {
 
 // finish ends the QEMU run: the exit status says whether the run succeeded.
 func finish(ok bool) {
+	// Let the UART send its last octets (a close_notify or an alert)
+	// first: wait for the transmitter, then give QEMU's chardev time to
+	// hand them to the host, as a real board waits for its modem.
+	for uart0.state.Get()&uartTxFull != 0 {
+	}
+	for i := 0; i < 1_000_000; i++ {
+		uart0.state.Get()
+	}
 	reason := uintptr(arm.SemihostingApplicationExit)
 	if !ok {
 		reason = arm.SemihostingRunTimeErrorUnknown
@@ -85,4 +94,55 @@ func finish(ok bool) {
 	for {
 		arm.Asm("wfi")
 	}
+}
+
+// The main goroutine's stack comes from the heap, and nothing stops an
+// overflow from running into the objects below it: a silent corruption, a
+// wrong answer. TinyGo checks only a canary word at the stack's lowest
+// address, and only when goroutines switch. So the device paints its free
+// stack before the connection and, before it reports a result, checks how
+// much paint is left: the high-water mark (stack_free in the report), and a
+// guard band at the bottom that must be intact, or the run is a failure.
+const (
+	stackCanary = 0xb83bf575 // internal/task's canary, on 32 bits
+	stackPaint  = 0x57ac57ac
+	stackGuard  = 1024 // octets at the bottom that must stay painted
+	maxStack    = 256 << 10
+)
+
+var stackBottom uintptr // the canary's address; 0 if not found
+
+// paintStack finds the current goroutine's stack bottom (its canary) below
+// the stack pointer and paints everything between it and the caller's frame.
+func paintStack() {
+	sp := arm.AsmFull("mov {}, sp", nil) &^ 3
+	for p := sp - 4; p > sp-maxStack; p -= 4 {
+		if *(*uint32)(unsafe.Pointer(p)) == stackCanary {
+			stackBottom = p
+			break
+		}
+	}
+	if stackBottom == 0 {
+		return
+	}
+	for p := stackBottom + 4; p < sp-256; p += 4 {
+		*(*uint32)(unsafe.Pointer(p)) = stackPaint
+	}
+}
+
+// checkStack returns the octets of stack never used, and an error if the
+// guard band at the bottom was touched.
+func checkStack() (free int, err error) {
+	if stackBottom == 0 {
+		return 0, errors.New("device: stack canary not found")
+	}
+	p := stackBottom + 4
+	for *(*uint32)(unsafe.Pointer(p)) == stackPaint {
+		p += 4
+	}
+	free = int(p - stackBottom - 4)
+	if free < stackGuard {
+		return free, errors.New("device: stack overflow: the guard band at the bottom of the stack was written; the result cannot be trusted")
+	}
+	return free, nil
 }

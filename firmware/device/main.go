@@ -42,8 +42,16 @@ var (
 )
 
 func main() {
-	link := openLink()
+	link := &countingLink{rw: openLink()}
+	paintStack()
 	err := run(link)
+	free, serr := checkStack()
+	report("stack_free", strconv.Itoa(free))
+	if serr != nil {
+		err = serr
+	}
+	report("link_rx", strconv.Itoa(link.rx))
+	report("link_tx", strconv.Itoa(link.tx))
 	if err != nil {
 		report("error", err.Error())
 		report("result", "fail")
@@ -172,4 +180,22 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// countingLink counts the octets the device moved, for the report.
+type countingLink struct {
+	rw     io.ReadWriter
+	rx, tx int
+}
+
+func (l *countingLink) Read(p []byte) (int, error) {
+	n, err := l.rw.Read(p)
+	l.rx += n
+	return n, err
+}
+
+func (l *countingLink) Write(p []byte) (int, error) {
+	n, err := l.rw.Write(p)
+	l.tx += n
+	return n, err
 }

@@ -63,15 +63,15 @@ type Options struct {
 	SizeInfo bool     // ask TinyGo for -size short, returned by Build
 }
 
+// systemStack is the linker script's stack: the scheduler's and the
+// interrupt handlers'.
+const systemStack = 2 << 10
+
 // Defaults for Options.RAM and Options.Stack.
 const (
 	DefaultRAM   = 256 << 10
 	DefaultStack = 16 << 10
 )
-
-// systemStack is the linker script's stack: the scheduler's and the
-// interrupt handlers', not the program's.
-const systemStack = 4 << 10
 
 // Toolchain is a TinyGo binary and the Go root it builds with.
 type Toolchain struct {
@@ -187,10 +187,11 @@ func writeTarget(root, work string, o Options) (string, error) {
 	if err := json.Unmarshal(raw, &t); err != nil {
 		return "", err
 	}
-	// The handshake runs in the main goroutine, whose stack is TinyGo's
-	// default-stack-size (the linker script's stack is the scheduler's
-	// and the interrupt handlers').
-	if _, ok := t["default-stack-size"]; ok && o.Target.Machine != "" {
+	// main runs as a goroutine, on a stack of TinyGo's default-stack-size
+	// taken from the heap; the linker script's stack is the scheduler's
+	// and the interrupt handlers'. (Without a scheduler main would run on
+	// the linker's stack, but crypto/internal/sysrand starts a goroutine.)
+	if o.Target.Machine != "" {
 		t["default-stack-size"] = o.Stack
 	}
 	if t["linkerscript"] != nil {
