@@ -465,13 +465,21 @@ func TestConfigRoutes(t *testing.T) {
 			fmt.Fprintf(c, "you are %s\n", c.ConnectionState().PeerCertificates[0].Subject.CommonName)
 		},
 	})
+	// File names relative to the config file's directory.
+	dir := t.TempDir()
 	var conf strings.Builder
-	fmt.Fprintf(&conf, "# defaults for every route\nca = %s\nidle-timeout = 1m\n\n", writeCA(t, ca))
-	for _, name := range []string{"sensor-a", "sensor-b"} {
-		certFile, keyFile := writeCert(t, ca.Issue(testpeer.ECDSAP256, name))
-		fmt.Fprintf(&conf, "[%s]\nlisten = 127.0.0.1:0\nconnect = %s\ncert = %s\nkey = %s\n\n", name, srv.Addr, certFile, keyFile)
+	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), ca.PEM, 0o600); err != nil {
+		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "gateway.conf")
+	fmt.Fprintf(&conf, "# defaults for every route\nca = ca.pem\nidle-timeout = 1m\n\n")
+	for _, name := range []string{"sensor-a", "sensor-b"} {
+		cert := ca.Issue(testpeer.ECDSAP256, name)
+		if err := os.WriteFile(filepath.Join(dir, name+".pem"), append(cert.CertPEM, cert.KeyPEM...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&conf, "[%s]\nlisten = 127.0.0.1:0\nconnect = %s\ncert = %s.pem\n\n", name, srv.Addr, name)
+	}
+	path := filepath.Join(dir, "gateway.conf")
 	if err := os.WriteFile(path, []byte(conf.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}

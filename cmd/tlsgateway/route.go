@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -176,7 +177,8 @@ func (r *routeFlags) build(name string) (*route, error) {
 
 // A config file lists routes, one [section] each, with the route flags as
 // "name = value" lines; lines before the first section are defaults for
-// every route. '#' starts a comment line. "pin" may repeat.
+// every route. '#' starts a comment line. "pin" may repeat. Relative file
+// names are relative to the config file's directory.
 //
 //	ca = /etc/tlsgateway/ca.pem
 //	[sensor-17]
@@ -246,6 +248,10 @@ func parseConfig(path string, r io.Reader) (defaults configSection, routes []con
 	return defaults, routes, nil
 }
 
+// pathSettings are the settings that name files; in a config file a
+// relative path is relative to the file's directory.
+var pathSettings = map[string]bool{"ca": true, "cert": true, "key": true, "keylog": true}
+
 // loadConfig parses a config file into checked route flags, by name.
 func loadConfig(path string) ([]string, []*routeFlags, error) {
 	f, err := os.Open(path)
@@ -266,6 +272,9 @@ func loadConfig(path string) ([]string, []*routeFlags, error) {
 		fs.SetOutput(io.Discard)
 		rf.register(fs)
 		for _, e := range append(defaults.entries, s.entries...) {
+			if pathSettings[e.key] && e.value != "" && !filepath.IsAbs(e.value) {
+				e.value = filepath.Join(filepath.Dir(path), e.value)
+			}
 			if err := fs.Set(e.key, e.value); err != nil {
 				return nil, nil, &usageError{Msg: fmt.Sprintf("%s:%d: %s: %v", path, e.line, e.key, err)}
 			}
