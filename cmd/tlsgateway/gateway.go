@@ -174,7 +174,7 @@ type proxy struct {
 	start  time.Time
 	last   atomic.Int64 // time of the last data in either direction, UnixNano
 
-	bytesUp, bytesDown atomic.Int64 // plaintext, device→upstream and upstream→device
+	bytesUp, bytesDown atomic.Int64  // plaintext, device→upstream and upstream→device
 	downDone           chan struct{} // closed when copyDown returns
 
 	mu       sync.Mutex
