@@ -16,12 +16,11 @@ import (
 
 	"github.com/tabletls/tabletls/tls"
 	"github.com/tabletls/tabletls/tls/tlsnet"
-	"github.com/tabletls/tabletls/tls/x509verify"
 )
 
 // run connects, sends the request and prints the reply and the summary.
 func (o *options) run(stdout, stderr io.Writer) error {
-	if o.insecure {
+	if o.Insecure {
 		fmt.Fprintln(stderr, "tlsclient: WARNING: -insecure: the server's certificate is NOT verified; anyone on the path can impersonate the server")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
@@ -31,7 +30,7 @@ func (o *options) run(stdout, stderr io.Writer) error {
 	var demo *demoServer
 	if addr == "" {
 		var err error
-		if demo, err = startDemoServer(o.certFile != ""); err != nil {
+		if demo, err = startDemoServer(o.CertFile != ""); err != nil {
 			return fmt.Errorf("starting the embedded server: %w", err)
 		}
 		defer demo.Close()
@@ -42,18 +41,15 @@ func (o *options) run(stdout, stderr io.Writer) error {
 	if demo != nil {
 		serverName = demoServerName
 	}
-	if o.serverNameOK {
-		serverName = o.serverName
+	if o.ServerNameSet {
+		serverName = o.ServerName
 	}
 
-	cfg := &tls.Config{
-		ServerName:       serverName,
-		NextProtos:       o.alpn,
-		CipherSuites:     o.suites,
-		CurvePreferences: o.groups,
-		KeyShares:        o.keyShares,
+	var fallback func(*tls.Config) (string, error)
+	if demo != nil {
+		fallback = demo.pinVerifier
 	}
-	verification, err := o.setVerifier(cfg, demo)
+	cfg, verification, err := o.Flags.Config(serverName, fallback)
 	if err != nil {
 		return err
 	}
@@ -63,21 +59,14 @@ func (o *options) run(stdout, stderr io.Writer) error {
 	if cfg.Verifier != nil {
 		cfg.Verifier = seen
 	}
-	if o.clientCert != nil {
-		cfg.Certificates = []tls.ClientCertificate{*o.clientCert}
-	}
-	if o.keyLog != "" {
-		f, err := os.OpenFile(o.keyLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if o.KeyLog != "" {
+		f, err := os.OpenFile(o.KeyLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			return fmt.Errorf("key log: %w", err)
 		}
 		defer f.Close()
 		cfg.KeyLogWriter = f
-		from := "-keylog"
-		if o.keyLogEnv {
-			from = "SSLKEYLOGFILE"
-		}
-		fmt.Fprintf(stderr, "tlsclient: appending the TLS secrets to %s (%s): this connection can be decrypted\n", o.keyLog, from)
+		fmt.Fprintf(stderr, "tlsclient: appending the TLS secrets to %s (%s): this connection can be decrypted\n", o.KeyLog, o.KeyLogSource())
 	}
 	var tr *tracer
 	if o.trace {
@@ -175,37 +164,19 @@ func (o *options) run(stdout, stderr io.Writer) error {
 	return nil
 }
 
-// setVerifier chooses how the server is authenticated and describes it.
-func (o *options) setVerifier(cfg *tls.Config, demo *demoServer) (string, error) {
-	switch {
-	case o.insecure:
-		cfg.InsecureSkipVerify = true
-		return "NONE (-insecure): the server was not authenticated", nil
-	case len(o.pins) > 0:
-		v, err := tls.NewPinVerifier(o.pins...)
-		if err != nil {
-			return "", &usageError{strings.TrimPrefix(err.Error(), "tls: ")}
-		}
-		cfg.Verifier = v
-		return fmt.Sprintf("public key pin (%d given); chain and name not checked", len(o.pins)), nil
-	case o.roots != nil:
-		cfg.Verifier = x509verify.New(x509verify.Options{Roots: o.roots})
-		return "X.509 chain to the roots in " + o.caFile + ", for " + nameOrNone(cfg.ServerName), nil
-	case demo != nil:
-		pin, err := tls.PinFromCertificate(demo.CertDER)
-		if err != nil {
-			return "", err
-		}
-		v, err := tls.NewPinVerifier(pin)
-		if err != nil {
-			return "", err
-		}
-		cfg.Verifier = v
-		return "public key pin of the embedded server's fresh key, " + pin, nil
-	default:
-		cfg.Verifier = x509verify.New(x509verify.Options{})
-		return "X.509 chain to the system roots, for " + nameOrNone(cfg.ServerName), nil
+// pinVerifier pins the embedded server's key: the verifier when no flag
+// chose one.
+func (d *demoServer) pinVerifier(cfg *tls.Config) (string, error) {
+	pin, err := tls.PinFromCertificate(d.CertDER)
+	if err != nil {
+		return "", err
 	}
+	v, err := tls.NewPinVerifier(pin)
+	if err != nil {
+		return "", err
+	}
+	cfg.Verifier = v
+	return "public key pin of the embedded server's fresh key, " + pin, nil
 }
 
 func nameOrNone(s string) string {

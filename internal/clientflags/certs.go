@@ -1,4 +1,4 @@
-package main
+package clientflags
 
 import (
 	"crypto"
@@ -14,9 +14,9 @@ import (
 	"github.com/tabletls/tabletls/tls"
 )
 
-// loadClientCertificate reads a PEM certificate chain (leaf first) and a
+// LoadClientCertificate reads a PEM certificate chain (leaf first) and a
 // PEM private key; keyFile may be empty if certFile holds the key too.
-func loadClientCertificate(certFile, keyFile string) (tls.ClientCertificate, error) {
+func LoadClientCertificate(certFile, keyFile string) (tls.ClientCertificate, error) {
 	var cc tls.ClientCertificate
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
