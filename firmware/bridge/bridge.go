@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tabletls/tabletls/firmware/provision"
@@ -51,6 +52,51 @@ type Result struct {
 	// drops when the emulator exits, which after a finished run is
 	// normal.
 	Link error
+
+	sent     atomic.Int64 // octets forwarded to the server so far
+	upFailed atomic.Bool  // the server stopped taking them (it closed first)
+}
+
+// consoleWriter collects the device's console and signals the first
+// result line.
+type consoleWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	result chan struct{}
+	once   sync.Once
+}
+
+func (c *consoleWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Write(p)
+	if bytes.Contains(c.buf.Bytes(), []byte("\nresult=")) || bytes.HasPrefix(c.buf.Bytes(), []byte("result=")) {
+		if i := bytes.LastIndex(c.buf.Bytes(), []byte("result=")); bytes.IndexByte(c.buf.Bytes()[i:], '\n') >= 0 {
+			c.once.Do(func() { close(c.result) })
+		}
+	}
+	return len(p), nil
+}
+
+func (c *consoleWriter) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
+}
+
+type countingWriter struct {
+	w      io.Writer
+	n      *atomic.Int64
+	failed *atomic.Bool
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	if err != nil {
+		c.failed.Store(true)
+	}
+	return n, err
 }
 
 // OK reports whether the device said result=ok and exited with status 0.
@@ -96,7 +142,7 @@ func runQEMU(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer os.RemoveAll(dir)
 	unimp := filepath.Join(dir, "unimp.log")
-	var console bytes.Buffer
+	console := &consoleWriter{result: make(chan struct{})}
 	cmd := exec.CommandContext(ctx, "qemu-system-arm",
 		"-machine", o.Target.Machine, "-display", "none", "-monitor", "none",
 		"-chardev", "socket,id=link,host=127.0.0.1,port="+strconv.Itoa(ln.Addr().(*net.TCPAddr).Port),
@@ -108,7 +154,7 @@ func runQEMU(ctx context.Context, o Options) (*Result, error) {
 	if os.Getenv("TABLETLS_QEMU_GDB") != "" {
 		cmd.Args = append(cmd.Args, "-s", "-S")
 	}
-	cmd.Stdout, cmd.Stderr = &console, &console
+	cmd.Stdout, cmd.Stderr = console, console
 	cmd.Stdin = nil
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -137,13 +183,37 @@ func runQEMU(ctx context.Context, o Options) (*Result, error) {
 		}
 	case <-ctx.Done():
 	}
-	waitErr := cmd.Wait()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var waitErr error
+	stopped := false
+	select {
+	case waitErr = <-exited: // a panic, or the device never reported
+	case <-console.result:
+		// The device has reported and idles. Stop QEMU once its last
+		// octets have reached the server (see the device's finish).
+		sent, _ := strconv.ParseInt(parseReport(console.String())["link_tx"], 10, 64)
+		for deadline := time.Now().Add(10 * time.Second); res.sent.Load() < sent && !res.upFailed.Load() && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cmd.Process.Kill()
+		waitErr = <-exited
+		stopped = true
+	case <-ctx.Done():
+		waitErr = <-exited
+	}
 	res.Wall = time.Since(start)
 	ln.Close()
 	wg.Wait()
-	res.ExitCode = exitCode(waitErr)
 	res.Console = console.String()
 	res.Report = parseReport(res.Console)
+	res.ExitCode = exitCode(waitErr)
+	if stopped {
+		res.ExitCode = 0
+		if res.Report["result"] != "ok" {
+			res.ExitCode = 1
+		}
+	}
 	res.Runtime = runtimeOutput(unimp)
 	if keep := os.Getenv("TABLETLS_QEMU_KEEPLOG"); keep != "" {
 		if raw, err := os.ReadFile(unimp); err == nil {
@@ -226,7 +296,7 @@ func serve(ctx context.Context, link io.ReadWriteCloser, o Options, res *Result)
 		// The server is done: the device sees the end of its stream
 		// only as a close_notify; the link itself stays up.
 	}()
-	n, err := io.Copy(up, link)
+	n, err := io.Copy(&countingWriter{up, &res.sent, &res.upFailed}, link)
 	res.ToServer = n
 	up.(*net.TCPConn).CloseWrite()
 	<-done
