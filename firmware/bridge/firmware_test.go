@@ -51,12 +51,12 @@ func image(t *testing.T, target tinygo.Target, opts tinygo.Options) string {
 	tc := toolchain(t)
 	imagesMu.Lock()
 	defer imagesMu.Unlock()
-	key := target.Name + "/" + opts.GC + "/" + itoa(opts.RAM) + "/" + itoa(opts.Stack)
+	key := target.Name + "/" + opts.GC + "/" + itoa(opts.RAM) + "/" + itoa(opts.Stack) + "/" + strings.Join(opts.Tags, ",")
 	if img, ok := images[key]; ok {
 		return img
 	}
 	// For debugging: a directory of images made by `make firmware`.
-	if dir := os.Getenv("TABLETLS_FW_IMAGES"); dir != "" && key == target.Name+"//0/0" {
+	if dir := os.Getenv("TABLETLS_FW_IMAGES"); dir != "" && key == target.Name+"//0/0/" {
 		return filepath.Join(dir, "device-"+target.Name+target.Ext)
 	}
 	if imageDir == "" {
@@ -324,6 +324,13 @@ func TestFirmwareMemoryLimits(t *testing.T) {
 			}
 		})
 	}
+	// The collector at every link read and write, at the RAM the handshake
+	// needs: still the right answer.
+	t.Run("gcstress", func(t *testing.T) {
+		res := run(t, target, image(t, target, tinygo.Options{RAM: handshakeRAM, Tags: []string{"gcstress"}}), srv.Addr, p())
+		expect(t, res, "gc_stress", "true")
+		expect(t, res, "reply", "hello ping over  from anonymous\n")
+	})
 	t.Run("stack", func(t *testing.T) {
 		img := image(t, target, tinygo.Options{Stack: handshakeStack - 2<<10})
 		res, err := Run(context.Background(), Options{Target: target, Image: img, Server: srv.Addr, Timeout: time.Minute, Provision: p()})

@@ -50,6 +50,7 @@ func main() {
 	if serr != nil {
 		err = serr
 	}
+	report("gc_stress", strconv.FormatBool(gcStress))
 	report("link_rx", strconv.Itoa(link.rx))
 	report("link_tx", strconv.Itoa(link.tx))
 	if err != nil {
@@ -189,12 +190,14 @@ type countingLink struct {
 }
 
 func (l *countingLink) Read(p []byte) (int, error) {
+	collect()
 	n, err := l.rw.Read(p)
 	l.rx += n
 	return n, err
 }
 
 func (l *countingLink) Write(p []byte) (int, error) {
+	collect()
 	n, err := l.rw.Write(p)
 	l.tx += n
 	return n, err

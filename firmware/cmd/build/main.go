@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tabletls/tabletls/firmware/tinygo"
 )
@@ -19,6 +20,7 @@ func main() {
 	ram := flag.Int("ram", 0, "RAM of the mps2 board in bytes (0: the default)")
 	stack := flag.Int("stack", 0, "main goroutine stack in bytes (0: the default)")
 	gc := flag.String("gc", "", "TinyGo garbage collector (default: the target's)")
+	tags := flag.String("tags", "", "extra build tags, comma-separated (gcstress: collect at every link read and write)")
 	flag.Parse()
 	tc, err := tinygo.Find()
 	if err != nil {
@@ -32,7 +34,11 @@ func main() {
 			continue
 		}
 		img := filepath.Join(*out, "device-"+t.Name+t.Ext)
-		size, err := tc.Build(tinygo.Options{Target: t, Package: *pkg, Output: img, RAM: *ram, Stack: *stack, GC: *gc, SizeInfo: true})
+		opts := tinygo.Options{Target: t, Package: *pkg, Output: img, RAM: *ram, Stack: *stack, GC: *gc, SizeInfo: true}
+		if *tags != "" {
+			opts.Tags = strings.Split(*tags, ",")
+		}
+		size, err := tc.Build(opts)
 		if err != nil {
 			fail(err)
 		}

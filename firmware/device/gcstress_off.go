@@ -1,0 +1,7 @@
+//go:build !gcstress
+
+package main
+
+const gcStress = false
+
+func collect() {}
