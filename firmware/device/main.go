@@ -126,6 +126,10 @@ func configure(p *provision.Block) (*tls.Config, error) {
 		NextProtos: p.ALPN,
 		Rand:       newRand(p.Seed),
 	}
+	if gcStress {
+		// Collect at every step of the state machine too.
+		config.Trace = func(tls.TraceEvent) { collect() }
+	}
 	if p.Time != 0 {
 		// No RTC on the board: the time is provisioned, and the
 		// validity check only needs it to the day.
