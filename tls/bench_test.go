@@ -177,6 +177,7 @@ func BenchmarkHandshake(b *testing.B) {
 	})
 	b.Run("tabletls-pin-static-buffers", func(b *testing.B) {
 		cfg := s.pinConfig()
+		cfg.Crypto = tls.DefaultCrypto()
 		buf := staticBuffers()
 		run(b, func(c net.Conn) error { return tls.ClientWithBuffers(c, cfg, buf).Handshake() })
 	})

@@ -19,13 +19,22 @@ type Config struct {
 	// preferred first.
 	NextProtos []string
 
-	// CipherSuites to offer, most preferred first. Nil means
-	// TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
-	// TLS_CHACHA20_POLY1305_SHA256.
+	// Crypto is the cryptography the connection may use (see Crypto): a
+	// program links only the implementations it names. Nil means
+	// DefaultCrypto for Client and the tlsnet package; ClientWithBuffers
+	// and NewEngine, meant for firmware, require it.
+	Crypto *Crypto
+
+	// CipherSuites to offer, most preferred first; each must be in
+	// Crypto.CipherSuites. Nil means TLS_AES_128_GCM_SHA256,
+	// TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256: those of them
+	// Crypto implements.
 	CipherSuites []CipherSuite
 
 	// CurvePreferences are the groups to offer in supported_groups, most
-	// preferred first. Nil means x25519, secp256r1, secp384r1.
+	// preferred first; each must be in Crypto.KeyExchanges. Nil means
+	// x25519, secp256r1, secp384r1, those of them Crypto implements, or
+	// if it implements none of them, its KeyExchanges in order.
 	CurvePreferences []NamedGroup
 
 	// KeyShares are the groups the first ClientHello carries a key share
@@ -134,70 +143,100 @@ type TraceEvent struct {
 	Data []byte
 }
 
-var (
-	defaultCurvePreferences = []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1}
-	supportedGroups         = []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1, X25519MLKEM768}
-)
+var defaultCurvePreferences = []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1}
 
-func (c *Config) cipherSuites() []CipherSuite {
-	if len(c.CipherSuites) == 0 {
-		return defaultCipherSuites
-	}
-	return c.CipherSuites
+// profile is what a Config comes to for one connection: the Crypto and
+// the preference lists, defaults filled in and checked against it.
+type profile struct {
+	crypto *Crypto
+	suites []CipherSuite
+	groups []NamedGroup
+	shares []NamedGroup
+
+	// Room for the defaults, so that filling them in allocates nothing.
+	suiteBuf [maxOfferedSuites]CipherSuite
+	groupBuf [maxOfferedGroups]NamedGroup
 }
 
-func (c *Config) curvePreferences() []NamedGroup {
-	if len(c.CurvePreferences) == 0 {
-		return defaultCurvePreferences
-	}
-	return c.CurvePreferences
-}
+// errNilCrypto is ClientWithBuffers' and NewEngine's answer to a Config
+// without Crypto.
+var errNilCrypto = newAlert(AlertDescriptionInternalError, "tls: Config.Crypto is nil: ClientWithBuffers links only the cryptography the Config names; set Crypto (tls.DefaultCrypto() for all)")
 
-func (c *Config) keyShareGroups() []NamedGroup {
-	if len(c.KeyShares) == 0 {
-		return c.curvePreferences()[:1]
+// resolve fills p for c with the Crypto cr and reports a configuration that
+// cannot work, before anything is sent.
+func (c *Config) resolve(cr *Crypto, p *profile) error {
+	if cr == nil {
+		return errNilCrypto
 	}
-	return c.KeyShares
-}
-
-func (c *Config) now() time.Time {
-	if c.Time != nil {
-		return c.Time()
-	}
-	return time.Now()
-}
-
-// check reports a configuration that cannot work, before anything is sent.
-func (c *Config) check() error {
+	p.crypto = cr
 	if c.Verifier == nil && !c.InsecureSkipVerify {
 		return newAlert(AlertDescriptionInternalError, "tls: Config.Verifier is nil: set a Verifier (PinVerifier, x509verify) or InsecureSkipVerify")
 	}
-	for _, s := range c.cipherSuites() {
-		if suiteByID(s) == nil {
-			return newAlert(AlertDescriptionInternalError, "tls: unsupported cipher suite in Config.CipherSuites: "+s.String())
+	if len(cr.CipherSuites) == 0 || len(cr.KeyExchanges) == 0 || len(cr.Signatures) == 0 {
+		return newAlert(AlertDescriptionInternalError, "tls: Config.Crypto needs at least one cipher suite, key exchange and signature algorithm")
+	}
+	p.suites = c.CipherSuites
+	if len(p.suites) == 0 {
+		p.suites = p.suiteBuf[:0]
+		for _, s := range defaultCipherSuites {
+			if cr.suite(s) != nil {
+				p.suites = append(p.suites, s)
+			}
+		}
+		if len(p.suites) == 0 {
+			return newAlert(AlertDescriptionInternalError, "tls: Config.Crypto has no cipher suite")
 		}
 	}
-	if len(c.cipherSuites()) > maxOfferedSuites {
+	if len(p.suites) > maxOfferedSuites {
 		return newAlert(AlertDescriptionInternalError, "tls: too many cipher suites in Config")
 	}
-	groups := c.curvePreferences()
-	if len(groups) > maxOfferedGroups {
+	for i, s := range p.suites {
+		if cr.suite(s) == nil {
+			return newAlert(AlertDescriptionInternalError, "tls: Config.CipherSuites names "+s.String()+", which Config.Crypto does not implement")
+		}
+		if slices.Contains(p.suites[:i], s) {
+			return newAlert(AlertDescriptionInternalError, "tls: duplicate cipher suite in Config.CipherSuites: "+s.String())
+		}
+	}
+	p.groups = c.CurvePreferences
+	if len(p.groups) == 0 {
+		p.groups = p.groupBuf[:0]
+		for _, g := range defaultCurvePreferences {
+			if cr.keyExchange(g) != nil {
+				p.groups = append(p.groups, g)
+			}
+		}
+		if len(p.groups) == 0 { // none of the defaults: the Crypto's order
+			for _, k := range cr.KeyExchanges {
+				if k != nil && len(p.groups) < maxOfferedGroups && !slices.Contains(p.groups, k.id) {
+					p.groups = append(p.groups, k.id)
+				}
+			}
+		}
+	}
+	if len(p.groups) > maxOfferedGroups {
 		return newAlert(AlertDescriptionInternalError, "tls: too many groups in Config.CurvePreferences")
 	}
-	for _, g := range groups {
-		if !groupSupported(g) {
-			return newAlert(AlertDescriptionInternalError, "tls: unsupported group in Config.CurvePreferences: "+g.String())
+	for i, g := range p.groups {
+		if cr.keyExchange(g) == nil {
+			return newAlert(AlertDescriptionInternalError, "tls: Config.CurvePreferences names "+g.String()+", which Config.Crypto does not implement")
+		}
+		if slices.Contains(p.groups[:i], g) {
+			return newAlert(AlertDescriptionInternalError, "tls: duplicate group in Config.CurvePreferences: "+g.String())
 		}
 	}
-	shares := c.keyShareGroups()
-	if len(shares) > maxKeyShares {
+	p.shares = c.KeyShares
+	if len(p.shares) == 0 {
+		p.shares = p.groups[:1]
+	}
+	if len(p.shares) > maxKeyShares {
 		return newAlert(AlertDescriptionInternalError, "tls: too many Config.KeyShares")
 	}
-	for i, g := range shares {
-		if !slices.Contains(groups, g) {
+	for i, g := range p.shares {
+		if !slices.Contains(p.groups, g) {
 			return newAlert(AlertDescriptionInternalError, "tls: Config.KeyShares group not in CurvePreferences: "+g.String())
 		}
-		if slices.Contains(shares[:i], g) {
+		if slices.Contains(p.shares[:i], g) {
 			return newAlert(AlertDescriptionInternalError, "tls: duplicate group in Config.KeyShares: "+g.String())
 		}
 	}
@@ -220,10 +259,15 @@ func (c *Config) check() error {
 	return nil
 }
 
+func (c *Config) now() time.Time {
+	if c.Time != nil {
+		return c.Time()
+	}
+	return time.Now()
+}
+
 const (
 	maxOfferedSuites = 8
 	maxOfferedGroups = 8
 	maxKeyShares     = 4
 )
-
-func groupSupported(g NamedGroup) bool { return slices.Contains(supportedGroups, g) }

@@ -13,10 +13,11 @@ type Engine struct {
 	e engine
 }
 
-// NewEngine returns an Engine working in the given buffers (see Buffers).
+// NewEngine returns an Engine working in the given buffers (see Buffers),
+// with exactly the cryptography of config.Crypto, which must be set.
 func NewEngine(config *Config, buffers Buffers) (*Engine, error) {
 	x := new(Engine)
-	if err := x.e.init(config, buffers); err != nil {
+	if err := x.e.init(config, configCrypto(config), buffers); err != nil {
 		return nil, err
 	}
 	return x, nil
@@ -132,19 +133,33 @@ type Conn struct {
 
 // Client returns a client connection over transport, with buffers it
 // allocates once (about 63 KiB, one allocation). The handshake runs on the
-// first Read or Write, or on Handshake.
+// first Read or Write, or on Handshake. A nil config.Crypto means
+// DefaultCrypto: everything tabletls implements is linked.
 func Client(transport io.ReadWriter, config *Config) *Conn {
 	c := &Conn{transport: transport}
-	c.initErr = c.engine.e.init(config, newBuffers())
+	cr := configCrypto(config)
+	if config != nil && cr == nil {
+		cr = DefaultCrypto()
+	}
+	c.initErr = c.engine.e.init(config, cr, newBuffers())
 	return c
 }
 
 // ClientWithBuffers is Client with caller-owned buffers, which firmware can
-// place statically. Nothing else grows during the connection.
+// place statically. Nothing else grows during the connection. It uses
+// exactly the cryptography of config.Crypto, which must be set, so that a
+// program links only that.
 func ClientWithBuffers(transport io.ReadWriter, config *Config, buffers Buffers) *Conn {
 	c := &Conn{transport: transport}
-	c.initErr = c.engine.e.init(config, buffers)
+	c.initErr = c.engine.e.init(config, configCrypto(config), buffers)
 	return c
+}
+
+func configCrypto(config *Config) *Crypto {
+	if config == nil {
+		return nil
+	}
+	return config.Crypto
 }
 
 // Handshake runs the handshake if it has not run yet.

@@ -14,6 +14,7 @@ import (
 // state; the actions it names are in handshake_client.go.
 type engine struct {
 	config *Config
+	prof   profile // config's preferences, checked against its Crypto
 	rand   io.Reader
 	state  HandshakeState
 	err    error // first fatal error; sticky
@@ -101,10 +102,15 @@ func newBuffers() Buffers {
 	return b
 }
 
-func (e *engine) init(config *Config, b Buffers) error {
+// init sets e up for config with the cryptography cr (config.Crypto, or
+// DefaultCrypto for Client) and the buffers b.
+func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	*e = engine{config: config, state: initialState}
 	if config == nil {
 		return newAlert(AlertDescriptionInternalError, "tls: nil Config")
+	}
+	if err := config.resolve(cr, &e.prof); err != nil {
+		return err
 	}
 	if len(b.Read) < MinReadBuffer || len(b.Write) < MinWriteBuffer ||
 		len(b.HandshakeIn) < MinHandshakeIn || len(b.HandshakeOut) < MinHandshakeOut {
@@ -476,10 +482,6 @@ func (e *engine) fail(err error) error {
 func (e *engine) start() error {
 	if e.err != nil {
 		return e.err
-	}
-	if err := e.config.check(); err != nil {
-		e.err = err
-		return err
 	}
 	if err := e.dispatch(EventStart); err != nil {
 		return e.fail(err)

@@ -172,9 +172,13 @@ func ExampleClientWithBuffers() {
 	c := tls.ClientWithBuffers(conn, &tls.Config{
 		ServerName: "localhost",
 		Verifier:   verifier,
-		// What a device with AES and P-256 in hardware might offer.
-		CipherSuites:     []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256},
-		CurvePreferences: []tls.NamedGroup{tls.NamedGroupSecp256r1},
+		// What a device with AES and P-256 in hardware might offer: the
+		// program links only these implementations.
+		Crypto: &tls.Crypto{
+			CipherSuites: []*tls.Suite{tls.AES128GCMSHA256()},
+			KeyExchanges: []*tls.KeyExchange{tls.P256KeyExchange()},
+			Signatures:   []*tls.SignatureVerifier{tls.ECDSAP256SHA256Verifier()},
+		},
 	}, tls.Buffers{
 		Read:         deviceRecordIn[:],
 		Write:        deviceRecordOut[:],

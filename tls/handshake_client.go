@@ -24,15 +24,15 @@ type handshakeState struct {
 	session  [32]byte
 	nSession int
 
-	shares  [maxKeyShares]*keyShare
+	shares  [maxKeyShares]keyShare
 	nShares int
 	group   NamedGroup // the group of the key exchange
 
 	// Before the server picks a suite the hash is unknown, so ClientHello1
 	// goes into a transcript per hash the offered suites use.
-	candidates [2]transcript // SHA-256, SHA-384
+	candidates [2]transcript // one per hash of the offered suites
 	transcript transcript
-	suite      *suiteInfo
+	suite      *Suite
 	ks         keySchedule
 
 	hrr      bool
@@ -57,6 +57,7 @@ type handshakeState struct {
 
 	clientHS, serverHS, clientAP, serverAP, resumption [maxHashSize]byte
 	transcriptHash                                     [maxHashSize]byte
+	sigWork                                            signatureWork
 }
 
 // maxChain bounds the server's certificate chain.
@@ -100,8 +101,8 @@ func (e *engine) sendClientHello() error {
 				return err
 			}
 		}
-		for _, g := range cfg.keyShareGroups() {
-			ks, err := generateKeyShare(g, e.rand)
+		for _, g := range e.prof.shares {
+			ks, err := e.prof.crypto.keyExchange(g).generate(e.rand)
 			if err != nil {
 				return err
 			}
@@ -111,11 +112,11 @@ func (e *engine) sendClientHello() error {
 	} else {
 		if hs.hrrGroup != 0 {
 			// §4.1.4: one share, for the group the server asked for.
-			ks, err := generateKeyShare(hs.hrrGroup, e.rand)
+			ks, err := e.prof.crypto.keyExchange(hs.hrrGroup).generate(e.rand)
 			if err != nil {
 				return err
 			}
-			hs.shares = [maxKeyShares]*keyShare{ks}
+			hs.shares = [maxKeyShares]keyShare{ks}
 			hs.nShares = 1
 		}
 		if err := e.sendCompatCCS(); err != nil {
@@ -133,7 +134,7 @@ func (e *engine) sendClientHello() error {
 	take := func() []byte { v := s[mark:]; mark = len(s); return v }
 	var err error
 
-	for _, cs := range cfg.cipherSuites() {
+	for _, cs := range e.prof.suites {
 		s = appendUintN(s, 2, uint64(cs))
 	}
 	if err := ch.CipherSuites.SetBytes(take()); err != nil {
@@ -153,7 +154,7 @@ func (e *engine) sendClientHello() error {
 		}
 	}
 	x.Add(ExtensionTypeSupportedGroups)
-	for _, g := range cfg.curvePreferences() {
+	for _, g := range e.prof.groups {
 		s = appendUintN(s, 2, uint64(g))
 	}
 	if err := x.SupportedGroups.NamedGroupList.SetBytes(take()); err != nil {
@@ -161,7 +162,9 @@ func (e *engine) sendClientHello() error {
 	}
 	x.Add(ExtensionTypeSignatureAlgorithms)
 	for _, sc := range supportedSignatureSchemes {
-		s = appendUintN(s, 2, uint64(sc))
+		if e.prof.crypto.offersScheme(sc) {
+			s = appendUintN(s, 2, uint64(sc))
+		}
 	}
 	if err := x.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(take()); err != nil {
 		return err
@@ -225,10 +228,14 @@ func (e *engine) sendClientHello() error {
 		}
 	}
 	if !hs.hrr {
-		for i, h := range [2]crypto.Hash{crypto.SHA256, crypto.SHA384} {
-			if e.offersHash(h) {
-				hs.candidates[i].init(h)
-				hs.candidates[i].add(msg)
+		// One transcript per hash of the offered suites (§4.4.1).
+		n := 0
+		for _, cs := range e.prof.suites {
+			h := e.prof.crypto.suite(cs).hash
+			if n < len(hs.candidates) && hs.candidates[0].hash != h && hs.candidates[1].hash != h {
+				hs.candidates[n].init(h)
+				hs.candidates[n].add(msg)
+				n++
 			}
 		}
 		// §5.1: the first ClientHello's record may say TLS 1.0, for old middleboxes.
@@ -252,15 +259,6 @@ func sniName(name string) string {
 	return strings.TrimSuffix(name, ".")
 }
 
-func (e *engine) offersHash(h crypto.Hash) bool {
-	for _, cs := range e.config.cipherSuites() {
-		if s := suiteByID(cs); s != nil && s.hash == h {
-			return true
-		}
-	}
-	return false
-}
-
 // chooseSuite checks the server's cipher suite against what we offered
 // and picks the transcript for its hash.
 func (e *engine) chooseSuite(id CipherSuite) error {
@@ -271,12 +269,12 @@ func (e *engine) chooseSuite(id CipherSuite) error {
 		}
 		return nil
 	}
-	suite := suiteByID(id)
-	if !slices.Contains(e.config.cipherSuites(), id) || suite == nil {
+	suite := e.prof.crypto.suite(id)
+	if !slices.Contains(e.prof.suites, id) || suite == nil {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server chose a cipher suite we did not offer")
 	}
 	hs.suite = suite
-	if suite.hash == crypto.SHA256 {
+	if hs.candidates[0].hash == suite.hash {
 		hs.transcript = hs.candidates[0]
 	} else {
 		hs.transcript = hs.candidates[1]
@@ -321,7 +319,7 @@ func (e *engine) processHelloRetryRequest() error {
 	}
 	if x.Has(ExtensionTypeKeyShare) {
 		g := x.KeyShare.SelectedGroup
-		if !slices.Contains(e.config.curvePreferences(), g) {
+		if !slices.Contains(e.prof.groups, g) {
 			return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we did not offer")
 		}
 		for _, ks := range hs.shares[:hs.nShares] {
@@ -408,7 +406,7 @@ func (e *engine) processServerHello() error {
 		return newAlert(AlertDescriptionMissingExtension, "tls: server sent no key_share")
 	}
 	share := x.KeyShare.ServerShare
-	var mine *keyShare
+	var mine keyShare
 	for _, ks := range hs.shares[:hs.nShares] {
 		if ks.group() == share.Group {
 			mine = ks
@@ -524,7 +522,7 @@ func (e *engine) processCertificateRequest() error {
 	hs.certRequested = true
 	for i := range e.config.Certificates {
 		c := &e.config.Certificates[i]
-		if scheme, ok := selectSignatureScheme(c.PrivateKey.Public(), each); ok {
+		if scheme, ok := e.prof.crypto.selectSignatureScheme(c.PrivateKey.Public(), each); ok {
 			hs.clientCert, hs.clientScheme = c, scheme
 			break
 		}
@@ -574,6 +572,11 @@ func (e *engine) processCertificate() error {
 		}
 		return newAlert(AlertDescriptionBadCertificate, "tls: "+strings.TrimPrefix(err.Error(), "tls: "))
 	}
+	if spki, ok := pub.(SubjectPublicKeyInfo); ok {
+		if pub, err = e.prof.crypto.parseSPKI(spki); err != nil {
+			return err
+		}
+	}
 	hs.peerKey = pub
 	// Keep the chain for ConnectionState: one copy, in one allocation.
 	buf := make([]byte, 0, total)
@@ -594,10 +597,10 @@ func (e *engine) processCertificateVerify() error {
 	if err := cv.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
-	if !slices.Contains(supportedSignatureSchemes, cv.Algorithm) {
+	if !e.prof.crypto.offersScheme(cv.Algorithm) {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server signed with a scheme we did not offer")
 	}
-	if err := verifyCertificateVerify(hs.peerKey, cv.Algorithm, true, e.sum(), cv.Signature); err != nil {
+	if err := e.prof.crypto.verifyCertificateVerify(hs.peerKey, cv.Algorithm, true, e.sum(), cv.Signature, &hs.sigWork); err != nil {
 		return err
 	}
 	hs.peerScheme = cv.Algorithm
@@ -689,7 +692,7 @@ func (e *engine) sendClientCertificate() error {
 	if hs.clientCert == nil {
 		return nil
 	}
-	sig, err := signCertificateVerify(hs.clientCert.PrivateKey, hs.clientScheme, e.rand, e.sum())
+	sig, err := e.prof.crypto.signCertificateVerify(hs.clientCert.PrivateKey, hs.clientScheme, e.rand, e.sum(), &hs.sigWork)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,7 @@
 package tls
 
 import (
-	"crypto"
 	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/subtle"
 	"io"
 
@@ -51,7 +48,7 @@ const (
 //
 // The labels and lengths are our own constants, so an out-of-range value is a
 // bug in this package and panics.
-func hkdfExpandLabel(dst []byte, h crypto.Hash, secret []byte, label string, context []byte, length int) []byte {
+func hkdfExpandLabel(dst []byte, h *hashAlg, secret []byte, label string, context []byte, length int) []byte {
 	const prefix = "tls13 "
 	if len(prefix)+len(label) > 255 || len(context) > 255 || length > 0xffff || length < 0 {
 		panic("tls: internal error: HKDF-Expand-Label argument out of range")
@@ -66,7 +63,7 @@ func hkdfExpandLabel(dst []byte, h crypto.Hash, secret []byte, label string, con
 	info = append(info, context...)
 
 	ret, out := extendSlice(dst, length)
-	if _, err := io.ReadFull(hkdf.Expand(hashFunc(h), secret, info), out); err != nil {
+	if _, err := io.ReadFull(hkdf.Expand(h.new, secret, info), out); err != nil {
 		// Only possible if length > 255*Hash.length, which no TLS 1.3
 		// derivation asks for.
 		panic("tls: internal error: HKDF-Expand-Label failed: " + err.Error())
@@ -77,23 +74,14 @@ func hkdfExpandLabel(dst []byte, h crypto.Hash, secret []byte, label string, con
 // deriveSecret appends Derive-Secret(secret, label, Messages) to dst, RFC
 // 8446, Section 7.1. transcriptHash is Transcript-Hash(Messages), which the
 // caller computes with a transcript (so that we never need the messages).
-func deriveSecret(dst []byte, h crypto.Hash, secret []byte, label string, transcriptHash []byte) []byte {
+func deriveSecret(dst []byte, h *hashAlg, secret []byte, label string, transcriptHash []byte) []byte {
 	return hkdfExpandLabel(dst, h, secret, label, transcriptHash, h.Size())
 }
 
 // emptyHash returns Transcript-Hash("") = Hash(""), the context of the
 // "derived" and binder secrets, without allocating.
-func emptyHash(h crypto.Hash) (sum [maxHashSize]byte) {
-	switch h {
-	case crypto.SHA256:
-		s := sha256.Sum256(nil)
-		copy(sum[:], s[:])
-	case crypto.SHA384:
-		s := sha512.Sum384(nil)
-		copy(sum[:], s[:])
-	default:
-		panic("tls: internal error: unsupported hash")
-	}
+func emptyHash(h *hashAlg) (sum [maxHashSize]byte) {
+	copy(sum[:], h.empty)
 	return sum
 }
 
@@ -119,7 +107,7 @@ const (
 // The zero value is unusable; call initEarly first. Deriving a secret at the
 // wrong stage is a bug in the handshake code and panics.
 type keySchedule struct {
-	hash   crypto.Hash
+	hash   *hashAlg
 	stage  keyStage
 	secret [maxHashSize]byte
 }
@@ -131,7 +119,7 @@ func (ks *keySchedule) current() []byte { return ks.secret[:ks.hash.Size()] }
 // stands for Hash.length zero bytes as in a full handshake without PSK (RFC
 // 8446, Section 7.1: "if PSK is not in use, IKM is a string of Hash.length
 // bytes set to 0").
-func (ks *keySchedule) initEarly(h crypto.Hash, psk []byte) {
+func (ks *keySchedule) initEarly(h *hashAlg, psk []byte) {
 	ks.hash = h
 	if psk == nil {
 		var zeros [maxHashSize]byte
@@ -175,7 +163,7 @@ func (ks *keySchedule) extractNext(ikm []byte) {
 // Hash.length zero bytes, as RFC 8446, Section 7.1 requires for the early
 // secret.
 func (ks *keySchedule) extract(ikm, salt []byte) {
-	prk := hkdf.Extract(hashFunc(ks.hash), ikm, salt)
+	prk := hkdf.Extract(ks.hash.new, ikm, salt)
 	copy(ks.secret[:], prk)
 	clear(prk)
 }
@@ -264,17 +252,17 @@ func (ks *keySchedule) zero() {
 // "", Hash.length), RFC 8446, Section 4.4.4. BaseKey is the sender's
 // handshake traffic secret, or the binder key for a PSK binder (Section
 // 4.2.11.2).
-func finishedKey(dst []byte, h crypto.Hash, baseKey []byte) []byte {
+func finishedKey(dst []byte, h *hashAlg, baseKey []byte) []byte {
 	return hkdfExpandLabel(dst, h, baseKey, labelFinished, nil, h.Size())
 }
 
 // finishedVerifyData appends verify_data = HMAC(finished_key,
 // Transcript-Hash(...)) to dst, RFC 8446, Section 4.4.4. The same
 // computation over the truncated ClientHello gives a PSK binder.
-func finishedVerifyData(dst []byte, h crypto.Hash, baseKey, transcriptHash []byte) []byte {
+func finishedVerifyData(dst []byte, h *hashAlg, baseKey, transcriptHash []byte) []byte {
 	var buf [maxHashSize]byte
 	key := finishedKey(buf[:0], h, baseKey)
-	mac := hmac.New(hashFunc(h), key)
+	mac := hmac.New(h.new, key)
 	clear(buf[:])
 	mac.Write(transcriptHash)
 	return mac.Sum(dst)
@@ -283,7 +271,7 @@ func finishedVerifyData(dst []byte, h crypto.Hash, baseKey, transcriptHash []byt
 // verifyFinished reports whether verifyData is the correct Finished
 // verify_data for baseKey and transcriptHash. The comparison is constant
 // time: a timing leak would let an attacker forge the MAC byte by byte.
-func verifyFinished(h crypto.Hash, baseKey, transcriptHash, verifyData []byte) bool {
+func verifyFinished(h *hashAlg, baseKey, transcriptHash, verifyData []byte) bool {
 	var buf [maxHashSize]byte
 	want := finishedVerifyData(buf[:0], h, baseKey, transcriptHash)
 	// ConstantTimeCompare returns 0 at once on a length mismatch, which
@@ -294,7 +282,7 @@ func verifyFinished(h crypto.Hash, baseKey, transcriptHash, verifyData []byte) b
 // nextTrafficSecret appends application_traffic_secret_N+1 =
 // HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length), RFC 8446,
 // Section 7.2, used on KeyUpdate.
-func nextTrafficSecret(dst []byte, h crypto.Hash, trafficSecret []byte) []byte {
+func nextTrafficSecret(dst []byte, h *hashAlg, trafficSecret []byte) []byte {
 	return hkdfExpandLabel(dst, h, trafficSecret, labelTrafficUpdate, nil, h.Size())
 }
 
@@ -303,7 +291,7 @@ func nextTrafficSecret(dst []byte, h crypto.Hash, trafficSecret []byte) []byte {
 //
 //	[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
 //	[sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
-func (s *suiteInfo) trafficKey(keyDst, ivDst, trafficSecret []byte) (key, iv []byte) {
+func (s *Suite) trafficKey(keyDst, ivDst, trafficSecret []byte) (key, iv []byte) {
 	key = hkdfExpandLabel(keyDst, s.hash, trafficSecret, labelKey, nil, s.keyLen)
 	iv = hkdfExpandLabel(ivDst, s.hash, trafficSecret, labelIV, nil, aeadNonceLength)
 	return key, iv
@@ -313,7 +301,7 @@ func (s *suiteInfo) trafficKey(keyDst, ivDst, trafficSecret []byte) (key, iv []b
 // 4.6.1:
 //
 //	HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)
-func resumptionPSK(dst []byte, h crypto.Hash, resumptionMasterSecret, ticketNonce []byte) []byte {
+func resumptionPSK(dst []byte, h *hashAlg, resumptionMasterSecret, ticketNonce []byte) []byte {
 	return hkdfExpandLabel(dst, h, resumptionMasterSecret, labelResumption, ticketNonce, h.Size())
 }
 

@@ -229,7 +229,7 @@ func TestKeyShareInvalidServerShare(t *testing.T) {
 
 	for _, tc := range []struct {
 		name  string
-		ks    *keyShare
+		ks    keyShare
 		share []byte
 	}{
 		{"x25519 empty", x, nil},

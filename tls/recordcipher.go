@@ -37,7 +37,7 @@ type recordCipher struct {
 // setKey installs the key and IV derived from trafficSecret (RFC 8446,
 // Section 7.3) and resets the sequence number to 0, as Section 5.3 requires
 // for every new key.
-func (rc *recordCipher) setKey(suite *suiteInfo, trafficSecret []byte) error {
+func (rc *recordCipher) setKey(suite *Suite, trafficSecret []byte) error {
 	var keyBuf [maxKeyLen]byte
 	key, _ := suite.trafficKey(keyBuf[:0], rc.iv[:0], trafficSecret)
 	aead, err := suite.newAEAD(key)

@@ -2,9 +2,6 @@ package tls
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"math/big"
 	"math/bits"
@@ -74,12 +71,19 @@ func certificateSPKI(der []byte) ([]byte, error) {
 	return spki, nil
 }
 
-// parseSPKI parses a DER SubjectPublicKeyInfo (RFC 5280, Section 4.1.2.7)
-// into a *ecdsa.PublicKey (P-256 or P-384), an ed25519.PublicKey, a
-// *rsa.PublicKey (rsaEncryption) or a *rsaPSSPublicKey (id-RSASSA-PSS). The
-// key does not alias spki. A malformed key is a bad_certificate error, a
-// well-formed one we cannot use is unsupported_certificate.
-func parseSPKI(spki []byte) (crypto.PublicKey, error) {
+// SubjectPublicKeyInfo is a DER SubjectPublicKeyInfo (RFC 5280, Section
+// 4.1.2.7). A Verifier may return one instead of a parsed key; the
+// connection then parses it with the signature algorithms of Config.Crypto,
+// so that a program links only the key parsers it uses.
+type SubjectPublicKeyInfo []byte
+
+// parseSPKI parses a DER SubjectPublicKeyInfo with the first of c's
+// signature algorithms that knows its algorithm (and curve): into a
+// *ecdsa.PublicKey, an ed25519.PublicKey, a *rsa.PublicKey (rsaEncryption) or
+// a *rsaPSSPublicKey (id-RSASSA-PSS). The key does not alias spki. A
+// malformed key is a bad_certificate error, a well-formed one c cannot use
+// is unsupported_certificate.
+func (c *Crypto) parseSPKI(spki []byte) (crypto.PublicKey, error) {
 	input := cryptobyte.String(spki)
 	var s, alg, oid, key cryptobyte.String
 	var unusedBits uint8
@@ -91,49 +95,13 @@ func parseSPKI(spki []byte) (crypto.PublicKey, error) {
 		return nil, malformedPublicKey()
 	}
 	// alg is now left with the algorithm parameters, if any.
-	switch string(oid) {
-	case oidPublicKeyECDSA:
-		return parseECDSAPublicKey(alg, key)
-	case oidPublicKeyEd25519:
-		return parseEd25519PublicKey(alg, key)
-	case oidPublicKeyRSA:
-		return parseRSAEncryptionPublicKey(alg, key)
-	case oidPublicKeyRSAPSS:
-		return parseRSAPSSPublicKey(alg, key)
+	for _, v := range c.Signatures {
+		pub, mine, err := v.impl.parseKey(string(oid), alg, key)
+		if mine {
+			return pub, err
+		}
 	}
 	return nil, newAlert(AlertDescriptionUnsupportedCertificate, "tls: unsupported certificate public key algorithm")
-}
-
-// parseECDSAPublicKey parses an uncompressed point on a named curve. See
-// RFC 5480, Section 2.
-func parseECDSAPublicKey(params, point cryptobyte.String) (*ecdsa.PublicKey, error) {
-	var curveOID cryptobyte.String
-	if !params.ReadASN1(&curveOID, asn1.OBJECT_IDENTIFIER) || !params.Empty() {
-		return nil, malformedPublicKey()
-	}
-	var curve elliptic.Curve
-	switch string(curveOID) {
-	case oidCurveP256:
-		curve = elliptic.P256()
-	case oidCurveP384:
-		curve = elliptic.P384()
-	default:
-		return nil, newAlert(AlertDescriptionUnsupportedCertificate, "tls: unsupported certificate elliptic curve")
-	}
-	pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
-	if err != nil {
-		return nil, newAlert(AlertDescriptionBadCertificate, "tls: invalid certificate ECDSA public key")
-	}
-	return pub, nil
-}
-
-// parseEd25519PublicKey copies a 32-byte key. Parameters must be absent, see
-// RFC 8410, Section 3.
-func parseEd25519PublicKey(params, key cryptobyte.String) (ed25519.PublicKey, error) {
-	if !params.Empty() || len(key) != ed25519.PublicKeySize {
-		return nil, malformedPublicKey()
-	}
-	return append(ed25519.PublicKey(nil), key...), nil
 }
 
 // parseRSAEncryptionPublicKey parses an rsaEncryption key, whose parameters

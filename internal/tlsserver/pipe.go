@@ -79,8 +79,14 @@ func NewPipe(cfg *tls.Config, srv *Server) (*Pipe, error) {
 	return NewPipeWithBuffers(cfg, srv, NewBuffers())
 }
 
-// NewPipeWithBuffers creates the engine with cfg and the given buffers.
+// NewPipeWithBuffers creates the engine with cfg and the given buffers. A
+// nil cfg.Crypto means tls.DefaultCrypto, as for tls.Client.
 func NewPipeWithBuffers(cfg *tls.Config, srv *Server, b tls.Buffers) (*Pipe, error) {
+	if cfg != nil && cfg.Crypto == nil {
+		c := *cfg
+		c.Crypto = tls.DefaultCrypto()
+		cfg = &c
+	}
 	e, err := tls.NewEngine(cfg, b)
 	if err != nil {
 		return nil, err

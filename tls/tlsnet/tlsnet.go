@@ -42,8 +42,15 @@ func Client(conn net.Conn, config *tls.Config) *Conn {
 }
 
 // ClientWithBuffers is Client with caller-owned buffers (see
-// tls.ClientWithBuffers).
+// tls.ClientWithBuffers). Unlike tls.ClientWithBuffers, a nil
+// config.Crypto means tls.DefaultCrypto, as in Client: a program that uses
+// package net is not one that counts bytes of flash.
 func ClientWithBuffers(conn net.Conn, config *tls.Config, b tls.Buffers) *Conn {
+	if config != nil && config.Crypto == nil {
+		c := *config
+		c.Crypto = tls.DefaultCrypto()
+		config = &c
+	}
 	return &Conn{tls: tls.ClientWithBuffers(conn, config, b), raw: conn}
 }
 

@@ -1,0 +1,109 @@
+package tls
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"crypto/sha512"
+	"hash"
+	"slices"
+)
+
+// Crypto lists the cryptography a connection may use: cipher suites, key
+// exchange groups and signature algorithms, each an implementation value
+// (as crypto/ecdh curves are), made by the functions of this package such as
+// AES128GCMSHA256, X25519KeyExchange and ECDSAP256SHA256Verifier.
+//
+// A program links only the implementations it names: firmware that builds a
+// Crypto with one suite, one group and one signature algorithm contains no
+// other. Config.CipherSuites, Config.CurvePreferences and Config.KeyShares
+// choose among them by ID, and naming an ID that has no implementation here
+// is a Config error.
+//
+// tls.Client and the tlsnet package use DefaultCrypto when Config.Crypto is
+// nil; ClientWithBuffers and NewEngine, meant for firmware and event
+// loops, require it.
+type Crypto struct {
+	// CipherSuites are the suite implementations, most preferred first.
+	CipherSuites []*Suite
+	// KeyExchanges are the (EC)DHE and hybrid groups, most preferred first.
+	KeyExchanges []*KeyExchange
+	// Signatures verify the server's CertificateVerify and parse its public
+	// key, and sign the client's CertificateVerify. Their schemes, most
+	// preferred first, are the ClientHello's signature_algorithms.
+	Signatures []*SignatureVerifier
+}
+
+// DefaultCrypto returns everything tabletls implements: AES-128-GCM,
+// AES-256-GCM and ChaCha20-Poly1305; x25519, P-256, P-384 and
+// X25519MLKEM768; ECDSA P-256 and P-384, Ed25519 and RSA-PSS (with
+// RSASSA-PKCS1-v1_5 listed for certificate chains). A program that calls it
+// links all of them.
+func DefaultCrypto() *Crypto {
+	return &Crypto{
+		CipherSuites: []*Suite{AES128GCMSHA256(), AES256GCMSHA384(), ChaCha20Poly1305SHA256()},
+		KeyExchanges: []*KeyExchange{X25519KeyExchange(), P256KeyExchange(), P384KeyExchange(), X25519MLKEM768KeyExchange()},
+		Signatures: []*SignatureVerifier{
+			ECDSAP256SHA256Verifier(), ECDSAP384SHA384Verifier(), Ed25519Verifier(),
+			PSSWithSHA256Verifier(), PSSWithSHA384Verifier(), PSSWithSHA512Verifier(),
+		},
+	}
+}
+
+// suite returns the implementation of id, or nil.
+func (c *Crypto) suite(id CipherSuite) *Suite {
+	for _, s := range c.CipherSuites {
+		if s != nil && s.id == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// keyExchange returns the implementation of group, or nil.
+func (c *Crypto) keyExchange(group NamedGroup) *KeyExchange {
+	for _, k := range c.KeyExchanges {
+		if k != nil && k.id == group {
+			return k
+		}
+	}
+	return nil
+}
+
+// signature returns the implementation that verifies scheme in a
+// CertificateVerify, or nil.
+func (c *Crypto) signature(scheme SignatureScheme) *SignatureVerifier {
+	for _, s := range c.Signatures {
+		if s != nil && slices.Contains(s.schemes, scheme) {
+			return s
+		}
+	}
+	return nil
+}
+
+// offersScheme reports whether scheme is in the ClientHello's
+// signature_algorithms.
+func (c *Crypto) offersScheme(scheme SignatureScheme) bool {
+	for _, s := range c.Signatures {
+		if s != nil && (slices.Contains(s.schemes, scheme) || slices.Contains(s.certSchemes, scheme)) {
+			return true
+		}
+	}
+	return false
+}
+
+// hashAlg is the hash of a suite's HKDF and transcript. Only the suites
+// name these values, so a program without a SHA-384 suite links no SHA-384.
+type hashAlg struct {
+	id    crypto.Hash
+	new   func() hash.Hash
+	empty string // Hash(""), the "derived" and binder context (RFC 8446 §7.1)
+}
+
+func (h *hashAlg) Size() int { return h.id.Size() }
+
+var (
+	hashSHA256 = &hashAlg{crypto.SHA256, sha256.New,
+		"\xe3\xb0\xc4\x42\x98\xfc\x1c\x14\x9a\xfb\xf4\xc8\x99\x6f\xb9\x24\x27\xae\x41\xe4\x64\x9b\x93\x4c\xa4\x95\x99\x1b\x78\x52\xb8\x55"}
+	hashSHA384 = &hashAlg{crypto.SHA384, sha512.New384,
+		"\x38\xb0\x60\xa7\x51\xac\x96\x38\x4c\xd9\x32\x7e\xb1\xb1\xe3\x6a\x21\xfd\xb7\x11\x14\xbe\x07\x43\x4c\x0c\xc7\xbf\x63\xf6\xe1\xda\x27\x4e\xde\xbf\xe7\x6f\x65\xfb\xd5\x1a\xd2\xf1\x48\x98\xb9\x5b"}
+)
