@@ -219,7 +219,11 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 	}
 	for i, g := range p.groups {
 		if cr.keyExchange(g) == nil {
-			return newAlert(AlertDescriptionInternalError, "tls: Config.CurvePreferences names "+g.String()+", which Config.Crypto does not implement")
+			msg := "tls: Config.CurvePreferences names " + g.String() + ", which Config.Crypto does not implement"
+			if g == X25519MLKEM768 {
+				msg += " (add hybrid.X25519MLKEM768() from package tls/hybrid)"
+			}
+			return newAlert(AlertDescriptionInternalError, msg)
 		}
 		if slices.Contains(p.groups[:i], g) {
 			return newAlert(AlertDescriptionInternalError, "tls: duplicate group in Config.CurvePreferences: "+g.String())

@@ -33,15 +33,15 @@ type Crypto struct {
 	Signatures []*SignatureVerifier
 }
 
-// DefaultCrypto returns everything tabletls implements: AES-128-GCM,
-// AES-256-GCM and ChaCha20-Poly1305; x25519, P-256, P-384 and
-// X25519MLKEM768; ECDSA P-256 and P-384, Ed25519 and RSA-PSS (with
-// RSASSA-PKCS1-v1_5 listed for certificate chains). A program that calls it
-// links all of them.
+// DefaultCrypto returns everything package tls implements: AES-128-GCM,
+// AES-256-GCM and ChaCha20-Poly1305; x25519, P-256 and P-384; ECDSA P-256
+// and P-384, Ed25519 and RSA-PSS (with RSASSA-PKCS1-v1_5 listed for
+// certificate chains). A program that calls it links all of them. The
+// X25519MLKEM768 hybrid is in package tls/hybrid, to be added by name.
 func DefaultCrypto() *Crypto {
 	return &Crypto{
 		CipherSuites: []*Suite{AES128GCMSHA256(), AES256GCMSHA384(), ChaCha20Poly1305SHA256()},
-		KeyExchanges: []*KeyExchange{X25519KeyExchange(), P256KeyExchange(), P384KeyExchange(), X25519MLKEM768KeyExchange()},
+		KeyExchanges: []*KeyExchange{X25519KeyExchange(), P256KeyExchange(), P384KeyExchange()},
 		Signatures: []*SignatureVerifier{
 			ECDSAP256SHA256Verifier(), ECDSAP384SHA384Verifier(), Ed25519Verifier(),
 			PSSWithSHA256Verifier(), PSSWithSHA384Verifier(), PSSWithSHA512Verifier(),

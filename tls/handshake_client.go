@@ -24,9 +24,10 @@ type handshakeState struct {
 	session  [32]byte
 	nSession int
 
-	shares  [maxKeyShares]keyShare
-	nShares int
-	group   NamedGroup // the group of the key exchange
+	shares      [maxKeyShares]keyShare
+	shareGroups [maxKeyShares]NamedGroup
+	nShares     int
+	group       NamedGroup // the group of the key exchange
 
 	// Before the server picks a suite the hash is unknown, so ClientHello1
 	// goes into a transcript per hash the offered suites use.
@@ -107,6 +108,7 @@ func (e *engine) sendClientHello() error {
 				return err
 			}
 			hs.shares[hs.nShares] = ks
+			hs.shareGroups[hs.nShares] = g
 			hs.nShares++
 		}
 	} else {
@@ -117,6 +119,7 @@ func (e *engine) sendClientHello() error {
 				return err
 			}
 			hs.shares = [maxKeyShares]keyShare{ks}
+			hs.shareGroups = [maxKeyShares]NamedGroup{hs.hrrGroup}
 			hs.nShares = 1
 		}
 		if err := e.sendCompatCCS(); err != nil {
@@ -200,8 +203,8 @@ func (e *engine) sendClientHello() error {
 		}
 	}
 	x.Add(ExtensionTypeKeyShare)
-	for _, ks := range hs.shares[:hs.nShares] {
-		entry := KeyShareEntry{Group: ks.group(), KeyExchange: ks.public()}
+	for i, ks := range hs.shares[:hs.nShares] {
+		entry := KeyShareEntry{Group: hs.shareGroups[i], KeyExchange: ks.Public()}
 		if s, err = entry.Append(s); err != nil {
 			return err
 		}
@@ -322,8 +325,8 @@ func (e *engine) processHelloRetryRequest() error {
 		if !slices.Contains(e.prof.groups, g) {
 			return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we did not offer")
 		}
-		for _, ks := range hs.shares[:hs.nShares] {
-			if ks.group() == g {
+		for _, sg := range hs.shareGroups[:hs.nShares] {
+			if sg == g {
 				return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we sent a share for")
 			}
 		}
@@ -407,15 +410,15 @@ func (e *engine) processServerHello() error {
 	}
 	share := x.KeyShare.ServerShare
 	var mine keyShare
-	for _, ks := range hs.shares[:hs.nShares] {
-		if ks.group() == share.Group {
+	for i, ks := range hs.shares[:hs.nShares] {
+		if hs.shareGroups[i] == share.Group {
 			mine = ks
 		}
 	}
 	if mine == nil {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server key share is for a group we did not send")
 	}
-	secret, err := mine.sharedSecret(share.KeyExchange)
+	secret, err := mine.SharedSecret(share.KeyExchange)
 	if err != nil {
 		return err
 	}

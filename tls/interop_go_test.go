@@ -9,6 +9,7 @@ import (
 
 	"github.com/tabletls/tabletls/internal/testpeer"
 	"github.com/tabletls/tabletls/tls"
+	"github.com/tabletls/tabletls/tls/hybrid"
 	"github.com/tabletls/tabletls/tls/x509verify"
 )
 
@@ -49,6 +50,7 @@ func TestInteropGoServer(t *testing.T) {
 									CipherSuites:     []tls.CipherSuite{suite},
 									CurvePreferences: []tls.NamedGroup{g},
 									Verifier:         x509verify.New(x509verify.Options{Roots: ca.Pool}),
+									Crypto:           hybrid.DefaultCrypto(),
 								}
 								if hrr {
 									other := tls.NamedGroupX25519

@@ -38,7 +38,7 @@ func ksTraceSecrets(t *testing.T, sec *rfc8448.Section) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared, err := share.sharedSecret(sec.Value(srvPub))
+	shared, err := share.SharedSecret(sec.Value(srvPub))
 	if err != nil {
 		t.Fatal(err)
 	}

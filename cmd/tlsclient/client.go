@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/tls"
+	"github.com/tabletls/tabletls/tls/hybrid"
 	"github.com/tabletls/tabletls/tls/tlsnet"
 	"github.com/tabletls/tabletls/tls/x509verify"
 )
@@ -51,6 +52,7 @@ func (o *options) run(stdout, stderr io.Writer) error {
 		CipherSuites:     o.suites,
 		CurvePreferences: o.groups,
 		KeyShares:        o.keyShares,
+		Crypto:           hybrid.DefaultCrypto(),
 	}
 	verification, err := o.setVerifier(cfg, demo)
 	if err != nil {

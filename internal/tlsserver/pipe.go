@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/tls"
+	"github.com/tabletls/tabletls/tls/hybrid"
 )
 
 // NewRand returns a deterministic random source for tls.Config.Rand.
@@ -80,11 +81,11 @@ func NewPipe(cfg *tls.Config, srv *Server) (*Pipe, error) {
 }
 
 // NewPipeWithBuffers creates the engine with cfg and the given buffers. A
-// nil cfg.Crypto means tls.DefaultCrypto, as for tls.Client.
+// nil cfg.Crypto means everything tabletls implements (hybrid.DefaultCrypto).
 func NewPipeWithBuffers(cfg *tls.Config, srv *Server, b tls.Buffers) (*Pipe, error) {
 	if cfg != nil && cfg.Crypto == nil {
 		c := *cfg
-		c.Crypto = tls.DefaultCrypto()
+		c.Crypto = hybrid.DefaultCrypto()
 		cfg = &c
 	}
 	e, err := tls.NewEngine(cfg, b)
