@@ -77,11 +77,23 @@ type Config struct {
 	// change_cipher_spec before the client's second flight).
 	DisableMiddleboxCompat bool
 
-	// RecordSizeLimit, if non-zero, is sent in record_size_limit (RFC 8449):
-	// the largest TLSInnerPlaintext the client accepts, 64 to 16385. The
-	// client honours the server's limit only if it sent one (RFC 8449 §4).
-	// The read buffer stays sized for full records: a limit does not make
-	// a server send smaller handshake records before EncryptedExtensions.
+	// RecordSizeLimit, if non-zero, is the largest TLSInnerPlaintext the
+	// client accepts, 64 to 16385, sent in record_size_limit (RFC 8449,
+	// which GnuTLS, NSS and crypto/tls... servers honour) and, rounded down
+	// to 512, 1024, 2048 or 4096 octets of content, in max_fragment_length
+	// (RFC 6066, which OpenSSL, mbedTLS and wolfSSL servers honour). The
+	// client honours the server's record_size_limit only if it sent one
+	// (RFC 8449 §4).
+	//
+	// With a limit the Buffers may be smaller than the Min sizes: Read and
+	// Write need only RecordBufferSize(RecordSizeLimit) octets. Then a
+	// server that acknowledges neither extension fails the handshake with
+	// an error that says so, as its records would not fit. The unprotected
+	// ServerHello is not subject to the limit (RFC 8449 §5) but is small
+	// (128 octets with x25519, 1,226 with X25519MLKEM768). HandshakeIn must
+	// still hold the server's Certificate message: about 500 octets for a
+	// pinned self-signed ECDSA P-256 certificate, 1.5 to 3 KB for a WebPKI
+	// leaf and intermediate, more with RSA-4096 chains.
 	RecordSizeLimit uint16
 
 	// OnNewSessionTicket, if set, is given every NewSessionTicket the
@@ -268,6 +280,32 @@ func (c *Config) now() time.Time {
 		return c.Time()
 	}
 	return time.Now()
+}
+
+// RecordBufferSize is the size of a Read or Write buffer that holds any
+// record of a connection whose Config.RecordSizeLimit is limit (0 for
+// none): the header, the content and the room RFC 8446 §5.2 gives a
+// protected record to grow (its type, padding and the AEAD tag).
+func RecordBufferSize(limit uint16) int {
+	if limit == 0 {
+		return MinReadBuffer
+	}
+	return min(recordHeaderLen+int(limit)+256, MinReadBuffer)
+}
+
+// maxFragmentLength is the max_fragment_length code (RFC 6066 §4) offered
+// with c.RecordSizeLimit: the largest 2^(8+code) octets of content under
+// the limit, or 0 if the limit is over 4096 octets of content or under 512.
+func (c *Config) maxFragmentLength() (code MaxFragmentLength, size int) {
+	if c.RecordSizeLimit == 0 || int(c.RecordSizeLimit) >= maxInnerPlaintext {
+		return 0, 0
+	}
+	for code := 4; code >= 1; code-- {
+		if size := 1 << (8 + code); size <= int(c.RecordSizeLimit)-1 {
+			return MaxFragmentLength(code), size
+		}
+	}
+	return 0, 0
 }
 
 const (

@@ -3,6 +3,7 @@ package tls
 import (
 	"crypto"
 	"io"
+	"testing"
 )
 
 // Helpers for the tests of the implementations: the same operations as the
@@ -49,4 +50,16 @@ func verifyKey(v Verifier, serverName string, chain [][]byte) (crypto.PublicKey,
 		return parseSPKI(spki)
 	}
 	return pub, err
+}
+
+func TestIsIPLiteral(t *testing.T) {
+	for name, want := range map[string]bool{
+		"192.0.2.1": true, "::1": true, "2001:db8::1": true, "[::1]": true, "0.0.0.0": true,
+		"example.com": false, "1.2.3": false, "1.2.3.4.5": false, "256.1.1.1": false,
+		"1..2.3": false, "1.2.3.": false, "a.1.2.3": false, "1234.1.1.1": false, "": false,
+	} {
+		if got := isIPLiteral(name); got != want {
+			t.Errorf("isIPLiteral(%q) = %v, want %v", name, got, want)
+		}
+	}
 }

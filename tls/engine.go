@@ -36,6 +36,7 @@ type engine struct {
 
 	readCipher, writeCipher       recordCipher
 	readEncrypted, writeEncrypted bool
+	smallRecords                  bool // Read holds only records under Config.RecordSizeLimit
 
 	// The handshake message or record being processed. They alias in or
 	// hsIn, so anything kept longer is copied.
@@ -86,6 +87,11 @@ const (
 
 	scratchSize = 4096
 
+	// With Config.RecordSizeLimit the handshake buffers may be this small;
+	// HandshakeOut's second half is then the scratch space.
+	minSmallHandshakeIn  = 512
+	minSmallHandshakeOut = 1024
+
 	defaultWriteBuffer  = MinReadBuffer + 1024
 	defaultHandshakeIn  = 4 + maxPlaintext
 	defaultHandshakeOut = 12288
@@ -112,12 +118,22 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	if err := config.resolve(cr, &e.prof); err != nil {
 		return err
 	}
-	if len(b.Read) < MinReadBuffer || len(b.Write) < MinWriteBuffer ||
-		len(b.HandshakeIn) < MinHandshakeIn || len(b.HandshakeOut) < MinHandshakeOut {
-		return newAlert(AlertDescriptionInternalError, "tls: Buffers smaller than the Min sizes")
+	// With a record size limit, records are small and so are the
+	// buffers that hold them (see Config.RecordSizeLimit).
+	minRead, minWrite, minHSIn, minHSOut := MinReadBuffer, MinWriteBuffer, MinHandshakeIn, MinHandshakeOut
+	if config.RecordSizeLimit != 0 {
+		minRead = RecordBufferSize(config.RecordSizeLimit)
+		minWrite = min(minWrite, minRead)
+		minHSIn, minHSOut = minSmallHandshakeIn, minSmallHandshakeOut
 	}
+	if len(b.Read) < minRead || len(b.Write) < minWrite ||
+		len(b.HandshakeIn) < minHSIn || len(b.HandshakeOut) < minHSOut {
+		return newAlert(AlertDescriptionInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
+			", Write "+itoa(minWrite)+", HandshakeIn "+itoa(minHSIn)+", HandshakeOut "+itoa(minHSOut)+" octets)")
+	}
+	e.smallRecords = len(b.Read) < MinReadBuffer
 	e.in, e.out, e.hsIn = b.Read, b.Write, b.HandshakeIn
-	n := len(b.HandshakeOut) - scratchSize
+	n := len(b.HandshakeOut) - min(scratchSize, len(b.HandshakeOut)/2)
 	e.hsOut, e.scratch = b.HandshakeOut[:n:n], b.HandshakeOut[n:]
 	e.rand = config.Rand
 	if e.rand == nil {
@@ -177,6 +193,14 @@ func (e *engine) recvAck(n int) error {
 	}
 	if int(h.Length) > limit {
 		return e.fail(newAlert(AlertDescriptionRecordOverflow, "tls: oversized record received"))
+	}
+	if recordHeaderLen+int(h.Length) > len(e.in) {
+		// Only with Buffers sized for Config.RecordSizeLimit: once the
+		// server acknowledged the limit, a longer record breaks it.
+		if e.readEncrypted && (e.hs.peerRecordLimit > 0 || e.hs.fragmentLimit > 0) {
+			return e.fail(newAlert(AlertDescriptionRecordOverflow, "tls: server sent a record over the negotiated record size limit"))
+		}
+		return e.fail(newAlert(AlertDescriptionInternalError, "tls: record of "+itoa(int(h.Length))+" octets does not fit the Read buffer"))
 	}
 	if e.inLen < recordHeaderLen+int(h.Length) {
 		return nil
@@ -443,10 +467,14 @@ func (e *engine) flushHandshakeVersion(version uint16) error {
 // 2^14 (§5.1), or less if the server set a record_size_limit, which in
 // TLS 1.3 counts the inner content type too (RFC 8449 §4).
 func (e *engine) maxRecordPayload() int {
+	n := maxPlaintext
 	if e.hs.peerRecordLimit > 0 && e.writeEncrypted {
-		return int(e.hs.peerRecordLimit) - 1
+		n = int(e.hs.peerRecordLimit) - 1
 	}
-	return maxPlaintext
+	if e.hs.fragmentLimit > 0 { // RFC 6066 §4 bounds both directions
+		n = min(n, e.hs.fragmentLimit)
+	}
+	return n
 }
 
 // sendAlert writes an alert record; fatal ones end the connection (§6).

@@ -6,7 +6,6 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	"io"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +42,7 @@ type handshakeState struct {
 	sentSNI  bool
 
 	peerRecordLimit RecordSizeLimit // from EncryptedExtensions, 0 if none
+	fragmentLimit   int             // negotiated max_fragment_length, 0 if none
 	keyUpdateOwed   bool            // the server asked us to update our key
 
 	peerKey    crypto.PublicKey
@@ -190,6 +190,10 @@ func (e *engine) sendClientHello() error {
 	if cfg.RecordSizeLimit != 0 {
 		x.Add(ExtensionTypeRecordSizeLimit)
 		x.RecordSizeLimit = RecordSizeLimit(cfg.RecordSizeLimit)
+		if code, _ := cfg.maxFragmentLength(); code != 0 {
+			x.Add(ExtensionTypeMaxFragmentLength)
+			x.MaxFragmentLength = code
+		}
 	}
 	if hs.cookie != nil {
 		x.Add(ExtensionTypeCookie)
@@ -256,10 +260,38 @@ func sniName(name string) string {
 	if name == "" {
 		return ""
 	}
-	if _, err := netip.ParseAddr(name); err == nil {
+	if isIPLiteral(name) {
 		return ""
 	}
 	return strings.TrimSuffix(name, ".")
+}
+
+// isIPLiteral reports whether name is an IPv6 literal (host names have no
+// colon) or an IPv4 dotted quad. It stands in for netip.ParseAddr, which
+// brings strconv and unique into firmware for this one check.
+func isIPLiteral(name string) bool {
+	if strings.IndexByte(name, ':') >= 0 {
+		return true
+	}
+	labels, digits, value := 1, 0, 0
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '.':
+			if digits == 0 {
+				return false
+			}
+			labels, digits, value = labels+1, 0, 0
+		case c >= '0' && c <= '9':
+			digits++
+			value = value*10 + int(c-'0')
+			if digits > 3 || value > 255 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return labels == 4 && digits > 0
 }
 
 // chooseSuite checks the server's cipher suite against what we offered
@@ -458,10 +490,23 @@ func (e *engine) processEncryptedExtensions() error {
 	}
 	x := &ee.Extensions
 	// §4.2: a response to an extension we did not send is unsupported_extension.
+	mflCode, mflSize := e.config.maxFragmentLength()
 	if x.Has(ExtensionTypeServerName) && !e.hs.sentSNI ||
-		x.Has(ExtensionTypeMaxFragmentLength) || x.Has(ExtensionTypeEarlyData) ||
+		x.Has(ExtensionTypeMaxFragmentLength) && mflCode == 0 || x.Has(ExtensionTypeEarlyData) ||
 		x.Has(ExtensionTypeRecordSizeLimit) && e.config.RecordSizeLimit == 0 {
 		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server sent an extension we did not offer")
+	}
+	if x.Has(ExtensionTypeMaxFragmentLength) {
+		// RFC 6066 §4: an answer other than the request is illegal_parameter.
+		if x.MaxFragmentLength != mflCode {
+			return newAlert(AlertDescriptionIllegalParameter, "tls: server answered max_fragment_length with another length")
+		}
+		e.hs.fragmentLimit = mflSize
+	}
+	// Small buffers rely on the server keeping to our limit: one that
+	// acknowledged neither extension will send records that do not fit.
+	if e.smallRecords && !x.Has(ExtensionTypeRecordSizeLimit) && !x.Has(ExtensionTypeMaxFragmentLength) {
+		return newAlert(AlertDescriptionHandshakeFailure, "tls: server acknowledged neither record_size_limit (RFC 8449) nor max_fragment_length (RFC 6066), and the Buffers are sized for Config.RecordSizeLimit: it would send records that do not fit")
 	}
 	if x.Has(ExtensionTypeRecordSizeLimit) {
 		// RFC 8449 §4: under 64 is illegal_parameter; over 2^14+1 means 2^14+1.
