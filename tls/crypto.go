@@ -6,6 +6,8 @@ import (
 	"crypto/sha512"
 	"hash"
 	"slices"
+
+	"github.com/tabletls/tabletls/tls/internal/registry"
 )
 
 // Crypto lists the cryptography a connection may use: cipher suites, key
@@ -33,20 +35,30 @@ type Crypto struct {
 	Signatures []*SignatureVerifier
 }
 
-// DefaultCrypto returns everything package tls implements: AES-128-GCM,
-// AES-256-GCM and ChaCha20-Poly1305; x25519, P-256 and P-384; ECDSA P-256
-// and P-384, Ed25519 and RSA-PSS (with RSASSA-PKCS1-v1_5 listed for
-// certificate chains). A program that calls it links all of them. The
-// X25519MLKEM768 hybrid is in package tls/hybrid, to be added by name.
+// DefaultCrypto returns everything a program links: the implementations of
+// package tls (AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305; x25519,
+// P-256 and P-384; ECDSA P-256 and P-384), then those of the packages
+// tls/ed25519sig (Ed25519), tls/rsapss (RSA-PSS) and tls/hybrid
+// (X25519MLKEM768) if the program imports them, as crypto.Hash.New has
+// the hashes whose packages are imported. Package tlsnet imports all three
+// and x509verify the first two, so that desktop and server programs have
+// everything.
+// Firmware never calls DefaultCrypto: it names what it uses.
 func DefaultCrypto() *Crypto {
-	return &Crypto{
+	c := &Crypto{
 		CipherSuites: []*Suite{AES128GCMSHA256(), AES256GCMSHA384(), ChaCha20Poly1305SHA256()},
 		KeyExchanges: []*KeyExchange{X25519KeyExchange(), P256KeyExchange(), P384KeyExchange()},
-		Signatures: []*SignatureVerifier{
-			ECDSAP256SHA256Verifier(), ECDSAP384SHA384Verifier(), Ed25519Verifier(),
-			PSSWithSHA256Verifier(), PSSWithSHA384Verifier(), PSSWithSHA512Verifier(),
-		},
+		Signatures:   []*SignatureVerifier{ECDSAP256SHA256Verifier(), ECDSAP384SHA384Verifier()},
 	}
+	for _, x := range registry.All() {
+		switch x := x.(type) {
+		case *KeyExchange:
+			c.KeyExchanges = append(c.KeyExchanges, x)
+		case *SignatureVerifier:
+			c.Signatures = append(c.Signatures, x)
+		}
+	}
+	return c
 }
 
 // suite returns the implementation of id, or nil.
@@ -73,7 +85,7 @@ func (c *Crypto) keyExchange(group NamedGroup) *KeyExchange {
 // CertificateVerify, or nil.
 func (c *Crypto) signature(scheme SignatureScheme) *SignatureVerifier {
 	for _, s := range c.Signatures {
-		if s != nil && slices.Contains(s.schemes, scheme) {
+		if s != nil && s.scheme == scheme {
 			return s
 		}
 	}
@@ -84,7 +96,7 @@ func (c *Crypto) signature(scheme SignatureScheme) *SignatureVerifier {
 // signature_algorithms.
 func (c *Crypto) offersScheme(scheme SignatureScheme) bool {
 	for _, s := range c.Signatures {
-		if s != nil && (slices.Contains(s.schemes, scheme) || slices.Contains(s.certSchemes, scheme)) {
+		if s != nil && (s.scheme == scheme || slices.Contains(s.certSchemes, scheme)) {
 			return true
 		}
 	}

@@ -2,14 +2,33 @@ package tls
 
 import (
 	"crypto"
+	"errors"
 	"io"
+	"strings"
 	"testing"
+
+	"github.com/tabletls/tabletls/tls/internal/ed25519sig"
+	rsapssimpl "github.com/tabletls/tabletls/tls/internal/rsapss"
 )
 
 // Helpers for the tests of the implementations: the same operations as the
 // handshake, with every implementation (DefaultCrypto).
 
-var testCrypto = DefaultCrypto()
+// testCrypto is everything tabletls implements. Package tls's tests cannot
+// import tls/rsapss or tls/ed25519sig (they import package tls), so the
+// implementations come from the internal packages those wrap.
+var testCrypto = func() *Crypto {
+	c := DefaultCrypto()
+	c.Signatures = append(c.Signatures, NewSignatureVerifier(SignatureSchemeEd25519, nil, ed25519sig.Algorithm{}))
+	for _, s := range rsapssimpl.Schemes() {
+		var cert []SignatureScheme
+		for _, id := range s.CertSchemes {
+			cert = append(cert, SignatureScheme(id))
+		}
+		c.Signatures = append(c.Signatures, NewSignatureVerifier(SignatureScheme(s.ID), cert, s.Algorithm))
+	}
+	return c
+}()
 
 func suiteByID(id CipherSuite) *Suite { return testCrypto.suite(id) }
 
@@ -60,6 +79,34 @@ func TestIsIPLiteral(t *testing.T) {
 	} {
 		if got := isIPLiteral(name); got != want {
 			t.Errorf("isIPLiteral(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestParseSPKIProfile: a Crypto parses only the keys of its signature
+// schemes, and names the package for the others.
+func TestParseSPKIProfile(t *testing.T) {
+	p256 := &Crypto{Signatures: []*SignatureVerifier{ECDSAP256SHA256Verifier()}}
+	for _, k := range sigTestKeys()[:4] {
+		spki, err := certificateSPKI(spkiTestCert(k.signer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p256.parseSPKI(spki)
+		switch k.name {
+		case "P-256":
+			if err != nil {
+				t.Errorf("%s: %v", k.name, err)
+			}
+		default:
+			var ae *AlertError
+			if !errors.As(err, &ae) || ae.Alert != AlertDescriptionUnsupportedCertificate {
+				t.Errorf("%s: %v, want unsupported_certificate", k.name, err)
+			}
+			if k.name == "RSA-2048" && !strings.Contains(err.Error(), "tls/rsapss") ||
+				k.name == "Ed25519" && !strings.Contains(err.Error(), "tls/ed25519sig") {
+				t.Errorf("%s: %v does not name the package", k.name, err)
+			}
 		}
 	}
 }

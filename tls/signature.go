@@ -3,9 +3,7 @@ package tls
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
 	"io"
@@ -101,69 +99,63 @@ func certificateVerifyParams(scheme SignatureScheme) (sigType int, hash crypto.H
 	return 0, 0, false
 }
 
-// SignatureVerifier is the implementation of a signature algorithm, for
-// Crypto.Signatures: it parses the server's public key from its certificate's
-// SubjectPublicKeyInfo, checks the server's CertificateVerify, and signs the
-// client's when a client certificate has a key of its kind.
+// SignatureVerifier is the implementation of a signature scheme, for
+// Crypto.Signatures: it parses the server's public key from its
+// certificate's SubjectPublicKeyInfo, checks the server's CertificateVerify,
+// and signs the client's when a client certificate has a key of its kind.
+// Package tls implements ECDSA; packages tls/ed25519sig and tls/rsapss
+// implement Ed25519 and RSA-PSS, apart because importing crypto/ed25519 or
+// crypto/rsa links them (with their FIPS 140 self-tests) whether used or
+// not.
 type SignatureVerifier struct {
-	schemes     []SignatureScheme // usable in a CertificateVerify, most preferred first
+	scheme      SignatureScheme
 	certSchemes []SignatureScheme // listed in signature_algorithms only for certificate chains
-	impl        signatureImpl
+	impl        SignatureAlgorithm
 }
 
-// Schemes are the CertificateVerify signature schemes it implements.
-func (v *SignatureVerifier) Schemes() []SignatureScheme { return slices.Clone(v.schemes) }
+// Scheme is the CertificateVerify signature scheme it implements.
+func (v *SignatureVerifier) Scheme() SignatureScheme { return v.scheme }
 
-// signatureImpl is one algorithm's code. Only the implementations a program
-// names are linked.
-type signatureImpl interface {
-	// parseKey parses the key of a SubjectPublicKeyInfo whose algorithm
-	// OID is oid; mine is false if the algorithm (or curve) is not this
-	// implementation's.
-	parseKey(oid string, params, key cryptobyte.String) (pub crypto.PublicKey, mine bool, err error)
-	// allows reports whether pub may sign with scheme, one of the
-	// verifier's schemes. It never panics, even on nil or zero keys.
-	allows(pub crypto.PublicKey, scheme SignatureScheme) bool
-	// verify checks sig over msg; allows(pub, scheme) is true. d has
-	// room for a digest: arguments of interface calls escape, so callers
-	// pass memory that is on the heap already rather than a local array.
-	verify(pub crypto.PublicKey, scheme SignatureScheme, msg, sig []byte, d *[sha512.Size]byte) bool
-	// signable reports whether our own key pub can sign with scheme. An
-	// RSA signer may use rsa_pss_pss_* schemes if its certificate carries
-	// an id-RSASSA-PSS key; checking that is up to whoever chose the
-	// scheme.
-	signable(pub crypto.PublicKey, scheme SignatureScheme) bool
-	// sign signs msg with signer; signable(signer.Public(), scheme) is true.
-	sign(signer crypto.Signer, scheme SignatureScheme, rand io.Reader, msg []byte, d *[sha512.Size]byte) ([]byte, error)
+// NewSignatureVerifier returns the implementation of scheme by alg, for
+// packages outside package tls (tls/rsapss and tls/ed25519sig use it;
+// firmware may use it for a secure element). certSchemes are listed in
+// signature_algorithms too, for signatures in certificate chains, which
+// the Verifier checks.
+func NewSignatureVerifier(scheme SignatureScheme, certSchemes []SignatureScheme, alg SignatureAlgorithm) *SignatureVerifier {
+	return &SignatureVerifier{scheme: scheme, certSchemes: certSchemes, impl: alg}
+}
+
+// SignatureAlgorithm is the code of one signature scheme, for
+// NewSignatureVerifier.
+type SignatureAlgorithm interface {
+	// ParsePublicKey parses the key of a SubjectPublicKeyInfo whose
+	// algorithm OID (its DER contents octets) is oid, with the algorithm
+	// parameters params, if any; mine is false if the algorithm (or
+	// curve) is not this one's. An error matching errors.ErrUnsupported
+	// is sent as unsupported_certificate, any other as bad_certificate.
+	ParsePublicKey(oid string, params, key []byte) (pub crypto.PublicKey, mine bool, err error)
+	// Allows reports whether pub, the server's key, may sign with the
+	// scheme. It never panics, even on nil or zero keys.
+	Allows(pub crypto.PublicKey) bool
+	// CanSign reports whether our own key pub can sign with the scheme.
+	CanSign(pub crypto.PublicKey) bool
+	// Verify checks sig over msg; Allows(pub) is true. digest has room for
+	// a digest: arguments of interface calls escape, so the caller passes
+	// memory that is on the heap already rather than have a local array
+	// moved there.
+	Verify(pub crypto.PublicKey, msg, sig []byte, digest *[64]byte) bool
+	// Sign signs msg with signer; CanSign(signer.Public()) is true.
+	Sign(signer crypto.Signer, rand io.Reader, msg []byte, digest *[64]byte) ([]byte, error)
 }
 
 var (
 	verifierECDSAP256 = SignatureVerifier{
-		schemes: []SignatureScheme{SignatureSchemeEcdsaSecp256r1Sha256},
-		impl:    ecdsaImpl{oidCurveP256, elliptic.P256, sum256},
+		scheme: SignatureSchemeEcdsaSecp256r1Sha256,
+		impl:   ecdsaImpl{oidCurveP256, elliptic.P256, sum256, crypto.SHA256},
 	}
 	verifierECDSAP384 = SignatureVerifier{
-		schemes: []SignatureScheme{SignatureSchemeEcdsaSecp384r1Sha384},
-		impl:    ecdsaImpl{oidCurveP384, elliptic.P384, sum384},
-	}
-	verifierEd25519 = SignatureVerifier{
-		schemes: []SignatureScheme{SignatureSchemeEd25519},
-		impl:    ed25519Impl{},
-	}
-	verifierPSSSHA256 = SignatureVerifier{
-		schemes:     []SignatureScheme{SignatureSchemeRsaPssRsaeSha256, SignatureSchemeRsaPssPssSha256},
-		certSchemes: []SignatureScheme{SignatureSchemeRsaPkcs1Sha256},
-		impl:        rsaPSSImpl{crypto.SHA256, sum256},
-	}
-	verifierPSSSHA384 = SignatureVerifier{
-		schemes:     []SignatureScheme{SignatureSchemeRsaPssRsaeSha384, SignatureSchemeRsaPssPssSha384},
-		certSchemes: []SignatureScheme{SignatureSchemeRsaPkcs1Sha384},
-		impl:        rsaPSSImpl{crypto.SHA384, sum384},
-	}
-	verifierPSSSHA512 = SignatureVerifier{
-		schemes:     []SignatureScheme{SignatureSchemeRsaPssRsaeSha512, SignatureSchemeRsaPssPssSha512},
-		certSchemes: []SignatureScheme{SignatureSchemeRsaPkcs1Sha512},
-		impl:        rsaPSSImpl{crypto.SHA512, sum512},
+		scheme: SignatureSchemeEcdsaSecp384r1Sha384,
+		impl:   ecdsaImpl{oidCurveP384, elliptic.P384, sum384, crypto.SHA384},
 	}
 )
 
@@ -173,37 +165,15 @@ func ECDSAP256SHA256Verifier() *SignatureVerifier { return &verifierECDSAP256 }
 // ECDSAP384SHA384Verifier is ecdsa_secp384r1_sha384, for P-384 keys.
 func ECDSAP384SHA384Verifier() *SignatureVerifier { return &verifierECDSAP384 }
 
-// Ed25519Verifier is ed25519 (RFC 8032).
-func Ed25519Verifier() *SignatureVerifier { return &verifierEd25519 }
-
-// PSSWithSHA256Verifier is rsa_pss_rsae_sha256 and rsa_pss_pss_sha256, for
-// RSA keys. It also lists rsa_pkcs1_sha256 in signature_algorithms, which
-// TLS 1.3 allows for certificate chains only (RFC 8446, Section 4.2.3):
-// most of the WebPKI is still signed with sha256WithRSAEncryption.
-func PSSWithSHA256Verifier() *SignatureVerifier { return &verifierPSSSHA256 }
-
-// PSSWithSHA384Verifier is rsa_pss_rsae_sha384 and rsa_pss_pss_sha384 (and
-// rsa_pkcs1_sha384 for certificate chains).
-func PSSWithSHA384Verifier() *SignatureVerifier { return &verifierPSSSHA384 }
-
-// PSSWithSHA512Verifier is rsa_pss_rsae_sha512 and rsa_pss_pss_sha512 (and
-// rsa_pkcs1_sha512 for certificate chains).
-func PSSWithSHA512Verifier() *SignatureVerifier { return &verifierPSSSHA512 }
-
 // The digests of the signed content, into a caller's array so that they
 // stay on the stack.
-func sum256(out *[sha512.Size]byte, msg []byte) []byte {
+func sum256(out *[64]byte, msg []byte) []byte {
 	d := sha256.Sum256(msg)
 	return append(out[:0], d[:]...)
 }
 
-func sum384(out *[sha512.Size]byte, msg []byte) []byte {
+func sum384(out *[64]byte, msg []byte) []byte {
 	d := sha512.Sum384(msg)
-	return append(out[:0], d[:]...)
-}
-
-func sum512(out *[sha512.Size]byte, msg []byte) []byte {
-	d := sha512.Sum512(msg)
 	return append(out[:0], d[:]...)
 }
 
@@ -211,17 +181,19 @@ func sum512(out *[sha512.Size]byte, msg []byte) []byte {
 type ecdsaImpl struct {
 	curveOID string
 	curve    func() elliptic.Curve
-	digest   func(*[sha512.Size]byte, []byte) []byte
+	digest   func(*[64]byte, []byte) []byte
+	hash     crypto.Hash
 }
 
-// parseKey parses an uncompressed point on the named curve. See RFC 5480,
-// Section 2.
-func (x ecdsaImpl) parseKey(oid string, params, point cryptobyte.String) (crypto.PublicKey, bool, error) {
+// ParsePublicKey parses an uncompressed point on the named curve. See RFC
+// 5480, Section 2.
+func (x ecdsaImpl) ParsePublicKey(oid string, params, point []byte) (crypto.PublicKey, bool, error) {
 	if oid != oidPublicKeyECDSA {
 		return nil, false, nil
 	}
+	p := cryptobyte.String(params)
 	var curveOID cryptobyte.String
-	if !params.ReadASN1(&curveOID, asn1.OBJECT_IDENTIFIER) || !params.Empty() {
+	if !p.ReadASN1(&curveOID, asn1.OBJECT_IDENTIFIER) || !p.Empty() {
 		return nil, true, malformedPublicKey()
 	}
 	if string(curveOID) != x.curveOID {
@@ -234,122 +206,19 @@ func (x ecdsaImpl) parseKey(oid string, params, point cryptobyte.String) (crypto
 	return pub, true, nil
 }
 
-func (x ecdsaImpl) allows(pub crypto.PublicKey, _ SignatureScheme) bool {
+func (x ecdsaImpl) Allows(pub crypto.PublicKey) bool {
 	k, ok := pub.(*ecdsa.PublicKey)
 	return ok && k != nil && k.Curve == x.curve()
 }
 
-func (x ecdsaImpl) signable(pub crypto.PublicKey, scheme SignatureScheme) bool {
-	return x.allows(pub, scheme)
-}
+func (x ecdsaImpl) CanSign(pub crypto.PublicKey) bool { return x.Allows(pub) }
 
-func (x ecdsaImpl) verify(pub crypto.PublicKey, _ SignatureScheme, msg, sig []byte, d *[sha512.Size]byte) bool {
+func (x ecdsaImpl) Verify(pub crypto.PublicKey, msg, sig []byte, d *[64]byte) bool {
 	return ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), x.digest(d, msg), sig)
 }
 
-func (x ecdsaImpl) sign(signer crypto.Signer, _ SignatureScheme, rand io.Reader, msg []byte, d *[sha512.Size]byte) ([]byte, error) {
-	h := crypto.SHA256
-	if x.curveOID == oidCurveP384 {
-		h = crypto.SHA384
-	}
-	return signer.Sign(rand, x.digest(d, msg), h)
-}
-
-// ed25519Impl is PureEdDSA, with no prehash.
-type ed25519Impl struct{}
-
-// parseKey copies a 32-byte key. Parameters must be absent, see RFC 8410,
-// Section 3.
-func (ed25519Impl) parseKey(oid string, params, key cryptobyte.String) (crypto.PublicKey, bool, error) {
-	if oid != oidPublicKeyEd25519 {
-		return nil, false, nil
-	}
-	if !params.Empty() || len(key) != ed25519.PublicKeySize {
-		return nil, true, malformedPublicKey()
-	}
-	return append(ed25519.PublicKey(nil), key...), true, nil
-}
-
-func (ed25519Impl) allows(pub crypto.PublicKey, _ SignatureScheme) bool {
-	k, ok := pub.(ed25519.PublicKey)
-	return ok && len(k) == ed25519.PublicKeySize
-}
-
-func (x ed25519Impl) signable(pub crypto.PublicKey, scheme SignatureScheme) bool {
-	return x.allows(pub, scheme)
-}
-
-func (ed25519Impl) verify(pub crypto.PublicKey, _ SignatureScheme, msg, sig []byte, _ *[sha512.Size]byte) bool {
-	return ed25519.Verify(pub.(ed25519.PublicKey), msg, sig)
-}
-
-func (ed25519Impl) sign(signer crypto.Signer, _ SignatureScheme, rand io.Reader, msg []byte, _ *[sha512.Size]byte) ([]byte, error) {
-	return signer.Sign(rand, msg, crypto.Hash(0))
-}
-
-// rsaPSSImpl is RSASSA-PSS with one hash, for rsaEncryption keys
-// (rsa_pss_rsae_*) and id-RSASSA-PSS keys (rsa_pss_pss_*).
-type rsaPSSImpl struct {
-	hash   crypto.Hash
-	digest func(*[sha512.Size]byte, []byte) []byte
-}
-
-func (x rsaPSSImpl) parseKey(oid string, params, key cryptobyte.String) (crypto.PublicKey, bool, error) {
-	switch oid {
-	case oidPublicKeyRSA:
-		pub, err := parseRSAEncryptionPublicKey(params, key)
-		return pub, true, err
-	case oidPublicKeyRSAPSS:
-		pub, err := parseRSAPSSPublicKey(params, key)
-		return pub, true, err
-	}
-	return nil, false, nil
-}
-
-func (x rsaPSSImpl) allows(pub crypto.PublicKey, scheme SignatureScheme) bool {
-	pss := isRSAPSSPSS(scheme)
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		return !pss && rsaKeyFitsPSS(k, x.hash)
-	case *rsaPSSPublicKey:
-		return pss && k != nil && (k.hash == 0 || k.hash == x.hash) && rsaKeyFitsPSS(k.pub, x.hash)
-	}
-	return false
-}
-
-func (x rsaPSSImpl) signable(pub crypto.PublicKey, scheme SignatureScheme) bool {
-	if k, ok := pub.(*rsa.PublicKey); ok && isRSAPSSPSS(scheme) {
-		pub = &rsaPSSPublicKey{pub: k}
-	}
-	return x.allows(pub, scheme)
-}
-
-func (x rsaPSSImpl) verify(pub crypto.PublicKey, _ SignatureScheme, msg, sig []byte, d *[sha512.Size]byte) bool {
-	k, ok := pub.(*rsa.PublicKey)
-	if !ok {
-		k = pub.(*rsaPSSPublicKey).pub
-	}
-	return rsa.VerifyPSS(k, x.hash, x.digest(d, msg), sig, pssOptions) == nil
-}
-
-func (x rsaPSSImpl) sign(signer crypto.Signer, _ SignatureScheme, rand io.Reader, msg []byte, d *[sha512.Size]byte) ([]byte, error) {
-	return signer.Sign(rand, x.digest(d, msg), &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: x.hash})
-}
-
-// rsaKeyFitsPSS reports whether pub is large enough for RSASSA-PSS with hash
-// and a salt as long as the hash, which requires emLen >= 2*hLen + 2 (RFC
-// 8017, Section 9.1.1).
-func rsaKeyFitsPSS(pub *rsa.PublicKey, hash crypto.Hash) bool {
-	return pub != nil && pub.N != nil && pub.N.Sign() > 0 && pub.Size() >= 2*hash.Size()+2
-}
-
-// pssOptions are the RSASSA-PSS parameters of TLS 1.3: the salt is as long
-// as the hash. See RFC 8446, Section 4.2.3.
-var pssOptions = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}
-
-func isRSAPSSPSS(scheme SignatureScheme) bool {
-	sigType, _, _ := certificateVerifyParams(scheme)
-	return sigType == sigRSAPSSPSS
+func (x ecdsaImpl) Sign(signer crypto.Signer, rand io.Reader, msg []byte, d *[64]byte) ([]byte, error) {
+	return signer.Sign(rand, x.digest(d, msg), x.hash)
 }
 
 // keyAllowsScheme reports whether pub may be used with scheme in a TLS 1.3
@@ -361,14 +230,14 @@ func (c *Crypto) keyAllowsScheme(pub crypto.PublicKey, scheme SignatureScheme) b
 		return false
 	}
 	v := c.signature(scheme)
-	return v != nil && v.impl.allows(pub, scheme)
+	return v != nil && v.impl.Allows(pub)
 }
 
 // signatureWork is the memory a CertificateVerify needs, kept in the
 // handshake state: the signed content and its digest.
 type signatureWork struct {
 	msg    [maxSignedContent]byte
-	digest [sha512.Size]byte
+	digest [64]byte
 }
 
 // appendSignedContent appends the content covered by a CertificateVerify
@@ -400,14 +269,14 @@ func (c *Crypto) verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureS
 	if _, _, ok := certificateVerifyParams(scheme); !ok || v == nil {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: signature algorithm "+scheme.String()+" not allowed in CertificateVerify")
 	}
-	if !v.impl.allows(pub, scheme) {
+	if !v.impl.Allows(pub) {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: CertificateVerify signature algorithm "+scheme.String()+" does not match the certificate key")
 	}
 	if len(transcriptHash) > sha512.Size {
 		return newAlert(AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
 	}
 	msg := appendSignedContent(w.msg[:0], server, transcriptHash)
-	if !v.impl.verify(pub, scheme, msg, sig, &w.digest) {
+	if !v.impl.Verify(pub, msg, sig, &w.digest) {
 		return newAlert(AlertDescriptionDecryptError, "tls: invalid CertificateVerify signature")
 	}
 	return nil
@@ -418,14 +287,14 @@ func (c *Crypto) verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureS
 // transcriptHash is Transcript-Hash(Handshake Context, Certificate).
 func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme SignatureScheme, rand io.Reader, transcriptHash []byte, w *signatureWork) ([]byte, error) {
 	v := c.signature(scheme)
-	if _, _, ok := certificateVerifyParams(scheme); !ok || v == nil || !v.impl.signable(signer.Public(), scheme) {
+	if _, _, ok := certificateVerifyParams(scheme); !ok || v == nil || !v.impl.CanSign(signer.Public()) {
 		return nil, newAlert(AlertDescriptionInternalError, "tls: client key cannot sign with the chosen signature algorithm")
 	}
 	if len(transcriptHash) > sha512.Size {
 		return nil, newAlert(AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
 	}
 	msg := appendSignedContent(w.msg[:0], false, transcriptHash)
-	sig, err := v.impl.sign(signer, scheme, rand, msg, &w.digest)
+	sig, err := v.impl.Sign(signer, rand, msg, &w.digest)
 	if err != nil {
 		return nil, newAlert(AlertDescriptionInternalError, "tls: failed to sign CertificateVerify: "+err.Error())
 	}
@@ -446,11 +315,9 @@ func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(y
 	var prefs [len(certificateVerifyPreference)]SignatureScheme
 	n := 0
 	for _, v := range c.Signatures {
-		for _, s := range v.schemes {
-			if n < len(prefs) && v.impl.allows(pub, s) {
-				prefs[n] = s
-				n++
-			}
+		if _, _, ok := certificateVerifyParams(v.scheme); ok && n < len(prefs) && v.impl.Allows(pub) {
+			prefs[n] = v.scheme
+			n++
 		}
 	}
 	best := n

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
+	rsapssimpl "github.com/tabletls/tabletls/tls/internal/rsapss"
 )
 
 // sigAlertOf returns the alert of an *AlertError, failing the test for any
@@ -195,7 +196,7 @@ var sigTestKeys = sync.OnceValue(func() []sigTestKey {
 		{"Ed25519", ed, ed.Public(), []SignatureScheme{SignatureSchemeEd25519}},
 		{"RSA-2048", rsa2048, rsa2048.Public(), []SignatureScheme{
 			SignatureSchemeRsaPssRsaeSha256, SignatureSchemeRsaPssRsaeSha384, SignatureSchemeRsaPssRsaeSha512}},
-		{"RSA-2048-PSS", rsa2048, &rsaPSSPublicKey{pub: &rsa2048.PublicKey}, []SignatureScheme{
+		{"RSA-2048-PSS", rsa2048, &rsapssimpl.PSSPublicKey{Pub: &rsa2048.PublicKey}, []SignatureScheme{
 			SignatureSchemeRsaPssPssSha256, SignatureSchemeRsaPssPssSha384, SignatureSchemeRsaPssPssSha512}},
 	}
 })
@@ -236,7 +237,7 @@ func TestVerifyCertificateVerifyIllegalParameter(t *testing.T) {
 	p256, rsaKey := keys[0].pub, keys[3].pub
 	p521, _ := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
 	rsa1024 := sigRFC8448Key(t, rfc8448.Get(3).Value("server_certificate"))
-	pssSHA256 := &rsaPSSPublicKey{pub: rsaKey.(*rsa.PublicKey), hash: crypto.SHA256}
+	pssSHA256 := &rsapssimpl.PSSPublicKey{Pub: rsaKey.(*rsa.PublicKey), Hash: crypto.SHA256}
 	tests := []struct {
 		name   string
 		pub    crypto.PublicKey
@@ -259,8 +260,8 @@ func TestVerifyCertificateVerifyIllegalParameter(t *testing.T) {
 		{"zero ecdsa", &ecdsa.PublicKey{}, SignatureSchemeEcdsaSecp256r1Sha256},
 		{"nil rsa", (*rsa.PublicKey)(nil), SignatureSchemeRsaPssRsaeSha256},
 		{"zero rsa", &rsa.PublicKey{}, SignatureSchemeRsaPssRsaeSha256},
-		{"nil pss", (*rsaPSSPublicKey)(nil), SignatureSchemeRsaPssPssSha256},
-		{"zero pss", &rsaPSSPublicKey{}, SignatureSchemeRsaPssPssSha256},
+		{"nil pss", (*rsapssimpl.PSSPublicKey)(nil), SignatureSchemeRsaPssPssSha256},
+		{"zero pss", &rsapssimpl.PSSPublicKey{}, SignatureSchemeRsaPssPssSha256},
 		{"short ed25519", ed25519.PublicKey(make([]byte, 31)), SignatureSchemeEd25519},
 		{"private key", keys[0].signer, SignatureSchemeEcdsaSecp256r1Sha256},
 	}
@@ -302,7 +303,7 @@ func TestSelectSignatureScheme(t *testing.T) {
 	keys := sigTestKeys()
 	p256, p384, ed, rsaKey, pss := keys[0].pub, keys[1].pub, keys[2].pub, keys[3].pub, keys[4].pub
 	rsa1024 := sigRFC8448Key(t, rfc8448.Get(3).Value("server_certificate"))
-	pssSHA384 := &rsaPSSPublicKey{pub: rsaKey.(*rsa.PublicKey), hash: crypto.SHA384}
+	pssSHA384 := &rsapssimpl.PSSPublicKey{Pub: rsaKey.(*rsa.PublicKey), Hash: crypto.SHA384}
 	worstFirst := slices.Clone(supportedSignatureSchemes)
 	slices.Reverse(worstFirst)
 	all := sigSchemeSeq(worstFirst...)

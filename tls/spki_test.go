@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
+	rsapssimpl "github.com/tabletls/tabletls/tls/internal/rsapss"
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -251,8 +252,8 @@ func TestParseSPKIRSAPSS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pss, ok := pub.(*rsaPSSPublicKey)
-			if !ok || !pss.pub.Equal(rsaKey) || pss.hash != tt.wantHash {
+			pss, ok := pub.(*rsapssimpl.PSSPublicKey)
+			if !ok || !pss.Pub.Equal(rsaKey) || pss.Hash != tt.wantHash {
 				t.Fatalf("got %#v", pub)
 			}
 		})

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/tls"
-	"github.com/tabletls/tabletls/tls/hybrid"
+	_ "github.com/tabletls/tabletls/tls/ed25519sig"
+	_ "github.com/tabletls/tabletls/tls/hybrid"
+	_ "github.com/tabletls/tabletls/tls/rsapss"
 	"github.com/tabletls/tabletls/tls/tlsnet"
 	"github.com/tabletls/tabletls/tls/x509verify"
 )
@@ -52,7 +54,7 @@ func (o *options) run(stdout, stderr io.Writer) error {
 		CipherSuites:     o.suites,
 		CurvePreferences: o.groups,
 		KeyShares:        o.keyShares,
-		Crypto:           hybrid.DefaultCrypto(),
+		Crypto:           tls.DefaultCrypto(),
 	}
 	verification, err := o.setVerifier(cfg, demo)
 	if err != nil {

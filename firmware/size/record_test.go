@@ -14,6 +14,10 @@ import (
 	"github.com/tabletls/tabletls/firmware/size/profile"
 	"github.com/tabletls/tabletls/internal/testpeer"
 	"github.com/tabletls/tabletls/tls"
+	// As in the full program: its ClientHello lists everything.
+	_ "github.com/tabletls/tabletls/tls/ed25519sig"
+	_ "github.com/tabletls/tabletls/tls/hybrid"
+	_ "github.com/tabletls/tabletls/tls/rsapss"
 )
 
 var update = flag.Bool("update", false, "rewrite the recordings in recorded/")

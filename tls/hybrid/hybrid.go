@@ -4,6 +4,9 @@
 //	cfg.Crypto.KeyExchanges = append(cfg.Crypto.KeyExchanges, hybrid.X25519MLKEM768())
 //	cfg.CurvePreferences = []tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupX25519}
 //
+// Importing it adds X25519MLKEM768 to tls.DefaultCrypto (not to the default
+// CurvePreferences).
+//
 // It is a package of its own because importing crypto/mlkem links all of
 // ML-KEM (about 235 KB of flash on a Cortex-M4) into a program whether it
 // is used or not: firmware that does not import this package has none of it.
@@ -15,6 +18,7 @@ import (
 	"io"
 
 	"github.com/tabletls/tabletls/tls"
+	"github.com/tabletls/tabletls/tls/internal/registry"
 )
 
 // Sizes, draft-ietf-tls-ecdhe-mlkem, Sections 4.1 and 4.2.
@@ -113,10 +117,4 @@ func (k *share) SharedSecret(serverShare []byte) ([]byte, error) {
 	return secret, nil
 }
 
-// DefaultCrypto is tls.DefaultCrypto with X25519MLKEM768 added: everything
-// tabletls implements.
-func DefaultCrypto() *tls.Crypto {
-	c := tls.DefaultCrypto()
-	c.KeyExchanges = append(c.KeyExchanges, X25519MLKEM768())
-	return c
-}
+func init() { registry.Register(func() any { return keyExchange }) }

@@ -22,6 +22,10 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/tls"
+	// Desktop and server programs get everything in tls.DefaultCrypto.
+	_ "github.com/tabletls/tabletls/tls/ed25519sig"
+	_ "github.com/tabletls/tabletls/tls/hybrid"
+	_ "github.com/tabletls/tabletls/tls/rsapss"
 )
 
 // Conn is a TLS 1.3 client connection over a net.Conn. It implements

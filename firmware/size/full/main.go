@@ -9,6 +9,10 @@ import (
 	"github.com/tabletls/tabletls/firmware/size/profile"
 	"github.com/tabletls/tabletls/firmware/size/recorded"
 	"github.com/tabletls/tabletls/tls"
+	// Everything tabletls implements is in tls.DefaultCrypto.
+	_ "github.com/tabletls/tabletls/tls/ed25519sig"
+	_ "github.com/tabletls/tabletls/tls/hybrid"
+	_ "github.com/tabletls/tabletls/tls/rsapss"
 )
 
 var (
