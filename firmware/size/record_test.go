@@ -40,14 +40,6 @@ type profileFunc func(io.Reader, string) (*tls.Config, error)
 // profile.Request with profile.Reply, and returns what the server sent.
 func record(t testing.TB, cert *testpeer.Cert, mk profileFunc) []byte {
 	t.Helper()
-	pin, err := tls.PinFromCertificate(cert.Chain[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := mk(harness.NewRand(profile.Seed), pin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	client, server := net.Pipe()
 	done := make(chan error, 1)
 	go func() {
@@ -64,15 +56,50 @@ func record(t testing.TB, cert *testpeer.Cert, mk profileFunc) []byte {
 		_, err := c.Write([]byte(profile.Reply))
 		done <- err
 	}()
-	rec := &recorder{Conn: client}
-	if err := profile.Run(rec, cfg, buffers()); err != nil {
-		t.Fatal(err)
-	}
+	got := recordOver(t, client, cert, mk, buffers())
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	client.Close()
+	return got
+}
+
+// recordOpenSSL is record against openssl s_server -rev, which honours
+// max_fragment_length.
+func recordOpenSSL(t testing.TB, cert *testpeer.Cert, mk profileFunc, b tls.Buffers) []byte {
+	t.Helper()
+	srv := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Cert: cert, Mode: testpeer.ModeRev, NoTickets: true})
+	conn, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recordOver(t, conn, cert, mk, b)
+}
+
+func recordOver(t testing.TB, conn net.Conn, cert *testpeer.Cert, mk profileFunc, b tls.Buffers) []byte {
+	t.Helper()
+	defer conn.Close()
+	pin, err := tls.PinFromCertificate(cert.Chain[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := mk(harness.NewRand(profile.Seed), pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{Conn: conn}
+	if err := profile.Run(rec, cfg, b); err != nil {
+		t.Fatal(err)
+	}
 	return rec.got.Bytes()
+}
+
+func smallBuffers() tls.Buffers {
+	return tls.Buffers{
+		Read:         make([]byte, profile.SmallRecordBuffer),
+		Write:        make([]byte, profile.SmallRecordBuffer),
+		HandshakeIn:  make([]byte, profile.SmallHandshakeIn),
+		HandshakeOut: make([]byte, profile.SmallHandshakeOut),
+	}
 }
 
 func buffers() tls.Buffers {
@@ -99,19 +126,28 @@ func replay(pin string, mk profileFunc, server []byte, b tls.Buffers) error {
 func TestRecordings(t *testing.T) {
 	cert := testpeer.NewCA().Issue(testpeer.ECDSAP256)
 	pin, _ := tls.PinFromCertificate(cert.Chain[0])
+	if got := tls.RecordBufferSize(profile.SmallLimit); got != profile.SmallRecordBuffer {
+		t.Fatalf("profile.SmallRecordBuffer = %d, tls.RecordBufferSize = %d", profile.SmallRecordBuffer, got)
+	}
 	for _, p := range []struct {
 		name string
 		mk   profileFunc
-	}{{"pinned", profile.Pinned}, {"full", profile.Full}} {
-		server := record(t, cert, p.mk)
-		if err := replay(pin, p.mk, server, buffers()); err != nil {
+		rec  func() []byte
+		buf  func() tls.Buffers
+	}{
+		{"pinned", profile.Pinned, func() []byte { return record(t, cert, profile.Pinned) }, buffers},
+		{"full", profile.Full, func() []byte { return record(t, cert, profile.Full) }, buffers},
+		{"pinned512", profile.PinnedSmall, func() []byte { return recordOpenSSL(t, cert, profile.PinnedSmall, smallBuffers()) }, smallBuffers},
+	} {
+		server := p.rec()
+		if err := replay(pin, p.mk, server, p.buf()); err != nil {
 			t.Fatalf("%s: replay: %v", p.name, err)
 		}
 		// The recording authenticates the handshake: a flipped octet in
 		// the server's flight must fail it.
 		bad := bytes.Clone(server)
 		bad[len(bad)/2] ^= 1
-		if err := replay(pin, p.mk, bad, buffers()); err == nil {
+		if err := replay(pin, p.mk, bad, p.buf()); err == nil {
 			t.Fatalf("%s: a corrupted recording replayed", p.name)
 		}
 		if *update {

@@ -4,7 +4,10 @@
 // compare.
 package harness
 
-import "io"
+import (
+	"io"
+	"runtime"
+)
 
 // Rand is a reproducible byte stream (xorshift64*), so that a client
 // replaying a recorded server sends the same ClientHello as when it was
@@ -55,4 +58,11 @@ func Report(name string, err error) {
 		return
 	}
 	println(name, "ok")
+}
+
+// Allocated returns the bytes and the number of allocations made so far.
+func Allocated() (bytes, mallocs uint64) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc, m.Mallocs
 }

@@ -19,11 +19,14 @@ var (
 )
 
 func main() {
+	var m profile.Meter
 	cfg, err := profile.Pinned(harness.NewRand(profile.Seed), recorded.Pin)
 	if err == nil {
+		m.Attach(cfg)
 		err = profile.Run(harness.NewReplay(recorded.Pinned), cfg, tls.Buffers{
 			Read: recordIn[:], Write: recordOut[:], HandshakeIn: hsIn[:], HandshakeOut: hsOut[:],
 		})
 	}
 	harness.Report("pinned", err)
+	println("heap-peak", m.Peak, "heap-total", m.Total, "mallocs", m.Mallocs)
 }

@@ -4,6 +4,7 @@ package profile
 
 import (
 	"io"
+	"runtime"
 
 	"github.com/tabletls/tabletls/tls"
 )
@@ -27,6 +28,27 @@ func Pinned(rand io.Reader, pin string) (*tls.Config, error) {
 	}, nil
 }
 
+// PinnedSmall is Pinned with 512-octet records (RecordSizeLimit 513, so
+// also max_fragment_length 512), for SmallBuffers.
+func PinnedSmall(rand io.Reader, pin string) (*tls.Config, error) {
+	cfg, err := Pinned(rand, pin)
+	if err != nil {
+		return nil, err
+	}
+	cfg.RecordSizeLimit = SmallLimit
+	return cfg, nil
+}
+
+// SmallLimit is PinnedSmall's RecordSizeLimit, and the sizes of its
+// buffers: records of 512 octets of content, a server Certificate message
+// of up to 1 KB.
+const (
+	SmallLimit        = 513
+	SmallRecordBuffer = 5 + SmallLimit + 256 // tls.RecordBufferSize(SmallLimit)
+	SmallHandshakeIn  = 1024
+	SmallHandshakeOut = 1024
+)
+
 // Full is the same client with everything tabletls implements.
 func Full(rand io.Reader, pin string) (*tls.Config, error) {
 	v, err := tls.NewPinVerifier(pin)
@@ -45,10 +67,10 @@ func Full(rand io.Reader, pin string) (*tls.Config, error) {
 const Seed = 0x7ab1e715
 
 // Request is what the client sends after the handshake; the recorded
-// server answers Reply.
+// server answers Reply (it reverses the line, as openssl s_server -rev).
 const (
-	Request = "ping"
-	Reply   = "pong"
+	Request = "ping\n"
+	Reply   = "gnip\n"
 )
 
 // Run does one handshake and a request/response over transport with cfg in
@@ -67,6 +89,32 @@ func Run(transport io.ReadWriter, cfg *tls.Config, b tls.Buffers) error {
 		return errUnexpectedReply
 	}
 	return nil
+}
+
+// Meter samples the live heap at every step of a connection, collecting
+// garbage first, for the footprint programs: Peak is the most the
+// connection ever needed at once, Total and Mallocs what it allocated.
+type Meter struct {
+	Peak, Total, Mallocs uint64
+	start                runtime.MemStats
+}
+
+// Attach starts measuring and makes cfg report to m.
+func (m *Meter) Attach(cfg *tls.Config) {
+	runtime.GC()
+	runtime.ReadMemStats(&m.start)
+	cfg.Trace = func(tls.TraceEvent) { m.sample() }
+}
+
+func (m *Meter) sample() {
+	var s runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&s)
+	if s.HeapInuse > m.start.HeapInuse {
+		m.Peak = max(m.Peak, s.HeapInuse-m.start.HeapInuse)
+	}
+	m.Total = s.TotalAlloc - m.start.TotalAlloc
+	m.Mallocs = s.Mallocs - m.start.Mallocs
 }
 
 var errUnexpectedReply = &replyError{}

@@ -19,3 +19,9 @@ var Pinned []byte
 //
 //go:embed full.bin
 var Full []byte
+
+// Pinned512 is the server's side of profile.PinnedSmall's handshake and
+// reply, from openssl s_server (which honours max_fragment_length).
+//
+//go:embed pinned512.bin
+var Pinned512 []byte
