@@ -3,6 +3,7 @@ package tls
 import (
 	"bytes"
 	"crypto"
+	"crypto/subtle"
 
 	"golang.org/x/crypto/cryptobyte"
 	"io"
@@ -59,6 +60,7 @@ type handshakeState struct {
 	clientHS, serverHS, clientAP, serverAP, resumption [maxHashSize]byte
 	transcriptHash                                     [maxHashSize]byte
 	sigWork                                            signatureWork
+	x                                                  expander // HKDF for traffic keys and Finished
 }
 
 // maxChain bounds the server's certificate chain.
@@ -465,10 +467,10 @@ func (e *engine) processServerHello() error {
 	hs.ks.clientHandshakeTrafficSecret(hs.clientHS[:0], th)
 	hs.ks.serverHandshakeTrafficSecret(hs.serverHS[:0], th)
 	n := e.hashSize()
-	if err := e.readCipher.setKey(hs.suite, hs.serverHS[:n]); err != nil {
+	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverHS[:n]); err != nil {
 		return err
 	}
-	if err := e.writeCipher.setKey(hs.suite, hs.clientHS[:n]); err != nil {
+	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientHS[:n]); err != nil {
 		return err
 	}
 	e.readEncrypted, e.writeEncrypted = true, true
@@ -668,7 +670,11 @@ func (e *engine) processFinished() error {
 	if len(f.VerifyData) != n {
 		return newAlert(AlertDescriptionDecodeError, "tls: server Finished has the wrong length")
 	}
-	if !verifyFinished(hs.suite.hash, hs.serverHS[:n], e.sum(), f.VerifyData) {
+	hs.x.init(hs.suite.hash, hs.serverHS[:n])
+	var want [maxHashSize]byte
+	ok := subtle.ConstantTimeCompare(hs.x.finishedVerifyData(want[:0], hs.suite.hash, e.sum()), f.VerifyData) == 1
+	hs.x.mac = nil
+	if !ok {
 		return newAlert(AlertDescriptionDecryptError, "tls: invalid server Finished")
 	}
 	hs.transcript.add(e.msg)
@@ -683,7 +689,7 @@ func (e *engine) processFinished() error {
 		var exp [maxHashSize]byte
 		e.keyLog(keyLogLabelExporter, hs.ks.exporterMasterSecret(exp[:0], th))
 	}
-	if err := e.readCipher.setKey(hs.suite, hs.serverAP[:n]); err != nil {
+	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverAP[:n]); err != nil {
 		return err
 	}
 	e.keyChanged = true
@@ -762,7 +768,9 @@ func (e *engine) sendFinished() error {
 	}
 	n := e.hashSize()
 	var vd [maxHashSize]byte
-	f := Finished{VerifyData: finishedVerifyData(vd[:0], hs.suite.hash, hs.clientHS[:n], e.sum())}
+	hs.x.init(hs.suite.hash, hs.clientHS[:n])
+	f := Finished{VerifyData: hs.x.finishedVerifyData(vd[:0], hs.suite.hash, e.sum())}
+	hs.x.mac = nil
 	msg, err := e.finishMessage(f.Append(e.startMessage(HandshakeTypeFinished)))
 	if err != nil {
 		return err
@@ -771,7 +779,7 @@ func (e *engine) sendFinished() error {
 	if err := e.flushHandshake(); err != nil {
 		return err
 	}
-	if err := e.writeCipher.setKey(hs.suite, hs.clientAP[:n]); err != nil {
+	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientAP[:n]); err != nil {
 		return err
 	}
 	if e.config.OnNewSessionTicket != nil {
@@ -838,7 +846,7 @@ func (e *engine) processKeyUpdate() error {
 	}
 	n := e.hashSize()
 	nextTrafficSecret(hs.serverAP[:0], hs.suite.hash, hs.serverAP[:n])
-	if err := e.readCipher.setKey(hs.suite, hs.serverAP[:n]); err != nil {
+	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverAP[:n]); err != nil {
 		return err
 	}
 	e.keyChanged = true
@@ -877,7 +885,7 @@ func (e *engine) updateWriteKey(req KeyUpdateRequest) error {
 	}
 	n := e.hashSize()
 	nextTrafficSecret(hs.clientAP[:0], hs.suite.hash, hs.clientAP[:n])
-	return e.writeCipher.setKey(hs.suite, hs.clientAP[:n])
+	return e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientAP[:n])
 }
 
 // --- Closure and alerts (§6) ---

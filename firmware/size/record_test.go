@@ -175,10 +175,16 @@ func BenchmarkHandshakeReplay(b *testing.B) {
 	}{{"pinned", profile.Pinned}, {"full", profile.Full}} {
 		server := record(b, cert, p.mk)
 		buf := buffers()
+		rand := harness.NewRand(profile.Seed)
+		cfg, err := p.mk(rand, pin)
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.Run(p.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := replay(pin, p.mk, server, buf); err != nil {
+				rand.Reset(profile.Seed)
+				if err := profile.Run(harness.NewReplay(server), cfg, buf); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -17,6 +17,9 @@ type Rand struct{ s uint64 }
 // NewRand returns the stream for seed (not 0).
 func NewRand(seed uint64) *Rand { return &Rand{seed} }
 
+// Reset restarts the stream at seed.
+func (r *Rand) Reset(seed uint64) { r.s = seed }
+
 func (r *Rand) Read(p []byte) (int, error) {
 	for i := range p {
 		r.s ^= r.s >> 12
