@@ -61,6 +61,11 @@ type engine struct {
 
 // Buffers is the memory a connection works in. Firmware can place them
 // statically and pass them to ClientWithBuffers or NewEngine.
+//
+// With Config.RecordSizeLimit set, the Min sizes do not apply: Read needs
+// RecordBufferSize(RecordSizeLimit) octets, Write as much or
+// MinWriteBuffer if that is less, HandshakeIn 512 and HandshakeOut 1,024
+// (all of 2.5 KB for 512-octet records).
 type Buffers struct {
 	// Read holds one incoming record: at least MinReadBuffer octets.
 	Read []byte
@@ -68,10 +73,13 @@ type Buffers struct {
 	// MinWriteBuffer octets. Larger ones make larger records.
 	Write []byte
 	// HandshakeIn reassembles a handshake message split over records; its
-	// size bounds the largest message accepted (the server's Certificate).
+	// size bounds the largest message accepted (the server's Certificate:
+	// about 500 octets for a self-signed ECDSA P-256 certificate, 1.5 to
+	// 3 KB for a WebPKI leaf and intermediate).
 	HandshakeIn []byte
 	// HandshakeOut builds one flight; its size bounds the client's
-	// certificate chain. Its last 4 KiB are scratch space.
+	// certificate chain. Its last 4 KiB (half, if it is under 8 KiB) are
+	// scratch space.
 	HandshakeOut []byte
 }
 
