@@ -19,7 +19,10 @@ docs/client-statemachine.svg: docs/client-statemachine.dot
 	@if command -v dot >/dev/null; then dot -Tsvg $< -o $@; else echo "dot not installed: $@ not rebuilt"; fi
 
 # The README's test command: every test, including the interop tests
-# against openssl s_server (which must be installed: .ci/run installs it).
+# against openssl s_server and the firmware tests under QEMU and node (which
+# need TinyGo, QEMU and node: .ci/install-tinygo installs them; without
+# them the firmware tests say FIRMWARE TESTS NOT RUN and skip, unless
+# TABLETLS_REQUIRE_FIRMWARE=1, as in CI).
 test:
 	$(GO) test -race -timeout 15m ./...
 
@@ -30,6 +33,11 @@ fuzz:
 # A few seconds per fuzz target (CI).
 fuzz-smoke:
 	./fuzz/run.sh 3s
+
+# The firmware example, built with TinyGo for QEMU's Cortex-M4 and Cortex-M3
+# boards and for wasip1, into firmware/bin, with TinyGo's size report.
+firmware:
+	$(GO) run ./firmware/cmd/build -o firmware/bin
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./tls/...

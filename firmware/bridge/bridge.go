@@ -1,0 +1,311 @@
+// Package bridge runs the firmware example (firmware/device) the way a
+// device is deployed: the TLS client runs on the emulated microcontroller
+// (QEMU's mps2 boards) or under a wasip1 runtime (node), and sees only a
+// byte stream, as through a UART modem. The bridge is the modem: it
+// provisions the device over the link, dials the real server on the host,
+// and copies octets both ways without looking at them. The device's report
+// (its console) and the runtime's own messages (panics, out of memory) come
+// back in a Result.
+package bridge
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tabletls/tabletls/firmware/provision"
+	"github.com/tabletls/tabletls/firmware/tinygo"
+)
+
+// Options of one run.
+type Options struct {
+	Target    tinygo.Target
+	Image     string           // the built image
+	Server    string           // host:port of the real TLS server
+	Provision *provision.Block // sent over the link first
+	Timeout   time.Duration    // whole run; 0 means 2 minutes
+}
+
+// Result is what a run produced.
+type Result struct {
+	Report   map[string]string // the device's key=value console lines
+	Console  string            // the console as printed
+	Runtime  string            // the TinyGo runtime's own output (QEMU only)
+	ExitCode int               // the emulator's exit status
+	ToServer int64             // octets the device sent
+	ToDevice int64             // octets the server sent
+	Wall     time.Duration     // emulator start to exit
+	// Link is how the bridge's copying ended, if not cleanly: the link
+	// drops when the emulator exits, which after a finished run is
+	// normal.
+	Link error
+}
+
+// OK reports whether the device said result=ok and exited with status 0.
+func (r *Result) OK() bool { return r.ExitCode == 0 && r.Report["result"] == "ok" }
+
+// Run runs the image once against o.Server.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.Timeout == 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	if o.Target.Machine != "" {
+		return runQEMU(ctx, o)
+	}
+	return runNode(ctx, o)
+}
+
+// RequireTools reports which of the emulators the firmware tests need is
+// missing: qemu-system-arm and node.
+func RequireTools() error {
+	var missing []string
+	for _, tool := range []string{"qemu-system-arm", "node"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("not installed: %s (run .ci/install-tinygo)", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func runQEMU(ctx context.Context, o Options) (*Result, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	defer ln.Close()
+	dir, err := os.MkdirTemp("", "tabletls-qemu-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	unimp := filepath.Join(dir, "unimp.log")
+	var console bytes.Buffer
+	cmd := exec.CommandContext(ctx, "qemu-system-arm",
+		"-machine", o.Target.Machine, "-display", "none", "-monitor", "none",
+		"-chardev", "socket,id=link,host=127.0.0.1,port="+strconv.Itoa(ln.Addr().(*net.TCPAddr).Port),
+		"-serial", "chardev:link",
+		"-chardev", "stdio,id=con,signal=off",
+		"-semihosting-config", "enable=on,target=native,chardev=con",
+		"-d", "unimp"+os.Getenv("TABLETLS_QEMU_LOG"), "-D", unimp,
+		"-kernel", o.Image)
+	if os.Getenv("TABLETLS_QEMU_GDB") != "" {
+		cmd.Args = append(cmd.Args, "-s", "-S")
+	}
+	cmd.Stdout, cmd.Stderr = &console, &console
+	cmd.Stdin = nil
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	linkc := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(linkc)
+			return
+		}
+		linkc <- c
+	}()
+	res := &Result{}
+	var bridgeErr error
+	var wg sync.WaitGroup
+	select {
+	case link, ok := <-linkc:
+		if ok {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				bridgeErr = serve(ctx, link, o, res)
+			}()
+		}
+	case <-ctx.Done():
+	}
+	waitErr := cmd.Wait()
+	res.Wall = time.Since(start)
+	ln.Close()
+	wg.Wait()
+	res.ExitCode = exitCode(waitErr)
+	res.Console = console.String()
+	res.Report = parseReport(res.Console)
+	res.Runtime = runtimeOutput(unimp)
+	if keep := os.Getenv("TABLETLS_QEMU_KEEPLOG"); keep != "" {
+		if raw, err := os.ReadFile(unimp); err == nil {
+			os.WriteFile(keep, raw, 0o644)
+		}
+	}
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("bridge: %s did not finish in %v (console: %q, runtime: %q)", o.Target.Name, o.Timeout, res.Console, res.Runtime)
+	}
+	res.Link = bridgeErr
+	return res, nil
+}
+
+func runNode(ctx context.Context, o Options) (*Result, error) {
+	root, err := tinygo.Root()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(root, "targets", "runwasi.mjs"), o.Image)
+	var console bytes.Buffer
+	cmd.Stderr = &console
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	bridgeErr := serve(ctx, pipeLink{stdout, stdin}, o, res)
+	waitErr := cmd.Wait()
+	res.Wall = time.Since(start)
+	res.ExitCode = exitCode(waitErr)
+	res.Console = console.String()
+	res.Report = parseReport(res.Console)
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("bridge: %s did not finish in %v (console: %q)", o.Target.Name, o.Timeout, res.Console)
+	}
+	res.Link = bridgeErr
+	return res, nil
+}
+
+type pipeLink struct {
+	io.ReadCloser
+	w io.WriteCloser
+}
+
+func (p pipeLink) Write(b []byte) (int, error) { return p.w.Write(b) }
+func (p pipeLink) Close() error {
+	p.w.Close()
+	return p.ReadCloser.Close()
+}
+func (p pipeLink) CloseWrite() error { return p.w.Close() }
+
+// serve is the modem: provision the device, dial the server, and copy both
+// ways until the device's side of the link ends.
+func serve(ctx context.Context, link io.ReadWriteCloser, o Options, res *Result) error {
+	defer link.Close()
+	if _, err := link.Write(o.Provision.Append(nil)); err != nil {
+		return err
+	}
+	var d net.Dialer
+	up, err := d.DialContext(ctx, "tcp", o.Server)
+	if err != nil {
+		return err
+	}
+	defer up.Close()
+	stop := context.AfterFunc(ctx, func() { up.Close(); link.Close() })
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n, _ := io.Copy(link, up)
+		res.ToDevice = n
+		// The server is done: the device sees the end of its stream
+		// only as a close_notify; the link itself stays up.
+	}()
+	n, err := io.Copy(up, link)
+	res.ToServer = n
+	up.(*net.TCPConn).CloseWrite()
+	<-done
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+var reportLine = regexp.MustCompile(`^([a-z_0-9]+)=(.*)$`)
+
+// parseReport reads the device's key=value lines, undoing its escapes.
+func parseReport(console string) map[string]string {
+	m := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(console))
+	for sc.Scan() {
+		if g := reportLine.FindStringSubmatch(sc.Text()); g != nil {
+			m[g[1]] = unquote(g[2])
+		}
+	}
+	return m
+}
+
+func unquote(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 'x':
+			if i+2 < len(s) {
+				v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+				if err == nil {
+					b.WriteByte(byte(v))
+					i += 2
+					continue
+				}
+			}
+			b.WriteString(`\x`)
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+var unimpWrite = regexp.MustCompile(`offset 0xc000, value 0x([0-9a-f]+)\)`)
+
+// runtimeOutput recovers what the TinyGo runtime printed (a panic, "out of
+// memory"): its putchar writes to the UART of the LM3S6965 that TinyGo's
+// qemu runtime assumes, an address mps2 leaves unimplemented, so QEMU's
+// -d unimp log has each octet.
+func runtimeOutput(log string) string {
+	raw, err := os.ReadFile(log)
+	if err != nil {
+		return ""
+	}
+	var b []byte
+	for _, m := range unimpWrite.FindAllSubmatch(raw, -1) {
+		v, err := strconv.ParseUint(string(m[1]), 16, 8)
+		if err == nil {
+			b = append(b, byte(v))
+		}
+	}
+	return string(b)
+}
