@@ -1,6 +1,7 @@
 package tls
 
 import (
+	"bytes"
 	"crypto"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/tabletls/tabletls/tls/internal/ed25519sig"
 	rsapssimpl "github.com/tabletls/tabletls/tls/internal/rsapss"
+	"golang.org/x/crypto/hkdf"
 )
 
 // Helpers for the tests of the implementations: the same operations as the
@@ -106,6 +108,28 @@ func TestParseSPKIProfile(t *testing.T) {
 			if k.name == "RSA-2048" && !strings.Contains(err.Error(), "tls/rsapss") ||
 				k.name == "Ed25519" && !strings.Contains(err.Error(), "tls/ed25519sig") {
 				t.Errorf("%s: %v does not name the package", k.name, err)
+			}
+		}
+	}
+}
+
+// TestExpandLabelAgainstHKDF checks expandLabel, short and long HkdfLabels,
+// against x/crypto/hkdf.
+func TestExpandLabelAgainstHKDF(t *testing.T) {
+	secret := bytes.Repeat([]byte{7}, 48)
+	for _, h := range []*hashAlg{hashSHA256, hashSHA384} {
+		for _, n := range []int{0, 32, 48, 49, 255} {
+			context := bytes.Repeat([]byte{byte(n)}, n)
+			for _, length := range []int{12, 16, h.Size()} {
+				info := []byte{byte(length >> 8), byte(length), byte(len("tls13 resumption"))}
+				info = append(info, "tls13 resumption"...)
+				info = append(info, byte(len(context)))
+				info = append(info, context...)
+				want := make([]byte, length)
+				io.ReadFull(hkdf.Expand(h.new, secret[:h.Size()], info), want)
+				if got := hkdfExpandLabel(nil, h, secret[:h.Size()], "resumption", context, length); !bytes.Equal(got, want) {
+					t.Errorf("%v context %d length %d: %x, want %x", h.id, n, length, got, want)
+				}
 			}
 		}
 	}

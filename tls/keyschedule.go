@@ -35,9 +35,11 @@ const (
 	labelResumption               = "resumption"
 )
 
-// maxHkdfLabel bounds an HkdfLabel: uint16 length, "tls13 " and a label
-// of up to 249 octets, a context of up to 255.
-const maxHkdfLabel = 2 + 1 + 255 + 1 + 255
+// shortHkdfLabel fits the HkdfLabel of every derivation of the handshake:
+// uint16 length, "tls13 " and a label of up to 12 octets, a context of up
+// to a hash (RFC 8446, Section 7.1). Longer ones (a ticket nonce as
+// context) get a buffer of their own.
+const shortHkdfLabel = 2 + 1 + 6 + 12 + 1 + maxHashSize
 
 // expander computes HKDF-Expand-Label from one secret with one HMAC, Reset
 // between expansions. Every TLS 1.3 derivation is at most Hash.length
@@ -50,7 +52,7 @@ const maxHkdfLabel = 2 + 1 + 255 + 1 + 255
 type expander struct {
 	mac   hash.Hash
 	keyed bool // mac is fresh from hmac.New: no Reset needed
-	info  [maxHkdfLabel + 1]byte
+	info  [shortHkdfLabel + 1]byte
 	sum   [maxHashSize]byte
 }
 
@@ -76,7 +78,11 @@ func (x *expander) expandLabel(dst []byte, label string, context []byte, length 
 	if len(prefix)+len(label) > 255 || len(context) > 255 || length > x.mac.Size() || length < 0 {
 		panic("tls: internal error: HKDF-Expand-Label argument out of range")
 	}
-	info := append(x.info[:0], byte(length>>8), byte(length), byte(len(prefix)+len(label)))
+	info := x.info[:0]
+	if n := 2 + 1 + len(prefix) + len(label) + 1 + len(context) + 1; n > len(x.info) {
+		info = make([]byte, 0, n)
+	}
+	info = append(info, byte(length>>8), byte(length), byte(len(prefix)+len(label)))
 	info = append(info, prefix...)
 	info = append(info, label...)
 	info = append(info, byte(len(context)))

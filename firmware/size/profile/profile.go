@@ -40,12 +40,12 @@ func PinnedSmall(rand io.Reader, pin string) (*tls.Config, error) {
 }
 
 // SmallLimit is PinnedSmall's RecordSizeLimit, and the sizes of its
-// buffers: records of 512 octets of content, a server Certificate message
-// of up to 1 KB.
+// buffers: records of 512 octets of content, and the recorded server's
+// Certificate message (a 430-octet ECDSA P-256 leaf) with room to spare.
 const (
 	SmallLimit        = 513
 	SmallRecordBuffer = 5 + SmallLimit + 256 // tls.RecordBufferSize(SmallLimit)
-	SmallHandshakeIn  = 1024
+	SmallHandshakeIn  = 768
 	SmallHandshakeOut = 1024
 )
 
