@@ -30,9 +30,6 @@ func (s *Suite) ID() CipherSuite { return s.id }
 // (iv_length in RFC 8446, Section 7.3; RFC 5116 N_MIN/N_MAX for our AEADs).
 const aeadNonceLength = 12
 
-// aeadOverhead is the tag length of every TLS 1.3 AEAD we implement.
-const aeadOverhead = 16
-
 // maxHashSize is the largest hash output of any supported suite (SHA-384).
 // Secrets and transcript hashes fit in [maxHashSize]byte arrays.
 const maxHashSize = 48

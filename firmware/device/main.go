@@ -124,6 +124,7 @@ func configure(p *provision.Block) (*tls.Config, error) {
 		ServerName: p.ServerName,
 		NextProtos: p.ALPN,
 		Rand:       newRand(p.Seed),
+		Crypto:     deviceCrypto,
 	}
 	if p.Time != 0 {
 		// No RTC on the board: the time is provisioned, and the
