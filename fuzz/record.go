@@ -100,7 +100,11 @@ func recordLayer(t tb, data []byte) tls.HandshakeState {
 		if len(in) > 0 && len(e.ApplicationData()) == 0 {
 			t.Fatalf("Input stopped %d octets short, with no error and no application data to read", len(in))
 		}
-		e.ApplicationDataAck(len(e.ApplicationData()))
+		// Consuming the data processes the records after it.
+		if err := e.ApplicationDataAck(len(e.ApplicationData())); err != nil {
+			checkRecordFailure(t, e, r, err)
+			break
+		}
 		e.OutputAck(len(e.Output()))
 		r.out = r.out[:0]
 	}

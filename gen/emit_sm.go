@@ -110,7 +110,12 @@ func EmitMachine(sm *SM, pkg string) *jen.File {
 		acts = append(acts, jen.Parens(jen.Op("*").Id("engine")).Dot(a))
 		anames = append(anames, jen.Lit(a))
 	}
-	f.Var().Id("actionFuncs").Op("=").Index(jen.Lit(len(sm.Actions))).Func().Params(jen.Op("*").Id("engine")).Error().Values(acts...)
+	// Set in init: an action may end in a dispatch of its own (a failure
+	// runs the error event), which a package-level initializer could not
+	// refer to.
+	f.Var().Id("actionFuncs").Index(jen.Lit(len(sm.Actions))).Func().Params(jen.Op("*").Id("engine")).Error()
+	f.Func().Id("init").Params().Block(
+		jen.Id("actionFuncs").Op("=").Index(jen.Lit(len(sm.Actions))).Func().Params(jen.Op("*").Id("engine")).Error().Values(acts...))
 	f.Var().Id("actionNames").Op("=").Index(jen.Lit(len(sm.Actions))).String().Values(anames...)
 
 	f.Comment("transition is one line of spec/client.sm: the actions are")
@@ -151,6 +156,25 @@ func EmitMachine(sm *SM, pkg string) *jen.File {
 	f.Comment("transitionTable is the flat [state*numEvents+event] table. An empty")
 	f.Comment("slot is an event the state does not expect.")
 	f.Var().Id("transitionTable").Op("=").Index(jen.Id("numStates").Op("*").Id("numEvents")).Id("transitionSlot").Values(idx)
+
+	f.Comment("accepts reports whether the table has a transition for ev in s: for")
+	f.Comment("an event from the peer, whether it is expected; for a call from the")
+	f.Comment("application, whether it is allowed now.")
+	f.Func().Id("accepts").Params(jen.Id("s").Id("HandshakeState"), jen.Id("ev").Id("HandshakeEvent")).Bool().Block(
+		jen.Return(jen.Id("transitionTable").Index(jen.Int().Call(jen.Id("s")).Op("*").Id("numEvents").Op("+").Int().Call(jen.Id("ev"))).Dot("count").Op("!=").Lit(0)))
+	var receives []jen.Code
+	for s := range sm.States {
+		r := false
+		for e, slot := range sm.Index[s] {
+			if slot.Count > 0 && (e == 0 || sm.Events[e-1].Kind != "local") {
+				r = true
+			}
+		}
+		receives = append(receives, jen.Lit(r))
+	}
+	f.Comment("stateReceives marks the states with a transition for some event from")
+	f.Comment("the peer. In the others the engine reads nothing and discards its input.")
+	f.Var().Id("stateReceives").Op("=").Index(jen.Id("numStates")).Bool().Values(receives...)
 
 	f.Comment("dispatch takes the first transition for ev in the current state whose")
 	f.Comment("guard holds, runs its actions and moves to its state. A pair the table")

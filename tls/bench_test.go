@@ -5,11 +5,13 @@ import (
 	cryptotls "crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,15 +36,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// runBenchServer serves three ports: one that closes after the handshake,
-// one that discards what it reads, one that sends without end. It prints
-// the addresses, the CA and the leaf pin, and runs until stdin closes.
+// runBenchServer serves these ports: one that closes after the handshake,
+// one that discards what it reads, and three that send without end, in
+// records of 16 KiB, 1 KiB and 64 octets. It prints the addresses, the CA
+// and the leaf pin, and runs until stdin closes.
 func runBenchServer() {
 	ca := testpeer.NewCA()
 	cert := ca.Issue(testpeer.ECDSAP256)
 	cfg := &cryptotls.Config{Certificates: []cryptotls.Certificate{cert.TLS}, MinVersion: cryptotls.VersionTLS13,
 		CurvePreferences: []cryptotls.CurveID{cryptotls.X25519}, SessionTicketsDisabled: true}
-	serve := func(handle func(*cryptotls.Conn)) string {
+	serve := func(handle func(*cryptotls.Conn, *batchConn)) string {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			panic(err)
@@ -54,9 +57,10 @@ func runBenchServer() {
 					return
 				}
 				go func() {
-					tc := cryptotls.Server(c, cfg)
+					bc := &batchConn{Conn: c}
+					tc := cryptotls.Server(bc, cfg)
 					if tc.Handshake() == nil {
-						handle(tc)
+						handle(tc, bc)
 					}
 					tc.Close()
 				}()
@@ -64,23 +68,44 @@ func runBenchServer() {
 		}()
 		return ln.Addr().String()
 	}
-	hs := serve(func(c *cryptotls.Conn) { io.Copy(io.Discard, c) })
-	sink := serve(func(c *cryptotls.Conn) { io.Copy(io.Discard, c) })
-	source := serve(func(c *cryptotls.Conn) {
-		buf := make([]byte, 16384)
-		for {
-			if _, err := c.Write(buf); err != nil {
-				return
+	discard := func(c *cryptotls.Conn, _ *batchConn) { io.Copy(io.Discard, c) }
+	hs, sink := serve(discard), serve(discard)
+	source := func(size int) string {
+		return serve(func(c *cryptotls.Conn, bc *batchConn) {
+			// The records go out 64 KiB at a time, so that the server,
+			// which makes one record per Write, is not what is measured.
+			bc.w = bufio.NewWriterSize(bc.Conn, 64<<10)
+			buf := make([]byte, size) // one Write, one record
+			for {
+				if _, err := c.Write(buf); err != nil {
+					return
+				}
 			}
-		}
-	})
+		})
+	}
 	pin, _ := tls.PinFromCertificate(cert.Chain[0])
-	fmt.Printf("%s %s %s %s %s\n", hs, sink, source, base64.StdEncoding.EncodeToString(ca.DER), pin)
+	fmt.Printf("%s %s %s %s %s %s %s\n", hs, sink, source(16384), base64.StdEncoding.EncodeToString(ca.DER), pin,
+		source(1024), source(64))
 	io.Copy(io.Discard, os.Stdin)
+}
+
+// batchConn is the server's transport: once w is set (after the
+// handshake), writes are gathered in it.
+type batchConn struct {
+	net.Conn
+	w *bufio.Writer
+}
+
+func (c *batchConn) Write(p []byte) (int, error) {
+	if c.w != nil {
+		return c.w.Write(p)
+	}
+	return c.Conn.Write(p)
 }
 
 type benchServer struct {
 	handshake, sink, source string
+	source1K, source64      string
 	roots                   *x509.CertPool
 	pin                     string
 }
@@ -107,7 +132,7 @@ func startBenchServer(tb testing.TB) *benchServer {
 		}
 		line, err := bufio.NewReader(out).ReadString('\n')
 		f := strings.Fields(line)
-		if err != nil || len(f) != 5 {
+		if err != nil || len(f) != 7 {
 			benchErr = fmt.Errorf("bench server said %q: %v", line, err)
 			return
 		}
@@ -119,7 +144,7 @@ func startBenchServer(tb testing.TB) *benchServer {
 		}
 		roots := x509.NewCertPool()
 		roots.AddCert(caCert)
-		benchSrv = &benchServer{handshake: f[0], sink: f[1], source: f[2], roots: roots, pin: f[4]}
+		benchSrv = &benchServer{handshake: f[0], sink: f[1], source: f[2], roots: roots, pin: f[4], source1K: f[5], source64: f[6]}
 	})
 	if benchErr != nil {
 		tb.Fatal(benchErr)
@@ -145,9 +170,40 @@ func (s *benchServer) goConfig() *cryptotls.Config {
 		CurvePreferences: []cryptotls.CurveID{cryptotls.X25519}}
 }
 
+// goPinConfig is crypto/tls doing what our pinned client does: no chain
+// verification, the leaf's SPKI checked against the same pin.
+func (s *benchServer) goPinConfig() *cryptotls.Config {
+	cfg := s.goConfig()
+	cfg.InsecureSkipVerify = true
+	cfg.VerifyConnection = func(cs cryptotls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("no certificate")
+		}
+		if pin, err := tls.PinFromCertificate(cs.PeerCertificates[0].Raw); err != nil || pin != s.pin {
+			return errors.New("pin mismatch")
+		}
+		return nil
+	}
+	return cfg
+}
+
+// alternate runs the named sub-benchmarks in order, or in reverse when
+// TABLETLS_BENCH_REVERSE is set: make bench runs both, so neither client
+// always runs first, on a colder (or warmer) machine.
+func alternate(b *testing.B, names []string, run func(b *testing.B, name string)) {
+	order := slices.Clone(names)
+	if os.Getenv("TABLETLS_BENCH_REVERSE") != "" {
+		slices.Reverse(order)
+	}
+	for _, name := range order {
+		b.Run(name, func(b *testing.B) { run(b, name) })
+	}
+}
+
 // BenchmarkHandshake compares full x25519 + ECDSA P-256 handshakes of our
-// client (pin and x509 verification) and crypto/tls's client, against the
-// same crypto/tls server, in one run.
+// client and crypto/tls's, like for like, against the same crypto/tls
+// server in one run: each pinning the leaf's key (crypto/tls in
+// VerifyConnection), and each verifying the chain with x509.
 func BenchmarkHandshake(b *testing.B) {
 	s := startBenchServer(b)
 	run := func(b *testing.B, handshake func(net.Conn) error) {
@@ -167,23 +223,27 @@ func BenchmarkHandshake(b *testing.B) {
 		}
 		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 	}
-	b.Run("tabletls-pin", func(b *testing.B) {
-		cfg := s.pinConfig()
-		run(b, func(c net.Conn) error { return tls.Client(c, cfg).Handshake() })
-	})
-	b.Run("tabletls-x509", func(b *testing.B) {
-		cfg := s.x509Config()
-		run(b, func(c net.Conn) error { return tls.Client(c, cfg).Handshake() })
-	})
-	b.Run("tabletls-pin-static-buffers", func(b *testing.B) {
-		cfg := s.pinConfig()
-		cfg.Crypto = tls.DefaultCrypto()
-		buf := staticBuffers()
-		run(b, func(c net.Conn) error { return tls.ClientWithBuffers(c, cfg, buf).Handshake() })
-	})
-	b.Run("crypto-tls", func(b *testing.B) {
-		cfg := s.goConfig()
-		run(b, func(c net.Conn) error { return cryptotls.Client(c, cfg).Handshake() })
+	// Like for like: a pin against a pin, x509 against x509.
+	alternate(b, []string{"tabletls-pin", "crypto-tls-pin", "tabletls-pin-static-buffers", "tabletls-x509", "crypto-tls"}, func(b *testing.B, name string) {
+		switch name {
+		case "tabletls-pin":
+			cfg := s.pinConfig()
+			run(b, func(c net.Conn) error { return tls.Client(c, cfg).Handshake() })
+		case "tabletls-pin-static-buffers":
+			cfg := s.pinConfig()
+			cfg.Crypto = tls.DefaultCrypto()
+			buf := staticBuffers()
+			run(b, func(c net.Conn) error { return tls.ClientWithBuffers(c, cfg, buf).Handshake() })
+		case "tabletls-x509":
+			cfg := s.x509Config()
+			run(b, func(c net.Conn) error { return tls.Client(c, cfg).Handshake() })
+		case "crypto-tls-pin":
+			cfg := s.goPinConfig()
+			run(b, func(c net.Conn) error { return cryptotls.Client(c, cfg).Handshake() })
+		case "crypto-tls":
+			cfg := s.goConfig()
+			run(b, func(c net.Conn) error { return cryptotls.Client(c, cfg).Handshake() })
+		}
 	})
 }
 
@@ -227,37 +287,52 @@ func dialBoth(tb testing.TB, addr string) map[string]rw {
 	return conns
 }
 
-// BenchmarkWrite16K and BenchmarkRead16K compare bulk throughput.
+// BenchmarkWrite16K compares bulk write throughput.
 func BenchmarkWrite16K(b *testing.B) {
 	s := startBenchServer(b)
-	for _, name := range []string{"tabletls", "crypto-tls"} {
-		c := dialBoth(b, s.sink)[name]
-		b.Run(name, func(b *testing.B) {
-			buf := make([]byte, 16384)
-			b.SetBytes(int64(len(buf)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := c.Write(buf); err != nil {
-					b.Fatal(err)
-				}
+	conns := dialBoth(b, s.sink)
+	alternate(b, []string{"tabletls", "crypto-tls"}, func(b *testing.B, name string) {
+		c := conns[name]
+		buf := make([]byte, 16384)
+		b.SetBytes(int64(len(buf)))
+		b.ReportAllocs()
+		start := processCPU()
+		for b.Loop() {
+			if _, err := c.Write(buf); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+	})
 }
 
-func BenchmarkRead16K(b *testing.B) {
+// BenchmarkRead compares read throughput when the server sends records of
+// 16 KiB, 1 KiB and 64 octets: one op reads one record's worth. Small
+// records show the cost per record (transport reads, locking, framing).
+func BenchmarkRead(b *testing.B) {
 	s := startBenchServer(b)
-	for _, name := range []string{"tabletls", "crypto-tls"} {
-		c := dialBoth(b, s.source)[name]
-		b.Run(name, func(b *testing.B) {
-			buf := make([]byte, 16384)
-			b.SetBytes(int64(len(buf)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := io.ReadFull(c, buf); err != nil {
-					b.Fatal(err)
+	for _, size := range []struct {
+		name string
+		addr string
+		n    int
+	}{{"16K", s.source, 16384}, {"1K", s.source1K, 1024}, {"64B", s.source64, 64}} {
+		b.Run(size.name, func(b *testing.B) {
+			conns := dialBoth(b, size.addr)
+			alternate(b, []string{"tabletls", "crypto-tls"}, func(b *testing.B, name string) {
+				c := conns[name]
+				buf := make([]byte, size.n)
+				b.SetBytes(int64(len(buf)))
+				b.ReportAllocs()
+				// MB/s is wall time, which other load on the machine
+				// sways; cpu-ns/op is this process's CPU, the client's.
+				start := processCPU()
+				for b.Loop() {
+					if _, err := io.ReadFull(c, buf); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
+				b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+			})
 		})
 	}
 }

@@ -3,155 +3,74 @@ package tls
 import (
 	"io"
 	"sync"
+	"time"
 )
 
-// Engine is the client without I/O: received bytes go in, records to send
-// come out, and the caller moves them. It is what Conn wraps, what the
-// fuzzers drive, and what a firmware event loop can use directly. An
-// Engine is not safe for concurrent use.
-type Engine struct {
-	e engine
-}
-
-// NewEngine returns an Engine working in the given buffers (see Buffers),
-// with exactly the cryptography of config.Crypto, which must be set.
-func NewEngine(config *Config, buffers Buffers) (*Engine, error) {
-	x := new(Engine)
-	if err := x.e.init(config, configCrypto(config), buffers); err != nil {
-		return nil, err
-	}
-	return x, nil
-}
-
-// Start begins the handshake: the ClientHello is then in Output.
-func (x *Engine) Start() error { return x.e.start() }
-
-// RecvBuffer is where the next received octets go; after writing n of
-// them, call RecvAck(n). It is empty while application data waits to be
-// read, and after a fatal error.
-func (x *Engine) RecvBuffer() []byte { return x.e.recvBuffer() }
-
-// RecvAck processes n octets written into RecvBuffer.
-func (x *Engine) RecvAck(n int) error { return x.e.recvAck(n) }
-
-// Input copies received octets in and processes them; it returns how many
-// it took, fewer than len(p) when application data must be read first.
-func (x *Engine) Input(p []byte) (int, error) { return x.e.input(p) }
-
-// Output is the octets to send; after sending n, call OutputAck(n).
-func (x *Engine) Output() []byte { return x.e.output() }
-
-// OutputAck drops the first n octets of Output.
-func (x *Engine) OutputAck(n int) { x.e.outputAck(n) }
-
-// ApplicationData is the received data not yet consumed.
-func (x *Engine) ApplicationData() []byte { return x.e.appData }
-
-// ApplicationDataAck consumes n octets of ApplicationData.
-func (x *Engine) ApplicationDataAck(n int) { x.e.appData = x.e.appData[n:] }
-
-// WriteApplicationData protects up to one record of p into Output and
-// returns how much of p it took.
-func (x *Engine) WriteApplicationData(p []byte) (int, error) {
-	return x.e.writeApplicationData(p)
-}
-
-// KeyUpdate updates the write key and asks the server to update its own.
-func (x *Engine) KeyUpdate() error { return x.e.local(EventSendKeyUpdate, errNotConnected) }
-
-// Close sends close_notify (or, during the handshake, user_canceled).
-func (x *Engine) Close() error {
-	return x.e.local(EventClose, nil) // nil when already closed
-}
-
-// State is the state machine's current state.
-func (x *Engine) State() HandshakeState { return x.e.state }
-
-// HandshakeComplete reports whether the handshake has finished.
-func (x *Engine) HandshakeComplete() bool { return x.e.handshakeComplete() }
-
-// PeerClosed reports whether the server sent close_notify.
-func (x *Engine) PeerClosed() bool { return x.e.peerClosed }
-
-// Err is the fatal error that ended the connection, if any.
-func (x *Engine) Err() error { return x.e.err }
-
-// ConnectionState describes the connection.
-func (x *Engine) ConnectionState() ConnectionState { return x.e.connectionState() }
-
-// ConnectionState is what the handshake settled on.
-type ConnectionState struct {
-	Version               uint16 // 0x0304 once the handshake is complete
-	HandshakeComplete     bool
-	CipherSuite           CipherSuite
-	Group                 NamedGroup
-	NegotiatedProtocol    string // ALPN, or ""
-	ServerName            string
-	DidHelloRetryRequest  bool
-	DidResume             bool
-	PeerCertificates      [][]byte // DER, leaf first
-	PeerSignatureScheme   SignatureScheme
-	ClientAuthRequested   bool
-	ClientCertificateSent bool
-}
-
-func (e *engine) connectionState() ConnectionState {
-	hs := &e.hs
-	cs := ConnectionState{
-		HandshakeComplete:     e.handshakeComplete(),
-		Group:                 hs.group,
-		NegotiatedProtocol:    hs.alpn,
-		ServerName:            e.config.ServerName,
-		DidHelloRetryRequest:  hs.hrr,
-		PeerCertificates:      hs.peerCerts,
-		PeerSignatureScheme:   hs.peerScheme,
-		ClientAuthRequested:   hs.certRequested,
-		ClientCertificateSent: hs.sentCert,
-	}
-	if hs.suite != nil {
-		cs.CipherSuite = hs.suite.id
-	}
-	if cs.HandshakeComplete {
-		cs.Version = 0x0304
-	}
-	return cs
-}
-
 // Conn is a TLS client connection over a transport, with blocking Read and
-// Write like crypto/tls.Conn. One goroutine may Read while another Writes.
+// Write like crypto/tls.Conn, built on the Engine's exported methods
+// alone. Input and output have separate paths: one goroutine may Read
+// while another Writes, neither waits for the other's transport call, and
+// Close from a third unblocks both by closing the transport.
 type Conn struct {
 	transport io.ReadWriter
+	engine    *Engine
+	own       Engine // the engine of Client and ClientWithBuffers
 	initErr   error
 
-	writeErr error // a failed transport write; permanent, like crypto/tls
-
 	handshakeMu sync.Mutex // serializes handshakes; they read the transport
-	readMu      sync.Mutex // serializes Reads, which start after the handshake
-	mu          sync.Mutex // guards the engine and its output
-	engine      Engine
+	readMu      sync.Mutex // one Read at a time: it owns RecvBuffer and ApplicationData
+	writeMu     sync.Mutex // one Write, KeyUpdate or CloseWrite at a time
+
+	mu       sync.Mutex // guards the engine and the fields below; never held across I/O
+	flushed  sync.Cond  // a transport write ended
+	flushing bool       // a goroutine is writing Output to the transport
+	sent     int64      // octets of Output sent so far
+	writers  int        // Write, KeyUpdate, CloseWrite or Close calls under way
+	readOwed bool       // Read queued output for the writers to send
+	writeErr error      // a failed transport write; permanent, like crypto/tls
+	closed   bool       // Close was called
 }
 
 // Client returns a client connection over transport, with buffers it
 // allocates once (about 63 KiB, one allocation). The handshake runs on the
 // first Read or Write, or on Handshake. A nil config.Crypto means
-// DefaultCrypto: everything tabletls implements is linked.
+// DefaultCrypto: everything the program imports is linked.
 func Client(transport io.ReadWriter, config *Config) *Conn {
 	c := &Conn{transport: transport}
-	cr := configCrypto(config)
-	if config != nil && cr == nil {
-		cr = DefaultCrypto()
+	c.engine = &c.own
+	if config != nil && config.Crypto == nil {
+		// A copy, as the caller's Config may be shared and is not ours
+		// to change.
+		withDefault := *config
+		withDefault.Crypto = DefaultCrypto()
+		config = &withDefault
 	}
-	c.initErr = c.engine.e.init(config, cr, newBuffers())
+	c.initErr = c.own.Init(config, newBuffers())
+	c.flushed.L = &c.mu
 	return c
 }
 
 // ClientWithBuffers is Client with caller-owned buffers, which firmware can
-// place statically. Nothing else grows during the connection. It uses
+// place statically. Nothing else grows during the connection; Read and
+// Write allocate nothing. A key change (KeyUpdate, ours or the server's)
+// makes a new AEAD and HKDF state, about 3 KB in 30 allocations, as the
+// standard library's AES-GCM and HMAC cannot be re-keyed in place. It uses
 // exactly the cryptography of config.Crypto, which must be set, so that a
 // program links only that.
 func ClientWithBuffers(transport io.ReadWriter, config *Config, buffers Buffers) *Conn {
 	c := &Conn{transport: transport}
-	c.initErr = c.engine.e.init(config, configCrypto(config), buffers)
+	c.engine = &c.own
+	c.initErr = c.own.Init(config, buffers)
+	c.flushed.L = &c.mu
+	return c
+}
+
+// NewConn returns a connection that drives an Engine the caller made with
+// NewEngine, over transport. From then on only the Conn may use it.
+func NewConn(transport io.ReadWriter, e *Engine) *Conn {
+	c := &Conn{transport: transport}
+	c.engine = e
+	c.flushed.L = &c.mu
 	return c
 }
 
@@ -167,12 +86,10 @@ func (c *Conn) Handshake() error {
 	if c.initErr != nil {
 		return c.initErr
 	}
-	e := &c.engine.e
-	// Once the handshake is done, Write must not wait for a Read blocked
-	// on the transport, so the handshake has its own lock: Read takes
-	// readMu only after its own Handshake call returned.
+	// Done once our Finished is sealed: whoever writes next sends it
+	// first, and a failure to send it is the handshaker's to report.
 	c.mu.Lock()
-	done := e.handshakeComplete()
+	done := c.engine.HandshakeComplete()
 	c.mu.Unlock()
 	if done {
 		return nil
@@ -180,71 +97,78 @@ func (c *Conn) Handshake() error {
 	c.handshakeMu.Lock()
 	defer c.handshakeMu.Unlock()
 	c.mu.Lock()
-	if e.state == initialState && e.err == nil {
-		err := e.start()
-		if ferr := c.flushLocked(); err == nil {
-			err = ferr
-		}
-		if err != nil {
-			c.mu.Unlock()
-			return err
-		}
-	}
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	ran := false // this call ran (part of) the handshake
 	for {
-		c.mu.Lock()
-		done, err := e.handshakeComplete(), e.err
-		c.mu.Unlock()
-		if done {
+		x := c.engine
+		if x.HandshakeComplete() {
+			if ran {
+				return c.writeErr // sending our Finished
+			}
 			return nil
 		}
-		if err != nil {
+		ran = true
+		if err := x.Err(); err != nil {
+			c.flushLocked() // its alert, if any
 			return err
 		}
-		if err := c.readRecordLocked(); err != nil {
+		st := x.Status()
+		if st&StatusStart != 0 {
+			if c.closed {
+				return errClosed
+			}
+			if err := x.Start(); err != nil {
+				continue
+			}
+			st = x.Status()
+		}
+		if err := c.flushLocked(); err != nil {
+			return err
+		}
+		if st&StatusRecv == 0 {
+			return errClosedBeforeDone
+		}
+		if err := c.fillLocked(); err != nil {
+			if x.Err() != nil {
+				continue // send the alert, return the engine's error
+			}
 			return err
 		}
 	}
 }
 
-// readRecordLocked reads one record from the transport into the engine
-// and processes it. c.handshakeMu (during the handshake) or c.readMu
-// (after it) must be held.
-func (c *Conn) readRecordLocked() error {
-	e := &c.engine.e
-	for first := true; ; first = false {
-		buf := e.recvBuffer()
-		if len(buf) == 0 {
-			return nil
-		}
-		n, err := io.ReadFull(c.transport, buf)
-		c.mu.Lock()
-		aerr := e.recvAck(n)
-		ferr := c.flushLocked()
-		c.mu.Unlock()
-		if aerr != nil {
-			return aerr
-		}
-		if ferr != nil {
-			return ferr
-		}
-		if err != nil {
-			if first && n == 0 && err == io.EOF {
-				if !e.handshakeComplete() {
-					return errClosedInHandshake
-				}
-				return io.ErrUnexpectedEOF
-			}
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return err
-		}
-		if e.inLen == 0 { // a whole record was processed
-			return nil
-		}
+// fillLocked reads once from the transport into the engine and processes
+// every record that completes. c.mu must be held, and c.readMu (or
+// c.handshakeMu, during the handshake); c.mu is let go during the read.
+func (c *Conn) fillLocked() error {
+	x := c.engine
+	buf := x.RecvBuffer()
+	if len(buf) == 0 {
+		return x.Err()
 	}
+	c.mu.Unlock()
+	n, err := c.transport.Read(buf)
+	c.mu.Lock()
+	if n < 0 || n > len(buf) {
+		n, err = 0, errTransportCount
+	}
+	aerr := x.RecvAck(n)
+	c.sendFromReadLocked()
+	if aerr != nil {
+		return aerr
+	}
+	switch {
+	case err == nil || n > 0 && err == io.EOF: // EOF again on the next read
+		return nil
+	case err != io.EOF:
+		return err
+	case !x.HandshakeComplete():
+		return errClosedInHandshake
+	}
+	return io.ErrUnexpectedEOF // no close_notify (§6.1)
 }
+
+var errTransportCount = &eofError{"tls: transport Read returned an invalid count"}
 
 // errClosedInHandshake is the transport ending before the handshake did.
 // It matches io.ErrUnexpectedEOF with errors.Is.
@@ -255,28 +179,81 @@ type eofError struct{ msg string }
 func (e *eofError) Error() string { return e.msg }
 func (e *eofError) Unwrap() error { return io.ErrUnexpectedEOF }
 
-// flushLocked writes the engine's output to the transport. c.mu must be
-// held. A failed write (a deadline, say) may have sent part of a record,
-// so the stream is broken: every later write fails the same way, as in
-// crypto/tls, rather than resend data the caller was told was not sent.
+// flushLocked writes the engine's output to the transport: what is there
+// now, not what other goroutines add meanwhile (they send their own); if
+// another goroutine is writing, it waits for that write to end. c.mu must
+// be held; it is let go during the write, while the octets being sent
+// stay in place (the Engine only appends to Output). A failed write (a
+// deadline, say) may have sent part of a record, so the stream is broken:
+// every later write fails the same way, as in crypto/tls, rather than
+// resend data the caller was told was not sent. Reading goes on.
 func (c *Conn) flushLocked() error {
-	if c.writeErr != nil {
-		return c.writeErr
-	}
-	e := &c.engine.e
-	for e.outLen > 0 {
-		n, err := c.transport.Write(e.output())
-		e.outputAck(n)
+	x := c.engine
+	mark := c.sent + int64(len(x.Output()))
+	for {
+		if c.readOwed { // what Read left to us (sendFromReadLocked)
+			c.readOwed = false
+			mark = c.sent + int64(len(x.Output()))
+		}
+		if c.sent >= mark {
+			break
+		}
+		if c.writeErr != nil {
+			return c.writeErr
+		}
+		if c.flushing {
+			c.flushed.Wait()
+			continue
+		}
+		out := x.Output()
+		c.flushing = true
+		c.mu.Unlock()
+		n, err := c.transport.Write(out)
+		c.mu.Lock()
+		c.flushing = false
+		if n < 0 || n > len(out) {
+			n, err = 0, io.ErrShortWrite
+		}
+		x.OutputAck(n) // n is in range: cannot fail
+		c.sent += int64(n)
+		if err == nil && n < len(out) {
+			err = io.ErrShortWrite
+		}
 		if err != nil {
 			c.writeErr = err
-			return err
 		}
+		c.flushed.Broadcast()
 	}
-	return nil
+	return c.writeErr
+}
+
+// sendFromReadLocked sends what reading produced (a KeyUpdate answer, an
+// alert). While a Write is under way, Read leaves it to that Write, which
+// sends it with its own records: Read never waits on the transport's
+// write side then, so a peer that writes before it reads (an echo) cannot
+// deadlock it. Otherwise Read sends it itself, as crypto/tls does. A
+// failed write is left for Write to report; it does not stop reading.
+func (c *Conn) sendFromReadLocked() {
+	if len(c.engine.Output()) == 0 {
+		return
+	}
+	if c.writers > 0 {
+		c.readOwed = true
+		return
+	}
+	c.flushLocked()
+}
+
+// writingLocked counts a call that writes to the transport until done is
+// called; c.mu must be held for both.
+func (c *Conn) writingLocked() (done func()) {
+	c.writers++
+	return func() { c.writers-- }
 }
 
 // Read reads application data, after running the handshake if needed. It
-// returns io.EOF after the server's close_notify.
+// returns io.EOF after the server's close_notify. Data already decrypted
+// is returned before any error.
 func (c *Conn) Read(p []byte) (int, error) {
 	if err := c.Handshake(); err != nil {
 		return 0, err
@@ -286,49 +263,67 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
-	e := &c.engine.e
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	x := c.engine
 	for {
-		if d := e.appData; len(d) > 0 {
-			n := copy(p, d)
-			e.appData = d[n:]
+		// Fill p from every record already here: one transport read
+		// brings many small records.
+		n := 0
+		for n < len(p) {
+			d := x.ApplicationData()
+			if len(d) == 0 {
+				break
+			}
+			k := copy(p[n:], d)
+			n += k
+			x.ApplicationDataAck(k) // an error in later records comes on the next Read
+			c.sendFromReadLocked()
+		}
+		if n > 0 {
 			return n, nil
 		}
-		c.mu.Lock()
-		peerClosed, err := e.peerClosed, e.err
-		c.mu.Unlock()
-		if peerClosed {
+		st := x.Status()
+		if st&StatusEOF != 0 {
 			return 0, io.EOF
 		}
-		if err != nil {
+		if err := x.Err(); err != nil {
 			return 0, err
 		}
-		if err := c.readRecordLocked(); err != nil {
+		if st&StatusRecv == 0 {
+			return 0, errClosed
+		}
+		if err := c.fillLocked(); err != nil && len(x.ApplicationData()) == 0 {
 			return 0, err
 		}
 	}
 }
 
 // Write writes application data, after running the handshake if needed.
+// It returns once the records are written to the transport.
 func (c *Conn) Write(p []byte) (int, error) {
 	if err := c.Handshake(); err != nil {
 		return 0, err
 	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := &c.engine.e
+	defer c.writingLocked()()
 	total := 0
-	if c.writeErr != nil {
-		return 0, c.writeErr
-	}
 	for len(p) > 0 {
-		if e.closeSent {
+		if c.closed {
 			return total, errClosed
 		}
-		n, err := e.writeApplicationData(p)
-		if err != nil {
+		if c.writeErr != nil {
+			return total, c.writeErr
+		}
+		n, err := c.engine.WriteApplicationData(p)
+		if err != nil && err != ErrWriteBufferFull {
 			c.flushLocked()
 			return total, err
 		}
+		// Sealed data counts once it is sent.
 		if err := c.flushLocked(); err != nil {
 			return total, err
 		}
@@ -344,32 +339,83 @@ func (c *Conn) KeyUpdate() error {
 	if err := c.Handshake(); err != nil {
 		return err
 	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	err := c.engine.KeyUpdate()
+	defer c.writingLocked()()
+	return c.controlLocked(c.engine.KeyUpdate)
+}
+
+// controlLocked runs a call that queues a control record, making room in
+// the Write buffer first if needed, and sends it.
+func (c *Conn) controlLocked(call func() error) error {
+	err := call()
+	if err == ErrWriteBufferFull {
+		if ferr := c.flushLocked(); ferr != nil {
+			return ferr
+		}
+		err = call()
+	}
 	if ferr := c.flushLocked(); err == nil {
 		err = ferr
 	}
 	return err
 }
 
-// CloseWrite sends close_notify without closing the transport.
+// CloseWrite sends close_notify without closing the transport; the
+// server's remaining data can still be read.
 func (c *Conn) CloseWrite() error {
 	if c.initErr != nil {
 		return c.initErr
 	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	err := c.engine.Close()
-	if ferr := c.flushLocked(); err == nil {
-		err = ferr
-	}
-	return err
+	defer c.writingLocked()()
+	return c.controlLocked(c.engine.Close)
 }
 
-// Close sends close_notify and closes the transport if it is an io.Closer.
+// closeNotifyTimeout bounds how long Close waits to send close_notify to a
+// server that does not read, when the transport has write deadlines.
+const closeNotifyTimeout = 5 * time.Second
+
+// aLongTimeAgo is a deadline in the past, which interrupts blocked I/O.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// Close sends close_notify, unless a Write is blocked on the transport,
+// and closes the transport if it is an io.Closer, which unblocks a Read
+// or Write in progress; a transport with SetReadDeadline has a blocked
+// Read return first, before close_notify goes. Sending close_notify is
+// bounded by 5 seconds when the transport has SetWriteDeadline, as with
+// crypto/tls. Read and Write return errors afterwards.
 func (c *Conn) Close() error {
-	err := c.CloseWrite()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return errClosed
+	}
+	c.closed = true
+	// A Read blocked on the transport returns now, not after close_notify.
+	if d, ok := c.transport.(interface{ SetReadDeadline(time.Time) error }); ok {
+		d.SetReadDeadline(aLongTimeAgo)
+	}
+	var err error
+	if c.initErr == nil && !c.flushing {
+		done := c.writingLocked()
+		err = c.engine.Close()
+		if len(c.engine.Output()) > 0 {
+			if d, ok := c.transport.(interface{ SetWriteDeadline(time.Time) error }); ok {
+				d.SetWriteDeadline(time.Now().Add(closeNotifyTimeout))
+			}
+			if ferr := c.flushLocked(); err == nil {
+				err = ferr
+			}
+		}
+		done()
+	}
+	c.mu.Unlock()
 	if cl, ok := c.transport.(io.Closer); ok {
 		if cerr := cl.Close(); err == nil {
 			err = cerr
@@ -380,14 +426,15 @@ func (c *Conn) Close() error {
 
 // ConnectionState describes the connection.
 func (c *Conn) ConnectionState() ConnectionState {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.initErr != nil {
 		return ConnectionState{}
 	}
-	return c.engine.e.connectionState()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.engine.ConnectionState()
 }
 
 // Engine returns the sans-I/O engine under c, for inspection (State,
-// ConnectionState). Driving it directly while c is in use breaks c.
-func (c *Conn) Engine() *Engine { return &c.engine }
+// ConnectionState) once c is no longer in use. Driving it directly while
+// c is in use breaks c.
+func (c *Conn) Engine() *Engine { return c.engine }

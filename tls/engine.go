@@ -3,6 +3,7 @@ package tls
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"io"
 )
 
@@ -19,9 +20,12 @@ type engine struct {
 	state  HandshakeState
 	err    error // first fatal error; sticky
 
-	// in holds the record being received: in[:inLen].
-	in    []byte
-	inLen int
+	// in holds received octets: in[inPos:inLen] are not processed yet
+	// (records after the one whose application data is being read, or
+	// the start of a record still arriving).
+	in           []byte
+	inPos, inLen int
+	recvRoom     int // the length of the last RecvBuffer, which bounds RecvAck
 	// out holds records waiting to be sent: out[:outLen].
 	out    []byte
 	outLen int
@@ -34,22 +38,22 @@ type engine struct {
 	hsOutLen int
 	scratch  []byte
 
-	readCipher, writeCipher       recordCipher
-	readEncrypted, writeEncrypted bool
-	smallRecords                  bool // Read holds only records under Config.RecordSizeLimit
+	readCipher, writeCipher recordCipher
+	readEncrypted           bool     // K_recv is set: records are protected
+	writeKeys               keyPhase // K_send (Appendix A)
+	smallRecords            bool     // Read holds only records under Config.RecordSizeLimit
 
 	// The handshake message or record being processed. They alias in or
 	// hsIn, so anything kept longer is copied.
 	msg            []byte // with its 4-octet header
 	msgBody        []byte
 	pendingAppData []byte
+	pendingWrite   []byte // the application data the write event seals
 	peerAlert      AlertDescription
 	keyChanged     bool // the read key changed: the record must end here
 	emptyRecords   int  // consecutive records that carried nothing
 
-	appData    []byte // decrypted application data not yet read
-	peerClosed bool
-	closeSent  bool
+	appData []byte // decrypted application data not yet read
 
 	hs handshakeState
 
@@ -77,9 +81,10 @@ type Buffers struct {
 	// about 500 octets for a self-signed ECDSA P-256 certificate, 1.5 to
 	// 3 KB for a WebPKI leaf and intermediate).
 	HandshakeIn []byte
-	// HandshakeOut builds one flight; its size bounds the client's
-	// certificate chain. Its last 4 KiB (half, if it is under 8 KiB) are
-	// scratch space.
+	// HandshakeOut builds one flight; its size, less 4 KiB of scratch
+	// space for the ClientHello's extensions (half, if it is under 8 KiB),
+	// bounds the client's certificate chain (Write must then hold the
+	// flight's records too).
 	HandshakeOut []byte
 }
 
@@ -152,92 +157,131 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 
 // --- Input ---
 
-// recvBuffer returns where the next received octets go: the rest of the
-// record header, then the rest of the record. It is empty while
-// application data is waiting to be read (it sits in the same buffer) or
-// after a fatal error.
+// keyPhase is which traffic key protects a direction (Appendix A's
+// K_send and K_recv).
+type keyPhase uint8
+
+const (
+	keysNone keyPhase = iota
+	keysHandshake
+	keysApplication
+)
+
+// receiving reports whether input is framed and processed: the state
+// takes something from the peer. In the others (after the peer's
+// close_notify, or a clean close) it is discarded.
+func (e *engine) receiving() bool { return stateReceives[e.state] }
+
+// recvBuffer returns where the next received octets go: all the free room
+// of the receive buffer, so that one transport read can bring many
+// records. It is empty while application data is waiting to be read (it
+// sits in the same buffer) or after a fatal error.
 func (e *engine) recvBuffer() []byte {
+	e.recvRoom = 0
 	if len(e.appData) > 0 || e.err != nil {
 		return nil
 	}
-	if e.ignoringInput() {
+	if !e.receiving() {
+		e.recvRoom = len(e.in)
 		return e.in // a sink: recvAck discards it
 	}
-	if e.inLen < recordHeaderLen {
-		return e.in[e.inLen:recordHeaderLen]
+	if e.inPos > 0 {
+		e.inLen = copy(e.in, e.in[e.inPos:e.inLen])
+		e.inPos = 0
 	}
-	return e.in[e.inLen : recordHeaderLen+(int(e.in[3])<<8|int(e.in[4]))]
+	e.recvRoom = len(e.in) - e.inLen
+	return e.in[e.inLen:]
 }
 
-// recvAck takes n octets written into recvBuffer, and processes the record
-// once it is complete. A fatal error sends its alert.
+var (
+	errRecvAck = errors.New("tls: RecvAck count outside the last RecvBuffer")
+	errDataAck = errors.New("tls: ApplicationDataAck count outside ApplicationData")
+	errOutAck  = errors.New("tls: OutputAck count outside Output")
+)
+
+// recvAck takes n octets written into recvBuffer, and processes every
+// record they complete. A fatal error sends its alert.
 func (e *engine) recvAck(n int) error {
 	if e.err != nil {
 		return e.err
 	}
+	if n < 0 || n > e.recvRoom {
+		return errRecvAck
+	}
+	e.recvRoom -= n
+	if n == 0 {
+		return nil
+	}
 	// §6.1: "Any data received after a closure alert has been received
 	// MUST be ignored", and once both sides closed nothing is read either:
 	// not even framed, as a header may claim more than the buffer holds.
-	if e.ignoringInput() {
-		e.inLen = 0
+	if !e.receiving() {
 		return nil
 	}
 	e.inLen += n
-	if e.inLen < recordHeaderLen {
-		return nil
-	}
-	var h RecordHeader
-	if err := h.Unmarshal(e.in[:recordHeaderLen]); err != nil {
-		return e.fail(err)
-	}
-	// §5.1, §5.2: oversized records are record_overflow. This is checked on
-	// the header, before waiting for a body that may never fit.
-	// Only a protected record (outer type application_data once keys are
-	// set) may carry the 256 octets of expansion; any other is a
-	// TLSPlaintext, at most 2^14.
-	limit := maxPlaintext
-	if e.readEncrypted && h.Type == ContentTypeApplicationData {
-		limit = maxCiphertext
-	}
-	if int(h.Length) > limit {
-		return e.fail(newAlert(AlertDescriptionRecordOverflow, "tls: oversized record received"))
-	}
-	if recordHeaderLen+int(h.Length) > len(e.in) {
-		// Only with Buffers sized for Config.RecordSizeLimit: once the
-		// server acknowledged the limit, a longer record breaks it.
-		if e.readEncrypted && (e.hs.peerRecordLimit > 0 || e.hs.fragmentLimit > 0) {
-			return e.fail(newAlert(AlertDescriptionRecordOverflow, "tls: server sent a record over the negotiated record size limit"))
+	return e.process()
+}
+
+// process handles the complete records in in[inPos:inLen], in order,
+// until application data waits to be read, the state stops reading, or
+// a record is still incomplete. Then it sends what they asked for: the
+// next flight, or one KeyUpdate for all the requests in the batch.
+func (e *engine) process() error {
+	for len(e.appData) == 0 && e.err == nil {
+		if !e.receiving() {
+			e.inPos, e.inLen = 0, 0 // the rest is ignored (§6.1)
+			break
 		}
-		return e.fail(newAlert(AlertDescriptionInternalError, "tls: record of "+itoa(int(h.Length))+" octets does not fit the Read buffer"))
+		buf := e.in[e.inPos:e.inLen]
+		if len(buf) < recordHeaderLen {
+			break
+		}
+		var h RecordHeader
+		if err := h.Unmarshal(buf[:recordHeaderLen]); err != nil {
+			return e.fail(err)
+		}
+		// §5.1, §5.2: oversized records are record_overflow. This is checked on
+		// the header, before waiting for a body that may never fit.
+		// Only a protected record (outer type application_data once keys are
+		// set) may carry the 256 octets of expansion; any other is a
+		// TLSPlaintext, at most 2^14.
+		limit := maxPlaintext
+		if e.readEncrypted && h.Type == ContentTypeApplicationData {
+			limit = maxCiphertext
+		}
+		if int(h.Length) > limit {
+			return e.fail(newAlert(AlertDescriptionRecordOverflow, "tls: oversized record received"))
+		}
+		if recordHeaderLen+int(h.Length) > len(e.in) {
+			// Only with Buffers sized for Config.RecordSizeLimit: once
+			// the server acknowledged the limit, a longer record breaks it.
+			if e.readEncrypted && (e.hs.peerRecordLimit > 0 || e.hs.fragmentLimit > 0) {
+				return e.fail(newAlert(AlertDescriptionRecordOverflow, "tls: server sent a record over the negotiated record size limit"))
+			}
+			return e.fail(newAlert(AlertDescriptionInternalError, "tls: record of "+itoa(int(h.Length))+" octets does not fit the Read buffer"))
+		}
+		if len(buf) < recordHeaderLen+int(h.Length) {
+			break
+		}
+		rec := buf[:recordHeaderLen+int(h.Length)]
+		e.inPos += len(rec)
+		if err := e.handleRecord(h, rec); err != nil {
+			return e.fail(err)
+		}
 	}
-	if e.inLen < recordHeaderLen+int(h.Length) {
-		return nil
+	if e.inPos == e.inLen {
+		e.inPos, e.inLen = 0, 0
 	}
-	rec := e.in[:e.inLen]
-	e.inLen = 0
-	if err := e.handleRecord(h, rec); err != nil {
-		return e.fail(err)
+	if e.err != nil {
+		return e.err
 	}
 	if err := e.flushHandshake(); err != nil {
 		return err
 	}
-	// Answer an owed KeyUpdate now if the output was drained (a blocking
-	// Conn drains after every record); otherwise before the next write.
-	if e.outLen == 0 {
-		if err := e.payKeyUpdate(); err != nil {
-			return e.fail(err)
-		}
-	}
-	return nil
+	return e.payKeyUpdate()
 }
 
-// ignoringInput is true once the peer's close_notify has been processed,
-// or the connection closed cleanly.
-func (e *engine) ignoringInput() bool {
-	return e.peerClosed || (e.state == StateClosed && e.err == nil)
-}
-
-// input copies p into the record buffer and processes what completes,
+// input copies p into the receive buffer and processes what completes,
 // for callers that do not read into recvBuffer directly. It stops early
 // when application data is waiting to be read.
 func (e *engine) input(p []byte) (int, error) {
@@ -255,6 +299,22 @@ func (e *engine) input(p []byte) (int, error) {
 		}
 	}
 	return total, e.err
+}
+
+// applicationDataAck consumes n octets of appData; once it is all read,
+// the records after it are processed.
+func (e *engine) applicationDataAck(n int) error {
+	if n < 0 || n > len(e.appData) {
+		return errDataAck
+	}
+	if n == 0 {
+		return nil
+	}
+	e.appData = e.appData[n:]
+	if len(e.appData) > 0 || e.err != nil {
+		return nil
+	}
+	return e.process()
 }
 
 var helloRetryRequestRandom = []byte{ // SHA-256("HelloRetryRequest"), §4.1.3
@@ -398,17 +458,31 @@ func (e *engine) handleMessage(msg []byte) error {
 // output returns the records waiting to be sent.
 func (e *engine) output() []byte { return e.out[:e.outLen] }
 
-// outputAck drops the first n octets of output, once sent.
-func (e *engine) outputAck(n int) {
+// outputAck drops the first n octets of output, once sent; a KeyUpdate
+// the server asked for goes out as soon as there is room for it.
+func (e *engine) outputAck(n int) error {
+	if n < 0 || n > e.outLen {
+		return errOutAck
+	}
 	copy(e.out, e.out[n:e.outLen])
 	e.outLen -= n
+	if n > 0 && e.err == nil {
+		return e.payKeyUpdate()
+	}
+	return nil
 }
+
+// controlRoom fits one protected control record: an alert, a KeyUpdate.
+const controlRoom = recordHeaderLen + 8 + 1 + 16
+
+// hasRoom reports whether the Write buffer can take a control record.
+func (e *engine) hasRoom() bool { return len(e.out)-e.outLen >= controlRoom }
 
 // writeRecord puts payload in a record of type typ: protected once the
 // write key is set (§5.2), plain before (§5.1).
 func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) error {
 	start := e.outLen
-	if e.writeEncrypted {
+	if e.writeKeys != keysNone && typ != ContentTypeChangeCipherSpec { // CCS: always plain (§5)
 		if e.outLen+e.writeCipher.sealedLen(len(payload), 0) > len(e.out) {
 			return newAlert(AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
 		}
@@ -426,7 +500,7 @@ func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) er
 		b = append(b, payload...)
 		e.outLen += len(b)
 	}
-	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: ContentType(e.out[start]), Length: e.outLen - start, Encrypted: e.writeEncrypted, Data: e.out[start:e.outLen]})
+	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: ContentType(e.out[start]), Length: e.outLen - start, Encrypted: e.writeKeys != keysNone && typ != ContentTypeChangeCipherSpec, Data: e.out[start:e.outLen]})
 	return nil
 }
 
@@ -476,7 +550,7 @@ func (e *engine) flushHandshakeVersion(version uint16) error {
 // TLS 1.3 counts the inner content type too (RFC 8449 §4).
 func (e *engine) maxRecordPayload() int {
 	n := maxPlaintext
-	if e.hs.peerRecordLimit > 0 && e.writeEncrypted {
+	if e.hs.peerRecordLimit > 0 && e.writeKeys != keysNone {
 		n = int(e.hs.peerRecordLimit) - 1
 	}
 	if e.hs.fragmentLimit > 0 { // RFC 6066 §4 bounds both directions
@@ -493,31 +567,72 @@ func (e *engine) sendAlert(level AlertLevel, desc AlertDescription) error {
 	return e.writeRecord(ContentTypeAlert, b, 0x0303)
 }
 
-// fail records the first fatal error, sends its alert unless it came from
-// the peer, and moves to CLOSED. It returns the error.
+// fail records the first fatal error and runs the table's error event:
+// from most states that sends the error's alert and moves to CLOSED. It
+// returns the error.
 func (e *engine) fail(err error) error {
 	if e.err != nil {
 		return e.err
 	}
 	e.err = err
-	e.appData = nil
 	e.hsOutLen = 0
-	if ae, ok := err.(*AlertError); ok && !ae.Received && !e.closeSent {
-		e.closeSent = true
+	if accepts(e.state, EventError) {
+		_ = e.dispatch(EventError) // its actions cannot fail
+	}
+	return err
+}
+
+// sendErrorAlert sends the alert of a local fatal error (§6.2); the
+// peer's own alert is not echoed. It is best effort: with no room in the
+// Write buffer the connection ends without it.
+func (e *engine) sendErrorAlert() error {
+	if ae, ok := e.err.(*AlertError); ok && !ae.Received && e.hasRoom() {
 		_ = e.sendAlert(AlertLevelFatal, ae.Alert)
 	}
-	from := e.state
-	e.state = StateClosed
-	e.traceTransition(from, EventAlert, StateClosed)
 	e.hs.wipe()
-	return err
+	return nil
+}
+
+// abort ends the connection without an alert.
+func (e *engine) abort() error {
+	e.hs.wipe()
+	return nil
 }
 
 // --- Application side ---
 
-func (e *engine) start() error {
-	if e.err != nil {
+var (
+	errNotConnected     = errors.New("tls: handshake not complete")
+	errAlreadyStarted   = errors.New("tls: handshake already started")
+	errClosed           = errors.New("tls: use of closed connection")
+	errClosedBeforeDone = errors.New("tls: connection closed before the handshake completed")
+
+	// ErrWriteBufferFull is returned by the Engine when its Write buffer
+	// has no room: send Output, then try again. The connection is fine.
+	ErrWriteBufferFull = errors.New("tls: Write buffer full; send Output first")
+)
+
+// notNow explains why the application's event ev is not allowed now.
+func (e *engine) notNow() error {
+	switch {
+	case e.err != nil:
 		return e.err
+	case e.state == initialState:
+		return errNotConnected
+	case e.handshakeComplete():
+		return errClosed
+	case stateFinal[e.state]:
+		return errClosedBeforeDone
+	}
+	return errNotConnected
+}
+
+func (e *engine) start() error {
+	if !accepts(e.state, EventStart) {
+		if e.err != nil {
+			return e.err
+		}
+		return errAlreadyStarted
 	}
 	if err := e.dispatch(EventStart); err != nil {
 		return e.fail(err)
@@ -525,53 +640,71 @@ func (e *engine) start() error {
 	return nil
 }
 
-func (e *engine) handshakeComplete() bool {
-	return e.hs.complete
-}
+// handshakeComplete: the client's application traffic key is set, the
+// last step of its handshake (Appendix A: K_send = application).
+func (e *engine) handshakeComplete() bool { return e.writeKeys == keysApplication }
 
-// writeApplicationData seals up to one record of p and returns how much
-// it took. Only after the handshake: the server is authenticated by then.
+// writeApplicationData seals as many records of p as the Write buffer
+// takes and returns how much of p it took. The table says when writing
+// is allowed: once the server is authenticated, until our close_notify.
 func (e *engine) writeApplicationData(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	if e.state != StateConnected && e.state != StatePeerClosed {
-		return 0, errNotConnected
+	if !accepts(e.state, EventWrite) {
+		return 0, e.notNow()
 	}
 	if err := e.payKeyUpdate(); err != nil {
-		return 0, e.fail(err)
+		return 0, err
 	}
-	room := len(e.out) - e.outLen - recordHeaderLen - 1 - e.writeCipher.aead.Overhead()
-	n := min(len(p), e.maxRecordPayload(), room)
-	if n <= 0 && len(p) > 0 {
-		return 0, errWriteBufferFull
+	total := 0
+	for len(p) > 0 {
+		room := len(e.out) - e.outLen - recordHeaderLen - 1 - e.writeCipher.aead.Overhead()
+		n := min(len(p), e.maxRecordPayload(), room)
+		if n <= 0 {
+			break
+		}
+		e.pendingWrite = p[:n]
+		err := e.dispatch(EventWrite)
+		e.pendingWrite = nil
+		if err != nil {
+			return total, e.fail(err)
+		}
+		total += n
+		p = p[n:]
 	}
-	if err := e.writeRecord(ContentTypeApplicationData, p[:n], 0x0303); err != nil {
-		return 0, e.fail(err)
+	if total == 0 && len(p) > 0 {
+		return 0, ErrWriteBufferFull
 	}
-	return n, nil
+	return total, nil
 }
 
-// local runs an event from the application. An event the state does not
-// take is a usage error here, not something to tell the peer about.
-func (e *engine) local(ev HandshakeEvent, notNow error) error {
-	if e.err != nil {
-		return e.err
+// sealApplicationData protects the application data of a write event
+// (§5.2).
+func (e *engine) sealApplicationData() error {
+	return e.writeRecord(ContentTypeApplicationData, e.pendingWrite, 0x0303)
+}
+
+// local runs an event from the application that sends one control record
+// (KeyUpdate, close_notify). An event the state does not take is a usage
+// error here, not something to tell the peer about; so is a full Write
+// buffer.
+func (e *engine) local(ev HandshakeEvent) error {
+	if !accepts(e.state, ev) {
+		if ev == EventClose && e.err == nil {
+			return nil // closing twice is fine
+		}
+		return e.notNow()
 	}
-	if transitionTable[int(e.state)*numEvents+int(ev)].count == 0 {
-		return notNow
+	if e.writeKeys != keysNone && !e.hasRoom() {
+		return ErrWriteBufferFull
+	}
+	if ev == EventSendKeyUpdate {
+		// Our own update also answers a request the server made.
+		e.hs.keyUpdateOwed = false
 	}
 	if err := e.dispatch(ev); err != nil {
 		return e.fail(err)
 	}
 	return e.flushHandshake()
 }
-
-var (
-	errNotConnected    = &AlertError{Alert: AlertDescriptionInternalError, Msg: "tls: handshake not complete"}
-	errWriteBufferFull = &AlertError{Alert: AlertDescriptionInternalError, Msg: "tls: Write buffer full; send pending output first"}
-	errClosed          = &AlertError{Alert: AlertDescriptionInternalError, Msg: "tls: use of closed connection"}
-)
 
 // --- Tracing ---
 

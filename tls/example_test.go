@@ -288,3 +288,95 @@ func exampleCertificate(commonName string, usage x509.ExtKeyUsage) cryptotls.Cer
 	}
 	return cryptotls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 }
+
+// An event loop over the Engine, as firmware with its own network stack
+// would write it: Status says what the Engine needs next. The Engine and
+// its buffers sit in static memory (Init instead of NewEngine).
+func ExampleEngine() {
+	srv := startExampleServer(nil, exampleEcho)
+	defer srv.close()
+	conn, err := net.Dial("tcp", srv.addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	var (
+		e                    tls.Engine
+		in, out, hsIn, hsOut [20 << 10]byte
+	)
+	if err := e.Init(&tls.Config{ServerName: "localhost", InsecureSkipVerify: true, Crypto: tls.DefaultCrypto()},
+		tls.Buffers{Read: in[:], Write: out[:], HandshakeIn: hsIn[:], HandshakeOut: hsOut[:]}); err != nil {
+		log.Fatal(err)
+	}
+	e.Start()
+	pending := []byte("hello, engine")
+	var got []byte
+	for len(got) < len("hello, engine") {
+		st := e.Status()
+		switch {
+		case st&tls.StatusSend != 0:
+			n, err := conn.Write(e.Output())
+			e.OutputAck(n)
+			if err != nil {
+				log.Fatal(err)
+			}
+			continue
+		case st&tls.StatusData != 0:
+			got = append(got, e.ApplicationData()...)
+			e.ApplicationDataAck(len(e.ApplicationData()))
+			continue
+		case st&(tls.StatusClosed|tls.StatusEOF) != 0:
+			log.Fatal("closed: ", e.Err())
+		}
+		if st&tls.StatusWrite != 0 && len(pending) > 0 {
+			n, err := e.WriteApplicationData(pending)
+			if err != nil && err != tls.ErrWriteBufferFull {
+				log.Fatal(err)
+			}
+			pending = pending[n:]
+			continue
+		}
+		if st&tls.StatusRecv != 0 {
+			n, err := conn.Read(e.RecvBuffer())
+			if aerr := e.RecvAck(n); aerr != nil {
+				log.Fatal(aerr)
+			}
+			if err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+	fmt.Printf("echo: %s\n", got)
+	e.Close()
+	conn.Write(e.Output())
+	// Output:
+	// echo: hello, engine
+}
+
+// NewConn gives an Engine made by the caller the blocking Read and Write
+// of a Conn.
+func ExampleNewConn() {
+	srv := startExampleServer(nil, exampleEcho)
+	defer srv.close()
+	conn, err := net.Dial("tcp", srv.addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	e, err := tls.NewEngine(&tls.Config{ServerName: "localhost", InsecureSkipVerify: true, Crypto: tls.DefaultCrypto()}, tls.Buffers{
+		Read: make([]byte, tls.MinReadBuffer), Write: make([]byte, tls.MinReadBuffer+512),
+		HandshakeIn: make([]byte, 16<<10), HandshakeOut: make([]byte, tls.MinHandshakeOut)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := tls.NewConn(conn, e)
+	defer c.Close()
+	io.WriteString(c, "hello, conn")
+	reply := make([]byte, len("hello, conn"))
+	if _, err := io.ReadFull(c, reply); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("echo: %s\n", reply)
+	// Output:
+	// echo: hello, conn
+}

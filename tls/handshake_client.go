@@ -19,7 +19,6 @@ import (
 
 // handshakeState is what the handshake keeps between messages.
 type handshakeState struct {
-	complete bool
 	random   [32]byte
 	session  [32]byte
 	nSession int
@@ -123,9 +122,6 @@ func (e *engine) sendClientHello() error {
 			hs.shares = [maxKeyShares]keyShare{ks}
 			hs.shareGroups = [maxKeyShares]NamedGroup{hs.hrrGroup}
 			hs.nShares = 1
-		}
-		if err := e.sendCompatCCS(); err != nil {
-			return err
 		}
 	}
 
@@ -466,6 +462,15 @@ func (e *engine) processServerHello() error {
 	th := e.sum()
 	hs.ks.clientHandshakeTrafficSecret(hs.clientHS[:0], th)
 	hs.ks.serverHandshakeTrafficSecret(hs.serverHS[:0], th)
+	for i := range hs.shares {
+		hs.shares[i] = nil
+	}
+	return nil
+}
+
+// installHandshakeKeys: K_recv = K_send = handshake (Appendix A).
+func (e *engine) installHandshakeKeys() error {
+	hs := &e.hs
 	n := e.hashSize()
 	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverHS[:n]); err != nil {
 		return err
@@ -473,13 +478,10 @@ func (e *engine) processServerHello() error {
 	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientHS[:n]); err != nil {
 		return err
 	}
-	e.readEncrypted, e.writeEncrypted = true, true
+	e.readEncrypted, e.writeKeys = true, keysHandshake
 	e.keyChanged = true
 	e.keyLog(keyLogLabelClientHandshake, hs.clientHS[:n])
 	e.keyLog(keyLogLabelServerHandshake, hs.serverHS[:n])
-	for i := range hs.shares {
-		hs.shares[i] = nil
-	}
 	return nil
 }
 
@@ -689,12 +691,17 @@ func (e *engine) processFinished() error {
 		var exp [maxHashSize]byte
 		e.keyLog(keyLogLabelExporter, hs.ks.exporterMasterSecret(exp[:0], th))
 	}
-	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverAP[:n]); err != nil {
+	e.keyLog(keyLogLabelClientTraffic, hs.clientAP[:n])
+	e.keyLog(keyLogLabelServerTraffic, hs.serverAP[:n])
+	return nil
+}
+
+// installServerTrafficKey: K_recv = application (Appendix A).
+func (e *engine) installServerTrafficKey() error {
+	if err := e.readCipher.setKeyWith(&e.hs.x, e.hs.suite, e.hs.serverAP[:e.hashSize()]); err != nil {
 		return err
 	}
 	e.keyChanged = true
-	e.keyLog(keyLogLabelClientTraffic, hs.clientAP[:n])
-	e.keyLog(keyLogLabelServerTraffic, hs.serverAP[:n])
 	return nil
 }
 
@@ -705,12 +712,8 @@ func (e *engine) sendCompatCCS() error {
 		return nil
 	}
 	e.hs.sentCCS = true
-	// Always unprotected (§5), even once the write key is set.
-	enc := e.writeEncrypted
-	e.writeEncrypted = false
-	err := e.writeRecord(ContentTypeChangeCipherSpec, []byte{1}, 0x0303)
-	e.writeEncrypted = enc
-	return err
+	// writeRecord never protects it (§5), even once the write key is set.
+	return e.writeRecord(ContentTypeChangeCipherSpec, []byte{1}, 0x0303)
 }
 
 // sendClientCertificate answers a CertificateRequest (§4.4.2, §4.4.3):
@@ -718,21 +721,29 @@ func (e *engine) sendCompatCCS() error {
 // configured certificate fits the server's signature_algorithms.
 func (e *engine) sendClientCertificate() error {
 	hs := &e.hs
-	if err := e.sendCompatCCS(); err != nil {
-		return err
-	}
 	var c Certificate
-	s := e.scratch[:0]
+	// The chain is built where the message will hold it, after the
+	// header (4), the empty context (1) and the list length (3), so
+	// HandshakeOut alone bounds it and Append copies nothing.
+	const listAt = 4 + 1 + 3
+	if e.hsOutLen+listAt > len(e.hsOut) {
+		return newAlert(AlertDescriptionInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
+	}
+	s := e.hsOut[e.hsOutLen+listAt : e.hsOutLen+listAt]
 	if hs.clientCert != nil {
+		size := 0
+		for _, der := range hs.clientCert.Chain {
+			size += 3 + len(der) + 2 // cert_data, empty extensions (§4.4.2)
+		}
+		if size > cap(s) {
+			return newAlert(AlertDescriptionInternalError, "tls: client certificate chain does not fit the HandshakeOut buffer")
+		}
 		for _, der := range hs.clientCert.Chain {
 			entry := CertificateEntry{CertData: der}
 			var err error
 			if s, err = entry.Append(s); err != nil {
 				return err
 			}
-		}
-		if len(s) > len(e.scratch) {
-			return newAlert(AlertDescriptionInternalError, "tls: client certificate chain does not fit the scratch buffer")
 		}
 	}
 	if err := c.CertificateList.SetBytes(s); err != nil {
@@ -763,9 +774,6 @@ func (e *engine) sendClientCertificate() error {
 // switches to the application key (§4.4.4, §7.2).
 func (e *engine) sendFinished() error {
 	hs := &e.hs
-	if err := e.sendCompatCCS(); err != nil {
-		return err
-	}
 	n := e.hashSize()
 	var vd [maxHashSize]byte
 	hs.x.init(hs.suite.hash, hs.clientHS[:n])
@@ -776,16 +784,20 @@ func (e *engine) sendFinished() error {
 		return err
 	}
 	hs.transcript.add(msg)
-	if err := e.flushHandshake(); err != nil {
-		return err
-	}
-	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientAP[:n]); err != nil {
-		return err
-	}
 	if e.config.OnNewSessionTicket != nil {
 		hs.ks.resumptionMasterSecret(hs.resumption[:0], e.sum())
 	}
-	hs.complete = true
+	return e.flushHandshake() // under the handshake key
+}
+
+// installClientTrafficKey: K_send = application (Appendix A), which ends
+// the client's handshake.
+func (e *engine) installClientTrafficKey() error {
+	hs := &e.hs
+	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientAP[:e.hashSize()]); err != nil {
+		return err
+	}
+	e.writeKeys = keysApplication
 	clear(hs.clientHS[:])
 	clear(hs.serverHS[:])
 	hs.ks.zero()
@@ -851,21 +863,28 @@ func (e *engine) processKeyUpdate() error {
 	}
 	e.keyChanged = true
 	// §4.6.3: answer with one KeyUpdate of our own before our next
-	// application data; several requests while we are silent get one
-	// answer, so a flood of them cannot fill the Write buffer.
-	if ku.RequestUpdate == KeyUpdateRequestUpdateRequested && !e.closeSent {
+	// application data. It goes out at the end of the batch of records
+	// (process), so many requests read together get one answer and a
+	// flood of them cannot fill the Write buffer. After our close_notify
+	// (the table takes no write then) we send nothing more.
+	if ku.RequestUpdate == KeyUpdateRequestUpdateRequested && accepts(e.state, EventWrite) {
 		hs.keyUpdateOwed = true
 	}
 	return nil
 }
 
-// payKeyUpdate sends the KeyUpdate a server asked for, if one is owed.
+// payKeyUpdate sends the KeyUpdate a server asked for, if one is owed and
+// the Write buffer has room; otherwise it goes when room is made
+// (outputAck) or before the next application data.
 func (e *engine) payKeyUpdate() error {
-	if !e.hs.keyUpdateOwed || e.closeSent {
+	if !e.hs.keyUpdateOwed || !accepts(e.state, EventWrite) || !e.hasRoom() {
 		return nil
 	}
 	e.hs.keyUpdateOwed = false
-	return e.updateWriteKey(KeyUpdateRequestUpdateNotRequested)
+	if err := e.updateWriteKey(KeyUpdateRequestUpdateNotRequested); err != nil {
+		return e.fail(err)
+	}
+	return nil
 }
 
 // sendKeyUpdate updates our write key and asks the server to update its
@@ -890,34 +909,37 @@ func (e *engine) updateWriteKey(req KeyUpdateRequest) error {
 
 // --- Closure and alerts (§6) ---
 
-func (e *engine) processCloseNotify() error {
-	e.peerClosed = true
-	return nil
-}
+// processCloseNotify: the server's writing is over (§6.1); the table's
+// next state says what is left.
+func (e *engine) processCloseNotify() error { return nil }
 
 func (e *engine) sendCloseNotify() error {
-	if e.closeSent {
-		return nil
-	}
-	e.closeSent = true
 	return e.sendAlert(AlertLevelWarning, AlertDescriptionCloseNotify)
 }
 
-// sendUserCanceled ends a handshake the application gave up on (§6.1).
+// sendUserCanceled ends a handshake the application gave up on (§6.1);
+// close_notify follows.
 func (e *engine) sendUserCanceled() error {
 	if err := e.sendAlert(AlertLevelWarning, AlertDescriptionUserCanceled); err != nil {
 		return err
 	}
 	e.hs.wipe()
-	return e.sendCloseNotify()
+	return nil
 }
 
+// processCloseNotifyInHandshake and processAlert end the connection on
+// the server's word: the transition to CLOSED is taken, and the error is
+// what the engine returns from then on.
 func (e *engine) processCloseNotifyInHandshake() error {
-	return &AlertError{Alert: AlertDescriptionCloseNotify, Received: true, Msg: "tls: server closed the connection during the handshake"}
+	e.err = &AlertError{Alert: AlertDescriptionCloseNotify, Received: true, Msg: "tls: server closed the connection during the handshake"}
+	e.hs.wipe()
+	return nil
 }
 
 func (e *engine) closeBeforeStart() error { return nil }
 
 func (e *engine) processAlert() error {
-	return &AlertError{Alert: e.peerAlert, Received: true}
+	e.err = &AlertError{Alert: e.peerAlert, Received: true}
+	e.hs.wipe()
+	return nil
 }

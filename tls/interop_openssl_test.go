@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,4 +178,64 @@ func TestInteropOpenSSLKeyUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	roundTrip("after client KeyUpdate")
+}
+
+// TestInteropOpenSSLKeyUpdateWhileReading: s_server asks us to update our
+// key while the client only reads. The answer goes on the wire at once,
+// with no Write from the application (§4.6.3), and only one.
+func TestInteropOpenSSLKeyUpdateWhileReading(t *testing.T) {
+	srv := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeStdio})
+	var updates atomic.Int32
+	cfg := &tls.Config{ServerName: "localhost", Verifier: x509verify.New(x509verify.Options{Roots: srv.Cert.CA.Pool}),
+		Trace: func(ev tls.TraceEvent) {
+			if ev.Kind == tls.TraceHandshakeOut && ev.HandshakeType == tls.HandshakeTypeKeyUpdate {
+				updates.Add(1)
+			}
+		}}
+	raw, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetDeadline(time.Now().Add(20 * time.Second))
+	cw := &writeCounter{Conn: raw}
+	c := tls.Client(cw, cfg)
+	defer c.Close()
+	if err := c.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	reading := make(chan string)
+	go func() {
+		line, _ := r.ReadString('\n')
+		reading <- line
+	}()
+	before := cw.n.Load()
+	if err := srv.KeyUpdate(true); err != nil {
+		t.Fatal(err)
+	}
+	const answer = 5 + 4 + 1 + 1 + 16 // a protected KeyUpdate record
+	deadline := time.Now().Add(10 * time.Second)
+	for cw.n.Load()-before < answer && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := cw.n.Load() - before; got != answer || updates.Load() != 1 {
+		t.Fatalf("while reading, the client wrote %d octets and %d KeyUpdates; want one KeyUpdate record of %d", got, updates.Load(), answer)
+	}
+	if err := srv.Send("after K\n"); err != nil {
+		t.Fatal(err)
+	}
+	if line := <-reading; line != "after K\n" {
+		t.Fatalf("read %q", line)
+	}
+}
+
+type writeCounter struct {
+	net.Conn
+	n atomic.Int64
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	n, err := w.Conn.Write(p)
+	w.n.Add(int64(n))
+	return n, err
 }

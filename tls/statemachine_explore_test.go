@@ -54,7 +54,13 @@ func rfcOrder(p rfcPhase, ev HandshakeEvent) (rfcPhase, bool) {
 	}
 	next := p
 	switch {
-	case ev == EventAlert: // §6.2: an error alert ends any connection
+	case ev == EventError: // §6.2: a fatal error of our own ends any connection
+		next.closed = true
+		return next, true
+	case ev == EventAlert: // §6.2: an error alert ends any connection...
+		if p.peerClosed { // ...but nothing is read after close_notify (§6.1)
+			return p, false
+		}
 		next.closed = true
 		return next, true
 	case !p.done && len(p.hs) == 0: // nothing sent yet
@@ -100,7 +106,7 @@ func rfcOrder(p rfcPhase, ev HandshakeEvent) (rfcPhase, bool) {
 			next.closed = p.selfClosed
 		}
 		return next, true
-	case EventSendKeyUpdate, EventClose:
+	case EventWrite, EventSendKeyUpdate, EventClose: // §4.6, §6.1: until our close_notify
 		if p.selfClosed {
 			return p, false
 		}

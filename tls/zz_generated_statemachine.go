@@ -55,12 +55,14 @@ const (
 	EventCloseNotify
 	EventAlert         // any other alert: all are fatal in TLS 1.3 (§6)
 	EventStart         // Handshake()
+	EventWrite         // Write(): protect application data
 	EventSendKeyUpdate // KeyUpdate(): update our keys and ask the peer to
 	EventClose         // Close()
+	EventError         // a fatal error found here (a bad message, a failed seal)
 )
-const numEvents = 17
+const numEvents = 19
 
-var eventNames = [numEvents]string{"other_handshake", "server_hello", "hello_retry_request", "encrypted_extensions", "certificate_request", "certificate", "certificate_verify", "finished", "new_session_ticket", "key_update", "change_cipher_spec", "application_data", "close_notify", "alert", "start", "send_key_update", "close"}
+var eventNames = [numEvents]string{"other_handshake", "server_hello", "hello_retry_request", "encrypted_extensions", "certificate_request", "certificate", "certificate_verify", "finished", "new_session_ticket", "key_update", "change_cipher_spec", "application_data", "close_notify", "alert", "start", "write", "send_key_update", "close", "error"}
 
 // String returns the event's name in the spec.
 func (e HandshakeEvent) String() string {
@@ -79,7 +81,7 @@ const (
 	eventLocal                      // a call from the application
 )
 
-var eventKinds = [numEvents]eventKind{eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventRecord, eventRecord, eventRecord, eventRecord, eventLocal, eventLocal, eventLocal}
+var eventKinds = [numEvents]eventKind{eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventRecord, eventRecord, eventRecord, eventRecord, eventLocal, eventLocal, eventLocal, eventLocal, eventLocal}
 
 // handshakeEvents maps a received HandshakeType to its event. The
 // events that share a type (a HelloRetryRequest is a ServerHello) are
@@ -98,8 +100,13 @@ var handshakeEvents = [256]HandshakeEvent{
 // guardFuncs[i] is guard i; 0 means no guard.
 var guardFuncs = [3]func(*engine) bool{nil, (*engine).pskAccepted, (*engine).clientAuthRequested}
 var guardNames = [3]string{"", "pskAccepted", "clientAuthRequested"}
-var actionFuncs = [21]func(*engine) error{(*engine).sendClientHello, (*engine).processServerHello, (*engine).processHelloRetryRequest, (*engine).processEncryptedExtensions, (*engine).processCertificateRequest, (*engine).processCertificate, (*engine).processCertificateVerify, (*engine).processFinished, (*engine).sendClientCertificate, (*engine).sendFinished, (*engine).dropChangeCipherSpec, (*engine).deliverApplicationData, (*engine).processNewSessionTicket, (*engine).processKeyUpdate, (*engine).sendKeyUpdate, (*engine).processCloseNotify, (*engine).sendCloseNotify, (*engine).sendUserCanceled, (*engine).processCloseNotifyInHandshake, (*engine).closeBeforeStart, (*engine).processAlert}
-var actionNames = [21]string{"sendClientHello", "processServerHello", "processHelloRetryRequest", "processEncryptedExtensions", "processCertificateRequest", "processCertificate", "processCertificateVerify", "processFinished", "sendClientCertificate", "sendFinished", "dropChangeCipherSpec", "deliverApplicationData", "processNewSessionTicket", "processKeyUpdate", "sendKeyUpdate", "processCloseNotify", "sendCloseNotify", "sendUserCanceled", "processCloseNotifyInHandshake", "closeBeforeStart", "processAlert"}
+var actionFuncs [28]func(*engine) error
+
+func init() {
+	actionFuncs = [28]func(*engine) error{(*engine).sendClientHello, (*engine).processServerHello, (*engine).installHandshakeKeys, (*engine).processHelloRetryRequest, (*engine).sendCompatCCS, (*engine).processEncryptedExtensions, (*engine).processCertificateRequest, (*engine).processCertificate, (*engine).processCertificateVerify, (*engine).processFinished, (*engine).installServerTrafficKey, (*engine).sendClientCertificate, (*engine).sendFinished, (*engine).installClientTrafficKey, (*engine).dropChangeCipherSpec, (*engine).deliverApplicationData, (*engine).processNewSessionTicket, (*engine).processKeyUpdate, (*engine).sealApplicationData, (*engine).sendKeyUpdate, (*engine).processCloseNotify, (*engine).sendCloseNotify, (*engine).sendUserCanceled, (*engine).processCloseNotifyInHandshake, (*engine).closeBeforeStart, (*engine).processAlert, (*engine).sendErrorAlert, (*engine).abort}
+}
+
+var actionNames = [28]string{"sendClientHello", "processServerHello", "installHandshakeKeys", "processHelloRetryRequest", "sendCompatCCS", "processEncryptedExtensions", "processCertificateRequest", "processCertificate", "processCertificateVerify", "processFinished", "installServerTrafficKey", "sendClientCertificate", "sendFinished", "installClientTrafficKey", "dropChangeCipherSpec", "deliverApplicationData", "processNewSessionTicket", "processKeyUpdate", "sealApplicationData", "sendKeyUpdate", "processCloseNotify", "sendCloseNotify", "sendUserCanceled", "processCloseNotifyInHandshake", "closeBeforeStart", "processAlert", "sendErrorAlert", "abort"}
 
 // transition is one line of spec/client.sm: the actions are
 // actionList[actions : actions+nActions].
@@ -111,122 +118,146 @@ type transition struct {
 }
 
 var transitions = [...]transition{
-	// spec/client.sm:94: START alert
+	// spec/client.sm:108: START alert
 	{0, StateClosed, 0, 1},
-	// spec/client.sm:57: START start
+	// spec/client.sm:63: START start
 	{0, StateWaitSH, 1, 1},
-	// spec/client.sm:91: START close
+	// spec/client.sm:103: START close
 	{0, StateClosed, 2, 1},
-	// spec/client.sm:58: WAIT_SH server_hello
-	{0, StateWaitEE, 3, 1},
-	// spec/client.sm:59: WAIT_SH hello_retry_request
-	{0, StateWaitSHAfterHRR, 4, 2},
-	// spec/client.sm:72: WAIT_SH change_cipher_spec
-	{0, StateWaitSH, 6, 1},
-	// spec/client.sm:90: WAIT_SH close_notify
-	{0, StateClosed, 7, 1},
-	// spec/client.sm:94: WAIT_SH alert
-	{0, StateClosed, 8, 1},
-	// spec/client.sm:89: WAIT_SH close
-	{0, StateClosed, 9, 1},
-	// spec/client.sm:60: WAIT_SH_AFTER_HRR server_hello
-	{0, StateWaitEE, 10, 1},
-	// spec/client.sm:72: WAIT_SH_AFTER_HRR change_cipher_spec
-	{0, StateWaitSHAfterHRR, 11, 1},
-	// spec/client.sm:90: WAIT_SH_AFTER_HRR close_notify
-	{0, StateClosed, 12, 1},
-	// spec/client.sm:94: WAIT_SH_AFTER_HRR alert
-	{0, StateClosed, 13, 1},
-	// spec/client.sm:89: WAIT_SH_AFTER_HRR close
+	// spec/client.sm:109: START error
+	{0, StateClosed, 3, 1},
+	// spec/client.sm:64: WAIT_SH server_hello
+	{0, StateWaitEE, 4, 2},
+	// spec/client.sm:65: WAIT_SH hello_retry_request
+	{0, StateWaitSHAfterHRR, 6, 3},
+	// spec/client.sm:80: WAIT_SH change_cipher_spec
+	{0, StateWaitSH, 9, 1},
+	// spec/client.sm:102: WAIT_SH close_notify
+	{0, StateClosed, 10, 1},
+	// spec/client.sm:108: WAIT_SH alert
+	{0, StateClosed, 11, 1},
+	// spec/client.sm:101: WAIT_SH close
+	{0, StateClosed, 12, 2},
+	// spec/client.sm:109: WAIT_SH error
 	{0, StateClosed, 14, 1},
-	// spec/client.sm:61: WAIT_EE encrypted_extensions
-	{1, StateWaitFinished, 15, 1},
-	// spec/client.sm:62: WAIT_EE encrypted_extensions
-	{0, StateWaitCertCR, 16, 1},
-	// spec/client.sm:72: WAIT_EE change_cipher_spec
-	{0, StateWaitEE, 17, 1},
-	// spec/client.sm:90: WAIT_EE close_notify
+	// spec/client.sm:66: WAIT_SH_AFTER_HRR server_hello
+	{0, StateWaitEE, 15, 2},
+	// spec/client.sm:80: WAIT_SH_AFTER_HRR change_cipher_spec
+	{0, StateWaitSHAfterHRR, 17, 1},
+	// spec/client.sm:102: WAIT_SH_AFTER_HRR close_notify
 	{0, StateClosed, 18, 1},
-	// spec/client.sm:94: WAIT_EE alert
+	// spec/client.sm:108: WAIT_SH_AFTER_HRR alert
 	{0, StateClosed, 19, 1},
-	// spec/client.sm:89: WAIT_EE close
-	{0, StateClosed, 20, 1},
-	// spec/client.sm:63: WAIT_CERT_CR certificate_request
-	{0, StateWaitCert, 21, 1},
-	// spec/client.sm:64: WAIT_CERT_CR certificate
-	{0, StateWaitCV, 22, 1},
-	// spec/client.sm:72: WAIT_CERT_CR change_cipher_spec
-	{0, StateWaitCertCR, 23, 1},
-	// spec/client.sm:90: WAIT_CERT_CR close_notify
-	{0, StateClosed, 24, 1},
-	// spec/client.sm:94: WAIT_CERT_CR alert
-	{0, StateClosed, 25, 1},
-	// spec/client.sm:89: WAIT_CERT_CR close
+	// spec/client.sm:101: WAIT_SH_AFTER_HRR close
+	{0, StateClosed, 20, 2},
+	// spec/client.sm:109: WAIT_SH_AFTER_HRR error
+	{0, StateClosed, 22, 1},
+	// spec/client.sm:67: WAIT_EE encrypted_extensions
+	{1, StateWaitFinished, 23, 1},
+	// spec/client.sm:68: WAIT_EE encrypted_extensions
+	{0, StateWaitCertCR, 24, 1},
+	// spec/client.sm:80: WAIT_EE change_cipher_spec
+	{0, StateWaitEE, 25, 1},
+	// spec/client.sm:102: WAIT_EE close_notify
 	{0, StateClosed, 26, 1},
-	// spec/client.sm:65: WAIT_CERT certificate
-	{0, StateWaitCV, 27, 1},
-	// spec/client.sm:72: WAIT_CERT change_cipher_spec
-	{0, StateWaitCert, 28, 1},
-	// spec/client.sm:90: WAIT_CERT close_notify
-	{0, StateClosed, 29, 1},
-	// spec/client.sm:94: WAIT_CERT alert
+	// spec/client.sm:108: WAIT_EE alert
+	{0, StateClosed, 27, 1},
+	// spec/client.sm:101: WAIT_EE close
+	{0, StateClosed, 28, 2},
+	// spec/client.sm:109: WAIT_EE error
 	{0, StateClosed, 30, 1},
-	// spec/client.sm:89: WAIT_CERT close
-	{0, StateClosed, 31, 1},
-	// spec/client.sm:66: WAIT_CV certificate_verify
-	{0, StateWaitFinished, 32, 1},
-	// spec/client.sm:72: WAIT_CV change_cipher_spec
-	{0, StateWaitCV, 33, 1},
-	// spec/client.sm:90: WAIT_CV close_notify
+	// spec/client.sm:69: WAIT_CERT_CR certificate_request
+	{0, StateWaitCert, 31, 1},
+	// spec/client.sm:70: WAIT_CERT_CR certificate
+	{0, StateWaitCV, 32, 1},
+	// spec/client.sm:80: WAIT_CERT_CR change_cipher_spec
+	{0, StateWaitCertCR, 33, 1},
+	// spec/client.sm:102: WAIT_CERT_CR close_notify
 	{0, StateClosed, 34, 1},
-	// spec/client.sm:94: WAIT_CV alert
+	// spec/client.sm:108: WAIT_CERT_CR alert
 	{0, StateClosed, 35, 1},
-	// spec/client.sm:89: WAIT_CV close
-	{0, StateClosed, 36, 1},
-	// spec/client.sm:67: WAIT_FINISHED finished
-	{2, StateConnected, 37, 3},
-	// spec/client.sm:68: WAIT_FINISHED finished
-	{0, StateConnected, 40, 2},
-	// spec/client.sm:72: WAIT_FINISHED change_cipher_spec
-	{0, StateWaitFinished, 42, 1},
-	// spec/client.sm:90: WAIT_FINISHED close_notify
-	{0, StateClosed, 43, 1},
-	// spec/client.sm:94: WAIT_FINISHED alert
-	{0, StateClosed, 44, 1},
-	// spec/client.sm:89: WAIT_FINISHED close
+	// spec/client.sm:101: WAIT_CERT_CR close
+	{0, StateClosed, 36, 2},
+	// spec/client.sm:109: WAIT_CERT_CR error
+	{0, StateClosed, 38, 1},
+	// spec/client.sm:71: WAIT_CERT certificate
+	{0, StateWaitCV, 39, 1},
+	// spec/client.sm:80: WAIT_CERT change_cipher_spec
+	{0, StateWaitCert, 40, 1},
+	// spec/client.sm:102: WAIT_CERT close_notify
+	{0, StateClosed, 41, 1},
+	// spec/client.sm:108: WAIT_CERT alert
+	{0, StateClosed, 42, 1},
+	// spec/client.sm:101: WAIT_CERT close
+	{0, StateClosed, 43, 2},
+	// spec/client.sm:109: WAIT_CERT error
 	{0, StateClosed, 45, 1},
-	// spec/client.sm:76: CONNECTED new_session_ticket
-	{0, StateConnected, 46, 1},
-	// spec/client.sm:77: CONNECTED key_update
-	{0, StateConnected, 47, 1},
-	// spec/client.sm:75: CONNECTED application_data
-	{0, StateConnected, 48, 1},
-	// spec/client.sm:82: CONNECTED close_notify
-	{0, StatePeerClosed, 49, 1},
-	// spec/client.sm:94: CONNECTED alert
-	{0, StateClosed, 50, 1},
-	// spec/client.sm:78: CONNECTED send_key_update
-	{0, StateConnected, 51, 1},
-	// spec/client.sm:83: CONNECTED close
-	{0, StateLocalClosed, 52, 1},
-	// spec/client.sm:94: PEER_CLOSED alert
-	{0, StateClosed, 53, 1},
-	// spec/client.sm:79: PEER_CLOSED send_key_update
-	{0, StatePeerClosed, 54, 1},
-	// spec/client.sm:84: PEER_CLOSED close
-	{0, StateClosed, 55, 1},
-	// spec/client.sm:86: LOCAL_CLOSED new_session_ticket
-	{0, StateLocalClosed, 56, 1},
-	// spec/client.sm:87: LOCAL_CLOSED key_update
-	{0, StateLocalClosed, 57, 1},
-	// spec/client.sm:85: LOCAL_CLOSED application_data
-	{0, StateLocalClosed, 58, 1},
-	// spec/client.sm:88: LOCAL_CLOSED close_notify
-	{0, StateClosed, 59, 1},
-	// spec/client.sm:94: LOCAL_CLOSED alert
-	{0, StateClosed, 60, 1},
+	// spec/client.sm:72: WAIT_CV certificate_verify
+	{0, StateWaitFinished, 46, 1},
+	// spec/client.sm:80: WAIT_CV change_cipher_spec
+	{0, StateWaitCV, 47, 1},
+	// spec/client.sm:102: WAIT_CV close_notify
+	{0, StateClosed, 48, 1},
+	// spec/client.sm:108: WAIT_CV alert
+	{0, StateClosed, 49, 1},
+	// spec/client.sm:101: WAIT_CV close
+	{0, StateClosed, 50, 2},
+	// spec/client.sm:109: WAIT_CV error
+	{0, StateClosed, 52, 1},
+	// spec/client.sm:75: WAIT_FINISHED finished
+	{2, StateConnected, 53, 6},
+	// spec/client.sm:76: WAIT_FINISHED finished
+	{0, StateConnected, 59, 5},
+	// spec/client.sm:80: WAIT_FINISHED change_cipher_spec
+	{0, StateWaitFinished, 64, 1},
+	// spec/client.sm:102: WAIT_FINISHED close_notify
+	{0, StateClosed, 65, 1},
+	// spec/client.sm:108: WAIT_FINISHED alert
+	{0, StateClosed, 66, 1},
+	// spec/client.sm:101: WAIT_FINISHED close
+	{0, StateClosed, 67, 2},
+	// spec/client.sm:109: WAIT_FINISHED error
+	{0, StateClosed, 69, 1},
+	// spec/client.sm:85: CONNECTED new_session_ticket
+	{0, StateConnected, 70, 1},
+	// spec/client.sm:86: CONNECTED key_update
+	{0, StateConnected, 71, 1},
+	// spec/client.sm:84: CONNECTED application_data
+	{0, StateConnected, 72, 1},
+	// spec/client.sm:94: CONNECTED close_notify
+	{0, StatePeerClosed, 73, 1},
+	// spec/client.sm:108: CONNECTED alert
+	{0, StateClosed, 74, 1},
+	// spec/client.sm:87: CONNECTED write
+	{0, StateConnected, 75, 1},
+	// spec/client.sm:88: CONNECTED send_key_update
+	{0, StateConnected, 76, 1},
+	// spec/client.sm:95: CONNECTED close
+	{0, StateLocalClosed, 77, 1},
+	// spec/client.sm:109: CONNECTED error
+	{0, StateClosed, 78, 1},
+	// spec/client.sm:87: PEER_CLOSED write
+	{0, StatePeerClosed, 79, 1},
+	// spec/client.sm:88: PEER_CLOSED send_key_update
+	{0, StatePeerClosed, 80, 1},
+	// spec/client.sm:96: PEER_CLOSED close
+	{0, StateClosed, 81, 1},
+	// spec/client.sm:109: PEER_CLOSED error
+	{0, StateClosed, 82, 1},
+	// spec/client.sm:98: LOCAL_CLOSED new_session_ticket
+	{0, StateLocalClosed, 83, 1},
+	// spec/client.sm:99: LOCAL_CLOSED key_update
+	{0, StateLocalClosed, 84, 1},
+	// spec/client.sm:97: LOCAL_CLOSED application_data
+	{0, StateLocalClosed, 85, 1},
+	// spec/client.sm:100: LOCAL_CLOSED close_notify
+	{0, StateClosed, 86, 1},
+	// spec/client.sm:108: LOCAL_CLOSED alert
+	{0, StateClosed, 87, 1},
+	// spec/client.sm:110: LOCAL_CLOSED error
+	{0, StateClosed, 88, 1},
 }
-var actionList = [...]uint8{20, 0, 19, 1, 2, 0, 10, 18, 20, 17, 1, 10, 18, 20, 17, 3, 3, 10, 18, 20, 17, 4, 5, 10, 18, 20, 17, 5, 10, 18, 20, 17, 6, 10, 18, 20, 17, 7, 8, 9, 7, 9, 10, 18, 20, 17, 12, 13, 11, 15, 20, 14, 16, 20, 14, 16, 12, 13, 11, 15, 20}
+var actionList = [...]uint8{25, 0, 24, 26, 1, 2, 3, 4, 0, 14, 23, 25, 22, 21, 26, 1, 2, 14, 23, 25, 22, 21, 26, 5, 5, 14, 23, 25, 22, 21, 26, 6, 7, 14, 23, 25, 22, 21, 26, 7, 14, 23, 25, 22, 21, 26, 8, 14, 23, 25, 22, 21, 26, 9, 10, 4, 11, 12, 13, 9, 10, 4, 12, 13, 14, 23, 25, 22, 21, 26, 16, 17, 15, 20, 25, 18, 19, 21, 26, 18, 19, 21, 26, 16, 17, 15, 20, 25, 27}
 
 // transitionSlot is where the transitions of one (state, event) pair sit.
 type transitionSlot struct {
@@ -237,62 +268,85 @@ type transitionSlot struct {
 // transitionTable is the flat [state*numEvents+event] table. An empty
 // slot is an event the state does not expect.
 var transitionTable = [numStates * numEvents]transitionSlot{
-	int(StateConnected)*numEvents + int(EventAlert):                 {46, 1},
-	int(StateConnected)*numEvents + int(EventApplicationData):       {44, 1},
-	int(StateConnected)*numEvents + int(EventClose):                 {48, 1},
-	int(StateConnected)*numEvents + int(EventCloseNotify):           {45, 1},
-	int(StateConnected)*numEvents + int(EventKeyUpdate):             {43, 1},
-	int(StateConnected)*numEvents + int(EventNewSessionTicket):      {42, 1},
-	int(StateConnected)*numEvents + int(EventSendKeyUpdate):         {47, 1},
-	int(StateLocalClosed)*numEvents + int(EventAlert):               {56, 1},
-	int(StateLocalClosed)*numEvents + int(EventApplicationData):     {54, 1},
-	int(StateLocalClosed)*numEvents + int(EventCloseNotify):         {55, 1},
-	int(StateLocalClosed)*numEvents + int(EventKeyUpdate):           {53, 1},
-	int(StateLocalClosed)*numEvents + int(EventNewSessionTicket):    {52, 1},
-	int(StatePeerClosed)*numEvents + int(EventAlert):                {49, 1},
-	int(StatePeerClosed)*numEvents + int(EventClose):                {51, 1},
-	int(StatePeerClosed)*numEvents + int(EventSendKeyUpdate):        {50, 1},
+	int(StateConnected)*numEvents + int(EventAlert):                 {54, 1},
+	int(StateConnected)*numEvents + int(EventApplicationData):       {52, 1},
+	int(StateConnected)*numEvents + int(EventClose):                 {57, 1},
+	int(StateConnected)*numEvents + int(EventCloseNotify):           {53, 1},
+	int(StateConnected)*numEvents + int(EventError):                 {58, 1},
+	int(StateConnected)*numEvents + int(EventKeyUpdate):             {51, 1},
+	int(StateConnected)*numEvents + int(EventNewSessionTicket):      {50, 1},
+	int(StateConnected)*numEvents + int(EventSendKeyUpdate):         {56, 1},
+	int(StateConnected)*numEvents + int(EventWrite):                 {55, 1},
+	int(StateLocalClosed)*numEvents + int(EventAlert):               {67, 1},
+	int(StateLocalClosed)*numEvents + int(EventApplicationData):     {65, 1},
+	int(StateLocalClosed)*numEvents + int(EventCloseNotify):         {66, 1},
+	int(StateLocalClosed)*numEvents + int(EventError):               {68, 1},
+	int(StateLocalClosed)*numEvents + int(EventKeyUpdate):           {64, 1},
+	int(StateLocalClosed)*numEvents + int(EventNewSessionTicket):    {63, 1},
+	int(StatePeerClosed)*numEvents + int(EventClose):                {61, 1},
+	int(StatePeerClosed)*numEvents + int(EventError):                {62, 1},
+	int(StatePeerClosed)*numEvents + int(EventSendKeyUpdate):        {60, 1},
+	int(StatePeerClosed)*numEvents + int(EventWrite):                {59, 1},
 	int(StateStart)*numEvents + int(EventAlert):                     {0, 1},
 	int(StateStart)*numEvents + int(EventClose):                     {2, 1},
+	int(StateStart)*numEvents + int(EventError):                     {3, 1},
 	int(StateStart)*numEvents + int(EventStart):                     {1, 1},
-	int(StateWaitCV)*numEvents + int(EventAlert):                    {34, 1},
-	int(StateWaitCV)*numEvents + int(EventCertificateVerify):        {31, 1},
-	int(StateWaitCV)*numEvents + int(EventChangeCipherSpec):         {32, 1},
-	int(StateWaitCV)*numEvents + int(EventClose):                    {35, 1},
-	int(StateWaitCV)*numEvents + int(EventCloseNotify):              {33, 1},
-	int(StateWaitCert)*numEvents + int(EventAlert):                  {29, 1},
-	int(StateWaitCert)*numEvents + int(EventCertificate):            {26, 1},
-	int(StateWaitCert)*numEvents + int(EventChangeCipherSpec):       {27, 1},
-	int(StateWaitCert)*numEvents + int(EventClose):                  {30, 1},
-	int(StateWaitCert)*numEvents + int(EventCloseNotify):            {28, 1},
-	int(StateWaitCertCR)*numEvents + int(EventAlert):                {24, 1},
-	int(StateWaitCertCR)*numEvents + int(EventCertificate):          {21, 1},
-	int(StateWaitCertCR)*numEvents + int(EventCertificateRequest):   {20, 1},
-	int(StateWaitCertCR)*numEvents + int(EventChangeCipherSpec):     {22, 1},
-	int(StateWaitCertCR)*numEvents + int(EventClose):                {25, 1},
-	int(StateWaitCertCR)*numEvents + int(EventCloseNotify):          {23, 1},
-	int(StateWaitEE)*numEvents + int(EventAlert):                    {18, 1},
-	int(StateWaitEE)*numEvents + int(EventChangeCipherSpec):         {16, 1},
-	int(StateWaitEE)*numEvents + int(EventClose):                    {19, 1},
-	int(StateWaitEE)*numEvents + int(EventCloseNotify):              {17, 1},
-	int(StateWaitEE)*numEvents + int(EventEncryptedExtensions):      {14, 2},
-	int(StateWaitFinished)*numEvents + int(EventAlert):              {40, 1},
-	int(StateWaitFinished)*numEvents + int(EventChangeCipherSpec):   {38, 1},
-	int(StateWaitFinished)*numEvents + int(EventClose):              {41, 1},
-	int(StateWaitFinished)*numEvents + int(EventCloseNotify):        {39, 1},
-	int(StateWaitFinished)*numEvents + int(EventFinished):           {36, 2},
-	int(StateWaitSH)*numEvents + int(EventAlert):                    {7, 1},
-	int(StateWaitSH)*numEvents + int(EventChangeCipherSpec):         {5, 1},
-	int(StateWaitSH)*numEvents + int(EventClose):                    {8, 1},
-	int(StateWaitSH)*numEvents + int(EventCloseNotify):              {6, 1},
-	int(StateWaitSH)*numEvents + int(EventHelloRetryRequest):        {4, 1},
-	int(StateWaitSH)*numEvents + int(EventServerHello):              {3, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventAlert):            {12, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventChangeCipherSpec): {10, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventClose):            {13, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventCloseNotify):      {11, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventServerHello):      {9, 1},
+	int(StateWaitCV)*numEvents + int(EventAlert):                    {40, 1},
+	int(StateWaitCV)*numEvents + int(EventCertificateVerify):        {37, 1},
+	int(StateWaitCV)*numEvents + int(EventChangeCipherSpec):         {38, 1},
+	int(StateWaitCV)*numEvents + int(EventClose):                    {41, 1},
+	int(StateWaitCV)*numEvents + int(EventCloseNotify):              {39, 1},
+	int(StateWaitCV)*numEvents + int(EventError):                    {42, 1},
+	int(StateWaitCert)*numEvents + int(EventAlert):                  {34, 1},
+	int(StateWaitCert)*numEvents + int(EventCertificate):            {31, 1},
+	int(StateWaitCert)*numEvents + int(EventChangeCipherSpec):       {32, 1},
+	int(StateWaitCert)*numEvents + int(EventClose):                  {35, 1},
+	int(StateWaitCert)*numEvents + int(EventCloseNotify):            {33, 1},
+	int(StateWaitCert)*numEvents + int(EventError):                  {36, 1},
+	int(StateWaitCertCR)*numEvents + int(EventAlert):                {28, 1},
+	int(StateWaitCertCR)*numEvents + int(EventCertificate):          {25, 1},
+	int(StateWaitCertCR)*numEvents + int(EventCertificateRequest):   {24, 1},
+	int(StateWaitCertCR)*numEvents + int(EventChangeCipherSpec):     {26, 1},
+	int(StateWaitCertCR)*numEvents + int(EventClose):                {29, 1},
+	int(StateWaitCertCR)*numEvents + int(EventCloseNotify):          {27, 1},
+	int(StateWaitCertCR)*numEvents + int(EventError):                {30, 1},
+	int(StateWaitEE)*numEvents + int(EventAlert):                    {21, 1},
+	int(StateWaitEE)*numEvents + int(EventChangeCipherSpec):         {19, 1},
+	int(StateWaitEE)*numEvents + int(EventClose):                    {22, 1},
+	int(StateWaitEE)*numEvents + int(EventCloseNotify):              {20, 1},
+	int(StateWaitEE)*numEvents + int(EventEncryptedExtensions):      {17, 2},
+	int(StateWaitEE)*numEvents + int(EventError):                    {23, 1},
+	int(StateWaitFinished)*numEvents + int(EventAlert):              {47, 1},
+	int(StateWaitFinished)*numEvents + int(EventChangeCipherSpec):   {45, 1},
+	int(StateWaitFinished)*numEvents + int(EventClose):              {48, 1},
+	int(StateWaitFinished)*numEvents + int(EventCloseNotify):        {46, 1},
+	int(StateWaitFinished)*numEvents + int(EventError):              {49, 1},
+	int(StateWaitFinished)*numEvents + int(EventFinished):           {43, 2},
+	int(StateWaitSH)*numEvents + int(EventAlert):                    {8, 1},
+	int(StateWaitSH)*numEvents + int(EventChangeCipherSpec):         {6, 1},
+	int(StateWaitSH)*numEvents + int(EventClose):                    {9, 1},
+	int(StateWaitSH)*numEvents + int(EventCloseNotify):              {7, 1},
+	int(StateWaitSH)*numEvents + int(EventError):                    {10, 1},
+	int(StateWaitSH)*numEvents + int(EventHelloRetryRequest):        {5, 1},
+	int(StateWaitSH)*numEvents + int(EventServerHello):              {4, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventAlert):            {14, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventChangeCipherSpec): {12, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventClose):            {15, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventCloseNotify):      {13, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventError):            {16, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventServerHello):      {11, 1},
 }
+
+// accepts reports whether the table has a transition for ev in s: for
+// an event from the peer, whether it is expected; for a call from the
+// application, whether it is allowed now.
+func accepts(s HandshakeState, ev HandshakeEvent) bool {
+	return transitionTable[int(s)*numEvents+int(ev)].count != 0
+}
+
+// stateReceives marks the states with a transition for some event from
+// the peer. In the others the engine reads nothing and discards its input.
+var stateReceives = [numStates]bool{true, true, true, true, true, true, true, true, true, false, true, false}
 
 // dispatch takes the first transition for ev in the current state whose
 // guard holds, runs its actions and moves to its state. A pair the table

@@ -310,7 +310,7 @@ func TestFirmwareMemoryLimits(t *testing.T) {
 	}
 	for _, gc := range []string{"conservative", "precise"} {
 		t.Run("heap/"+gc, func(t *testing.T) {
-			for _, ram := range []int{handshakeRAM - 16<<10, handshakeRAM - 6<<10} {
+			for _, ram := range []int{handshakeRAM - 8<<10} {
 				img := image(t, target, tinygo.Options{GC: gc, RAM: ram})
 				res, err := Run(context.Background(), Options{Target: target, Image: img, Server: srv.Addr, Timeout: time.Minute, Provision: p()})
 				if err != nil {

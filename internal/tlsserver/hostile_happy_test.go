@@ -226,7 +226,21 @@ func TestHostileHappyPaths(t *testing.T) {
 		}, AppData: []byte("after updates")}},
 		// §4.6.3 lets the client answer many requests with one update; at
 		// worst Input should stop taking records while Output is full.
-		{name: "key_update_flood", opts: tlsserver.Options{KeyUpdates: kuFlood, AppData: []byte("after the flood")}},
+		// Each batch of records the client takes in gets at most one answer:
+		// 1,000 requests of 27 octets fill two Read buffers.
+		{name: "key_update_flood", opts: tlsserver.Options{KeyUpdates: kuFlood, AppData: []byte("after the flood")},
+			check: func(t *testing.T, p *tlsserver.Pipe, r *tlsserver.Result) {
+				var kus int
+				for _, m := range p.Server.Messages() {
+					if m.Type == ht_KU {
+						kus++
+					}
+				}
+				if max := 1000*27/tls.MinReadBuffer + 2; kus < 1 || kus > max {
+					t.Errorf("client answered 1000 KeyUpdate requests with %d KeyUpdates, want 1 to %d", kus, max)
+				}
+				t.Logf("1000 requests, %d answers", kus)
+			}},
 		{name: "client_key_update", post: func(t *testing.T, p *tlsserver.Pipe) {
 			if err := p.ClientKeyUpdate(); err != nil {
 				t.Fatal(err)

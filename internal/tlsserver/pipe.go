@@ -204,7 +204,7 @@ func (p *Pipe) Pump() {
 		var data []byte
 		if !p.guard(func() {
 			data = bytes.Clone(p.Client.ApplicationData())
-			p.Client.ApplicationDataAck(len(data))
+			p.clientFailed(p.Client.ApplicationDataAck(len(data))) // it processes the records after the data
 		}) {
 			return
 		}

@@ -9,9 +9,10 @@
 // straight through, and a Read or Write that runs into one returns the
 // underlying timeout error (a net.Error whose Timeout() is true). A read
 // timeout leaves the connection usable, as with a plain net.Conn: a
-// partly received record stays buffered. After a write timeout, treat the
-// connection as broken and close it: part of the data may already be
-// sealed into a record that goes out with the next Write.
+// partly received record stays buffered. A write timeout ends writing, as
+// in crypto/tls (part of a record may be on the wire): every later Write
+// returns the same error, but Read goes on and returns what the server
+// sends.
 package tlsnet
 
 import (
@@ -210,18 +211,12 @@ func (c *Conn) Read(b []byte) (int, error) { return c.tls.Read(b) }
 // Write writes application data, running the handshake first if needed.
 func (c *Conn) Write(b []byte) (int, error) { return c.tls.Write(b) }
 
-// closeNotifyTimeout bounds how long Close waits to send close_notify to a
-// server that does not read.
-const closeNotifyTimeout = 5 * time.Second
-
 // Close sends close_notify, if it can, and closes the underlying
-// connection. Sending close_notify may block for up to 5 seconds.
+// connection (see tls.Conn.Close): a Read or Write blocked in another
+// goroutine returns at once. Sending close_notify may take up to 5 seconds
+// when the server does not read.
 func (c *Conn) Close() error {
-	c.raw.SetWriteDeadline(time.Now().Add(closeNotifyTimeout))
-	err := c.tls.CloseWrite()
-	if cerr := c.raw.Close(); cerr != nil {
-		return cerr
-	}
+	err := c.tls.Close()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
