@@ -4,7 +4,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
 
-.PHONY: all gen test fuzz fuzz-smoke bench lint check-generated demo docs firmware-size
+.PHONY: all gen test fuzz fuzz-smoke fuzz-build-check bench lint check-generated demo docs firmware firmware-size
 
 all: gen docs test
 
@@ -33,6 +33,11 @@ fuzz:
 # A few seconds per fuzz target (CI).
 fuzz-smoke:
 	./fuzz/run.sh 3s
+
+# Every fuzz target builds as OSS-Fuzz and ClusterFuzzLite build it, with
+# go-118-fuzz-build from the Go module proxy (needs gcc and zip).
+fuzz-build-check:
+	./fuzz/oss-fuzz/check.sh
 
 # The firmware example, built with TinyGo for QEMU's Cortex-M4 and Cortex-M3
 # boards and for wasip1, into firmware/bin, with TinyGo's size report.

@@ -131,7 +131,8 @@ import (
 //     extension the client did not offer is unsupported_extension, one not
 //     allowed in that message illegal_parameter, a duplicate or malformed
 //     one decode_error or illegal_parameter (§4.2); removed: supported_versions
-//     (protocol_version, §4.2.1), key_share (missing_extension, §4.2.8,
+//     (protocol_version, §4.2.1; missing_extension from a HelloRetryRequest,
+//     §4.1.4), key_share (missing_extension, §4.2.8,
 //     §9.2), signature_algorithms from a CertificateRequest
 //     (missing_extension, §4.3.2);
 //   - raw edits of a body: what checking that message type may say;
@@ -1808,8 +1809,10 @@ func (r *cfRun) removeExtension(fs *cfFlight, msg *tlsserver.Message, m cfMut) (
 	switch {
 	case has(x):
 		// A copy is left.
-	case (code == "SH" || code == "HRR") && x == tls.ExtensionTypeSupportedVersions:
+	case code == "SH" && x == tls.ExtensionTypeSupportedVersions:
 		e.alerts, e.fatal = alertsOf(adProtoVersion, adIllegal, adDecode), true // §4.2.1, §4.1.3
+	case code == "HRR" && x == tls.ExtensionTypeSupportedVersions:
+		e.alerts, e.fatal = alertsOf(adMissingExt, adIllegal, adDecode), true // §4.1.4: mandatory in an HRR
 	case code == "SH" && x == tls.ExtensionTypeKeyShare:
 		e.alerts, e.fatal = alertsOf(adMissingExt, adIllegal, adHandshake, adDecode), true // §4.2.8, §9.2
 	case code == "HRR" && x == tls.ExtensionTypeKeyShare && !has(tls.ExtensionTypeCookie),
@@ -2186,19 +2189,6 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 			fail("client did not fail on a defect: %v", fatalEffect)
 		}
 	}
-}
-
-// cfLastRecord is the last whole record of wire.
-func cfLastRecord(wire []byte) []byte {
-	var last []byte
-	for len(wire) >= 5 {
-		n := 5 + int(binary.BigEndian.Uint16(wire[3:5]))
-		if n > len(wire) {
-			break
-		}
-		last, wire = wire[:n], wire[n:]
-	}
-	return last
 }
 
 // cfEndsWithAlert says whether wire ends with an alert record: the

@@ -705,3 +705,12 @@ func (c *corpus) write(t *testing.T) {
 		}
 	}
 }
+
+// TestFuzzRawInStateSeeds checks that the seeds are in
+// testdata/fuzz/FuzzRawInState (with -cfseeds, it writes them), and that
+// each takes the client to its state.
+func TestFuzzRawInStateSeeds(t *testing.T) {
+	for _, s := range risSeeds() {
+		checkSeedFile(t, "testdata/fuzz/FuzzRawInState", s.name, s.data)
+	}
+}

@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"sync"
 
@@ -191,4 +192,17 @@ func checkRecordFailure(t tb, e *tls.Engine, r *recordTrace, err error) {
 	if !bytes.Equal(e.Output(), out) {
 		t.Fatalf("after %q, more input sent %x", err, e.Output()[len(out):])
 	}
+}
+
+// cfLastRecord is the last whole record of wire.
+func cfLastRecord(wire []byte) []byte {
+	var last []byte
+	for len(wire) >= 5 {
+		n := 5 + int(binary.BigEndian.Uint16(wire[3:5]))
+		if n > len(wire) {
+			break
+		}
+		last, wire = wire[:n], wire[n:]
+	}
+	return last
 }

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of tabletls for DURATION each, one after the other:
 # every Fuzz* function in ./fuzz (the generated codec targets and the
-# hand-written ones) and in ./tls (FuzzInnerPlaintext and the package's
-# own). Targets are found with `go test -list`, so new ones are picked up
+# hand-written ones), in ./tls (FuzzInnerPlaintext and the package's
+# own) and in ./internal/tlsserver (FuzzHostileServer). Targets are found with `go test -list`, so new ones are picked up
 # without editing this script.
 #
 #   fuzz/run.sh [DURATION]        DURATION as for go test -fuzztime (30s, 1m, 10000x); default 30s
 #
 # Environment:
-#   FUZZ_PKGS      packages to take targets from (default "./fuzz ./tls")
+#   FUZZ_PKGS      packages to take targets from (default "./fuzz ./tls ./internal/tlsserver")
 #   FUZZ_MATCH     only targets whose name matches this extended regexp
 #   FUZZ_JOBS      targets run at the same time (default 1)
 #   FUZZ_PARALLEL  fuzzing processes per target (go test -parallel; default GOMAXPROCS)
@@ -22,7 +22,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 duration=${1:-30s}
-pkgs=${FUZZ_PKGS:-./fuzz ./tls}
+pkgs=${FUZZ_PKGS:-./fuzz ./tls ./internal/tlsserver}
 jobs=${FUZZ_JOBS:-1}
 match=${FUZZ_MATCH:-.}
 go=${GO:-go}

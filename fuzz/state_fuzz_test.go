@@ -529,12 +529,3 @@ func risSeeds() []risSeed {
 	}
 	return seeds
 }
-
-// TestFuzzRawInStateSeeds checks that the seeds are in
-// testdata/fuzz/FuzzRawInState (with -cfseeds, it writes them), and that
-// each takes the client to its state.
-func TestFuzzRawInStateSeeds(t *testing.T) {
-	for _, s := range risSeeds() {
-		checkSeedFile(t, "testdata/fuzz/FuzzRawInState", s.name, s.data)
-	}
-}

@@ -10,6 +10,33 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 )
 
+// The codec tests' shared helpers live here, with the fuzz targets of
+// this file, which OSS-Fuzz builds with no other test file (fuzz/README.md).
+
+// codecMsg is what every generated struct and extension set is.
+type codecMsg interface {
+	Unmarshal([]byte) error
+	Append([]byte) ([]byte, error)
+}
+
+// codecTB is what codecEncode needs of a *testing.T (or of the
+// replacement of package testing the OSS-Fuzz build links in, which has
+// no testing.TB).
+type codecTB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// codecEncode is Append(nil) that must work.
+func codecEncode(t codecTB, m codecMsg) []byte {
+	t.Helper()
+	b, err := m.Append(nil)
+	if err != nil {
+		t.Fatalf("%T.Append: %v", m, err)
+	}
+	return b
+}
+
 // The generated codecs on the RFC 8448 traces (sections 3 to 7): every
 // handshake message, every record, decoded, checked and re-encoded byte
 // for byte; then every truncation and many corruptions of them.

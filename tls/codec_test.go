@@ -18,12 +18,6 @@ import (
 // runtime (codec.go), built from Go values. codec_rfc8448_test.go runs
 // them on the RFC 8448 traces; codec_bench_test.go checks allocations.
 
-// codecMsg is what every generated struct and extension set is.
-type codecMsg interface {
-	Unmarshal([]byte) error
-	Append([]byte) ([]byte, error)
-}
-
 // codecSample is one value of a generated type, built from Go values.
 type codecSample struct {
 	name  string          // the Go type
@@ -101,16 +95,6 @@ func codecAdd(t testing.TB, add func(ExtensionType) bool, typs ...ExtensionType)
 }
 
 func codecFill(n int, c byte) []byte { return bytes.Repeat([]byte{c}, n) }
-
-// codecEncode is Append(nil) that must work.
-func codecEncode(t testing.TB, m codecMsg) []byte {
-	t.Helper()
-	b, err := m.Append(nil)
-	if err != nil {
-		t.Fatalf("%T.Append: %v", m, err)
-	}
-	return b
-}
 
 // codecSamples returns one value of every generated struct and extension
 // set, each filled in as much as its type allows.

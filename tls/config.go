@@ -39,8 +39,11 @@ type Config struct {
 
 	// KeyShares are the groups the first ClientHello carries a key share
 	// for; each must be in CurvePreferences. Nil means the first group of
-	// CurvePreferences (x25519 by default). A server that wants another
-	// offered group asks for it with a HelloRetryRequest.
+	// CurvePreferences (x25519 by default) and, when that is the hybrid
+	// X25519MLKEM768 and x25519 is in CurvePreferences too, an x25519
+	// share beside it made from the hybrid's X25519 key (see
+	// X25519Sharer), as crypto/tls does. A server that wants another offered group asks for it with a
+	// HelloRetryRequest.
 	KeyShares []NamedGroup
 
 	// Verifier authenticates the server's certificate chain. It is
@@ -153,6 +156,10 @@ type TraceEvent struct {
 	// its header (in plaintext). It aliases the connection's buffers: it
 	// is valid only during the call, and must not be kept or changed.
 	Data []byte
+	// Err is set on the transition to CLOSED that a fatal error causes:
+	// an *AlertError, with Received set if the alert came from the
+	// server, and not if the client found the error and sent the alert.
+	Err error
 }
 
 var defaultCurvePreferences = []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1}
@@ -164,10 +171,14 @@ type profile struct {
 	suites []CipherSuite
 	groups []NamedGroup
 	shares []NamedGroup
+	// hybridX25519: the default x25519 share beside an X25519MLKEM768 one
+	// is made from the hybrid's own X25519 key (see X25519Sharer).
+	hybridX25519 bool
 
 	// Room for the defaults, so that filling them in allocates nothing.
 	suiteBuf [maxOfferedSuites]CipherSuite
 	groupBuf [maxOfferedGroups]NamedGroup
+	shareBuf [2]NamedGroup
 }
 
 // errNilCrypto is ClientWithBuffers' and NewEngine's answer to a Config
@@ -244,6 +255,14 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 	p.shares = c.KeyShares
 	if len(p.shares) == 0 {
 		p.shares = p.groups[:1]
+		// Beside a hybrid first choice, a share of its classical half, as
+		// crypto/tls sends, so that a server without ML-KEM needs no
+		// HelloRetryRequest (see KeyShares).
+		if p.groups[0] == X25519MLKEM768 && slices.Contains(p.groups, NamedGroupX25519) {
+			p.shareBuf = [2]NamedGroup{X25519MLKEM768, NamedGroupX25519}
+			p.shares = p.shareBuf[:]
+			p.hybridX25519 = true
+		}
 	}
 	if len(p.shares) > maxKeyShares {
 		return newAlert(AlertDescriptionInternalError, "tls: too many Config.KeyShares")

@@ -2,76 +2,13 @@ package tls
 
 import (
 	"bytes"
-	"crypto"
 	"errors"
 	"io"
 	"strings"
 	"testing"
 
-	"github.com/tabletls/tabletls/tls/internal/ed25519sig"
-	rsapssimpl "github.com/tabletls/tabletls/tls/internal/rsapss"
 	"golang.org/x/crypto/hkdf"
 )
-
-// Helpers for the tests of the implementations: the same operations as the
-// handshake, with every implementation (DefaultCrypto).
-
-// testCrypto is everything tabletls implements. Package tls's tests cannot
-// import tls/rsapss or tls/ed25519sig (they import package tls), so the
-// implementations come from the internal packages those wrap.
-var testCrypto = func() *Crypto {
-	c := DefaultCrypto()
-	c.Signatures = append(c.Signatures, NewSignatureVerifier(SignatureSchemeEd25519, nil, ed25519sig.Algorithm{}))
-	for _, s := range rsapssimpl.Schemes() {
-		var cert []SignatureScheme
-		for _, id := range s.CertSchemes {
-			cert = append(cert, SignatureScheme(id))
-		}
-		c.Signatures = append(c.Signatures, NewSignatureVerifier(SignatureScheme(s.ID), cert, s.Algorithm))
-	}
-	return c
-}()
-
-func suiteByID(id CipherSuite) *Suite { return testCrypto.suite(id) }
-
-func generateKeyShare(group NamedGroup, rand io.Reader) (keyShare, error) {
-	k := testCrypto.keyExchange(group)
-	if k == nil {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: unsupported key share group")
-	}
-	return k.generate(rand)
-}
-
-func parseSPKI(spki []byte) (crypto.PublicKey, error) { return testCrypto.parseSPKI(spki) }
-
-func keyAllowsScheme(pub crypto.PublicKey, scheme SignatureScheme) bool {
-	return testCrypto.keyAllowsScheme(pub, scheme)
-}
-
-func verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureScheme, server bool, transcriptHash, sig []byte) error {
-	return testCrypto.verifyCertificateVerify(pub, scheme, server, transcriptHash, sig, &testSigWork)
-}
-
-func signCertificateVerify(signer crypto.Signer, scheme SignatureScheme, rand io.Reader, transcriptHash []byte) ([]byte, error) {
-	return testCrypto.signCertificateVerify(signer, scheme, rand, transcriptHash, &testSigWork)
-}
-
-func selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
-	return testCrypto.selectSignatureScheme(pub, peerAccepted)
-}
-
-// testSigWork lives on the heap, as the handshake state does.
-var testSigWork signatureWork
-
-// verifyKey runs v and parses a returned SubjectPublicKeyInfo, as the
-// handshake does.
-func verifyKey(v Verifier, serverName string, chain [][]byte) (crypto.PublicKey, error) {
-	pub, err := v.Verify(serverName, chain)
-	if spki, ok := pub.(SubjectPublicKeyInfo); ok && err == nil {
-		return parseSPKI(spki)
-	}
-	return pub, err
-}
 
 func TestIsIPLiteral(t *testing.T) {
 	for name, want := range map[string]bool{

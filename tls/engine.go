@@ -50,8 +50,12 @@ type engine struct {
 	pendingAppData []byte
 	pendingWrite   []byte // the application data the write event seals
 	peerAlert      AlertDescription
-	keyChanged     bool // the read key changed: the record must end here
+	// Bounds on what a peer may send without progress (see the limits).
 	emptyRecords   int  // consecutive records that carried nothing
+	ccsRecords     int  // change_cipher_spec records in the handshake
+	postHandshake  int  // KeyUpdates and NewSessionTickets since application data
+	peerCanceled   bool // the server sent user_canceled (§6.1)
+	receivedRecord bool // a record header of a known type was received
 
 	appData []byte // decrypted application data not yet read
 
@@ -77,9 +81,11 @@ type Buffers struct {
 	// MinWriteBuffer octets. Larger ones make larger records.
 	Write []byte
 	// HandshakeIn reassembles a handshake message split over records; its
-	// size bounds the largest message accepted (the server's Certificate:
+	// size bounds the largest such message (the server's Certificate:
 	// about 500 octets for a self-signed ECDSA P-256 certificate, 1.5 to
-	// 3 KB for a WebPKI leaf and intermediate).
+	// 3 KB for a WebPKI leaf and intermediate): a longer one is
+	// illegal_parameter, with both sizes in the error. A message in a
+	// single record is read where it is.
 	HandshakeIn []byte
 	// HandshakeOut builds one flight; its size, less 4 KiB of scratch
 	// space for the ClientHello's extensions (half, if it is under 8 KiB),
@@ -240,17 +246,8 @@ func (e *engine) process() error {
 		if err := h.Unmarshal(buf[:recordHeaderLen]); err != nil {
 			return e.fail(err)
 		}
-		// §5.1, §5.2: oversized records are record_overflow. This is checked on
-		// the header, before waiting for a body that may never fit.
-		// Only a protected record (outer type application_data once keys are
-		// set) may carry the 256 octets of expansion; any other is a
-		// TLSPlaintext, at most 2^14.
-		limit := maxPlaintext
-		if e.readEncrypted && h.Type == ContentTypeApplicationData {
-			limit = maxCiphertext
-		}
-		if int(h.Length) > limit {
-			return e.fail(newAlert(AlertDescriptionRecordOverflow, "tls: oversized record received"))
+		if err := e.checkRecordHeader(h, buf[:recordHeaderLen]); err != nil {
+			return e.fail(err)
 		}
 		if recordHeaderLen+int(h.Length) > len(e.in) {
 			// Only with Buffers sized for Config.RecordSizeLimit: once
@@ -279,6 +276,68 @@ func (e *engine) process() error {
 		return err
 	}
 	return e.payKeyUpdate()
+}
+
+// checkRecordHeader turns a record away on its header, before waiting
+// for a body that may never fit or never come.
+func (e *engine) checkRecordHeader(h RecordHeader, header []byte) error {
+	// §5: an unknown record type is unexpected_message. It is often a
+	// server that does not speak TLS at all (an HTTP reply, an SSH
+	// banner), so say so.
+	if !knownContentType(h.Type) {
+		return newAlert(AlertDescriptionUnexpectedMessage, notTLSMessage(header, !e.receivedRecord))
+	}
+	e.receivedRecord = true
+	// §5.1, §5.2: oversized records are record_overflow. Only a protected
+	// record (outer type application_data once keys are set) may carry
+	// the 256 octets of expansion; any other is a TLSPlaintext, at most
+	// 2^14.
+	limit := maxPlaintext
+	if e.readEncrypted && h.Type == ContentTypeApplicationData {
+		limit = maxCiphertext
+		// RFC 8449 §4: once the server has taken our record_size_limit
+		// (in EncryptedExtensions), "A TLS endpoint that receives a record
+		// larger than its advertised limit MUST generate a fatal
+		// record_overflow alert". The limit counts the whole
+		// TLSInnerPlaintext; the record adds the AEAD tag.
+		if e.hs.peerRecordLimit > 0 {
+			limit = int(e.config.RecordSizeLimit) + e.readCipher.aead.Overhead()
+		}
+	}
+	if int(h.Length) > limit {
+		if limit < maxPlaintext {
+			return newAlert(AlertDescriptionRecordOverflow, "tls: record of "+itoa(int(h.Length))+
+				" octets over our record_size_limit of "+itoa(int(e.config.RecordSizeLimit))+" (RFC 8449)")
+		}
+		return newAlert(AlertDescriptionRecordOverflow, "tls: oversized record received")
+	}
+	return nil
+}
+
+func knownContentType(t ContentType) bool {
+	switch t {
+	case ContentTypeChangeCipherSpec, ContentTypeAlert, ContentTypeHandshake, ContentTypeApplicationData:
+		return true
+	}
+	return false
+}
+
+// notTLSMessage describes a record header of an unknown type; the first
+// one received, if it is printable text, is quoted.
+func notTLSMessage(header []byte, first bool) string {
+	if first && printable(header) {
+		return "tls: the server answered in plain text, not TLS: \"" + string(header) + "...\""
+	}
+	return "tls: record of unknown type " + itoa(int(header[0]))
+}
+
+func printable(b []byte) bool {
+	for _, c := range b {
+		if (c < 0x20 || c > 0x7e) && c != '\r' && c != '\n' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // input copies p into the receive buffer and processes what completes,
@@ -322,10 +381,27 @@ var helloRetryRequestRandom = []byte{ // SHA-256("HelloRetryRequest"), §4.1.3
 	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 }
 
-// maxEmptyRecords bounds records that carry nothing (empty application
-// data, change_cipher_spec), as crypto/tls does, so a peer cannot keep the
-// client busy without progress.
-const maxEmptyRecords = 64
+// Bounds on records and messages a server may send without progress, as
+// BoringSSL has them. Each is legal on its own, and the RFC sets no
+// number, but without a bound a server keeps the client busy forever:
+//   - empty application_data records (§5.1: "Zero-length fragments of
+//     Application Data MAY be sent") and user_canceled alerts, in a row;
+//   - change_cipher_spec records (§5: dropped "at any time after the
+//     first ClientHello ... and before the peer's Finished"; Appendix D.4
+//     has the server send one), in the whole handshake;
+//   - KeyUpdates and NewSessionTickets (§4.6) with no application data in
+//     between.
+//
+// Going past one is fatal with unexpected_message: the message is of a
+// kind the client takes, but not this many times, which §6.2 calls "An
+// inappropriate message"; nothing in the message is malformed
+// (decode_error) or has a bad value (illegal_parameter), and the fault is
+// the peer's, not ours (internal_error). BoringSSL sends the same.
+const (
+	maxEmptyRecords          = 32
+	maxCCSRecords            = 32
+	maxPostHandshakeMessages = 32
+)
 
 func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
 	protected := e.readEncrypted && h.Type == ContentTypeApplicationData
@@ -341,8 +417,8 @@ func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
 		if e.hsInLen > 0 {
 			return newAlert(AlertDescriptionUnexpectedMessage, "tls: change_cipher_spec inside a handshake message")
 		}
-		if err := e.countEmpty(); err != nil {
-			return err
+		if e.ccsRecords++; e.ccsRecords > maxCCSRecords {
+			return newAlert(AlertDescriptionUnexpectedMessage, "tls: more than 32 change_cipher_spec records")
 		}
 		return e.dispatch(EventChangeCipherSpec)
 	case e.readEncrypted:
@@ -373,8 +449,16 @@ func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
 			return err
 		}
 		e.peerAlert = a.Description
-		if a.Description == AlertDescriptionCloseNotify {
+		switch a.Description {
+		case AlertDescriptionCloseNotify:
 			return e.dispatch(EventCloseNotify)
+		case AlertDescriptionUserCanceled:
+			// §6.1: a closure alert, whatever its level; close_notify
+			// should follow.
+			if err := e.countEmpty(); err != nil {
+				return err
+			}
+			return e.dispatch(EventUserCanceled)
 		}
 		return e.dispatch(EventAlert)
 	case ContentTypeApplicationData:
@@ -383,7 +467,7 @@ func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
 				return err
 			}
 		} else {
-			e.emptyRecords = 0
+			e.emptyRecords, e.postHandshake = 0, 0
 		}
 		e.pendingAppData = body
 		err := e.dispatch(EventApplicationData)
@@ -396,7 +480,17 @@ func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
 func (e *engine) countEmpty() error {
 	e.emptyRecords++
 	if e.emptyRecords > maxEmptyRecords {
-		return newAlert(AlertDescriptionUnexpectedMessage, "tls: too many records without content")
+		return newAlert(AlertDescriptionUnexpectedMessage, "tls: more than 32 records in a row without content")
+	}
+	return nil
+}
+
+// countPostHandshake bounds KeyUpdates and NewSessionTickets between
+// records of application data.
+func (e *engine) countPostHandshake() error {
+	e.postHandshake++
+	if e.postHandshake > maxPostHandshakeMessages {
+		return newAlert(AlertDescriptionUnexpectedMessage, "tls: more than 32 KeyUpdate and NewSessionTicket messages without application data")
 	}
 	return nil
 }
@@ -405,15 +499,37 @@ func (e *engine) countEmpty() error {
 // a partial one in hsIn for the next record. Messages that fit in one
 // record are processed where they are, without a copy.
 func (e *engine) handleHandshakeRecord(body []byte) error {
+	e.emptyRecords = 0
 	data := body
 	if e.hsInLen > 0 {
-		if len(body) > len(e.hsIn)-e.hsInLen {
-			return newAlert(AlertDescriptionInternalError, "tls: handshake message larger than the HandshakeIn buffer")
+		// Complete the message started in an earlier record, then go on
+		// with the rest of this one where it is.
+		need := 4 - e.hsInLen
+		if e.hsInLen >= 4 {
+			need = 4 + int(uintN(e.hsIn[1:4])) - e.hsInLen
+		} else if len(body) >= need {
+			copy(e.hsIn[e.hsInLen:], body[:need])
+			e.hsInLen += need
+			body = body[need:]
+			if err := e.checkMessageSize(e.hsIn[:4]); err != nil {
+				return err
+			}
+			need = 4 + int(uintN(e.hsIn[1:4])) - e.hsInLen
 		}
-		copy(e.hsIn[e.hsInLen:], body)
-		data = e.hsIn[:e.hsInLen+len(body)]
+		n := min(need, len(body))
+		copy(e.hsIn[e.hsInLen:], body[:n])
+		e.hsInLen += n
+		body = body[n:]
+		if n < need {
+			return nil // still partial
+		}
+		msg := e.hsIn[:e.hsInLen]
+		e.hsInLen = 0
+		if err := e.handleMessageAt(msg, len(body) > 0); err != nil {
+			return err
+		}
+		data = body
 	}
-	e.emptyRecords = 0
 	for len(data) >= 4 {
 		n := int(uintN(data[1:4])) // Handshake.length, uint24 (§4)
 		if 4+n > len(data) {
@@ -421,22 +537,62 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 		}
 		msg := data[:4+n]
 		data = data[4+n:]
-		e.keyChanged = false
-		if err := e.handleMessage(msg); err != nil {
+		if err := e.handleMessageAt(msg, len(data) > 0); err != nil {
 			return err
-		}
-		// §5.1: messages before a key change must end on a record boundary.
-		if e.keyChanged && len(data) > 0 {
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: handshake message after a key change in the same record")
 		}
 	}
 	if len(data) >= 4 {
-		if n := int(uintN(data[1:4])); 4+n > len(e.hsIn) {
-			return newAlert(AlertDescriptionInternalError, "tls: handshake message larger than the HandshakeIn buffer")
+		if err := e.checkMessageSize(data[:4]); err != nil {
+			return err
 		}
 	}
 	e.hsInLen = copy(e.hsIn, data)
 	return nil
+}
+
+// handleMessageAt processes msg; more says the record goes on after it.
+// §5.1: "Because the ServerHello, Finished, and KeyUpdate messages can
+// immediately precede a key change, implementations MUST send these
+// messages in alignment with a record boundary"; and nothing may follow
+// a HelloRetryRequest, which ends the server's flight until our second
+// ClientHello. This is checked before the message is acted on, so the
+// client does not answer it (a second ClientHello, its Finished) first.
+func (e *engine) handleMessageAt(msg []byte, more bool) error {
+	if more {
+		switch HandshakeType(msg[0]) {
+		case HandshakeTypeServerHello, HandshakeTypeFinished, HandshakeTypeKeyUpdate:
+			return newAlert(AlertDescriptionUnexpectedMessage, "tls: "+e.messageName(msg)+" not at the end of its record")
+		}
+	}
+	return e.handleMessage(msg)
+}
+
+// checkMessageSize turns away, from its header, a handshake message
+// larger than the HandshakeIn buffer. The message may be legal (up to
+// 2^24-1 octets, §4) and only too big for us, but that is not
+// internal_error, which §6.2 keeps for failures "unrelated to the peer":
+// the server chose the size and can send less (a shorter chain). The
+// length field has a value we cannot accept, so illegal_parameter, as
+// OpenSSL and BoringSSL send for an excessive message size.
+func (e *engine) checkMessageSize(header []byte) error {
+	if n := 4 + int(uintN(header[1:4])); n > len(e.hsIn) {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: "+HandshakeType(header[0]).String()+" message of "+
+			itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn)")
+	}
+	return nil
+}
+
+// messageName names a handshake message, telling a HelloRetryRequest
+// from a ServerHello.
+func (e *engine) messageName(msg []byte) string {
+	if isHelloRetryRequest(msg) {
+		return "HelloRetryRequest"
+	}
+	return HandshakeType(msg[0]).String()
+}
+
+func isHelloRetryRequest(msg []byte) bool {
+	return HandshakeType(msg[0]) == HandshakeTypeServerHello && len(msg) >= 4+2+32 && bytes.Equal(msg[6:38], helloRetryRequestRandom)
 }
 
 func (e *engine) handleMessage(msg []byte) error {
@@ -444,7 +600,7 @@ func (e *engine) handleMessage(msg []byte) error {
 	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: typ, Length: len(msg), Data: msg})
 	ev := handshakeEvents[typ]
 	// §4.1.3: a ServerHello with this random is a HelloRetryRequest.
-	if typ == HandshakeTypeServerHello && len(msg) >= 4+2+32 && bytes.Equal(msg[6:38], helloRetryRequestRandom) {
+	if isHelloRetryRequest(msg) {
 		ev = EventHelloRetryRequest
 	}
 	e.msg, e.msgBody = msg, msg[4:]
@@ -582,11 +738,22 @@ func (e *engine) fail(err error) error {
 	return err
 }
 
-// sendErrorAlert sends the alert of a local fatal error (§6.2); the
-// peer's own alert is not echoed. It is best effort: with no room in the
-// Write buffer the connection ends without it.
+// compatCCSLen is the compatibility change_cipher_spec record (D.4).
+const compatCCSLen = recordHeaderLen + 1
+
+// alertFits guards the error rows that send an alert: the error is one
+// the client found, with an alert to say it (§6.2; the peer's own alert
+// is not echoed), and the Write buffer has room for that alert and the
+// CCS that may go before it. Otherwise the connection ends without one.
+func (e *engine) alertFits() bool {
+	ae, ok := e.err.(*AlertError)
+	return ok && !ae.Received && len(e.out)-e.outLen >= compatCCSLen+controlRoom
+}
+
+// sendErrorAlert sends the alert of a local fatal error (§6.2); alertFits
+// made room for it.
 func (e *engine) sendErrorAlert() error {
-	if ae, ok := e.err.(*AlertError); ok && !ae.Received && e.hasRoom() {
+	if ae, ok := e.err.(*AlertError); ok {
 		_ = e.sendAlert(AlertLevelFatal, ae.Alert)
 	}
 	e.hs.wipe()
@@ -716,9 +883,11 @@ func (e *engine) trace(ev TraceEvent) {
 
 // traceTransition is called by the generated dispatch after every
 // transition.
+// On a transition that ends the connection on an error, e.err is that
+// error: the peer's alert, or one the client found.
 func (e *engine) traceTransition(from HandshakeState, ev HandshakeEvent, to HandshakeState) {
 	if e.config.Trace != nil {
-		e.config.Trace(TraceEvent{Kind: TraceTransition, From: from, Event: ev, To: to})
+		e.config.Trace(TraceEvent{Kind: TraceTransition, From: from, Event: ev, To: to, Err: e.err})
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"log"
 	"math/big"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -93,10 +94,12 @@ func ExampleNewPinVerifier() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("wrong pin:", handshake(wrong))
+	// The error names the pin the server presented (here, pin).
+	err = handshake(wrong)
+	fmt.Println("wrong pin:", strings.ReplaceAll(err.Error(), pin, "<pin>"))
 	// Output:
 	// right pin: <nil>
-	// wrong pin: tls: server public key does not match any pin
+	// wrong pin: tls: server public key <pin> does not match any pin
 }
 
 func ExampleConfig_clientCertificates() {

@@ -104,9 +104,12 @@ func (e *engine) sendClientHello() error {
 			}
 		}
 		for _, g := range e.prof.shares {
-			ks, err := e.prof.crypto.keyExchange(g).generate(e.rand)
-			if err != nil {
-				return err
+			ks := hs.hybridX25519Share(g, e.prof.hybridX25519)
+			if ks == nil {
+				var err error
+				if ks, err = e.prof.crypto.keyExchange(g).generate(e.rand); err != nil {
+					return err
+				}
 			}
 			hs.shares[hs.nShares] = ks
 			hs.shareGroups[hs.nShares] = g
@@ -218,7 +221,21 @@ func (e *engine) sendClientHello() error {
 		return newAlert(AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
 	}
 
-	msg, err := e.finishMessage(ch.Append(e.startMessage(HandshakeTypeClientHello)))
+	b, err := ch.Append(e.startMessage(HandshakeTypeClientHello))
+	if n := len(b); err == nil && n > 0xff && n < 0x200 {
+		// RFC 7685: some middleboxes hang on a ClientHello of 256 to 511
+		// octets; like BoringSSL and crypto/tls, pad it to 512, with at
+		// least one octet of padding (a last extension that is empty
+		// upsets some servers).
+		pad := max(0x200-n-4, 1)
+		if len(s)+pad > len(e.scratch) {
+			return newAlert(AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
+		}
+		s = append(s, make([]byte, pad)...)
+		x.AddUnknown(extensionTypePadding, take())
+		b, err = ch.Append(e.startMessage(HandshakeTypeClientHello))
+	}
+	msg, err := e.finishMessage(b, err)
 	if err != nil {
 		return err
 	}
@@ -250,7 +267,26 @@ func (e *engine) sendClientHello() error {
 	return e.flushHandshake()
 }
 
+// hybridX25519Share is the x25519 share made from the X25519 key of a
+// hybrid share already made, if reuse is on (the default KeyShares beside
+// X25519MLKEM768, see Config.KeyShares) and g is x25519; otherwise, or if
+// the hybrid implementation offers no X25519Share, nil: a fresh share.
+func (hs *handshakeState) hybridX25519Share(g NamedGroup, reuse bool) keyShare {
+	if !reuse || g != NamedGroupX25519 {
+		return nil
+	}
+	for _, ks := range hs.shares[:hs.nShares] {
+		if h, ok := ks.(X25519Sharer); ok {
+			return h.X25519Share()
+		}
+	}
+	return nil
+}
+
 var nullCompression = []byte{0}
+
+// extensionTypePadding is RFC 7685's padding extension.
+const extensionTypePadding ExtensionType = 21
 
 // sniName is the host name to send in server_name: none for an IP
 // address (RFC 6066 §3), without a trailing dot.
@@ -316,25 +352,41 @@ func (e *engine) chooseSuite(id CipherSuite) error {
 	return nil
 }
 
-// checkServerHelloCommon does the checks §4.1.3 and §4.1.4 share.
+// checkServerHelloCommon does the checks §4.1.3 and §4.1.4 share, in the
+// order §4.1.4 gives: "the client MUST check the legacy_version,
+// legacy_session_id_echo, cipher_suite, and legacy_compression_method as
+// specified in Section 4.1.3 and then process the extensions, starting
+// with determining the version using supported_versions". A ServerHello
+// without supported_versions has been turned away before this, by
+// checkTLS13ServerHello.
 func (e *engine) checkServerHelloCommon(legacyVersion ProtocolVersion, sessionID []byte, compression uint8, versions bool, selected ProtocolVersion, suite CipherSuite) error {
-	// §4.2.1: without supported_versions the server chose TLS 1.2 or older.
-	if !versions {
-		return newAlert(AlertDescriptionProtocolVersion, "tls: server does not support TLS 1.3")
-	}
-	if selected != 0x0304 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a version other than TLS 1.3")
-	}
 	if legacyVersion != 0x0303 {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server sent a legacy_version other than 0x0303")
 	}
 	if !bytes.Equal(sessionID, e.hs.session[:e.hs.nSession]) {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server did not echo the legacy session ID")
 	}
+	if err := e.chooseSuite(suite); err != nil {
+		return err
+	}
+	// §4.1.3 names no alert for this one; the message decodes, and a
+	// field has a value it must not have, like the two above whose
+	// alert §4.1.3 names: illegal_parameter (§6.2: "A field in the
+	// handshake was incorrect"), not decode_error.
 	if compression != 0 {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a compression method")
 	}
-	return e.chooseSuite(suite)
+	// §4.1.4: "The server's extensions MUST contain supported_versions";
+	// a HelloRetryRequest exists only in TLS 1.3, so one without it lacks
+	// a mandatory extension (§6.2 missing_extension), as crypto/tls says.
+	if !versions {
+		return newAlert(AlertDescriptionMissingExtension, "tls: HelloRetryRequest without supported_versions")
+	}
+	// §4.2.1: a version we did not offer, or one before TLS 1.3.
+	if selected != 0x0304 {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a version other than TLS 1.3")
+	}
+	return nil
 }
 
 // --- HelloRetryRequest (§4.1.4) ---
@@ -479,7 +531,6 @@ func (e *engine) installHandshakeKeys() error {
 		return err
 	}
 	e.readEncrypted, e.writeKeys = true, keysHandshake
-	e.keyChanged = true
 	e.keyLog(keyLogLabelClientHandshake, hs.clientHS[:n])
 	e.keyLog(keyLogLabelServerHandshake, hs.serverHS[:n])
 	return nil
@@ -698,15 +749,18 @@ func (e *engine) processFinished() error {
 
 // installServerTrafficKey: K_recv = application (Appendix A).
 func (e *engine) installServerTrafficKey() error {
-	if err := e.readCipher.setKeyWith(&e.hs.x, e.hs.suite, e.hs.serverAP[:e.hashSize()]); err != nil {
-		return err
-	}
-	e.keyChanged = true
-	return nil
+	return e.readCipher.setKeyWith(&e.hs.x, e.hs.suite, e.hs.serverAP[:e.hashSize()])
 }
 
 // sendCompatCCS sends the dummy change_cipher_spec of Appendix D.4 once,
-// before the client's second flight, unless compatibility mode is off.
+// unless compatibility mode is off. The table puts it where it must go:
+// before the second ClientHello, or else before the first protected
+// record, the second flight or an alert.
+//
+// hs.sentCCS is what was sent, not a state: the states after ServerHello
+// are the same whether an HRR came or not, and an error row may run after
+// the finished row already sent the CCS (a flight that fails to fit). One
+// bit here saves five copies of those states.
 func (e *engine) sendCompatCCS() error {
 	if e.config.DisableMiddleboxCompat || e.hs.sentCCS {
 		return nil
@@ -818,6 +872,9 @@ const maxTicketLifetime = 604800
 
 func (e *engine) processNewSessionTicket() error {
 	hs := &e.hs
+	if err := e.countPostHandshake(); err != nil {
+		return err
+	}
 	var t NewSessionTicket
 	if err := t.Unmarshal(e.msgBody); err != nil {
 		return err
@@ -849,6 +906,9 @@ func (e *engine) processNewSessionTicket() error {
 
 func (e *engine) processKeyUpdate() error {
 	hs := &e.hs
+	if err := e.countPostHandshake(); err != nil {
+		return err
+	}
 	var ku KeyUpdate
 	if err := ku.Unmarshal(e.msgBody); err != nil {
 		return err
@@ -861,7 +921,6 @@ func (e *engine) processKeyUpdate() error {
 	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverAP[:n]); err != nil {
 		return err
 	}
-	e.keyChanged = true
 	// §4.6.3: answer with one KeyUpdate of our own before our next
 	// application data. It goes out at the end of the batch of records
 	// (process), so many requests read together get one answer and a
@@ -932,7 +991,17 @@ func (e *engine) sendUserCanceled() error {
 // what the engine returns from then on.
 func (e *engine) processCloseNotifyInHandshake() error {
 	e.err = &AlertError{Alert: AlertDescriptionCloseNotify, Received: true, Msg: "tls: server closed the connection during the handshake"}
+	if e.peerCanceled {
+		e.err = &AlertError{Alert: AlertDescriptionUserCanceled, Received: true, Msg: "tls: server canceled the handshake (user_canceled, then close_notify)"}
+	}
 	e.hs.wipe()
+	return nil
+}
+
+// processUserCanceled takes user_canceled, a closure alert (§6.1): not an
+// error; the close_notify that should follow ends the connection.
+func (e *engine) processUserCanceled() error {
+	e.peerCanceled = true
 	return nil
 }
 

@@ -75,6 +75,18 @@ type KeyShare interface {
 	SharedSecret(serverShare []byte) ([]byte, error)
 }
 
+// X25519Sharer is implemented by the KeyShare of a hybrid group whose
+// classical half is an X25519 key, as X25519MLKEM768's (package
+// tls/hybrid). With the default Config.KeyShares, the x25519 share offered
+// beside the hybrid is X25519Share: the same key, as in crypto/tls
+// (draft-ietf-tls-hybrid-design §3.2), so one X25519 key is made, not two.
+type X25519Sharer interface {
+	// X25519Share returns the X25519 half as an x25519 share: Public is
+	// its 32-octet u-coordinate, and SharedSecret takes a 32-octet x25519
+	// server share.
+	X25519Share() KeyShare
+}
+
 // keyShare is the client's private state for one offered group: a
 // KeyShare. For X25519 Public is the 32-byte u-coordinate, for NIST curves
 // the uncompressed point (RFC 8446, Section 4.2.8.2).

@@ -13,36 +13,11 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
 	rsapssimpl "github.com/tabletls/tabletls/tls/internal/rsapss"
 )
-
-// sigAlertOf returns the alert of an *AlertError, failing the test for any
-// other error.
-func sigAlertOf(t testing.TB, err error) AlertDescription {
-	t.Helper()
-	var ae *AlertError
-	if !errors.As(err, &ae) {
-		t.Fatalf("error %v (%T) is not an *AlertError", err, err)
-	}
-	if ae.Received || len(ae.Msg) < 5 || ae.Msg[:5] != "tls: " {
-		t.Errorf("malformed AlertError %+v", ae)
-	}
-	return ae.Alert
-}
-
-func sigWantAlert(t testing.TB, err error, want AlertDescription) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want alert %d", want)
-	}
-	if got := sigAlertOf(t, err); got != want {
-		t.Fatalf("got alert %d (%v), want %d", got, err, want)
-	}
-}
 
 // sigRFC8448Transcript hashes the messages of s that precede before, in
 // transcript order. See RFC 8446, Section 4.4.1 for the synthetic
@@ -64,26 +39,6 @@ func sigRFC8448Transcript(t *testing.T, s *rfc8448.Section, before string) []byt
 	}
 	t.Fatalf("%s not in the transcript of %s", before, s.Title)
 	return nil
-}
-
-func sigUint24(b []byte) int { return int(b[0])<<16 | int(b[1])<<8 | int(b[2]) }
-
-// sigRFC8448LeafCert returns the first cert_data of a Certificate handshake
-// message (RFC 8446, Section 4.4.2), parsed by hand.
-func sigRFC8448LeafCert(t testing.TB, msg []byte) []byte {
-	t.Helper()
-	if len(msg) < 4 || msg[0] != 11 || sigUint24(msg[1:]) != len(msg)-4 {
-		t.Fatalf("not a Certificate message: %x", msg)
-	}
-	body := msg[4:]
-	ctxLen := int(body[0])
-	body = body[1+ctxLen:]
-	if sigUint24(body) != len(body)-3 {
-		t.Fatal("bad certificate_list length")
-	}
-	body = body[3:]
-	n := sigUint24(body)
-	return body[3 : 3+n]
 }
 
 // sigRFC8448CertificateVerify splits a CertificateVerify message (RFC 8446,
@@ -174,32 +129,6 @@ func TestSignedContent(t *testing.T) {
 		t.Errorf("maxSignedContent = %d, want %d", maxSignedContent, len(full))
 	}
 }
-
-type sigTestKey struct {
-	name    string
-	signer  crypto.Signer
-	pub     crypto.PublicKey // as parseSPKI would return it
-	schemes []SignatureScheme
-}
-
-var sigTestKeys = sync.OnceValue(func() []sigTestKey {
-	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	_, ed, _ := ed25519.GenerateKey(rand.Reader)
-	rsa2048, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return []sigTestKey{
-		{"P-256", p256, p256.Public(), []SignatureScheme{SignatureSchemeEcdsaSecp256r1Sha256}},
-		{"P-384", p384, p384.Public(), []SignatureScheme{SignatureSchemeEcdsaSecp384r1Sha384}},
-		{"Ed25519", ed, ed.Public(), []SignatureScheme{SignatureSchemeEd25519}},
-		{"RSA-2048", rsa2048, rsa2048.Public(), []SignatureScheme{
-			SignatureSchemeRsaPssRsaeSha256, SignatureSchemeRsaPssRsaeSha384, SignatureSchemeRsaPssRsaeSha512}},
-		{"RSA-2048-PSS", rsa2048, &rsapssimpl.PSSPublicKey{Pub: &rsa2048.PublicKey}, []SignatureScheme{
-			SignatureSchemeRsaPssPssSha256, SignatureSchemeRsaPssPssSha384, SignatureSchemeRsaPssPssSha512}},
-	}
-})
 
 func TestCertificateVerifyRoundTrip(t *testing.T) {
 	for _, k := range sigTestKeys() {

@@ -10,6 +10,8 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
+	"io"
 	"math/big"
 	"sync"
 	"testing"
@@ -17,10 +19,153 @@ import (
 	"unsafe"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
+	"github.com/tabletls/tabletls/tls/internal/ed25519sig"
 	rsapssimpl "github.com/tabletls/tabletls/tls/internal/rsapss"
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
 )
+
+// Helpers shared with signature_test.go and crypto_helpers_test.go live here, with FuzzCertificateSPKI,
+// which OSS-Fuzz builds with no other test file (fuzz/README.md).
+
+// sigTB is what the helpers need of a *testing.T (or of the replacement
+// of package testing in the OSS-Fuzz build, which has no testing.TB).
+type sigTB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Fatal(args ...any)
+	Errorf(format string, args ...any)
+}
+
+// sigAlertOf returns the alert of an *AlertError, failing the test for any
+// other error.
+func sigAlertOf(t sigTB, err error) AlertDescription {
+	t.Helper()
+	var ae *AlertError
+	if !errors.As(err, &ae) {
+		t.Fatalf("error %v (%T) is not an *AlertError", err, err)
+	}
+	if ae.Received || len(ae.Msg) < 5 || ae.Msg[:5] != "tls: " {
+		t.Errorf("malformed AlertError %+v", ae)
+	}
+	return ae.Alert
+}
+
+func sigWantAlert(t sigTB, err error, want AlertDescription) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want alert %d", want)
+	}
+	if got := sigAlertOf(t, err); got != want {
+		t.Fatalf("got alert %d (%v), want %d", got, err, want)
+	}
+}
+
+func sigUint24(b []byte) int { return int(b[0])<<16 | int(b[1])<<8 | int(b[2]) }
+
+// sigRFC8448LeafCert returns the first cert_data of a Certificate handshake
+// message (RFC 8446, Section 4.4.2), parsed by hand.
+func sigRFC8448LeafCert(t sigTB, msg []byte) []byte {
+	t.Helper()
+	if len(msg) < 4 || msg[0] != 11 || sigUint24(msg[1:]) != len(msg)-4 {
+		t.Fatalf("not a Certificate message: %x", msg)
+	}
+	body := msg[4:]
+	ctxLen := int(body[0])
+	body = body[1+ctxLen:]
+	if sigUint24(body) != len(body)-3 {
+		t.Fatal("bad certificate_list length")
+	}
+	body = body[3:]
+	n := sigUint24(body)
+	return body[3 : 3+n]
+}
+
+// Helpers for the tests of the implementations: the same operations as the
+// handshake, with every implementation (DefaultCrypto).
+
+// testCrypto is everything tabletls implements. Package tls's tests cannot
+// import tls/rsapss or tls/ed25519sig (they import package tls), so the
+// implementations come from the internal packages those wrap.
+var testCrypto = func() *Crypto {
+	c := DefaultCrypto()
+	c.Signatures = append(c.Signatures, NewSignatureVerifier(SignatureSchemeEd25519, nil, ed25519sig.Algorithm{}))
+	for _, s := range rsapssimpl.Schemes() {
+		var cert []SignatureScheme
+		for _, id := range s.CertSchemes {
+			cert = append(cert, SignatureScheme(id))
+		}
+		c.Signatures = append(c.Signatures, NewSignatureVerifier(SignatureScheme(s.ID), cert, s.Algorithm))
+	}
+	return c
+}()
+
+func suiteByID(id CipherSuite) *Suite { return testCrypto.suite(id) }
+
+func generateKeyShare(group NamedGroup, rand io.Reader) (keyShare, error) {
+	k := testCrypto.keyExchange(group)
+	if k == nil {
+		return nil, newAlert(AlertDescriptionInternalError, "tls: unsupported key share group")
+	}
+	return k.generate(rand)
+}
+
+func parseSPKI(spki []byte) (crypto.PublicKey, error) { return testCrypto.parseSPKI(spki) }
+
+func keyAllowsScheme(pub crypto.PublicKey, scheme SignatureScheme) bool {
+	return testCrypto.keyAllowsScheme(pub, scheme)
+}
+
+func verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureScheme, server bool, transcriptHash, sig []byte) error {
+	return testCrypto.verifyCertificateVerify(pub, scheme, server, transcriptHash, sig, &testSigWork)
+}
+
+func signCertificateVerify(signer crypto.Signer, scheme SignatureScheme, rand io.Reader, transcriptHash []byte) ([]byte, error) {
+	return testCrypto.signCertificateVerify(signer, scheme, rand, transcriptHash, &testSigWork)
+}
+
+func selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
+	return testCrypto.selectSignatureScheme(pub, peerAccepted)
+}
+
+// testSigWork lives on the heap, as the handshake state does.
+var testSigWork signatureWork
+
+// verifyKey runs v and parses a returned SubjectPublicKeyInfo, as the
+// handshake does.
+func verifyKey(v Verifier, serverName string, chain [][]byte) (crypto.PublicKey, error) {
+	pub, err := v.Verify(serverName, chain)
+	if spki, ok := pub.(SubjectPublicKeyInfo); ok && err == nil {
+		return parseSPKI(spki)
+	}
+	return pub, err
+}
+
+type sigTestKey struct {
+	name    string
+	signer  crypto.Signer
+	pub     crypto.PublicKey // as parseSPKI would return it
+	schemes []SignatureScheme
+}
+
+var sigTestKeys = sync.OnceValue(func() []sigTestKey {
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	rsa2048, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return []sigTestKey{
+		{"P-256", p256, p256.Public(), []SignatureScheme{SignatureSchemeEcdsaSecp256r1Sha256}},
+		{"P-384", p384, p384.Public(), []SignatureScheme{SignatureSchemeEcdsaSecp384r1Sha384}},
+		{"Ed25519", ed, ed.Public(), []SignatureScheme{SignatureSchemeEd25519}},
+		{"RSA-2048", rsa2048, rsa2048.Public(), []SignatureScheme{
+			SignatureSchemeRsaPssRsaeSha256, SignatureSchemeRsaPssRsaeSha384, SignatureSchemeRsaPssRsaeSha512}},
+		{"RSA-2048-PSS", rsa2048, &rsapssimpl.PSSPublicKey{Pub: &rsa2048.PublicKey}, []SignatureScheme{
+			SignatureSchemeRsaPssPssSha256, SignatureSchemeRsaPssPssSha384, SignatureSchemeRsaPssPssSha512}},
+	}
+})
 
 // spkiTestCert returns a self-signed DER certificate for signer's key.
 func spkiTestCert(signer crypto.Signer) []byte {

@@ -2,6 +2,7 @@ package tls
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -10,13 +11,15 @@ import (
 // because the machine is a flat table: every sequence of abstract events
 // up to exploreDepth is walked through the generated table and compared,
 // event by event, with rfcOrder, a separate reading of RFC 8446 written as
-// message orders rather than states. Guards are taken both ways.
+// message orders rather than states. Guards are taken both ways. Along
+// every path the compatibility CCS is checked too (checkCompatCCS).
 
 const exploreDepth = 12
 
 // The complete handshakes RFC 8446 allows a client to see (Appendix A.1,
 // §4.1.4, §4.3.2, §2.2), as sequences of events; CCS may come anywhere
-// after "start" and before "finished" (§5, Appendix D.4).
+// after "start" and before "finished" (§5, Appendix D.4), and
+// user_canceled, a closure alert (§6.1), anywhere a record may.
 var rfcHandshakes = func() [][]HandshakeEvent {
 	var out [][]HandshakeEvent
 	for _, hrr := range [][]HandshakeEvent{nil, {EventHelloRetryRequest}} {
@@ -81,6 +84,8 @@ func rfcOrder(p rfcPhase, ev HandshakeEvent) (rfcPhase, bool) {
 		switch ev {
 		case EventChangeCipherSpec: // dropped until Finished (§5)
 			return p, true
+		case EventUserCanceled: // a closure alert, not an error (§6.1)
+			return p, true
 		case EventClose, EventCloseNotify: // either side gives up (§6.1)
 			next.closed = true
 			return next, true
@@ -97,7 +102,7 @@ func rfcOrder(p rfcPhase, ev HandshakeEvent) (rfcPhase, bool) {
 	}
 	// After the handshake (§4.6, §6.1).
 	switch ev {
-	case EventApplicationData, EventNewSessionTicket, EventKeyUpdate, EventCloseNotify:
+	case EventApplicationData, EventNewSessionTicket, EventKeyUpdate, EventCloseNotify, EventUserCanceled:
 		if p.peerClosed { // nothing may follow the peer's close_notify
 			return p, false
 		}
@@ -143,6 +148,40 @@ var rfcGuards = map[string]func(p rfcPhase, holds bool) (rfcPhase, bool){
 		}
 		return p, requested == holds
 	},
+	// §6.2: a fatal error ends the connection whether or not its alert
+	// fits the Write buffer (the alert is best effort); both ways are
+	// possible everywhere.
+	"alertFits": func(p rfcPhase, _ bool) (rfcPhase, bool) { return p, true },
+}
+
+// protectedSends are the actions that send a record under a key once
+// one is set: after the ServerHello every one of them does.
+var protectedSends = map[string]bool{
+	"sendClientCertificate": true, "sendFinished": true, "sendKeyUpdate": true,
+	"sealApplicationData": true, "sendCloseNotify": true, "sendUserCanceled": true,
+	"sendErrorAlert": true,
+}
+
+// checkCompatCCS follows the compatibility change_cipher_spec along a
+// path (Appendix D.4): it goes "either immediately after its first
+// ClientHello or immediately before its second flight", so never before
+// a ClientHello was sent, and before the client's first protected
+// record, whatever that carries. It reports the path's CCS after the
+// transition's actions, or an error.
+func checkCompatCCS(p rfcPhase, t *transition, ccs bool) (bool, error) {
+	keys := slices.Contains(p.hs, EventServerHello)
+	for _, a := range actionList[t.actions : t.actions+t.nActions] {
+		switch name := actionNames[a]; {
+		case name == "sendCompatCCS":
+			if len(p.hs) == 0 {
+				return ccs, errors.New("the CCS goes before the first ClientHello")
+			}
+			ccs = true
+		case protectedSends[name] && keys && !ccs:
+			return ccs, errors.New(name + " sends a protected record before the CCS")
+		}
+	}
+	return ccs, nil
 }
 
 func TestStateMachineExhaustive(t *testing.T) {
@@ -150,8 +189,8 @@ func TestStateMachineExhaustive(t *testing.T) {
 	connectedOrders := map[string]bool{}
 	var paths, dead int
 	var history []HandshakeEvent
-	var walk func(s HandshakeState, p rfcPhase, depth int)
-	walk = func(s HandshakeState, p rfcPhase, depth int) {
+	var walk func(s HandshakeState, p rfcPhase, ccs bool, depth int)
+	walk = func(s HandshakeState, p rfcPhase, ccs bool, depth int) {
 		reached[s] = true
 		if depth == exploreDepth {
 			paths++
@@ -198,13 +237,17 @@ func TestStateMachineExhaustive(t *testing.T) {
 					if rp.closed != (next == StateClosed) && rfcOK {
 						t.Errorf("%s: table state %v, RFC closed=%v", seqString(history), next, rp.closed)
 					}
-					walk(next, rp, depth+1)
+					ccs, err := checkCompatCCS(p, &transitions[i], ccs)
+					if err != nil {
+						t.Errorf("%s: %v", seqString(history), err)
+					}
+					walk(next, rp, ccs, depth+1)
 				}
 			}
 			history = history[:len(history)-1]
 		}
 	}
-	walk(initialState, rfcPhase{}, 0)
+	walk(initialState, rfcPhase{}, false, 0)
 	for s, ok := range reached {
 		if !ok {
 			t.Errorf("state %v is never reached", HandshakeState(s))
@@ -273,10 +316,12 @@ func TestStateMachineNoDeadEnds(t *testing.T) {
 	}
 }
 
+// withoutCCS drops the events that leave the handshake where it is:
+// change_cipher_spec and user_canceled.
 func withoutCCS(seq []HandshakeEvent) []HandshakeEvent {
 	var out []HandshakeEvent
 	for _, ev := range seq {
-		if ev != EventChangeCipherSpec {
+		if ev != EventChangeCipherSpec && ev != EventUserCanceled {
 			out = append(out, ev)
 		}
 	}

@@ -108,7 +108,7 @@ func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKe
 		match |= subtle.ConstantTimeCompare(sum[:], v.pins[i][:])
 	}
 	if match != 1 {
-		return nil, newAlert(AlertDescriptionBadCertificate, "tls: server public key does not match any pin")
+		return nil, newAlert(AlertDescriptionBadCertificate, "tls: server public key "+PinSHA256(spki)+" does not match any pin")
 	}
 	return SubjectPublicKeyInfo(spki), nil
 }

@@ -88,7 +88,7 @@ func TestPinVerifier(t *testing.T) {
 	// A pinned key anywhere but the leaf does not count.
 	_, err = v.Verify("", [][]byte{ed, p256})
 	sigWantAlert(t, err, AlertDescriptionBadCertificate)
-	if err.Error() != "tls: server public key does not match any pin" {
+	if err.Error() != "tls: server public key "+edPin+" does not match any pin" {
 		t.Errorf("error %q", err)
 	}
 

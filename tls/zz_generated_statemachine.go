@@ -53,6 +53,7 @@ const (
 	EventChangeCipherSpec
 	EventApplicationData
 	EventCloseNotify
+	EventUserCanceled  // a closure alert (§6.1): noted; close_notify should follow
 	EventAlert         // any other alert: all are fatal in TLS 1.3 (§6)
 	EventStart         // Handshake()
 	EventWrite         // Write(): protect application data
@@ -60,9 +61,9 @@ const (
 	EventClose         // Close()
 	EventError         // a fatal error found here (a bad message, a failed seal)
 )
-const numEvents = 19
+const numEvents = 20
 
-var eventNames = [numEvents]string{"other_handshake", "server_hello", "hello_retry_request", "encrypted_extensions", "certificate_request", "certificate", "certificate_verify", "finished", "new_session_ticket", "key_update", "change_cipher_spec", "application_data", "close_notify", "alert", "start", "write", "send_key_update", "close", "error"}
+var eventNames = [numEvents]string{"other_handshake", "server_hello", "hello_retry_request", "encrypted_extensions", "certificate_request", "certificate", "certificate_verify", "finished", "new_session_ticket", "key_update", "change_cipher_spec", "application_data", "close_notify", "user_canceled", "alert", "start", "write", "send_key_update", "close", "error"}
 
 // String returns the event's name in the spec.
 func (e HandshakeEvent) String() string {
@@ -81,7 +82,7 @@ const (
 	eventLocal                      // a call from the application
 )
 
-var eventKinds = [numEvents]eventKind{eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventRecord, eventRecord, eventRecord, eventRecord, eventLocal, eventLocal, eventLocal, eventLocal, eventLocal}
+var eventKinds = [numEvents]eventKind{eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventRecord, eventRecord, eventRecord, eventRecord, eventRecord, eventLocal, eventLocal, eventLocal, eventLocal, eventLocal}
 
 // handshakeEvents maps a received HandshakeType to its event. The
 // events that share a type (a HelloRetryRequest is a ServerHello) are
@@ -98,15 +99,15 @@ var handshakeEvents = [256]HandshakeEvent{
 }
 
 // guardFuncs[i] is guard i; 0 means no guard.
-var guardFuncs = [3]func(*engine) bool{nil, (*engine).pskAccepted, (*engine).clientAuthRequested}
-var guardNames = [3]string{"", "pskAccepted", "clientAuthRequested"}
-var actionFuncs [28]func(*engine) error
+var guardFuncs = [4]func(*engine) bool{nil, (*engine).pskAccepted, (*engine).clientAuthRequested, (*engine).alertFits}
+var guardNames = [4]string{"", "pskAccepted", "clientAuthRequested", "alertFits"}
+var actionFuncs [29]func(*engine) error
 
 func init() {
-	actionFuncs = [28]func(*engine) error{(*engine).sendClientHello, (*engine).processServerHello, (*engine).installHandshakeKeys, (*engine).processHelloRetryRequest, (*engine).sendCompatCCS, (*engine).processEncryptedExtensions, (*engine).processCertificateRequest, (*engine).processCertificate, (*engine).processCertificateVerify, (*engine).processFinished, (*engine).installServerTrafficKey, (*engine).sendClientCertificate, (*engine).sendFinished, (*engine).installClientTrafficKey, (*engine).dropChangeCipherSpec, (*engine).deliverApplicationData, (*engine).processNewSessionTicket, (*engine).processKeyUpdate, (*engine).sealApplicationData, (*engine).sendKeyUpdate, (*engine).processCloseNotify, (*engine).sendCloseNotify, (*engine).sendUserCanceled, (*engine).processCloseNotifyInHandshake, (*engine).closeBeforeStart, (*engine).processAlert, (*engine).sendErrorAlert, (*engine).abort}
+	actionFuncs = [29]func(*engine) error{(*engine).sendClientHello, (*engine).processServerHello, (*engine).installHandshakeKeys, (*engine).processHelloRetryRequest, (*engine).sendCompatCCS, (*engine).processEncryptedExtensions, (*engine).processCertificateRequest, (*engine).processCertificate, (*engine).processCertificateVerify, (*engine).processFinished, (*engine).installServerTrafficKey, (*engine).sendClientCertificate, (*engine).sendFinished, (*engine).installClientTrafficKey, (*engine).dropChangeCipherSpec, (*engine).deliverApplicationData, (*engine).processNewSessionTicket, (*engine).processKeyUpdate, (*engine).sealApplicationData, (*engine).sendKeyUpdate, (*engine).processCloseNotify, (*engine).sendCloseNotify, (*engine).sendUserCanceled, (*engine).processCloseNotifyInHandshake, (*engine).processUserCanceled, (*engine).closeBeforeStart, (*engine).processAlert, (*engine).sendErrorAlert, (*engine).abort}
 }
 
-var actionNames = [28]string{"sendClientHello", "processServerHello", "installHandshakeKeys", "processHelloRetryRequest", "sendCompatCCS", "processEncryptedExtensions", "processCertificateRequest", "processCertificate", "processCertificateVerify", "processFinished", "installServerTrafficKey", "sendClientCertificate", "sendFinished", "installClientTrafficKey", "dropChangeCipherSpec", "deliverApplicationData", "processNewSessionTicket", "processKeyUpdate", "sealApplicationData", "sendKeyUpdate", "processCloseNotify", "sendCloseNotify", "sendUserCanceled", "processCloseNotifyInHandshake", "closeBeforeStart", "processAlert", "sendErrorAlert", "abort"}
+var actionNames = [29]string{"sendClientHello", "processServerHello", "installHandshakeKeys", "processHelloRetryRequest", "sendCompatCCS", "processEncryptedExtensions", "processCertificateRequest", "processCertificate", "processCertificateVerify", "processFinished", "installServerTrafficKey", "sendClientCertificate", "sendFinished", "installClientTrafficKey", "dropChangeCipherSpec", "deliverApplicationData", "processNewSessionTicket", "processKeyUpdate", "sealApplicationData", "sendKeyUpdate", "processCloseNotify", "sendCloseNotify", "sendUserCanceled", "processCloseNotifyInHandshake", "processUserCanceled", "closeBeforeStart", "processAlert", "sendErrorAlert", "abort"}
 
 // transition is one line of spec/client.sm: the actions are
 // actionList[actions : actions+nActions].
@@ -118,146 +119,184 @@ type transition struct {
 }
 
 var transitions = [...]transition{
-	// spec/client.sm:108: START alert
+	// spec/client.sm:120: START alert
 	{0, StateClosed, 0, 1},
-	// spec/client.sm:63: START start
+	// spec/client.sm:64: START start
 	{0, StateWaitSH, 1, 1},
-	// spec/client.sm:103: START close
+	// spec/client.sm:114: START close
 	{0, StateClosed, 2, 1},
-	// spec/client.sm:109: START error
-	{0, StateClosed, 3, 1},
-	// spec/client.sm:64: WAIT_SH server_hello
-	{0, StateWaitEE, 4, 2},
-	// spec/client.sm:65: WAIT_SH hello_retry_request
-	{0, StateWaitSHAfterHRR, 6, 3},
-	// spec/client.sm:80: WAIT_SH change_cipher_spec
-	{0, StateWaitSH, 9, 1},
-	// spec/client.sm:102: WAIT_SH close_notify
-	{0, StateClosed, 10, 1},
-	// spec/client.sm:108: WAIT_SH alert
+	// spec/client.sm:121: START error
+	{3, StateClosed, 3, 1},
+	// spec/client.sm:123: START error
+	{0, StateClosed, 4, 1},
+	// spec/client.sm:65: WAIT_SH server_hello
+	{0, StateWaitEE, 5, 2},
+	// spec/client.sm:66: WAIT_SH hello_retry_request
+	{0, StateWaitSHAfterHRR, 7, 3},
+	// spec/client.sm:81: WAIT_SH change_cipher_spec
+	{0, StateWaitSH, 10, 1},
+	// spec/client.sm:108: WAIT_SH close_notify
 	{0, StateClosed, 11, 1},
-	// spec/client.sm:101: WAIT_SH close
-	{0, StateClosed, 12, 2},
-	// spec/client.sm:109: WAIT_SH error
-	{0, StateClosed, 14, 1},
-	// spec/client.sm:66: WAIT_SH_AFTER_HRR server_hello
-	{0, StateWaitEE, 15, 2},
-	// spec/client.sm:80: WAIT_SH_AFTER_HRR change_cipher_spec
-	{0, StateWaitSHAfterHRR, 17, 1},
-	// spec/client.sm:102: WAIT_SH_AFTER_HRR close_notify
-	{0, StateClosed, 18, 1},
-	// spec/client.sm:108: WAIT_SH_AFTER_HRR alert
-	{0, StateClosed, 19, 1},
-	// spec/client.sm:101: WAIT_SH_AFTER_HRR close
-	{0, StateClosed, 20, 2},
-	// spec/client.sm:109: WAIT_SH_AFTER_HRR error
-	{0, StateClosed, 22, 1},
-	// spec/client.sm:67: WAIT_EE encrypted_extensions
-	{1, StateWaitFinished, 23, 1},
-	// spec/client.sm:68: WAIT_EE encrypted_extensions
-	{0, StateWaitCertCR, 24, 1},
-	// spec/client.sm:80: WAIT_EE change_cipher_spec
-	{0, StateWaitEE, 25, 1},
-	// spec/client.sm:102: WAIT_EE close_notify
-	{0, StateClosed, 26, 1},
-	// spec/client.sm:108: WAIT_EE alert
+	// spec/client.sm:113: WAIT_SH user_canceled
+	{0, StateWaitSH, 12, 1},
+	// spec/client.sm:120: WAIT_SH alert
+	{0, StateClosed, 13, 1},
+	// spec/client.sm:106: WAIT_SH close
+	{0, StateClosed, 14, 2},
+	// spec/client.sm:121: WAIT_SH error
+	{3, StateClosed, 16, 1},
+	// spec/client.sm:123: WAIT_SH error
+	{0, StateClosed, 17, 1},
+	// spec/client.sm:67: WAIT_SH_AFTER_HRR server_hello
+	{0, StateWaitEE, 18, 2},
+	// spec/client.sm:81: WAIT_SH_AFTER_HRR change_cipher_spec
+	{0, StateWaitSHAfterHRR, 20, 1},
+	// spec/client.sm:108: WAIT_SH_AFTER_HRR close_notify
+	{0, StateClosed, 21, 1},
+	// spec/client.sm:113: WAIT_SH_AFTER_HRR user_canceled
+	{0, StateWaitSHAfterHRR, 22, 1},
+	// spec/client.sm:120: WAIT_SH_AFTER_HRR alert
+	{0, StateClosed, 23, 1},
+	// spec/client.sm:106: WAIT_SH_AFTER_HRR close
+	{0, StateClosed, 24, 2},
+	// spec/client.sm:121: WAIT_SH_AFTER_HRR error
+	{3, StateClosed, 26, 1},
+	// spec/client.sm:123: WAIT_SH_AFTER_HRR error
 	{0, StateClosed, 27, 1},
-	// spec/client.sm:101: WAIT_EE close
-	{0, StateClosed, 28, 2},
-	// spec/client.sm:109: WAIT_EE error
-	{0, StateClosed, 30, 1},
-	// spec/client.sm:69: WAIT_CERT_CR certificate_request
-	{0, StateWaitCert, 31, 1},
-	// spec/client.sm:70: WAIT_CERT_CR certificate
-	{0, StateWaitCV, 32, 1},
-	// spec/client.sm:80: WAIT_CERT_CR change_cipher_spec
-	{0, StateWaitCertCR, 33, 1},
-	// spec/client.sm:102: WAIT_CERT_CR close_notify
-	{0, StateClosed, 34, 1},
-	// spec/client.sm:108: WAIT_CERT_CR alert
-	{0, StateClosed, 35, 1},
-	// spec/client.sm:101: WAIT_CERT_CR close
-	{0, StateClosed, 36, 2},
-	// spec/client.sm:109: WAIT_CERT_CR error
-	{0, StateClosed, 38, 1},
-	// spec/client.sm:71: WAIT_CERT certificate
-	{0, StateWaitCV, 39, 1},
-	// spec/client.sm:80: WAIT_CERT change_cipher_spec
+	// spec/client.sm:68: WAIT_EE encrypted_extensions
+	{1, StateWaitFinished, 28, 1},
+	// spec/client.sm:69: WAIT_EE encrypted_extensions
+	{0, StateWaitCertCR, 29, 1},
+	// spec/client.sm:81: WAIT_EE change_cipher_spec
+	{0, StateWaitEE, 30, 1},
+	// spec/client.sm:108: WAIT_EE close_notify
+	{0, StateClosed, 31, 1},
+	// spec/client.sm:113: WAIT_EE user_canceled
+	{0, StateWaitEE, 32, 1},
+	// spec/client.sm:120: WAIT_EE alert
+	{0, StateClosed, 33, 1},
+	// spec/client.sm:107: WAIT_EE close
+	{0, StateClosed, 34, 3},
+	// spec/client.sm:122: WAIT_EE error
+	{3, StateClosed, 37, 2},
+	// spec/client.sm:123: WAIT_EE error
+	{0, StateClosed, 39, 1},
+	// spec/client.sm:70: WAIT_CERT_CR certificate_request
 	{0, StateWaitCert, 40, 1},
-	// spec/client.sm:102: WAIT_CERT close_notify
-	{0, StateClosed, 41, 1},
-	// spec/client.sm:108: WAIT_CERT alert
-	{0, StateClosed, 42, 1},
-	// spec/client.sm:101: WAIT_CERT close
-	{0, StateClosed, 43, 2},
-	// spec/client.sm:109: WAIT_CERT error
+	// spec/client.sm:71: WAIT_CERT_CR certificate
+	{0, StateWaitCV, 41, 1},
+	// spec/client.sm:81: WAIT_CERT_CR change_cipher_spec
+	{0, StateWaitCertCR, 42, 1},
+	// spec/client.sm:108: WAIT_CERT_CR close_notify
+	{0, StateClosed, 43, 1},
+	// spec/client.sm:113: WAIT_CERT_CR user_canceled
+	{0, StateWaitCertCR, 44, 1},
+	// spec/client.sm:120: WAIT_CERT_CR alert
 	{0, StateClosed, 45, 1},
-	// spec/client.sm:72: WAIT_CV certificate_verify
-	{0, StateWaitFinished, 46, 1},
-	// spec/client.sm:80: WAIT_CV change_cipher_spec
-	{0, StateWaitCV, 47, 1},
-	// spec/client.sm:102: WAIT_CV close_notify
-	{0, StateClosed, 48, 1},
-	// spec/client.sm:108: WAIT_CV alert
-	{0, StateClosed, 49, 1},
-	// spec/client.sm:101: WAIT_CV close
-	{0, StateClosed, 50, 2},
-	// spec/client.sm:109: WAIT_CV error
-	{0, StateClosed, 52, 1},
-	// spec/client.sm:75: WAIT_FINISHED finished
-	{2, StateConnected, 53, 6},
-	// spec/client.sm:76: WAIT_FINISHED finished
-	{0, StateConnected, 59, 5},
-	// spec/client.sm:80: WAIT_FINISHED change_cipher_spec
-	{0, StateWaitFinished, 64, 1},
-	// spec/client.sm:102: WAIT_FINISHED close_notify
+	// spec/client.sm:107: WAIT_CERT_CR close
+	{0, StateClosed, 46, 3},
+	// spec/client.sm:122: WAIT_CERT_CR error
+	{3, StateClosed, 49, 2},
+	// spec/client.sm:123: WAIT_CERT_CR error
+	{0, StateClosed, 51, 1},
+	// spec/client.sm:72: WAIT_CERT certificate
+	{0, StateWaitCV, 52, 1},
+	// spec/client.sm:81: WAIT_CERT change_cipher_spec
+	{0, StateWaitCert, 53, 1},
+	// spec/client.sm:108: WAIT_CERT close_notify
+	{0, StateClosed, 54, 1},
+	// spec/client.sm:113: WAIT_CERT user_canceled
+	{0, StateWaitCert, 55, 1},
+	// spec/client.sm:120: WAIT_CERT alert
+	{0, StateClosed, 56, 1},
+	// spec/client.sm:107: WAIT_CERT close
+	{0, StateClosed, 57, 3},
+	// spec/client.sm:122: WAIT_CERT error
+	{3, StateClosed, 60, 2},
+	// spec/client.sm:123: WAIT_CERT error
+	{0, StateClosed, 62, 1},
+	// spec/client.sm:73: WAIT_CV certificate_verify
+	{0, StateWaitFinished, 63, 1},
+	// spec/client.sm:81: WAIT_CV change_cipher_spec
+	{0, StateWaitCV, 64, 1},
+	// spec/client.sm:108: WAIT_CV close_notify
 	{0, StateClosed, 65, 1},
-	// spec/client.sm:108: WAIT_FINISHED alert
-	{0, StateClosed, 66, 1},
-	// spec/client.sm:101: WAIT_FINISHED close
-	{0, StateClosed, 67, 2},
-	// spec/client.sm:109: WAIT_FINISHED error
-	{0, StateClosed, 69, 1},
-	// spec/client.sm:85: CONNECTED new_session_ticket
-	{0, StateConnected, 70, 1},
-	// spec/client.sm:86: CONNECTED key_update
-	{0, StateConnected, 71, 1},
-	// spec/client.sm:84: CONNECTED application_data
-	{0, StateConnected, 72, 1},
-	// spec/client.sm:94: CONNECTED close_notify
-	{0, StatePeerClosed, 73, 1},
-	// spec/client.sm:108: CONNECTED alert
-	{0, StateClosed, 74, 1},
-	// spec/client.sm:87: CONNECTED write
-	{0, StateConnected, 75, 1},
-	// spec/client.sm:88: CONNECTED send_key_update
-	{0, StateConnected, 76, 1},
-	// spec/client.sm:95: CONNECTED close
-	{0, StateLocalClosed, 77, 1},
-	// spec/client.sm:109: CONNECTED error
-	{0, StateClosed, 78, 1},
-	// spec/client.sm:87: PEER_CLOSED write
-	{0, StatePeerClosed, 79, 1},
-	// spec/client.sm:88: PEER_CLOSED send_key_update
-	{0, StatePeerClosed, 80, 1},
-	// spec/client.sm:96: PEER_CLOSED close
-	{0, StateClosed, 81, 1},
-	// spec/client.sm:109: PEER_CLOSED error
-	{0, StateClosed, 82, 1},
-	// spec/client.sm:98: LOCAL_CLOSED new_session_ticket
-	{0, StateLocalClosed, 83, 1},
-	// spec/client.sm:99: LOCAL_CLOSED key_update
-	{0, StateLocalClosed, 84, 1},
-	// spec/client.sm:97: LOCAL_CLOSED application_data
-	{0, StateLocalClosed, 85, 1},
-	// spec/client.sm:100: LOCAL_CLOSED close_notify
+	// spec/client.sm:113: WAIT_CV user_canceled
+	{0, StateWaitCV, 66, 1},
+	// spec/client.sm:120: WAIT_CV alert
+	{0, StateClosed, 67, 1},
+	// spec/client.sm:107: WAIT_CV close
+	{0, StateClosed, 68, 3},
+	// spec/client.sm:122: WAIT_CV error
+	{3, StateClosed, 71, 2},
+	// spec/client.sm:123: WAIT_CV error
+	{0, StateClosed, 73, 1},
+	// spec/client.sm:76: WAIT_FINISHED finished
+	{2, StateConnected, 74, 6},
+	// spec/client.sm:77: WAIT_FINISHED finished
+	{0, StateConnected, 80, 5},
+	// spec/client.sm:81: WAIT_FINISHED change_cipher_spec
+	{0, StateWaitFinished, 85, 1},
+	// spec/client.sm:108: WAIT_FINISHED close_notify
 	{0, StateClosed, 86, 1},
-	// spec/client.sm:108: LOCAL_CLOSED alert
-	{0, StateClosed, 87, 1},
-	// spec/client.sm:110: LOCAL_CLOSED error
+	// spec/client.sm:113: WAIT_FINISHED user_canceled
+	{0, StateWaitFinished, 87, 1},
+	// spec/client.sm:120: WAIT_FINISHED alert
 	{0, StateClosed, 88, 1},
+	// spec/client.sm:107: WAIT_FINISHED close
+	{0, StateClosed, 89, 3},
+	// spec/client.sm:122: WAIT_FINISHED error
+	{3, StateClosed, 92, 2},
+	// spec/client.sm:123: WAIT_FINISHED error
+	{0, StateClosed, 94, 1},
+	// spec/client.sm:86: CONNECTED new_session_ticket
+	{0, StateConnected, 95, 1},
+	// spec/client.sm:87: CONNECTED key_update
+	{0, StateConnected, 96, 1},
+	// spec/client.sm:85: CONNECTED application_data
+	{0, StateConnected, 97, 1},
+	// spec/client.sm:95: CONNECTED close_notify
+	{0, StatePeerClosed, 98, 1},
+	// spec/client.sm:113: CONNECTED user_canceled
+	{0, StateConnected, 99, 1},
+	// spec/client.sm:120: CONNECTED alert
+	{0, StateClosed, 100, 1},
+	// spec/client.sm:88: CONNECTED write
+	{0, StateConnected, 101, 1},
+	// spec/client.sm:89: CONNECTED send_key_update
+	{0, StateConnected, 102, 1},
+	// spec/client.sm:96: CONNECTED close
+	{0, StateLocalClosed, 103, 1},
+	// spec/client.sm:121: CONNECTED error
+	{3, StateClosed, 104, 1},
+	// spec/client.sm:123: CONNECTED error
+	{0, StateClosed, 105, 1},
+	// spec/client.sm:88: PEER_CLOSED write
+	{0, StatePeerClosed, 106, 1},
+	// spec/client.sm:89: PEER_CLOSED send_key_update
+	{0, StatePeerClosed, 107, 1},
+	// spec/client.sm:97: PEER_CLOSED close
+	{0, StateClosed, 108, 1},
+	// spec/client.sm:121: PEER_CLOSED error
+	{3, StateClosed, 109, 1},
+	// spec/client.sm:123: PEER_CLOSED error
+	{0, StateClosed, 110, 1},
+	// spec/client.sm:99: LOCAL_CLOSED new_session_ticket
+	{0, StateLocalClosed, 111, 1},
+	// spec/client.sm:100: LOCAL_CLOSED key_update
+	{0, StateLocalClosed, 112, 1},
+	// spec/client.sm:98: LOCAL_CLOSED application_data
+	{0, StateLocalClosed, 113, 1},
+	// spec/client.sm:101: LOCAL_CLOSED close_notify
+	{0, StateClosed, 114, 1},
+	// spec/client.sm:113: LOCAL_CLOSED user_canceled
+	{0, StateLocalClosed, 115, 1},
+	// spec/client.sm:120: LOCAL_CLOSED alert
+	{0, StateClosed, 116, 1},
+	// spec/client.sm:123: LOCAL_CLOSED error
+	{0, StateClosed, 117, 1},
 }
-var actionList = [...]uint8{25, 0, 24, 26, 1, 2, 3, 4, 0, 14, 23, 25, 22, 21, 26, 1, 2, 14, 23, 25, 22, 21, 26, 5, 5, 14, 23, 25, 22, 21, 26, 6, 7, 14, 23, 25, 22, 21, 26, 7, 14, 23, 25, 22, 21, 26, 8, 14, 23, 25, 22, 21, 26, 9, 10, 4, 11, 12, 13, 9, 10, 4, 12, 13, 14, 23, 25, 22, 21, 26, 16, 17, 15, 20, 25, 18, 19, 21, 26, 18, 19, 21, 26, 16, 17, 15, 20, 25, 27}
+var actionList = [...]uint8{26, 0, 25, 27, 28, 1, 2, 3, 4, 0, 14, 23, 24, 26, 22, 21, 27, 28, 1, 2, 14, 23, 24, 26, 22, 21, 27, 28, 5, 5, 14, 23, 24, 26, 4, 22, 21, 4, 27, 28, 6, 7, 14, 23, 24, 26, 4, 22, 21, 4, 27, 28, 7, 14, 23, 24, 26, 4, 22, 21, 4, 27, 28, 8, 14, 23, 24, 26, 4, 22, 21, 4, 27, 28, 9, 10, 4, 11, 12, 13, 9, 10, 4, 12, 13, 14, 23, 24, 26, 4, 22, 21, 4, 27, 28, 16, 17, 15, 20, 24, 26, 18, 19, 21, 27, 28, 18, 19, 21, 27, 28, 16, 17, 15, 20, 24, 26, 28}
 
 // transitionSlot is where the transitions of one (state, event) pair sit.
 type transitionSlot struct {
@@ -268,73 +307,82 @@ type transitionSlot struct {
 // transitionTable is the flat [state*numEvents+event] table. An empty
 // slot is an event the state does not expect.
 var transitionTable = [numStates * numEvents]transitionSlot{
-	int(StateConnected)*numEvents + int(EventAlert):                 {54, 1},
-	int(StateConnected)*numEvents + int(EventApplicationData):       {52, 1},
-	int(StateConnected)*numEvents + int(EventClose):                 {57, 1},
-	int(StateConnected)*numEvents + int(EventCloseNotify):           {53, 1},
-	int(StateConnected)*numEvents + int(EventError):                 {58, 1},
-	int(StateConnected)*numEvents + int(EventKeyUpdate):             {51, 1},
-	int(StateConnected)*numEvents + int(EventNewSessionTicket):      {50, 1},
-	int(StateConnected)*numEvents + int(EventSendKeyUpdate):         {56, 1},
-	int(StateConnected)*numEvents + int(EventWrite):                 {55, 1},
-	int(StateLocalClosed)*numEvents + int(EventAlert):               {67, 1},
-	int(StateLocalClosed)*numEvents + int(EventApplicationData):     {65, 1},
-	int(StateLocalClosed)*numEvents + int(EventCloseNotify):         {66, 1},
-	int(StateLocalClosed)*numEvents + int(EventError):               {68, 1},
-	int(StateLocalClosed)*numEvents + int(EventKeyUpdate):           {64, 1},
-	int(StateLocalClosed)*numEvents + int(EventNewSessionTicket):    {63, 1},
-	int(StatePeerClosed)*numEvents + int(EventClose):                {61, 1},
-	int(StatePeerClosed)*numEvents + int(EventError):                {62, 1},
-	int(StatePeerClosed)*numEvents + int(EventSendKeyUpdate):        {60, 1},
-	int(StatePeerClosed)*numEvents + int(EventWrite):                {59, 1},
+	int(StateConnected)*numEvents + int(EventAlert):                 {70, 1},
+	int(StateConnected)*numEvents + int(EventApplicationData):       {67, 1},
+	int(StateConnected)*numEvents + int(EventClose):                 {73, 1},
+	int(StateConnected)*numEvents + int(EventCloseNotify):           {68, 1},
+	int(StateConnected)*numEvents + int(EventError):                 {74, 2},
+	int(StateConnected)*numEvents + int(EventKeyUpdate):             {66, 1},
+	int(StateConnected)*numEvents + int(EventNewSessionTicket):      {65, 1},
+	int(StateConnected)*numEvents + int(EventSendKeyUpdate):         {72, 1},
+	int(StateConnected)*numEvents + int(EventUserCanceled):          {69, 1},
+	int(StateConnected)*numEvents + int(EventWrite):                 {71, 1},
+	int(StateLocalClosed)*numEvents + int(EventAlert):               {86, 1},
+	int(StateLocalClosed)*numEvents + int(EventApplicationData):     {83, 1},
+	int(StateLocalClosed)*numEvents + int(EventCloseNotify):         {84, 1},
+	int(StateLocalClosed)*numEvents + int(EventError):               {87, 1},
+	int(StateLocalClosed)*numEvents + int(EventKeyUpdate):           {82, 1},
+	int(StateLocalClosed)*numEvents + int(EventNewSessionTicket):    {81, 1},
+	int(StateLocalClosed)*numEvents + int(EventUserCanceled):        {85, 1},
+	int(StatePeerClosed)*numEvents + int(EventClose):                {78, 1},
+	int(StatePeerClosed)*numEvents + int(EventError):                {79, 2},
+	int(StatePeerClosed)*numEvents + int(EventSendKeyUpdate):        {77, 1},
+	int(StatePeerClosed)*numEvents + int(EventWrite):                {76, 1},
 	int(StateStart)*numEvents + int(EventAlert):                     {0, 1},
 	int(StateStart)*numEvents + int(EventClose):                     {2, 1},
-	int(StateStart)*numEvents + int(EventError):                     {3, 1},
+	int(StateStart)*numEvents + int(EventError):                     {3, 2},
 	int(StateStart)*numEvents + int(EventStart):                     {1, 1},
-	int(StateWaitCV)*numEvents + int(EventAlert):                    {40, 1},
-	int(StateWaitCV)*numEvents + int(EventCertificateVerify):        {37, 1},
-	int(StateWaitCV)*numEvents + int(EventChangeCipherSpec):         {38, 1},
-	int(StateWaitCV)*numEvents + int(EventClose):                    {41, 1},
-	int(StateWaitCV)*numEvents + int(EventCloseNotify):              {39, 1},
-	int(StateWaitCV)*numEvents + int(EventError):                    {42, 1},
-	int(StateWaitCert)*numEvents + int(EventAlert):                  {34, 1},
-	int(StateWaitCert)*numEvents + int(EventCertificate):            {31, 1},
-	int(StateWaitCert)*numEvents + int(EventChangeCipherSpec):       {32, 1},
-	int(StateWaitCert)*numEvents + int(EventClose):                  {35, 1},
-	int(StateWaitCert)*numEvents + int(EventCloseNotify):            {33, 1},
-	int(StateWaitCert)*numEvents + int(EventError):                  {36, 1},
-	int(StateWaitCertCR)*numEvents + int(EventAlert):                {28, 1},
-	int(StateWaitCertCR)*numEvents + int(EventCertificate):          {25, 1},
-	int(StateWaitCertCR)*numEvents + int(EventCertificateRequest):   {24, 1},
-	int(StateWaitCertCR)*numEvents + int(EventChangeCipherSpec):     {26, 1},
-	int(StateWaitCertCR)*numEvents + int(EventClose):                {29, 1},
-	int(StateWaitCertCR)*numEvents + int(EventCloseNotify):          {27, 1},
-	int(StateWaitCertCR)*numEvents + int(EventError):                {30, 1},
-	int(StateWaitEE)*numEvents + int(EventAlert):                    {21, 1},
-	int(StateWaitEE)*numEvents + int(EventChangeCipherSpec):         {19, 1},
-	int(StateWaitEE)*numEvents + int(EventClose):                    {22, 1},
-	int(StateWaitEE)*numEvents + int(EventCloseNotify):              {20, 1},
-	int(StateWaitEE)*numEvents + int(EventEncryptedExtensions):      {17, 2},
-	int(StateWaitEE)*numEvents + int(EventError):                    {23, 1},
-	int(StateWaitFinished)*numEvents + int(EventAlert):              {47, 1},
-	int(StateWaitFinished)*numEvents + int(EventChangeCipherSpec):   {45, 1},
-	int(StateWaitFinished)*numEvents + int(EventClose):              {48, 1},
-	int(StateWaitFinished)*numEvents + int(EventCloseNotify):        {46, 1},
-	int(StateWaitFinished)*numEvents + int(EventError):              {49, 1},
-	int(StateWaitFinished)*numEvents + int(EventFinished):           {43, 2},
-	int(StateWaitSH)*numEvents + int(EventAlert):                    {8, 1},
-	int(StateWaitSH)*numEvents + int(EventChangeCipherSpec):         {6, 1},
-	int(StateWaitSH)*numEvents + int(EventClose):                    {9, 1},
-	int(StateWaitSH)*numEvents + int(EventCloseNotify):              {7, 1},
-	int(StateWaitSH)*numEvents + int(EventError):                    {10, 1},
-	int(StateWaitSH)*numEvents + int(EventHelloRetryRequest):        {5, 1},
-	int(StateWaitSH)*numEvents + int(EventServerHello):              {4, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventAlert):            {14, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventChangeCipherSpec): {12, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventClose):            {15, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventCloseNotify):      {13, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventError):            {16, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventServerHello):      {11, 1},
+	int(StateWaitCV)*numEvents + int(EventAlert):                    {52, 1},
+	int(StateWaitCV)*numEvents + int(EventCertificateVerify):        {48, 1},
+	int(StateWaitCV)*numEvents + int(EventChangeCipherSpec):         {49, 1},
+	int(StateWaitCV)*numEvents + int(EventClose):                    {53, 1},
+	int(StateWaitCV)*numEvents + int(EventCloseNotify):              {50, 1},
+	int(StateWaitCV)*numEvents + int(EventError):                    {54, 2},
+	int(StateWaitCV)*numEvents + int(EventUserCanceled):             {51, 1},
+	int(StateWaitCert)*numEvents + int(EventAlert):                  {44, 1},
+	int(StateWaitCert)*numEvents + int(EventCertificate):            {40, 1},
+	int(StateWaitCert)*numEvents + int(EventChangeCipherSpec):       {41, 1},
+	int(StateWaitCert)*numEvents + int(EventClose):                  {45, 1},
+	int(StateWaitCert)*numEvents + int(EventCloseNotify):            {42, 1},
+	int(StateWaitCert)*numEvents + int(EventError):                  {46, 2},
+	int(StateWaitCert)*numEvents + int(EventUserCanceled):           {43, 1},
+	int(StateWaitCertCR)*numEvents + int(EventAlert):                {36, 1},
+	int(StateWaitCertCR)*numEvents + int(EventCertificate):          {32, 1},
+	int(StateWaitCertCR)*numEvents + int(EventCertificateRequest):   {31, 1},
+	int(StateWaitCertCR)*numEvents + int(EventChangeCipherSpec):     {33, 1},
+	int(StateWaitCertCR)*numEvents + int(EventClose):                {37, 1},
+	int(StateWaitCertCR)*numEvents + int(EventCloseNotify):          {34, 1},
+	int(StateWaitCertCR)*numEvents + int(EventError):                {38, 2},
+	int(StateWaitCertCR)*numEvents + int(EventUserCanceled):         {35, 1},
+	int(StateWaitEE)*numEvents + int(EventAlert):                    {27, 1},
+	int(StateWaitEE)*numEvents + int(EventChangeCipherSpec):         {24, 1},
+	int(StateWaitEE)*numEvents + int(EventClose):                    {28, 1},
+	int(StateWaitEE)*numEvents + int(EventCloseNotify):              {25, 1},
+	int(StateWaitEE)*numEvents + int(EventEncryptedExtensions):      {22, 2},
+	int(StateWaitEE)*numEvents + int(EventError):                    {29, 2},
+	int(StateWaitEE)*numEvents + int(EventUserCanceled):             {26, 1},
+	int(StateWaitFinished)*numEvents + int(EventAlert):              {61, 1},
+	int(StateWaitFinished)*numEvents + int(EventChangeCipherSpec):   {58, 1},
+	int(StateWaitFinished)*numEvents + int(EventClose):              {62, 1},
+	int(StateWaitFinished)*numEvents + int(EventCloseNotify):        {59, 1},
+	int(StateWaitFinished)*numEvents + int(EventError):              {63, 2},
+	int(StateWaitFinished)*numEvents + int(EventFinished):           {56, 2},
+	int(StateWaitFinished)*numEvents + int(EventUserCanceled):       {60, 1},
+	int(StateWaitSH)*numEvents + int(EventAlert):                    {10, 1},
+	int(StateWaitSH)*numEvents + int(EventChangeCipherSpec):         {7, 1},
+	int(StateWaitSH)*numEvents + int(EventClose):                    {11, 1},
+	int(StateWaitSH)*numEvents + int(EventCloseNotify):              {8, 1},
+	int(StateWaitSH)*numEvents + int(EventError):                    {12, 2},
+	int(StateWaitSH)*numEvents + int(EventHelloRetryRequest):        {6, 1},
+	int(StateWaitSH)*numEvents + int(EventServerHello):              {5, 1},
+	int(StateWaitSH)*numEvents + int(EventUserCanceled):             {9, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventAlert):            {18, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventChangeCipherSpec): {15, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventClose):            {19, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventCloseNotify):      {16, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventError):            {20, 2},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventServerHello):      {14, 1},
+	int(StateWaitSHAfterHRR)*numEvents + int(EventUserCanceled):     {17, 1},
 }
 
 // accepts reports whether the table has a transition for ev in s: for

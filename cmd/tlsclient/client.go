@@ -1,8 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"crypto/x509"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -14,16 +15,12 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/tls"
-	_ "github.com/tabletls/tabletls/tls/ed25519sig"
-	_ "github.com/tabletls/tabletls/tls/hybrid"
-	_ "github.com/tabletls/tabletls/tls/rsapss"
 	"github.com/tabletls/tabletls/tls/tlsnet"
-	"github.com/tabletls/tabletls/tls/x509verify"
 )
 
 // run connects, sends the request and prints the reply and the summary.
 func (o *options) run(stdout, stderr io.Writer) error {
-	if o.insecure {
+	if o.Insecure {
 		fmt.Fprintln(stderr, "tlsclient: WARNING: -insecure: the server's certificate is NOT verified; anyone on the path can impersonate the server")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
@@ -33,7 +30,7 @@ func (o *options) run(stdout, stderr io.Writer) error {
 	var demo *demoServer
 	if addr == "" {
 		var err error
-		if demo, err = startDemoServer(o.certFile != ""); err != nil {
+		if demo, err = startDemoServer(o.CertFile != ""); err != nil {
 			return fmt.Errorf("starting the embedded server: %w", err)
 		}
 		defer demo.Close()
@@ -44,41 +41,32 @@ func (o *options) run(stdout, stderr io.Writer) error {
 	if demo != nil {
 		serverName = demoServerName
 	}
-	if o.serverNameOK {
-		serverName = o.serverName
+	if o.ServerNameSet {
+		serverName = o.ServerName
 	}
 
-	cfg := &tls.Config{
-		ServerName:       serverName,
-		NextProtos:       o.alpn,
-		CipherSuites:     o.suites,
-		CurvePreferences: o.groups,
-		KeyShares:        o.keyShares,
-		Crypto:           tls.DefaultCrypto(),
+	var fallback func(*tls.Config) (string, error)
+	if demo != nil {
+		fallback = demo.pinVerifier
 	}
-	verification, err := o.setVerifier(cfg, demo)
+	cfg, verification, err := o.Flags.Config(serverName, fallback)
 	if err != nil {
 		return err
 	}
-	if o.certFile != "" {
-		cert, err := loadClientCertificate(o.certFile, o.keyFile)
-		if err != nil {
-			return err
-		}
-		cfg.Certificates = []tls.ClientCertificate{cert}
+	// Keep the chain the server presents, to show it even when the
+	// Verifier turns it down.
+	seen := &chainRecorder{Verifier: cfg.Verifier}
+	if cfg.Verifier != nil {
+		cfg.Verifier = seen
 	}
-	if o.keyLog != "" {
-		f, err := os.OpenFile(o.keyLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if o.KeyLog != "" {
+		f, err := os.OpenFile(o.KeyLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			return fmt.Errorf("key log: %w", err)
 		}
 		defer f.Close()
 		cfg.KeyLogWriter = f
-		from := "-keylog"
-		if o.keyLogEnv {
-			from = "SSLKEYLOGFILE"
-		}
-		fmt.Fprintf(stderr, "tlsclient: appending the TLS secrets to %s (%s): this connection can be decrypted\n", o.keyLog, from)
+		fmt.Fprintf(stderr, "tlsclient: appending the TLS secrets to %s (%s): this connection can be decrypted\n", o.KeyLog, o.KeyLogSource())
 	}
 	var tr *tracer
 	if o.trace {
@@ -105,11 +93,26 @@ func (o *options) run(stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "trace connected to %s in %s; handshake:\n", addr, ms(connectTime))
 	}
 	if err := conn.HandshakeContext(ctx); err != nil {
-		return timeoutError(err, ctx, "handshake", o.timeout)
+		if text := wire.plainText(); text != "" {
+			return errors.New("the server answered in plain text, not TLS: " + quote(text))
+		}
+		err = timeoutError(err, ctx, "handshake", o.timeout)
+		if !o.quiet {
+			// What was settled before the failure.
+			sent, recv := wire.counts()
+			s := summary{addr: addr, state: conn.ConnectionState(), verification: verification,
+				connectTime: connectTime, hsTime: time.Since(hsStart), hsSent: sent, hsRecv: recv,
+				now: time.Now(), failed: err, chain: seen.chain}
+			s.print(stdout)
+		}
+		return err
 	}
 	hsTime := time.Since(hsStart)
 	hsSent, hsRecv := wire.counts()
 	state := conn.ConnectionState()
+	if o.interactive {
+		return o.interact(conn, stdout)
+	}
 
 	// Request and reply.
 	request := o.request
@@ -128,7 +131,7 @@ func (o *options) run(stdout, stderr io.Writer) error {
 			return timeoutError(err, ctx, "sending the request", o.timeout)
 		}
 	}
-	reply, ending, err := copyReply(out, conn)
+	reply, ending, err := copyReply(out, conn, o.idle)
 	if err != nil {
 		return timeoutError(err, ctx, "reading the reply", o.timeout)
 	}
@@ -161,45 +164,19 @@ func (o *options) run(stdout, stderr io.Writer) error {
 	return nil
 }
 
-// setVerifier chooses how the server is authenticated and describes it.
-func (o *options) setVerifier(cfg *tls.Config, demo *demoServer) (string, error) {
-	switch {
-	case o.insecure:
-		cfg.InsecureSkipVerify = true
-		return "NONE (-insecure): the server was not authenticated", nil
-	case len(o.pins) > 0:
-		v, err := tls.NewPinVerifier(o.pins...)
-		if err != nil {
-			return "", &usageError{strings.TrimPrefix(err.Error(), "tls: ")}
-		}
-		cfg.Verifier = v
-		return fmt.Sprintf("public key pin (%d given); chain and name not checked", len(o.pins)), nil
-	case o.caFile != "":
-		pem, err := os.ReadFile(o.caFile)
-		if err != nil {
-			return "", fmt.Errorf("-ca: %w", err)
-		}
-		roots := x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return "", fmt.Errorf("-ca %s: no PEM certificates in it", o.caFile)
-		}
-		cfg.Verifier = x509verify.New(x509verify.Options{Roots: roots})
-		return "X.509 chain to the roots in " + o.caFile + ", for " + nameOrNone(cfg.ServerName), nil
-	case demo != nil:
-		pin, err := tls.PinFromCertificate(demo.CertDER)
-		if err != nil {
-			return "", err
-		}
-		v, err := tls.NewPinVerifier(pin)
-		if err != nil {
-			return "", err
-		}
-		cfg.Verifier = v
-		return "public key pin of the embedded server's fresh key, " + pin, nil
-	default:
-		cfg.Verifier = x509verify.New(x509verify.Options{})
-		return "X.509 chain to the system roots, for " + nameOrNone(cfg.ServerName), nil
+// pinVerifier pins the embedded server's key: the verifier when no flag
+// chose one.
+func (d *demoServer) pinVerifier(cfg *tls.Config) (string, error) {
+	pin, err := tls.PinFromCertificate(d.CertDER)
+	if err != nil {
+		return "", err
 	}
+	v, err := tls.NewPinVerifier(pin)
+	if err != nil {
+		return "", err
+	}
+	cfg.Verifier = v
+	return "public key pin of the embedded server's fresh key, " + pin, nil
 }
 
 func nameOrNone(s string) string {
@@ -225,12 +202,15 @@ type replyInfo struct {
 	last byte
 }
 
-// copyReply copies application data to w until the server closes. It
-// returns how the reply ended; a timeout after some data is an ending,
-// not an error, since many servers keep the connection open.
-func copyReply(w io.Writer, conn *tlsnet.Conn) (replyInfo, string, error) {
+// copyReply copies application data to w until the server closes or,
+// once the reply has begun, is silent for idle (if not 0): an echo server
+// or an HTTP/1.1 server keeps the connection open. It returns how the
+// reply ended; a timeout after some data is an ending, not an error.
+func copyReply(w io.Writer, conn *tlsnet.Conn, idle time.Duration) (replyInfo, string, error) {
 	var info replyInfo
 	buf := make([]byte, 32<<10)
+	deadline, _ := deadlineOf(conn)
+	idled := false
 	for {
 		n, err := conn.Read(buf)
 		if n > 0 {
@@ -238,6 +218,15 @@ func copyReply(w io.Writer, conn *tlsnet.Conn) (replyInfo, string, error) {
 			info.last = buf[n-1]
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return info, "", werr
+			}
+			if idle > 0 {
+				// The earlier of -idle from now and the -timeout deadline.
+				d := time.Now().Add(idle)
+				idled = deadline.IsZero() || d.Before(deadline)
+				if !idled {
+					d = deadline
+				}
+				conn.SetReadDeadline(d)
 			}
 		}
 		switch {
@@ -247,11 +236,60 @@ func copyReply(w io.Writer, conn *tlsnet.Conn) (replyInfo, string, error) {
 			return info, "server sent close_notify", nil
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return info, "server closed TCP without close_notify (a truncation attack would look the same)", nil
+		case isTimeout(err) && info.n > 0 && idled:
+			return info, fmt.Sprintf("the server sent nothing more for %v (-idle); it did not close", idle), nil
 		case isTimeout(err) && info.n > 0:
 			return info, "timed out waiting for more; the server did not close", nil
 		}
 		return info, "", err
 	}
+}
+
+// deadlineOf is the deadline run set on conn (the -timeout one).
+func deadlineOf(conn *tlsnet.Conn) (time.Time, bool) {
+	if dc, ok := conn.NetConn().(*countingConn); ok {
+		return dc.deadline, !dc.deadline.IsZero()
+	}
+	return time.Time{}, false
+}
+
+// interact is -interactive: stdin to the server, the server's data to
+// stdout. At the end of stdin the client sends close_notify and reads on
+// until the server closes too (§6.1).
+func (o *options) interact(conn *tlsnet.Conn, stdout io.Writer) error {
+	conn.SetDeadline(time.Time{}) // -timeout was for connecting and the handshake
+	sendErr := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(conn, o.stdin)
+		if err == nil {
+			err = conn.CloseWrite()
+		}
+		sendErr <- err
+	}()
+	_, _, err := copyReply(stdout, conn, 0)
+	conn.Close()
+	if err != nil {
+		return err
+	}
+	select {
+	case err := <-sendErr:
+		return err
+	default: // the server closed first; stdin is not read further
+		return nil
+	}
+}
+
+// chainRecorder passes the server's chain on to a Verifier, keeping a copy.
+type chainRecorder struct {
+	tls.Verifier
+	chain [][]byte
+}
+
+func (r *chainRecorder) Verify(serverName string, chain [][]byte) (crypto.PublicKey, error) {
+	for _, der := range chain {
+		r.chain = append(r.chain, bytes.Clone(der))
+	}
+	return r.Verifier.Verify(serverName, chain)
 }
 
 // headerWriter writes a header before the first octets written through it.
@@ -271,16 +309,71 @@ func (h *headerWriter) Write(p []byte) (int, error) {
 	return h.w.Write(p)
 }
 
-// countingConn counts the octets on the wire.
+// countingConn counts the octets on the wire, and keeps the first ones
+// received to recognize a server that does not speak TLS.
 type countingConn struct {
 	net.Conn
 	sent, recv atomic.Int64
+	mu         sync.Mutex
+	head       []byte
+	deadline   time.Time
 }
+
+const headLen = 200
 
 func (c *countingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.recv.Add(int64(n))
+	c.mu.Lock()
+	if len(c.head) < headLen {
+		c.head = append(c.head, p[:min(n, headLen-len(c.head))]...)
+	}
+	c.mu.Unlock()
 	return n, err
+}
+
+func (c *countingConn) SetDeadline(t time.Time) error {
+	c.deadline = t
+	return c.Conn.SetDeadline(t)
+}
+
+// plainText is the first line the server sent if it is text rather than
+// a TLS record, reading a little more to complete it; "" otherwise.
+func (c *countingConn) plainText() string {
+	c.mu.Lock()
+	head := bytes.Clone(c.head)
+	c.mu.Unlock()
+	// A TLS record starts with a content type of 20 to 23 and a version
+	// whose first octet is 3: no text does.
+	if len(head) == 0 || !isText(head[:1]) {
+		return ""
+	}
+	if i := bytes.IndexByte(head, '\n'); i < 0 && len(head) < headLen {
+		c.Conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		buf := make([]byte, headLen-len(head))
+		for len(head) < headLen && bytes.IndexByte(head, '\n') < 0 {
+			n, err := c.Conn.Read(buf[:headLen-len(head)])
+			head = append(head, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+	}
+	line, _, _ := bytes.Cut(head, []byte("\n"))
+	line = bytes.TrimRight(line, "\r")
+	if !isText(line) {
+		return ""
+	}
+	return string(line)
+}
+
+func isText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *countingConn) Write(p []byte) (int, error) {
@@ -321,6 +414,16 @@ func (t *tracer) event(ev tls.TraceEvent) {
 func describeEvent(ev tls.TraceEvent) string {
 	switch ev.Kind {
 	case tls.TraceTransition:
+		var ae *tls.AlertError
+		switch {
+		case errors.As(ev.Err, &ae) && ae.Received:
+			return fmt.Sprintf("%s --alert %s received--> %s", ev.From, ae.Alert, ev.To)
+		case errors.As(ev.Err, &ae):
+			// The client found the error: not an alert from the server.
+			return fmt.Sprintf("%s --local error, alert %s sent--> %s: %s", ev.From, ae.Alert, ev.To, ev.Err)
+		case ev.Err != nil:
+			return fmt.Sprintf("%s --local error--> %s: %s", ev.From, ev.To, ev.Err)
+		}
 		return fmt.Sprintf("%s --%s--> %s", ev.From, ev.Event, ev.To)
 	case tls.TraceRecordIn, tls.TraceRecordOut:
 		dir := "<<<"

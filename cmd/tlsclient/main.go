@@ -16,16 +16,23 @@
 //	go run ./cmd/tlsclient -connect 192.0.2.1:8443 -servername device.local -ca ca.pem
 //	go run ./cmd/tlsclient -connect host:443 -pin sha256/AAAA...= -groups X25519MLKEM768,x25519
 //
-// Errors are one line on stderr and exit status 1; bad flags exit 2.
+// The reply is read until the server closes, or has been silent for -idle
+// once it began. With -interactive, stdin goes to the server and the
+// server's data to stdout, as with openssl s_client.
+//
+// Errors are one line on stderr and exit status 1; bad flags, and files
+// named by flags that cannot be read, exit 2. A server that answers in
+// plain text (an HTTP server, SSH) is named as such.
 package main
 
 import (
 	"io"
 	"os"
+	"strings"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runWithStdin(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // Exit statuses.
@@ -38,6 +45,11 @@ const (
 // run is the whole command, with its arguments (without the program name)
 // and output streams; it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWithStdin(args, strings.NewReader(""), stdout, stderr)
+}
+
+// runWithStdin is run with the input -interactive sends.
+func runWithStdin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	opts, err := parseFlags(args, stderr)
 	if err != nil {
 		if err == errHelp {
@@ -48,6 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	opts.stdin = stdin
 	if err := opts.run(stdout, stderr); err != nil {
 		printError(stderr, err)
 		return exitError

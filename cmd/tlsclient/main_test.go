@@ -3,13 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	stdtls "crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"io"
 	"net"
 	"os"
@@ -280,25 +274,34 @@ func TestWrongPin(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
-	assertOneErrorLine(t, stderr, "tlsclient: tls: server public key does not match any pin (sent alert bad_certificate)")
+	assertOneErrorLine(t, stderr, "tlsclient: tls: server public key sha256/")
+	assertContains(t, "stderr", stderr, " does not match any pin (sent alert bad_certificate)")
 
-	// A testpeer server sees the alert.
+	// A testpeer server sees the alert. The error names the server's
+	// pin, and the summary shows what was settled and the certificate.
 	srv := startReplyServer(t, testpeer.GoServerOptions{})
-	code, _, stderr = runCmd(t, "-connect", srv.Addr, "-pin", wrong+","+tls.PinSHA256([]byte("neither")))
-	if code != 1 {
-		t.Errorf("exit %d, want 1", code)
-	}
-	assertOneErrorLine(t, stderr, "tlsclient: tls: server public key does not match any pin")
-	if r := srv.WaitHandshake(t); r.Err == nil || !strings.Contains(r.Err.Error(), "bad certificate") {
-		t.Errorf("server handshake error = %v, want a bad certificate alert", r.Err)
-	}
-
-	// The right pin among wrong ones, given as repeated flags.
 	pin, err := tls.PinFromCertificate(srv.Cert.Chain[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, _ := runCmd(t, "-connect", srv.Addr, "-pin", wrong, "-pin", pin)
+	code, stdout, stderr := runCmd(t, "-connect", srv.Addr, "-pin", wrong+","+tls.PinSHA256([]byte("neither")))
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	assertOneErrorLine(t, stderr, "tlsclient: tls: server public key "+pin+" does not match any pin")
+	if r := srv.WaitHandshake(t); r.Err == nil || !strings.Contains(r.Err.Error(), "bad certificate") {
+		t.Errorf("server handshake error = %v, want a bad certificate alert", r.Err)
+	}
+	assertContains(t, "stdout", stdout, "--- connection (handshake failed) ---", "pin:     "+pin)
+	assertSummary(t, stdout,
+		"Protocol", `\(none: the handshake did not finish\)`,
+		"Cipher suite", "TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)",
+		"Group", "x25519",
+		"Peer certificates", "1",
+		"Failed", regexp.QuoteMeta("tls: server public key "+pin+" does not match any pin"))
+
+	// The right pin among wrong ones, given as repeated flags.
+	code, stdout, _ = runCmd(t, "-connect", srv.Addr, "-pin", wrong, "-pin", pin)
 	if code != 0 {
 		t.Fatalf("exit %d with the right pin", code)
 	}
@@ -369,52 +372,10 @@ func TestClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr = runCmd(t, "-connect", srv.Addr, "-ca", ca, "-cert", certFile, "-key", otherKey)
-	if code != 1 {
-		t.Errorf("exit %d, want 1", code)
+	if code != 2 { // found when the flags are read
+		t.Errorf("exit %d, want 2", code)
 	}
 	assertOneErrorLine(t, stderr, "tlsclient: -key "+otherKey+" does not match the certificate")
-}
-
-func TestParsePrivateKey(t *testing.T) {
-	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rsaKey := testpeer.CachedKey(testpeer.RSA2048).(*rsa.PrivateKey)
-	sec1, err := x509.MarshalECPrivateKey(ec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(ec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name  string
-		block *pem.Block
-	}{
-		{"SEC1", &pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1}},
-		{"PKCS8", &pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}},
-		{"PKCS1", &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}},
-	} {
-		data := append([]byte("junk before\n"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1}})...)
-		data = append(data, pem.EncodeToMemory(tc.block)...)
-		key, err := parsePrivateKey(data)
-		if err != nil {
-			t.Errorf("%s: %v", tc.name, err)
-			continue
-		}
-		var want any = ec.Public()
-		if tc.name == "PKCS1" {
-			want = rsaKey.Public()
-		}
-		if !publicKeysEqual(key.Public(), want) {
-			t.Errorf("%s: wrong key", tc.name)
-		}
-	}
-	if _, err := parsePrivateKey([]byte("nothing")); err == nil {
-		t.Error("no key: no error")
-	}
 }
 
 func TestHelloRetryRequest(t *testing.T) {
@@ -456,6 +417,11 @@ func TestUsageErrors(t *testing.T) {
 		{"-timeout", "0s"},
 		{"-key", "k.pem"},
 		{"stray"},
+		// Files that flags name are read first (issue 13 item 15).
+		{"-ca", "/nonexistent/ca.pem"},
+		{"-cert", "/nonexistent/cert.pem"},
+		{"-interactive", "-request", "x"},
+		{"-idle", "-1s"},
 	} {
 		code, stdout, stderr := runCmd(t, args...)
 		if code != 2 {

@@ -24,6 +24,11 @@ type summary struct {
 	replyBytes          int64
 	ending              string
 	now                 time.Time
+	// failed, if set, is the handshake's error: the summary then shows
+	// what was settled before it, and chain the certificates the server
+	// presented, whether or not they were accepted.
+	failed error
+	chain  [][]byte
 }
 
 func (s *summary) print(w io.Writer) {
@@ -31,7 +36,11 @@ func (s *summary) print(w io.Writer) {
 	p := func(label, format string, args ...any) {
 		fmt.Fprintf(w, "%-20s %s\n", label+":", fmt.Sprintf(format, args...))
 	}
-	fmt.Fprintln(w, "--- connection ---")
+	if s.failed != nil {
+		fmt.Fprintln(w, "--- connection (handshake failed) ---")
+	} else {
+		fmt.Fprintln(w, "--- connection ---")
+	}
 	p("Server", "%s, name %s", s.addr, nameOrNone(st.ServerName))
 	p("Protocol", "%s", protocolName(st.Version))
 	p("Cipher suite", "%s", st.CipherSuite)
@@ -52,14 +61,22 @@ func (s *summary) print(w io.Writer) {
 	default:
 		p("Client certificate", "requested, none sent")
 	}
-	p("Peer certificates", "%d", len(st.PeerCertificates))
-	for i, der := range st.PeerCertificates {
+	certs := st.PeerCertificates
+	if s.failed != nil {
+		certs = s.chain
+	}
+	p("Peer certificates", "%d", len(certs))
+	for i, der := range certs {
 		describeCertificate(w, i, der, s.now)
 	}
 	p("TCP connect", "%s", ms(s.connectTime))
 	p("Handshake time", "%s", ms(s.hsTime))
 	p("Handshake bytes", "%d sent, %d received", s.hsSent, s.hsRecv)
 	p("Total on the wire", "%d sent, %d received", s.sent, s.recv)
+	if s.failed != nil {
+		p("Failed", "%s", s.failed)
+		return
+	}
 	p("Reply", "%d bytes; %s", s.replyBytes, s.ending)
 }
 
@@ -118,8 +135,11 @@ func dnOrEmpty(s string) string {
 }
 
 func protocolName(v uint16) string {
-	if v == 0x0304 {
+	switch v {
+	case 0x0304:
 		return "TLS 1.3"
+	case 0:
+		return "(none: the handshake did not finish)"
 	}
 	return fmt.Sprintf("0x%04x", v)
 }

@@ -2,10 +2,11 @@
 # OSS-Fuzz / ClusterFuzzLite build script for tabletls (see fuzz/README.md).
 # It runs in the base-builder-go image, which provides $SRC, $OUT and
 # compile_native_go_fuzzer, and builds every Fuzz* target of package fuzz
-# (and, when they build, of package tls) as a libFuzzer binary named after
+# and of packages tls and internal/tlsserver as a libFuzzer binary named after
 # the target: FuzzClientHello -> $OUT/fuzz_client_hello, with
 # $OUT/fuzz_client_hello_seed_corpus.zip from fuzz/testdata/fuzz. The
 # targets are listed at build time, so new ones need no change here.
+# FUZZ_MATCH=regexp builds only the targets it matches.
 #
 # Two things about compile_native_go_fuzzer shape this script and the
 # package:
@@ -24,9 +25,11 @@
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 module=$(go list -m)
 
-# The replacement of package testing that go-118-fuzz-build links in.
-go install github.com/AdamKorcz/go-118-fuzz-build@latest
-go get github.com/AdamKorcz/go-118-fuzz-build/testing
+# The replacement of package testing that go-118-fuzz-build links in, and
+# the tool itself, at a fixed version (the one check.sh checks with).
+go118=github.com/AdamKorcz/go-118-fuzz-build@${GO118FUZZBUILD_VERSION:-v0.0.0-20250520111509-a70c2aa677fa}
+go install "$go118"
+go get "${go118/@//testing@}"
 
 # The seed corpus, checked and turned into libFuzzer inputs by TestSeedCorpus.
 seeds=$(mktemp -d)
@@ -43,7 +46,7 @@ failed=() built=0
 # reported and skipped.
 build() {
 	local pkg=$1 targets t file fuzzer
-	targets=$(go test -list '^Fuzz' "./$pkg" | grep -E '^Fuzz[A-Za-z0-9]*$' || true)
+	targets=$(go test -list '^Fuzz' "./$pkg" | grep -E '^Fuzz[A-Za-z0-9]*$' | grep -E "${FUZZ_MATCH:-.}" || true)
 	for t in $targets; do
 		fuzzer=$(snake "$t")
 		file=$(grep -l -E "^func $t\(f \*testing\.F\)" "$pkg"/*_test.go | head -n 1 || true)
@@ -71,6 +74,7 @@ build() {
 
 build fuzz
 build tls
+build internal/tlsserver
 
 # A target that does not build does not stop the others from being fuzzed;
 # FUZZ_STRICT=1 makes it fail the build.

@@ -191,6 +191,13 @@ func (ca *CA) Issue(kt KeyType, dnsNames ...string) *Cert {
 // IssueWithKey is like Issue but certifies the given key (ECDSA, Ed25519 or
 // RSA). KeyType is derived from the key where possible.
 func (ca *CA) IssueWithKey(key crypto.Signer, dnsNames ...string) *Cert {
+	return ca.IssueEdited(key, nil, dnsNames...)
+}
+
+// IssueEdited is like IssueWithKey, with edit (if not nil) changing the
+// leaf's template before it is signed: for certificates that are wrong in
+// one way.
+func (ca *CA) IssueEdited(key crypto.Signer, edit func(*x509.Certificate), dnsNames ...string) *Cert {
 	var ips []net.IP
 	if len(dnsNames) == 0 {
 		dnsNames = []string{"localhost"}
@@ -206,6 +213,9 @@ func (ca *CA) IssueWithKey(key crypto.Signer, dnsNames ...string) *Cert {
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		DNSNames:     dnsNames,
 		IPAddresses:  ips,
+	}
+	if edit != nil {
+		edit(tmpl)
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
 	if err != nil {

@@ -327,3 +327,13 @@ func fuzzMutator(ops []fuzzOp) *Mutator {
 		},
 	}
 }
+
+// RunFromBytes is the conversation FuzzHostileServer has for data: the
+// client with ClientConfig("fuzz"), set up by FromBytes, against the
+// server FromBytes makes.
+func RunFromBytes(data []byte) *Result {
+	opts, setup := FromBytes(data)
+	cfg := ClientConfig("fuzz")
+	setup(cfg)
+	return Run(cfg, opts)
+}

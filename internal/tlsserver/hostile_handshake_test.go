@@ -195,7 +195,28 @@ func TestHostileServerHelloParameters(t *testing.T) {
 			must(m.RemoveExtension(tls.ExtensionTypeSupportedVersions))
 		})}, want: illegalParameter},
 		{name: "legacy_version_0x0304", opts: tlsserver.Options{Mutator: editSH(func(sh *tls.ServerHello) { sh.LegacyVersion = 0x0304 })}, want: illegalParameter},
-		{name: "hrr_no_supported_versions", opts: hrr(hrrRemoveExt(tls.ExtensionTypeSupportedVersions)), want: protocolVersion},
+		// §4.1.4: "The server's extensions MUST contain supported_versions";
+		// an HRR is TLS 1.3 only, so it lacks a mandatory extension.
+		{name: "hrr_no_supported_versions", opts: hrr(hrrRemoveExt(tls.ExtensionTypeSupportedVersions)), want: missingExtension},
+		// §4.1.4: legacy_version, legacy_session_id_echo, cipher_suite and
+		// legacy_compression_method are checked before the extensions.
+		{name: "hrr_legacy_version_0x0301", opts: hrr(editHRR(func(h *tls.HelloRetryRequest) { h.LegacyVersion = 0x0301 })), want: illegalParameter},
+		{name: "hrr_compression_method_1_no_supported_versions", opts: hrr(editHRR(func(h *tls.HelloRetryRequest) {
+			h.LegacyCompressionMethod = 1
+			h.Extensions.Reset()
+			h.Extensions.Add(tls.ExtensionTypeKeyShare)
+			h.Extensions.KeyShare.SelectedGroup = tls.NamedGroupSecp256r1
+		})), want: illegalParameter},
+		{name: "hrr_session_id_not_echoed_no_supported_versions", opts: hrr(editHRR(func(h *tls.HelloRetryRequest) {
+			h.LegacySessionIDEcho = repeat(0x42, 32)
+			h.Extensions.Reset()
+			h.Extensions.Add(tls.ExtensionTypeKeyShare)
+			h.Extensions.KeyShare.SelectedGroup = tls.NamedGroupSecp256r1
+		})), want: illegalParameter},
+		{name: "hrr_compression_method_1_selected_version_tls12", opts: hrr(editHRR(func(h *tls.HelloRetryRequest) {
+			h.LegacyCompressionMethod = 1
+			h.Extensions.SupportedVersions.SelectedVersion = 0x0303
+		})), want: illegalParameter},
 		{name: "hrr_selected_version_tls12", opts: hrr(editHRR(func(h *tls.HelloRetryRequest) { h.Extensions.SupportedVersions.SelectedVersion = 0x0303 })), want: illegalParameter},
 		// §4.1.3: cipher_suite must be one offered.
 		{name: "cipher_suite_not_offered", cfg: onlyAES128, opts: tlsserver.Options{Mutator: editSH(func(sh *tls.ServerHello) { sh.CipherSuite = tls.TLS_AES_256_GCM_SHA384 })}, want: illegalParameter},

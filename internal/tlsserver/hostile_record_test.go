@@ -163,7 +163,11 @@ func TestHostileServerAlerts(t *testing.T) {
 			want: tls.AlertDescriptionUnrecognizedName, received: true},
 		{name: "unknown_alert_description", opts: tlsserver.Options{Mutator: insertAfter(ht_EE, alert(fatal, 0xfe))},
 			want: 0xfe, received: true},
-		{name: "user_canceled_during_handshake", opts: tlsserver.Options{Mutator: insertAfter(ht_EE, alert(warning, tls.AlertDescriptionUserCanceled))},
+		// §6.1: user_canceled is a closure alert: the close_notify after it
+		// ends the handshake, and the error says the server canceled.
+		// (Alone, it ends nothing: TestUserCanceled.)
+		{name: "user_canceled_then_close_notify_during_handshake", opts: tlsserver.Options{Mutator: insertAfter(ht_EE,
+			alert(warning, tls.AlertDescriptionUserCanceled), alert(warning, tls.AlertDescriptionCloseNotify))},
 			want: tls.AlertDescriptionUserCanceled, received: true},
 		// §6.1: close_notify during the handshake ends it.
 		{name: "close_notify_during_handshake", opts: tlsserver.Options{Mutator: insertAfter(ht_EE, alert(warning, tls.AlertDescriptionCloseNotify))},

@@ -380,6 +380,15 @@ func (s *Server) checkClientRecord(rec []byte, typ tls.ContentType, ep Epoch) {
 	if ep == EpochPlaintext && n > 1<<14 || ep != EpochPlaintext && n > 1<<14+1+16 {
 		s.violate("client %v record of %d octets (§5.1, §5.2)", typ, n)
 	}
+	// Appendix D.4: in compatibility mode (a legacy_session_id in the
+	// first ClientHello) the client's change_cipher_spec comes before
+	// its first protected record, whatever that carries, so that a
+	// middlebox sees the CCS a TLS 1.2 peer would send.
+	if ep != EpochPlaintext && len(s.ch1Raw) > 0 && s.compat() && !slices.ContainsFunc(s.records, func(r ClientRecord) bool {
+		return r.Type == tls.ContentTypeChangeCipherSpec
+	}) && !slices.ContainsFunc(s.records, func(r ClientRecord) bool { return r.Epoch != EpochPlaintext }) {
+		s.violate("client sent a protected %v record before its change_cipher_spec in compatibility mode (Appendix D.4)", typ)
+	}
 	if typ == tls.ContentTypeChangeCipherSpec {
 		for _, r := range s.records {
 			switch {
@@ -390,6 +399,13 @@ func (s *Server) checkClientRecord(rec []byte, typ tls.ContentType, ep Epoch) {
 			}
 		}
 	}
+}
+
+// compat reports whether the client's first ClientHello asked for
+// middlebox compatibility mode (Appendix D.4: a legacy_session_id).
+func (s *Server) compat() bool {
+	var ch tls.ClientHello
+	return ch.Unmarshal(s.ch1Raw[4:]) == nil && len(ch.LegacySessionID) > 0
 }
 
 // open decrypts a protected client record, with the expected key first and

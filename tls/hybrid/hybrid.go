@@ -80,6 +80,45 @@ func newShare(rand io.Reader) (*share, error) {
 // Public is ek || X25519 share.
 func (k *share) Public() []byte { return k.pub }
 
+// X25519Share is the X25519 half of the share, offered as the x25519
+// share beside it (tls.X25519Sharer): a server without ML-KEM then needs
+// no HelloRetryRequest, and no second X25519 key is made.
+func (k *share) X25519Share() tls.KeyShare {
+	return &x25519Half{key: k.x25519, pub: k.pub[mlkem.EncapsulationKeySize768:]}
+}
+
+// x25519Half is an x25519 share made of the hybrid's X25519 key.
+type x25519Half struct {
+	key *ecdh.PrivateKey
+	pub []byte
+}
+
+func (k *x25519Half) Public() []byte { return k.pub }
+
+// SharedSecret checks the server's x25519 share, whose length RFC 8446,
+// Section 4.2.8.2 fixes, and runs X25519.
+func (k *x25519Half) SharedSecret(serverShare []byte) ([]byte, error) {
+	if len(serverShare) != x25519ShareLen {
+		return nil, alert(tls.AlertDescriptionIllegalParameter, "tls: server key share has the wrong length")
+	}
+	return x25519Secret(k.key, serverShare)
+}
+
+// x25519Secret runs X25519 with the server's share. crypto/ecdh fails it
+// when the result is all zeros (a low-order point), the check RFC 8446,
+// Section 7.4.2 asks for.
+func x25519Secret(key *ecdh.PrivateKey, serverShare []byte) ([]byte, error) {
+	peer, err := ecdh.X25519().NewPublicKey(serverShare)
+	if err != nil {
+		return nil, alert(tls.AlertDescriptionIllegalParameter, "tls: invalid server key share")
+	}
+	secret, err := key.ECDH(peer)
+	if err != nil {
+		return nil, alert(tls.AlertDescriptionIllegalParameter, "tls: invalid server key share")
+	}
+	return secret, nil
+}
+
 // SharedSecret implements Sections 4.2 and 4.3: the server share is ML-KEM
 // ciphertext (1088 octets) || X25519 share (32 octets), and the shared
 // secret is ML-KEM shared secret || X25519 shared secret (64 octets).
@@ -91,15 +130,9 @@ func (k *share) SharedSecret(serverShare []byte) ([]byte, error) {
 		return nil, alert(tls.AlertDescriptionIllegalParameter, "tls: server hybrid key share has the wrong length")
 	}
 	ct := serverShare[:mlkem.CiphertextSize768]
-	// crypto/ecdh fails X25519 when the result is all zeros (a low-order
-	// point), the check RFC 8446, Section 7.4.2 asks for.
-	peer, err := ecdh.X25519().NewPublicKey(serverShare[mlkem.CiphertextSize768:])
+	ecdhSecret, err := x25519Secret(k.x25519, serverShare[mlkem.CiphertextSize768:])
 	if err != nil {
-		return nil, alert(tls.AlertDescriptionIllegalParameter, "tls: invalid server key share")
-	}
-	ecdhSecret, err := k.x25519.ECDH(peer)
-	if err != nil {
-		return nil, alert(tls.AlertDescriptionIllegalParameter, "tls: invalid server key share")
+		return nil, err
 	}
 	// ML-KEM decapsulation has implicit rejection: a tampered ciphertext
 	// yields a pseudorandom secret, not an error. An error can only mean

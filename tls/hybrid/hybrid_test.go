@@ -170,3 +170,43 @@ func TestDeterministic(t *testing.T) {
 		t.Errorf("ID = %v", X25519MLKEM768().ID())
 	}
 }
+
+// The x25519 share offered beside the hybrid is the hybrid's own X25519
+// key: its public value is the share's tail, and it agrees with a server
+// doing plain x25519. Malformed server shares are illegal_parameter.
+func TestX25519Share(t *testing.T) {
+	hy, err := newShare(newKSDetRand("half"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var half tls.KeyShare = hy.X25519Share()
+	if _, ok := tls.KeyShare(hy).(tls.X25519Sharer); !ok {
+		t.Fatal("the hybrid share does not implement tls.X25519Sharer")
+	}
+	if !bytes.Equal(half.Public(), hy.Public()[1184:]) || len(half.Public()) != 32 {
+		t.Fatalf("X25519 share %x is not the hybrid share's tail", half.Public())
+	}
+	server, _ := ecdh.X25519().NewPrivateKey(bytes.Repeat([]byte{7}, 32))
+	clientPub, _ := ecdh.X25519().NewPublicKey(half.Public())
+	want, _ := server.ECDH(clientPub)
+	got, err := half.SharedSecret(server.PublicKey().Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("shared secret %x, want %x", got, want)
+	}
+	for name, share := range map[string][]byte{
+		"short":     server.PublicKey().Bytes()[:31],
+		"long":      append(server.PublicKey().Bytes(), 0),
+		"hybrid":    bytes.Repeat([]byte{1}, ServerShareLen),
+		"low-order": make([]byte, 32),
+	} {
+		_, err := half.SharedSecret(share)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		t.Run(name, func(t *testing.T) { ksWantAlert(t, err, tls.AlertDescriptionIllegalParameter) })
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"time"
 
@@ -92,7 +93,28 @@ func (v *Verifier) Verify(serverName string, chain [][]byte) (crypto.PublicKey, 
 	if _, err := certs[0].Verify(opts); err != nil {
 		return nil, alert(verifyErrorAlert(err), "tls: failed to verify certificate: "+err.Error())
 	}
+	// RFC 8446 §4.4.2.2: the server proves it holds the key with a
+	// signature (CertificateVerify), and RFC 5280 §4.2.1.3 lets a key
+	// whose certificate has a KeyUsage extension be used only for what it
+	// lists: that must include digitalSignature. x509.Verify checks only
+	// extended key usage. (No extension at all means any use.)
+	if leaf := certs[0]; hasKeyUsage(leaf) && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return nil, alert(tls.AlertDescriptionBadCertificate, "tls: server certificate KeyUsage lacks digitalSignature")
+	}
 	return leafKey(certs[0])
+}
+
+var oidKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
+
+// hasKeyUsage reports whether cert has a KeyUsage extension (x509 leaves
+// KeyUsage zero both without one and with one that lists nothing).
+func hasKeyUsage(cert *x509.Certificate) bool {
+	for _, ext := range cert.Extensions {
+		if ext.Id.Equal(oidKeyUsage) {
+			return true
+		}
+	}
+	return false
 }
 
 // verifyErrorAlert maps a x509.Certificate.Verify error to an alert, like

@@ -125,6 +125,21 @@ func TestVerifier(t *testing.T) {
 	p521Key, _ := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
 	p521Leaf := newLeaf(t, ca, p521Key)
 	otherCA := newCA(t, "Other Root")
+	withKeyUsage := func(ku x509.KeyUsage) *testCert {
+		return issue(t, &x509.Certificate{
+			Subject:     pkix.Name{CommonName: "device"},
+			DNSNames:    []string{"device.example"},
+			KeyUsage:    ku,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		}, leafKey, ca)
+	}
+	// An RSA-style key-exchange-only leaf, and one that may only sign
+	// certificates: neither can make a CertificateVerify (RFC 8446
+	// §4.4.2.2, RFC 5280 §4.2.1.3).
+	keyEnciphermentLeaf := withKeyUsage(x509.KeyUsageKeyEncipherment)
+	certSignLeaf := withKeyUsage(x509.KeyUsageCertSign | x509.KeyUsageKeyAgreement)
+	bothLeaf := withKeyUsage(x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment)
+	noKeyUsageLeaf := withKeyUsage(0)
 
 	good := New(Options{Roots: pool(ca), Time: at(validTime)})
 	tests := []struct {
@@ -147,6 +162,10 @@ func TestVerifier(t *testing.T) {
 		{"missing intermediate", good, "device.example", [][]byte{interLeaf.der}, tls.AlertDescriptionUnknownCa},
 		{"self-signed leaf", good, "Test Root", [][]byte{ca.der}, tls.AlertDescriptionBadCertificate},
 		{"client auth only", good, "device.example", [][]byte{clientLeaf.der}, tls.AlertDescriptionBadCertificate},
+		{"KeyUsage keyEncipherment only", good, "device.example", [][]byte{keyEnciphermentLeaf.der}, tls.AlertDescriptionBadCertificate},
+		{"KeyUsage keyCertSign and keyAgreement", good, "device.example", [][]byte{certSignLeaf.der}, tls.AlertDescriptionBadCertificate},
+		{"KeyUsage digitalSignature and keyEncipherment", good, "device.example", [][]byte{bothLeaf.der}, 0},
+		{"no KeyUsage extension", good, "device.example", [][]byte{noKeyUsageLeaf.der}, 0},
 		{"unsupported key", good, "device.example", [][]byte{p521Leaf.der}, tls.AlertDescriptionUnsupportedCertificate},
 		{"garbage leaf", good, "device.example", [][]byte{{0x30, 0x03, 0x02, 0x01, 0x01}}, tls.AlertDescriptionBadCertificate},
 		{"truncated leaf", good, "device.example", [][]byte{leaf.der[:len(leaf.der)-1]}, tls.AlertDescriptionBadCertificate},

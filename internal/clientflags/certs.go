@@ -1,4 +1,4 @@
-package main
+package clientflags
 
 import (
 	"crypto"
@@ -14,9 +14,9 @@ import (
 	"github.com/tabletls/tabletls/tls"
 )
 
-// loadClientCertificate reads a PEM certificate chain (leaf first) and a
+// LoadClientCertificate reads a PEM certificate chain (leaf first) and a
 // PEM private key; keyFile may be empty if certFile holds the key too.
-func loadClientCertificate(certFile, keyFile string) (tls.ClientCertificate, error) {
+func LoadClientCertificate(certFile, keyFile string) (tls.ClientCertificate, error) {
 	var cc tls.ClientCertificate
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
@@ -47,6 +47,9 @@ func loadClientCertificate(certFile, keyFile string) (tls.ClientCertificate, err
 		return cc, fmt.Errorf("-cert %s: %w", certFile, err)
 	}
 	key, err := parsePrivateKey(keyPEM)
+	if err != nil && keyFile == certFile {
+		return cc, fmt.Errorf("-cert %s has no private key in it: give the key with -key", certFile)
+	}
 	if err != nil {
 		return cc, fmt.Errorf("-key %s: %w", keyFile, err)
 	}
@@ -57,13 +60,15 @@ func loadClientCertificate(certFile, keyFile string) (tls.ClientCertificate, err
 	return cc, nil
 }
 
+var errNoKey = errors.New("no PEM private key in it (want PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY)")
+
 // parsePrivateKey returns the first private key in a PEM file: PKCS #8
 // ("PRIVATE KEY"), SEC 1 ("EC PRIVATE KEY") or PKCS #1 ("RSA PRIVATE KEY").
 func parsePrivateKey(data []byte) (crypto.Signer, error) {
 	for rest := data; ; {
 		var b *pem.Block
 		if b, rest = pem.Decode(rest); b == nil {
-			return nil, errors.New("no PEM private key in it (want PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY)")
+			return nil, errNoKey
 		}
 		if _, ok := b.Headers["DEK-Info"]; ok { // RFC 1423 encryption
 			return nil, errors.New("encrypted PEM keys are not supported")
