@@ -4,7 +4,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
 
-.PHONY: all gen test fuzz fuzz-smoke fuzz-build-check bench lint check-generated demo docs firmware
+.PHONY: all gen test fuzz fuzz-smoke fuzz-build-check bench lint check-generated demo docs firmware firmware-size
 
 all: gen docs test
 
@@ -62,3 +62,9 @@ check-generated: gen
 # The README's main job: a demo handshake against an embedded server.
 demo:
 	$(GO) run ./cmd/tlsclient
+
+# Flash and RAM of the firmware footprint programs (TinyGo, Cortex-M4 under
+# QEMU) beside the primitives-only program, and gc allocations per
+# handshake. TINYGO=path/to/tinygo, else .ci/install-tinygo finds or builds it.
+firmware-size:
+	./firmware/size/report.sh

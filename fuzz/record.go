@@ -27,6 +27,7 @@ func recordLayerConfig(trace func(tls.TraceEvent)) *tls.Config {
 		ServerName:         "localhost",
 		NextProtos:         []string{"h2", "http/1.1"},
 		InsecureSkipVerify: true,
+		Crypto:             tls.DefaultCrypto(),
 		Rand:               rand.NewChaCha8(recordLayerSeed),
 		OnNewSessionTicket: func(*tls.SessionTicket) {},
 		Trace:              trace,

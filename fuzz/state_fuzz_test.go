@@ -229,6 +229,7 @@ func checkRawInState(t *testing.T, data []byte) {
 		}
 	}
 	srv := tlsserver.New(opts)
+	cfg.Crypto = tls.DefaultCrypto()
 	e, err := tls.NewEngine(cfg, tlsserver.NewBuffers())
 	if err != nil {
 		t.Fatal(err)

@@ -231,6 +231,7 @@ func BenchmarkHandshake(b *testing.B) {
 			run(b, func(c net.Conn) error { return tls.Client(c, cfg).Handshake() })
 		case "tabletls-pin-static-buffers":
 			cfg := s.pinConfig()
+			cfg.Crypto = tls.DefaultCrypto()
 			buf := staticBuffers()
 			run(b, func(c net.Conn) error { return tls.ClientWithBuffers(c, cfg, buf).Handshake() })
 		case "tabletls-x509":

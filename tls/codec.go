@@ -48,6 +48,20 @@ func uintN(b []byte) uint64 {
 	return v
 }
 
+// itoa formats a non-negative int, without strconv.
+func itoa(v int) string {
+	var buf [20]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(buf[i:])
+		}
+	}
+}
+
 // unknownName is what String returns for a value the spec does not name:
 // "Type(0x1234)". Built without fmt, which package tls does not import.
 func unknownName(typ string, v uint64, digits int) string {

@@ -19,21 +19,30 @@ type Config struct {
 	// preferred first.
 	NextProtos []string
 
-	// CipherSuites to offer, most preferred first. Nil means
-	// TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
-	// TLS_CHACHA20_POLY1305_SHA256.
+	// Crypto is the cryptography the connection may use (see Crypto): a
+	// program links only the implementations it names. Nil means
+	// DefaultCrypto for Client and the tlsnet package; ClientWithBuffers
+	// and NewEngine, meant for firmware, require it.
+	Crypto *Crypto
+
+	// CipherSuites to offer, most preferred first; each must be in
+	// Crypto.CipherSuites. Nil means TLS_AES_128_GCM_SHA256,
+	// TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256: those of them
+	// Crypto implements.
 	CipherSuites []CipherSuite
 
 	// CurvePreferences are the groups to offer in supported_groups, most
-	// preferred first. Nil means x25519, secp256r1, secp384r1.
+	// preferred first; each must be in Crypto.KeyExchanges. Nil means
+	// x25519, secp256r1, secp384r1, those of them Crypto implements, or
+	// if it implements none of them, its KeyExchanges in order.
 	CurvePreferences []NamedGroup
 
 	// KeyShares are the groups the first ClientHello carries a key share
 	// for; each must be in CurvePreferences. Nil means the first group of
 	// CurvePreferences (x25519 by default) and, when that is the hybrid
 	// X25519MLKEM768 and x25519 is in CurvePreferences too, an x25519
-	// share beside it made from the hybrid's X25519 key, as crypto/tls
-	// does. A server that wants another offered group asks for it with a
+	// share beside it made from the hybrid's X25519 key (see
+	// X25519Sharer), as crypto/tls does. A server that wants another offered group asks for it with a
 	// HelloRetryRequest.
 	KeyShares []NamedGroup
 
@@ -71,11 +80,23 @@ type Config struct {
 	// change_cipher_spec before the client's second flight).
 	DisableMiddleboxCompat bool
 
-	// RecordSizeLimit, if non-zero, is sent in record_size_limit (RFC 8449):
-	// the largest TLSInnerPlaintext the client accepts, 64 to 16385. The
-	// client honours the server's limit only if it sent one (RFC 8449 §4).
-	// The read buffer stays sized for full records: a limit does not make
-	// a server send smaller handshake records before EncryptedExtensions.
+	// RecordSizeLimit, if non-zero, is the largest TLSInnerPlaintext the
+	// client accepts, 64 to 16385, sent in record_size_limit (RFC 8449,
+	// which GnuTLS, NSS and crypto/tls... servers honour) and, rounded down
+	// to 512, 1024, 2048 or 4096 octets of content, in max_fragment_length
+	// (RFC 6066, which OpenSSL, mbedTLS and wolfSSL servers honour). The
+	// client honours the server's record_size_limit only if it sent one
+	// (RFC 8449 §4).
+	//
+	// With a limit the Buffers may be smaller than the Min sizes: Read and
+	// Write need only RecordBufferSize(RecordSizeLimit) octets. Then a
+	// server that acknowledges neither extension fails the handshake with
+	// an error that says so, as its records would not fit. The unprotected
+	// ServerHello is not subject to the limit (RFC 8449 §5) but is small
+	// (128 octets with x25519, 1,226 with X25519MLKEM768). HandshakeIn must
+	// still hold the server's Certificate message: about 500 octets for a
+	// pinned self-signed ECDSA P-256 certificate, 1.5 to 3 KB for a WebPKI
+	// leaf and intermediate, more with RSA-4096 chains.
 	RecordSizeLimit uint16
 
 	// OnNewSessionTicket, if set, is given every NewSessionTicket the
@@ -141,77 +162,116 @@ type TraceEvent struct {
 	Err error
 }
 
-var (
-	defaultCurvePreferences = []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1}
-	supportedGroups         = []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1, X25519MLKEM768}
-)
+var defaultCurvePreferences = []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1}
 
-func (c *Config) cipherSuites() []CipherSuite {
-	if len(c.CipherSuites) == 0 {
-		return defaultCipherSuites
+// profile is what a Config comes to for one connection: the Crypto and
+// the preference lists, defaults filled in and checked against it.
+type profile struct {
+	crypto *Crypto
+	suites []CipherSuite
+	groups []NamedGroup
+	shares []NamedGroup
+	// hybridX25519: the default x25519 share beside an X25519MLKEM768 one
+	// is made from the hybrid's own X25519 key (see X25519Sharer).
+	hybridX25519 bool
+
+	// Room for the defaults, so that filling them in allocates nothing.
+	suiteBuf [maxOfferedSuites]CipherSuite
+	groupBuf [maxOfferedGroups]NamedGroup
+	shareBuf [2]NamedGroup
+}
+
+// errNilCrypto is ClientWithBuffers' and NewEngine's answer to a Config
+// without Crypto.
+var errNilCrypto = newAlert(AlertDescriptionInternalError, "tls: Config.Crypto is nil: ClientWithBuffers links only the cryptography the Config names; set Crypto (tls.DefaultCrypto() for all)")
+
+// resolve fills p for c with the Crypto cr and reports a configuration that
+// cannot work, before anything is sent.
+func (c *Config) resolve(cr *Crypto, p *profile) error {
+	if cr == nil {
+		return errNilCrypto
 	}
-	return c.CipherSuites
-}
-
-func (c *Config) curvePreferences() []NamedGroup {
-	if len(c.CurvePreferences) == 0 {
-		return defaultCurvePreferences
-	}
-	return c.CurvePreferences
-}
-
-func (c *Config) keyShareGroups() []NamedGroup {
-	if len(c.KeyShares) == 0 {
-		return c.curvePreferences()[:1]
-	}
-	return c.KeyShares
-}
-
-// classicalFallbackShare reports whether the default key shares get an
-// x25519 share beside a hybrid first group (see KeyShares).
-func (c *Config) classicalFallbackShare() bool {
-	groups := c.curvePreferences()
-	return len(c.KeyShares) == 0 && groups[0] == X25519MLKEM768 && slices.Contains(groups, NamedGroupX25519)
-}
-
-func (c *Config) now() time.Time {
-	if c.Time != nil {
-		return c.Time()
-	}
-	return time.Now()
-}
-
-// check reports a configuration that cannot work, before anything is sent.
-func (c *Config) check() error {
+	p.crypto = cr
 	if c.Verifier == nil && !c.InsecureSkipVerify {
 		return newAlert(AlertDescriptionInternalError, "tls: Config.Verifier is nil: set a Verifier (PinVerifier, x509verify) or InsecureSkipVerify")
 	}
-	for _, s := range c.cipherSuites() {
-		if suiteByID(s) == nil {
-			return newAlert(AlertDescriptionInternalError, "tls: unsupported cipher suite in Config.CipherSuites: "+s.String())
+	if len(cr.CipherSuites) == 0 || len(cr.KeyExchanges) == 0 || len(cr.Signatures) == 0 {
+		return newAlert(AlertDescriptionInternalError, "tls: Config.Crypto needs at least one cipher suite, key exchange and signature algorithm")
+	}
+	p.suites = c.CipherSuites
+	if len(p.suites) == 0 {
+		p.suites = p.suiteBuf[:0]
+		for _, s := range defaultCipherSuites {
+			if cr.suite(s) != nil {
+				p.suites = append(p.suites, s)
+			}
+		}
+		if len(p.suites) == 0 {
+			return newAlert(AlertDescriptionInternalError, "tls: Config.Crypto has no cipher suite")
 		}
 	}
-	if len(c.cipherSuites()) > maxOfferedSuites {
+	if len(p.suites) > maxOfferedSuites {
 		return newAlert(AlertDescriptionInternalError, "tls: too many cipher suites in Config")
 	}
-	groups := c.curvePreferences()
-	if len(groups) > maxOfferedGroups {
+	for i, s := range p.suites {
+		if cr.suite(s) == nil {
+			return newAlert(AlertDescriptionInternalError, "tls: Config.CipherSuites names "+s.String()+", which Config.Crypto does not implement")
+		}
+		if slices.Contains(p.suites[:i], s) {
+			return newAlert(AlertDescriptionInternalError, "tls: duplicate cipher suite in Config.CipherSuites: "+s.String())
+		}
+	}
+	p.groups = c.CurvePreferences
+	if len(p.groups) == 0 {
+		p.groups = p.groupBuf[:0]
+		for _, g := range defaultCurvePreferences {
+			if cr.keyExchange(g) != nil {
+				p.groups = append(p.groups, g)
+			}
+		}
+		if len(p.groups) == 0 { // none of the defaults: the Crypto's order
+			for _, k := range cr.KeyExchanges {
+				if k != nil && len(p.groups) < maxOfferedGroups && !slices.Contains(p.groups, k.id) {
+					p.groups = append(p.groups, k.id)
+				}
+			}
+		}
+	}
+	if len(p.groups) > maxOfferedGroups {
 		return newAlert(AlertDescriptionInternalError, "tls: too many groups in Config.CurvePreferences")
 	}
-	for _, g := range groups {
-		if !groupSupported(g) {
-			return newAlert(AlertDescriptionInternalError, "tls: unsupported group in Config.CurvePreferences: "+g.String())
+	for i, g := range p.groups {
+		if cr.keyExchange(g) == nil {
+			msg := "tls: Config.CurvePreferences names " + g.String() + ", which Config.Crypto does not implement"
+			if g == X25519MLKEM768 {
+				msg += " (add hybrid.X25519MLKEM768() from package tls/hybrid)"
+			}
+			return newAlert(AlertDescriptionInternalError, msg)
+		}
+		if slices.Contains(p.groups[:i], g) {
+			return newAlert(AlertDescriptionInternalError, "tls: duplicate group in Config.CurvePreferences: "+g.String())
 		}
 	}
-	shares := c.keyShareGroups()
-	if len(shares) > maxKeyShares {
+	p.shares = c.KeyShares
+	if len(p.shares) == 0 {
+		p.shares = p.groups[:1]
+		// Beside a hybrid first choice, a share of its classical half, as
+		// crypto/tls sends, so that a server without ML-KEM needs no
+		// HelloRetryRequest (see KeyShares).
+		if p.groups[0] == X25519MLKEM768 && slices.Contains(p.groups, NamedGroupX25519) {
+			p.shareBuf = [2]NamedGroup{X25519MLKEM768, NamedGroupX25519}
+			p.shares = p.shareBuf[:]
+			p.hybridX25519 = true
+		}
+	}
+	if len(p.shares) > maxKeyShares {
 		return newAlert(AlertDescriptionInternalError, "tls: too many Config.KeyShares")
 	}
-	for i, g := range shares {
-		if !slices.Contains(groups, g) {
+	for i, g := range p.shares {
+		if !slices.Contains(p.groups, g) {
 			return newAlert(AlertDescriptionInternalError, "tls: Config.KeyShares group not in CurvePreferences: "+g.String())
 		}
-		if slices.Contains(shares[:i], g) {
+		if slices.Contains(p.shares[:i], g) {
 			return newAlert(AlertDescriptionInternalError, "tls: duplicate group in Config.KeyShares: "+g.String())
 		}
 	}
@@ -234,10 +294,41 @@ func (c *Config) check() error {
 	return nil
 }
 
+func (c *Config) now() time.Time {
+	if c.Time != nil {
+		return c.Time()
+	}
+	return time.Now()
+}
+
+// RecordBufferSize is the size of a Read or Write buffer that holds any
+// record of a connection whose Config.RecordSizeLimit is limit (0 for
+// none): the header, the content and the room RFC 8446 §5.2 gives a
+// protected record to grow (its type, padding and the AEAD tag).
+func RecordBufferSize(limit uint16) int {
+	if limit == 0 {
+		return MinReadBuffer
+	}
+	return min(recordHeaderLen+int(limit)+256, MinReadBuffer)
+}
+
+// maxFragmentLength is the max_fragment_length code (RFC 6066 §4) offered
+// with c.RecordSizeLimit: the largest 2^(8+code) octets of content under
+// the limit, or 0 if the limit is over 4096 octets of content or under 512.
+func (c *Config) maxFragmentLength() (code MaxFragmentLength, size int) {
+	if c.RecordSizeLimit == 0 || int(c.RecordSizeLimit) >= maxInnerPlaintext {
+		return 0, 0
+	}
+	for code := 4; code >= 1; code-- {
+		if size := 1 << (8 + code); size <= int(c.RecordSizeLimit)-1 {
+			return MaxFragmentLength(code), size
+		}
+	}
+	return 0, 0
+}
+
 const (
 	maxOfferedSuites = 8
 	maxOfferedGroups = 8
 	maxKeyShares     = 4
 )
-
-func groupSupported(g NamedGroup) bool { return slices.Contains(supportedGroups, g) }

@@ -33,10 +33,18 @@ type Conn struct {
 
 // Client returns a client connection over transport, with buffers it
 // allocates once (about 63 KiB, one allocation). The handshake runs on the
-// first Read or Write, or on Handshake.
+// first Read or Write, or on Handshake. A nil config.Crypto means
+// DefaultCrypto: everything the program imports is linked.
 func Client(transport io.ReadWriter, config *Config) *Conn {
 	c := &Conn{transport: transport}
 	c.engine = &c.own
+	if config != nil && config.Crypto == nil {
+		// A copy, as the caller's Config may be shared and is not ours
+		// to change.
+		withDefault := *config
+		withDefault.Crypto = DefaultCrypto()
+		config = &withDefault
+	}
 	c.initErr = c.own.Init(config, newBuffers())
 	c.flushed.L = &c.mu
 	return c
@@ -46,7 +54,9 @@ func Client(transport io.ReadWriter, config *Config) *Conn {
 // place statically. Nothing else grows during the connection; Read and
 // Write allocate nothing. A key change (KeyUpdate, ours or the server's)
 // makes a new AEAD and HKDF state, about 3 KB in 30 allocations, as the
-// standard library's AES-GCM and HMAC cannot be re-keyed in place.
+// standard library's AES-GCM and HMAC cannot be re-keyed in place. It uses
+// exactly the cryptography of config.Crypto, which must be set, so that a
+// program links only that.
 func ClientWithBuffers(transport io.ReadWriter, config *Config, buffers Buffers) *Conn {
 	c := &Conn{transport: transport}
 	c.engine = &c.own
@@ -62,6 +72,13 @@ func NewConn(transport io.ReadWriter, e *Engine) *Conn {
 	c.engine = e
 	c.flushed.L = &c.mu
 	return c
+}
+
+func configCrypto(config *Config) *Crypto {
+	if config == nil {
+		return nil
+	}
+	return config.Crypto
 }
 
 // Handshake runs the handshake if it has not run yet.

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
-	"strconv"
 )
 
 // engine is the client with no I/O, in the manner of BearSSL: the caller
@@ -16,6 +15,7 @@ import (
 // state; the actions it names are in handshake_client.go.
 type engine struct {
 	config *Config
+	prof   profile // config's preferences, checked against its Crypto
 	rand   io.Reader
 	state  HandshakeState
 	err    error // first fatal error; sticky
@@ -41,6 +41,7 @@ type engine struct {
 	readCipher, writeCipher recordCipher
 	readEncrypted           bool     // K_recv is set: records are protected
 	writeKeys               keyPhase // K_send (Appendix A)
+	smallRecords            bool     // Read holds only records under Config.RecordSizeLimit
 
 	// The handshake message or record being processed. They alias in or
 	// hsIn, so anything kept longer is copied.
@@ -68,6 +69,11 @@ type engine struct {
 
 // Buffers is the memory a connection works in. Firmware can place them
 // statically and pass them to ClientWithBuffers or NewEngine.
+//
+// With Config.RecordSizeLimit set, the Min sizes do not apply: Read needs
+// RecordBufferSize(RecordSizeLimit) octets, Write as much or
+// MinWriteBuffer if that is less, HandshakeIn 512 and HandshakeOut 1,024
+// (all of 2.5 KB for 512-octet records).
 type Buffers struct {
 	// Read holds one incoming record: at least MinReadBuffer octets.
 	Read []byte
@@ -75,13 +81,16 @@ type Buffers struct {
 	// MinWriteBuffer octets. Larger ones make larger records.
 	Write []byte
 	// HandshakeIn reassembles a handshake message split over records; its
-	// size bounds the largest such message (the server's Certificate,
-	// usually): a longer one is illegal_parameter, with both sizes in the
-	// error. A message in a single record is read where it is.
+	// size bounds the largest such message (the server's Certificate:
+	// about 500 octets for a self-signed ECDSA P-256 certificate, 1.5 to
+	// 3 KB for a WebPKI leaf and intermediate): a longer one is
+	// illegal_parameter, with both sizes in the error. A message in a
+	// single record is read where it is.
 	HandshakeIn []byte
 	// HandshakeOut builds one flight; its size, less 4 KiB of scratch
-	// space for the ClientHello's extensions, bounds the client's
-	// certificate chain (Write must then hold the flight's records too).
+	// space for the ClientHello's extensions (half, if it is under 8 KiB),
+	// bounds the client's certificate chain (Write must then hold the
+	// flight's records too).
 	HandshakeOut []byte
 }
 
@@ -96,6 +105,11 @@ const (
 	MinHandshakeOut = 8192
 
 	scratchSize = 4096
+
+	// With Config.RecordSizeLimit the handshake buffers may be this small;
+	// HandshakeOut's second half is then the scratch space.
+	minSmallHandshakeIn  = 512
+	minSmallHandshakeOut = 1024
 
 	defaultWriteBuffer  = MinReadBuffer + 1024
 	defaultHandshakeIn  = 4 + maxPlaintext
@@ -113,20 +127,32 @@ func newBuffers() Buffers {
 	return b
 }
 
-func (e *engine) init(config *Config, b Buffers) error {
+// init sets e up for config with the cryptography cr (config.Crypto, or
+// DefaultCrypto for Client) and the buffers b.
+func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	*e = engine{config: config, state: initialState}
 	if config == nil {
 		return newAlert(AlertDescriptionInternalError, "tls: nil Config")
 	}
-	if len(b.Read) < MinReadBuffer || len(b.Write) < MinWriteBuffer ||
-		len(b.HandshakeIn) < MinHandshakeIn || len(b.HandshakeOut) < MinHandshakeOut {
-		return newAlert(AlertDescriptionInternalError, "tls: Buffers smaller than the Min sizes")
-	}
-	if err := config.check(); err != nil {
+	if err := config.resolve(cr, &e.prof); err != nil {
 		return err
 	}
+	// With a record size limit, records are small and so are the
+	// buffers that hold them (see Config.RecordSizeLimit).
+	minRead, minWrite, minHSIn, minHSOut := MinReadBuffer, MinWriteBuffer, MinHandshakeIn, MinHandshakeOut
+	if config.RecordSizeLimit != 0 {
+		minRead = RecordBufferSize(config.RecordSizeLimit)
+		minWrite = min(minWrite, minRead)
+		minHSIn, minHSOut = minSmallHandshakeIn, minSmallHandshakeOut
+	}
+	if len(b.Read) < minRead || len(b.Write) < minWrite ||
+		len(b.HandshakeIn) < minHSIn || len(b.HandshakeOut) < minHSOut {
+		return newAlert(AlertDescriptionInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
+			", Write "+itoa(minWrite)+", HandshakeIn "+itoa(minHSIn)+", HandshakeOut "+itoa(minHSOut)+" octets)")
+	}
+	e.smallRecords = len(b.Read) < MinReadBuffer
 	e.in, e.out, e.hsIn = b.Read, b.Write, b.HandshakeIn
-	n := len(b.HandshakeOut) - scratchSize
+	n := len(b.HandshakeOut) - min(scratchSize, len(b.HandshakeOut)/2)
 	e.hsOut, e.scratch = b.HandshakeOut[:n:n], b.HandshakeOut[n:]
 	e.rand = config.Rand
 	if e.rand == nil {
@@ -223,6 +249,14 @@ func (e *engine) process() error {
 		if err := e.checkRecordHeader(h, buf[:recordHeaderLen]); err != nil {
 			return e.fail(err)
 		}
+		if recordHeaderLen+int(h.Length) > len(e.in) {
+			// Only with Buffers sized for Config.RecordSizeLimit: once
+			// the server acknowledged the limit, a longer record breaks it.
+			if e.readEncrypted && (e.hs.peerRecordLimit > 0 || e.hs.fragmentLimit > 0) {
+				return e.fail(newAlert(AlertDescriptionRecordOverflow, "tls: server sent a record over the negotiated record size limit"))
+			}
+			return e.fail(newAlert(AlertDescriptionInternalError, "tls: record of "+itoa(int(h.Length))+" octets does not fit the Read buffer"))
+		}
 		if len(buf) < recordHeaderLen+int(h.Length) {
 			break
 		}
@@ -272,8 +306,8 @@ func (e *engine) checkRecordHeader(h RecordHeader, header []byte) error {
 	}
 	if int(h.Length) > limit {
 		if limit < maxPlaintext {
-			return newAlert(AlertDescriptionRecordOverflow, "tls: record of "+strconv.Itoa(int(h.Length))+
-				" octets over our record_size_limit of "+strconv.Itoa(int(e.config.RecordSizeLimit))+" (RFC 8449)")
+			return newAlert(AlertDescriptionRecordOverflow, "tls: record of "+itoa(int(h.Length))+
+				" octets over our record_size_limit of "+itoa(int(e.config.RecordSizeLimit))+" (RFC 8449)")
 		}
 		return newAlert(AlertDescriptionRecordOverflow, "tls: oversized record received")
 	}
@@ -294,7 +328,7 @@ func notTLSMessage(header []byte, first bool) string {
 	if first && printable(header) {
 		return "tls: the server answered in plain text, not TLS: \"" + string(header) + "...\""
 	}
-	return "tls: record of unknown type " + strconv.Itoa(int(header[0]))
+	return "tls: record of unknown type " + itoa(int(header[0]))
 }
 
 func printable(b []byte) bool {
@@ -543,7 +577,7 @@ func (e *engine) handleMessageAt(msg []byte, more bool) error {
 func (e *engine) checkMessageSize(header []byte) error {
 	if n := 4 + int(uintN(header[1:4])); n > len(e.hsIn) {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: "+HandshakeType(header[0]).String()+" message of "+
-			strconv.Itoa(n)+" octets does not fit the HandshakeIn buffer of "+strconv.Itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn)")
+			itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn)")
 	}
 	return nil
 }
@@ -671,10 +705,14 @@ func (e *engine) flushHandshakeVersion(version uint16) error {
 // 2^14 (§5.1), or less if the server set a record_size_limit, which in
 // TLS 1.3 counts the inner content type too (RFC 8449 §4).
 func (e *engine) maxRecordPayload() int {
+	n := maxPlaintext
 	if e.hs.peerRecordLimit > 0 && e.writeKeys != keysNone {
-		return int(e.hs.peerRecordLimit) - 1
+		n = int(e.hs.peerRecordLimit) - 1
 	}
-	return maxPlaintext
+	if e.hs.fragmentLimit > 0 { // RFC 6066 §4 bounds both directions
+		n = min(n, e.hs.fragmentLimit)
+	}
+	return n
 }
 
 // sendAlert writes an alert record; fatal ones end the connection (§6).

@@ -39,7 +39,8 @@ type Engine struct {
 	e engine
 }
 
-// NewEngine returns an Engine working in the given buffers (see Buffers).
+// NewEngine returns an Engine working in the given buffers (see Buffers),
+// with exactly the cryptography of config.Crypto, which must be set.
 func NewEngine(config *Config, buffers Buffers) (*Engine, error) {
 	x := new(Engine)
 	if err := x.Init(config, buffers); err != nil {
@@ -51,7 +52,9 @@ func NewEngine(config *Config, buffers Buffers) (*Engine, error) {
 // Init makes x a new Engine working in the given buffers, as NewEngine
 // does, for an Engine that firmware places statically (or inside its own
 // structure) instead of on the heap.
-func (x *Engine) Init(config *Config, buffers Buffers) error { return x.e.init(config, buffers) }
+func (x *Engine) Init(config *Config, buffers Buffers) error {
+	return x.e.init(config, configCrypto(config), buffers)
+}
 
 // Start begins the handshake: the ClientHello is then in Output. A second
 // call returns an error and changes nothing.

@@ -64,7 +64,7 @@ func step(t *testing.T, e *tls.Engine, raw net.Conn) tls.Status {
 func TestEngineMisuse(t *testing.T) {
 	srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{})
 	raw := pipeServer(t, srv.Config, srv.EchoHandler)
-	e, err := tls.NewEngine(&tls.Config{ServerName: "localhost", InsecureSkipVerify: true}, tls.Buffers{
+	e, err := tls.NewEngine(&tls.Config{ServerName: "localhost", InsecureSkipVerify: true, Crypto: tls.DefaultCrypto()}, tls.Buffers{
 		Read: make([]byte, tls.MinReadBuffer), Write: make([]byte, tls.MinReadBuffer+512),
 		HandshakeIn: make([]byte, 16388), HandshakeOut: make([]byte, tls.MinHandshakeOut)})
 	if err != nil {
@@ -163,7 +163,7 @@ func second(_ int, err error) error { return err }
 func TestEngineWriteBufferFull(t *testing.T) {
 	srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{Handler: func(c *cryptotls.Conn) { io.Copy(io.Discard, c) }})
 	raw := pipeServer(t, srv.Config, func(c *cryptotls.Conn) { io.Copy(io.Discard, c) })
-	e, err := tls.NewEngine(&tls.Config{ServerName: "localhost", InsecureSkipVerify: true}, tls.Buffers{
+	e, err := tls.NewEngine(&tls.Config{ServerName: "localhost", InsecureSkipVerify: true, Crypto: tls.DefaultCrypto()}, tls.Buffers{
 		Read: make([]byte, tls.MinReadBuffer), Write: make([]byte, tls.MinWriteBuffer),
 		HandshakeIn: make([]byte, 16388), HandshakeOut: make([]byte, tls.MinHandshakeOut)})
 	if err != nil {
@@ -223,7 +223,7 @@ func TestClientCertificateChain32K(t *testing.T) {
 			}
 			srvEcho(c)
 		}})
-	cfg := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true,
+	cfg := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, Crypto: tls.DefaultCrypto(),
 		Certificates: []tls.ClientCertificate{{Chain: chain, PrivateKey: leaf.Key}}}
 	dial := func(b *tls.Buffers) (*tls.Conn, error) {
 		raw, err := net.Dial("tcp", srv.Addr)
@@ -291,7 +291,7 @@ func TestReadBatches(t *testing.T) {
 	defer raw.Close()
 	raw.SetDeadline(time.Now().Add(20 * time.Second))
 	cr := &countingConn{Conn: raw}
-	c := tls.Client(cr, &tls.Config{ServerName: "localhost", InsecureSkipVerify: true})
+	c := tls.Client(cr, &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, Crypto: tls.DefaultCrypto()})
 	if err := c.Handshake(); err != nil {
 		t.Fatal(err)
 	}

@@ -175,9 +175,13 @@ func ExampleClientWithBuffers() {
 	c := tls.ClientWithBuffers(conn, &tls.Config{
 		ServerName: "localhost",
 		Verifier:   verifier,
-		// What a device with AES and P-256 in hardware might offer.
-		CipherSuites:     []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256},
-		CurvePreferences: []tls.NamedGroup{tls.NamedGroupSecp256r1},
+		// What a device with AES and P-256 in hardware might offer: the
+		// program links only these implementations.
+		Crypto: &tls.Crypto{
+			CipherSuites: []*tls.Suite{tls.AES128GCMSHA256()},
+			KeyExchanges: []*tls.KeyExchange{tls.P256KeyExchange()},
+			Signatures:   []*tls.SignatureVerifier{tls.ECDSAP256SHA256Verifier()},
+		},
 	}, tls.Buffers{
 		Read:         deviceRecordIn[:],
 		Write:        deviceRecordOut[:],
@@ -304,7 +308,7 @@ func ExampleEngine() {
 		e                    tls.Engine
 		in, out, hsIn, hsOut [20 << 10]byte
 	)
-	if err := e.Init(&tls.Config{ServerName: "localhost", InsecureSkipVerify: true},
+	if err := e.Init(&tls.Config{ServerName: "localhost", InsecureSkipVerify: true, Crypto: tls.DefaultCrypto()},
 		tls.Buffers{Read: in[:], Write: out[:], HandshakeIn: hsIn[:], HandshakeOut: hsOut[:]}); err != nil {
 		log.Fatal(err)
 	}
@@ -362,7 +366,7 @@ func ExampleNewConn() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	e, err := tls.NewEngine(&tls.Config{ServerName: "localhost", InsecureSkipVerify: true}, tls.Buffers{
+	e, err := tls.NewEngine(&tls.Config{ServerName: "localhost", InsecureSkipVerify: true, Crypto: tls.DefaultCrypto()}, tls.Buffers{
 		Read: make([]byte, tls.MinReadBuffer), Write: make([]byte, tls.MinReadBuffer+512),
 		HandshakeIn: make([]byte, 16<<10), HandshakeOut: make([]byte, tls.MinHandshakeOut)})
 	if err != nil {

@@ -45,7 +45,7 @@ func checkInnerPlaintext(t *testing.T, inner []byte) {
 	for _, c := range inner {
 		h = (h ^ uint32(c)) * 16777619
 	}
-	suite := []*suiteInfo{&suiteAES128GCMSHA256, &suiteAES256GCMSHA384, &suiteChaCha20Poly1305}[h%3]
+	suite := []*Suite{&suiteAES128GCMSHA256, &suiteAES256GCMSHA384, &suiteChaCha20Poly1305}[h%3]
 	secret := bytes.Repeat([]byte{0x5a}, suite.hash.Size())
 	newCipher := func() *recordCipher {
 		var rc recordCipher

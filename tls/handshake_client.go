@@ -3,10 +3,10 @@ package tls
 import (
 	"bytes"
 	"crypto"
+	"crypto/subtle"
 
 	"golang.org/x/crypto/cryptobyte"
 	"io"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -23,15 +23,16 @@ type handshakeState struct {
 	session  [32]byte
 	nSession int
 
-	shares  [maxKeyShares]*keyShare
-	nShares int
-	group   NamedGroup // the group of the key exchange
+	shares      [maxKeyShares]keyShare
+	shareGroups [maxKeyShares]NamedGroup
+	nShares     int
+	group       NamedGroup // the group of the key exchange
 
 	// Before the server picks a suite the hash is unknown, so ClientHello1
 	// goes into a transcript per hash the offered suites use.
-	candidates [2]transcript // SHA-256, SHA-384
+	candidates [2]transcript // one per hash of the offered suites
 	transcript transcript
-	suite      *suiteInfo
+	suite      *Suite
 	ks         keySchedule
 
 	hrr      bool
@@ -41,6 +42,7 @@ type handshakeState struct {
 	sentSNI  bool
 
 	peerRecordLimit RecordSizeLimit // from EncryptedExtensions, 0 if none
+	fragmentLimit   int             // negotiated max_fragment_length, 0 if none
 	keyUpdateOwed   bool            // the server asked us to update our key
 
 	peerKey    crypto.PublicKey
@@ -56,6 +58,8 @@ type handshakeState struct {
 
 	clientHS, serverHS, clientAP, serverAP, resumption [maxHashSize]byte
 	transcriptHash                                     [maxHashSize]byte
+	sigWork                                            signatureWork
+	x                                                  expander // HKDF for traffic keys and Finished
 }
 
 // maxChain bounds the server's certificate chain.
@@ -99,30 +103,27 @@ func (e *engine) sendClientHello() error {
 				return err
 			}
 		}
-		for _, g := range cfg.keyShareGroups() {
-			ks, err := generateKeyShare(g, e.rand)
-			if err != nil {
-				return err
+		for _, g := range e.prof.shares {
+			ks := hs.hybridX25519Share(g, e.prof.hybridX25519)
+			if ks == nil {
+				var err error
+				if ks, err = e.prof.crypto.keyExchange(g).generate(e.rand); err != nil {
+					return err
+				}
 			}
 			hs.shares[hs.nShares] = ks
-			hs.nShares++
-		}
-		if cfg.classicalFallbackShare() {
-			// Like crypto/tls: beside a hybrid first choice, a share of its
-			// classical half, reusing the hybrid's X25519 key
-			// (draft-ietf-tls-hybrid-design §3.2), so a server without
-			// ML-KEM needs no HelloRetryRequest.
-			hs.shares[hs.nShares] = hs.shares[0].classical()
+			hs.shareGroups[hs.nShares] = g
 			hs.nShares++
 		}
 	} else {
 		if hs.hrrGroup != 0 {
 			// §4.1.4: one share, for the group the server asked for.
-			ks, err := generateKeyShare(hs.hrrGroup, e.rand)
+			ks, err := e.prof.crypto.keyExchange(hs.hrrGroup).generate(e.rand)
 			if err != nil {
 				return err
 			}
-			hs.shares = [maxKeyShares]*keyShare{ks}
+			hs.shares = [maxKeyShares]keyShare{ks}
+			hs.shareGroups = [maxKeyShares]NamedGroup{hs.hrrGroup}
 			hs.nShares = 1
 		}
 	}
@@ -137,7 +138,7 @@ func (e *engine) sendClientHello() error {
 	take := func() []byte { v := s[mark:]; mark = len(s); return v }
 	var err error
 
-	for _, cs := range cfg.cipherSuites() {
+	for _, cs := range e.prof.suites {
 		s = appendUintN(s, 2, uint64(cs))
 	}
 	if err := ch.CipherSuites.SetBytes(take()); err != nil {
@@ -157,7 +158,7 @@ func (e *engine) sendClientHello() error {
 		}
 	}
 	x.Add(ExtensionTypeSupportedGroups)
-	for _, g := range cfg.curvePreferences() {
+	for _, g := range e.prof.groups {
 		s = appendUintN(s, 2, uint64(g))
 	}
 	if err := x.SupportedGroups.NamedGroupList.SetBytes(take()); err != nil {
@@ -165,7 +166,9 @@ func (e *engine) sendClientHello() error {
 	}
 	x.Add(ExtensionTypeSignatureAlgorithms)
 	for _, sc := range supportedSignatureSchemes {
-		s = appendUintN(s, 2, uint64(sc))
+		if e.prof.crypto.offersScheme(sc) {
+			s = appendUintN(s, 2, uint64(sc))
+		}
 	}
 	if err := x.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(take()); err != nil {
 		return err
@@ -188,6 +191,10 @@ func (e *engine) sendClientHello() error {
 	if cfg.RecordSizeLimit != 0 {
 		x.Add(ExtensionTypeRecordSizeLimit)
 		x.RecordSizeLimit = RecordSizeLimit(cfg.RecordSizeLimit)
+		if code, _ := cfg.maxFragmentLength(); code != 0 {
+			x.Add(ExtensionTypeMaxFragmentLength)
+			x.MaxFragmentLength = code
+		}
 	}
 	if hs.cookie != nil {
 		x.Add(ExtensionTypeCookie)
@@ -201,8 +208,8 @@ func (e *engine) sendClientHello() error {
 		}
 	}
 	x.Add(ExtensionTypeKeyShare)
-	for _, ks := range hs.shares[:hs.nShares] {
-		entry := KeyShareEntry{Group: ks.group(), KeyExchange: ks.public()}
+	for i, ks := range hs.shares[:hs.nShares] {
+		entry := KeyShareEntry{Group: hs.shareGroups[i], KeyExchange: ks.Public()}
 		if s, err = entry.Append(s); err != nil {
 			return err
 		}
@@ -243,10 +250,14 @@ func (e *engine) sendClientHello() error {
 		}
 	}
 	if !hs.hrr {
-		for i, h := range [2]crypto.Hash{crypto.SHA256, crypto.SHA384} {
-			if e.offersHash(h) {
-				hs.candidates[i].init(h)
-				hs.candidates[i].add(msg)
+		// One transcript per hash of the offered suites (§4.4.1).
+		n := 0
+		for _, cs := range e.prof.suites {
+			h := e.prof.crypto.suite(cs).hash
+			if n < len(hs.candidates) && hs.candidates[0].hash != h && hs.candidates[1].hash != h {
+				hs.candidates[n].init(h)
+				hs.candidates[n].add(msg)
+				n++
 			}
 		}
 		// §5.1: the first ClientHello's record may say TLS 1.0, for old middleboxes.
@@ -254,6 +265,22 @@ func (e *engine) sendClientHello() error {
 	}
 	hs.transcript.add(msg)
 	return e.flushHandshake()
+}
+
+// hybridX25519Share is the x25519 share made from the X25519 key of a
+// hybrid share already made, if reuse is on (the default KeyShares beside
+// X25519MLKEM768, see Config.KeyShares) and g is x25519; otherwise, or if
+// the hybrid implementation offers no X25519Share, nil: a fresh share.
+func (hs *handshakeState) hybridX25519Share(g NamedGroup, reuse bool) keyShare {
+	if !reuse || g != NamedGroupX25519 {
+		return nil
+	}
+	for _, ks := range hs.shares[:hs.nShares] {
+		if h, ok := ks.(X25519Sharer); ok {
+			return h.X25519Share()
+		}
+	}
+	return nil
 }
 
 var nullCompression = []byte{0}
@@ -267,19 +294,38 @@ func sniName(name string) string {
 	if name == "" {
 		return ""
 	}
-	if _, err := netip.ParseAddr(name); err == nil {
+	if isIPLiteral(name) {
 		return ""
 	}
 	return strings.TrimSuffix(name, ".")
 }
 
-func (e *engine) offersHash(h crypto.Hash) bool {
-	for _, cs := range e.config.cipherSuites() {
-		if s := suiteByID(cs); s != nil && s.hash == h {
-			return true
+// isIPLiteral reports whether name is an IPv6 literal (host names have no
+// colon) or an IPv4 dotted quad. It stands in for netip.ParseAddr, which
+// brings strconv and unique into firmware for this one check.
+func isIPLiteral(name string) bool {
+	if strings.IndexByte(name, ':') >= 0 {
+		return true
+	}
+	labels, digits, value := 1, 0, 0
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '.':
+			if digits == 0 {
+				return false
+			}
+			labels, digits, value = labels+1, 0, 0
+		case c >= '0' && c <= '9':
+			digits++
+			value = value*10 + int(c-'0')
+			if digits > 3 || value > 255 {
+				return false
+			}
+		default:
+			return false
 		}
 	}
-	return false
+	return labels == 4 && digits > 0
 }
 
 // chooseSuite checks the server's cipher suite against what we offered
@@ -292,12 +338,12 @@ func (e *engine) chooseSuite(id CipherSuite) error {
 		}
 		return nil
 	}
-	suite := suiteByID(id)
-	if !slices.Contains(e.config.cipherSuites(), id) || suite == nil {
+	suite := e.prof.crypto.suite(id)
+	if !slices.Contains(e.prof.suites, id) || suite == nil {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server chose a cipher suite we did not offer")
 	}
 	hs.suite = suite
-	if suite.hash == crypto.SHA256 {
+	if hs.candidates[0].hash == suite.hash {
 		hs.transcript = hs.candidates[0]
 	} else {
 		hs.transcript = hs.candidates[1]
@@ -358,11 +404,11 @@ func (e *engine) processHelloRetryRequest() error {
 	}
 	if x.Has(ExtensionTypeKeyShare) {
 		g := x.KeyShare.SelectedGroup
-		if !slices.Contains(e.config.curvePreferences(), g) {
+		if !slices.Contains(e.prof.groups, g) {
 			return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we did not offer")
 		}
-		for _, ks := range hs.shares[:hs.nShares] {
-			if ks.group() == g {
+		for _, sg := range hs.shareGroups[:hs.nShares] {
+			if sg == g {
 				return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we sent a share for")
 			}
 		}
@@ -445,16 +491,16 @@ func (e *engine) processServerHello() error {
 		return newAlert(AlertDescriptionMissingExtension, "tls: server sent no key_share")
 	}
 	share := x.KeyShare.ServerShare
-	var mine *keyShare
-	for _, ks := range hs.shares[:hs.nShares] {
-		if ks.group() == share.Group {
+	var mine keyShare
+	for i, ks := range hs.shares[:hs.nShares] {
+		if hs.shareGroups[i] == share.Group {
 			mine = ks
 		}
 	}
 	if mine == nil {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server key share is for a group we did not send")
 	}
-	secret, err := mine.sharedSecret(share.KeyExchange)
+	secret, err := mine.SharedSecret(share.KeyExchange)
 	if err != nil {
 		return err
 	}
@@ -478,10 +524,10 @@ func (e *engine) processServerHello() error {
 func (e *engine) installHandshakeKeys() error {
 	hs := &e.hs
 	n := e.hashSize()
-	if err := e.readCipher.setKey(hs.suite, hs.serverHS[:n]); err != nil {
+	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverHS[:n]); err != nil {
 		return err
 	}
-	if err := e.writeCipher.setKey(hs.suite, hs.clientHS[:n]); err != nil {
+	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientHS[:n]); err != nil {
 		return err
 	}
 	e.readEncrypted, e.writeKeys = true, keysHandshake
@@ -499,10 +545,23 @@ func (e *engine) processEncryptedExtensions() error {
 	}
 	x := &ee.Extensions
 	// §4.2: a response to an extension we did not send is unsupported_extension.
+	mflCode, mflSize := e.config.maxFragmentLength()
 	if x.Has(ExtensionTypeServerName) && !e.hs.sentSNI ||
-		x.Has(ExtensionTypeMaxFragmentLength) || x.Has(ExtensionTypeEarlyData) ||
+		x.Has(ExtensionTypeMaxFragmentLength) && mflCode == 0 || x.Has(ExtensionTypeEarlyData) ||
 		x.Has(ExtensionTypeRecordSizeLimit) && e.config.RecordSizeLimit == 0 {
 		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server sent an extension we did not offer")
+	}
+	if x.Has(ExtensionTypeMaxFragmentLength) {
+		// RFC 6066 §4: an answer other than the request is illegal_parameter.
+		if x.MaxFragmentLength != mflCode {
+			return newAlert(AlertDescriptionIllegalParameter, "tls: server answered max_fragment_length with another length")
+		}
+		e.hs.fragmentLimit = mflSize
+	}
+	// Small buffers rely on the server keeping to our limit: one that
+	// acknowledged neither extension will send records that do not fit.
+	if e.smallRecords && !x.Has(ExtensionTypeRecordSizeLimit) && !x.Has(ExtensionTypeMaxFragmentLength) {
+		return newAlert(AlertDescriptionHandshakeFailure, "tls: server acknowledged neither record_size_limit (RFC 8449) nor max_fragment_length (RFC 6066), and the Buffers are sized for Config.RecordSizeLimit: it would send records that do not fit")
 	}
 	if x.Has(ExtensionTypeRecordSizeLimit) {
 		// RFC 8449 §4: under 64 is illegal_parameter; over 2^14+1 means 2^14+1.
@@ -566,7 +625,7 @@ func (e *engine) processCertificateRequest() error {
 	hs.certRequested = true
 	for i := range e.config.Certificates {
 		c := &e.config.Certificates[i]
-		if scheme, ok := selectSignatureScheme(c.PrivateKey.Public(), each); ok {
+		if scheme, ok := e.prof.crypto.selectSignatureScheme(c.PrivateKey.Public(), each); ok {
 			hs.clientCert, hs.clientScheme = c, scheme
 			break
 		}
@@ -616,6 +675,11 @@ func (e *engine) processCertificate() error {
 		}
 		return newAlert(AlertDescriptionBadCertificate, "tls: "+strings.TrimPrefix(err.Error(), "tls: "))
 	}
+	if spki, ok := pub.(SubjectPublicKeyInfo); ok {
+		if pub, err = e.prof.crypto.parseSPKI(spki); err != nil {
+			return err
+		}
+	}
 	hs.peerKey = pub
 	// Keep the chain for ConnectionState: one copy, in one allocation.
 	buf := make([]byte, 0, total)
@@ -636,10 +700,10 @@ func (e *engine) processCertificateVerify() error {
 	if err := cv.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
-	if !slices.Contains(supportedSignatureSchemes, cv.Algorithm) {
+	if !e.prof.crypto.offersScheme(cv.Algorithm) {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server signed with a scheme we did not offer")
 	}
-	if err := verifyCertificateVerify(hs.peerKey, cv.Algorithm, true, e.sum(), cv.Signature); err != nil {
+	if err := e.prof.crypto.verifyCertificateVerify(hs.peerKey, cv.Algorithm, true, e.sum(), cv.Signature, &hs.sigWork); err != nil {
 		return err
 	}
 	hs.peerScheme = cv.Algorithm
@@ -659,7 +723,11 @@ func (e *engine) processFinished() error {
 	if len(f.VerifyData) != n {
 		return newAlert(AlertDescriptionDecodeError, "tls: server Finished has the wrong length")
 	}
-	if !verifyFinished(hs.suite.hash, hs.serverHS[:n], e.sum(), f.VerifyData) {
+	hs.x.init(hs.suite.hash, hs.serverHS[:n])
+	var want [maxHashSize]byte
+	ok := subtle.ConstantTimeCompare(hs.x.finishedVerifyData(want[:0], hs.suite.hash, e.sum()), f.VerifyData) == 1
+	hs.x.mac = nil
+	if !ok {
 		return newAlert(AlertDescriptionDecryptError, "tls: invalid server Finished")
 	}
 	hs.transcript.add(e.msg)
@@ -681,7 +749,7 @@ func (e *engine) processFinished() error {
 
 // installServerTrafficKey: K_recv = application (Appendix A).
 func (e *engine) installServerTrafficKey() error {
-	return e.readCipher.setKey(e.hs.suite, e.hs.serverAP[:e.hashSize()])
+	return e.readCipher.setKeyWith(&e.hs.x, e.hs.suite, e.hs.serverAP[:e.hashSize()])
 }
 
 // sendCompatCCS sends the dummy change_cipher_spec of Appendix D.4 once,
@@ -743,7 +811,7 @@ func (e *engine) sendClientCertificate() error {
 	if hs.clientCert == nil {
 		return nil
 	}
-	sig, err := signCertificateVerify(hs.clientCert.PrivateKey, hs.clientScheme, e.rand, e.sum())
+	sig, err := e.prof.crypto.signCertificateVerify(hs.clientCert.PrivateKey, hs.clientScheme, e.rand, e.sum(), &hs.sigWork)
 	if err != nil {
 		return err
 	}
@@ -762,7 +830,9 @@ func (e *engine) sendFinished() error {
 	hs := &e.hs
 	n := e.hashSize()
 	var vd [maxHashSize]byte
-	f := Finished{VerifyData: finishedVerifyData(vd[:0], hs.suite.hash, hs.clientHS[:n], e.sum())}
+	hs.x.init(hs.suite.hash, hs.clientHS[:n])
+	f := Finished{VerifyData: hs.x.finishedVerifyData(vd[:0], hs.suite.hash, e.sum())}
+	hs.x.mac = nil
 	msg, err := e.finishMessage(f.Append(e.startMessage(HandshakeTypeFinished)))
 	if err != nil {
 		return err
@@ -778,7 +848,7 @@ func (e *engine) sendFinished() error {
 // the client's handshake.
 func (e *engine) installClientTrafficKey() error {
 	hs := &e.hs
-	if err := e.writeCipher.setKey(hs.suite, hs.clientAP[:e.hashSize()]); err != nil {
+	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientAP[:e.hashSize()]); err != nil {
 		return err
 	}
 	e.writeKeys = keysApplication
@@ -848,7 +918,7 @@ func (e *engine) processKeyUpdate() error {
 	}
 	n := e.hashSize()
 	nextTrafficSecret(hs.serverAP[:0], hs.suite.hash, hs.serverAP[:n])
-	if err := e.readCipher.setKey(hs.suite, hs.serverAP[:n]); err != nil {
+	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverAP[:n]); err != nil {
 		return err
 	}
 	// §4.6.3: answer with one KeyUpdate of our own before our next
@@ -893,7 +963,7 @@ func (e *engine) updateWriteKey(req KeyUpdateRequest) error {
 	}
 	n := e.hashSize()
 	nextTrafficSecret(hs.clientAP[:0], hs.suite.hash, hs.clientAP[:n])
-	return e.writeCipher.setKey(hs.suite, hs.clientAP[:n])
+	return e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientAP[:n])
 }
 
 // --- Closure and alerts (§6) ---

@@ -9,6 +9,9 @@ import (
 
 	"github.com/tabletls/tabletls/internal/testpeer"
 	"github.com/tabletls/tabletls/tls"
+	_ "github.com/tabletls/tabletls/tls/ed25519sig"
+	_ "github.com/tabletls/tabletls/tls/hybrid"
+	_ "github.com/tabletls/tabletls/tls/rsapss"
 	"github.com/tabletls/tabletls/tls/x509verify"
 )
 
@@ -49,6 +52,7 @@ func TestInteropGoServer(t *testing.T) {
 									CipherSuites:     []tls.CipherSuite{suite},
 									CurvePreferences: []tls.NamedGroup{g},
 									Verifier:         x509verify.New(x509verify.Options{Roots: ca.Pool}),
+									Crypto:           tls.DefaultCrypto(),
 								}
 								if hrr {
 									other := tls.NamedGroupX25519

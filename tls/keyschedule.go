@@ -1,14 +1,9 @@
 package tls
 
 import (
-	"crypto"
 	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/subtle"
-	"io"
-
-	"golang.org/x/crypto/hkdf"
+	"hash"
 )
 
 // This file implements the TLS 1.3 key schedule, RFC 8446, Section 7.
@@ -16,8 +11,8 @@ import (
 // Every function that produces bytes appends them to a caller-supplied dst
 // (like hash.Hash.Sum), so that callers can keep secrets in fixed arrays,
 // e.g. ks.clientHandshakeTrafficSecret(buf[:0], th) with buf [maxHashSize]byte.
-// The HKDF and HMAC implementations still allocate their own state; what we
-// avoid is allocating the outputs and copying them around.
+// HMAC (crypto/hmac) allocates its state when keyed: an expander keeps one
+// per secret and resets it between the derivations from that secret.
 
 // HKDF labels, RFC 8446, Sections 4.4.4, 4.6.1, 7.1, 7.2 and 7.3. The
 // "tls13 " prefix is added by hkdfExpandLabel.
@@ -40,8 +35,35 @@ const (
 	labelResumption               = "resumption"
 )
 
-// hkdfExpandLabel appends HKDF-Expand-Label(secret, label, context, length)
-// to dst and returns the extended slice. RFC 8446, Section 7.1:
+// shortHkdfLabel fits the HkdfLabel of every derivation of the handshake:
+// uint16 length, "tls13 " and a label of up to 12 octets, a context of up
+// to a hash (RFC 8446, Section 7.1). Longer ones (a ticket nonce as
+// context) get a buffer of their own.
+const shortHkdfLabel = 2 + 1 + 6 + 12 + 1 + maxHashSize
+
+// expander computes HKDF-Expand-Label from one secret with one HMAC, Reset
+// between expansions. Every TLS 1.3 derivation is at most Hash.length
+// octets, so HKDF-Expand (RFC 5869, Section 2.3) is the single block
+// T(1) = HMAC(PRK, info || 0x01). x/crypto/hkdf would allocate an HMAC, a
+// reader and the info for each derivation; an expander allocates the HMAC
+// once per secret, and builds the info in its own buffer, which lives
+// where the expander does (in the connection) so that passing it to the
+// HMAC does not move it to the heap.
+type expander struct {
+	mac   hash.Hash
+	keyed bool // mac is fresh from hmac.New: no Reset needed
+	info  [shortHkdfLabel + 1]byte
+	sum   [maxHashSize]byte
+}
+
+// init keys x with secret (the PRK).
+func (x *expander) init(h *hashAlg, secret []byte) {
+	x.mac = hmac.New(h.new, secret)
+	x.keyed = true
+}
+
+// expandLabel appends HKDF-Expand-Label(secret, label, context, length) to
+// dst and returns the extended slice. RFC 8446, Section 7.1:
 //
 //	struct {
 //	    uint16 length = Length;
@@ -49,51 +71,71 @@ const (
 //	    opaque context<0..255> = Context;
 //	} HkdfLabel;
 //
-// The labels and lengths are our own constants, so an out-of-range value is a
-// bug in this package and panics.
-func hkdfExpandLabel(dst []byte, h crypto.Hash, secret []byte, label string, context []byte, length int) []byte {
+// The labels and lengths are our own constants, so an out-of-range value is
+// a bug in this package and panics.
+func (x *expander) expandLabel(dst []byte, label string, context []byte, length int) []byte {
 	const prefix = "tls13 "
-	if len(prefix)+len(label) > 255 || len(context) > 255 || length > 0xffff || length < 0 {
+	if len(prefix)+len(label) > 255 || len(context) > 255 || length > x.mac.Size() || length < 0 {
 		panic("tls: internal error: HKDF-Expand-Label argument out of range")
 	}
-	// info is handed to an io.Reader, so it lives on the heap whatever we do;
-	// allocate it once at its exact size.
-	info := make([]byte, 0, 2+1+len(prefix)+len(label)+1+len(context))
+	info := x.info[:0]
+	if n := 2 + 1 + len(prefix) + len(label) + 1 + len(context) + 1; n > len(x.info) {
+		info = make([]byte, 0, n)
+	}
 	info = append(info, byte(length>>8), byte(length), byte(len(prefix)+len(label)))
 	info = append(info, prefix...)
 	info = append(info, label...)
 	info = append(info, byte(len(context)))
 	info = append(info, context...)
-
-	ret, out := extendSlice(dst, length)
-	if _, err := io.ReadFull(hkdf.Expand(hashFunc(h), secret, info), out); err != nil {
-		// Only possible if length > 255*Hash.length, which no TLS 1.3
-		// derivation asks for.
-		panic("tls: internal error: HKDF-Expand-Label failed: " + err.Error())
+	info = append(info, 1) // the block counter of T(1)
+	// crypto/hmac's first Reset saves the keyed state, which allocates;
+	// a fresh HMAC needs none.
+	if !x.keyed {
+		x.mac.Reset()
 	}
+	x.keyed = false
+	x.mac.Write(info)
+	t1 := x.mac.Sum(x.sum[:0])
+	ret, out := extendSlice(dst, length)
+	copy(out, t1)
+	clear(x.sum[:])
 	return ret
 }
+
+// hkdfExpandLabel is expandLabel with an HMAC of its own, for one-off
+// derivations.
+func hkdfExpandLabel(dst []byte, h *hashAlg, secret []byte, label string, context []byte, length int) []byte {
+	x := new(expander)
+	x.init(h, secret)
+	return x.expandLabel(dst, label, context, length)
+}
+
+// hkdfExtract sets out to HKDF-Extract(salt, ikm) = HMAC(salt, ikm) (RFC
+// 5869, Section 2.2; a nil salt is Hash.length zeros).
+func hkdfExtract(out []byte, h *hashAlg, ikm, salt []byte) []byte {
+	if salt == nil {
+		salt = zeroKey[:h.Size()]
+	}
+	mac := hmac.New(h.new, salt)
+	mac.Write(ikm)
+	return mac.Sum(out[:0])
+}
+
+// zeroKey is Hash.length zero octets: the salt of the Early Secret and the
+// IKM of the Master Secret (RFC 8446, Section 7.1).
+var zeroKey [maxHashSize]byte
 
 // deriveSecret appends Derive-Secret(secret, label, Messages) to dst, RFC
 // 8446, Section 7.1. transcriptHash is Transcript-Hash(Messages), which the
 // caller computes with a transcript (so that we never need the messages).
-func deriveSecret(dst []byte, h crypto.Hash, secret []byte, label string, transcriptHash []byte) []byte {
+func deriveSecret(dst []byte, h *hashAlg, secret []byte, label string, transcriptHash []byte) []byte {
 	return hkdfExpandLabel(dst, h, secret, label, transcriptHash, h.Size())
 }
 
 // emptyHash returns Transcript-Hash("") = Hash(""), the context of the
 // "derived" and binder secrets, without allocating.
-func emptyHash(h crypto.Hash) (sum [maxHashSize]byte) {
-	switch h {
-	case crypto.SHA256:
-		s := sha256.Sum256(nil)
-		copy(sum[:], s[:])
-	case crypto.SHA384:
-		s := sha512.Sum384(nil)
-		copy(sum[:], s[:])
-	default:
-		panic("tls: internal error: unsupported hash")
-	}
+func emptyHash(h *hashAlg) (sum [maxHashSize]byte) {
+	copy(sum[:], h.empty)
 	return sum
 }
 
@@ -119,9 +161,10 @@ const (
 // The zero value is unusable; call initEarly first. Deriving a secret at the
 // wrong stage is a bug in the handshake code and panics.
 type keySchedule struct {
-	hash   crypto.Hash
+	hash   *hashAlg
 	stage  keyStage
 	secret [maxHashSize]byte
+	x      expander // keyed with secret
 }
 
 // current returns the secret of the current stage. It aliases ks.
@@ -131,14 +174,18 @@ func (ks *keySchedule) current() []byte { return ks.secret[:ks.hash.Size()] }
 // stands for Hash.length zero bytes as in a full handshake without PSK (RFC
 // 8446, Section 7.1: "if PSK is not in use, IKM is a string of Hash.length
 // bytes set to 0").
-func (ks *keySchedule) initEarly(h crypto.Hash, psk []byte) {
+//
+// Without a PSK the Early Secret is a constant of the hash, and so is the
+// "derived" secret that salts the Handshake Secret: neither is computed.
+func (ks *keySchedule) initEarly(h *hashAlg, psk []byte) {
 	ks.hash = h
+	ks.stage = stageEarly
 	if psk == nil {
-		var zeros [maxHashSize]byte
-		psk = zeros[:h.Size()]
+		copy(ks.secret[:], h.early)
+		ks.x.mac = nil // keyed on first use
+		return
 	}
 	ks.extract(psk, nil)
-	ks.stage = stageEarly
 }
 
 // advanceToHandshake computes Handshake Secret =
@@ -156,28 +203,31 @@ func (ks *keySchedule) advanceToHandshake(sharedSecret []byte) {
 // have been derived.
 func (ks *keySchedule) advanceToMaster() {
 	ks.mustBe(stageHandshake)
-	var zeros [maxHashSize]byte
-	ks.extractNext(zeros[:ks.hash.Size()])
+	ks.extractNext(zeroKey[:ks.hash.Size()])
 	ks.stage = stageMaster
 }
 
 // extractNext replaces the current secret by
 // HKDF-Extract(Derive-Secret(current, "derived", ""), ikm).
 func (ks *keySchedule) extractNext(ikm []byte) {
-	empty := emptyHash(ks.hash)
+	n := ks.hash.Size()
 	var salt [maxHashSize]byte
-	derived := deriveSecret(salt[:0], ks.hash, ks.current(), labelDerived, empty[:ks.hash.Size()])
-	ks.extract(ikm, derived)
+	if ks.stage == stageEarly && ks.x.mac == nil { // the constant of a PSK-less Early Secret
+		copy(salt[:], ks.hash.derivedEarly)
+	} else {
+		empty := emptyHash(ks.hash)
+		ks.derive(salt[:0], ks.stage, labelDerived, empty[:n])
+	}
+	ks.extract(ikm, salt[:n])
 	clear(salt[:])
 }
 
-// extract sets the current secret to HKDF-Extract(salt, ikm). A nil salt is
-// Hash.length zero bytes, as RFC 8446, Section 7.1 requires for the early
-// secret.
+// extract sets the current secret to HKDF-Extract(salt, ikm) and keys the
+// expander with it. A nil salt is Hash.length zero bytes, as RFC 8446,
+// Section 7.1 requires for the early secret.
 func (ks *keySchedule) extract(ikm, salt []byte) {
-	prk := hkdf.Extract(hashFunc(ks.hash), ikm, salt)
-	copy(ks.secret[:], prk)
-	clear(prk)
+	hkdfExtract(ks.secret[:0], ks.hash, ikm, salt)
+	ks.x.init(ks.hash, ks.current())
 }
 
 func (ks *keySchedule) mustBe(stage keyStage) {
@@ -190,7 +240,10 @@ func (ks *keySchedule) mustBe(stage keyStage) {
 // checking that the schedule is at the given stage.
 func (ks *keySchedule) derive(dst []byte, stage keyStage, label string, transcriptHash []byte) []byte {
 	ks.mustBe(stage)
-	return deriveSecret(dst, ks.hash, ks.current(), label, transcriptHash)
+	if ks.x.mac == nil {
+		ks.x.init(ks.hash, ks.current())
+	}
+	return ks.x.expandLabel(dst, label, transcriptHash, ks.hash.Size())
 }
 
 // binderKey appends the PSK binder key (RFC 8446, Section 7.1): "res binder"
@@ -257,6 +310,7 @@ func (ks *keySchedule) resumptionMasterSecret(dst, transcriptHash []byte) []byte
 // needs to derive anything (after resumption_master_secret).
 func (ks *keySchedule) zero() {
 	clear(ks.secret[:])
+	ks.x = expander{}
 	ks.stage = stageNone
 }
 
@@ -264,17 +318,24 @@ func (ks *keySchedule) zero() {
 // "", Hash.length), RFC 8446, Section 4.4.4. BaseKey is the sender's
 // handshake traffic secret, or the binder key for a PSK binder (Section
 // 4.2.11.2).
-func finishedKey(dst []byte, h crypto.Hash, baseKey []byte) []byte {
+func finishedKey(dst []byte, h *hashAlg, baseKey []byte) []byte {
 	return hkdfExpandLabel(dst, h, baseKey, labelFinished, nil, h.Size())
 }
 
 // finishedVerifyData appends verify_data = HMAC(finished_key,
 // Transcript-Hash(...)) to dst, RFC 8446, Section 4.4.4. The same
 // computation over the truncated ClientHello gives a PSK binder.
-func finishedVerifyData(dst []byte, h crypto.Hash, baseKey, transcriptHash []byte) []byte {
+func finishedVerifyData(dst []byte, h *hashAlg, baseKey, transcriptHash []byte) []byte {
+	x := new(expander)
+	x.init(h, baseKey)
+	return x.finishedVerifyData(dst, h, transcriptHash)
+}
+
+// finishedVerifyData is the package function for x keyed with the base key.
+func (x *expander) finishedVerifyData(dst []byte, h *hashAlg, transcriptHash []byte) []byte {
 	var buf [maxHashSize]byte
-	key := finishedKey(buf[:0], h, baseKey)
-	mac := hmac.New(hashFunc(h), key)
+	key := x.expandLabel(buf[:0], labelFinished, nil, h.Size())
+	mac := hmac.New(h.new, key)
 	clear(buf[:])
 	mac.Write(transcriptHash)
 	return mac.Sum(dst)
@@ -283,7 +344,7 @@ func finishedVerifyData(dst []byte, h crypto.Hash, baseKey, transcriptHash []byt
 // verifyFinished reports whether verifyData is the correct Finished
 // verify_data for baseKey and transcriptHash. The comparison is constant
 // time: a timing leak would let an attacker forge the MAC byte by byte.
-func verifyFinished(h crypto.Hash, baseKey, transcriptHash, verifyData []byte) bool {
+func verifyFinished(h *hashAlg, baseKey, transcriptHash, verifyData []byte) bool {
 	var buf [maxHashSize]byte
 	want := finishedVerifyData(buf[:0], h, baseKey, transcriptHash)
 	// ConstantTimeCompare returns 0 at once on a length mismatch, which
@@ -294,7 +355,7 @@ func verifyFinished(h crypto.Hash, baseKey, transcriptHash, verifyData []byte) b
 // nextTrafficSecret appends application_traffic_secret_N+1 =
 // HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length), RFC 8446,
 // Section 7.2, used on KeyUpdate.
-func nextTrafficSecret(dst []byte, h crypto.Hash, trafficSecret []byte) []byte {
+func nextTrafficSecret(dst []byte, h *hashAlg, trafficSecret []byte) []byte {
 	return hkdfExpandLabel(dst, h, trafficSecret, labelTrafficUpdate, nil, h.Size())
 }
 
@@ -303,9 +364,16 @@ func nextTrafficSecret(dst []byte, h crypto.Hash, trafficSecret []byte) []byte {
 //
 //	[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
 //	[sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
-func (s *suiteInfo) trafficKey(keyDst, ivDst, trafficSecret []byte) (key, iv []byte) {
-	key = hkdfExpandLabel(keyDst, s.hash, trafficSecret, labelKey, nil, s.keyLen)
-	iv = hkdfExpandLabel(ivDst, s.hash, trafficSecret, labelIV, nil, aeadNonceLength)
+func (s *Suite) trafficKey(keyDst, ivDst, trafficSecret []byte) (key, iv []byte) {
+	x := new(expander)
+	return s.trafficKeyWith(x, keyDst, ivDst, trafficSecret)
+}
+
+// trafficKeyWith is trafficKey with the expander x, which it keys.
+func (s *Suite) trafficKeyWith(x *expander, keyDst, ivDst, trafficSecret []byte) (key, iv []byte) {
+	x.init(s.hash, trafficSecret)
+	key = x.expandLabel(keyDst, labelKey, nil, s.keyLen)
+	iv = x.expandLabel(ivDst, labelIV, nil, aeadNonceLength)
 	return key, iv
 }
 
@@ -313,7 +381,7 @@ func (s *suiteInfo) trafficKey(keyDst, ivDst, trafficSecret []byte) (key, iv []b
 // 4.6.1:
 //
 //	HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)
-func resumptionPSK(dst []byte, h crypto.Hash, resumptionMasterSecret, ticketNonce []byte) []byte {
+func resumptionPSK(dst []byte, h *hashAlg, resumptionMasterSecret, ticketNonce []byte) []byte {
 	return hkdfExpandLabel(dst, h, resumptionMasterSecret, labelResumption, ticketNonce, h.Size())
 }
 

@@ -2,7 +2,6 @@ package tls
 
 import (
 	"bytes"
-	"crypto"
 	"encoding/hex"
 	"strconv"
 	"testing"
@@ -39,7 +38,7 @@ func ksTraceSecrets(t *testing.T, sec *rfc8448.Section) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared, err := share.sharedSecret(sec.Value(srvPub))
+	shared, err := share.SharedSecret(sec.Value(srvPub))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +210,7 @@ func TestKeyScheduleRFC8448(t *testing.T) {
 func TestResumptionPSKMatchesSection4(t *testing.T) {
 	// Section 4 resumes with the ticket of section 3.
 	s3, s4 := rfc8448.Get(3), rfc8448.Get(4)
-	psk := resumptionPSK(nil, crypto.SHA256, s3.Value("resumption_master_secret"), s3.Value("ticket_nonce"))
+	psk := resumptionPSK(nil, hashSHA256, s3.Value("resumption_master_secret"), s3.Value("ticket_nonce"))
 	if want := s4.Value("early_secret_ikm_psk"); !bytes.Equal(psk, want) {
 		t.Errorf("resumption PSK = %x, want section 4 PSK %x", psk, want)
 	}
@@ -219,7 +218,7 @@ func TestResumptionPSKMatchesSection4(t *testing.T) {
 
 func TestVerifyFinishedRejects(t *testing.T) {
 	sec := rfc8448.Get(3)
-	h := crypto.SHA256
+	h := hashSHA256
 	base := sec.Value("server_handshake_traffic_secret")
 	var tr transcript
 	tr.init(h)
@@ -255,7 +254,7 @@ func TestVerifyFinishedRejects(t *testing.T) {
 // over a hand-built HkdfLabel).
 func TestNextTrafficSecret(t *testing.T) {
 	sec := rfc8448.Get(3)
-	got := nextTrafficSecret(nil, crypto.SHA256, sec.Value("client_application_traffic_secret_0"))
+	got := nextTrafficSecret(nil, hashSHA256, sec.Value("client_application_traffic_secret_0"))
 	want := ksMustHex(t, "fcdfcc72725aaee48bf64e4fd8b749cdbdbab39d90da0b26e2245ca6ea167207")
 	if !bytes.Equal(got, want) {
 		t.Errorf("application_traffic_secret_1 = %x, want %x", got, want)
@@ -310,7 +309,7 @@ func TestKeyScheduleOutOfOrderPanics(t *testing.T) {
 				}
 			}()
 			var ks keySchedule
-			ks.initEarly(crypto.SHA256, nil)
+			ks.initEarly(hashSHA256, nil)
 			f(&ks)
 		})
 	}
@@ -320,7 +319,7 @@ func TestKeyScheduleOutOfOrderPanics(t *testing.T) {
 // derived secret lands in the caller's array and nothing is reallocated.
 func TestKeyScheduleWritesIntoCallerBuffer(t *testing.T) {
 	var ks keySchedule
-	ks.initEarly(crypto.SHA256, nil)
+	ks.initEarly(hashSHA256, nil)
 	ks.advanceToHandshake(make([]byte, 32))
 	var buf [maxHashSize]byte
 	out := ks.clientHandshakeTrafficSecret(buf[:0], make([]byte, 32))
@@ -328,7 +327,7 @@ func TestKeyScheduleWritesIntoCallerBuffer(t *testing.T) {
 		t.Fatal("secret was not written into the caller's buffer")
 	}
 	prefix := []byte("prefix")
-	out = hkdfExpandLabel(prefix, crypto.SHA256, buf[:32], "key", nil, 16)
+	out = hkdfExpandLabel(prefix, hashSHA256, buf[:32], "key", nil, 16)
 	if len(out) != len(prefix)+16 || string(out[:len(prefix)]) != "prefix" {
 		t.Fatalf("hkdfExpandLabel did not append: %q", out)
 	}
@@ -339,14 +338,14 @@ func TestTranscriptHashes(t *testing.T) {
 	// synthetic message by hand.
 	sec := rfc8448.Get(5)
 	var tr transcript
-	tr.init(crypto.SHA256)
+	tr.init(hashSHA256)
 	tr.add(sec.Value("client_hello"))
 	tr.replaceWithMessageHash()
 
 	var want transcript
-	want.init(crypto.SHA256)
+	want.init(hashSHA256)
 	var ch transcript
-	ch.init(crypto.SHA256)
+	ch.init(hashSHA256)
 	ch.add(sec.Value("client_hello"))
 	want.add(append([]byte{254, 0, 0, 32}, ch.sum(nil)...))
 	if got, w := tr.sum(nil), want.sum(nil); !bytes.Equal(got, w) {
@@ -379,7 +378,7 @@ func TestTranscriptHashes(t *testing.T) {
 
 func TestTranscriptNoAllocs(t *testing.T) {
 	tr := new(transcript)
-	tr.init(crypto.SHA256)
+	tr.init(hashSHA256)
 	msg := rfc8448.Get(3).Value("client_hello")
 	var buf [maxHashSize]byte
 	n := testing.AllocsPerRun(100, func() {
@@ -403,7 +402,7 @@ func TestKeyScheduleAllocs(t *testing.T) {
 	ks := new(keySchedule)
 	var s [6][maxHashSize]byte
 	n := testing.AllocsPerRun(20, func() {
-		ks.initEarly(crypto.SHA256, nil)
+		ks.initEarly(hashSHA256, nil)
 		ks.advanceToHandshake(shared)
 		ks.clientHandshakeTrafficSecret(s[0][:0], th)
 		ks.serverHandshakeTrafficSecret(s[1][:0], th)
@@ -412,7 +411,7 @@ func TestKeyScheduleAllocs(t *testing.T) {
 		ks.serverApplicationTrafficSecret(s[3][:0], th)
 		ks.exporterMasterSecret(s[4][:0], th)
 		ks.resumptionMasterSecret(s[5][:0], th)
-		verifyFinished(crypto.SHA256, s[1][:32], th, s[0][:32])
+		verifyFinished(hashSHA256, s[1][:32], th, s[0][:32])
 	})
 	t.Logf("full key schedule (3 extracts, 8 derive-secrets, 1 Finished check): %v allocs", n)
 	if n > 200 {

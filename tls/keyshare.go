@@ -2,53 +2,100 @@ package tls
 
 import (
 	"crypto/ecdh"
-	"crypto/mlkem"
 	"io"
 )
 
 // This file implements the client side of the key_share extension (RFC 8446,
-// Section 4.2.8) for the groups we support, including the X25519MLKEM768
-// hybrid of draft-ietf-tls-ecdhe-mlkem.
+// Section 4.2.8) for the ECDH groups; package tls/hybrid has the
+// X25519MLKEM768 hybrid of draft-ietf-tls-ecdhe-mlkem.
 
 const (
-	x25519ShareLen = 32 // RFC 8446, Section 4.2.8.2 / RFC 7748
-
-	// X25519MLKEM768 sizes, draft-ietf-tls-ecdhe-mlkem, Sections 4.1 and 4.2.
-	hybridClientShareLen = mlkem.EncapsulationKeySize768 + x25519ShareLen // 1216
-	hybridServerShareLen = mlkem.CiphertextSize768 + x25519ShareLen       // 1120
-
 	// maxScalarAttempts bounds the rejection sampling of NIST P-curve
 	// scalars. A uniformly random 256-bit string is out of range with
 	// probability < 2^-32, so failing this many times means rand is broken.
 	maxScalarAttempts = 64
 )
 
-// keyShare is the client's private state for one offered group: an ECDH key,
-// and for the hybrid also an ML-KEM-768 decapsulation key.
-type keyShare struct {
-	grp   NamedGroup
-	ecdh  *ecdh.PrivateKey
-	mlkem *mlkem.DecapsulationKey768 // X25519MLKEM768 only
-	pub   []byte                     // KeyShareEntry.key_exchange
+// KeyExchange is the implementation of a key exchange group, for
+// Crypto.KeyExchanges.
+type KeyExchange struct {
+	id       NamedGroup
+	generate func(rand io.Reader) (keyShare, error)
 }
 
-// generateKeyShare creates a fresh key share for group, reading all its
-// randomness from rand. The result is a deterministic function of the bytes
-// read, which makes handshakes reproducible in tests. (We cannot rely on
-// ecdh.Curve.GenerateKey for that: since Go 1.26 it ignores its rand
-// argument.)
-func generateKeyShare(group NamedGroup, rand io.Reader) (*keyShare, error) {
-	switch group {
-	case NamedGroupX25519:
-		return newECDHKeyShare(group, ecdh.X25519(), 32, rand)
-	case NamedGroupSecp256r1:
-		return newECDHKeyShare(group, ecdh.P256(), 32, rand)
-	case NamedGroupSecp384r1:
-		return newECDHKeyShare(group, ecdh.P384(), 48, rand)
-	case X25519MLKEM768:
-		return newHybridKeyShare(rand)
-	}
-	return nil, newAlert(AlertDescriptionInternalError, "tls: unsupported key share group")
+// ID is the group's code point.
+func (k *KeyExchange) ID() NamedGroup { return k.id }
+
+var (
+	keyExchangeX25519 = KeyExchange{NamedGroupX25519, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(NamedGroupX25519, ecdh.X25519(), 32, rand))
+	}}
+	keyExchangeP256 = KeyExchange{NamedGroupSecp256r1, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(NamedGroupSecp256r1, ecdh.P256(), 32, rand))
+	}}
+	keyExchangeP384 = KeyExchange{NamedGroupSecp384r1, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(NamedGroupSecp384r1, ecdh.P384(), 48, rand))
+	}}
+)
+
+// X25519KeyExchange is x25519 (RFC 7748, RFC 8446 §4.2.7).
+func X25519KeyExchange() *KeyExchange { return &keyExchangeX25519 }
+
+// P256KeyExchange is secp256r1 (NIST P-256) ECDHE.
+func P256KeyExchange() *KeyExchange { return &keyExchangeP256 }
+
+// P384KeyExchange is secp384r1 (NIST P-384) ECDHE.
+func P384KeyExchange() *KeyExchange { return &keyExchangeP384 }
+
+// NewKeyExchange returns a key exchange implemented outside this package:
+// generate makes a fresh client share for group, reading its randomness
+// from rand. Package tls/hybrid uses it for X25519MLKEM768, which lives
+// apart because importing crypto/mlkem links ML-KEM (about 235 KB of flash
+// on Cortex-M) whether it is used or not; firmware may use it for an ECDH
+// accelerator.
+func NewKeyExchange(group NamedGroup, generate func(rand io.Reader) (KeyShare, error)) *KeyExchange {
+	return &KeyExchange{id: group, generate: func(rand io.Reader) (keyShare, error) {
+		ks, err := generate(rand)
+		if err != nil {
+			return nil, err
+		}
+		return ks, nil
+	}}
+}
+
+// KeyShare is a client's key share for one group, for NewKeyExchange.
+type KeyShare interface {
+	// Public returns the key_exchange octets of the ClientHello's
+	// KeyShareEntry (RFC 8446, Section 4.2.8). The caller does not
+	// modify them.
+	Public() []byte
+	// SharedSecret returns the shared secret for the server's
+	// key_exchange octets; a malformed server share is an *AlertError
+	// with illegal_parameter (Section 4.2.8).
+	SharedSecret(serverShare []byte) ([]byte, error)
+}
+
+// X25519Sharer is implemented by the KeyShare of a hybrid group whose
+// classical half is an X25519 key, as X25519MLKEM768's (package
+// tls/hybrid). With the default Config.KeyShares, the x25519 share offered
+// beside the hybrid is X25519Share: the same key, as in crypto/tls
+// (draft-ietf-tls-hybrid-design §3.2), so one X25519 key is made, not two.
+type X25519Sharer interface {
+	// X25519Share returns the X25519 half as an x25519 share: Public is
+	// its 32-octet u-coordinate, and SharedSecret takes a 32-octet x25519
+	// server share.
+	X25519Share() KeyShare
+}
+
+// keyShare is the client's private state for one offered group: a
+// KeyShare. For X25519 Public is the 32-byte u-coordinate, for NIST curves
+// the uncompressed point (RFC 8446, Section 4.2.8.2).
+type keyShare = KeyShare
+
+// ecdhKeyShare is an ECDH key share.
+type ecdhKeyShare struct {
+	ecdh *ecdh.PrivateKey
+	pub  []byte
 }
 
 // newECDHKeyShare reads a private scalar of scalarLen bytes from rand. For
@@ -56,8 +103,11 @@ func generateKeyShare(group NamedGroup, rand io.Reader) (*keyShare, error) {
 // clamping is done by the implementation). For the NIST curves
 // ecdh.NewPrivateKey rejects zero and values >= the group order, and we
 // retry with fresh bytes: rejection sampling keeps the scalar uniform,
-// unlike reducing it modulo the order.
-func newECDHKeyShare(group NamedGroup, curve ecdh.Curve, scalarLen int, rand io.Reader) (*keyShare, error) {
+// unlike reducing it modulo the order. The result is a deterministic
+// function of the bytes read, which makes handshakes reproducible in tests.
+// (We cannot rely on ecdh.Curve.GenerateKey for that: since Go 1.26 it
+// ignores its rand argument.)
+func newECDHKeyShare(group NamedGroup, curve ecdh.Curve, scalarLen int, rand io.Reader) (*ecdhKeyShare, error) {
 	var buf [48]byte
 	scalar := buf[:scalarLen]
 	defer clear(buf[:])
@@ -69,72 +119,20 @@ func newECDHKeyShare(group NamedGroup, curve ecdh.Curve, scalarLen int, rand io.
 		if err != nil {
 			continue // out-of-range NIST scalar; draw again
 		}
-		return &keyShare{grp: group, ecdh: priv, pub: priv.PublicKey().Bytes()}, nil
+		return &ecdhKeyShare{ecdh: priv, pub: priv.PublicKey().Bytes()}, nil
 	}
 	return nil, newAlert(AlertDescriptionInternalError, "tls: cannot generate key share: random source is broken")
 }
 
-// newHybridKeyShare generates an X25519MLKEM768 share. Like crypto/tls, it
-// reads the X25519 scalar first and then the 64-byte ML-KEM seed (d || z,
-// FIPS 203 ML-KEM.KeyGen_internal).
-func newHybridKeyShare(rand io.Reader) (*keyShare, error) {
-	ks, err := newECDHKeyShare(X25519MLKEM768, ecdh.X25519(), 32, rand)
-	if err != nil {
-		return nil, err
-	}
-	var seed [mlkem.SeedSize]byte
-	defer clear(seed[:])
-	if _, err := io.ReadFull(rand, seed[:]); err != nil {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: cannot read key share randomness: "+err.Error())
-	}
-	ks.mlkem, err = mlkem.NewDecapsulationKey768(seed[:])
-	if err != nil {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: cannot generate ML-KEM key: "+err.Error())
-	}
-	// draft-ietf-tls-ecdhe-mlkem, Section 4.1: the ML-KEM-768
-	// encapsulation key comes first, then the X25519 share. (This is the
-	// reverse of the hybrid design's usual order, for historical reasons;
-	// SecP256r1MLKEM768 puts the ECDH share first.)
-	pub := make([]byte, 0, hybridClientShareLen)
-	pub = append(pub, ks.mlkem.EncapsulationKey().Bytes()...)
-	pub = append(pub, ks.pub...)
-	ks.pub = pub
-	return ks, nil
-}
+func (k *ecdhKeyShare) Public() []byte { return k.pub }
 
-// classical is the X25519 share inside an X25519MLKEM768 one, with the
-// same private key: offered beside the hybrid for servers without ML-KEM.
-func (k *keyShare) classical() *keyShare {
-	return &keyShare{grp: NamedGroupX25519, ecdh: k.ecdh, pub: k.ecdhPublic()}
-}
-
-// group is the NamedGroup of the share.
-func (k *keyShare) group() NamedGroup { return k.grp }
-
-// public returns the key_exchange bytes for the ClientHello. For X25519 it
-// is the 32-byte u-coordinate, for NIST curves the uncompressed point (RFC
-// 8446, Section 4.2.8.2), for X25519MLKEM768 ek || X25519 share. The
-// caller must not modify it.
-func (k *keyShare) public() []byte { return k.pub }
-
-// sharedSecret computes the (EC)DHE input to the key schedule from the
-// server's key_exchange bytes. Every malformed server share is reported as
-// illegal_parameter, as RFC 8446, Section 4.2.8 and the hybrid draft,
-// Section 4.2 require.
-func (k *keyShare) sharedSecret(serverShare []byte) ([]byte, error) {
-	if k.grp == X25519MLKEM768 {
-		return k.hybridSharedSecret(serverShare)
-	}
-	return k.ecdhSharedSecret(serverShare)
-}
-
-// ecdhSharedSecret checks the peer share and runs ECDH. crypto/ecdh rejects
+// sharedSecret checks the peer share and runs ECDH. crypto/ecdh rejects
 // compressed and off-curve NIST points and the point at infinity, and fails
 // X25519 when the result is all zeros (a low-order point), the check RFC
 // 8446, Section 7.4.2 asks for. The share length is checked first because
 // Section 4.2.8.2 fixes it exactly for every group.
-func (k *keyShare) ecdhSharedSecret(serverShare []byte) ([]byte, error) {
-	if len(serverShare) != len(k.ecdhPublic()) {
+func (k *ecdhKeyShare) SharedSecret(serverShare []byte) ([]byte, error) {
+	if len(serverShare) != len(k.pub) {
 		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: server key share has the wrong length")
 	}
 	peer, err := k.ecdh.Curve().NewPublicKey(serverShare)
@@ -148,42 +146,10 @@ func (k *keyShare) ecdhSharedSecret(serverShare []byte) ([]byte, error) {
 	return secret, nil
 }
 
-// ecdhPublic is the ECDH part of the share. For the hybrid it is the last 32
-// bytes of pub; for the plain groups it is all of pub.
-func (k *keyShare) ecdhPublic() []byte {
-	if k.grp == X25519MLKEM768 {
-		return k.pub[mlkem.EncapsulationKeySize768:]
-	}
-	return k.pub
-}
-
-// hybridSharedSecret implements draft-ietf-tls-ecdhe-mlkem, Sections 4.2
-// and 4.3 for X25519MLKEM768: the server share is ML-KEM ciphertext (1088
-// bytes) || X25519 share (32 bytes), and the shared secret is ML-KEM shared
-// secret || X25519 shared secret (64 bytes).
-func (k *keyShare) hybridSharedSecret(serverShare []byte) ([]byte, error) {
-	// "the client MUST check if the ciphertext length matches the selected
-	// group, and abort with an illegal_parameter alert if it fails."
-	if len(serverShare) != hybridServerShareLen {
-		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: server hybrid key share has the wrong length")
-	}
-	ct := serverShare[:mlkem.CiphertextSize768]
-	ecdhSecret, err := k.ecdhSharedSecret(serverShare[mlkem.CiphertextSize768:])
+// orNil converts a typed key share to the interface, keeping a nil one nil.
+func orNil[K keyShare](k K, err error) (keyShare, error) {
 	if err != nil {
 		return nil, err
 	}
-	// ML-KEM decapsulation has implicit rejection: a tampered ciphertext
-	// yields a pseudorandom secret, not an error. An error can only mean
-	// a wrong length, which we checked, so "any other reason" is
-	// internal_error as the draft says.
-	kemSecret, err := k.mlkem.Decapsulate(ct)
-	if err != nil {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: ML-KEM decapsulation failed")
-	}
-	secret := make([]byte, 0, len(kemSecret)+len(ecdhSecret))
-	secret = append(secret, kemSecret...)
-	secret = append(secret, ecdhSecret...)
-	clear(kemSecret)
-	clear(ecdhSecret)
-	return secret, nil
+	return k, nil
 }

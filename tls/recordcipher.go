@@ -37,9 +37,16 @@ type recordCipher struct {
 // setKey installs the key and IV derived from trafficSecret (RFC 8446,
 // Section 7.3) and resets the sequence number to 0, as Section 5.3 requires
 // for every new key.
-func (rc *recordCipher) setKey(suite *suiteInfo, trafficSecret []byte) error {
+func (rc *recordCipher) setKey(suite *Suite, trafficSecret []byte) error {
+	return rc.setKeyWith(new(expander), suite, trafficSecret)
+}
+
+// setKeyWith is setKey with the expander x (the connection's), which it
+// keys with trafficSecret and leaves cleared.
+func (rc *recordCipher) setKeyWith(x *expander, suite *Suite, trafficSecret []byte) error {
 	var keyBuf [maxKeyLen]byte
-	key, _ := suite.trafficKey(keyBuf[:0], rc.iv[:0], trafficSecret)
+	key, _ := suite.trafficKeyWith(x, keyBuf[:0], rc.iv[:0], trafficSecret)
+	x.mac = nil
 	aead, err := suite.newAEAD(key)
 	clear(keyBuf[:])
 	if err != nil {

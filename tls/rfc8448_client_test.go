@@ -86,6 +86,7 @@ func TestRFC8448Client(t *testing.T) {
 				}
 				cfg.Certificates = []ClientCertificate{{Chain: [][]byte{der}, PrivateKey: traceSigner{cert.PublicKey, cv.Signature}}}
 			}
+			cfg.Crypto = testCrypto
 			x, err := NewEngine(cfg, newBuffers())
 			if err != nil {
 				t.Fatal(err)

@@ -3,16 +3,19 @@ package tls
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
 	"io"
+	"slices"
+
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// supportedSignatureSchemes is the client's signature_algorithms list, in
-// preference order. See RFC 8446, Section 4.2.3.
+// supportedSignatureSchemes is every scheme the client may list in
+// signature_algorithms, in that order (RFC 8446, Section 4.2.3); a
+// connection lists those its Config.Crypto implements.
 //
 // The rsa_pkcs1_* schemes are never accepted in a CertificateVerify (RFC 8446,
 // Section 4.4.3), but they are listed last: without a separate
@@ -35,9 +38,10 @@ var supportedSignatureSchemes = []SignatureScheme{
 	SignatureSchemeRsaPkcs1Sha512,
 }
 
-// certificateVerifyPreference is the order in which selectSignatureScheme
-// picks a scheme for our own key: for RSA, SHA-256 first as the most widely
-// implemented.
+// certificateVerifyPreference is every scheme usable in a TLS 1.3
+// CertificateVerify. For our own key selectSignatureScheme follows the order
+// of Config.Crypto.Signatures (for RSA, SHA-256 first in DefaultCrypto, as
+// the most widely implemented).
 var certificateVerifyPreference = [...]SignatureScheme{
 	SignatureSchemeEcdsaSecp256r1Sha256,
 	SignatureSchemeEcdsaSecp384r1Sha384,
@@ -95,42 +99,145 @@ func certificateVerifyParams(scheme SignatureScheme) (sigType int, hash crypto.H
 	return 0, 0, false
 }
 
+// SignatureVerifier is the implementation of a signature scheme, for
+// Crypto.Signatures: it parses the server's public key from its
+// certificate's SubjectPublicKeyInfo, checks the server's CertificateVerify,
+// and signs the client's when a client certificate has a key of its kind.
+// Package tls implements ECDSA; packages tls/ed25519sig and tls/rsapss
+// implement Ed25519 and RSA-PSS, apart because importing crypto/ed25519 or
+// crypto/rsa links them (with their FIPS 140 self-tests) whether used or
+// not.
+type SignatureVerifier struct {
+	scheme      SignatureScheme
+	certSchemes []SignatureScheme // listed in signature_algorithms only for certificate chains
+	impl        SignatureAlgorithm
+}
+
+// Scheme is the CertificateVerify signature scheme it implements.
+func (v *SignatureVerifier) Scheme() SignatureScheme { return v.scheme }
+
+// NewSignatureVerifier returns the implementation of scheme by alg, for
+// packages outside package tls (tls/rsapss and tls/ed25519sig use it;
+// firmware may use it for a secure element). certSchemes are listed in
+// signature_algorithms too, for signatures in certificate chains, which
+// the Verifier checks.
+func NewSignatureVerifier(scheme SignatureScheme, certSchemes []SignatureScheme, alg SignatureAlgorithm) *SignatureVerifier {
+	return &SignatureVerifier{scheme: scheme, certSchemes: certSchemes, impl: alg}
+}
+
+// SignatureAlgorithm is the code of one signature scheme, for
+// NewSignatureVerifier.
+type SignatureAlgorithm interface {
+	// ParsePublicKey parses the key of a SubjectPublicKeyInfo whose
+	// algorithm OID (its DER contents octets) is oid, with the algorithm
+	// parameters params, if any; mine is false if the algorithm (or
+	// curve) is not this one's. An error matching errors.ErrUnsupported
+	// is sent as unsupported_certificate, any other as bad_certificate.
+	ParsePublicKey(oid string, params, key []byte) (pub crypto.PublicKey, mine bool, err error)
+	// Allows reports whether pub, the server's key, may sign with the
+	// scheme. It never panics, even on nil or zero keys.
+	Allows(pub crypto.PublicKey) bool
+	// CanSign reports whether our own key pub can sign with the scheme.
+	CanSign(pub crypto.PublicKey) bool
+	// Verify checks sig over msg; Allows(pub) is true. digest has room for
+	// a digest: arguments of interface calls escape, so the caller passes
+	// memory that is on the heap already rather than have a local array
+	// moved there.
+	Verify(pub crypto.PublicKey, msg, sig []byte, digest *[64]byte) bool
+	// Sign signs msg with signer; CanSign(signer.Public()) is true.
+	Sign(signer crypto.Signer, rand io.Reader, msg []byte, digest *[64]byte) ([]byte, error)
+}
+
+var (
+	verifierECDSAP256 = SignatureVerifier{
+		scheme: SignatureSchemeEcdsaSecp256r1Sha256,
+		impl:   ecdsaImpl{oidCurveP256, elliptic.P256, sum256, crypto.SHA256},
+	}
+	verifierECDSAP384 = SignatureVerifier{
+		scheme: SignatureSchemeEcdsaSecp384r1Sha384,
+		impl:   ecdsaImpl{oidCurveP384, elliptic.P384, sum384, crypto.SHA384},
+	}
+)
+
+// ECDSAP256SHA256Verifier is ecdsa_secp256r1_sha256, for P-256 keys.
+func ECDSAP256SHA256Verifier() *SignatureVerifier { return &verifierECDSAP256 }
+
+// ECDSAP384SHA384Verifier is ecdsa_secp384r1_sha384, for P-384 keys.
+func ECDSAP384SHA384Verifier() *SignatureVerifier { return &verifierECDSAP384 }
+
+// The digests of the signed content, into a caller's array so that they
+// stay on the stack.
+func sum256(out *[64]byte, msg []byte) []byte {
+	d := sha256.Sum256(msg)
+	return append(out[:0], d[:]...)
+}
+
+func sum384(out *[64]byte, msg []byte) []byte {
+	d := sha512.Sum384(msg)
+	return append(out[:0], d[:]...)
+}
+
+// ecdsaImpl is ECDSA on one curve with the one hash TLS 1.3 pairs with it.
+type ecdsaImpl struct {
+	curveOID string
+	curve    func() elliptic.Curve
+	digest   func(*[64]byte, []byte) []byte
+	hash     crypto.Hash
+}
+
+// ParsePublicKey parses an uncompressed point on the named curve. See RFC
+// 5480, Section 2.
+func (x ecdsaImpl) ParsePublicKey(oid string, params, point []byte) (crypto.PublicKey, bool, error) {
+	if oid != oidPublicKeyECDSA {
+		return nil, false, nil
+	}
+	p := cryptobyte.String(params)
+	var curveOID cryptobyte.String
+	if !p.ReadASN1(&curveOID, asn1.OBJECT_IDENTIFIER) || !p.Empty() {
+		return nil, true, malformedPublicKey()
+	}
+	if string(curveOID) != x.curveOID {
+		return nil, false, nil
+	}
+	pub, err := ecdsa.ParseUncompressedPublicKey(x.curve(), point)
+	if err != nil {
+		return nil, true, newAlert(AlertDescriptionBadCertificate, "tls: invalid certificate ECDSA public key")
+	}
+	return pub, true, nil
+}
+
+func (x ecdsaImpl) Allows(pub crypto.PublicKey) bool {
+	k, ok := pub.(*ecdsa.PublicKey)
+	return ok && k != nil && k.Curve == x.curve()
+}
+
+func (x ecdsaImpl) CanSign(pub crypto.PublicKey) bool { return x.Allows(pub) }
+
+func (x ecdsaImpl) Verify(pub crypto.PublicKey, msg, sig []byte, d *[64]byte) bool {
+	return ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), x.digest(d, msg), sig)
+}
+
+func (x ecdsaImpl) Sign(signer crypto.Signer, rand io.Reader, msg []byte, d *[64]byte) ([]byte, error) {
+	return signer.Sign(rand, x.digest(d, msg), x.hash)
+}
+
 // keyAllowsScheme reports whether pub may be used with scheme in a TLS 1.3
-// CertificateVerify. ECDSA schemes are bound to a curve, rsa_pss_rsae_* to an
-// rsaEncryption key and rsa_pss_pss_* to an id-RSASSA-PSS key, see RFC 8446,
-// Section 4.2.3. It never panics, even on nil or zero keys.
-func keyAllowsScheme(pub crypto.PublicKey, scheme SignatureScheme) bool {
-	sigType, hash, ok := certificateVerifyParams(scheme)
-	if !ok {
+// CertificateVerify, by an implementation in c. ECDSA schemes are bound to a
+// curve, rsa_pss_rsae_* to an rsaEncryption key and rsa_pss_pss_* to an
+// id-RSASSA-PSS key, see RFC 8446, Section 4.2.3.
+func (c *Crypto) keyAllowsScheme(pub crypto.PublicKey, scheme SignatureScheme) bool {
+	if _, _, ok := certificateVerifyParams(scheme); !ok {
 		return false
 	}
-	switch pub := pub.(type) {
-	case *ecdsa.PublicKey:
-		return sigType == sigECDSA && pub != nil && pub.Curve == curveForHash(hash)
-	case ed25519.PublicKey:
-		return sigType == sigEd25519 && len(pub) == ed25519.PublicKeySize
-	case *rsa.PublicKey:
-		return sigType == sigRSAPSSRSAE && rsaKeyFitsPSS(pub, hash)
-	case *rsaPSSPublicKey:
-		return sigType == sigRSAPSSPSS && pub != nil &&
-			(pub.hash == 0 || pub.hash == hash) && rsaKeyFitsPSS(pub.pub, hash)
-	}
-	return false
+	v := c.signature(scheme)
+	return v != nil && v.impl.Allows(pub)
 }
 
-// curveForHash returns the only curve allowed with an ECDSA hash in TLS 1.3.
-func curveForHash(hash crypto.Hash) elliptic.Curve {
-	if hash == crypto.SHA256 {
-		return elliptic.P256()
-	}
-	return elliptic.P384()
-}
-
-// rsaKeyFitsPSS reports whether pub is large enough for RSASSA-PSS with hash
-// and a salt as long as the hash, which requires emLen >= 2*hLen + 2 (RFC
-// 8017, Section 9.1.1).
-func rsaKeyFitsPSS(pub *rsa.PublicKey, hash crypto.Hash) bool {
-	return pub != nil && pub.N != nil && pub.N.Sign() > 0 && pub.Size() >= 2*hash.Size()+2
+// signatureWork is the memory a CertificateVerify needs, kept in the
+// handshake state: the signed content and its digest.
+type signatureWork struct {
+	msg    [maxSignedContent]byte
+	digest [64]byte
 }
 
 // appendSignedContent appends the content covered by a CertificateVerify
@@ -147,137 +254,81 @@ func appendSignedContent(b []byte, server bool, transcriptHash []byte) []byte {
 	return append(b, transcriptHash...)
 }
 
-// digest hashes msg with hash into out and returns the digest.
-func digest(out *[sha512.Size]byte, hash crypto.Hash, msg []byte) []byte {
-	switch hash {
-	case crypto.SHA256:
-		d := sha256.Sum256(msg)
-		return append(out[:0], d[:]...)
-	case crypto.SHA384:
-		d := sha512.Sum384(msg)
-		return append(out[:0], d[:]...)
-	}
-	d := sha512.Sum512(msg)
-	return append(out[:0], d[:]...)
-}
-
-// pssOptions are the RSASSA-PSS parameters of TLS 1.3: the salt is as long
-// as the hash. See RFC 8446, Section 4.2.3.
-var pssOptions = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}
-
 // verifyCertificateVerify checks the signature of a CertificateVerify message
 // (RFC 8446, Section 4.4.3) made with pub, the key of the peer's end-entity
 // certificate. server is true when the peer is the server. transcriptHash is
 // Transcript-Hash(Handshake Context, Certificate).
 //
-// A scheme that is not allowed in TLS 1.3 or does not match pub is an
-// illegal_parameter error, like crypto/tls; a signature that does not verify
-// is decrypt_error (RFC 8446, Section 6.2).
-func verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureScheme, server bool, transcriptHash, sig []byte) error {
-	if _, _, ok := certificateVerifyParams(scheme); !ok {
+// A scheme that is not allowed in TLS 1.3, that c does not implement, or
+// that does not match pub is an illegal_parameter error, like crypto/tls; a
+// signature that does not verify is decrypt_error (RFC 8446, Section 6.2).
+//
+// w is scratch memory for the signed content and its digest.
+func (c *Crypto) verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureScheme, server bool, transcriptHash, sig []byte, w *signatureWork) error {
+	v := c.signature(scheme)
+	if _, _, ok := certificateVerifyParams(scheme); !ok || v == nil {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: signature algorithm "+scheme.String()+" not allowed in CertificateVerify")
 	}
-	if !keyAllowsScheme(pub, scheme) {
+	if !v.impl.Allows(pub) {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: CertificateVerify signature algorithm "+scheme.String()+" does not match the certificate key")
 	}
 	if len(transcriptHash) > sha512.Size {
 		return newAlert(AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
 	}
-	var buf [maxSignedContent]byte
-	msg := appendSignedContent(buf[:0], server, transcriptHash)
-	if !verifySignature(pub, scheme, msg, sig) {
+	msg := appendSignedContent(w.msg[:0], server, transcriptHash)
+	if !v.impl.Verify(pub, msg, sig, &w.digest) {
 		return newAlert(AlertDescriptionDecryptError, "tls: invalid CertificateVerify signature")
 	}
 	return nil
 }
 
-// verifySignature verifies sig over msg. keyAllowsScheme(pub, scheme) must
-// be true.
-func verifySignature(pub crypto.PublicKey, scheme SignatureScheme, msg, sig []byte) bool {
-	_, hash, _ := certificateVerifyParams(scheme)
-	switch pub := pub.(type) {
-	case ed25519.PublicKey:
-		return ed25519.Verify(pub, msg, sig)
-	case *ecdsa.PublicKey:
-		var d [sha512.Size]byte // stays on the stack
-		return ecdsa.VerifyASN1(pub, digest(&d, hash, msg), sig)
-	case *rsa.PublicKey:
-		return verifyPSS(pub, hash, msg, sig)
-	case *rsaPSSPublicKey:
-		return verifyPSS(pub.pub, hash, msg, sig)
-	}
-	return false
-}
-
-// verifyPSS verifies an RSASSA-PSS signature over msg. crypto/rsa lets the
-// digest escape, so it gets its own buffer.
-func verifyPSS(pub *rsa.PublicKey, hash crypto.Hash, msg, sig []byte) bool {
-	var d [sha512.Size]byte
-	return rsa.VerifyPSS(pub, hash, digest(&d, hash, msg), sig, pssOptions) == nil
-}
-
 // signCertificateVerify signs the client's CertificateVerify (RFC 8446,
 // Section 4.4.3) with scheme, normally chosen by selectSignatureScheme.
 // transcriptHash is Transcript-Hash(Handshake Context, Certificate).
-// An RSA signer may use rsa_pss_pss_* schemes if its certificate carries an
-// id-RSASSA-PSS key; checking that is up to whoever chose the scheme.
-func signCertificateVerify(signer crypto.Signer, scheme SignatureScheme, rand io.Reader, transcriptHash []byte) ([]byte, error) {
-	pub := signer.Public()
-	_, hash, _ := certificateVerifyParams(scheme)
-	if k, ok := pub.(*rsa.PublicKey); ok && isRSAPSSPSS(scheme) {
-		pub = &rsaPSSPublicKey{pub: k}
-	}
-	if !keyAllowsScheme(pub, scheme) {
+func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme SignatureScheme, rand io.Reader, transcriptHash []byte, w *signatureWork) ([]byte, error) {
+	v := c.signature(scheme)
+	if _, _, ok := certificateVerifyParams(scheme); !ok || v == nil || !v.impl.CanSign(signer.Public()) {
 		return nil, newAlert(AlertDescriptionInternalError, "tls: client key cannot sign with the chosen signature algorithm")
 	}
 	if len(transcriptHash) > sha512.Size {
 		return nil, newAlert(AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
 	}
-	var buf [maxSignedContent]byte
-	var d [sha512.Size]byte
-	msg := appendSignedContent(buf[:0], false, transcriptHash)
-	var opts crypto.SignerOpts = hash
-	switch pub.(type) {
-	case *rsa.PublicKey, *rsaPSSPublicKey:
-		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: hash}
-		msg = digest(&d, hash, msg)
-	case *ecdsa.PublicKey:
-		msg = digest(&d, hash, msg)
-	}
-	sig, err := signer.Sign(rand, msg, opts)
+	msg := appendSignedContent(w.msg[:0], false, transcriptHash)
+	sig, err := v.impl.Sign(signer, rand, msg, &w.digest)
 	if err != nil {
 		return nil, newAlert(AlertDescriptionInternalError, "tls: failed to sign CertificateVerify: "+err.Error())
 	}
 	return sig, nil
 }
 
-func isRSAPSSPSS(scheme SignatureScheme) bool {
-	sigType, _, _ := certificateVerifyParams(scheme)
-	return sigType == sigRSAPSSPSS
-}
-
 // selectSignatureScheme picks the scheme for a client CertificateVerify made
 // with pub, among those the server accepts (the signature_algorithms of its
-// CertificateRequest, RFC 8446, Section 4.3.2). Our preference wins over the
-// server's order. pub should be the key of the client certificate as parsed by
-// parseSPKI, so that an id-RSASSA-PSS certificate gets an rsa_pss_pss_* scheme;
-// a plain *rsa.PublicKey only gets rsa_pss_rsae_* schemes.
-func selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
+// CertificateRequest, RFC 8446, Section 4.3.2). Our preference (the order of
+// c.Signatures) wins over the server's order. pub should be the key of the
+// client certificate as parsed by parseSPKI, so that an id-RSASSA-PSS
+// certificate gets an rsa_pss_pss_* scheme; a plain *rsa.PublicKey only gets
+// rsa_pss_rsae_* schemes.
+func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
 	if peerAccepted == nil {
 		return 0, false
 	}
-	best := len(certificateVerifyPreference)
+	var prefs [len(certificateVerifyPreference)]SignatureScheme
+	n := 0
+	for _, v := range c.Signatures {
+		if _, _, ok := certificateVerifyParams(v.scheme); ok && n < len(prefs) && v.impl.Allows(pub) {
+			prefs[n] = v.scheme
+			n++
+		}
+	}
+	best := n
 	peerAccepted(func(scheme SignatureScheme) bool {
-		for i, s := range certificateVerifyPreference[:best] {
-			if s == scheme && keyAllowsScheme(pub, scheme) {
-				best = i
-				break
-			}
+		if i := slices.Index(prefs[:best], scheme); i >= 0 {
+			best = i
 		}
 		return best > 0
 	})
-	if best == len(certificateVerifyPreference) {
+	if best == n {
 		return 0, false
 	}
-	return certificateVerifyPreference[best], true
+	return prefs[best], true
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
+	rsapssimpl "github.com/tabletls/tabletls/tls/internal/rsapss"
 )
 
 // sigRFC8448Transcript hashes the messages of s that precede before, in
@@ -165,7 +166,7 @@ func TestVerifyCertificateVerifyIllegalParameter(t *testing.T) {
 	p256, rsaKey := keys[0].pub, keys[3].pub
 	p521, _ := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
 	rsa1024 := sigRFC8448Key(t, rfc8448.Get(3).Value("server_certificate"))
-	pssSHA256 := &rsaPSSPublicKey{pub: rsaKey.(*rsa.PublicKey), hash: crypto.SHA256}
+	pssSHA256 := &rsapssimpl.PSSPublicKey{Pub: rsaKey.(*rsa.PublicKey), Hash: crypto.SHA256}
 	tests := []struct {
 		name   string
 		pub    crypto.PublicKey
@@ -188,8 +189,8 @@ func TestVerifyCertificateVerifyIllegalParameter(t *testing.T) {
 		{"zero ecdsa", &ecdsa.PublicKey{}, SignatureSchemeEcdsaSecp256r1Sha256},
 		{"nil rsa", (*rsa.PublicKey)(nil), SignatureSchemeRsaPssRsaeSha256},
 		{"zero rsa", &rsa.PublicKey{}, SignatureSchemeRsaPssRsaeSha256},
-		{"nil pss", (*rsaPSSPublicKey)(nil), SignatureSchemeRsaPssPssSha256},
-		{"zero pss", &rsaPSSPublicKey{}, SignatureSchemeRsaPssPssSha256},
+		{"nil pss", (*rsapssimpl.PSSPublicKey)(nil), SignatureSchemeRsaPssPssSha256},
+		{"zero pss", &rsapssimpl.PSSPublicKey{}, SignatureSchemeRsaPssPssSha256},
 		{"short ed25519", ed25519.PublicKey(make([]byte, 31)), SignatureSchemeEd25519},
 		{"private key", keys[0].signer, SignatureSchemeEcdsaSecp256r1Sha256},
 	}
@@ -231,7 +232,7 @@ func TestSelectSignatureScheme(t *testing.T) {
 	keys := sigTestKeys()
 	p256, p384, ed, rsaKey, pss := keys[0].pub, keys[1].pub, keys[2].pub, keys[3].pub, keys[4].pub
 	rsa1024 := sigRFC8448Key(t, rfc8448.Get(3).Value("server_certificate"))
-	pssSHA384 := &rsaPSSPublicKey{pub: rsaKey.(*rsa.PublicKey), hash: crypto.SHA384}
+	pssSHA384 := &rsapssimpl.PSSPublicKey{Pub: rsaKey.(*rsa.PublicKey), Hash: crypto.SHA384}
 	worstFirst := slices.Clone(supportedSignatureSchemes)
 	slices.Reverse(worstFirst)
 	all := sigSchemeSeq(worstFirst...)

@@ -2,12 +2,7 @@ package tls
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"math/big"
-	"math/bits"
+	"errors"
 
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
@@ -26,21 +21,6 @@ const (
 	oidSHA384           = "\x60\x86\x48\x01\x65\x03\x04\x02\x02" // 2.16.840.1.101.3.4.2.2
 	oidSHA512           = "\x60\x86\x48\x01\x65\x03\x04\x02\x03" // 2.16.840.1.101.3.4.2.3
 )
-
-// RSA modulus size limits, those of crypto/rsa (which refuses keys under
-// 1024 bits) and crypto/tls (which refuses server keys over 8192 bits, as
-// they make verification a denial of service vector).
-const (
-	minRSABits = 1024
-	maxRSABits = 8192
-)
-
-// rsaPSSPublicKey is an RSA key from an id-RSASSA-PSS SubjectPublicKeyInfo,
-// usable only with the rsa_pss_pss_* schemes (RFC 8446, Section 4.2.3).
-type rsaPSSPublicKey struct {
-	pub  *rsa.PublicKey
-	hash crypto.Hash // the only hash the key may be used with, or 0 for any
-}
 
 func malformedCertificate() error {
 	return newAlert(AlertDescriptionBadCertificate, "tls: malformed certificate")
@@ -74,12 +54,19 @@ func certificateSPKI(der []byte) ([]byte, error) {
 	return spki, nil
 }
 
-// parseSPKI parses a DER SubjectPublicKeyInfo (RFC 5280, Section 4.1.2.7)
-// into a *ecdsa.PublicKey (P-256 or P-384), an ed25519.PublicKey, a
-// *rsa.PublicKey (rsaEncryption) or a *rsaPSSPublicKey (id-RSASSA-PSS). The
-// key does not alias spki. A malformed key is a bad_certificate error, a
-// well-formed one we cannot use is unsupported_certificate.
-func parseSPKI(spki []byte) (crypto.PublicKey, error) {
+// SubjectPublicKeyInfo is a DER SubjectPublicKeyInfo (RFC 5280, Section
+// 4.1.2.7). A Verifier may return one instead of a parsed key; the
+// connection then parses it with the signature algorithms of Config.Crypto,
+// so that a program links only the key parsers it uses.
+type SubjectPublicKeyInfo []byte
+
+// parseSPKI parses a DER SubjectPublicKeyInfo with the first of c's
+// signature algorithms that knows its algorithm (and curve): into a
+// *ecdsa.PublicKey, an ed25519.PublicKey, a *rsa.PublicKey (rsaEncryption) or
+// a *rsaPSSPublicKey (id-RSASSA-PSS). The key does not alias spki. A
+// malformed key is a bad_certificate error, a well-formed one c cannot use
+// is unsupported_certificate.
+func (c *Crypto) parseSPKI(spki []byte) (crypto.PublicKey, error) {
 	input := cryptobyte.String(spki)
 	var s, alg, oid, key cryptobyte.String
 	var unusedBits uint8
@@ -91,177 +78,32 @@ func parseSPKI(spki []byte) (crypto.PublicKey, error) {
 		return nil, malformedPublicKey()
 	}
 	// alg is now left with the algorithm parameters, if any.
-	switch string(oid) {
-	case oidPublicKeyECDSA:
-		return parseECDSAPublicKey(alg, key)
+	for _, v := range c.Signatures {
+		pub, mine, err := v.impl.ParsePublicKey(string(oid), alg, key)
+		if !mine {
+			continue
+		}
+		if _, ok := err.(*AlertError); ok || err == nil {
+			return pub, err
+		}
+		if errors.Is(err, errors.ErrUnsupported) {
+			return nil, newAlert(AlertDescriptionUnsupportedCertificate, err.Error())
+		}
+		return nil, newAlert(AlertDescriptionBadCertificate, err.Error())
+	}
+	return nil, newAlert(AlertDescriptionUnsupportedCertificate, "tls: unsupported certificate public key algorithm "+algorithmName(string(oid))+": not in Config.Crypto")
+}
+
+// algorithmName names the key algorithms that have a package, for the
+// error a Config.Crypto without them gives.
+func algorithmName(oid string) string {
+	switch oid {
+	case oidPublicKeyRSA, oidPublicKeyRSAPSS:
+		return "RSA (package tls/rsapss)"
 	case oidPublicKeyEd25519:
-		return parseEd25519PublicKey(alg, key)
-	case oidPublicKeyRSA:
-		return parseRSAEncryptionPublicKey(alg, key)
-	case oidPublicKeyRSAPSS:
-		return parseRSAPSSPublicKey(alg, key)
+		return "Ed25519 (package tls/ed25519sig)"
+	case oidPublicKeyECDSA:
+		return "ECDSA (on this curve)"
 	}
-	return nil, newAlert(AlertDescriptionUnsupportedCertificate, "tls: unsupported certificate public key algorithm")
-}
-
-// parseECDSAPublicKey parses an uncompressed point on a named curve. See
-// RFC 5480, Section 2.
-func parseECDSAPublicKey(params, point cryptobyte.String) (*ecdsa.PublicKey, error) {
-	var curveOID cryptobyte.String
-	if !params.ReadASN1(&curveOID, asn1.OBJECT_IDENTIFIER) || !params.Empty() {
-		return nil, malformedPublicKey()
-	}
-	var curve elliptic.Curve
-	switch string(curveOID) {
-	case oidCurveP256:
-		curve = elliptic.P256()
-	case oidCurveP384:
-		curve = elliptic.P384()
-	default:
-		return nil, newAlert(AlertDescriptionUnsupportedCertificate, "tls: unsupported certificate elliptic curve")
-	}
-	pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
-	if err != nil {
-		return nil, newAlert(AlertDescriptionBadCertificate, "tls: invalid certificate ECDSA public key")
-	}
-	return pub, nil
-}
-
-// parseEd25519PublicKey copies a 32-byte key. Parameters must be absent, see
-// RFC 8410, Section 3.
-func parseEd25519PublicKey(params, key cryptobyte.String) (ed25519.PublicKey, error) {
-	if !params.Empty() || len(key) != ed25519.PublicKeySize {
-		return nil, malformedPublicKey()
-	}
-	return append(ed25519.PublicKey(nil), key...), nil
-}
-
-// parseRSAEncryptionPublicKey parses an rsaEncryption key, whose parameters
-// must be NULL. See RFC 3279, Section 2.3.1.
-func parseRSAEncryptionPublicKey(params, key cryptobyte.String) (*rsa.PublicKey, error) {
-	var null cryptobyte.String
-	if !params.ReadASN1(&null, asn1.NULL) || !null.Empty() || !params.Empty() {
-		return nil, malformedPublicKey()
-	}
-	return parseRSAPublicKey(key)
-}
-
-// parseRSAPSSPublicKey parses an id-RSASSA-PSS key. If the parameters are
-// present they restrict the key to one hash (RFC 4055, Section 1.2), which
-// must be usable with TLS 1.3: MGF1 with the same hash and a salt no longer
-// than the hash (RFC 8446, Section 4.2.3; the key's saltLength is a minimum).
-func parseRSAPSSPublicKey(params, key cryptobyte.String) (*rsaPSSPublicKey, error) {
-	var hash crypto.Hash
-	if !params.Empty() {
-		var ok bool
-		if hash, ok = parsePSSParams(params); !ok {
-			return nil, newAlert(AlertDescriptionUnsupportedCertificate, "tls: unsupported or malformed certificate RSASSA-PSS parameters")
-		}
-	}
-	pub, err := parseRSAPublicKey(key)
-	if err != nil {
-		return nil, err
-	}
-	return &rsaPSSPublicKey{pub: pub, hash: hash}, nil
-}
-
-// parsePSSParams parses RSASSA-PSS-params (RFC 4055, Section 3.1) and returns
-// their hash if they are usable in TLS 1.3. Absent fields take their DEFAULT
-// values, which are SHA-1 based and so unusable.
-func parsePSSParams(params cryptobyte.String) (crypto.Hash, bool) {
-	var seq, hashAlg, mgf, mgfOID, salt, trailer cryptobyte.String
-	var hasHash, hasMGF, hasSalt, hasTrailer bool
-	if !params.ReadASN1(&seq, asn1.SEQUENCE) || !params.Empty() ||
-		!seq.ReadOptionalASN1(&hashAlg, &hasHash, asn1.Tag(0).Constructed().ContextSpecific()) ||
-		!seq.ReadOptionalASN1(&mgf, &hasMGF, asn1.Tag(1).Constructed().ContextSpecific()) ||
-		!seq.ReadOptionalASN1(&salt, &hasSalt, asn1.Tag(2).Constructed().ContextSpecific()) ||
-		!seq.ReadOptionalASN1(&trailer, &hasTrailer, asn1.Tag(3).Constructed().ContextSpecific()) ||
-		!seq.Empty() || !hasHash || !hasMGF {
-		return 0, false
-	}
-	hash, ok := parseHashAlgorithm(&hashAlg)
-	if !ok || !hashAlg.Empty() {
-		return 0, false
-	}
-	// MaskGenAlgorithm ::= SEQUENCE { id-mgf1, HashAlgorithm }
-	if !mgf.ReadASN1(&mgf, asn1.SEQUENCE) || !mgf.ReadASN1(&mgfOID, asn1.OBJECT_IDENTIFIER) ||
-		string(mgfOID) != oidMGF1 {
-		return 0, false
-	}
-	if mgfHash, ok := parseHashAlgorithm(&mgf); !ok || mgfHash != hash || !mgf.Empty() {
-		return 0, false
-	}
-	saltLen := int64(20)
-	if hasSalt && (!salt.ReadASN1Integer(&saltLen) || !salt.Empty()) {
-		return 0, false
-	}
-	trailerField := int64(1)
-	if hasTrailer && (!trailer.ReadASN1Integer(&trailerField) || !trailer.Empty()) {
-		return 0, false
-	}
-	if saltLen < 0 || saltLen > int64(hash.Size()) || trailerField != 1 {
-		return 0, false
-	}
-	return hash, true
-}
-
-// parseHashAlgorithm reads a SHA-2 AlgorithmIdentifier, whose parameters are
-// NULL or absent (RFC 4055, Section 2.1).
-func parseHashAlgorithm(s *cryptobyte.String) (crypto.Hash, bool) {
-	var alg, oid cryptobyte.String
-	if !s.ReadASN1(&alg, asn1.SEQUENCE) || !alg.ReadASN1(&oid, asn1.OBJECT_IDENTIFIER) {
-		return 0, false
-	}
-	if !alg.Empty() {
-		var null cryptobyte.String
-		if !alg.ReadASN1(&null, asn1.NULL) || !null.Empty() || !alg.Empty() {
-			return 0, false
-		}
-	}
-	switch string(oid) {
-	case oidSHA256:
-		return crypto.SHA256, true
-	case oidSHA384:
-		return crypto.SHA384, true
-	case oidSHA512:
-		return crypto.SHA512, true
-	}
-	return 0, false
-}
-
-// parseRSAPublicKey parses a PKCS #1 RSAPublicKey (RFC 8017, Appendix A.1.1).
-// The modulus must be odd and between minRSABits and maxRSABits long, the
-// exponent odd, at least 3 and small enough for an int on 32-bit platforms.
-func parseRSAPublicKey(key cryptobyte.String) (*rsa.PublicKey, error) {
-	var seq, modulus cryptobyte.String
-	var e int64
-	if !key.ReadASN1(&seq, asn1.SEQUENCE) || !key.Empty() ||
-		!seq.ReadASN1(&modulus, asn1.INTEGER) ||
-		!seq.ReadASN1Integer(&e) || !seq.Empty() {
-		return nil, malformedPublicKey()
-	}
-	n, ok := positiveInteger(modulus)
-	if !ok || n[len(n)-1]&1 == 0 || e < 3 || e&1 == 0 || e > 1<<31-1 {
-		return nil, newAlert(AlertDescriptionBadCertificate, "tls: invalid certificate RSA public key")
-	}
-	if nBits := (len(n)-1)*8 + bits.Len8(n[0]); nBits < minRSABits || nBits > maxRSABits {
-		return nil, newAlert(AlertDescriptionBadCertificate, "tls: certificate RSA key size not supported")
-	}
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(e)}, nil
-}
-
-// positiveInteger returns the big-endian magnitude of a DER INTEGER's
-// contents, without its leading zero, if it is minimally encoded and
-// greater than zero.
-func positiveInteger(b []byte) ([]byte, bool) {
-	if len(b) == 0 || b[0]&0x80 != 0 {
-		return nil, false
-	}
-	if b[0] == 0 {
-		if len(b) == 1 || b[1]&0x80 == 0 {
-			return nil, false
-		}
-		b = b[1:]
-	}
-	return b, true
+	return "(unknown OID)"
 }

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"io"
 	"math/big"
 	"sync"
 	"testing"
@@ -18,11 +19,13 @@ import (
 	"unsafe"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
+	"github.com/tabletls/tabletls/tls/internal/ed25519sig"
+	rsapssimpl "github.com/tabletls/tabletls/tls/internal/rsapss"
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// Helpers shared with signature_test.go live here, with FuzzCertificateSPKI,
+// Helpers shared with signature_test.go and crypto_helpers_test.go live here, with FuzzCertificateSPKI,
 // which OSS-Fuzz builds with no other test file (fuzz/README.md).
 
 // sigTB is what the helpers need of a *testing.T (or of the replacement
@@ -78,6 +81,66 @@ func sigRFC8448LeafCert(t sigTB, msg []byte) []byte {
 	return body[3 : 3+n]
 }
 
+// Helpers for the tests of the implementations: the same operations as the
+// handshake, with every implementation (DefaultCrypto).
+
+// testCrypto is everything tabletls implements. Package tls's tests cannot
+// import tls/rsapss or tls/ed25519sig (they import package tls), so the
+// implementations come from the internal packages those wrap.
+var testCrypto = func() *Crypto {
+	c := DefaultCrypto()
+	c.Signatures = append(c.Signatures, NewSignatureVerifier(SignatureSchemeEd25519, nil, ed25519sig.Algorithm{}))
+	for _, s := range rsapssimpl.Schemes() {
+		var cert []SignatureScheme
+		for _, id := range s.CertSchemes {
+			cert = append(cert, SignatureScheme(id))
+		}
+		c.Signatures = append(c.Signatures, NewSignatureVerifier(SignatureScheme(s.ID), cert, s.Algorithm))
+	}
+	return c
+}()
+
+func suiteByID(id CipherSuite) *Suite { return testCrypto.suite(id) }
+
+func generateKeyShare(group NamedGroup, rand io.Reader) (keyShare, error) {
+	k := testCrypto.keyExchange(group)
+	if k == nil {
+		return nil, newAlert(AlertDescriptionInternalError, "tls: unsupported key share group")
+	}
+	return k.generate(rand)
+}
+
+func parseSPKI(spki []byte) (crypto.PublicKey, error) { return testCrypto.parseSPKI(spki) }
+
+func keyAllowsScheme(pub crypto.PublicKey, scheme SignatureScheme) bool {
+	return testCrypto.keyAllowsScheme(pub, scheme)
+}
+
+func verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureScheme, server bool, transcriptHash, sig []byte) error {
+	return testCrypto.verifyCertificateVerify(pub, scheme, server, transcriptHash, sig, &testSigWork)
+}
+
+func signCertificateVerify(signer crypto.Signer, scheme SignatureScheme, rand io.Reader, transcriptHash []byte) ([]byte, error) {
+	return testCrypto.signCertificateVerify(signer, scheme, rand, transcriptHash, &testSigWork)
+}
+
+func selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
+	return testCrypto.selectSignatureScheme(pub, peerAccepted)
+}
+
+// testSigWork lives on the heap, as the handshake state does.
+var testSigWork signatureWork
+
+// verifyKey runs v and parses a returned SubjectPublicKeyInfo, as the
+// handshake does.
+func verifyKey(v Verifier, serverName string, chain [][]byte) (crypto.PublicKey, error) {
+	pub, err := v.Verify(serverName, chain)
+	if spki, ok := pub.(SubjectPublicKeyInfo); ok && err == nil {
+		return parseSPKI(spki)
+	}
+	return pub, err
+}
+
 type sigTestKey struct {
 	name    string
 	signer  crypto.Signer
@@ -99,7 +162,7 @@ var sigTestKeys = sync.OnceValue(func() []sigTestKey {
 		{"Ed25519", ed, ed.Public(), []SignatureScheme{SignatureSchemeEd25519}},
 		{"RSA-2048", rsa2048, rsa2048.Public(), []SignatureScheme{
 			SignatureSchemeRsaPssRsaeSha256, SignatureSchemeRsaPssRsaeSha384, SignatureSchemeRsaPssRsaeSha512}},
-		{"RSA-2048-PSS", rsa2048, &rsaPSSPublicKey{pub: &rsa2048.PublicKey}, []SignatureScheme{
+		{"RSA-2048-PSS", rsa2048, &rsapssimpl.PSSPublicKey{Pub: &rsa2048.PublicKey}, []SignatureScheme{
 			SignatureSchemeRsaPssPssSha256, SignatureSchemeRsaPssPssSha384, SignatureSchemeRsaPssPssSha512}},
 	}
 })
@@ -334,8 +397,8 @@ func TestParseSPKIRSAPSS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pss, ok := pub.(*rsaPSSPublicKey)
-			if !ok || !pss.pub.Equal(rsaKey) || pss.hash != tt.wantHash {
+			pss, ok := pub.(*rsapssimpl.PSSPublicKey)
+			if !ok || !pss.Pub.Equal(rsaKey) || pss.Hash != tt.wantHash {
 				t.Fatalf("got %#v", pub)
 			}
 		})

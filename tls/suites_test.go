@@ -18,13 +18,13 @@ func TestSuiteByID(t *testing.T) {
 		if s == nil {
 			t.Fatalf("%#04x: not supported", tc.id)
 		}
-		if s.id != tc.id || s.hash != tc.hash || s.keyLen != tc.keyLen {
+		if s.id != tc.id || s.hash.id != tc.hash || s.keyLen != tc.keyLen {
 			t.Errorf("%#04x: got %+v", tc.id, *s)
 		}
 		if h := s.newHash(); h.Size() != tc.hash.Size() {
 			t.Errorf("%#04x: newHash size %d, want %d", tc.id, h.Size(), tc.hash.Size())
 		}
-		if s.hash.Size() > maxHashSize || s.keyLen > maxKeyLen {
+		if s.hash.Size() != tc.hash.Size() || s.hash.Size() > maxHashSize || s.keyLen > maxKeyLen {
 			t.Errorf("%#04x: exceeds maxHashSize/maxKeyLen", tc.id)
 		}
 		aead, err := s.newAEAD(make([]byte, s.keyLen))

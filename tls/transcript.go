@@ -1,9 +1,6 @@
 package tls
 
-import (
-	"crypto"
-	"hash"
-)
+import "hash"
 
 // transcript is the running Transcript-Hash of RFC 8446, Section 4.4.1: the
 // hash of the concatenated handshake messages (each with its 4-byte
@@ -34,7 +31,7 @@ import (
 // A transcript is meant to be embedded in a longer-lived struct: it carries
 // its own scratch space so that replaceWithMessageHash doesn't allocate.
 type transcript struct {
-	hashID  crypto.Hash
+	hash    *hashAlg
 	h       hash.Hash
 	scratch [4 + maxHashSize]byte
 }
@@ -43,9 +40,9 @@ type transcript struct {
 const handshakeTypeMessageHash = 254
 
 // init (re)starts an empty transcript using h. It allocates the hash state.
-func (t *transcript) init(h crypto.Hash) {
-	t.hashID = h
-	t.h = hashFunc(h)()
+func (t *transcript) init(h *hashAlg) {
+	t.hash = h
+	t.h = h.new()
 }
 
 // add appends one complete handshake message, including its header.
@@ -60,7 +57,7 @@ func (t *transcript) sum(dst []byte) []byte {
 }
 
 // size is Hash.length of the transcript hash.
-func (t *transcript) size() int { return t.hashID.Size() }
+func (t *transcript) size() int { return t.hash.Size() }
 
 // replaceWithMessageHash applies the HelloRetryRequest rule of RFC 8446,
 // Section 4.4.1. The transcript must contain exactly ClientHello1; it is

@@ -15,12 +15,14 @@ import (
 // Verify returns the public key of the leaf certificate, with which the
 // server's CertificateVerify is then checked: a *ecdsa.PublicKey on P-256 or
 // P-384, an ed25519.PublicKey or a *rsa.PublicKey (for the rsa_pss_rsae_*
-// schemes; the verifiers of this package may also return an internal type
-// for id-RSASSA-PSS keys, for the rsa_pss_pss_* schemes). If the returned error is an *AlertError its alert is sent to the
-// server, otherwise the client sends bad_certificate.
+// schemes), or the leaf's SubjectPublicKeyInfo, which the connection parses
+// with the signature algorithms of Config.Crypto (as PinVerifier does, so
+// that firmware links only the key parser it uses). If the returned error
+// is an *AlertError its alert is sent to the server, otherwise the client
+// sends bad_certificate.
 //
 // chain and its elements may be reused after Verify returns; Verify must not
-// retain them.
+// retain them. A returned SubjectPublicKeyInfo may alias chain.
 type Verifier interface {
 	Verify(serverName string, chain [][]byte) (crypto.PublicKey, error)
 }
@@ -108,7 +110,7 @@ func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKe
 	if match != 1 {
 		return nil, newAlert(AlertDescriptionBadCertificate, "tls: server public key "+PinSHA256(spki)+" does not match any pin")
 	}
-	return parseSPKI(spki)
+	return SubjectPublicKeyInfo(spki), nil
 }
 
 // leafSPKI returns the SubjectPublicKeyInfo of the first certificate of
@@ -130,7 +132,7 @@ func (insecureVerifier) Verify(serverName string, chain [][]byte) (crypto.Public
 	if err != nil {
 		return nil, err
 	}
-	return parseSPKI(spki)
+	return SubjectPublicKeyInfo(spki), nil
 }
 
 var (

@@ -74,8 +74,14 @@ func TestPinVerifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The pin verifier returns the leaf's SPKI, which the connection
+	// parses with the Config's signature algorithms.
 	want, _ := x509.ParseCertificate(p256)
-	if !pub.(interface{ Equal(crypto.PublicKey) bool }).Equal(want.PublicKey) {
+	spki, ok := pub.(SubjectPublicKeyInfo)
+	if !ok || !bytes.Equal(spki, want.RawSubjectPublicKeyInfo) {
+		t.Fatalf("Verify returned %T, want the leaf's SubjectPublicKeyInfo", pub)
+	}
+	if parsed, err := parseSPKI(spki); err != nil || !parsed.(interface{ Equal(crypto.PublicKey) bool }).Equal(want.PublicKey) {
 		t.Error("wrong key returned")
 	}
 
@@ -103,7 +109,7 @@ func TestPinVerifier(t *testing.T) {
 	// A pinned certificate whose key we cannot use.
 	p521Pin, _ := PinFromCertificate(certs[4].der)
 	v3, _ := NewPinVerifier(p521Pin)
-	_, err = v3.Verify("", [][]byte{certs[4].der})
+	_, err = verifyKey(v3, "", [][]byte{certs[4].der})
 	sigWantAlert(t, err, AlertDescriptionUnsupportedCertificate)
 }
 
@@ -115,7 +121,7 @@ func TestPinVerifierRFC8448(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, _ := NewPinVerifier(pin)
-	pub, err := v.Verify("server", [][]byte{der})
+	pub, err := verifyKey(v, "server", [][]byte{der})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +135,7 @@ func TestPinVerifierRFC8448(t *testing.T) {
 func TestInsecureVerifier(t *testing.T) {
 	var v Verifier = insecureVerifier{}
 	for _, tc := range spkiTestCerts() {
-		pub, err := v.Verify("anything", [][]byte{tc.der})
+		pub, err := verifyKey(v, "anything", [][]byte{tc.der})
 		if !tc.supported {
 			sigWantAlert(t, err, AlertDescriptionUnsupportedCertificate)
 			continue

@@ -125,6 +125,7 @@ func configure(p *provision.Block) (*tls.Config, error) {
 		ServerName: p.ServerName,
 		NextProtos: p.ALPN,
 		Rand:       newRand(p.Seed),
+		Crypto:     deviceCrypto,
 	}
 	if gcStress {
 		// Collect at every step of the state machine too.

@@ -2,6 +2,7 @@ package tlsserver_test
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 
@@ -98,6 +99,42 @@ func TestKeySharesClassicalBesideHybrid(t *testing.T) {
 				t.Errorf("HelloRetryRequest %v, group %v; want %v, %v", srv.DidHelloRetryRequest(), srv.Group(), c.hrr, c.group)
 			}
 		})
+	}
+}
+
+// opaqueHybrid is an X25519MLKEM768 share from an implementation that
+// does not offer its X25519 half (no tls.X25519Sharer). The server here
+// has no ML-KEM, so it is never used.
+type opaqueHybrid struct{ pub []byte }
+
+func (h *opaqueHybrid) Public() []byte { return h.pub }
+func (h *opaqueHybrid) SharedSecret([]byte) ([]byte, error) {
+	return nil, &tls.AlertError{Alert: tls.AlertDescriptionInternalError, Msg: "tls: opaque hybrid used"}
+}
+
+// With a hybrid implementation that does not offer its X25519 key, the
+// default key shares still put an x25519 share beside it: a fresh key.
+func TestKeySharesClassicalBesideOpaqueHybrid(t *testing.T) {
+	opaque := tls.NewKeyExchange(tls.X25519MLKEM768, func(r io.Reader) (tls.KeyShare, error) {
+		pub := make([]byte, 1216)
+		_, err := io.ReadFull(r, pub)
+		return &opaqueHybrid{pub: pub}, err
+	})
+	def := tls.DefaultCrypto()
+	srv, _ := happyPipe(t, "opaque_hybrid", tlsserver.Options{}, func(c *tls.Config) {
+		c.Crypto = &tls.Crypto{CipherSuites: def.CipherSuites, Signatures: def.Signatures,
+			KeyExchanges: []*tls.KeyExchange{opaque, tls.X25519KeyExchange()}}
+		c.CurvePreferences = []tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupX25519}
+	})
+	shares := clientShares(t, srv)
+	if len(shares) != 2 || shares[0].Group != tls.X25519MLKEM768 || shares[1].Group != tls.NamedGroupX25519 {
+		t.Fatalf("first ClientHello has shares %v, want X25519MLKEM768 and x25519", shares)
+	}
+	if len(shares[1].KeyExchange) != 32 || bytes.Equal(shares[1].KeyExchange, shares[0].KeyExchange[1184:]) {
+		t.Errorf("x25519 share %x: want a fresh 32-octet key", shares[1].KeyExchange)
+	}
+	if srv.DidHelloRetryRequest() || srv.Group() != tls.NamedGroupX25519 {
+		t.Errorf("HelloRetryRequest %v, group %v; want none, x25519", srv.DidHelloRetryRequest(), srv.Group())
 	}
 }
 

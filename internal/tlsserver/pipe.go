@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/tls"
+	_ "github.com/tabletls/tabletls/tls/ed25519sig"
+	_ "github.com/tabletls/tabletls/tls/hybrid"
+	_ "github.com/tabletls/tabletls/tls/rsapss"
 )
 
 // NewRand returns a deterministic random source for tls.Config.Rand.
@@ -79,8 +82,14 @@ func NewPipe(cfg *tls.Config, srv *Server) (*Pipe, error) {
 	return NewPipeWithBuffers(cfg, srv, NewBuffers())
 }
 
-// NewPipeWithBuffers creates the engine with cfg and the given buffers.
+// NewPipeWithBuffers creates the engine with cfg and the given buffers. A
+// nil cfg.Crypto means tls.DefaultCrypto, everything tabletls implements (this package imports tls/hybrid, tls/rsapss and tls/ed25519sig).
 func NewPipeWithBuffers(cfg *tls.Config, srv *Server, b tls.Buffers) (*Pipe, error) {
+	if cfg != nil && cfg.Crypto == nil {
+		c := *cfg
+		c.Crypto = tls.DefaultCrypto()
+		cfg = &c
+	}
 	e, err := tls.NewEngine(cfg, b)
 	if err != nil {
 		return nil, err

@@ -23,6 +23,10 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/tls"
+	// Desktop and server programs get everything in tls.DefaultCrypto.
+	_ "github.com/tabletls/tabletls/tls/ed25519sig"
+	_ "github.com/tabletls/tabletls/tls/hybrid"
+	_ "github.com/tabletls/tabletls/tls/rsapss"
 )
 
 // Conn is a TLS 1.3 client connection over a net.Conn. It implements
@@ -43,8 +47,15 @@ func Client(conn net.Conn, config *tls.Config) *Conn {
 }
 
 // ClientWithBuffers is Client with caller-owned buffers (see
-// tls.ClientWithBuffers).
+// tls.ClientWithBuffers). Unlike tls.ClientWithBuffers, a nil
+// config.Crypto means tls.DefaultCrypto, as in Client: a program that uses
+// package net is not one that counts bytes of flash.
 func ClientWithBuffers(conn net.Conn, config *tls.Config, b tls.Buffers) *Conn {
+	if config != nil && config.Crypto == nil {
+		c := *config
+		c.Crypto = tls.DefaultCrypto()
+		config = &c
+	}
 	return &Conn{tls: tls.ClientWithBuffers(conn, config, b), raw: conn}
 }
 

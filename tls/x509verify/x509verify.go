@@ -19,6 +19,10 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/tls"
+	// crypto/x509 links RSA and Ed25519 anyway: tls.DefaultCrypto gets
+	// their CertificateVerify schemes for the keys this package returns.
+	_ "github.com/tabletls/tabletls/tls/ed25519sig"
+	_ "github.com/tabletls/tabletls/tls/rsapss"
 )
 
 // Options configures a Verifier.
