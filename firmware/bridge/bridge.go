@@ -6,6 +6,12 @@
 // and copies octets both ways without looking at them. The device's report
 // (its console) and the runtime's own messages (panics, out of memory) come
 // back in a Result.
+//
+// For debugging a QEMU run: TABLETLS_QEMU_LOG=",int,guest_errors" adds QEMU
+// -d log items, TABLETLS_QEMU_KEEPLOG=FILE keeps that log, and
+// TABLETLS_QEMU_GDB=1 starts QEMU halted with its gdbstub on :1234. The
+// tests take prebuilt default images from TABLETLS_FW_IMAGES (make
+// firmware's firmware/bin, as .ci/run does).
 package bridge
 
 import (
