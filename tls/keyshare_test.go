@@ -3,36 +3,16 @@ package tls
 import (
 	"bytes"
 	"crypto/ecdh"
-	"crypto/sha256"
 	"testing"
 
+	"github.com/tabletls/tabletls/internal/detrand"
 	"github.com/tabletls/tabletls/internal/rfc8448"
 )
 
 // ksDetRand is a deterministic byte stream for reproducible key shares.
-type ksDetRand struct {
-	block [32]byte
-	ctr   uint64
-	buf   []byte
-}
+type ksDetRand = detrand.Reader
 
-func newKSDetRand(seed string) *ksDetRand {
-	return &ksDetRand{block: sha256.Sum256([]byte(seed))}
-}
-
-func (r *ksDetRand) Read(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		if len(r.buf) == 0 {
-			b := sha256.Sum256(append(r.block[:], byte(r.ctr), byte(r.ctr>>8)))
-			r.ctr++
-			r.buf = b[:]
-		}
-		c := copy(p, r.buf)
-		p, r.buf = p[c:], r.buf[c:]
-	}
-	return n, nil
-}
+func newKSDetRand(seed string) *ksDetRand { return detrand.New(seed) }
 
 func TestKeyShareX25519RFC8448(t *testing.T) {
 	sec := rfc8448.Get(3)

@@ -9,6 +9,7 @@ import (
 	stdtls "crypto/tls"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,7 +52,7 @@ func image(t *testing.T, target tinygo.Target, opts tinygo.Options) string {
 	tc := toolchain(t)
 	imagesMu.Lock()
 	defer imagesMu.Unlock()
-	key := target.Name + "/" + opts.GC + "/" + itoa(opts.RAM) + "/" + itoa(opts.Stack) + "/" + strings.Join(opts.Tags, ",")
+	key := target.Name + "/" + opts.GC + "/" + strconv.Itoa(opts.RAM) + "/" + strconv.Itoa(opts.Stack) + "/" + strings.Join(opts.Tags, ",")
 	if img, ok := images[key]; ok {
 		return img
 	}
@@ -84,17 +85,6 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(imageDir)
 	}
 	os.Exit(code)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	s := ""
-	for ; n > 0; n /= 10 {
-		s = string(rune('0'+n%10)) + s
-	}
-	return s
 }
 
 func seed(t *testing.T) []byte {

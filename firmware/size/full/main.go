@@ -23,14 +23,8 @@ var (
 )
 
 func main() {
-	var m profile.Meter
 	cfg, err := profile.Full(harness.NewRand(profile.Seed), recorded.Pin)
-	if err == nil {
-		m.Attach(cfg)
-		err = profile.Run(harness.NewReplay(recorded.Full), cfg, tls.Buffers{
-			Read: recordIn[:], Write: recordOut[:], HandshakeIn: hsIn[:], HandshakeOut: hsOut[:],
-		})
-	}
-	harness.Report("full", err)
-	println("heap-peak", m.Peak, "heap-total", m.Total, "mallocs", m.Mallocs)
+	profile.Measure("full", cfg, err, recorded.Full, tls.Buffers{
+		Read: recordIn[:], Write: recordOut[:], HandshakeIn: hsIn[:], HandshakeOut: hsOut[:],
+	})
 }

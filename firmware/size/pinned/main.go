@@ -19,14 +19,8 @@ var (
 )
 
 func main() {
-	var m profile.Meter
 	cfg, err := profile.Pinned(harness.NewRand(profile.Seed), recorded.Pin)
-	if err == nil {
-		m.Attach(cfg)
-		err = profile.Run(harness.NewReplay(recorded.Pinned), cfg, tls.Buffers{
-			Read: recordIn[:], Write: recordOut[:], HandshakeIn: hsIn[:], HandshakeOut: hsOut[:],
-		})
-	}
-	harness.Report("pinned", err)
-	println("heap-peak", m.Peak, "heap-total", m.Total, "mallocs", m.Mallocs)
+	profile.Measure("pinned", cfg, err, recorded.Pinned, tls.Buffers{
+		Read: recordIn[:], Write: recordOut[:], HandshakeIn: hsIn[:], HandshakeOut: hsOut[:],
+	})
 }

@@ -19,14 +19,8 @@ var (
 )
 
 func main() {
-	var m profile.Meter
 	cfg, err := profile.PinnedSmall(harness.NewRand(profile.Seed), recorded.Pin)
-	if err == nil {
-		m.Attach(cfg)
-		err = profile.Run(harness.NewReplay(recorded.Pinned512), cfg, tls.Buffers{
-			Read: recordIn[:], Write: recordOut[:], HandshakeIn: hsIn[:], HandshakeOut: hsOut[:],
-		})
-	}
-	harness.Report("pinned512", err)
-	println("heap-peak", m.Peak, "heap-total", m.Total, "mallocs", m.Mallocs)
+	profile.Measure("pinned512", cfg, err, recorded.Pinned512, tls.Buffers{
+		Read: recordIn[:], Write: recordOut[:], HandshakeIn: hsIn[:], HandshakeOut: hsOut[:],
+	})
 }

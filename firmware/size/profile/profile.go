@@ -6,26 +6,28 @@ import (
 	"io"
 	"runtime"
 
+	"github.com/tabletls/tabletls/firmware/size/harness"
 	"github.com/tabletls/tabletls/tls"
 )
 
 // Pinned is a device client that needs x25519, AES-128-GCM, ECDSA P-256 and
 // a pin, and links nothing else.
 func Pinned(rand io.Reader, pin string) (*tls.Config, error) {
+	return pinnedConfig(rand, pin, &tls.Crypto{
+		CipherSuites: []*tls.Suite{tls.AES128GCMSHA256()},
+		KeyExchanges: []*tls.KeyExchange{tls.X25519KeyExchange()},
+		Signatures:   []*tls.SignatureVerifier{tls.ECDSAP256SHA256Verifier()},
+	})
+}
+
+// pinnedConfig is the footprint programs' client: the recorded server's
+// name and pin, with the cryptography crypto.
+func pinnedConfig(rand io.Reader, pin string, crypto *tls.Crypto) (*tls.Config, error) {
 	v, err := tls.NewPinVerifier(pin)
 	if err != nil {
 		return nil, err
 	}
-	return &tls.Config{
-		ServerName: "device.example",
-		Verifier:   v,
-		Rand:       rand,
-		Crypto: &tls.Crypto{
-			CipherSuites: []*tls.Suite{tls.AES128GCMSHA256()},
-			KeyExchanges: []*tls.KeyExchange{tls.X25519KeyExchange()},
-			Signatures:   []*tls.SignatureVerifier{tls.ECDSAP256SHA256Verifier()},
-		},
-	}, nil
+	return &tls.Config{ServerName: "device.example", Verifier: v, Rand: rand, Crypto: crypto}, nil
 }
 
 // PinnedSmall is Pinned with 512-octet records (RecordSizeLimit 513, so
@@ -51,16 +53,7 @@ const (
 
 // Full is the same client with everything tabletls implements.
 func Full(rand io.Reader, pin string) (*tls.Config, error) {
-	v, err := tls.NewPinVerifier(pin)
-	if err != nil {
-		return nil, err
-	}
-	return &tls.Config{
-		ServerName: "device.example",
-		Verifier:   v,
-		Rand:       rand,
-		Crypto:     tls.DefaultCrypto(),
-	}, nil
+	return pinnedConfig(rand, pin, tls.DefaultCrypto())
 }
 
 // Seed is the harness.Rand seed of the recorded handshakes.
@@ -89,6 +82,19 @@ func Run(transport io.ReadWriter, cfg *tls.Config, b tls.Buffers) error {
 		return errUnexpectedReply
 	}
 	return nil
+}
+
+// Measure is a footprint program's main: one connection of cfg (or err,
+// from building it) against the recorded server, metered, reported on the
+// console as "<name> ok" and the heap figures.
+func Measure(name string, cfg *tls.Config, err error, server []byte, buffers tls.Buffers) {
+	var m Meter
+	if err == nil {
+		m.Attach(cfg)
+		err = Run(harness.NewReplay(server), cfg, buffers)
+	}
+	harness.Report(name, err)
+	println("heap-peak", m.Peak, "heap-total", m.Total, "mallocs", m.Mallocs)
 }
 
 // Meter samples the live heap at every step of a connection, collecting
