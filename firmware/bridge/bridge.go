@@ -325,44 +325,18 @@ func exitCode(err error) int {
 
 var reportLine = regexp.MustCompile(`^([a-z_0-9]+)=(.*)$`)
 
-// parseReport reads the device's key=value lines, undoing its escapes.
+// parseReport reads the device's key=value lines (the values Go-quoted).
 func parseReport(console string) map[string]string {
 	m := map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(console))
 	for sc.Scan() {
 		if g := reportLine.FindStringSubmatch(sc.Text()); g != nil {
-			m[g[1]] = unquote(g[2])
+			if v, err := strconv.Unquote(g[2]); err == nil {
+				m[g[1]] = v
+			}
 		}
 	}
 	return m
-}
-
-func unquote(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' || i+1 >= len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		i++
-		switch s[i] {
-		case 'n':
-			b.WriteByte('\n')
-		case 'x':
-			if i+2 < len(s) {
-				v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
-				if err == nil {
-					b.WriteByte(byte(v))
-					i += 2
-					continue
-				}
-			}
-			b.WriteString(`\x`)
-		default:
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
 }
 
 var unimpWrite = regexp.MustCompile(`offset 0xc000, value 0x([0-9a-f]+)\)`)

@@ -67,7 +67,7 @@ var line [512]byte
 // report writes "key=value\n" through semihosting SYS_WRITE0, in pieces
 // that fit the NUL-terminated line buffer.
 func report(key, value string) {
-	s := key + "=" + quote(value) + "\n"
+	s := reportLine(key, value)
 	for len(s) > 0 {
 		n := copy(line[:len(line)-1], s)
 		line[n] = 0

@@ -16,7 +16,7 @@ type stdio struct{}
 func (stdio) Read(p []byte) (int, error)  { return os.Stdin.Read(p) }
 func (stdio) Write(p []byte) (int, error) { return os.Stdout.Write(p) }
 
-func report(key, value string) { os.Stderr.WriteString(key + "=" + quote(value) + "\n") }
+func report(key, value string) { os.Stderr.WriteString(reportLine(key, value)) }
 
 func finish(ok bool) {
 	if !ok {
