@@ -506,7 +506,7 @@ func (p *cfPlan) setup() (tlsserver.Options, *tls.Config, cfOffer) {
 		cfg.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
 	}
 	if p.Flags&cfFlagTicketCallback != 0 {
-		cfg.OnNewSessionTicket = func(*tls.SessionTicket) {}
+		cfg.OnNewSessionTicket = func(*tls.ClientSessionState) {}
 	}
 	cfg.DisableMiddleboxCompat = p.Flags&cfFlagNoCompat != 0
 	if p.Flags2&cfFlag2KeyLog != 0 {

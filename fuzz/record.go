@@ -29,7 +29,7 @@ func recordLayerConfig(trace func(tls.TraceEvent)) *tls.Config {
 		InsecureSkipVerify: true,
 		Crypto:             tls.DefaultCrypto(),
 		Rand:               rand.NewChaCha8(recordLayerSeed),
-		OnNewSessionTicket: func(*tls.SessionTicket) {},
+		OnNewSessionTicket: func(*tls.ClientSessionState) {},
 		Trace:              trace,
 	}
 }

@@ -102,7 +102,31 @@ type Config struct {
 	// OnNewSessionTicket, if set, is given every NewSessionTicket the
 	// server sends after the handshake, and makes the client send
 	// psk_key_exchange_modes so that servers send them.
-	OnNewSessionTicket func(*SessionTicket)
+	OnNewSessionTicket func(*ClientSessionState)
+
+	// ClientSessionCache, if set, holds sessions to resume (RFC 8446
+	// §2.2): before its ClientHello the client Gets a session for
+	// ServerName and, if it has not expired and its cipher suite is
+	// offered, offers its ticket as a PSK; every NewSessionTicket is Put
+	// under ServerName. A resumed handshake has no certificate, so
+	// ConnectionState.PeerCertificates is empty: the server proved it
+	// holds the session's PSK, which only the server authenticated by the
+	// original handshake can. ConnectionState.DidResume reports whether
+	// the server accepted the session.
+	ClientSessionCache ClientSessionCache
+
+	// ResumptionModes are the PSK key exchange modes offered with a
+	// session from ClientSessionCache (§4.2.9); nil means PSKModeDHE
+	// only. PSKModeKE skips all public-key work, at the cost of forward
+	// secrecy; with PSKModeKE alone the ClientHello carries no key share,
+	// so a server that declines the session must send a
+	// HelloRetryRequest.
+	ResumptionModes []PSKMode
+
+	// ExternalPSK, if set, is offered instead of any cached session (see
+	// ExternalPSK). Without a Verifier (and without InsecureSkipVerify)
+	// a server that declines it fails the handshake.
+	ExternalPSK *ExternalPSK
 
 	// Trace, if set, is called for every state transition, record and
 	// handshake message, for debugging tools. Nil costs nothing.
@@ -116,20 +140,6 @@ type ClientCertificate struct {
 	// PrivateKey signs the CertificateVerify: ECDSA P-256 or P-384,
 	// Ed25519, or RSA (used with RSA-PSS).
 	PrivateKey crypto.Signer
-}
-
-// SessionTicket is a NewSessionTicket received after the handshake
-// (RFC 8446 §4.6.1), with the PSK it resumes (§4.6.1, "resumption").
-type SessionTicket struct {
-	Ticket           []byte
-	Lifetime         time.Duration
-	AgeAdd           uint32
-	Nonce            []byte
-	MaxEarlyDataSize uint32
-	PSK              []byte
-	CipherSuite      CipherSuite
-	ServerName       string
-	ReceivedAt       time.Time
 }
 
 // TraceKind says what a TraceEvent reports.
@@ -192,7 +202,7 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 		return errNilCrypto
 	}
 	p.crypto = cr
-	if c.Verifier == nil && !c.InsecureSkipVerify {
+	if c.Verifier == nil && !c.InsecureSkipVerify && c.ExternalPSK == nil {
 		return newAlert(AlertDescriptionInternalError, "tls: Config.Verifier is nil: set a Verifier (PinVerifier, x509verify) or InsecureSkipVerify")
 	}
 	if len(cr.CipherSuites) == 0 || len(cr.KeyExchanges) == 0 || len(cr.Signatures) == 0 {
@@ -286,6 +296,9 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 	if len(c.ServerName) > 255 {
 		return newAlert(AlertDescriptionInternalError, "tls: Config.ServerName too long")
 	}
+	if err := c.checkPSKs(p); err != nil {
+		return err
+	}
 	for _, cert := range c.Certificates {
 		if len(cert.Chain) == 0 || cert.PrivateKey == nil {
 			return newAlert(AlertDescriptionInternalError, "tls: Config.Certificates entry without chain or key")
@@ -332,3 +345,41 @@ const (
 	maxOfferedGroups = 8
 	maxKeyShares     = 4
 )
+
+// checkPSKs checks ExternalPSK and ResumptionModes.
+func (c *Config) checkPSKs(p *profile) error {
+	modes := c.ResumptionModes
+	if x := c.ExternalPSK; x != nil {
+		if len(x.Identity) == 0 || len(x.Identity) > 0xffff || len(x.Key) == 0 {
+			return newAlert(AlertDescriptionInternalError, "tls: Config.ExternalPSK needs an Identity of 1 to 65535 octets and a Key")
+		}
+		if p.externalHash(x) == nil {
+			return newAlert(AlertDescriptionInternalError, "tls: Config.ExternalPSK.Hash has no cipher suite in Config.CipherSuites")
+		}
+		modes = x.Modes
+	}
+	if len(modes) > 2 {
+		return newAlert(AlertDescriptionInternalError, "tls: too many PSK modes")
+	}
+	for _, m := range modes {
+		if m != PSKModeKE && m != PSKModeDHE {
+			return newAlert(AlertDescriptionInternalError, "tls: unknown PSK mode "+m.String())
+		}
+	}
+	return nil
+}
+
+// externalHash is the hash of the external PSK x, if an offered suite
+// uses it; else nil.
+func (p *profile) externalHash(x *ExternalPSK) *hashAlg {
+	want := x.Hash
+	if want == 0 {
+		want = crypto.SHA256
+	}
+	for _, id := range p.suites {
+		if s := p.crypto.suite(id); s != nil && s.hash.id == want {
+			return s.hash
+		}
+	}
+	return nil
+}

@@ -185,7 +185,9 @@ type ConnectionState struct {
 	NegotiatedProtocol    string // ALPN, or ""
 	ServerName            string
 	DidHelloRetryRequest  bool
-	DidResume             bool
+	DidResume             bool     // the server accepted a session from Config.ClientSessionCache
+	DidExternalPSK        bool     // the server accepted Config.ExternalPSK
+	PSKMode               PSKMode  // with DidResume or DidExternalPSK: psk_ke or psk_dhe_ke
 	PeerCertificates      [][]byte // DER, leaf first
 	PeerSignatureScheme   SignatureScheme
 	ClientAuthRequested   bool
@@ -204,6 +206,10 @@ func (e *engine) connectionState() ConnectionState {
 		PeerSignatureScheme:   hs.peerScheme,
 		ClientAuthRequested:   hs.certRequested,
 		ClientCertificateSent: hs.sentCert,
+	}
+	if hs.psk.accepted {
+		cs.DidResume, cs.DidExternalPSK = hs.psk.resumption, !hs.psk.resumption
+		cs.PSKMode = hs.psk.mode
 	}
 	if hs.suite != nil {
 		cs.CipherSuite = hs.suite.id

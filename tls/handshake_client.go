@@ -51,6 +51,8 @@ type handshakeState struct {
 	peerScheme SignatureScheme
 	alpn       string
 
+	psk pskOffer // the PSK offered, if any (handshake_psk.go)
+
 	certRequested bool
 	clientCert    *ClientCertificate
 	clientScheme  SignatureScheme
@@ -103,7 +105,11 @@ func (e *engine) sendClientHello() error {
 				return err
 			}
 		}
+		e.choosePSK()
 		for _, g := range e.prof.shares {
+			if !e.needsKeyShare() {
+				break
+			}
 			ks := hs.hybridX25519Share(g, e.prof.hybridX25519)
 			if ks == nil {
 				var err error
@@ -116,6 +122,13 @@ func (e *engine) sendClientHello() error {
 			hs.nShares++
 		}
 	} else {
+		// §4.1.4: "the client SHOULD NOT offer any pre-shared keys
+		// associated with a hash other than that of the selected cipher
+		// suite".
+		if hs.psk.offered && hs.psk.hash != hs.suite.hash {
+			hs.psk.offered = false
+			hs.ks.initEarly(hs.suite.hash, nil)
+		}
 		if hs.hrrGroup != 0 {
 			// §4.1.4: one share, for the group the server asked for.
 			ks, err := e.prof.crypto.keyExchange(hs.hrrGroup).generate(e.rand)
@@ -200,9 +213,11 @@ func (e *engine) sendClientHello() error {
 		x.Add(ExtensionTypeCookie)
 		x.Cookie.Cookie = hs.cookie
 	}
-	if cfg.OnNewSessionTicket != nil {
+	if e.offersPSKModes() {
 		x.Add(ExtensionTypePskKeyExchangeModes)
-		s = append(s, byte(PskKeyExchangeModePskDheKe))
+		for _, m := range e.pskModes() {
+			s = append(s, byte(m))
+		}
 		if err := x.PskKeyExchangeModes.KeModes.SetBytes(take()); err != nil {
 			return err
 		}
@@ -221,8 +236,12 @@ func (e *engine) sendClientHello() error {
 		return newAlert(AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
 	}
 
+	pskLen := 0
+	if hs.psk.offered {
+		pskLen = hs.psk.extensionLen()
+	}
 	b, err := ch.Append(e.startMessage(HandshakeTypeClientHello))
-	if n := len(b); err == nil && n > 0xff && n < 0x200 {
+	if n := len(b) + pskLen; err == nil && n > 0xff && n < 0x200 {
 		// RFC 7685: some middleboxes hang on a ClientHello of 256 to 511
 		// octets; like BoringSSL and crypto/tls, pad it to 512, with at
 		// least one octet of padding (a last extension that is empty
@@ -233,6 +252,16 @@ func (e *engine) sendClientHello() error {
 		}
 		s = append(s, make([]byte, pad)...)
 		x.AddUnknown(extensionTypePadding, take())
+		b, err = ch.Append(e.startMessage(HandshakeTypeClientHello))
+	}
+	if hs.psk.offered && err == nil {
+		// §4.2.11: pre_shared_key comes last, its binder filled in below.
+		if s, _, err = e.setPSKExtension(x, s); err != nil {
+			return err
+		}
+		if len(s) > len(e.scratch) {
+			return newAlert(AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
+		}
 		b, err = ch.Append(e.startMessage(HandshakeTypeClientHello))
 	}
 	msg, err := e.finishMessage(b, err)
@@ -250,18 +279,34 @@ func (e *engine) sendClientHello() error {
 		}
 	}
 	if !hs.hrr {
-		// One transcript per hash of the offered suites (§4.4.1).
+		// One transcript per hash of the offered suites (§4.4.1). The
+		// binder goes in first, over the truncated ClientHello in the
+		// transcript of the PSK's hash.
 		n := 0
 		for _, cs := range e.prof.suites {
 			h := e.prof.crypto.suite(cs).hash
 			if n < len(hs.candidates) && hs.candidates[0].hash != h && hs.candidates[1].hash != h {
 				hs.candidates[n].init(h)
-				hs.candidates[n].add(msg)
 				n++
+			}
+		}
+		for i := range hs.candidates[:n] {
+			if c := &hs.candidates[i]; hs.psk.offered && c.hash == hs.psk.hash {
+				e.writeBinder(c, msg)
+				c.add(msg[len(msg)-hs.psk.bindersLen():])
+			}
+		}
+		for i := range hs.candidates[:n] {
+			if c := &hs.candidates[i]; !hs.psk.offered || c.hash != hs.psk.hash {
+				c.add(msg)
 			}
 		}
 		// §5.1: the first ClientHello's record may say TLS 1.0, for old middleboxes.
 		return e.flushHandshakeVersion(0x0301)
+	}
+	if hs.psk.offered {
+		e.writeBinder(&hs.transcript, msg)
+		msg = msg[len(msg)-hs.psk.bindersLen():]
 	}
 	hs.transcript.add(msg)
 	return e.flushHandshake()
@@ -485,32 +530,42 @@ func (e *engine) processServerHello() error {
 		return err
 	}
 	if x.Has(ExtensionTypePreSharedKey) {
-		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server accepted a PSK we did not offer")
-	}
-	if !x.Has(ExtensionTypeKeyShare) {
-		return newAlert(AlertDescriptionMissingExtension, "tls: server sent no key_share")
-	}
-	share := x.KeyShare.ServerShare
-	var mine keyShare
-	for i, ks := range hs.shares[:hs.nShares] {
-		if hs.shareGroups[i] == share.Group {
-			mine = ks
+		if err := e.checkServerPSK(x.PreSharedKey.SelectedIdentity); err != nil {
+			return err
 		}
 	}
-	if mine == nil {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server key share is for a group we did not send")
+	var secret []byte
+	switch {
+	case x.Has(ExtensionTypeKeyShare):
+		// §4.2.9: with a PSK, a key share is psk_dhe_ke.
+		if hs.psk.accepted && !hs.psk.allows(PSKModeDHE) {
+			return newAlert(AlertDescriptionIllegalParameter, "tls: server chose psk_dhe_ke, which we did not offer")
+		}
+		var err error
+		if secret, err = e.serverShare(&x.KeyShare.ServerShare); err != nil {
+			return err
+		}
+		hs.psk.mode = PSKModeDHE
+	case !hs.psk.accepted:
+		return newAlert(AlertDescriptionMissingExtension, "tls: server sent no key_share")
+	case !hs.psk.allows(PSKModeKE):
+		return newAlert(AlertDescriptionMissingExtension, "tls: server chose psk_ke, which we did not offer, and sent no key_share")
+	default:
+		hs.psk.mode = PSKModeKE // §7.1: the (EC)DHE input is zeros
+		secret = zeroKey[:hs.suite.hash.Size()]
 	}
-	secret, err := mine.SharedSecret(share.KeyExchange)
-	if err != nil {
-		return err
-	}
-	hs.group = share.Group
 	hs.transcript.add(e.msg)
 
-	// §7.1: Early Secret (no PSK), Handshake Secret, handshake traffic secrets.
-	hs.ks.initEarly(hs.suite.hash, nil)
+	// §7.1: Early Secret (from the PSK, if one was accepted; it was
+	// extracted for the binder), Handshake Secret, handshake traffic
+	// secrets.
+	if !hs.psk.accepted {
+		hs.ks.initEarly(hs.suite.hash, nil)
+	}
 	hs.ks.advanceToHandshake(secret)
-	clear(secret)
+	if hs.psk.mode == PSKModeDHE {
+		clear(secret)
+	}
 	th := e.sum()
 	hs.ks.clientHandshakeTrafficSecret(hs.clientHS[:0], th)
 	hs.ks.serverHandshakeTrafficSecret(hs.serverHS[:0], th)
@@ -518,6 +573,26 @@ func (e *engine) processServerHello() error {
 		hs.shares[i] = nil
 	}
 	return nil
+}
+
+// serverShare computes the (EC)DHE shared secret with the server's share.
+func (e *engine) serverShare(share *KeyShareEntry) ([]byte, error) {
+	hs := &e.hs
+	var mine keyShare
+	for i, ks := range hs.shares[:hs.nShares] {
+		if hs.shareGroups[i] == share.Group {
+			mine = ks
+		}
+	}
+	if mine == nil {
+		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: server key share is for a group we did not send")
+	}
+	secret, err := mine.SharedSecret(share.KeyExchange)
+	if err != nil {
+		return nil, err
+	}
+	hs.group = share.Group
+	return secret, nil
 }
 
 // installHandshakeKeys: K_recv = K_send = handshake (Appendix A).
@@ -597,9 +672,8 @@ func (e *engine) processEncryptedExtensions() error {
 }
 
 // pskAccepted is true when the server accepted a PSK (§2.2): then it
-// authenticates with Finished alone. This client offers no PSK, and
-// processServerHello rejects a pre_shared_key it did not offer.
-func (e *engine) pskAccepted() bool { return false }
+// authenticates with Finished alone.
+func (e *engine) pskAccepted() bool { return e.hs.psk.accepted }
 
 // --- CertificateRequest (§4.3.2) ---
 
@@ -667,6 +741,9 @@ func (e *engine) processCertificate() error {
 	var v Verifier = insecureVerifier{}
 	if e.config.Verifier != nil {
 		v = e.config.Verifier
+	} else if !e.config.InsecureSkipVerify {
+		// Config.ExternalPSK without a Verifier: the server declined the PSK.
+		return newAlert(AlertDescriptionHandshakeFailure, "tls: server declined the external PSK and sent a certificate, and Config has no Verifier")
 	}
 	pub, err := v.Verify(e.config.ServerName, hs.chain[:n])
 	if err != nil {
@@ -838,7 +915,7 @@ func (e *engine) sendFinished() error {
 		return err
 	}
 	hs.transcript.add(msg)
-	if e.config.OnNewSessionTicket != nil {
+	if e.wantsTickets() {
 		hs.ks.resumptionMasterSecret(hs.resumption[:0], e.sum())
 	}
 	return e.flushHandshake() // under the handshake key
@@ -867,6 +944,12 @@ func (e *engine) deliverApplicationData() error {
 	return nil
 }
 
+// wantsTickets: the application keeps tickets, so the client derives
+// resumption_master_secret and turns NewSessionTickets into sessions.
+func (e *engine) wantsTickets() bool {
+	return e.config.OnNewSessionTicket != nil || e.config.ClientSessionCache != nil
+}
+
 // maxTicketLifetime is 7 days (§4.6.1).
 const maxTicketLifetime = 604800
 
@@ -882,12 +965,11 @@ func (e *engine) processNewSessionTicket() error {
 	if t.TicketLifetime > maxTicketLifetime {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: ticket lifetime over 7 days")
 	}
-	cb := e.config.OnNewSessionTicket
-	if cb == nil {
+	if !e.wantsTickets() {
 		return nil
 	}
 	n := e.hashSize()
-	st := &SessionTicket{
+	st := &ClientSessionState{
 		Ticket:      bytes.Clone(t.Ticket),
 		Lifetime:    time.Duration(t.TicketLifetime) * time.Second,
 		AgeAdd:      t.TicketAgeAdd,
@@ -900,7 +982,12 @@ func (e *engine) processNewSessionTicket() error {
 	if t.Extensions.Has(ExtensionTypeEarlyData) {
 		st.MaxEarlyDataSize = t.Extensions.EarlyData.MaxEarlyDataSize
 	}
-	cb(st)
+	if cb := e.config.OnNewSessionTicket; cb != nil {
+		cb(st)
+	}
+	if c := e.config.ClientSessionCache; c != nil {
+		c.Put(e.config.ServerName, st)
+	}
 	return nil
 }
 

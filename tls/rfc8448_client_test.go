@@ -63,7 +63,7 @@ func TestRFC8448Client(t *testing.T) {
 				t.Fatal(err)
 			}
 			verifier, _ := NewPinVerifier(pin)
-			var tickets []*SessionTicket
+			var tickets []*ClientSessionState
 			var keyLog bytes.Buffer
 			cfg := &Config{
 				ServerName:             "server",
@@ -72,7 +72,7 @@ func TestRFC8448Client(t *testing.T) {
 				RecordSizeLimit:        0x4001,
 				DisableMiddleboxCompat: !tc.compat,
 				KeyLogWriter:           &keyLog,
-				OnNewSessionTicket:     func(st *SessionTicket) { tickets = append(tickets, st) },
+				OnNewSessionTicket:     func(st *ClientSessionState) { tickets = append(tickets, st) },
 			}
 			if s.Has("client_certificate") {
 				der := firstCertificate(t, s.Value("client_certificate"))

@@ -61,7 +61,7 @@ func FromBytes(data []byte) (Options, func(*tls.Config)) {
 			c.Certificates = []tls.ClientCertificate{ClientCertificate().ClientCertificate()}
 		}
 		if f3&4 != 0 {
-			c.OnNewSessionTicket = func(*tls.SessionTicket) {}
+			c.OnNewSessionTicket = func(*tls.ClientSessionState) {}
 		}
 		c.DisableMiddleboxCompat = f3&8 != 0
 		if f3&0x10 != 0 {

@@ -293,7 +293,7 @@ func TestHostileHappyPaths(t *testing.T) {
 			cfg: func(c *tls.Config) {
 				c.NextProtos = []string{"h2"}
 				c.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
-				c.OnNewSessionTicket = func(*tls.SessionTicket) {}
+				c.OnNewSessionTicket = func(*tls.ClientSessionState) {}
 			}},
 		{name: "close_notify_after_handshake", noEcho: true, post: func(t *testing.T, p *tlsserver.Pipe) {
 			p.ServerSend(tlsserver.AlertItem(tls.AlertLevelWarning, tls.AlertDescriptionCloseNotify))
@@ -309,9 +309,9 @@ func TestHostileHappyPaths(t *testing.T) {
 func TestHostileNewSessionTickets(t *testing.T) {
 	for _, split := range []int{0, 5} {
 		t.Run(fmt.Sprint("split", split), func(t *testing.T) {
-			var got []*tls.SessionTicket
+			var got []*tls.ClientSessionState
 			cfg := tlsserver.ClientConfig("tickets")
-			cfg.OnNewSessionTicket = func(st *tls.SessionTicket) { got = append(got, st) }
+			cfg.OnNewSessionTicket = func(st *tls.ClientSessionState) { got = append(got, st) }
 			opts := tlsserver.Options{Tickets: 3, Mutator: onPost(func(s *tlsserver.Server, f *tlsserver.Flight) {
 				must(f.Message(ht_NST).AddExtension(tls.ExtensionTypeEarlyData, []byte{0, 0, 0x40, 0}))
 			})}

@@ -90,7 +90,7 @@ func randomLegalServer(rng *rand.Rand) (tlsserver.Options, func(*tls.Config), in
 			c.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
 		}
 		if rng.IntN(2) == 0 {
-			c.OnNewSessionTicket = func(*tls.SessionTicket) {}
+			c.OnNewSessionTicket = func(*tls.ClientSessionState) {}
 		}
 		c.DisableMiddleboxCompat = rng.IntN(3) == 0
 	}

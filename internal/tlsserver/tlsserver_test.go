@@ -17,7 +17,7 @@ func fullConfig(seed string) *tls.Config {
 	cfg := tlsserver.ClientConfig(seed)
 	cfg.NextProtos = []string{"h2"}
 	cfg.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
-	cfg.OnNewSessionTicket = func(*tls.SessionTicket) {}
+	cfg.OnNewSessionTicket = func(*tls.ClientSessionState) {}
 	return cfg
 }
 

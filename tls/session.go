@@ -1,0 +1,215 @@
+package tls
+
+import (
+	"container/list"
+	"crypto"
+	"errors"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+)
+
+// ClientSessionState is a session the client can resume: a NewSessionTicket
+// received after a handshake (RFC 8446 §4.6.1) with the PSK it stands for.
+// It holds a secret (PSK): keep it, and its MarshalBinary form, as you
+// would keep a key.
+type ClientSessionState struct {
+	Ticket           []byte
+	Lifetime         time.Duration // ticket_lifetime: the session expires this long after ReceivedAt
+	AgeAdd           uint32        // ticket_age_add, which obfuscates the ticket age (§4.2.11.1)
+	Nonce            []byte
+	MaxEarlyDataSize uint32 // from the ticket's early_data extension; 0 if the server allows no 0-RTT
+	PSK              []byte // HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length)
+	CipherSuite      CipherSuite
+	ServerName       string
+	ReceivedAt       time.Time
+}
+
+// Expired reports whether the ticket's lifetime is over at now (§4.6.1:
+// "Clients MUST NOT cache tickets for longer than 7 days, regardless of
+// the ticket_lifetime").
+func (s *ClientSessionState) Expired(now time.Time) bool {
+	return !now.Before(s.ReceivedAt.Add(min(s.Lifetime, maxTicketLifetime*time.Second)))
+}
+
+// obfuscatedAge is obfuscated_ticket_age (§4.2.11.1): the ticket's age in
+// milliseconds plus ticket_age_add, modulo 2^32.
+func (s *ClientSessionState) obfuscatedAge(now time.Time) uint32 {
+	age := now.Sub(s.ReceivedAt).Milliseconds()
+	if age < 0 {
+		age = 0
+	}
+	return uint32(age) + s.AgeAdd
+}
+
+// sessionStateVersion is the first octet of MarshalBinary's encoding.
+const sessionStateVersion = 1
+
+// ErrSessionState is returned by UnmarshalBinary for an encoding it does
+// not read: another version, or damaged bytes.
+var ErrSessionState = errors.New("tls: invalid or unsupported serialized ClientSessionState")
+
+// MarshalBinary encodes s in a versioned form that firmware can keep in
+// flash and UnmarshalBinary reads back. The encoding holds the PSK.
+func (s *ClientSessionState) MarshalBinary() ([]byte, error) {
+	var b cryptobyte.Builder
+	b.AddUint8(sessionStateVersion)
+	b.AddUint16(uint16(s.CipherSuite))
+	b.AddUint64(uint64(s.ReceivedAt.UnixMilli()))
+	b.AddUint32(uint32(s.Lifetime / time.Second))
+	b.AddUint32(s.AgeAdd)
+	b.AddUint32(s.MaxEarlyDataSize)
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.PSK) })
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.Ticket) })
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.Nonce) })
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ServerName)) })
+	out, err := b.Bytes()
+	if err != nil {
+		return nil, errors.New("tls: ClientSessionState too large to serialize")
+	}
+	return out, nil
+}
+
+// UnmarshalBinary sets s from the output of MarshalBinary.
+func (s *ClientSessionState) UnmarshalBinary(data []byte) error {
+	in := cryptobyte.String(data)
+	var version uint8
+	var suite uint16
+	var at uint64
+	var lifetime uint32
+	var psk, ticket, nonce, name cryptobyte.String
+	var st ClientSessionState
+	if !in.ReadUint8(&version) || version != sessionStateVersion ||
+		!in.ReadUint16(&suite) || !in.ReadUint64(&at) || !in.ReadUint32(&lifetime) ||
+		!in.ReadUint32(&st.AgeAdd) || !in.ReadUint32(&st.MaxEarlyDataSize) ||
+		!in.ReadUint8LengthPrefixed(&psk) || !in.ReadUint16LengthPrefixed(&ticket) ||
+		!in.ReadUint8LengthPrefixed(&nonce) || !in.ReadUint8LengthPrefixed(&name) || !in.Empty() ||
+		len(psk) == 0 || len(ticket) == 0 || lifetime > maxTicketLifetime {
+		return ErrSessionState
+	}
+	st.CipherSuite = CipherSuite(suite)
+	st.ReceivedAt = time.UnixMilli(int64(at))
+	st.Lifetime = time.Duration(lifetime) * time.Second
+	st.PSK = append([]byte(nil), psk...)
+	st.Ticket = append([]byte(nil), ticket...)
+	st.Nonce = append([]byte(nil), nonce...)
+	st.ServerName = string(name)
+	*s = st
+	return nil
+}
+
+// ClientSessionCache is a cache of sessions the client may resume, keyed
+// by Config.ServerName, as in crypto/tls. The client Gets a session
+// before its ClientHello and Puts every ticket the server sends (the
+// newest replaces the one before: tickets rotate). Put with a nil session
+// deletes the key: the client does so when it uses a session for 0-RTT,
+// so that early data under one ticket is sent once (RFC 8446 §8).
+// Firmware with one ticket in flash implements it with a single slot and
+// ClientSessionState.MarshalBinary.
+type ClientSessionCache interface {
+	Get(sessionKey string) (session *ClientSessionState, ok bool)
+	Put(sessionKey string, cs *ClientSessionState)
+}
+
+// NewLRUClientSessionCache returns a ClientSessionCache holding up to
+// capacity sessions (64 if capacity < 1), dropping the least recently
+// used. It is safe for concurrent use.
+func NewLRUClientSessionCache(capacity int) ClientSessionCache {
+	if capacity < 1 {
+		capacity = 64
+	}
+	return &lruSessionCache{m: make(map[string]*list.Element), q: list.New(), capacity: capacity}
+}
+
+type lruSessionCache struct {
+	mu       sync.Mutex
+	m        map[string]*list.Element
+	q        *list.List // front: most recently used
+	capacity int
+}
+
+type lruEntry struct {
+	key   string
+	state *ClientSessionState
+}
+
+func (c *lruSessionCache) Put(key string, cs *ClientSessionState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.m[key]; ok {
+		if cs == nil {
+			c.q.Remove(el)
+			delete(c.m, key)
+			return
+		}
+		el.Value.(*lruEntry).state = cs
+		c.q.MoveToFront(el)
+		return
+	}
+	if cs == nil {
+		return
+	}
+	if c.q.Len() >= c.capacity {
+		old := c.q.Back()
+		c.q.Remove(old)
+		delete(c.m, old.Value.(*lruEntry).key)
+	}
+	c.m[key] = c.q.PushFront(&lruEntry{key, cs})
+}
+
+func (c *lruSessionCache) Get(key string) (*ClientSessionState, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.m[key]; ok {
+		c.q.MoveToFront(el)
+		return el.Value.(*lruEntry).state, true
+	}
+	return nil, false
+}
+
+// PSKMode is a PSK key exchange mode (RFC 8446 §4.2.9).
+type PSKMode uint8
+
+const (
+	// PSKModeKE is psk_ke: the PSK alone, no (EC)DHE. The cheapest
+	// handshake, without forward secrecy: whoever learns the PSK later
+	// reads the connection.
+	PSKModeKE PSKMode = 0
+	// PSKModeDHE is psk_dhe_ke: the PSK with an (EC)DHE exchange, which
+	// keeps forward secrecy.
+	PSKModeDHE PSKMode = 1
+)
+
+func (m PSKMode) String() string {
+	switch m {
+	case PSKModeKE:
+		return "psk_ke"
+	case PSKModeDHE:
+		return "psk_dhe_ke"
+	}
+	return "PSKMode(" + itoa(int(m)) + ")"
+}
+
+// ExternalPSK is a pre-shared key provisioned out of band (RFC 8446 §2.2,
+// §4.2.11), for example at the factory. When the server accepts it, the
+// handshake has no certificate: the PSK authenticates both sides.
+type ExternalPSK struct {
+	// Identity is the PSK identity the server looks the key up by, 1 to
+	// 65535 octets.
+	Identity []byte
+	// Key is the PSK.
+	Key []byte
+	// Hash is the hash the PSK goes with: crypto.SHA256 (the default, if
+	// zero) or crypto.SHA384. Config.CipherSuites must include a suite
+	// with this hash; the server must choose one (§4.2.11).
+	Hash crypto.Hash
+	// Modes are the key exchange modes allowed with the PSK, in
+	// psk_key_exchange_modes; nil means PSKModeDHE only. With PSKModeKE
+	// alone the ClientHello carries no key share: a server that declines
+	// the PSK must then ask for one with a HelloRetryRequest.
+	Modes []PSKMode
+}
+
+// defaultPSKModes: psk_dhe_ke, which keeps forward secrecy (§4.2.9).
+var defaultPSKModes = []PSKMode{PSKModeDHE}
