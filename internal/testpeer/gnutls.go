@@ -31,6 +31,13 @@ func RequireGnuTLS(tb testing.TB) string {
 // one if nil) and stops it when the test ends.
 func StartGnuTLSEcho(tb testing.TB, cert *Cert) *GnuTLSServer {
 	tb.Helper()
+	return StartGnuTLS(tb, cert, "NORMAL:-VERS-ALL:+VERS-TLS1.3")
+}
+
+// StartGnuTLS is StartGnuTLSEcho with the priority string priority and
+// extra arguments (--pskpasswd FILE, --earlydata...).
+func StartGnuTLS(tb testing.TB, cert *Cert, priority string, extra ...string) *GnuTLSServer {
+	tb.Helper()
 	bin := RequireGnuTLS(tb)
 	if cert == nil {
 		cert = DefaultCA().Issue(ECDSAP256)
@@ -44,9 +51,9 @@ func StartGnuTLSEcho(tb testing.TB, cert *Cert) *GnuTLSServer {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		cmd := exec.Command(bin, "--echo", "-p", strconv.Itoa(port),
-			"--x509certfile", certFile, "--x509keyfile", keyFile,
-			"--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3")
+		args := []string{"--echo", "-p", strconv.Itoa(port),
+			"--x509certfile", certFile, "--x509keyfile", keyFile, "--priority", priority}
+		cmd := exec.Command(bin, append(args, extra...)...)
 		if err := cmd.Start(); err != nil {
 			tb.Fatalf("testpeer: starting gnutls-serv: %v", err)
 		}
