@@ -81,6 +81,29 @@ func configCrypto(config *Config) *Crypto {
 	return config.Crypto
 }
 
+// HandshakeWithEarlyData runs the handshake, sending data as 0-RTT early
+// data with the ClientHello if the session resumed from
+// Config.ClientSessionCache allows it (RFC 8446 §2.3, §4.2.10). Then
+// ConnectionState().EarlyDataAccepted says whether the server took it;
+// if not, none of it reached the server's application, and the caller
+// Writes it again if it still matters: the client never resends it by
+// itself. Early data can be replayed (§8): send only what the server may
+// safely receive twice. It must be called before the handshake starts.
+func (c *Conn) HandshakeWithEarlyData(data []byte) error {
+	if c.initErr != nil {
+		return c.initErr
+	}
+	c.handshakeMu.Lock()
+	c.mu.Lock()
+	err := c.engine.SetEarlyData(data)
+	c.mu.Unlock()
+	c.handshakeMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.Handshake()
+}
+
 // Handshake runs the handshake if it has not run yet.
 func (c *Conn) Handshake() error {
 	if c.initErr != nil {

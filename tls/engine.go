@@ -168,7 +168,8 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 type keyPhase uint8
 
 const (
-	keysNone keyPhase = iota
+	keysNone  keyPhase = iota
+	keysEarly          // client_early_traffic_secret, 0-RTT (§2.3)
 	keysHandshake
 	keysApplication
 )

@@ -56,6 +56,16 @@ func (x *Engine) Init(config *Config, buffers Buffers) error {
 	return x.e.init(config, configCrypto(config), buffers)
 }
 
+// SetEarlyData gives the data to send as 0-RTT early data (RFC 8446
+// §2.3) with the ClientHello that Start makes, if the session being
+// resumed allows that much (its MaxEarlyDataSize); call it before Start.
+// Start seals p, which must not change before it returns. Whether the
+// server took it is ConnectionState().EarlyDataAccepted once the
+// handshake is complete: if it did not, the data is lost to the server
+// and the application must send it again. Early data can be replayed by
+// an attacker (§8): send only what is safe to receive twice.
+func (x *Engine) SetEarlyData(p []byte) error { return x.e.setEarlyData(p) }
+
 // Start begins the handshake: the ClientHello is then in Output. A second
 // call returns an error and changes nothing.
 func (x *Engine) Start() error { return x.e.start() }
@@ -178,16 +188,22 @@ func (e *engine) peerClosed() bool {
 
 // ConnectionState is what the handshake settled on.
 type ConnectionState struct {
-	Version               uint16 // 0x0304 once the handshake is complete
-	HandshakeComplete     bool
-	CipherSuite           CipherSuite
-	Group                 NamedGroup
-	NegotiatedProtocol    string // ALPN, or ""
-	ServerName            string
-	DidHelloRetryRequest  bool
-	DidResume             bool     // the server accepted a session from Config.ClientSessionCache
-	DidExternalPSK        bool     // the server accepted Config.ExternalPSK
-	PSKMode               PSKMode  // with DidResume or DidExternalPSK: psk_ke or psk_dhe_ke
+	Version              uint16 // 0x0304 once the handshake is complete
+	HandshakeComplete    bool
+	CipherSuite          CipherSuite
+	Group                NamedGroup
+	NegotiatedProtocol   string // ALPN, or ""
+	ServerName           string
+	DidHelloRetryRequest bool
+	DidResume            bool    // the server accepted a session from Config.ClientSessionCache
+	DidExternalPSK       bool    // the server accepted Config.ExternalPSK
+	PSKMode              PSKMode // with DidResume or DidExternalPSK: psk_ke or psk_dhe_ke
+	// EarlyDataAccepted: the server accepted the early data given to
+	// Engine.SetEarlyData or Conn.HandshakeWithEarlyData. If false, none
+	// of it reached the server's application (it was not sent, or the
+	// server discarded it): send it again as ordinary data if it still
+	// matters.
+	EarlyDataAccepted     bool
 	PeerCertificates      [][]byte // DER, leaf first
 	PeerSignatureScheme   SignatureScheme
 	ClientAuthRequested   bool
@@ -210,6 +226,7 @@ func (e *engine) connectionState() ConnectionState {
 	if hs.psk.accepted {
 		cs.DidResume, cs.DidExternalPSK = hs.psk.resumption, !hs.psk.resumption
 		cs.PSKMode = hs.psk.mode
+		cs.EarlyDataAccepted = hs.early.accepted
 	}
 	if hs.suite != nil {
 		cs.CipherSuite = hs.suite.id

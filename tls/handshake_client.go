@@ -51,7 +51,8 @@ type handshakeState struct {
 	peerScheme SignatureScheme
 	alpn       string
 
-	psk pskOffer // the PSK offered, if any (handshake_psk.go)
+	psk   pskOffer       // the PSK offered, if any (handshake_psk.go)
+	early earlyDataState // 0-RTT (earlydata.go)
 
 	certRequested bool
 	clientCert    *ClientCertificate
@@ -254,6 +255,15 @@ func (e *engine) sendClientHello() error {
 		x.AddUnknown(extensionTypePadding, take())
 		b, err = ch.Append(e.startMessage(HandshakeTypeClientHello))
 	}
+	if !hs.hrr && err == nil && e.earlyDataEligible(len(b)+pskLen+4) {
+		// §4.2.10: early_data, only in ClientHello1. (Its 4 octets do
+		// not move a ClientHello out of the padding range but by luck:
+		// padding is decided without them, and the result may be 256 to
+		// 259 octets longer; servers that hang on 256..511 are old ones
+		// without 0-RTT.)
+		x.Add(ExtensionTypeEarlyData)
+		hs.early.offered = true
+	}
 	if hs.psk.offered && err == nil {
 		// §4.2.11: pre_shared_key comes last, its binder filled in below.
 		if s, _, err = e.setPSKExtension(x, s); err != nil {
@@ -294,6 +304,10 @@ func (e *engine) sendClientHello() error {
 			if c := &hs.candidates[i]; hs.psk.offered && c.hash == hs.psk.hash {
 				e.writeBinder(c, msg)
 				c.add(msg[len(msg)-hs.psk.bindersLen():])
+				if hs.early.offered {
+					var th [maxHashSize]byte
+					e.deriveEarlySecret(c.sum(th[:0]))
+				}
 			}
 		}
 		for i := range hs.candidates[:n] {
@@ -465,6 +479,12 @@ func (e *engine) processHelloRetryRequest() error {
 	if hs.hrrGroup == 0 && hs.cookie == nil {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest would not change the ClientHello")
 	}
+	// §4.2.10: a HelloRetryRequest rejects early data; ClientHello2 goes
+	// in the clear, without early_data.
+	if hs.early.offered {
+		hs.early.offered = false
+		e.writeKeys = keysNone
+	}
 	// §4.4.1: ClientHello1 becomes message_hash, then the HRR follows.
 	hs.transcript.replaceWithMessageHash()
 	hs.transcript.add(e.msg)
@@ -602,12 +622,24 @@ func (e *engine) installHandshakeKeys() error {
 	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverHS[:n]); err != nil {
 		return err
 	}
-	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientHS[:n]); err != nil {
-		return err
-	}
-	e.readEncrypted, e.writeKeys = true, keysHandshake
+	e.readEncrypted = true
 	e.keyLog(keyLogLabelClientHandshake, hs.clientHS[:n])
 	e.keyLog(keyLogLabelServerHandshake, hs.serverHS[:n])
+	if hs.early.offered {
+		// The early key stays until the server says whether it takes
+		// early data (processEncryptedExtensions).
+		return nil
+	}
+	return e.installHandshakeWriteKey()
+}
+
+// installHandshakeWriteKey: K_send = handshake.
+func (e *engine) installHandshakeWriteKey() error {
+	hs := &e.hs
+	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientHS[:e.hashSize()]); err != nil {
+		return err
+	}
+	e.writeKeys = keysHandshake
 	return nil
 }
 
@@ -622,7 +654,7 @@ func (e *engine) processEncryptedExtensions() error {
 	// §4.2: a response to an extension we did not send is unsupported_extension.
 	mflCode, mflSize := e.config.maxFragmentLength()
 	if x.Has(ExtensionTypeServerName) && !e.hs.sentSNI ||
-		x.Has(ExtensionTypeMaxFragmentLength) && mflCode == 0 || x.Has(ExtensionTypeEarlyData) ||
+		x.Has(ExtensionTypeMaxFragmentLength) && mflCode == 0 ||
 		x.Has(ExtensionTypeRecordSizeLimit) && e.config.RecordSizeLimit == 0 {
 		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server sent an extension we did not offer")
 	}
@@ -666,6 +698,9 @@ func (e *engine) processEncryptedExtensions() error {
 		if !found {
 			return newAlert(AlertDescriptionIllegalParameter, "tls: server selected an ALPN protocol we did not offer")
 		}
+	}
+	if err := e.checkEarlyDataAnswer(x.Has(ExtensionTypeEarlyData)); err != nil {
+		return err
 	}
 	e.hs.transcript.add(e.msg)
 	return nil
@@ -970,14 +1005,15 @@ func (e *engine) processNewSessionTicket() error {
 	}
 	n := e.hashSize()
 	st := &ClientSessionState{
-		Ticket:      bytes.Clone(t.Ticket),
-		Lifetime:    time.Duration(t.TicketLifetime) * time.Second,
-		AgeAdd:      t.TicketAgeAdd,
-		Nonce:       bytes.Clone(t.TicketNonce),
-		PSK:         resumptionPSK(nil, hs.suite.hash, hs.resumption[:n], t.TicketNonce),
-		CipherSuite: hs.suite.id,
-		ServerName:  e.config.ServerName,
-		ReceivedAt:  e.config.now(),
+		Ticket:             bytes.Clone(t.Ticket),
+		Lifetime:           time.Duration(t.TicketLifetime) * time.Second,
+		AgeAdd:             t.TicketAgeAdd,
+		Nonce:              bytes.Clone(t.TicketNonce),
+		PSK:                resumptionPSK(nil, hs.suite.hash, hs.resumption[:n], t.TicketNonce),
+		CipherSuite:        hs.suite.id,
+		ServerName:         e.config.ServerName,
+		NegotiatedProtocol: hs.alpn,
+		ReceivedAt:         e.config.now(),
 	}
 	if t.Extensions.Has(ExtensionTypeEarlyData) {
 		st.MaxEarlyDataSize = t.Extensions.EarlyData.MaxEarlyDataSize

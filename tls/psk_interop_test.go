@@ -24,14 +24,23 @@ const testPSKHex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d
 // dialPSK connects cfg to addr and handshakes, returning the error.
 func dialPSK(t *testing.T, addr string, cfg *tls.Config) (*tls.Conn, error) {
 	t.Helper()
+	c, err := dialPSKNoHandshake(t, addr, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.Handshake()
+}
+
+func dialPSKNoHandshake(t *testing.T, addr string, cfg *tls.Config) (*tls.Conn, error) {
+	t.Helper()
 	raw, err := net.Dial("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	raw.SetDeadline(time.Now().Add(20 * time.Second))
 	c := tls.Client(raw, cfg)
 	t.Cleanup(func() { c.Close() })
-	return c, c.Handshake()
+	return c, nil
 }
 
 // TestExternalPSKOpenSSL: an external PSK with psk_ke, psk_dhe_ke and

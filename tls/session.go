@@ -23,7 +23,10 @@ type ClientSessionState struct {
 	PSK              []byte // HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length)
 	CipherSuite      CipherSuite
 	ServerName       string
-	ReceivedAt       time.Time
+	// NegotiatedProtocol is the ALPN protocol of the connection that got
+	// the ticket: 0-RTT is offered only if Config.NextProtos has it (§4.2.10).
+	NegotiatedProtocol string
+	ReceivedAt         time.Time
 }
 
 // Expired reports whether the ticket's lifetime is over at now (§4.6.1:
@@ -64,6 +67,7 @@ func (s *ClientSessionState) MarshalBinary() ([]byte, error) {
 	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.Ticket) })
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.Nonce) })
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ServerName)) })
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.NegotiatedProtocol)) })
 	out, err := b.Bytes()
 	if err != nil {
 		return nil, errors.New("tls: ClientSessionState too large to serialize")
@@ -78,13 +82,14 @@ func (s *ClientSessionState) UnmarshalBinary(data []byte) error {
 	var suite uint16
 	var at uint64
 	var lifetime uint32
-	var psk, ticket, nonce, name cryptobyte.String
+	var psk, ticket, nonce, name, alpn cryptobyte.String
 	var st ClientSessionState
 	if !in.ReadUint8(&version) || version != sessionStateVersion ||
 		!in.ReadUint16(&suite) || !in.ReadUint64(&at) || !in.ReadUint32(&lifetime) ||
 		!in.ReadUint32(&st.AgeAdd) || !in.ReadUint32(&st.MaxEarlyDataSize) ||
 		!in.ReadUint8LengthPrefixed(&psk) || !in.ReadUint16LengthPrefixed(&ticket) ||
-		!in.ReadUint8LengthPrefixed(&nonce) || !in.ReadUint8LengthPrefixed(&name) || !in.Empty() ||
+		!in.ReadUint8LengthPrefixed(&nonce) || !in.ReadUint8LengthPrefixed(&name) ||
+		!in.ReadUint8LengthPrefixed(&alpn) || !in.Empty() ||
 		len(psk) == 0 || len(ticket) == 0 || lifetime > maxTicketLifetime {
 		return ErrSessionState
 	}
@@ -95,6 +100,7 @@ func (s *ClientSessionState) UnmarshalBinary(data []byte) error {
 	st.Ticket = append([]byte(nil), ticket...)
 	st.Nonce = append([]byte(nil), nonce...)
 	st.ServerName = string(name)
+	st.NegotiatedProtocol = string(alpn)
 	*s = st
 	return nil
 }

@@ -148,6 +148,22 @@ var rfcGuards = map[string]func(p rfcPhase, holds bool) (rfcPhase, bool){
 		}
 		return p, requested == holds
 	},
+	// §4.2.10: the server accepts early data only with the PSK of
+	// ClientHello1, so in a PSK handshake without HelloRetryRequest.
+	"earlyDataAccepted": func(p rfcPhase, holds bool) (rfcPhase, bool) {
+		if !holds {
+			return p, true
+		}
+		var cands []int
+		for _, i := range p.cands {
+			full := rfcHandshakes[i]
+			if full[len(full)-2] == EventEncryptedExtensions && !slices.Contains(full, EventHelloRetryRequest) {
+				cands = append(cands, i)
+			}
+		}
+		p.cands = cands
+		return p, len(cands) > 0
+	},
 	// §6.2: a fatal error ends the connection whether or not its alert
 	// fits the Write buffer (the alert is best effort); both ways are
 	// possible everywhere.
@@ -159,7 +175,7 @@ var rfcGuards = map[string]func(p rfcPhase, holds bool) (rfcPhase, bool){
 var protectedSends = map[string]bool{
 	"sendClientCertificate": true, "sendFinished": true, "sendKeyUpdate": true,
 	"sealApplicationData": true, "sendCloseNotify": true, "sendUserCanceled": true,
-	"sendErrorAlert": true,
+	"sendErrorAlert": true, "sendEndOfEarlyData": true,
 }
 
 // checkCompatCCS follows the compatibility change_cipher_spec along a

@@ -99,15 +99,15 @@ var handshakeEvents = [256]HandshakeEvent{
 }
 
 // guardFuncs[i] is guard i; 0 means no guard.
-var guardFuncs = [4]func(*engine) bool{nil, (*engine).pskAccepted, (*engine).clientAuthRequested, (*engine).alertFits}
-var guardNames = [4]string{"", "pskAccepted", "clientAuthRequested", "alertFits"}
-var actionFuncs [29]func(*engine) error
+var guardFuncs = [5]func(*engine) bool{nil, (*engine).pskAccepted, (*engine).earlyDataAccepted, (*engine).clientAuthRequested, (*engine).alertFits}
+var guardNames = [5]string{"", "pskAccepted", "earlyDataAccepted", "clientAuthRequested", "alertFits"}
+var actionFuncs [31]func(*engine) error
 
 func init() {
-	actionFuncs = [29]func(*engine) error{(*engine).sendClientHello, (*engine).processServerHello, (*engine).installHandshakeKeys, (*engine).processHelloRetryRequest, (*engine).sendCompatCCS, (*engine).processEncryptedExtensions, (*engine).processCertificateRequest, (*engine).processCertificate, (*engine).processCertificateVerify, (*engine).processFinished, (*engine).installServerTrafficKey, (*engine).sendClientCertificate, (*engine).sendFinished, (*engine).installClientTrafficKey, (*engine).dropChangeCipherSpec, (*engine).deliverApplicationData, (*engine).processNewSessionTicket, (*engine).processKeyUpdate, (*engine).sealApplicationData, (*engine).sendKeyUpdate, (*engine).processCloseNotify, (*engine).sendCloseNotify, (*engine).sendUserCanceled, (*engine).processCloseNotifyInHandshake, (*engine).processUserCanceled, (*engine).closeBeforeStart, (*engine).processAlert, (*engine).sendErrorAlert, (*engine).abort}
+	actionFuncs = [31]func(*engine) error{(*engine).sendClientHello, (*engine).sendEarlyData, (*engine).processServerHello, (*engine).installHandshakeKeys, (*engine).processHelloRetryRequest, (*engine).sendCompatCCS, (*engine).processEncryptedExtensions, (*engine).processCertificateRequest, (*engine).processCertificate, (*engine).processCertificateVerify, (*engine).processFinished, (*engine).installServerTrafficKey, (*engine).sendEndOfEarlyData, (*engine).sendFinished, (*engine).installClientTrafficKey, (*engine).sendClientCertificate, (*engine).dropChangeCipherSpec, (*engine).deliverApplicationData, (*engine).processNewSessionTicket, (*engine).processKeyUpdate, (*engine).sealApplicationData, (*engine).sendKeyUpdate, (*engine).processCloseNotify, (*engine).sendCloseNotify, (*engine).sendUserCanceled, (*engine).processCloseNotifyInHandshake, (*engine).processUserCanceled, (*engine).closeBeforeStart, (*engine).processAlert, (*engine).sendErrorAlert, (*engine).abort}
 }
 
-var actionNames = [29]string{"sendClientHello", "processServerHello", "installHandshakeKeys", "processHelloRetryRequest", "sendCompatCCS", "processEncryptedExtensions", "processCertificateRequest", "processCertificate", "processCertificateVerify", "processFinished", "installServerTrafficKey", "sendClientCertificate", "sendFinished", "installClientTrafficKey", "dropChangeCipherSpec", "deliverApplicationData", "processNewSessionTicket", "processKeyUpdate", "sealApplicationData", "sendKeyUpdate", "processCloseNotify", "sendCloseNotify", "sendUserCanceled", "processCloseNotifyInHandshake", "processUserCanceled", "closeBeforeStart", "processAlert", "sendErrorAlert", "abort"}
+var actionNames = [31]string{"sendClientHello", "sendEarlyData", "processServerHello", "installHandshakeKeys", "processHelloRetryRequest", "sendCompatCCS", "processEncryptedExtensions", "processCertificateRequest", "processCertificate", "processCertificateVerify", "processFinished", "installServerTrafficKey", "sendEndOfEarlyData", "sendFinished", "installClientTrafficKey", "sendClientCertificate", "dropChangeCipherSpec", "deliverApplicationData", "processNewSessionTicket", "processKeyUpdate", "sealApplicationData", "sendKeyUpdate", "processCloseNotify", "sendCloseNotify", "sendUserCanceled", "processCloseNotifyInHandshake", "processUserCanceled", "closeBeforeStart", "processAlert", "sendErrorAlert", "abort"}
 
 // transition is one line of spec/client.sm: the actions are
 // actionList[actions : actions+nActions].
@@ -119,184 +119,186 @@ type transition struct {
 }
 
 var transitions = [...]transition{
-	// spec/client.sm:120: START alert
+	// spec/client.sm:126: START alert
 	{0, StateClosed, 0, 1},
-	// spec/client.sm:64: START start
-	{0, StateWaitSH, 1, 1},
-	// spec/client.sm:114: START close
-	{0, StateClosed, 2, 1},
-	// spec/client.sm:121: START error
-	{3, StateClosed, 3, 1},
-	// spec/client.sm:123: START error
-	{0, StateClosed, 4, 1},
-	// spec/client.sm:65: WAIT_SH server_hello
-	{0, StateWaitEE, 5, 2},
-	// spec/client.sm:66: WAIT_SH hello_retry_request
-	{0, StateWaitSHAfterHRR, 7, 3},
-	// spec/client.sm:81: WAIT_SH change_cipher_spec
-	{0, StateWaitSH, 10, 1},
-	// spec/client.sm:108: WAIT_SH close_notify
-	{0, StateClosed, 11, 1},
-	// spec/client.sm:113: WAIT_SH user_canceled
-	{0, StateWaitSH, 12, 1},
-	// spec/client.sm:120: WAIT_SH alert
-	{0, StateClosed, 13, 1},
-	// spec/client.sm:106: WAIT_SH close
-	{0, StateClosed, 14, 2},
-	// spec/client.sm:121: WAIT_SH error
-	{3, StateClosed, 16, 1},
-	// spec/client.sm:123: WAIT_SH error
-	{0, StateClosed, 17, 1},
-	// spec/client.sm:67: WAIT_SH_AFTER_HRR server_hello
-	{0, StateWaitEE, 18, 2},
-	// spec/client.sm:81: WAIT_SH_AFTER_HRR change_cipher_spec
-	{0, StateWaitSHAfterHRR, 20, 1},
-	// spec/client.sm:108: WAIT_SH_AFTER_HRR close_notify
-	{0, StateClosed, 21, 1},
-	// spec/client.sm:113: WAIT_SH_AFTER_HRR user_canceled
-	{0, StateWaitSHAfterHRR, 22, 1},
-	// spec/client.sm:120: WAIT_SH_AFTER_HRR alert
-	{0, StateClosed, 23, 1},
-	// spec/client.sm:106: WAIT_SH_AFTER_HRR close
-	{0, StateClosed, 24, 2},
-	// spec/client.sm:121: WAIT_SH_AFTER_HRR error
-	{3, StateClosed, 26, 1},
-	// spec/client.sm:123: WAIT_SH_AFTER_HRR error
-	{0, StateClosed, 27, 1},
-	// spec/client.sm:68: WAIT_EE encrypted_extensions
-	{1, StateWaitFinished, 28, 1},
-	// spec/client.sm:69: WAIT_EE encrypted_extensions
-	{0, StateWaitCertCR, 29, 1},
-	// spec/client.sm:81: WAIT_EE change_cipher_spec
-	{0, StateWaitEE, 30, 1},
-	// spec/client.sm:108: WAIT_EE close_notify
-	{0, StateClosed, 31, 1},
-	// spec/client.sm:113: WAIT_EE user_canceled
-	{0, StateWaitEE, 32, 1},
-	// spec/client.sm:120: WAIT_EE alert
-	{0, StateClosed, 33, 1},
-	// spec/client.sm:107: WAIT_EE close
-	{0, StateClosed, 34, 3},
-	// spec/client.sm:122: WAIT_EE error
-	{3, StateClosed, 37, 2},
-	// spec/client.sm:123: WAIT_EE error
-	{0, StateClosed, 39, 1},
-	// spec/client.sm:70: WAIT_CERT_CR certificate_request
-	{0, StateWaitCert, 40, 1},
-	// spec/client.sm:71: WAIT_CERT_CR certificate
-	{0, StateWaitCV, 41, 1},
-	// spec/client.sm:81: WAIT_CERT_CR change_cipher_spec
-	{0, StateWaitCertCR, 42, 1},
-	// spec/client.sm:108: WAIT_CERT_CR close_notify
-	{0, StateClosed, 43, 1},
-	// spec/client.sm:113: WAIT_CERT_CR user_canceled
-	{0, StateWaitCertCR, 44, 1},
-	// spec/client.sm:120: WAIT_CERT_CR alert
-	{0, StateClosed, 45, 1},
-	// spec/client.sm:107: WAIT_CERT_CR close
-	{0, StateClosed, 46, 3},
-	// spec/client.sm:122: WAIT_CERT_CR error
-	{3, StateClosed, 49, 2},
-	// spec/client.sm:123: WAIT_CERT_CR error
-	{0, StateClosed, 51, 1},
-	// spec/client.sm:72: WAIT_CERT certificate
-	{0, StateWaitCV, 52, 1},
-	// spec/client.sm:81: WAIT_CERT change_cipher_spec
-	{0, StateWaitCert, 53, 1},
-	// spec/client.sm:108: WAIT_CERT close_notify
-	{0, StateClosed, 54, 1},
-	// spec/client.sm:113: WAIT_CERT user_canceled
-	{0, StateWaitCert, 55, 1},
-	// spec/client.sm:120: WAIT_CERT alert
-	{0, StateClosed, 56, 1},
-	// spec/client.sm:107: WAIT_CERT close
-	{0, StateClosed, 57, 3},
-	// spec/client.sm:122: WAIT_CERT error
-	{3, StateClosed, 60, 2},
-	// spec/client.sm:123: WAIT_CERT error
-	{0, StateClosed, 62, 1},
-	// spec/client.sm:73: WAIT_CV certificate_verify
-	{0, StateWaitFinished, 63, 1},
-	// spec/client.sm:81: WAIT_CV change_cipher_spec
-	{0, StateWaitCV, 64, 1},
-	// spec/client.sm:108: WAIT_CV close_notify
-	{0, StateClosed, 65, 1},
-	// spec/client.sm:113: WAIT_CV user_canceled
-	{0, StateWaitCV, 66, 1},
-	// spec/client.sm:120: WAIT_CV alert
-	{0, StateClosed, 67, 1},
-	// spec/client.sm:107: WAIT_CV close
-	{0, StateClosed, 68, 3},
-	// spec/client.sm:122: WAIT_CV error
-	{3, StateClosed, 71, 2},
-	// spec/client.sm:123: WAIT_CV error
-	{0, StateClosed, 73, 1},
-	// spec/client.sm:76: WAIT_FINISHED finished
-	{2, StateConnected, 74, 6},
-	// spec/client.sm:77: WAIT_FINISHED finished
-	{0, StateConnected, 80, 5},
-	// spec/client.sm:81: WAIT_FINISHED change_cipher_spec
-	{0, StateWaitFinished, 85, 1},
-	// spec/client.sm:108: WAIT_FINISHED close_notify
-	{0, StateClosed, 86, 1},
-	// spec/client.sm:113: WAIT_FINISHED user_canceled
-	{0, StateWaitFinished, 87, 1},
-	// spec/client.sm:120: WAIT_FINISHED alert
-	{0, StateClosed, 88, 1},
-	// spec/client.sm:107: WAIT_FINISHED close
-	{0, StateClosed, 89, 3},
-	// spec/client.sm:122: WAIT_FINISHED error
-	{3, StateClosed, 92, 2},
-	// spec/client.sm:123: WAIT_FINISHED error
-	{0, StateClosed, 94, 1},
-	// spec/client.sm:86: CONNECTED new_session_ticket
-	{0, StateConnected, 95, 1},
-	// spec/client.sm:87: CONNECTED key_update
-	{0, StateConnected, 96, 1},
-	// spec/client.sm:85: CONNECTED application_data
-	{0, StateConnected, 97, 1},
-	// spec/client.sm:95: CONNECTED close_notify
-	{0, StatePeerClosed, 98, 1},
-	// spec/client.sm:113: CONNECTED user_canceled
-	{0, StateConnected, 99, 1},
-	// spec/client.sm:120: CONNECTED alert
-	{0, StateClosed, 100, 1},
-	// spec/client.sm:88: CONNECTED write
-	{0, StateConnected, 101, 1},
-	// spec/client.sm:89: CONNECTED send_key_update
+	// spec/client.sm:66: START start
+	{0, StateWaitSH, 1, 2},
+	// spec/client.sm:120: START close
+	{0, StateClosed, 3, 1},
+	// spec/client.sm:127: START error
+	{4, StateClosed, 4, 1},
+	// spec/client.sm:129: START error
+	{0, StateClosed, 5, 1},
+	// spec/client.sm:67: WAIT_SH server_hello
+	{0, StateWaitEE, 6, 2},
+	// spec/client.sm:68: WAIT_SH hello_retry_request
+	{0, StateWaitSHAfterHRR, 8, 3},
+	// spec/client.sm:87: WAIT_SH change_cipher_spec
+	{0, StateWaitSH, 11, 1},
+	// spec/client.sm:114: WAIT_SH close_notify
+	{0, StateClosed, 12, 1},
+	// spec/client.sm:119: WAIT_SH user_canceled
+	{0, StateWaitSH, 13, 1},
+	// spec/client.sm:126: WAIT_SH alert
+	{0, StateClosed, 14, 1},
+	// spec/client.sm:112: WAIT_SH close
+	{0, StateClosed, 15, 2},
+	// spec/client.sm:127: WAIT_SH error
+	{4, StateClosed, 17, 1},
+	// spec/client.sm:129: WAIT_SH error
+	{0, StateClosed, 18, 1},
+	// spec/client.sm:69: WAIT_SH_AFTER_HRR server_hello
+	{0, StateWaitEE, 19, 2},
+	// spec/client.sm:87: WAIT_SH_AFTER_HRR change_cipher_spec
+	{0, StateWaitSHAfterHRR, 21, 1},
+	// spec/client.sm:114: WAIT_SH_AFTER_HRR close_notify
+	{0, StateClosed, 22, 1},
+	// spec/client.sm:119: WAIT_SH_AFTER_HRR user_canceled
+	{0, StateWaitSHAfterHRR, 23, 1},
+	// spec/client.sm:126: WAIT_SH_AFTER_HRR alert
+	{0, StateClosed, 24, 1},
+	// spec/client.sm:112: WAIT_SH_AFTER_HRR close
+	{0, StateClosed, 25, 2},
+	// spec/client.sm:127: WAIT_SH_AFTER_HRR error
+	{4, StateClosed, 27, 1},
+	// spec/client.sm:129: WAIT_SH_AFTER_HRR error
+	{0, StateClosed, 28, 1},
+	// spec/client.sm:70: WAIT_EE encrypted_extensions
+	{1, StateWaitFinished, 29, 1},
+	// spec/client.sm:71: WAIT_EE encrypted_extensions
+	{0, StateWaitCertCR, 30, 1},
+	// spec/client.sm:87: WAIT_EE change_cipher_spec
+	{0, StateWaitEE, 31, 1},
+	// spec/client.sm:114: WAIT_EE close_notify
+	{0, StateClosed, 32, 1},
+	// spec/client.sm:119: WAIT_EE user_canceled
+	{0, StateWaitEE, 33, 1},
+	// spec/client.sm:126: WAIT_EE alert
+	{0, StateClosed, 34, 1},
+	// spec/client.sm:113: WAIT_EE close
+	{0, StateClosed, 35, 3},
+	// spec/client.sm:128: WAIT_EE error
+	{4, StateClosed, 38, 2},
+	// spec/client.sm:129: WAIT_EE error
+	{0, StateClosed, 40, 1},
+	// spec/client.sm:72: WAIT_CERT_CR certificate_request
+	{0, StateWaitCert, 41, 1},
+	// spec/client.sm:73: WAIT_CERT_CR certificate
+	{0, StateWaitCV, 42, 1},
+	// spec/client.sm:87: WAIT_CERT_CR change_cipher_spec
+	{0, StateWaitCertCR, 43, 1},
+	// spec/client.sm:114: WAIT_CERT_CR close_notify
+	{0, StateClosed, 44, 1},
+	// spec/client.sm:119: WAIT_CERT_CR user_canceled
+	{0, StateWaitCertCR, 45, 1},
+	// spec/client.sm:126: WAIT_CERT_CR alert
+	{0, StateClosed, 46, 1},
+	// spec/client.sm:113: WAIT_CERT_CR close
+	{0, StateClosed, 47, 3},
+	// spec/client.sm:128: WAIT_CERT_CR error
+	{4, StateClosed, 50, 2},
+	// spec/client.sm:129: WAIT_CERT_CR error
+	{0, StateClosed, 52, 1},
+	// spec/client.sm:74: WAIT_CERT certificate
+	{0, StateWaitCV, 53, 1},
+	// spec/client.sm:87: WAIT_CERT change_cipher_spec
+	{0, StateWaitCert, 54, 1},
+	// spec/client.sm:114: WAIT_CERT close_notify
+	{0, StateClosed, 55, 1},
+	// spec/client.sm:119: WAIT_CERT user_canceled
+	{0, StateWaitCert, 56, 1},
+	// spec/client.sm:126: WAIT_CERT alert
+	{0, StateClosed, 57, 1},
+	// spec/client.sm:113: WAIT_CERT close
+	{0, StateClosed, 58, 3},
+	// spec/client.sm:128: WAIT_CERT error
+	{4, StateClosed, 61, 2},
+	// spec/client.sm:129: WAIT_CERT error
+	{0, StateClosed, 63, 1},
+	// spec/client.sm:75: WAIT_CV certificate_verify
+	{0, StateWaitFinished, 64, 1},
+	// spec/client.sm:87: WAIT_CV change_cipher_spec
+	{0, StateWaitCV, 65, 1},
+	// spec/client.sm:114: WAIT_CV close_notify
+	{0, StateClosed, 66, 1},
+	// spec/client.sm:119: WAIT_CV user_canceled
+	{0, StateWaitCV, 67, 1},
+	// spec/client.sm:126: WAIT_CV alert
+	{0, StateClosed, 68, 1},
+	// spec/client.sm:113: WAIT_CV close
+	{0, StateClosed, 69, 3},
+	// spec/client.sm:128: WAIT_CV error
+	{4, StateClosed, 72, 2},
+	// spec/client.sm:129: WAIT_CV error
+	{0, StateClosed, 74, 1},
+	// spec/client.sm:81: WAIT_FINISHED finished
+	{2, StateConnected, 75, 6},
+	// spec/client.sm:82: WAIT_FINISHED finished
+	{3, StateConnected, 81, 6},
+	// spec/client.sm:83: WAIT_FINISHED finished
+	{0, StateConnected, 87, 5},
+	// spec/client.sm:87: WAIT_FINISHED change_cipher_spec
+	{0, StateWaitFinished, 92, 1},
+	// spec/client.sm:114: WAIT_FINISHED close_notify
+	{0, StateClosed, 93, 1},
+	// spec/client.sm:119: WAIT_FINISHED user_canceled
+	{0, StateWaitFinished, 94, 1},
+	// spec/client.sm:126: WAIT_FINISHED alert
+	{0, StateClosed, 95, 1},
+	// spec/client.sm:113: WAIT_FINISHED close
+	{0, StateClosed, 96, 3},
+	// spec/client.sm:128: WAIT_FINISHED error
+	{4, StateClosed, 99, 2},
+	// spec/client.sm:129: WAIT_FINISHED error
+	{0, StateClosed, 101, 1},
+	// spec/client.sm:92: CONNECTED new_session_ticket
 	{0, StateConnected, 102, 1},
-	// spec/client.sm:96: CONNECTED close
-	{0, StateLocalClosed, 103, 1},
-	// spec/client.sm:121: CONNECTED error
-	{3, StateClosed, 104, 1},
-	// spec/client.sm:123: CONNECTED error
-	{0, StateClosed, 105, 1},
-	// spec/client.sm:88: PEER_CLOSED write
-	{0, StatePeerClosed, 106, 1},
-	// spec/client.sm:89: PEER_CLOSED send_key_update
-	{0, StatePeerClosed, 107, 1},
-	// spec/client.sm:97: PEER_CLOSED close
-	{0, StateClosed, 108, 1},
-	// spec/client.sm:121: PEER_CLOSED error
-	{3, StateClosed, 109, 1},
-	// spec/client.sm:123: PEER_CLOSED error
-	{0, StateClosed, 110, 1},
-	// spec/client.sm:99: LOCAL_CLOSED new_session_ticket
-	{0, StateLocalClosed, 111, 1},
-	// spec/client.sm:100: LOCAL_CLOSED key_update
-	{0, StateLocalClosed, 112, 1},
-	// spec/client.sm:98: LOCAL_CLOSED application_data
-	{0, StateLocalClosed, 113, 1},
-	// spec/client.sm:101: LOCAL_CLOSED close_notify
-	{0, StateClosed, 114, 1},
-	// spec/client.sm:113: LOCAL_CLOSED user_canceled
-	{0, StateLocalClosed, 115, 1},
-	// spec/client.sm:120: LOCAL_CLOSED alert
-	{0, StateClosed, 116, 1},
-	// spec/client.sm:123: LOCAL_CLOSED error
+	// spec/client.sm:93: CONNECTED key_update
+	{0, StateConnected, 103, 1},
+	// spec/client.sm:91: CONNECTED application_data
+	{0, StateConnected, 104, 1},
+	// spec/client.sm:101: CONNECTED close_notify
+	{0, StatePeerClosed, 105, 1},
+	// spec/client.sm:119: CONNECTED user_canceled
+	{0, StateConnected, 106, 1},
+	// spec/client.sm:126: CONNECTED alert
+	{0, StateClosed, 107, 1},
+	// spec/client.sm:94: CONNECTED write
+	{0, StateConnected, 108, 1},
+	// spec/client.sm:95: CONNECTED send_key_update
+	{0, StateConnected, 109, 1},
+	// spec/client.sm:102: CONNECTED close
+	{0, StateLocalClosed, 110, 1},
+	// spec/client.sm:127: CONNECTED error
+	{4, StateClosed, 111, 1},
+	// spec/client.sm:129: CONNECTED error
+	{0, StateClosed, 112, 1},
+	// spec/client.sm:94: PEER_CLOSED write
+	{0, StatePeerClosed, 113, 1},
+	// spec/client.sm:95: PEER_CLOSED send_key_update
+	{0, StatePeerClosed, 114, 1},
+	// spec/client.sm:103: PEER_CLOSED close
+	{0, StateClosed, 115, 1},
+	// spec/client.sm:127: PEER_CLOSED error
+	{4, StateClosed, 116, 1},
+	// spec/client.sm:129: PEER_CLOSED error
 	{0, StateClosed, 117, 1},
+	// spec/client.sm:105: LOCAL_CLOSED new_session_ticket
+	{0, StateLocalClosed, 118, 1},
+	// spec/client.sm:106: LOCAL_CLOSED key_update
+	{0, StateLocalClosed, 119, 1},
+	// spec/client.sm:104: LOCAL_CLOSED application_data
+	{0, StateLocalClosed, 120, 1},
+	// spec/client.sm:107: LOCAL_CLOSED close_notify
+	{0, StateClosed, 121, 1},
+	// spec/client.sm:119: LOCAL_CLOSED user_canceled
+	{0, StateLocalClosed, 122, 1},
+	// spec/client.sm:126: LOCAL_CLOSED alert
+	{0, StateClosed, 123, 1},
+	// spec/client.sm:129: LOCAL_CLOSED error
+	{0, StateClosed, 124, 1},
 }
-var actionList = [...]uint8{26, 0, 25, 27, 28, 1, 2, 3, 4, 0, 14, 23, 24, 26, 22, 21, 27, 28, 1, 2, 14, 23, 24, 26, 22, 21, 27, 28, 5, 5, 14, 23, 24, 26, 4, 22, 21, 4, 27, 28, 6, 7, 14, 23, 24, 26, 4, 22, 21, 4, 27, 28, 7, 14, 23, 24, 26, 4, 22, 21, 4, 27, 28, 8, 14, 23, 24, 26, 4, 22, 21, 4, 27, 28, 9, 10, 4, 11, 12, 13, 9, 10, 4, 12, 13, 14, 23, 24, 26, 4, 22, 21, 4, 27, 28, 16, 17, 15, 20, 24, 26, 18, 19, 21, 27, 28, 18, 19, 21, 27, 28, 16, 17, 15, 20, 24, 26, 28}
+var actionList = [...]uint8{28, 0, 1, 27, 29, 30, 2, 3, 4, 5, 0, 16, 25, 26, 28, 24, 23, 29, 30, 2, 3, 16, 25, 26, 28, 24, 23, 29, 30, 6, 6, 16, 25, 26, 28, 5, 24, 23, 5, 29, 30, 7, 8, 16, 25, 26, 28, 5, 24, 23, 5, 29, 30, 8, 16, 25, 26, 28, 5, 24, 23, 5, 29, 30, 9, 16, 25, 26, 28, 5, 24, 23, 5, 29, 30, 10, 11, 5, 12, 13, 14, 10, 11, 5, 15, 13, 14, 10, 11, 5, 13, 14, 16, 25, 26, 28, 5, 24, 23, 5, 29, 30, 18, 19, 17, 22, 26, 28, 20, 21, 23, 29, 30, 20, 21, 23, 29, 30, 18, 19, 17, 22, 26, 28, 30}
 
 // transitionSlot is where the transitions of one (state, event) pair sit.
 type transitionSlot struct {
@@ -307,27 +309,27 @@ type transitionSlot struct {
 // transitionTable is the flat [state*numEvents+event] table. An empty
 // slot is an event the state does not expect.
 var transitionTable = [numStates * numEvents]transitionSlot{
-	int(StateConnected)*numEvents + int(EventAlert):                 {70, 1},
-	int(StateConnected)*numEvents + int(EventApplicationData):       {67, 1},
-	int(StateConnected)*numEvents + int(EventClose):                 {73, 1},
-	int(StateConnected)*numEvents + int(EventCloseNotify):           {68, 1},
-	int(StateConnected)*numEvents + int(EventError):                 {74, 2},
-	int(StateConnected)*numEvents + int(EventKeyUpdate):             {66, 1},
-	int(StateConnected)*numEvents + int(EventNewSessionTicket):      {65, 1},
-	int(StateConnected)*numEvents + int(EventSendKeyUpdate):         {72, 1},
-	int(StateConnected)*numEvents + int(EventUserCanceled):          {69, 1},
-	int(StateConnected)*numEvents + int(EventWrite):                 {71, 1},
-	int(StateLocalClosed)*numEvents + int(EventAlert):               {86, 1},
-	int(StateLocalClosed)*numEvents + int(EventApplicationData):     {83, 1},
-	int(StateLocalClosed)*numEvents + int(EventCloseNotify):         {84, 1},
-	int(StateLocalClosed)*numEvents + int(EventError):               {87, 1},
-	int(StateLocalClosed)*numEvents + int(EventKeyUpdate):           {82, 1},
-	int(StateLocalClosed)*numEvents + int(EventNewSessionTicket):    {81, 1},
-	int(StateLocalClosed)*numEvents + int(EventUserCanceled):        {85, 1},
-	int(StatePeerClosed)*numEvents + int(EventClose):                {78, 1},
-	int(StatePeerClosed)*numEvents + int(EventError):                {79, 2},
-	int(StatePeerClosed)*numEvents + int(EventSendKeyUpdate):        {77, 1},
-	int(StatePeerClosed)*numEvents + int(EventWrite):                {76, 1},
+	int(StateConnected)*numEvents + int(EventAlert):                 {71, 1},
+	int(StateConnected)*numEvents + int(EventApplicationData):       {68, 1},
+	int(StateConnected)*numEvents + int(EventClose):                 {74, 1},
+	int(StateConnected)*numEvents + int(EventCloseNotify):           {69, 1},
+	int(StateConnected)*numEvents + int(EventError):                 {75, 2},
+	int(StateConnected)*numEvents + int(EventKeyUpdate):             {67, 1},
+	int(StateConnected)*numEvents + int(EventNewSessionTicket):      {66, 1},
+	int(StateConnected)*numEvents + int(EventSendKeyUpdate):         {73, 1},
+	int(StateConnected)*numEvents + int(EventUserCanceled):          {70, 1},
+	int(StateConnected)*numEvents + int(EventWrite):                 {72, 1},
+	int(StateLocalClosed)*numEvents + int(EventAlert):               {87, 1},
+	int(StateLocalClosed)*numEvents + int(EventApplicationData):     {84, 1},
+	int(StateLocalClosed)*numEvents + int(EventCloseNotify):         {85, 1},
+	int(StateLocalClosed)*numEvents + int(EventError):               {88, 1},
+	int(StateLocalClosed)*numEvents + int(EventKeyUpdate):           {83, 1},
+	int(StateLocalClosed)*numEvents + int(EventNewSessionTicket):    {82, 1},
+	int(StateLocalClosed)*numEvents + int(EventUserCanceled):        {86, 1},
+	int(StatePeerClosed)*numEvents + int(EventClose):                {79, 1},
+	int(StatePeerClosed)*numEvents + int(EventError):                {80, 2},
+	int(StatePeerClosed)*numEvents + int(EventSendKeyUpdate):        {78, 1},
+	int(StatePeerClosed)*numEvents + int(EventWrite):                {77, 1},
 	int(StateStart)*numEvents + int(EventAlert):                     {0, 1},
 	int(StateStart)*numEvents + int(EventClose):                     {2, 1},
 	int(StateStart)*numEvents + int(EventError):                     {3, 2},
@@ -361,13 +363,13 @@ var transitionTable = [numStates * numEvents]transitionSlot{
 	int(StateWaitEE)*numEvents + int(EventEncryptedExtensions):      {22, 2},
 	int(StateWaitEE)*numEvents + int(EventError):                    {29, 2},
 	int(StateWaitEE)*numEvents + int(EventUserCanceled):             {26, 1},
-	int(StateWaitFinished)*numEvents + int(EventAlert):              {61, 1},
-	int(StateWaitFinished)*numEvents + int(EventChangeCipherSpec):   {58, 1},
-	int(StateWaitFinished)*numEvents + int(EventClose):              {62, 1},
-	int(StateWaitFinished)*numEvents + int(EventCloseNotify):        {59, 1},
-	int(StateWaitFinished)*numEvents + int(EventError):              {63, 2},
-	int(StateWaitFinished)*numEvents + int(EventFinished):           {56, 2},
-	int(StateWaitFinished)*numEvents + int(EventUserCanceled):       {60, 1},
+	int(StateWaitFinished)*numEvents + int(EventAlert):              {62, 1},
+	int(StateWaitFinished)*numEvents + int(EventChangeCipherSpec):   {59, 1},
+	int(StateWaitFinished)*numEvents + int(EventClose):              {63, 1},
+	int(StateWaitFinished)*numEvents + int(EventCloseNotify):        {60, 1},
+	int(StateWaitFinished)*numEvents + int(EventError):              {64, 2},
+	int(StateWaitFinished)*numEvents + int(EventFinished):           {56, 3},
+	int(StateWaitFinished)*numEvents + int(EventUserCanceled):       {61, 1},
 	int(StateWaitSH)*numEvents + int(EventAlert):                    {10, 1},
 	int(StateWaitSH)*numEvents + int(EventChangeCipherSpec):         {7, 1},
 	int(StateWaitSH)*numEvents + int(EventClose):                    {11, 1},
