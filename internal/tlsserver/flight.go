@@ -31,6 +31,8 @@ func (e Epoch) String() string {
 		return "auto"
 	case e == EpochPlaintext:
 		return "plaintext"
+	case e == EpochEarly:
+		return "early"
 	case e == EpochHandshake:
 		return "handshake"
 	case e == EpochApplication:

@@ -348,7 +348,8 @@ func (p *Pipe) Result() *Result {
 		*v = append(*v, "client panicked: "+r.Panic)
 	}
 	for i, rec := range r.Records {
-		if rec.Type == tls.ContentTypeApplicationData && !rec.AfterFinished {
+		// 0-RTT data (§2.3) is the one application data before Finished.
+		if rec.Type == tls.ContentTypeApplicationData && !rec.AfterFinished && rec.Epoch != EpochEarly {
 			*v = append(*v, fmt.Sprintf("client record %d: application data before the client's Finished", i))
 		}
 	}

@@ -95,6 +95,14 @@ type Options struct {
 	AppData    []byte
 	// Echo sends every application data record from the client back.
 	Echo bool
+	// PSK, if set, is accepted for the first identity of a
+	// pre_shared_key whose binder it checks ("res binder", or "ext
+	// binder" with ExternalPSK); PSKKE selects psk_ke when the client
+	// offers it, else psk_dhe_ke. AcceptEarlyData takes 0-RTT with it.
+	PSK             []byte
+	ExternalPSK     bool
+	PSKKE           bool
+	AcceptEarlyData bool
 	// Mutator, if set, changes what the server sends.
 	Mutator *Mutator
 }
@@ -156,6 +164,13 @@ type Server struct {
 
 	clientCerts    [][]byte
 	clientFinished bool
+
+	psk           []byte // the accepted PSK
+	pskKE         bool   // psk_ke: no (EC)DHE
+	earlyOffered  bool   // ClientHello1 had early_data
+	earlyAccepted bool
+	skipEarly     bool // skip records that do not decrypt (declined 0-RTT)
+	earlyData     []byte
 
 	in   []byte
 	hsIn []byte
@@ -287,13 +302,19 @@ func (s *Server) handleRecord(rec []byte) ([]byte, error) {
 	outer := tls.ContentType(rec[0])
 	typ, payload, ep := outer, rec[5:], EpochPlaintext
 	if outer == tls.ContentTypeApplicationData {
+		if len(s.readKeys) == 0 && s.skipEarly {
+			return nil, nil // early data before a HelloRetryRequest's answer
+		}
 		if len(s.readKeys) == 0 {
 			return nil, errors.New("tlsserver: unprotected application_data record from the client")
 		}
 		var err error
-		if typ, payload, ep, err = s.open(rec); err != nil {
+		if typ, payload, ep, err = s.open(rec); err == errSkipEarly {
+			return nil, nil
+		} else if err != nil {
 			return nil, err
 		}
+		s.skipEarly = false
 	}
 	if s.fatalAlert {
 		s.violate("client sent a %v record after a fatal alert", typ)
@@ -330,6 +351,10 @@ func (s *Server) handleRecord(rec []byte) ([]byte, error) {
 		}
 		return nil, nil
 	case tls.ContentTypeApplicationData:
+		if ep == EpochEarly && s.earlyAccepted && !s.clientFinished {
+			s.earlyData = append(s.earlyData, payload...)
+			return nil, nil
+		}
 		if !s.clientFinished {
 			return nil, errors.New("tlsserver: client sent application data before its Finished")
 		}
@@ -430,6 +455,9 @@ func (s *Server) open(rec []byte) (tls.ContentType, []byte, Epoch, error) {
 			return typ, p, ep, nil
 		}
 	}
+	if s.skipEarly {
+		return 0, nil, 0, errSkipEarly
+	}
 	return 0, nil, 0, fmt.Errorf("tlsserver: cannot decrypt a client record (expected %v keys)", s.readEpoch)
 }
 
@@ -441,6 +469,8 @@ func (s *Server) handleMessage(msg []byte, ep Epoch) ([]byte, error) {
 	case stateWaitCH, stateWaitCH2:
 		wantEpoch = EpochPlaintext
 	case stateConnected:
+		wantEpoch = s.readEpoch
+	case stateWaitClientFinished:
 		wantEpoch = s.readEpoch
 	}
 	if ep != wantEpoch {
@@ -479,7 +509,14 @@ func (s *Server) handleMessage(msg []byte, ep Epoch) ([]byte, error) {
 		s.transcript = append(s.transcript, msg...)
 		s.state = stateWaitClientFinished
 		return nil, nil
-	case s.state == stateWaitClientFinished && typ == tls.HandshakeTypeFinished:
+	case s.state == stateWaitClientFinished && typ == tls.HandshakeTypeEndOfEarlyData && s.readEpoch == EpochEarly:
+		if len(body) != 0 {
+			return nil, errors.New("tlsserver: EndOfEarlyData with a body")
+		}
+		s.transcript = append(s.transcript, msg...)
+		s.readEpoch = EpochHandshake
+		return nil, nil
+	case s.state == stateWaitClientFinished && typ == tls.HandshakeTypeFinished && s.readEpoch == EpochHandshake:
 		if !hmac.Equal(body, finishedMAC(s.cHS, s.transcriptHash())) {
 			return nil, errors.New("tlsserver: bad client Finished")
 		}
@@ -640,7 +677,11 @@ func (s *Server) handleClientHello(msg []byte) ([]byte, error) {
 			return nil, errors.New("tlsserver: no cipher suite in common")
 		}
 	}
+	s.checkPSK(&ch, msg)
 	s.transcript = append(s.transcript, msg...)
+	if err := s.startEarlyData(); err != nil {
+		return nil, err
+	}
 
 	// The client's share to use, if any.
 	var share *tls.KeyShareEntry
@@ -651,7 +692,13 @@ func (s *Server) handleClientHello(msg []byte) ([]byte, error) {
 			share = &tls.KeyShareEntry{Group: e.Group, KeyExchange: bytes.Clone(e.KeyExchange)}
 		}
 	}
-	if s.state == stateWaitCH && (s.opts.HelloRetryRequest || share == nil) {
+	if s.state == stateWaitCH && (s.opts.HelloRetryRequest || share == nil && !s.pskKE) {
+		// §4.2.10: a HelloRetryRequest declines 0-RTT.
+		if s.earlyAccepted {
+			s.earlyAccepted, s.skipEarly = false, true
+			delete(s.readKeys, EpochEarly)
+			s.readEpoch = EpochPlaintext
+		}
 		group := s.opts.HRRGroup
 		if group == 0 {
 			group = tls.NamedGroupSecp256r1
@@ -671,6 +718,11 @@ func (s *Server) handleClientHello(msg []byte) ([]byte, error) {
 		s.state = stateWaitCH2
 		return s.sendFlight(s.helloRetryRequestFlight(group))
 	}
+	if s.pskKE {
+		s.shared = make([]byte, hashLen) // §7.1: no (EC)DHE
+		s.state = stateWaitClientFinished
+		return s.sendFlight(s.serverHelloFlight(nil))
+	}
 	if share == nil {
 		return nil, errors.New("tlsserver: second ClientHello has no usable key share")
 	}
@@ -687,7 +739,7 @@ func (s *Server) handleClientHello(msg []byte) ([]byte, error) {
 	}
 	s.group = share.Group
 	s.state = stateWaitClientFinished
-	if s.opts.RequestClientCert {
+	if s.opts.RequestClientCert && s.psk == nil {
 		s.state = stateWaitClientCert
 	}
 	return s.sendFlight(s.serverHelloFlight(priv))
@@ -732,8 +784,14 @@ func (s *Server) serverHelloFlight(priv *ecdh.PrivateKey) *Flight {
 	x := &sh.Extensions
 	x.Add(tls.ExtensionTypeSupportedVersions)
 	x.SupportedVersions.SelectedVersion = 0x0304
-	x.Add(tls.ExtensionTypeKeyShare)
-	x.KeyShare.ServerShare = tls.KeyShareEntry{Group: s.group, KeyExchange: priv.PublicKey().Bytes()}
+	if priv != nil {
+		x.Add(tls.ExtensionTypeKeyShare)
+		x.KeyShare.ServerShare = tls.KeyShareEntry{Group: s.group, KeyExchange: priv.PublicKey().Bytes()}
+	}
+	if s.psk != nil {
+		x.Add(tls.ExtensionTypePreSharedKey)
+		x.PreSharedKey.SelectedIdentity = 0
+	}
 	f := &Flight{Kind: FlightServerHello, Items: []Item{EncodeItem(tls.HandshakeTypeServerHello, &sh)}}
 	if s.opts.MiddleboxCCS && !s.hrrDone {
 		f.Items = append(f.Items, CCSItem())
@@ -750,7 +808,14 @@ func (s *Server) serverHelloFlight(priv *ecdh.PrivateKey) *Flight {
 			panic(err)
 		}
 	}
+	if s.earlyAccepted {
+		ee.Extensions.Add(tls.ExtensionTypeEarlyData)
+	}
 	f.Items = append(f.Items, EncodeItem(tls.HandshakeTypeEncryptedExtensions, &ee))
+	if s.psk != nil { // §2.2: the PSK authenticates the server
+		f.Items = append(f.Items, Item{Msg: &Message{Type: tls.HandshakeTypeFinished, Compute: ComputeFinished}})
+		return f
+	}
 
 	if s.opts.RequestClientCert {
 		var cr tls.CertificateRequest
@@ -991,6 +1056,9 @@ func (s *Server) deriveHandshake(sh []byte) error {
 	}
 	zeros := make([]byte, hashLen)
 	early := hkdfExtract(zeros, zeros)
+	if s.psk != nil {
+		early = hkdfExtract(s.psk, zeros)
+	}
 	s.hsSecret = hkdfExtract(s.shared, deriveSecret(early, "derived", emptyHash()))
 	th := s.transcriptHash()
 	s.cHS = deriveSecret(s.hsSecret, "c hs traffic", th)
@@ -1005,6 +1073,9 @@ func (s *Server) deriveHandshake(sh []byte) error {
 	}
 	s.writeKeys[EpochHandshake], s.readKeys[EpochHandshake] = w, r
 	s.writeEpoch, s.readEpoch = EpochHandshake, EpochHandshake
+	if s.earlyAccepted {
+		s.readEpoch = EpochEarly // until EndOfEarlyData
+	}
 	return nil
 }
 
