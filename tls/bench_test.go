@@ -16,8 +16,10 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tabletls/tabletls/internal/testpeer"
+	"github.com/tabletls/tabletls/internal/tlsserver"
 	"github.com/tabletls/tabletls/tls"
 	"github.com/tabletls/tabletls/tls/x509verify"
 )
@@ -45,29 +47,7 @@ func runBenchServer() {
 	cert := ca.Issue(testpeer.ECDSAP256)
 	cfg := &cryptotls.Config{Certificates: []cryptotls.Certificate{cert.TLS}, MinVersion: cryptotls.VersionTLS13,
 		CurvePreferences: []cryptotls.CurveID{cryptotls.X25519}, SessionTicketsDisabled: true}
-	serve := func(handle func(*cryptotls.Conn, *batchConn)) string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			panic(err)
-		}
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					bc := &batchConn{Conn: c}
-					tc := cryptotls.Server(bc, cfg)
-					if tc.Handshake() == nil {
-						handle(tc, bc)
-					}
-					tc.Close()
-				}()
-			}
-		}()
-		return ln.Addr().String()
-	}
+	serve := func(handle func(*cryptotls.Conn, *batchConn)) string { return serveWith(cfg, handle) }
 	discard := func(c *cryptotls.Conn, _ *batchConn) { io.Copy(io.Discard, c) }
 	hs, sink := serve(discard), serve(discard)
 	source := func(size int) string {
@@ -84,9 +64,81 @@ func runBenchServer() {
 		})
 	}
 	pin, _ := tls.PinFromCertificate(cert.Chain[0])
-	fmt.Printf("%s %s %s %s %s %s %s\n", hs, sink, source(16384), base64.StdEncoding.EncodeToString(ca.DER), pin,
-		source(1024), source(64))
+	// resume: crypto/tls with tickets, for both clients' resumption.
+	tickets := cfg.Clone()
+	tickets.SessionTicketsDisabled = false
+	resume := serveWith(tickets, discard)
+	// The PSK handshakes crypto/tls cannot serve (psk_ke, external PSKs),
+	// by the scripted server, which takes benchPSK for any identity.
+	pskDHE := servePSK(tlsserver.Options{PSK: benchPSK})
+	pskKE := servePSK(tlsserver.Options{PSK: benchPSK, PSKKE: true})
+	extDHE := servePSK(tlsserver.Options{PSK: benchPSK, ExternalPSK: true})
+	extKE := servePSK(tlsserver.Options{PSK: benchPSK, ExternalPSK: true, PSKKE: true})
+	fmt.Printf("%s %s %s %s %s %s %s %s %s %s %s %s\n", hs, sink, source(16384), base64.StdEncoding.EncodeToString(ca.DER), pin,
+		source(1024), source(64), resume, pskDHE, pskKE, extDHE, extKE)
 	io.Copy(io.Discard, os.Stdin)
+}
+
+// serveWith serves crypto/tls with cfg on a new port, running handle
+// after each handshake.
+func serveWith(cfg *cryptotls.Config, handle func(*cryptotls.Conn, *batchConn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				bc := &batchConn{Conn: c}
+				tc := cryptotls.Server(bc, cfg)
+				if tc.Handshake() == nil {
+					handle(tc, bc)
+				}
+				tc.Close()
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// benchPSK is the PSK of the PSK benchmarks.
+var benchPSK = []byte("0123456789abcdef0123456789abcdef")
+
+// servePSK serves the scripted server with opts on a new port: one
+// handshake per connection, then close.
+func servePSK(opts tlsserver.Options) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				srv := tlsserver.New(opts)
+				buf := make([]byte, 32<<10)
+				for !srv.HandshakeComplete() {
+					n, err := c.Read(buf)
+					out, serr := srv.Input(buf[:n])
+					if len(out) > 0 {
+						c.Write(out)
+					}
+					if err != nil || serr != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
 
 // batchConn is the server's transport: once w is set (after the
@@ -106,8 +158,10 @@ func (c *batchConn) Write(p []byte) (int, error) {
 type benchServer struct {
 	handshake, sink, source string
 	source1K, source64      string
-	roots                   *x509.CertPool
-	pin                     string
+	// resume is crypto/tls with tickets; the psk ones the scripted server.
+	resume, pskDHE, pskKE, extDHE, extKE string
+	roots                                *x509.CertPool
+	pin                                  string
 }
 
 var (
@@ -132,7 +186,7 @@ func startBenchServer(tb testing.TB) *benchServer {
 		}
 		line, err := bufio.NewReader(out).ReadString('\n')
 		f := strings.Fields(line)
-		if err != nil || len(f) != 7 {
+		if err != nil || len(f) != 12 {
 			benchErr = fmt.Errorf("bench server said %q: %v", line, err)
 			return
 		}
@@ -144,7 +198,8 @@ func startBenchServer(tb testing.TB) *benchServer {
 		}
 		roots := x509.NewCertPool()
 		roots.AddCert(caCert)
-		benchSrv = &benchServer{handshake: f[0], sink: f[1], source: f[2], roots: roots, pin: f[4], source1K: f[5], source64: f[6]}
+		benchSrv = &benchServer{handshake: f[0], sink: f[1], source: f[2], roots: roots, pin: f[4], source1K: f[5], source64: f[6],
+			resume: f[7], pskDHE: f[8], pskKE: f[9], extDHE: f[10], extKE: f[11]}
 	})
 	if benchErr != nil {
 		tb.Fatal(benchErr)
@@ -358,5 +413,213 @@ func TestSteadyStateAllocs(t *testing.T) {
 		}
 	}); n != 0 {
 		t.Errorf("Read of 16 KiB: %v allocs, want 0", n)
+	}
+}
+
+// BenchmarkResumption compares, in one run, the client's cost of a full
+// pinned handshake, of resumption with psk_dhe_ke against the crypto/tls
+// server next to crypto/tls's own resumption against it, and of the PSK
+// handshakes crypto/tls has no client for (psk_ke resumption, external
+// PSKs), served by the scripted server of internal/tlsserver. The server
+// runs in a child process: cpu-ns/op and allocs/op are the client's.
+func BenchmarkResumption(b *testing.B) {
+	s := startBenchServer(b)
+	run := func(b *testing.B, addr string, handshake func(net.Conn) error) {
+		b.ReportAllocs()
+		start := processCPU()
+		for b.Loop() {
+			raw, err := net.Dial("tcp", addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := handshake(raw); err != nil {
+				b.Fatal(err)
+			}
+			raw.Close()
+		}
+		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+	}
+	// A session for the scripted server, which takes benchPSK for any ticket.
+	session := func(modes ...tls.PSKMode) *tls.Config {
+		cfg := s.pinConfig()
+		cache := tls.NewLRUClientSessionCache(1)
+		cache.Put("localhost", &tls.ClientSessionState{Ticket: []byte("ticket"), PSK: benchPSK, Lifetime: time.Hour,
+			CipherSuite: tls.TLS_AES_128_GCM_SHA256, ReceivedAt: time.Now()})
+		cfg.ClientSessionCache, cfg.ResumptionModes = cache, modes
+		return cfg
+	}
+	external := func(modes ...tls.PSKMode) *tls.Config {
+		return &tls.Config{ServerName: "localhost", CipherSuites: []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256},
+			ExternalPSK: &tls.ExternalPSK{Identity: []byte("device"), Key: benchPSK, Modes: modes}}
+	}
+	client := func(cfg *tls.Config, resumed bool) func(net.Conn) error {
+		return func(c net.Conn) error {
+			conn := tls.Client(c, cfg)
+			if err := conn.Handshake(); err != nil {
+				return err
+			}
+			if st := conn.ConnectionState(); st.DidResume != resumed && st.DidExternalPSK != resumed {
+				return fmt.Errorf("resumed %v, want %v", st.DidResume, resumed)
+			}
+			return nil
+		}
+	}
+	alternate(b, []string{"tabletls-full-pin", "crypto-tls-full-pin", "tabletls-resume-psk_dhe_ke", "crypto-tls-resume",
+		"tabletls-resume-psk_ke", "tabletls-resume-psk_dhe_ke-scripted", "tabletls-external-psk_ke", "tabletls-external-psk_dhe_ke"}, func(b *testing.B, name string) {
+		switch name {
+		case "tabletls-full-pin":
+			run(b, s.handshake, client(s.pinConfig(), false))
+		case "crypto-tls-full-pin":
+			cfg := s.goPinConfig()
+			run(b, s.handshake, func(c net.Conn) error { return cryptotls.Client(c, cfg).Handshake() })
+		case "tabletls-resume-psk_dhe_ke":
+			// One full handshake gets a ticket (read after the
+			// handshake); every one after it resumes with it.
+			cfg := s.pinConfig()
+			cfg.ClientSessionCache = tls.NewLRUClientSessionCache(1)
+			raw, err := net.Dial("tcp", s.resume)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := tls.Client(raw, cfg)
+			if err := c.Handshake(); err != nil {
+				b.Fatal(err)
+			}
+			raw.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			c.Read(make([]byte, 1))
+			raw.Close()
+			if _, ok := cfg.ClientSessionCache.Get("localhost"); !ok {
+				b.Fatal("no ticket")
+			}
+			run(b, s.resume, client(cfg, true))
+		case "crypto-tls-resume":
+			cfg := s.goPinConfig()
+			cfg.ClientSessionCache = cryptotls.NewLRUClientSessionCache(1)
+			raw, err := net.Dial("tcp", s.resume)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := cryptotls.Client(raw, cfg)
+			if err := c.Handshake(); err != nil {
+				b.Fatal(err)
+			}
+			raw.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			c.Read(make([]byte, 1))
+			raw.Close()
+			run(b, s.resume, func(c net.Conn) error {
+				conn := cryptotls.Client(c, cfg)
+				if err := conn.Handshake(); err != nil {
+					return err
+				}
+				if !conn.ConnectionState().DidResume {
+					return errors.New("crypto/tls did not resume")
+				}
+				return nil
+			})
+		case "tabletls-resume-psk_ke":
+			run(b, s.pskKE, client(session(tls.PSKModeKE), true))
+		case "tabletls-resume-psk_dhe_ke-scripted":
+			run(b, s.pskDHE, client(session(), true))
+		case "tabletls-external-psk_ke":
+			run(b, s.extKE, client(external(tls.PSKModeKE), true))
+		case "tabletls-external-psk_dhe_ke":
+			run(b, s.extDHE, client(external(), true))
+		}
+	})
+}
+
+// BenchmarkHandshakeEngine is the client's own cost of one handshake,
+// without I/O or a server: the scripted server's flight (deterministic,
+// like the client's Rand and Time here) is recorded once and replayed to
+// a fresh Engine in static buffers every iteration. Full (x25519 +
+// ECDSA P-256, pinned) against the PSK handshakes.
+func BenchmarkHandshakeEngine(b *testing.B) {
+	pinned := func() *tls.Config {
+		v, err := tls.NewPinVerifier(tlsserver.ServerCertificate().Pin())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return &tls.Config{ServerName: "localhost", Verifier: v, CipherSuites: []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256},
+			Crypto: tls.DefaultCrypto(), Time: func() time.Time { return tlsserver.FixedTime }}
+	}
+	session := func(modes ...tls.PSKMode) *tls.Config {
+		cfg := pinned()
+		cache := tls.NewLRUClientSessionCache(1)
+		cache.Put("localhost", &tls.ClientSessionState{Ticket: []byte("ticket"), PSK: benchPSK, Lifetime: time.Hour,
+			CipherSuite: tls.TLS_AES_128_GCM_SHA256, ReceivedAt: tlsserver.FixedTime})
+		cfg.ClientSessionCache, cfg.ResumptionModes = cache, modes
+		return cfg
+	}
+	external := func(modes ...tls.PSKMode) *tls.Config {
+		cfg := pinned()
+		cfg.Verifier = nil
+		cfg.ExternalPSK = &tls.ExternalPSK{Identity: []byte("device"), Key: benchPSK, Modes: modes}
+		return cfg
+	}
+	for _, c := range []struct {
+		name string
+		cfg  *tls.Config
+		opts tlsserver.Options
+	}{
+		{"full-pin", pinned(), tlsserver.Options{}},
+		{"resume-psk_dhe_ke", session(), tlsserver.Options{PSK: benchPSK}},
+		{"resume-psk_ke", session(tls.PSKModeKE), tlsserver.Options{PSK: benchPSK, PSKKE: true}},
+		{"external-psk_dhe_ke", external(), tlsserver.Options{PSK: benchPSK, ExternalPSK: true}},
+		{"external-psk_ke", external(tls.PSKModeKE), tlsserver.Options{PSK: benchPSK, ExternalPSK: true, PSKKE: true}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			buf := staticBuffers()
+			var x tls.Engine
+			handshake := func(flight []byte) []byte {
+				c.cfg.Rand = tlsserver.NewRand("bench")
+				if err := x.Init(c.cfg, buf); err != nil {
+					b.Fatal(err)
+				}
+				if err := x.Start(); err != nil {
+					b.Fatal(err)
+				}
+				hello := slices.Clone(x.Output())
+				x.OutputAck(len(x.Output()))
+				for len(flight) > 0 {
+					n, err := x.Input(flight)
+					if err != nil {
+						b.Fatal(err)
+					}
+					flight = flight[n:]
+				}
+				if !x.HandshakeComplete() || len(x.Output()) == 0 {
+					b.Fatal("handshake not complete")
+				}
+				x.OutputAck(len(x.Output()))
+				return hello
+			}
+			// Record the server's flight once.
+			srv := tlsserver.New(c.opts)
+			c.cfg.Rand = tlsserver.NewRand("bench")
+			_ = x.Init(c.cfg, buf)
+			if err := x.Start(); err != nil {
+				b.Fatal(err)
+			}
+			flight, err := srv.Input(x.Output())
+			if err != nil {
+				b.Fatal(err)
+			}
+			hello := handshake(flight)
+			if _, err := tlsserver.New(c.opts).Input(hello); err != nil {
+				b.Fatal(err)
+			}
+			st := x.ConnectionState()
+			if st.DidResume || st.DidExternalPSK {
+				if len(st.PeerCertificates) != 0 {
+					b.Fatal("PSK handshake with a certificate")
+				}
+			} else if c.opts.PSK != nil {
+				b.Fatal("PSK not accepted")
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				handshake(flight)
+			}
+		})
 	}
 }
