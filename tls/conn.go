@@ -90,18 +90,24 @@ func configCrypto(config *Config) *Crypto {
 // itself. Early data can be replayed (§8): send only what the server may
 // safely receive twice. It must be called before the handshake starts.
 func (c *Conn) HandshakeWithEarlyData(data []byte) error {
+	if err := c.SetEarlyData(data); err != nil {
+		return err
+	}
+	return c.Handshake()
+}
+
+// SetEarlyData gives the data HandshakeWithEarlyData sends, for a caller
+// that runs the handshake otherwise (tlsnet's HandshakeContext, or the
+// first Read or Write). It must be called before the handshake starts.
+func (c *Conn) SetEarlyData(data []byte) error {
 	if c.initErr != nil {
 		return c.initErr
 	}
 	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
 	c.mu.Lock()
-	err := c.engine.SetEarlyData(data)
-	c.mu.Unlock()
-	c.handshakeMu.Unlock()
-	if err != nil {
-		return err
-	}
-	return c.Handshake()
+	defer c.mu.Unlock()
+	return c.engine.SetEarlyData(data)
 }
 
 // Handshake runs the handshake if it has not run yet.

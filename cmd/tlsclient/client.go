@@ -68,6 +68,11 @@ func (o *options) run(stdout, stderr io.Writer) error {
 		cfg.KeyLogWriter = f
 		fmt.Fprintf(stderr, "tlsclient: appending the TLS secrets to %s (%s): this connection can be decrypted\n", o.KeyLog, o.KeyLogSource())
 	}
+	var sessions *fileSessionCache
+	if o.sessIn != "" || o.sessOut != "" {
+		sessions = &fileSessionCache{in: o.session, outPath: o.sessOut}
+		cfg.ClientSessionCache = sessions
+	}
 	var tr *tracer
 	if o.trace {
 		tr = &tracer{w: stdout}
@@ -85,6 +90,11 @@ func (o *options) run(stdout, stderr io.Writer) error {
 	wire := &countingConn{Conn: raw}
 	conn := tlsnet.Client(wire, cfg)
 	defer conn.Close()
+	if o.earlyData != nil {
+		if err := conn.SetEarlyData(o.earlyData); err != nil {
+			return err
+		}
+	}
 
 	// Handshake.
 	hsStart := time.Now()
@@ -126,6 +136,13 @@ func (o *options) run(stdout, stderr io.Writer) error {
 	if !o.quiet {
 		out = &headerWriter{w: stdout, header: "--- reply from " + addr + " ---\n"}
 	}
+	if o.earlyData != nil && !state.EarlyDataAccepted {
+		// Not received by the server's application: sent again, as
+		// ordinary data (the summary says so).
+		if _, err := conn.Write(o.earlyData); err != nil {
+			return timeoutError(err, ctx, "sending the early data again", o.timeout)
+		}
+	}
 	if request != "" {
 		if _, err := io.WriteString(conn, request); err != nil {
 			return timeoutError(err, ctx, "sending the request", o.timeout)
@@ -146,7 +163,13 @@ func (o *options) run(stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout)
 	}
 	sent, recv := wire.counts()
+	if sessions != nil && sessions.err != nil {
+		return sessions.err
+	}
 	s := summary{
+		earlyData:    len(o.earlyData),
+		sessOut:      o.sessOut,
+		ticketsSaved: savedTickets(sessions),
 		addr:         addr,
 		state:        state,
 		verification: verification,
@@ -471,4 +494,13 @@ func printError(w io.Writer, err error) {
 	}
 	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " ")
 	fmt.Fprintln(w, "tlsclient: "+msg)
+}
+
+func savedTickets(c *fileSessionCache) int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.saved
 }

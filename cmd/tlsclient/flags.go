@@ -5,10 +5,12 @@ import (
 	"flag"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/tabletls/tabletls/internal/clientflags"
+	"github.com/tabletls/tabletls/tls"
 )
 
 // options is the parsed command line: the trust and identity flags shared
@@ -24,6 +26,11 @@ type options struct {
 	timeout     time.Duration
 	idle        time.Duration
 	stdin       io.Reader // for -interactive
+	sessIn      string
+	sessOut     string
+	earlyFile   string
+	earlyData   []byte                  // read from -early-data
+	session     *tls.ClientSessionState // read from -sess-in
 }
 
 var (
@@ -57,6 +64,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.interactive, "interactive", false, "like openssl s_client: send stdin to the server and print what it sends, until both have closed (no default request)")
 	fs.DurationVar(&o.idle, "idle", time.Second, "once the reply has begun, stop when the server sends nothing for this long (0: wait for it to close, or -timeout)")
 	fs.StringVar(&o.request, "request", "", "`data` to send after the handshake; \\r \\n \\t \\\\ are unescaped (default: an HTTP/1.0 GET of /)")
+	fs.StringVar(&o.sessIn, "sess-in", "", "resume the session in `file` (written by -sess-out), like openssl s_client -sess_in")
+	fs.StringVar(&o.sessOut, "sess-out", "", "write the newest session ticket the server sends to `file`; it holds the session's key")
+	fs.StringVar(&o.earlyFile, "early-data", "", "send the contents of `file` as 0-RTT early data, if the session of -sess-in allows it (replayable: send only what is safe twice); sent again after the handshake if the server did not accept it")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "time limit for connecting, the handshake and the reply")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -86,6 +96,27 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.interactive && o.requestSet {
 		return nil, &usageError{Msg: "-interactive sends stdin: it cannot be combined with -request"}
+	}
+	if o.sessIn != "" {
+		var err error
+		if o.session, err = readSession(o.sessIn); err != nil {
+			return nil, err
+		}
+	}
+	if o.earlyFile != "" {
+		if o.sessIn == "" {
+			return nil, &usageError{Msg: "-early-data needs -sess-in: 0-RTT resumes a session"}
+		}
+		if o.interactive {
+			return nil, &usageError{Msg: "-early-data cannot be combined with -interactive"}
+		}
+		var err error
+		if o.earlyData, err = os.ReadFile(o.earlyFile); err != nil {
+			return nil, &usageError{Msg: "-early-data: " + err.Error()}
+		}
+		if len(o.earlyData) == 0 {
+			return nil, &usageError{Msg: "-early-data " + o.earlyFile + " is empty"}
+		}
 	}
 	if o.connect != "" {
 		if _, _, err := net.SplitHostPort(o.connect); err != nil {

@@ -29,6 +29,11 @@ type summary struct {
 	// presented, whether or not they were accepted.
 	failed error
 	chain  [][]byte
+	// earlyData is the length of -early-data; sessOut and ticketsSaved
+	// the -sess-out file and how many tickets went to it.
+	earlyData    int
+	sessOut      string
+	ticketsSaved int
 }
 
 func (s *summary) print(w io.Writer) {
@@ -51,6 +56,21 @@ func (s *summary) print(w io.Writer) {
 		alpn = "(none)"
 	}
 	p("ALPN", "%s", alpn)
+	switch {
+	case st.DidResume:
+		p("Resumed", "yes, %s", st.PSKMode)
+	case st.DidExternalPSK:
+		p("Resumed", "no; external PSK, %s", st.PSKMode)
+	default:
+		p("Resumed", "no")
+	}
+	switch {
+	case s.earlyData == 0:
+	case st.EarlyDataAccepted:
+		p("Early data", "%d bytes, accepted", s.earlyData)
+	default:
+		p("Early data", "%d bytes, NOT accepted: sent again after the handshake", s.earlyData)
+	}
 	p("Server signature", "%s", st.PeerSignatureScheme)
 	p("Verification", "%s", s.verification)
 	switch {
@@ -78,6 +98,9 @@ func (s *summary) print(w io.Writer) {
 		return
 	}
 	p("Reply", "%d bytes; %s", s.replyBytes, s.ending)
+	if s.sessOut != "" {
+		p("Session out", "%s (%d tickets received)", s.sessOut, s.ticketsSaved)
+	}
 }
 
 // describeCertificate prints one certificate of the chain, indented.

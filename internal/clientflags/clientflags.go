@@ -2,11 +2,13 @@
 // client as command-line flags, shared by cmd/tlsclient and cmd/tlsgateway
 // so that a fleet moving from the gateway to TLS on the device keeps the
 // same settings, spelled the same way: -servername, -alpn, -ca, -pin,
-// -cert, -key, -groups, -keyshares, -suites, -insecure and -keylog.
+// -cert, -key, -groups, -keyshares, -suites, -psk, -psk-modes, -insecure
+// and -keylog.
 package clientflags
 
 import (
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,10 +35,12 @@ type Flags struct {
 	KeyShares     []tls.NamedGroup
 	Suites        []tls.CipherSuite
 	Insecure      bool
-	KeyLog        string // file, from -keylog or SSLKEYLOGFILE
-	KeyLogEnv     bool   // KeyLog came from SSLKEYLOGFILE
+	KeyLog        string           // file, from -keylog or SSLKEYLOGFILE
+	KeyLogEnv     bool             // KeyLog came from SSLKEYLOGFILE
+	PSK           *tls.ExternalPSK // from -psk identity:hex
+	PSKModes      []tls.PSKMode    // from -psk-modes
 
-	alpn, groups, keyShares, suites string
+	alpn, groups, keyShares, suites, psk, pskModes string
 
 	// Read by Finish from CAFile, and from CertFile and KeyFile.
 	roots      *x509.CertPool
@@ -62,6 +66,8 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.groups, "groups", "", "key exchange `groups` in preference order: x25519, secp256r1, secp384r1, X25519MLKEM768")
 	fs.StringVar(&f.keyShares, "keyshares", "", "`groups` to send a key share for in the first ClientHello (default: the first of -groups)")
 	fs.StringVar(&f.suites, "suites", "", "cipher `suites` in preference order, e.g. TLS_CHACHA20_POLY1305_SHA256,TLS_AES_128_GCM_SHA256")
+	fs.StringVar(&f.psk, "psk", "", "external PSK as `identity:hex`, e.g. device-7:000102...: the server, if it knows it, needs no certificate")
+	fs.StringVar(&f.pskModes, "psk-modes", "", "PSK key exchange `modes` allowed with -psk and resumed sessions: psk_dhe_ke (default), psk_ke (no forward secrecy), or both")
 	fs.BoolVar(&f.Insecure, "insecure", false, "do NOT verify the server's certificate (testing only)")
 	fs.StringVar(&f.KeyLog, "keylog", "", "append the TLS secrets to `file` in NSS key log format, for Wireshark (default: $SSLKEYLOGFILE)")
 }
@@ -107,6 +113,9 @@ func (f *Flags) Finish(fs *flag.FlagSet) error {
 	}
 	if f.Insecure && (f.CAFile != "" || len(f.Pins) > 0) {
 		return &UsageError{"-insecure cannot be combined with -ca or -pin"}
+	}
+	if err := f.parsePSK(); err != nil {
+		return err
 	}
 	if f.KeyLog == "" {
 		if path := os.Getenv("SSLKEYLOGFILE"); path != "" {
@@ -196,6 +205,10 @@ func (f *Flags) Config(serverName string, fallback func(*tls.Config) (string, er
 		cfg.Verifier = x509verify.New(x509verify.Options{})
 		verification = "X.509 chain to the system roots, for " + nameOrNone(serverName)
 	}
+	if f.PSK != nil {
+		cfg.ExternalPSK = f.PSK
+	}
+	cfg.ResumptionModes = f.PSKModes
 	if f.CertFile != "" {
 		if f.clientCert == nil {
 			return nil, "", errors.New("clientflags: Config before Finish read -cert " + f.CertFile)
@@ -285,3 +298,38 @@ func appendMissing(list []tls.NamedGroup, more ...tls.NamedGroup) []tls.NamedGro
 
 // Quote puts s in double quotes, for messages.
 func Quote(s string) string { return `"` + s + `"` }
+
+// parsePSK parses -psk and -psk-modes.
+func (f *Flags) parsePSK() error {
+	f.PSK, f.PSKModes = nil, nil
+	for _, name := range SplitList(f.pskModes) {
+		var m tls.PSKMode
+		switch strings.ToLower(name) {
+		case "psk_ke", "ke":
+			m = tls.PSKModeKE
+		case "psk_dhe_ke", "dhe", "dhe_ke":
+			m = tls.PSKModeDHE
+		default:
+			return &UsageError{"-psk-modes: unknown mode " + Quote(name) + " (want psk_ke or psk_dhe_ke)"}
+		}
+		if !slices.Contains(f.PSKModes, m) {
+			f.PSKModes = append(f.PSKModes, m)
+		}
+	}
+	if f.psk == "" {
+		return nil
+	}
+	id, key, ok := strings.Cut(f.psk, ":")
+	if i := strings.LastIndexByte(f.psk, ':'); i >= 0 {
+		id, key, ok = f.psk[:i], f.psk[i+1:], true // the identity may hold colons, the key does not
+	}
+	raw, err := hex.DecodeString(key)
+	if !ok || id == "" || err != nil || len(raw) == 0 {
+		return &UsageError{"-psk: want identity:hex, with a non-empty identity and key in hex"}
+	}
+	if len(id) > 0xffff {
+		return &UsageError{"-psk: identity longer than 65535 octets"}
+	}
+	f.PSK = &tls.ExternalPSK{Identity: []byte(id), Key: raw, Modes: f.PSKModes}
+	return nil
+}

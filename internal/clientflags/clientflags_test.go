@@ -69,7 +69,7 @@ func TestRegister(t *testing.T) {
 	new(Flags).Register(fs)
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	want := []string{"alpn", "ca", "cert", "groups", "insecure", "key", "keylog", "keyshares", "pin", "servername", "suites"}
+	want := []string{"alpn", "ca", "cert", "groups", "insecure", "key", "keylog", "keyshares", "pin", "psk", "psk-modes", "servername", "suites"}
 	if !slices.Equal(names, want) {
 		t.Errorf("flags %v, want %v", names, want)
 	}
@@ -199,5 +199,40 @@ func TestFinishReadsFiles(t *testing.T) {
 	unfinished := Flags{CAFile: caFile}
 	if _, _, err := unfinished.Config("localhost", nil); err == nil {
 		t.Error("Config before Finish: no error")
+	}
+}
+
+// TestPSKFlags: -psk identity:hex and -psk-modes become Config.ExternalPSK
+// and Config.ResumptionModes; bad values are usage errors.
+func TestPSKFlags(t *testing.T) {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	var f Flags
+	f.Register(fs)
+	if err := fs.Parse([]string{"-psk", "urn:dev:7:0a0B", "-psk-modes", "psk_ke,psk_dhe_ke", "-insecure"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Finish(fs); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := f.Config("x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := cfg.ExternalPSK
+	if x == nil || string(x.Identity) != "urn:dev:7" || string(x.Key) != "\x0a\x0b" ||
+		!slices.Equal(x.Modes, []tls.PSKMode{tls.PSKModeKE, tls.PSKModeDHE}) || !slices.Equal(cfg.ResumptionModes, x.Modes) {
+		t.Fatalf("ExternalPSK %+v, ResumptionModes %v", x, cfg.ResumptionModes)
+	}
+	for _, bad := range [][]string{{"-psk", "nokey"}, {"-psk", ":00"}, {"-psk", "id:zz"}, {"-psk", "id:"}, {"-psk-modes", "psk_rsa"}} {
+		fs := flag.NewFlagSet("", flag.ContinueOnError)
+		var f Flags
+		f.Register(fs)
+		if err := fs.Parse(bad); err != nil {
+			t.Fatal(err)
+		}
+		var ue *UsageError
+		if err := f.Finish(fs); !errors.As(err, &ue) {
+			t.Errorf("%v: %v, want a usage error", bad, err)
+		}
 	}
 }

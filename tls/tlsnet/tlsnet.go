@@ -153,6 +153,11 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 // errors.
 func (c *Conn) Handshake() error { return c.tls.Handshake() }
 
+// SetEarlyData gives data to send as 0-RTT early data with the
+// ClientHello (see tls.Conn.HandshakeWithEarlyData); call it before the
+// handshake.
+func (c *Conn) SetEarlyData(data []byte) error { return c.tls.SetEarlyData(data) }
+
 // HandshakeContext is Handshake bounded by ctx: the context's deadline
 // becomes the connection's deadline for the handshake, and cancelling ctx
 // interrupts it. Any deadline set before is replaced, and none is left
