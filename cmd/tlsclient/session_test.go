@@ -108,7 +108,9 @@ func TestEarlyDataAndPSKFlags(t *testing.T) {
 	assertContains(t, "stdout", stdout, "gnip")
 }
 
-func regexpQuote(s string) string { return strings.NewReplacer(".", `\.`, "(", `\(`, ")", `\)`).Replace(s) }
+func regexpQuote(s string) string {
+	return strings.NewReplacer(".", `\.`, "(", `\(`, ")", `\)`).Replace(s)
+}
 
 // TestSessionUsageErrors: the new flags' mistakes are usage errors (exit
 // 2) before anything is sent.
