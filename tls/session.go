@@ -56,23 +56,23 @@ var ErrSessionState = errors.New("tls: invalid or unsupported serialized ClientS
 // MarshalBinary encodes s in a versioned form that firmware can keep in
 // flash and UnmarshalBinary reads back. The encoding holds the PSK.
 func (s *ClientSessionState) MarshalBinary() ([]byte, error) {
-	var b cryptobyte.Builder
-	b.AddUint8(sessionStateVersion)
-	b.AddUint16(uint16(s.CipherSuite))
-	b.AddUint64(uint64(s.ReceivedAt.UnixMilli()))
-	b.AddUint32(uint32(s.Lifetime / time.Second))
-	b.AddUint32(s.AgeAdd)
-	b.AddUint32(s.MaxEarlyDataSize)
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.PSK) })
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.Ticket) })
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.Nonce) })
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ServerName)) })
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.NegotiatedProtocol)) })
-	out, err := b.Bytes()
-	if err != nil {
+	// Appended by hand: cryptobyte.Builder would link fmt into firmware.
+	if len(s.PSK) > 0xff || len(s.Ticket) > 0xffff || len(s.Nonce) > 0xff || len(s.ServerName) > 0xff || len(s.NegotiatedProtocol) > 0xff {
 		return nil, errors.New("tls: ClientSessionState too large to serialize")
 	}
-	return out, nil
+	b := make([]byte, 0, 1+2+8+4+4+4+5+len(s.PSK)+len(s.Ticket)+len(s.Nonce)+len(s.ServerName)+len(s.NegotiatedProtocol))
+	b = append(b, sessionStateVersion)
+	b = appendUintN(b, 2, uint64(s.CipherSuite))
+	b = appendUintN(b, 8, uint64(s.ReceivedAt.UnixMilli()))
+	b = appendUintN(b, 4, uint64(s.Lifetime/time.Second))
+	b = appendUintN(b, 4, uint64(s.AgeAdd))
+	b = appendUintN(b, 4, uint64(s.MaxEarlyDataSize))
+	b = append(append(b, byte(len(s.PSK))), s.PSK...)
+	b = append(appendUintN(b, 2, uint64(len(s.Ticket))), s.Ticket...)
+	b = append(append(b, byte(len(s.Nonce))), s.Nonce...)
+	b = append(append(b, byte(len(s.ServerName))), s.ServerName...)
+	b = append(append(b, byte(len(s.NegotiatedProtocol))), s.NegotiatedProtocol...)
+	return b, nil
 }
 
 // UnmarshalBinary sets s from the output of MarshalBinary.
