@@ -43,14 +43,14 @@ func (e *engine) setEarlyData(p []byte) error {
 // ConnectionState.EarlyDataAccepted says so.
 func (e *engine) earlyDataEligible(helloLen int) bool {
 	hs := &e.hs
-	s := hs.psk.session
-	if len(hs.early.data) == 0 || !hs.psk.offered || s == nil || uint64(len(hs.early.data)) > uint64(s.MaxEarlyDataSize) {
+	p := &hs.psk
+	if len(hs.early.data) == 0 || !p.offered || !p.resumption || uint64(len(hs.early.data)) > uint64(p.maxEarly) {
 		return false
 	}
-	if s.NegotiatedProtocol != "" && !containsString(e.config.NextProtos, s.NegotiatedProtocol) {
+	if p.alpn != "" && !containsString(e.config.NextProtos, p.alpn) {
 		return false
 	}
-	suite := e.prof.crypto.suite(s.CipherSuite)
+	suite := e.prof.crypto.suite(p.suite)
 	records := (len(hs.early.data) + maxPlaintext - 1) / maxPlaintext
 	need := helloLen + 512 + compatCCSLen + len(hs.early.data) + records*(recordHeaderLen+1+16)
 	if suite == nil || need > len(e.out)-e.outLen {
@@ -124,11 +124,10 @@ func (e *engine) checkEarlyDataAnswer(present bool) error {
 	if !present {
 		return e.installHandshakeWriteKey()
 	}
-	s := hs.psk.session
-	if hs.suite.id != s.CipherSuite {
+	if hs.suite.id != hs.psk.suite {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server accepted early data with another cipher suite than the session's")
 	}
-	if hs.alpn != s.NegotiatedProtocol {
+	if hs.alpn != hs.psk.alpn {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server accepted early data with another ALPN protocol than the session's")
 	}
 	hs.early.accepted = true

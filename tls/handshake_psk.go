@@ -1,6 +1,9 @@
 package tls
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // The PSK the ClientHello offers (RFC 8446 §4.2.11): an external PSK from
 // Config.ExternalPSK, or a session from Config.ClientSessionCache. One
@@ -12,7 +15,14 @@ type pskOffer struct {
 	key        []byte
 	hash       *hashAlg
 	resumption bool // a ticket ("res binder"), else external ("ext binder")
-	session    *ClientSessionState
+	// From the session (not a *ClientSessionState: the engine's type
+	// would keep that type's methods, serialization included, in every
+	// firmware image).
+	ageAdd     uint32
+	receivedAt time.Time
+	maxEarly   uint32
+	suite      CipherSuite
+	alpn       string
 	modes      []PSKMode
 	offered    bool // in the ClientHello just sent
 	accepted   bool // the ServerHello selected it
@@ -35,7 +45,9 @@ func (e *engine) choosePSK() {
 		if suite == nil || len(s.PSK) != suite.hash.Size() {
 			return
 		}
-		hs.psk = pskOffer{identity: s.Ticket, key: s.PSK, hash: suite.hash, resumption: true, session: s, modes: cfg.ResumptionModes, offered: true}
+		hs.psk = pskOffer{identity: s.Ticket, key: s.PSK, hash: suite.hash, resumption: true,
+			ageAdd: s.AgeAdd, receivedAt: s.ReceivedAt, maxEarly: s.MaxEarlyDataSize, suite: s.CipherSuite, alpn: s.NegotiatedProtocol,
+			modes: cfg.ResumptionModes, offered: true}
 	} else {
 		return
 	}
@@ -88,8 +100,8 @@ func (p *pskOffer) bindersLen() int { return 2 + 1 + p.hash.Size() }
 func (e *engine) setPSKExtension(x *ClientHelloExtensions, s []byte) ([]byte, []byte, error) {
 	p := &e.hs.psk
 	age := uint32(0) // §4.2.11: 0 for an external PSK
-	if p.session != nil {
-		age = p.session.obfuscatedAge(e.config.now())
+	if p.resumption {
+		age = obfuscatedAge(p.receivedAt, p.ageAdd, e.config.now())
 	}
 	mark := len(s)
 	id := PskIdentity{Identity: p.identity, ObfuscatedTicketAge: age}

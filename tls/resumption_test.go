@@ -29,7 +29,7 @@ func (c *slotCache) Put(key string, s *tls.ClientSessionState) {
 		c.blob = nil
 		return
 	}
-	b, err := s.MarshalBinary()
+	b, err := tls.MarshalClientSessionState(s)
 	if err != nil {
 		panic(err)
 	}
@@ -42,8 +42,8 @@ func (c *slotCache) Get(key string) (*tls.ClientSessionState, bool) {
 	if c.blob == nil || key != c.key {
 		return nil, false
 	}
-	s := new(tls.ClientSessionState)
-	if err := s.UnmarshalBinary(c.blob); err != nil {
+	s, err := tls.ParseClientSessionState(c.blob)
+	if err != nil {
 		panic(err)
 	}
 	return s, true
@@ -222,18 +222,18 @@ func TestResumeTicketAge(t *testing.T) {
 	}
 }
 
-// TestSessionStateEncoding: MarshalBinary round-trips, and
-// UnmarshalBinary turns away other versions and damaged input.
+// TestSessionStateEncoding: MarshalClientSessionState round-trips, and
+// ParseClientSessionState turns away other versions and damaged input.
 func TestSessionStateEncoding(t *testing.T) {
 	s := &tls.ClientSessionState{Ticket: []byte("t"), PSK: bytes.Repeat([]byte{7}, 48), AgeAdd: 9, Nonce: []byte{1},
 		MaxEarlyDataSize: 16384, Lifetime: 2 * time.Hour, CipherSuite: tls.TLS_AES_256_GCM_SHA384, ServerName: "example.com",
 		ReceivedAt: time.UnixMilli(1700000000123)}
-	b, err := s.MarshalBinary()
+	b, err := tls.MarshalClientSessionState(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got tls.ClientSessionState
-	if err := got.UnmarshalBinary(b); err != nil {
+	got, err := tls.ParseClientSessionState(b)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got.PSK, s.PSK) || !bytes.Equal(got.Ticket, s.Ticket) || !got.ReceivedAt.Equal(s.ReceivedAt) ||
@@ -241,11 +241,11 @@ func TestSessionStateEncoding(t *testing.T) {
 		t.Fatalf("round trip: %+v", got)
 	}
 	bad := append([]byte{2}, b[1:]...)
-	if err := got.UnmarshalBinary(bad); err != tls.ErrSessionState {
+	if _, err := tls.ParseClientSessionState(bad); err != tls.ErrSessionState {
 		t.Fatalf("version 2: %v", err)
 	}
 	for n := range len(b) {
-		if err := got.UnmarshalBinary(b[:n]); err != tls.ErrSessionState {
+		if _, err := tls.ParseClientSessionState(b[:n]); err != tls.ErrSessionState {
 			t.Fatalf("truncated at %d: %v", n, err)
 		}
 	}

@@ -12,8 +12,8 @@ import (
 
 // ClientSessionState is a session the client can resume: a NewSessionTicket
 // received after a handshake (RFC 8446 §4.6.1) with the PSK it stands for.
-// It holds a secret (PSK): keep it, and its MarshalBinary form, as you
-// would keep a key.
+// It holds a secret (PSK): keep it, and its MarshalClientSessionState
+// form, as you would keep a key.
 type ClientSessionState struct {
 	Ticket           []byte
 	Lifetime         time.Duration // ticket_lifetime: the session expires this long after ReceivedAt
@@ -38,24 +38,27 @@ func (s *ClientSessionState) Expired(now time.Time) bool {
 
 // obfuscatedAge is obfuscated_ticket_age (§4.2.11.1): the ticket's age in
 // milliseconds plus ticket_age_add, modulo 2^32.
-func (s *ClientSessionState) obfuscatedAge(now time.Time) uint32 {
-	age := now.Sub(s.ReceivedAt).Milliseconds()
+func obfuscatedAge(receivedAt time.Time, ageAdd uint32, now time.Time) uint32 {
+	age := now.Sub(receivedAt).Milliseconds()
 	if age < 0 {
 		age = 0
 	}
-	return uint32(age) + s.AgeAdd
+	return uint32(age) + ageAdd
 }
 
-// sessionStateVersion is the first octet of MarshalBinary's encoding.
+// sessionStateVersion is the first octet of MarshalClientSessionState's encoding.
 const sessionStateVersion = 1
 
-// ErrSessionState is returned by UnmarshalBinary for an encoding it does
+// ErrSessionState is returned by ParseClientSessionState for an encoding it does
 // not read: another version, or damaged bytes.
 var ErrSessionState = errors.New("tls: invalid or unsupported serialized ClientSessionState")
 
-// MarshalBinary encodes s in a versioned form that firmware can keep in
-// flash and UnmarshalBinary reads back. The encoding holds the PSK.
-func (s *ClientSessionState) MarshalBinary() ([]byte, error) {
+// MarshalClientSessionState encodes s in a versioned form that firmware
+// can keep in flash and ParseClientSessionState reads back. The encoding
+// holds the PSK. (Functions, not methods: a method of ClientSessionState
+// is linked into every program that has a ClientSessionCache field, used
+// or not.)
+func MarshalClientSessionState(s *ClientSessionState) ([]byte, error) {
 	// Appended by hand: cryptobyte.Builder would link fmt into firmware.
 	if len(s.PSK) > 0xff || len(s.Ticket) > 0xffff || len(s.Nonce) > 0xff || len(s.ServerName) > 0xff || len(s.NegotiatedProtocol) > 0xff {
 		return nil, errors.New("tls: ClientSessionState too large to serialize")
@@ -75,8 +78,9 @@ func (s *ClientSessionState) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary sets s from the output of MarshalBinary.
-func (s *ClientSessionState) UnmarshalBinary(data []byte) error {
+// ParseClientSessionState reads the output of MarshalClientSessionState.
+// An encoding of another version, or damaged, is ErrSessionState.
+func ParseClientSessionState(data []byte) (*ClientSessionState, error) {
 	in := cryptobyte.String(data)
 	var version uint8
 	var suite uint16
@@ -91,7 +95,7 @@ func (s *ClientSessionState) UnmarshalBinary(data []byte) error {
 		!in.ReadUint8LengthPrefixed(&nonce) || !in.ReadUint8LengthPrefixed(&name) ||
 		!in.ReadUint8LengthPrefixed(&alpn) || !in.Empty() ||
 		len(psk) == 0 || len(ticket) == 0 || lifetime > maxTicketLifetime {
-		return ErrSessionState
+		return nil, ErrSessionState
 	}
 	st.CipherSuite = CipherSuite(suite)
 	st.ReceivedAt = time.UnixMilli(int64(at))
@@ -101,8 +105,7 @@ func (s *ClientSessionState) UnmarshalBinary(data []byte) error {
 	st.Nonce = append([]byte(nil), nonce...)
 	st.ServerName = string(name)
 	st.NegotiatedProtocol = string(alpn)
-	*s = st
-	return nil
+	return &st, nil
 }
 
 // ClientSessionCache is a cache of sessions the client may resume, keyed
@@ -112,7 +115,7 @@ func (s *ClientSessionState) UnmarshalBinary(data []byte) error {
 // deletes the key: the client does so when it uses a session for 0-RTT,
 // so that early data under one ticket is sent once (RFC 8446 §8).
 // Firmware with one ticket in flash implements it with a single slot and
-// ClientSessionState.MarshalBinary.
+// MarshalClientSessionState.
 type ClientSessionCache interface {
 	Get(sessionKey string) (session *ClientSessionState, ok bool)
 	Put(sessionKey string, cs *ClientSessionState)

@@ -10,7 +10,7 @@ import (
 )
 
 // sessionPEMType is the PEM block of -sess-in and -sess-out files: a
-// tls.ClientSessionState in its MarshalBinary form. It holds the
+// tls.ClientSessionState as tls.MarshalClientSessionState encodes it. It holds the
 // session's PSK: whoever reads the file can resume the session.
 const sessionPEMType = "TABLETLS SESSION"
 
@@ -41,7 +41,7 @@ func (c *fileSessionCache) Put(_ string, s *tls.ClientSessionState) {
 	if c.outPath == "" {
 		return
 	}
-	b, err := s.MarshalBinary()
+	b, err := tls.MarshalClientSessionState(s)
 	if err == nil {
 		err = os.WriteFile(c.outPath, pem.EncodeToMemory(&pem.Block{Type: sessionPEMType, Bytes: b}), 0o600)
 	}
@@ -62,8 +62,8 @@ func readSession(path string) (*tls.ClientSessionState, error) {
 	if block == nil || block.Type != sessionPEMType {
 		return nil, &usageError{Msg: "-sess-in " + path + ": no " + sessionPEMType + " PEM block (write one with -sess-out)"}
 	}
-	s := new(tls.ClientSessionState)
-	if err := s.UnmarshalBinary(block.Bytes); err != nil {
+	s, err := tls.ParseClientSessionState(block.Bytes)
+	if err != nil {
 		return nil, &usageError{Msg: "-sess-in " + path + ": " + err.Error()}
 	}
 	return s, nil
