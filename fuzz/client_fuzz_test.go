@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	gofuzzheaders "github.com/AdaLogics/go-fuzz-headers"
 
@@ -30,8 +31,10 @@ import (
 //     middlebox change_cipher_spec, the server's record size and
 //     server_name acknowledgement, the client's key shares,
 //     record_size_limit, key log, a client KeyUpdate and Close after the
-//     handshake, a client Rand that runs dry, and how the server's octets
-//     are cut when given to the client;
+//     handshake, a client Rand that runs dry, how the server's octets
+//     are cut when given to the client, and a PSK (a session or an
+//     external PSK, psk_dhe_ke or psk_ke, one the server does not know)
+//     with or without 0-RTT data, which the server accepts or not;
 //   - up to cfMaxMuts mutations, each aimed at the first flight of one
 //     kind (HelloRetryRequest, ServerHello...Finished, the tickets and
 //     KeyUpdates after the handshake, the answer to a client KeyUpdate, the
@@ -297,7 +300,19 @@ type cfPlan struct {
 	RandLimit    byte // 1..24: the client's Rand fails after 8*RandLimit octets
 	Cookie       []byte
 	Muts         []cfMut
+	// PSK (read after Muts, so that older inputs decode as before): %6
+	// none, a session with psk_dhe_ke, a session with psk_ke, an external
+	// PSK with psk_dhe_ke, with psk_ke, a session the server does not
+	// know; bit 6: 0-RTT data; bit 7: the server accepts it.
+	PSK byte
+
+	earlyData []byte // set up from PSK
 }
+
+const (
+	cfPSKEarly       = 1 << 6
+	cfPSKAcceptEarly = 1 << 7
+)
 
 const (
 	cfFlagHRR = 1 << iota
@@ -354,6 +369,7 @@ func (p *cfPlan) stream(s cfStream) {
 		s.u16(&m.V)
 		s.blob(&m.Data, 48)
 	}
+	s.u8(&p.PSK)
 }
 
 // cfDecoder reads with go-fuzz-headers' consumer; once the input is used
@@ -420,9 +436,9 @@ func (p *cfPlan) encode() []byte {
 
 func (p *cfPlan) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "seed=%d flags=%#02x,%#02x suite=%d clientSuites=%d hrrGroup=%d alpn=%d/%d tickets=%d ku=%#x frag=%d shares=%d rsl=%d chunk=%d rand=%d cookie=%x",
+	fmt.Fprintf(&b, "seed=%d flags=%#02x,%#02x suite=%d clientSuites=%d hrrGroup=%d alpn=%d/%d tickets=%d ku=%#x frag=%d shares=%d rsl=%d chunk=%d rand=%d cookie=%x psk=%#02x",
 		p.Seed, p.Flags, p.Flags2, p.ServerSuite, p.ClientSuites, p.HRRGroup, p.ServerALPN, p.ClientALPN, p.Tickets, p.KeyUpdates,
-		p.MaxFragment, p.KeyShares, p.RecordLimit, p.Chunk, p.RandLimit, p.Cookie)
+		p.MaxFragment, p.KeyShares, p.RecordLimit, p.Chunk, p.RandLimit, p.Cookie, p.PSK)
 	for _, m := range p.Muts {
 		fmt.Fprintf(&b, "\n  %v %s a=%d b=%d c=%d v=%#04x data=%x", cfFlightKind(m.Flight), cfOpName(m.Op), m.A, m.B, m.C, m.V, m.Data)
 	}
@@ -435,6 +451,10 @@ type cfOffer struct {
 	curves, keyShares []tls.NamedGroup
 	alpn              []string
 	recordLimit       uint16
+	psk               bool // a PSK is offered that the server accepts
+	pskKE             bool // with psk_ke only
+	early             bool // with 0-RTT data
+	earlyAccepted     bool // which the server accepts
 }
 
 var (
@@ -528,7 +548,68 @@ func (p *cfPlan) setup() (tlsserver.Options, *tls.Config, cfOffer) {
 	if o.keyShares == nil {
 		o.keyShares = o.curves[:1]
 	}
+	p.setupPSK(&opts, cfg, &o)
 	return opts, cfg, o
+}
+
+// cfPSKKey is the PSK of the plan's sessions and external PSK.
+var cfPSKKey = bytes.Repeat([]byte{0x5a}, 32)
+
+// setupPSK gives the client the plan's PSK, and the server the key.
+func (p *cfPlan) setupPSK(opts *tlsserver.Options, cfg *tls.Config, o *cfOffer) {
+	kind := p.PSK % 6
+	if kind == 0 {
+		return
+	}
+	// The suite the server will choose (the session must have it for
+	// 0-RTT, §4.2.10), and the ALPN protocol it will select.
+	suite := opts.CipherSuite
+	if suite == 0 {
+		suite = tls.TLS_AES_128_GCM_SHA256
+	}
+	if !slices.Contains(o.suites, suite) {
+		i := slices.IndexFunc(o.suites, func(s tls.CipherSuite) bool { return slices.Contains(cfServerSuites, s) })
+		if i < 0 {
+			return // no suite in common: no PSK either
+		}
+		suite = o.suites[i]
+	}
+	alpn := ""
+	if slices.Contains(o.alpn, opts.ALPN) {
+		alpn = opts.ALPN
+	}
+	var modes []tls.PSKMode
+	if kind == 2 || kind == 4 {
+		modes = []tls.PSKMode{tls.PSKModeKE}
+		opts.PSKKE = true
+		o.pskKE = true
+		o.keyShares = nil // psk_ke alone: no key share
+	}
+	switch kind {
+	case 1, 2, 5:
+		cache := tls.NewLRUClientSessionCache(1)
+		cache.Put(cfg.ServerName, &tls.ClientSessionState{Ticket: []byte("fuzz ticket"), PSK: cfPSKKey, Lifetime: time.Hour,
+			AgeAdd: 1, MaxEarlyDataSize: 64, CipherSuite: suite, ServerName: cfg.ServerName, NegotiatedProtocol: alpn,
+			ReceivedAt: tlsserver.FixedTime.Add(-time.Second)})
+		cfg.ClientSessionCache, cfg.ResumptionModes = cache, modes
+	case 3, 4:
+		cfg.ExternalPSK = &tls.ExternalPSK{Identity: []byte("fuzz device"), Key: cfPSKKey, Modes: modes}
+		opts.ExternalPSK = true
+	}
+	if kind != 5 {
+		opts.PSK = cfPSKKey
+		o.psk = true
+	} else {
+		o.pskKE = false
+	}
+	if p.PSK&cfPSKEarly != 0 && kind <= 2 {
+		p.earlyData = []byte("0-RTT reading")
+		o.early = true
+		if p.PSK&cfPSKAcceptEarly != 0 && kind != 5 {
+			opts.AcceptEarlyData = true
+			o.earlyAccepted = !opts.HelloRetryRequest
+		}
+	}
 }
 
 // cfFailingRand fails once left octets are read.
@@ -1238,11 +1319,16 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			switch {
 			case fs.s.DidHelloRetryRequest() || !slices.Contains(o.suites, suite):
 				return fatal("ServerHello cipher_suite "+suite.String(), adIllegal) // §4.1.3, §4.1.4
+			case o.earlyAccepted && suite != sh.CipherSuite:
+				// §4.2.10: accepted 0-RTT keeps the session's suite.
+				e.desync = true
+				return fatal("ServerHello cipher_suite "+suite.String()+" with 0-RTT accepted", adIllegal, adBadMAC)
 			case slices.Contains(cfServerSuites, suite):
 				return legal("ServerHello cipher_suite " + suite.String()) // the server follows
 			default:
 				e.desync = true // the server keeps its keys: the client cannot read it
-				return fatal("ServerHello cipher_suite "+suite.String()+" the server cannot do", adBadMAC)
+				// With a PSK: a suite of another hash (§4.2.11).
+				return fatal("ServerHello cipher_suite "+suite.String()+" the server cannot do", adBadMAC, adIllegal)
 			}
 		case 2:
 			if cfEditAs(msg, func(sh *tls.ServerHello) {
@@ -1761,6 +1847,16 @@ func (r *cfRun) addExtension(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfE
 		if len(data) == 2 && binary.BigEndian.Uint16(data) >= 64 {
 			e.alerts = alertClass{}
 		}
+	case code == "SH" && x == tls.ExtensionTypePreSharedKey && (o.psk || r.plan.PSK%6 != 0):
+		// A PSK the server did not use, or an identity out of range
+		// (§4.2.11): the keys differ if the client takes it.
+		e.alerts = alertsOf(adUnsuppExt, adDecode, adIllegal, adBadMAC, adMissingExt)
+		e.desync = true
+	case code == "EE" && x == tls.ExtensionTypeEarlyData && o.early:
+		// 0-RTT the server did not take: the client sends
+		// EndOfEarlyData, which the server skips (§4.2.10).
+		e.alerts = alertsOf(adDecode, adIllegal)
+		e.desync = true
 	case code == "HRR" && x == tls.ExtensionTypeCookie:
 		// The one extension a server may send unasked (§4.2).
 		e.alerts = alertsOf(adDecode)
@@ -1824,6 +1920,13 @@ func (r *cfRun) removeExtension(fs *cfFlight, msg *tlsserver.Message, m cfMut) (
 		e.desync = true // legal; the server then takes the client's share
 	case code == "CR" && x == tls.ExtensionTypeSignatureAlgorithms:
 		e.alerts, e.fatal = alertsOf(adMissingExt, adDecode), true // §4.3.2
+	case code == "SH" && x == tls.ExtensionTypePreSharedKey:
+		// A full handshake for the client, a PSK one for the server.
+		e.alerts, e.fatal, e.desync = alertsOf(adBadMAC, adUnexpected, adMissingExt, adDecode), true, true
+	case code == "EE" && x == tls.ExtensionTypeEarlyData:
+		// The client takes its 0-RTT as rejected; the server waits for
+		// EndOfEarlyData (§4.5).
+		e.desync = true
 	}
 	return e, true
 }
@@ -2063,6 +2166,11 @@ func checkClientPlan(t *testing.T, p *cfPlan) {
 	if p.Chunk >= 200 {
 		pipe.ChunkSize = int(p.Chunk) - 199
 	}
+	if p.earlyData != nil {
+		if err := pipe.Client.SetEarlyData(p.earlyData); err != nil {
+			t.Fatal(err)
+		}
+	}
 	pipe.Handshake()
 	if pipe.Err() == nil && pipe.Client.HandshakeComplete() {
 		if p.Flags&cfFlagClientKeyUpdate != 0 {
@@ -2117,6 +2225,9 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 		if hrrWire && strings.HasPrefix(v, "second ClientHello") {
 			continue // the client followed the HelloRetryRequest as received
 		}
+		if desync && strings.HasPrefix(v, "ClientHello with a wrong PSK binder") {
+			continue // the binder covers the transcript as the client received it
+		}
 		fail("violation: %s", v)
 	}
 	if len(r.appDataIn) > 0 {
@@ -2158,7 +2269,8 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 
 	if res.HandshakeComplete {
 		cs := res.ConnectionState
-		if !slices.Contains(r.offer.suites, cs.CipherSuite) || !slices.Contains(r.offer.curves, cs.Group) {
+		pskKE := (cs.DidResume || cs.DidExternalPSK) && cs.PSKMode == tls.PSKModeKE
+		if !slices.Contains(r.offer.suites, cs.CipherSuite) || !slices.Contains(r.offer.curves, cs.Group) && !(pskKE && cs.Group == 0) {
 			fail("negotiated %v and %v, not offered", cs.CipherSuite, cs.Group)
 		}
 		if cs.NegotiatedProtocol != "" && !slices.Contains(r.offer.alpn, cs.NegotiatedProtocol) {
@@ -2249,6 +2361,34 @@ func cfSeedPlans() []cfSeed {
 		{"tickets-keyupdates-data", cfPlan{Flags: cfFlagServerData | cfFlagTicketCallback | cfFlagClientKeyUpdate, Tickets: 2, KeyUpdates: 3 | 1<<2}},
 		{"middlebox-small-records-chunks", cfPlan{Flags: cfFlagMiddleboxCCS, MaxFragment: 7, Chunk: 203}},
 		{"chacha-mlkem-record-limit", cfPlan{Flags: cfFlagNoCompat, ServerSuite: 1, ClientSuites: 3, KeyShares: 3, RecordLimit: 4}},
+		// PSKs and 0-RTT (§2.2, §2.3, §4.2.9 to §4.2.11). In a PSK
+		// ServerHello flight the items are ServerHello (0),
+		// EncryptedExtensions (1) and Finished (2); the ServerHello's
+		// extensions are supported_versions, key_share (unless psk_ke)
+		// and pre_shared_key.
+		{"psk-resume-dhe", cfPlan{PSK: 1, Tickets: 1}},
+		{"psk-resume-ke", cfPlan{PSK: 2}},
+		{"psk-external-dhe", cfPlan{PSK: 3}},
+		{"psk-external-ke", cfPlan{PSK: 4, ServerSuite: 1}},
+		{"psk-unknown-session", cfPlan{PSK: 5}},
+		{"psk-hrr-ke", cfPlan{Flags: cfFlagHRR, PSK: 2}},
+		{"psk-hrr-dhe-cookie", cfPlan{Flags: cfFlagHRR | cfFlagMiddleboxCCS, Cookie: []byte("c"), PSK: 1}},
+		{"early-accepted", cfPlan{PSK: 1 | cfPSKEarly | cfPSKAcceptEarly}},
+		{"early-accepted-ke-alpn", cfPlan{PSK: 2 | cfPSKEarly | cfPSKAcceptEarly, ServerALPN: 1, ClientALPN: 1, Tickets: 1}},
+		{"early-rejected", cfPlan{PSK: 1 | cfPSKEarly}},
+		{"early-rejected-hrr", cfPlan{Flags: cfFlagHRR, PSK: 1 | cfPSKEarly | cfPSKAcceptEarly}},
+		{"early-psk-declined", cfPlan{PSK: 5 | cfPSKEarly}},
+		{"psk-sh-without-psk", cfPlan{PSK: 1, Muts: muts(cfM(cfSH, opRemoveExtension, 0, 2, 0, 0, ""))}},
+		{"psk-ke-sh-without-psk", cfPlan{PSK: 2, Muts: muts(cfM(cfSH, opRemoveExtension, 0, 1, 0, 0, ""))}},
+		{"psk-sh-without-key-share", cfPlan{PSK: 1, Muts: muts(cfM(cfSH, opRemoveExtension, 0, 1, 0, 0, ""))}},
+		{"psk-sh-second-psk", cfPlan{PSK: 3, Muts: muts(cfM(cfSH, opAddExtension, 0, 0, 0, 11, "\x00\x01"))}},
+		{"psk-not-offered", cfPlan{Muts: muts(cfM(cfSH, opAddExtension, 0, 0, 1, 11, ""))}},
+		{"early-suite-changed", cfPlan{PSK: 1 | cfPSKEarly | cfPSKAcceptEarly, Muts: muts(cfM(cfSH, opField, 0, 1, 0, 2, ""))}},
+		{"early-ee-not-sent", cfPlan{PSK: 1, Muts: muts(cfM(cfSH, opAddExtension, 1, 0, 1, 12, ""))}},
+		{"early-ee-not-accepted", cfPlan{PSK: 1 | cfPSKEarly, Muts: muts(cfM(cfSH, opAddExtension, 1, 0, 1, 12, ""))}},
+		{"early-ee-acceptance-removed", cfPlan{PSK: 1 | cfPSKEarly | cfPSKAcceptEarly, Muts: muts(cfM(cfSH, opRemoveExtension, 1, 0, 0, 0, ""))}},
+		{"psk-certificate-inserted", cfPlan{PSK: 1, Muts: muts(cfM(cfSH, opInsertMessage, 2, 4, 0, 0, ""))}},
+		{"psk-finished-flipped", cfPlan{PSK: 4, Muts: muts(cfM(cfSH, opRawEdit, 2, 0, 1, 3, ""))}},
 		{"sh-legacy-version", cfPlan{Muts: muts(cfM(cfSH, opField, 0, 0, 0, 0x0302, ""))}},
 		{"sh-suite-not-server", cfPlan{Muts: muts(cfM(cfSH, opField, 0, 1, 0, 1, ""))}},
 		{"sh-suite-chacha", cfPlan{Muts: muts(cfM(cfSH, opField, 0, 1, 0, 2, ""))}},

@@ -639,7 +639,10 @@ func (e *engine) hasRoom() bool { return len(e.out)-e.outLen >= controlRoom }
 // write key is set (§5.2), plain before (§5.1).
 func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) error {
 	start := e.outLen
-	if e.writeKeys != keysNone && typ != ContentTypeChangeCipherSpec { // CCS: always plain (§5)
+	// CCS: always plain (§5). Alerts during 0-RTT, before the server has
+	// said whether it takes early data, go in the clear too: a server that
+	// declined it would skip them as records it cannot decrypt (§4.2.10).
+	if e.writeKeys != keysNone && typ != ContentTypeChangeCipherSpec && !(e.writeKeys == keysEarly && typ == ContentTypeAlert) {
 		if e.outLen+e.writeCipher.sealedLen(len(payload), 0) > len(e.out) {
 			return newAlert(AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
 		}
@@ -657,9 +660,13 @@ func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) er
 		b = append(b, payload...)
 		e.outLen += len(b)
 	}
-	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: ContentType(e.out[start]), Length: e.outLen - start, Encrypted: e.writeKeys != keysNone && typ != ContentTypeChangeCipherSpec, Data: e.out[start:e.outLen]})
+	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: ContentType(e.out[start]), Length: e.outLen - start, Encrypted: tls13Protected(e.out[start]), Data: e.out[start:e.outLen]})
 	return nil
 }
+
+// tls13Protected: a record of outer type application_data is protected
+// (§5.2); the others we send (ClientHello, CCS, alerts during 0-RTT) are not.
+func tls13Protected(outer byte) bool { return ContentType(outer) == ContentTypeApplicationData }
 
 // startMessage begins a handshake message of type typ in hsOut; the
 // caller appends the body and calls finishMessage.
