@@ -120,7 +120,9 @@ type Config struct {
 	// only. PSKModeKE skips all public-key work, at the cost of forward
 	// secrecy; with PSKModeKE alone the ClientHello carries no key share,
 	// so a server that declines the session must send a
-	// HelloRetryRequest.
+	// HelloRetryRequest. The modes are also what the server may issue
+	// tickets for: crypto/tls servers send tickets only to clients that
+	// allow psk_dhe_ke, and resume only with it.
 	ResumptionModes []PSKMode
 
 	// ExternalPSK, if set, is offered instead of any cached session (see
