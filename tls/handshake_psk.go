@@ -1,9 +1,6 @@
 package tls
 
-import (
-	"slices"
-	"time"
-)
+import "slices"
 
 // The PSK the ClientHello offers (RFC 8446 §4.2.11): an external PSK from
 // Config.ExternalPSK, or a session from Config.ClientSessionCache. One
@@ -19,7 +16,7 @@ type pskOffer struct {
 	// would keep that type's methods, serialization included, in every
 	// firmware image).
 	ageAdd     uint32
-	receivedAt time.Time
+	receivedMs int64 // Unix milliseconds (a time.Time here links its methods into firmware)
 	maxEarly   uint32
 	suite      CipherSuite
 	alpn       string
@@ -46,7 +43,7 @@ func (e *engine) choosePSK() {
 			return
 		}
 		hs.psk = pskOffer{identity: s.Ticket, key: s.PSK, hash: suite.hash, resumption: true,
-			ageAdd: s.AgeAdd, receivedAt: s.ReceivedAt, maxEarly: s.MaxEarlyDataSize, suite: s.CipherSuite, alpn: s.NegotiatedProtocol,
+			ageAdd: s.AgeAdd, receivedMs: s.ReceivedAt.UnixMilli(), maxEarly: s.MaxEarlyDataSize, suite: s.CipherSuite, alpn: s.NegotiatedProtocol,
 			modes: cfg.ResumptionModes, offered: true}
 	} else {
 		return
@@ -101,7 +98,7 @@ func (e *engine) setPSKExtension(x *ClientHelloExtensions, s []byte) ([]byte, []
 	p := &e.hs.psk
 	age := uint32(0) // §4.2.11: 0 for an external PSK
 	if p.resumption {
-		age = obfuscatedAge(p.receivedAt, p.ageAdd, e.config.now())
+		age = obfuscatedAge(p.receivedMs, p.ageAdd, e.config.now().UnixMilli())
 	}
 	mark := len(s)
 	id := PskIdentity{Identity: p.identity, ObfuscatedTicketAge: age}
