@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/tabletls/tabletls/tls"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
 // The checks of the fuzz targets are in non-test files, and take a tb
@@ -38,13 +38,13 @@ const (
 	unsupportedExtension
 )
 
-func (s alertSet) has(a tls.AlertDescription) bool {
+func (s alertSet) has(a wire.AlertDescription) bool {
 	switch a {
-	case tls.AlertDescriptionDecodeError:
+	case wire.AlertDescriptionDecodeError:
 		return s&decodeError != 0
-	case tls.AlertDescriptionIllegalParameter:
+	case wire.AlertDescriptionIllegalParameter:
 		return s&illegalParameter != 0
-	case tls.AlertDescriptionUnsupportedExtension:
+	case wire.AlertDescriptionUnsupportedExtension:
 		return s&unsupportedExtension != 0
 	}
 	return false
@@ -52,7 +52,7 @@ func (s alertSet) has(a tls.AlertDescription) bool {
 
 func (s alertSet) String() string {
 	var names []string
-	for _, a := range []tls.AlertDescription{tls.AlertDescriptionDecodeError, tls.AlertDescriptionIllegalParameter, tls.AlertDescriptionUnsupportedExtension} {
+	for _, a := range []wire.AlertDescription{wire.AlertDescriptionDecodeError, wire.AlertDescriptionIllegalParameter, wire.AlertDescriptionUnsupportedExtension} {
 		if s.has(a) {
 			names = append(names, a.String())
 		}
@@ -61,8 +61,7 @@ func (s alertSet) String() string {
 }
 
 // checkCodec is the property of a generated codec T: Unmarshal fails with
-// a *tls.AlertError carrying one of the allowed alerts (as sent, not
-// received), or it succeeds and Append gives data back byte for byte. On
+// a *wire.Error carrying one of the allowed alerts, or it succeeds and Append gives data back byte for byte. On
 // a sample of inputs, neither allocates (Append into a buffer with room).
 func checkCodec[T any, P interface {
 	*T
@@ -99,12 +98,12 @@ func checkCodec[T any, P interface {
 // checkDecodeError checks an error from a generated decoder.
 func checkDecodeError(t tb, err error, allowed alertSet) {
 	t.Helper()
-	ae, ok := err.(*tls.AlertError)
+	ae, ok := err.(*wire.Error)
 	switch {
 	case !ok:
-		t.Fatalf("error %q is a %T, not a *tls.AlertError", err, err)
-	case ae.Received:
-		t.Fatalf("decode error %q says the alert was received", err)
+		t.Fatalf("error %q is a %T, not a *wire.Error", err, err)
+	case !strings.HasPrefix(ae.Msg, "tls: "):
+		t.Fatalf("decode error %q does not start with tls: ", err)
 	case !allowed.has(ae.Alert):
 		t.Fatalf("decode error %q sends %v; this decoder may only send %v", err, ae.Alert, allowed)
 	}

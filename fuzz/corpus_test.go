@@ -35,6 +35,7 @@ import (
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
 	"github.com/tabletls/tabletls/internal/testpeer"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -239,17 +240,17 @@ func (c *corpus) addSplit(target, label string, data []byte) {
 
 var helloRetryRequestRandom = sha256.Sum256([]byte("HelloRetryRequest"))
 
-var messageTargets = map[tls.HandshakeType]string{
-	tls.HandshakeTypeClientHello:         "FuzzClientHello",
-	tls.HandshakeTypeServerHello:         "FuzzServerHello",
-	tls.HandshakeTypeNewSessionTicket:    "FuzzNewSessionTicket",
-	tls.HandshakeTypeEndOfEarlyData:      "FuzzEndOfEarlyData",
-	tls.HandshakeTypeEncryptedExtensions: "FuzzEncryptedExtensions",
-	tls.HandshakeTypeCertificate:         "FuzzCertificate",
-	tls.HandshakeTypeCertificateRequest:  "FuzzCertificateRequest",
-	tls.HandshakeTypeCertificateVerify:   "FuzzCertificateVerify",
-	tls.HandshakeTypeFinished:            "FuzzFinished",
-	tls.HandshakeTypeKeyUpdate:           "FuzzKeyUpdate",
+var messageTargets = map[wire.HandshakeType]string{
+	wire.HandshakeTypeClientHello:         "FuzzClientHello",
+	wire.HandshakeTypeServerHello:         "FuzzServerHello",
+	wire.HandshakeTypeNewSessionTicket:    "FuzzNewSessionTicket",
+	wire.HandshakeTypeEndOfEarlyData:      "FuzzEndOfEarlyData",
+	wire.HandshakeTypeEncryptedExtensions: "FuzzEncryptedExtensions",
+	wire.HandshakeTypeCertificate:         "FuzzCertificate",
+	wire.HandshakeTypeCertificateRequest:  "FuzzCertificateRequest",
+	wire.HandshakeTypeCertificateVerify:   "FuzzCertificateVerify",
+	wire.HandshakeTypeFinished:            "FuzzFinished",
+	wire.HandshakeTypeKeyUpdate:           "FuzzKeyUpdate",
 }
 
 // addMessage adds a handshake message (with its header) and its body.
@@ -257,10 +258,10 @@ func (c *corpus) addMessage(label string, msg []byte) {
 	if len(msg) < 4 || int(msg[1])<<16|int(msg[2])<<8|int(msg[3]) != len(msg)-4 {
 		c.t.Fatalf("%s: %x is not a handshake message", label, msg)
 	}
-	typ, body := tls.HandshakeType(msg[0]), msg[4:]
+	typ, body := wire.HandshakeType(msg[0]), msg[4:]
 	label += "-" + typ.String()
 	target := messageTargets[typ]
-	if typ == tls.HandshakeTypeServerHello && len(body) >= 34 && bytes.Equal(body[2:34], helloRetryRequestRandom[:]) {
+	if typ == wire.HandshakeTypeServerHello && len(body) >= 34 && bytes.Equal(body[2:34], helloRetryRequestRandom[:]) {
 		target, label = "FuzzHelloRetryRequest", strings.TrimSuffix(label, "server_hello")+"hello_retry_request"
 	}
 	if target == "" {
@@ -276,10 +277,10 @@ func (c *corpus) addRecord(label string, rec []byte) {
 		c.t.Fatalf("%s: %x is not a record", label, rec)
 	}
 	c.add("FuzzRecordHeader", label, rec[:5])
-	switch tls.ContentType(rec[0]) {
-	case tls.ContentTypeApplicationData:
+	switch wire.ContentType(rec[0]) {
+	case wire.ContentTypeApplicationData:
 		c.add("FuzzTLSCiphertext", label, rec)
-	case tls.ContentTypeAlert:
+	case wire.ContentTypeAlert:
 		c.add("FuzzAlert", label, rec[5:])
 		fallthrough
 	default:
@@ -441,11 +442,11 @@ func (c *corpus) addGoServer() {
 		{"go-ed25519", testpeer.GoServerOptions{Cert: ca.Issue(testpeer.Ed25519)}, nil, true},
 		{"go-p384", testpeer.GoServerOptions{Cert: ca.Issue(testpeer.ECDSAP384)}, nil, true},
 		{"go-mlkem", testpeer.GoServerOptions{}, func(cfg *tls.Config) {
-			cfg.CurvePreferences = []tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupX25519}
-			cfg.KeyShares = []tls.NamedGroup{tls.X25519MLKEM768}
+			cfg.CurvePreferences = []wire.NamedGroup{wire.X25519MLKEM768, wire.NamedGroupX25519}
+			cfg.KeyShares = []wire.NamedGroup{wire.X25519MLKEM768}
 		}, false},
 		{"go-chacha", testpeer.GoServerOptions{}, func(cfg *tls.Config) {
-			cfg.CipherSuites = []tls.CipherSuite{tls.TLS_CHACHA20_POLY1305_SHA256}
+			cfg.CipherSuites = []wire.CipherSuite{wire.TLS_CHACHA20_POLY1305_SHA256}
 		}, false},
 	} {
 		srv := testpeer.StartGoServer(t, fl.opts)
@@ -550,7 +551,7 @@ func (c *corpus) addRefusals() {
 	ossl := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeRev, Groups: []cryptotls.CurveID{cryptotls.CurveP384}})
 	cp = new(capture)
 	cfg := recordLayerConfig(cp.trace)
-	cfg.CurvePreferences = []tls.NamedGroup{tls.NamedGroupX25519}
+	cfg.CurvePreferences = []wire.NamedGroup{wire.NamedGroupX25519}
 	refused("openssl-no-group", ossl.Addr, cfg, cp)
 	ossl.Close()
 }
@@ -620,24 +621,24 @@ func (c *corpus) addMadeUp() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var entry tls.CertificateEntry
+	var entry wire.CertificateEntry
 	entry.CertData = leaf.Chain[0]
-	entry.Extensions.StatusRequest = tls.CertificateStatus{StatusType: tls.CertificateStatusTypeOcsp, OCSPResponse: resp}
-	entry.Extensions.Add(tls.ExtensionTypeStatusRequest)
+	entry.Extensions.StatusRequest = wire.CertificateStatus{StatusType: wire.CertificateStatusTypeOcsp, OCSPResponse: resp}
+	entry.Extensions.Add(wire.ExtensionTypeStatusRequest)
 	e, err := entry.Append(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cert tls.Certificate
+	var cert wire.Certificate
 	if err := cert.CertificateList.SetBytes(e); err != nil {
 		t.Fatal(err)
 	}
-	c.addMessage("made-up-ocsp", message(t, tls.HandshakeTypeCertificate, &cert))
+	c.addMessage("made-up-ocsp", message(t, wire.HandshakeTypeCertificate, &cert))
 
 	// §4.2.5: extKeyUsage must include serverAuth; keyUsage
 	// digitalSignature; an OID with no values.
 	var filters []byte
-	for _, f := range []tls.OIDFilter{
+	for _, f := range []wire.OIDFilter{
 		{CertificateExtensionOID: []byte{0x06, 0x03, 0x55, 0x1d, 0x25}, CertificateExtensionValues: []byte{0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01}},
 		{CertificateExtensionOID: []byte{0x06, 0x03, 0x55, 0x1d, 0x0f}, CertificateExtensionValues: []byte{0x03, 0x02, 0x07, 0x80}},
 		{CertificateExtensionOID: []byte{0x06, 0x03, 0x55, 0x1d, 0x20}},
@@ -646,7 +647,7 @@ func (c *corpus) addMadeUp() {
 			t.Fatal(err)
 		}
 	}
-	var cr tls.CertificateRequest
+	var cr wire.CertificateRequest
 	x := &cr.Extensions
 	schemes := []byte{0x04, 0x03, 0x08, 0x04, 0x08, 0x07}
 	if err := x.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(schemes); err != nil {
@@ -655,19 +656,19 @@ func (c *corpus) addMadeUp() {
 	if err := x.OidFilters.Filters.SetBytes(filters); err != nil {
 		t.Fatal(err)
 	}
-	x.Add(tls.ExtensionTypeSignatureAlgorithms)
-	x.Add(tls.ExtensionTypeOidFilters)
-	c.addMessage("made-up-oid-filters", message(t, tls.HandshakeTypeCertificateRequest, &cr))
+	x.Add(wire.ExtensionTypeSignatureAlgorithms)
+	x.Add(wire.ExtensionTypeOidFilters)
+	c.addMessage("made-up-oid-filters", message(t, wire.HandshakeTypeCertificateRequest, &cr))
 }
 
 // message encodes a handshake message with its header.
-func message(t *testing.T, typ tls.HandshakeType, m codec) []byte {
+func message(t *testing.T, typ wire.HandshakeType, m codec) []byte {
 	t.Helper()
 	body, err := m.Append(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := tls.Handshake{MsgType: typ, Body: body}
+	h := wire.Handshake{MsgType: typ, Body: body}
 	b, err := h.Append(nil)
 	if err != nil {
 		t.Fatal(err)

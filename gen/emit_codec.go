@@ -56,7 +56,7 @@ func EmitCodecs(m *Model, pkg string) *jen.File {
 	defs := make([]jen.Code, 0, len(names))
 	for _, n := range names {
 		v := e.errs[n]
-		defs = append(defs, jen.Id(n).Op("=").Op("&").Id("AlertError").Values(jen.Dict{
+		defs = append(defs, jen.Id(n).Op("=").Op("&").Id("Error").Values(jen.Dict{
 			jen.Id("Alert"): jen.Id(v.alert),
 			jen.Id("Msg"):   jen.Lit(v.msg),
 		}))

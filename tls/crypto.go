@@ -7,6 +7,7 @@ import (
 	"hash"
 	"slices"
 
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls/internal/registry"
 )
 
@@ -62,7 +63,7 @@ func DefaultCrypto() *Crypto {
 }
 
 // suite returns the implementation of id, or nil.
-func (c *Crypto) suite(id CipherSuite) *Suite {
+func (c *Crypto) suite(id wire.CipherSuite) *Suite {
 	for _, s := range c.CipherSuites {
 		if s != nil && s.id == id {
 			return s
@@ -72,7 +73,7 @@ func (c *Crypto) suite(id CipherSuite) *Suite {
 }
 
 // keyExchange returns the implementation of group, or nil.
-func (c *Crypto) keyExchange(group NamedGroup) *KeyExchange {
+func (c *Crypto) keyExchange(group wire.NamedGroup) *KeyExchange {
 	for _, k := range c.KeyExchanges {
 		if k != nil && k.id == group {
 			return k
@@ -83,7 +84,7 @@ func (c *Crypto) keyExchange(group NamedGroup) *KeyExchange {
 
 // signature returns the implementation that verifies scheme in a
 // CertificateVerify, or nil.
-func (c *Crypto) signature(scheme SignatureScheme) *SignatureVerifier {
+func (c *Crypto) signature(scheme wire.SignatureScheme) *SignatureVerifier {
 	for _, s := range c.Signatures {
 		if s != nil && s.scheme == scheme {
 			return s
@@ -94,7 +95,7 @@ func (c *Crypto) signature(scheme SignatureScheme) *SignatureVerifier {
 
 // offersScheme reports whether scheme is in the ClientHello's
 // signature_algorithms.
-func (c *Crypto) offersScheme(scheme SignatureScheme) bool {
+func (c *Crypto) offersScheme(scheme wire.SignatureScheme) bool {
 	for _, s := range c.Signatures {
 		if s != nil && (s.scheme == scheme || slices.Contains(s.certSchemes, scheme)) {
 			return true

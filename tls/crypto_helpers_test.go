@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tabletls/tabletls/internal/wire"
 	"golang.org/x/crypto/hkdf"
 )
 
@@ -39,7 +40,7 @@ func TestParseSPKIProfile(t *testing.T) {
 			}
 		default:
 			var ae *AlertError
-			if !errors.As(err, &ae) || ae.Alert != AlertDescriptionUnsupportedCertificate {
+			if !errors.As(err, &ae) || ae.Alert != wire.AlertDescriptionUnsupportedCertificate {
 				t.Errorf("%s: %v, want unsupported_certificate", k.name, err)
 			}
 			if k.name == "RSA-2048" && !strings.Contains(err.Error(), "tls/rsapss") ||

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"github.com/tabletls/tabletls/internal/wire"
 	"io"
 )
 
@@ -49,7 +50,7 @@ type engine struct {
 	msgBody        []byte
 	pendingAppData []byte
 	pendingWrite   []byte // the application data the write event seals
-	peerAlert      AlertDescription
+	peerAlert      wire.AlertDescription
 	// Bounds on what a peer may send without progress (see the limits).
 	emptyRecords   int  // consecutive records that carried nothing
 	ccsRecords     int  // change_cipher_spec records in the handshake
@@ -132,7 +133,7 @@ func newBuffers() Buffers {
 func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	*e = engine{config: config, state: initialState}
 	if config == nil {
-		return newAlert(AlertDescriptionInternalError, "tls: nil Config")
+		return newAlert(wire.AlertDescriptionInternalError, "tls: nil Config")
 	}
 	if err := config.resolve(cr, &e.prof); err != nil {
 		return err
@@ -147,7 +148,7 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	}
 	if len(b.Read) < minRead || len(b.Write) < minWrite ||
 		len(b.HandshakeIn) < minHSIn || len(b.HandshakeOut) < minHSOut {
-		return newAlert(AlertDescriptionInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
+		return newAlert(wire.AlertDescriptionInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
 			", Write "+itoa(minWrite)+", HandshakeIn "+itoa(minHSIn)+", HandshakeOut "+itoa(minHSOut)+" octets)")
 	}
 	e.smallRecords = len(b.Read) < MinReadBuffer
@@ -242,7 +243,7 @@ func (e *engine) process() error {
 		if len(buf) < recordHeaderLen {
 			break
 		}
-		var h RecordHeader
+		var h wire.RecordHeader
 		if err := h.Unmarshal(buf[:recordHeaderLen]); err != nil {
 			return e.fail(err)
 		}
@@ -253,9 +254,9 @@ func (e *engine) process() error {
 			// Only with Buffers sized for Config.RecordSizeLimit: once
 			// the server acknowledged the limit, a longer record breaks it.
 			if e.readEncrypted && (e.hs.peerRecordLimit > 0 || e.hs.fragmentLimit > 0) {
-				return e.fail(newAlert(AlertDescriptionRecordOverflow, "tls: server sent a record over the negotiated record size limit"))
+				return e.fail(newAlert(wire.AlertDescriptionRecordOverflow, "tls: server sent a record over the negotiated record size limit"))
 			}
-			return e.fail(newAlert(AlertDescriptionInternalError, "tls: record of "+itoa(int(h.Length))+" octets does not fit the Read buffer"))
+			return e.fail(newAlert(wire.AlertDescriptionInternalError, "tls: record of "+itoa(int(h.Length))+" octets does not fit the Read buffer"))
 		}
 		if len(buf) < recordHeaderLen+int(h.Length) {
 			break
@@ -280,12 +281,12 @@ func (e *engine) process() error {
 
 // checkRecordHeader turns a record away on its header, before waiting
 // for a body that may never fit or never come.
-func (e *engine) checkRecordHeader(h RecordHeader, header []byte) error {
+func (e *engine) checkRecordHeader(h wire.RecordHeader, header []byte) error {
 	// §5: an unknown record type is unexpected_message. It is often a
 	// server that does not speak TLS at all (an HTTP reply, an SSH
 	// banner), so say so.
 	if !knownContentType(h.Type) {
-		return newAlert(AlertDescriptionUnexpectedMessage, notTLSMessage(header, !e.receivedRecord))
+		return newAlert(wire.AlertDescriptionUnexpectedMessage, notTLSMessage(header, !e.receivedRecord))
 	}
 	e.receivedRecord = true
 	// §5.1, §5.2: oversized records are record_overflow. Only a protected
@@ -293,7 +294,7 @@ func (e *engine) checkRecordHeader(h RecordHeader, header []byte) error {
 	// the 256 octets of expansion; any other is a TLSPlaintext, at most
 	// 2^14.
 	limit := maxPlaintext
-	if e.readEncrypted && h.Type == ContentTypeApplicationData {
+	if e.readEncrypted && h.Type == wire.ContentTypeApplicationData {
 		limit = maxCiphertext
 		// RFC 8449 §4: once the server has taken our record_size_limit
 		// (in EncryptedExtensions), "A TLS endpoint that receives a record
@@ -306,17 +307,17 @@ func (e *engine) checkRecordHeader(h RecordHeader, header []byte) error {
 	}
 	if int(h.Length) > limit {
 		if limit < maxPlaintext {
-			return newAlert(AlertDescriptionRecordOverflow, "tls: record of "+itoa(int(h.Length))+
+			return newAlert(wire.AlertDescriptionRecordOverflow, "tls: record of "+itoa(int(h.Length))+
 				" octets over our record_size_limit of "+itoa(int(e.config.RecordSizeLimit))+" (RFC 8449)")
 		}
-		return newAlert(AlertDescriptionRecordOverflow, "tls: oversized record received")
+		return newAlert(wire.AlertDescriptionRecordOverflow, "tls: oversized record received")
 	}
 	return nil
 }
 
-func knownContentType(t ContentType) bool {
+func knownContentType(t wire.ContentType) bool {
 	switch t {
-	case ContentTypeChangeCipherSpec, ContentTypeAlert, ContentTypeHandshake, ContentTypeApplicationData:
+	case wire.ContentTypeChangeCipherSpec, wire.ContentTypeAlert, wire.ContentTypeHandshake, wire.ContentTypeApplicationData:
 		return true
 	}
 	return false
@@ -403,22 +404,22 @@ const (
 	maxPostHandshakeMessages = 32
 )
 
-func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
-	protected := e.readEncrypted && h.Type == ContentTypeApplicationData
+func (e *engine) handleRecord(h wire.RecordHeader, rec []byte) error {
+	protected := e.readEncrypted && h.Type == wire.ContentTypeApplicationData
 	e.trace(TraceEvent{Kind: TraceRecordIn, ContentType: h.Type, Length: len(rec), Encrypted: protected, Data: rec})
 	typ, body := h.Type, rec[recordHeaderLen:]
 	switch {
-	case typ == ContentTypeChangeCipherSpec:
+	case typ == wire.ContentTypeChangeCipherSpec:
 		// §5: dropped if it is the one octet 0x01 and not protected;
 		// anything else is unexpected_message.
 		if len(body) != 1 || body[0] != 1 {
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: invalid change_cipher_spec record")
+			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: invalid change_cipher_spec record")
 		}
 		if e.hsInLen > 0 {
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: change_cipher_spec inside a handshake message")
+			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: change_cipher_spec inside a handshake message")
 		}
 		if e.ccsRecords++; e.ccsRecords > maxCCSRecords {
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: more than 32 change_cipher_spec records")
+			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: more than 32 change_cipher_spec records")
 		}
 		return e.dispatch(EventChangeCipherSpec)
 	case e.readEncrypted:
@@ -427,32 +428,32 @@ func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
 		if err != nil {
 			return err
 		}
-		if typ == ContentTypeChangeCipherSpec {
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: protected change_cipher_spec record")
+		if typ == wire.ContentTypeChangeCipherSpec {
+			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: protected change_cipher_spec record")
 		}
-	case typ != ContentTypeHandshake && typ != ContentTypeAlert:
-		return newAlert(AlertDescriptionUnexpectedMessage, "tls: unprotected "+typ.String()+" record")
+	case typ != wire.ContentTypeHandshake && typ != wire.ContentTypeAlert:
+		return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: unprotected "+typ.String()+" record")
 	}
 	// §5.1: handshake messages are not interleaved with other types.
-	if typ != ContentTypeHandshake && e.hsInLen > 0 {
-		return newAlert(AlertDescriptionUnexpectedMessage, "tls: record of another type inside a handshake message")
+	if typ != wire.ContentTypeHandshake && e.hsInLen > 0 {
+		return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: record of another type inside a handshake message")
 	}
 	switch typ {
-	case ContentTypeHandshake:
+	case wire.ContentTypeHandshake:
 		if len(body) == 0 {
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: empty handshake record")
+			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: empty handshake record")
 		}
 		return e.handleHandshakeRecord(body)
-	case ContentTypeAlert:
-		var a Alert
+	case wire.ContentTypeAlert:
+		var a wire.Alert
 		if err := a.Unmarshal(body); err != nil {
 			return err
 		}
 		e.peerAlert = a.Description
 		switch a.Description {
-		case AlertDescriptionCloseNotify:
+		case wire.AlertDescriptionCloseNotify:
 			return e.dispatch(EventCloseNotify)
-		case AlertDescriptionUserCanceled:
+		case wire.AlertDescriptionUserCanceled:
 			// §6.1: a closure alert, whatever its level; close_notify
 			// should follow.
 			if err := e.countEmpty(); err != nil {
@@ -461,7 +462,7 @@ func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
 			return e.dispatch(EventUserCanceled)
 		}
 		return e.dispatch(EventAlert)
-	case ContentTypeApplicationData:
+	case wire.ContentTypeApplicationData:
 		if len(body) == 0 {
 			if err := e.countEmpty(); err != nil {
 				return err
@@ -474,13 +475,13 @@ func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
 		e.pendingAppData = nil
 		return err
 	}
-	return newAlert(AlertDescriptionUnexpectedMessage, "tls: unknown record type "+typ.String())
+	return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: unknown record type "+typ.String())
 }
 
 func (e *engine) countEmpty() error {
 	e.emptyRecords++
 	if e.emptyRecords > maxEmptyRecords {
-		return newAlert(AlertDescriptionUnexpectedMessage, "tls: more than 32 records in a row without content")
+		return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: more than 32 records in a row without content")
 	}
 	return nil
 }
@@ -490,7 +491,7 @@ func (e *engine) countEmpty() error {
 func (e *engine) countPostHandshake() error {
 	e.postHandshake++
 	if e.postHandshake > maxPostHandshakeMessages {
-		return newAlert(AlertDescriptionUnexpectedMessage, "tls: more than 32 KeyUpdate and NewSessionTicket messages without application data")
+		return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: more than 32 KeyUpdate and NewSessionTicket messages without application data")
 	}
 	return nil
 }
@@ -559,9 +560,9 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 // client does not answer it (a second ClientHello, its Finished) first.
 func (e *engine) handleMessageAt(msg []byte, more bool) error {
 	if more {
-		switch HandshakeType(msg[0]) {
-		case HandshakeTypeServerHello, HandshakeTypeFinished, HandshakeTypeKeyUpdate:
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: "+e.messageName(msg)+" not at the end of its record")
+		switch wire.HandshakeType(msg[0]) {
+		case wire.HandshakeTypeServerHello, wire.HandshakeTypeFinished, wire.HandshakeTypeKeyUpdate:
+			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: "+e.messageName(msg)+" not at the end of its record")
 		}
 	}
 	return e.handleMessage(msg)
@@ -576,7 +577,7 @@ func (e *engine) handleMessageAt(msg []byte, more bool) error {
 // OpenSSL and BoringSSL send for an excessive message size.
 func (e *engine) checkMessageSize(header []byte) error {
 	if n := 4 + int(uintN(header[1:4])); n > len(e.hsIn) {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: "+HandshakeType(header[0]).String()+" message of "+
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: "+wire.HandshakeType(header[0]).String()+" message of "+
 			itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn)")
 	}
 	return nil
@@ -588,15 +589,15 @@ func (e *engine) messageName(msg []byte) string {
 	if isHelloRetryRequest(msg) {
 		return "HelloRetryRequest"
 	}
-	return HandshakeType(msg[0]).String()
+	return wire.HandshakeType(msg[0]).String()
 }
 
 func isHelloRetryRequest(msg []byte) bool {
-	return HandshakeType(msg[0]) == HandshakeTypeServerHello && len(msg) >= 4+2+32 && bytes.Equal(msg[6:38], helloRetryRequestRandom)
+	return wire.HandshakeType(msg[0]) == wire.HandshakeTypeServerHello && len(msg) >= 4+2+32 && bytes.Equal(msg[6:38], helloRetryRequestRandom)
 }
 
 func (e *engine) handleMessage(msg []byte) error {
-	typ := HandshakeType(msg[0])
+	typ := wire.HandshakeType(msg[0])
 	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: typ, Length: len(msg), Data: msg})
 	ev := handshakeEvents[typ]
 	// §4.1.3: a ServerHello with this random is a HelloRetryRequest.
@@ -636,11 +637,11 @@ func (e *engine) hasRoom() bool { return len(e.out)-e.outLen >= controlRoom }
 
 // writeRecord puts payload in a record of type typ: protected once the
 // write key is set (§5.2), plain before (§5.1).
-func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) error {
+func (e *engine) writeRecord(typ wire.ContentType, payload []byte, version uint16) error {
 	start := e.outLen
-	if e.writeKeys != keysNone && typ != ContentTypeChangeCipherSpec { // CCS: always plain (§5)
+	if e.writeKeys != keysNone && typ != wire.ContentTypeChangeCipherSpec { // CCS: always plain (§5)
 		if e.outLen+e.writeCipher.sealedLen(len(payload), 0) > len(e.out) {
-			return newAlert(AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
+			return newAlert(wire.AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
 		}
 		b, err := e.writeCipher.seal(e.out[:e.outLen], typ, payload, 0)
 		if err != nil {
@@ -649,20 +650,20 @@ func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) er
 		e.outLen = len(b)
 	} else {
 		if e.outLen+recordHeaderLen+len(payload) > len(e.out) {
-			return newAlert(AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
+			return newAlert(wire.AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
 		}
-		h := RecordHeader{Type: typ, LegacyRecordVersion: ProtocolVersion(version), Length: uint16(len(payload))}
+		h := wire.RecordHeader{Type: typ, LegacyRecordVersion: wire.ProtocolVersion(version), Length: uint16(len(payload))}
 		b, _ := h.Append(e.out[e.outLen:e.outLen]) // fixed-size: cannot fail
 		b = append(b, payload...)
 		e.outLen += len(b)
 	}
-	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: ContentType(e.out[start]), Length: e.outLen - start, Encrypted: e.writeKeys != keysNone && typ != ContentTypeChangeCipherSpec, Data: e.out[start:e.outLen]})
+	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: wire.ContentType(e.out[start]), Length: e.outLen - start, Encrypted: e.writeKeys != keysNone && typ != wire.ContentTypeChangeCipherSpec, Data: e.out[start:e.outLen]})
 	return nil
 }
 
 // startMessage begins a handshake message of type typ in hsOut; the
 // caller appends the body and calls finishMessage.
-func (e *engine) startMessage(typ HandshakeType) []byte {
+func (e *engine) startMessage(typ wire.HandshakeType) []byte {
 	return append(e.hsOut[e.hsOutLen:e.hsOutLen], byte(typ), 0, 0, 0)
 }
 
@@ -674,11 +675,11 @@ func (e *engine) finishMessage(b []byte, err error) ([]byte, error) {
 	}
 	if len(b) > len(e.hsOut)-e.hsOutLen {
 		// append had to grow b: it no longer lives in hsOut.
-		return nil, newAlert(AlertDescriptionInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
+		return nil, newAlert(wire.AlertDescriptionInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
 	}
 	putUintN(b[1:], 3, uint64(len(b)-4))
 	e.hsOutLen += len(b)
-	e.trace(TraceEvent{Kind: TraceHandshakeOut, HandshakeType: HandshakeType(b[0]), Length: len(b), Data: b})
+	e.trace(TraceEvent{Kind: TraceHandshakeOut, HandshakeType: wire.HandshakeType(b[0]), Length: len(b), Data: b})
 	return b, nil
 }
 
@@ -692,7 +693,7 @@ func (e *engine) flushHandshakeVersion(version uint16) error {
 	data := e.hsOut[:e.hsOutLen]
 	for len(data) > 0 {
 		n := min(len(data), e.maxRecordPayload())
-		if err := e.writeRecord(ContentTypeHandshake, data[:n], version); err != nil {
+		if err := e.writeRecord(wire.ContentTypeHandshake, data[:n], version); err != nil {
 			return e.fail(err)
 		}
 		data = data[n:]
@@ -716,11 +717,11 @@ func (e *engine) maxRecordPayload() int {
 }
 
 // sendAlert writes an alert record; fatal ones end the connection (§6).
-func (e *engine) sendAlert(level AlertLevel, desc AlertDescription) error {
-	a := Alert{Level: level, Description: desc}
+func (e *engine) sendAlert(level wire.AlertLevel, desc wire.AlertDescription) error {
+	a := wire.Alert{Level: level, Description: desc}
 	var buf [2]byte
 	b, _ := a.Append(buf[:0])
-	return e.writeRecord(ContentTypeAlert, b, 0x0303)
+	return e.writeRecord(wire.ContentTypeAlert, b, 0x0303)
 }
 
 // fail records the first fatal error and runs the table's error event:
@@ -729,6 +730,9 @@ func (e *engine) sendAlert(level AlertLevel, desc AlertDescription) error {
 func (e *engine) fail(err error) error {
 	if e.err != nil {
 		return e.err
+	}
+	if we, ok := err.(*wire.Error); ok { // a codec's, returned as is
+		err = &AlertError{Alert: we.Alert, Msg: we.Msg}
 	}
 	e.err = err
 	e.hsOutLen = 0
@@ -754,7 +758,7 @@ func (e *engine) alertFits() bool {
 // made room for it.
 func (e *engine) sendErrorAlert() error {
 	if ae, ok := e.err.(*AlertError); ok {
-		_ = e.sendAlert(AlertLevelFatal, ae.Alert)
+		_ = e.sendAlert(wire.AlertLevelFatal, ae.Alert)
 	}
 	e.hs.wipe()
 	return nil
@@ -846,7 +850,7 @@ func (e *engine) writeApplicationData(p []byte) (int, error) {
 // sealApplicationData protects the application data of a write event
 // (§5.2).
 func (e *engine) sealApplicationData() error {
-	return e.writeRecord(ContentTypeApplicationData, e.pendingWrite, 0x0303)
+	return e.writeRecord(wire.ContentTypeApplicationData, e.pendingWrite, 0x0303)
 }
 
 // local runs an event from the application that sends one control record

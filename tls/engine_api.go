@@ -1,5 +1,7 @@
 package tls
 
+import "github.com/tabletls/tabletls/internal/wire"
+
 // Engine is the client without I/O, in the manner of BearSSL's engine and
 // rustls's unbuffered API: received octets go in, records to send come
 // out, and the caller moves them. Status says what it needs next. It is
@@ -180,14 +182,14 @@ func (e *engine) peerClosed() bool {
 type ConnectionState struct {
 	Version               uint16 // 0x0304 once the handshake is complete
 	HandshakeComplete     bool
-	CipherSuite           CipherSuite
-	Group                 NamedGroup
+	CipherSuite           wire.CipherSuite
+	Group                 wire.NamedGroup
 	NegotiatedProtocol    string // ALPN, or ""
 	ServerName            string
 	DidHelloRetryRequest  bool
 	DidResume             bool
 	PeerCertificates      [][]byte // DER, leaf first
-	PeerSignatureScheme   SignatureScheme
+	PeerSignatureScheme   wire.SignatureScheme
 	ClientAuthRequested   bool
 	ClientCertificateSent bool
 }

@@ -1,10 +1,12 @@
 package tls
 
+import "github.com/tabletls/tabletls/internal/wire"
+
 // AlertError is every fatal TLS failure: the alert that was sent to the peer
 // (Received == false) or received from it (Received == true), and what went
 // wrong. Callers match it with errors.As.
 type AlertError struct {
-	Alert    AlertDescription
+	Alert    wire.AlertDescription
 	Received bool
 	Msg      string // "tls: ..." explanation; empty for a received alert
 }
@@ -20,6 +22,20 @@ func (e *AlertError) Error() string {
 }
 
 // alertf builds a local fatal error. msg must start with "tls: ".
-func newAlert(alert AlertDescription, msg string) *AlertError {
+func newAlert(alert wire.AlertDescription, msg string) *AlertError {
 	return &AlertError{Alert: alert, Msg: msg}
 }
+// itoa formats a non-negative int, without strconv.
+func itoa(v int) string {
+	var buf [20]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(buf[i:])
+		}
+	}
+}
+

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/subtle"
 
+	"github.com/tabletls/tabletls/internal/wire"
 	"golang.org/x/crypto/cryptobyte"
 	"io"
 	"slices"
@@ -24,9 +25,9 @@ type handshakeState struct {
 	nSession int
 
 	shares      [maxKeyShares]keyShare
-	shareGroups [maxKeyShares]NamedGroup
+	shareGroups [maxKeyShares]wire.NamedGroup
 	nShares     int
-	group       NamedGroup // the group of the key exchange
+	group       wire.NamedGroup // the group of the key exchange
 
 	// Before the server picks a suite the hash is unknown, so ClientHello1
 	// goes into a transcript per hash the offered suites use.
@@ -36,24 +37,24 @@ type handshakeState struct {
 	ks         keySchedule
 
 	hrr      bool
-	hrrGroup NamedGroup
+	hrrGroup wire.NamedGroup
 	cookie   []byte
 	sentCCS  bool
 	sentSNI  bool
 
-	peerRecordLimit RecordSizeLimit // from EncryptedExtensions, 0 if none
-	fragmentLimit   int             // negotiated max_fragment_length, 0 if none
-	keyUpdateOwed   bool            // the server asked us to update our key
+	peerRecordLimit wire.RecordSizeLimit // from EncryptedExtensions, 0 if none
+	fragmentLimit   int                  // negotiated max_fragment_length, 0 if none
+	keyUpdateOwed   bool                 // the server asked us to update our key
 
 	peerKey    crypto.PublicKey
 	chain      [maxChain][]byte
 	peerCerts  [][]byte
-	peerScheme SignatureScheme
+	peerScheme wire.SignatureScheme
 	alpn       string
 
 	certRequested bool
 	clientCert    *ClientCertificate
-	clientScheme  SignatureScheme
+	clientScheme  wire.SignatureScheme
 	sentCert      bool
 
 	clientHS, serverHS, clientAP, serverAP, resumption [maxHashSize]byte
@@ -82,7 +83,7 @@ func (e *engine) sum() []byte { return e.hs.transcript.sum(e.hs.transcriptHash[:
 
 func (e *engine) readRandom(b []byte) error {
 	if _, err := io.ReadFull(e.rand, b); err != nil {
-		return newAlert(AlertDescriptionInternalError, "tls: reading randomness: "+err.Error())
+		return newAlert(wire.AlertDescriptionInternalError, "tls: reading randomness: "+err.Error())
 	}
 	return nil
 }
@@ -123,12 +124,12 @@ func (e *engine) sendClientHello() error {
 				return err
 			}
 			hs.shares = [maxKeyShares]keyShare{ks}
-			hs.shareGroups = [maxKeyShares]NamedGroup{hs.hrrGroup}
+			hs.shareGroups = [maxKeyShares]wire.NamedGroup{hs.hrrGroup}
 			hs.nShares = 1
 		}
 	}
 
-	var ch ClientHello
+	var ch wire.ClientHello
 	ch.LegacyVersion = 0x0303
 	ch.Random = hs.random[:]
 	ch.LegacySessionID = hs.session[:hs.nSession]
@@ -146,10 +147,10 @@ func (e *engine) sendClientHello() error {
 	}
 	x := &ch.Extensions
 	if name := sniName(cfg.ServerName); name != "" {
-		x.Add(ExtensionTypeServerName)
+		x.Add(wire.ExtensionTypeServerName)
 		hs.sentSNI = true
 		s = append(s, name...)
-		sn := ServerName{NameType: NameTypeHostName, HostName: take()}
+		sn := wire.ServerName{NameType: wire.NameTypeHostName, HostName: take()}
 		if s, err = sn.Append(s); err != nil {
 			return err
 		}
@@ -157,14 +158,14 @@ func (e *engine) sendClientHello() error {
 			return err
 		}
 	}
-	x.Add(ExtensionTypeSupportedGroups)
+	x.Add(wire.ExtensionTypeSupportedGroups)
 	for _, g := range e.prof.groups {
 		s = appendUintN(s, 2, uint64(g))
 	}
 	if err := x.SupportedGroups.NamedGroupList.SetBytes(take()); err != nil {
 		return err
 	}
-	x.Add(ExtensionTypeSignatureAlgorithms)
+	x.Add(wire.ExtensionTypeSignatureAlgorithms)
 	for _, sc := range supportedSignatureSchemes {
 		if e.prof.crypto.offersScheme(sc) {
 			s = appendUintN(s, 2, uint64(sc))
@@ -174,7 +175,7 @@ func (e *engine) sendClientHello() error {
 		return err
 	}
 	if len(cfg.NextProtos) > 0 {
-		x.Add(ExtensionTypeApplicationLayerProtocolNegotiation)
+		x.Add(wire.ExtensionTypeApplicationLayerProtocolNegotiation)
 		for _, p := range cfg.NextProtos {
 			s = append(s, byte(len(p)))
 			s = append(s, p...)
@@ -183,33 +184,33 @@ func (e *engine) sendClientHello() error {
 			return err
 		}
 	}
-	x.Add(ExtensionTypeSupportedVersions)
+	x.Add(wire.ExtensionTypeSupportedVersions)
 	s = append(s, 0x03, 0x04) // TLS 1.3 only (§4.2.1)
 	if err := x.SupportedVersions.Versions.SetBytes(take()); err != nil {
 		return err
 	}
 	if cfg.RecordSizeLimit != 0 {
-		x.Add(ExtensionTypeRecordSizeLimit)
-		x.RecordSizeLimit = RecordSizeLimit(cfg.RecordSizeLimit)
+		x.Add(wire.ExtensionTypeRecordSizeLimit)
+		x.RecordSizeLimit = wire.RecordSizeLimit(cfg.RecordSizeLimit)
 		if code, _ := cfg.maxFragmentLength(); code != 0 {
-			x.Add(ExtensionTypeMaxFragmentLength)
+			x.Add(wire.ExtensionTypeMaxFragmentLength)
 			x.MaxFragmentLength = code
 		}
 	}
 	if hs.cookie != nil {
-		x.Add(ExtensionTypeCookie)
+		x.Add(wire.ExtensionTypeCookie)
 		x.Cookie.Cookie = hs.cookie
 	}
 	if cfg.OnNewSessionTicket != nil {
-		x.Add(ExtensionTypePskKeyExchangeModes)
-		s = append(s, byte(PskKeyExchangeModePskDheKe))
+		x.Add(wire.ExtensionTypePskKeyExchangeModes)
+		s = append(s, byte(wire.PskKeyExchangeModePskDheKe))
 		if err := x.PskKeyExchangeModes.KeModes.SetBytes(take()); err != nil {
 			return err
 		}
 	}
-	x.Add(ExtensionTypeKeyShare)
+	x.Add(wire.ExtensionTypeKeyShare)
 	for i, ks := range hs.shares[:hs.nShares] {
-		entry := KeyShareEntry{Group: hs.shareGroups[i], KeyExchange: ks.Public()}
+		entry := wire.KeyShareEntry{Group: hs.shareGroups[i], KeyExchange: ks.Public()}
 		if s, err = entry.Append(s); err != nil {
 			return err
 		}
@@ -218,10 +219,10 @@ func (e *engine) sendClientHello() error {
 		return err
 	}
 	if len(s) > len(e.scratch) {
-		return newAlert(AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
+		return newAlert(wire.AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
 	}
 
-	b, err := ch.Append(e.startMessage(HandshakeTypeClientHello))
+	b, err := ch.Append(e.startMessage(wire.HandshakeTypeClientHello))
 	if n := len(b); err == nil && n > 0xff && n < 0x200 {
 		// RFC 7685: some middleboxes hang on a ClientHello of 256 to 511
 		// octets; like BoringSSL and crypto/tls, pad it to 512, with at
@@ -229,11 +230,11 @@ func (e *engine) sendClientHello() error {
 		// upsets some servers).
 		pad := max(0x200-n-4, 1)
 		if len(s)+pad > len(e.scratch) {
-			return newAlert(AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
+			return newAlert(wire.AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
 		}
 		s = append(s, make([]byte, pad)...)
 		x.AddUnknown(extensionTypePadding, take())
-		b, err = ch.Append(e.startMessage(HandshakeTypeClientHello))
+		b, err = ch.Append(e.startMessage(wire.HandshakeTypeClientHello))
 	}
 	msg, err := e.finishMessage(b, err)
 	if err != nil {
@@ -271,8 +272,8 @@ func (e *engine) sendClientHello() error {
 // hybrid share already made, if reuse is on (the default KeyShares beside
 // X25519MLKEM768, see Config.KeyShares) and g is x25519; otherwise, or if
 // the hybrid implementation offers no X25519Share, nil: a fresh share.
-func (hs *handshakeState) hybridX25519Share(g NamedGroup, reuse bool) keyShare {
-	if !reuse || g != NamedGroupX25519 {
+func (hs *handshakeState) hybridX25519Share(g wire.NamedGroup, reuse bool) keyShare {
+	if !reuse || g != wire.NamedGroupX25519 {
 		return nil
 	}
 	for _, ks := range hs.shares[:hs.nShares] {
@@ -286,7 +287,7 @@ func (hs *handshakeState) hybridX25519Share(g NamedGroup, reuse bool) keyShare {
 var nullCompression = []byte{0}
 
 // extensionTypePadding is RFC 7685's padding extension.
-const extensionTypePadding ExtensionType = 21
+const extensionTypePadding wire.ExtensionType = 21
 
 // sniName is the host name to send in server_name: none for an IP
 // address (RFC 6066 §3), without a trailing dot.
@@ -330,17 +331,17 @@ func isIPLiteral(name string) bool {
 
 // chooseSuite checks the server's cipher suite against what we offered
 // and picks the transcript for its hash.
-func (e *engine) chooseSuite(id CipherSuite) error {
+func (e *engine) chooseSuite(id wire.CipherSuite) error {
 	hs := &e.hs
 	if hs.suite != nil { // after a HelloRetryRequest (§4.1.4)
 		if id != hs.suite.id {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: server changed cipher suite after HelloRetryRequest")
+			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server changed cipher suite after HelloRetryRequest")
 		}
 		return nil
 	}
 	suite := e.prof.crypto.suite(id)
 	if !slices.Contains(e.prof.suites, id) || suite == nil {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server chose a cipher suite we did not offer")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server chose a cipher suite we did not offer")
 	}
 	hs.suite = suite
 	if hs.candidates[0].hash == suite.hash {
@@ -359,12 +360,12 @@ func (e *engine) chooseSuite(id CipherSuite) error {
 // with determining the version using supported_versions". A ServerHello
 // without supported_versions has been turned away before this, by
 // checkTLS13ServerHello.
-func (e *engine) checkServerHelloCommon(legacyVersion ProtocolVersion, sessionID []byte, compression uint8, versions bool, selected ProtocolVersion, suite CipherSuite) error {
+func (e *engine) checkServerHelloCommon(legacyVersion wire.ProtocolVersion, sessionID []byte, compression uint8, versions bool, selected wire.ProtocolVersion, suite wire.CipherSuite) error {
 	if legacyVersion != 0x0303 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server sent a legacy_version other than 0x0303")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server sent a legacy_version other than 0x0303")
 	}
 	if !bytes.Equal(sessionID, e.hs.session[:e.hs.nSession]) {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server did not echo the legacy session ID")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server did not echo the legacy session ID")
 	}
 	if err := e.chooseSuite(suite); err != nil {
 		return err
@@ -374,17 +375,17 @@ func (e *engine) checkServerHelloCommon(legacyVersion ProtocolVersion, sessionID
 	// alert §4.1.3 names: illegal_parameter (§6.2: "A field in the
 	// handshake was incorrect"), not decode_error.
 	if compression != 0 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a compression method")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server selected a compression method")
 	}
 	// §4.1.4: "The server's extensions MUST contain supported_versions";
 	// a HelloRetryRequest exists only in TLS 1.3, so one without it lacks
 	// a mandatory extension (§6.2 missing_extension), as crypto/tls says.
 	if !versions {
-		return newAlert(AlertDescriptionMissingExtension, "tls: HelloRetryRequest without supported_versions")
+		return newAlert(wire.AlertDescriptionMissingExtension, "tls: HelloRetryRequest without supported_versions")
 	}
 	// §4.2.1: a version we did not offer, or one before TLS 1.3.
 	if selected != 0x0304 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a version other than TLS 1.3")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server selected a version other than TLS 1.3")
 	}
 	return nil
 }
@@ -393,32 +394,32 @@ func (e *engine) checkServerHelloCommon(legacyVersion ProtocolVersion, sessionID
 
 func (e *engine) processHelloRetryRequest() error {
 	hs := &e.hs
-	var hrr HelloRetryRequest
+	var hrr wire.HelloRetryRequest
 	if err := hrr.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	x := &hrr.Extensions
 	if err := e.checkServerHelloCommon(hrr.LegacyVersion, hrr.LegacySessionIDEcho, hrr.LegacyCompressionMethod,
-		x.Has(ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, hrr.CipherSuite); err != nil {
+		x.Has(wire.ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, hrr.CipherSuite); err != nil {
 		return err
 	}
-	if x.Has(ExtensionTypeKeyShare) {
+	if x.Has(wire.ExtensionTypeKeyShare) {
 		g := x.KeyShare.SelectedGroup
 		if !slices.Contains(e.prof.groups, g) {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we did not offer")
+			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we did not offer")
 		}
 		for _, sg := range hs.shareGroups[:hs.nShares] {
 			if sg == g {
-				return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we sent a share for")
+				return newAlert(wire.AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we sent a share for")
 			}
 		}
 		hs.hrrGroup = g
 	}
-	if x.Has(ExtensionTypeCookie) {
+	if x.Has(wire.ExtensionTypeCookie) {
 		hs.cookie = bytes.Clone(x.Cookie.Cookie)
 	}
 	if hs.hrrGroup == 0 && hs.cookie == nil {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest would not change the ClientHello")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: HelloRetryRequest would not change the ClientHello")
 	}
 	// §4.4.1: ClientHello1 becomes message_hash, then the HRR follows.
 	hs.transcript.replaceWithMessageHash()
@@ -459,15 +460,15 @@ func checkTLS13ServerHello(body []byte) error {
 			if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
 				return nil
 			}
-			if ExtensionType(typ) == ExtensionTypeSupportedVersions {
+			if wire.ExtensionType(typ) == wire.ExtensionTypeSupportedVersions {
 				return nil
 			}
 		}
 	}
 	if bytes.Equal(random[24:], downgradeTLS12) || bytes.Equal(random[24:], downgradeTLS11) {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: downgrade sentinel in a TLS 1.2 ServerHello")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: downgrade sentinel in a TLS 1.2 ServerHello")
 	}
-	return newAlert(AlertDescriptionProtocolVersion, "tls: server does not support TLS 1.3")
+	return newAlert(wire.AlertDescriptionProtocolVersion, "tls: server does not support TLS 1.3")
 }
 
 func (e *engine) processServerHello() error {
@@ -475,20 +476,20 @@ func (e *engine) processServerHello() error {
 	if err := checkTLS13ServerHello(e.msgBody); err != nil {
 		return err
 	}
-	var sh ServerHello
+	var sh wire.ServerHello
 	if err := sh.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	x := &sh.Extensions
 	if err := e.checkServerHelloCommon(sh.LegacyVersion, sh.LegacySessionIDEcho, sh.LegacyCompressionMethod,
-		x.Has(ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, sh.CipherSuite); err != nil {
+		x.Has(wire.ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, sh.CipherSuite); err != nil {
 		return err
 	}
-	if x.Has(ExtensionTypePreSharedKey) {
-		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server accepted a PSK we did not offer")
+	if x.Has(wire.ExtensionTypePreSharedKey) {
+		return newAlert(wire.AlertDescriptionUnsupportedExtension, "tls: server accepted a PSK we did not offer")
 	}
-	if !x.Has(ExtensionTypeKeyShare) {
-		return newAlert(AlertDescriptionMissingExtension, "tls: server sent no key_share")
+	if !x.Has(wire.ExtensionTypeKeyShare) {
+		return newAlert(wire.AlertDescriptionMissingExtension, "tls: server sent no key_share")
 	}
 	share := x.KeyShare.ServerShare
 	var mine keyShare
@@ -498,7 +499,7 @@ func (e *engine) processServerHello() error {
 		}
 	}
 	if mine == nil {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server key share is for a group we did not send")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server key share is for a group we did not send")
 	}
 	secret, err := mine.SharedSecret(share.KeyExchange)
 	if err != nil {
@@ -539,47 +540,47 @@ func (e *engine) installHandshakeKeys() error {
 // --- EncryptedExtensions (§4.3.1) ---
 
 func (e *engine) processEncryptedExtensions() error {
-	var ee EncryptedExtensions
+	var ee wire.EncryptedExtensions
 	if err := ee.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	x := &ee.Extensions
 	// §4.2: a response to an extension we did not send is unsupported_extension.
 	mflCode, mflSize := e.config.maxFragmentLength()
-	if x.Has(ExtensionTypeServerName) && !e.hs.sentSNI ||
-		x.Has(ExtensionTypeMaxFragmentLength) && mflCode == 0 || x.Has(ExtensionTypeEarlyData) ||
-		x.Has(ExtensionTypeRecordSizeLimit) && e.config.RecordSizeLimit == 0 {
-		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server sent an extension we did not offer")
+	if x.Has(wire.ExtensionTypeServerName) && !e.hs.sentSNI ||
+		x.Has(wire.ExtensionTypeMaxFragmentLength) && mflCode == 0 || x.Has(wire.ExtensionTypeEarlyData) ||
+		x.Has(wire.ExtensionTypeRecordSizeLimit) && e.config.RecordSizeLimit == 0 {
+		return newAlert(wire.AlertDescriptionUnsupportedExtension, "tls: server sent an extension we did not offer")
 	}
-	if x.Has(ExtensionTypeMaxFragmentLength) {
+	if x.Has(wire.ExtensionTypeMaxFragmentLength) {
 		// RFC 6066 §4: an answer other than the request is illegal_parameter.
 		if x.MaxFragmentLength != mflCode {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: server answered max_fragment_length with another length")
+			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server answered max_fragment_length with another length")
 		}
 		e.hs.fragmentLimit = mflSize
 	}
 	// Small buffers rely on the server keeping to our limit: one that
 	// acknowledged neither extension will send records that do not fit.
-	if e.smallRecords && !x.Has(ExtensionTypeRecordSizeLimit) && !x.Has(ExtensionTypeMaxFragmentLength) {
-		return newAlert(AlertDescriptionHandshakeFailure, "tls: server acknowledged neither record_size_limit (RFC 8449) nor max_fragment_length (RFC 6066), and the Buffers are sized for Config.RecordSizeLimit: it would send records that do not fit")
+	if e.smallRecords && !x.Has(wire.ExtensionTypeRecordSizeLimit) && !x.Has(wire.ExtensionTypeMaxFragmentLength) {
+		return newAlert(wire.AlertDescriptionHandshakeFailure, "tls: server acknowledged neither record_size_limit (RFC 8449) nor max_fragment_length (RFC 6066), and the Buffers are sized for Config.RecordSizeLimit: it would send records that do not fit")
 	}
-	if x.Has(ExtensionTypeRecordSizeLimit) {
+	if x.Has(wire.ExtensionTypeRecordSizeLimit) {
 		// RFC 8449 §4: under 64 is illegal_parameter; over 2^14+1 means 2^14+1.
 		if x.RecordSizeLimit < 64 {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: record_size_limit under 64")
+			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: record_size_limit under 64")
 		}
 		e.hs.peerRecordLimit = min(x.RecordSizeLimit, maxInnerPlaintext)
 	}
-	if x.Has(ExtensionTypeApplicationLayerProtocolNegotiation) {
+	if x.Has(wire.ExtensionTypeApplicationLayerProtocolNegotiation) {
 		if len(e.config.NextProtos) == 0 {
-			return newAlert(AlertDescriptionUnsupportedExtension, "tls: server sent ALPN we did not offer")
+			return newAlert(wire.AlertDescriptionUnsupportedExtension, "tls: server sent ALPN we did not offer")
 		}
 		it := x.ApplicationLayerProtocolNegotiation.ProtocolNameList.Iter()
 		var proto []byte
 		it.Next(&proto)
 		// RFC 7301 §3.1: exactly one protocol, one we offered.
 		if it.Next(new([]byte)) {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: server selected more than one ALPN protocol")
+			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server selected more than one ALPN protocol")
 		}
 		found := false
 		for _, p := range e.config.NextProtos {
@@ -589,7 +590,7 @@ func (e *engine) processEncryptedExtensions() error {
 			}
 		}
 		if !found {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: server selected an ALPN protocol we did not offer")
+			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server selected an ALPN protocol we did not offer")
 		}
 	}
 	e.hs.transcript.add(e.msg)
@@ -605,20 +606,20 @@ func (e *engine) pskAccepted() bool { return false }
 
 func (e *engine) processCertificateRequest() error {
 	hs := &e.hs
-	var cr CertificateRequest
+	var cr wire.CertificateRequest
 	if err := cr.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	if len(cr.CertificateRequestContext) != 0 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: non-empty certificate_request_context in the handshake")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: non-empty certificate_request_context in the handshake")
 	}
-	if !cr.Extensions.Has(ExtensionTypeSignatureAlgorithms) {
-		return newAlert(AlertDescriptionMissingExtension, "tls: CertificateRequest without signature_algorithms")
+	if !cr.Extensions.Has(wire.ExtensionTypeSignatureAlgorithms) {
+		return newAlert(wire.AlertDescriptionMissingExtension, "tls: CertificateRequest without signature_algorithms")
 	}
 	accepted := cr.Extensions.SignatureAlgorithms.SupportedSignatureAlgorithms
-	each := func(yield func(SignatureScheme) bool) {
+	each := func(yield func(wire.SignatureScheme) bool) {
 		it := accepted.Iter()
-		var s SignatureScheme
+		var s wire.SignatureScheme
 		for it.Next(&s) && yield(s) {
 		}
 	}
@@ -640,29 +641,29 @@ func (e *engine) clientAuthRequested() bool { return e.hs.certRequested }
 
 func (e *engine) processCertificate() error {
 	hs := &e.hs
-	var c Certificate
+	var c wire.Certificate
 	if err := c.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	if len(c.CertificateRequestContext) != 0 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server Certificate with a certificate_request_context")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server Certificate with a certificate_request_context")
 	}
 	it := c.CertificateList.Iter()
-	var entry CertificateEntry
+	var entry wire.CertificateEntry
 	n, total := 0, 0
 	for it.Next(&entry) {
 		if entry.Extensions.Len() > 0 { // we request no OCSP or SCT (§4.4.2.1)
-			return newAlert(AlertDescriptionUnsupportedExtension, "tls: certificate entry extension we did not request")
+			return newAlert(wire.AlertDescriptionUnsupportedExtension, "tls: certificate entry extension we did not request")
 		}
 		if n == maxChain {
-			return newAlert(AlertDescriptionBadCertificate, "tls: server certificate chain too long")
+			return newAlert(wire.AlertDescriptionBadCertificate, "tls: server certificate chain too long")
 		}
 		hs.chain[n] = entry.CertData
 		total += len(entry.CertData)
 		n++
 	}
 	if n == 0 { // §4.4.2.4
-		return newAlert(AlertDescriptionDecodeError, "tls: server sent an empty certificate chain")
+		return newAlert(wire.AlertDescriptionDecodeError, "tls: server sent an empty certificate chain")
 	}
 	var v Verifier = insecureVerifier{}
 	if e.config.Verifier != nil {
@@ -673,7 +674,7 @@ func (e *engine) processCertificate() error {
 		if ae, ok := err.(*AlertError); ok {
 			return &AlertError{Alert: ae.Alert, Msg: ae.Msg}
 		}
-		return newAlert(AlertDescriptionBadCertificate, "tls: "+strings.TrimPrefix(err.Error(), "tls: "))
+		return newAlert(wire.AlertDescriptionBadCertificate, "tls: "+strings.TrimPrefix(err.Error(), "tls: "))
 	}
 	if spki, ok := pub.(SubjectPublicKeyInfo); ok {
 		if pub, err = e.prof.crypto.parseSPKI(spki); err != nil {
@@ -696,12 +697,12 @@ func (e *engine) processCertificate() error {
 
 func (e *engine) processCertificateVerify() error {
 	hs := &e.hs
-	var cv CertificateVerify
+	var cv wire.CertificateVerify
 	if err := cv.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	if !e.prof.crypto.offersScheme(cv.Algorithm) {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server signed with a scheme we did not offer")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server signed with a scheme we did not offer")
 	}
 	if err := e.prof.crypto.verifyCertificateVerify(hs.peerKey, cv.Algorithm, true, e.sum(), cv.Signature, &hs.sigWork); err != nil {
 		return err
@@ -715,20 +716,20 @@ func (e *engine) processCertificateVerify() error {
 
 func (e *engine) processFinished() error {
 	hs := &e.hs
-	var f Finished
+	var f wire.Finished
 	if err := f.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	n := e.hashSize()
 	if len(f.VerifyData) != n {
-		return newAlert(AlertDescriptionDecodeError, "tls: server Finished has the wrong length")
+		return newAlert(wire.AlertDescriptionDecodeError, "tls: server Finished has the wrong length")
 	}
 	hs.x.init(hs.suite.hash, hs.serverHS[:n])
 	var want [maxHashSize]byte
 	ok := subtle.ConstantTimeCompare(hs.x.finishedVerifyData(want[:0], hs.suite.hash, e.sum()), f.VerifyData) == 1
 	hs.x.mac = nil
 	if !ok {
-		return newAlert(AlertDescriptionDecryptError, "tls: invalid server Finished")
+		return newAlert(wire.AlertDescriptionDecryptError, "tls: invalid server Finished")
 	}
 	hs.transcript.add(e.msg)
 
@@ -767,7 +768,7 @@ func (e *engine) sendCompatCCS() error {
 	}
 	e.hs.sentCCS = true
 	// writeRecord never protects it (§5), even once the write key is set.
-	return e.writeRecord(ContentTypeChangeCipherSpec, []byte{1}, 0x0303)
+	return e.writeRecord(wire.ContentTypeChangeCipherSpec, []byte{1}, 0x0303)
 }
 
 // sendClientCertificate answers a CertificateRequest (§4.4.2, §4.4.3):
@@ -775,13 +776,13 @@ func (e *engine) sendCompatCCS() error {
 // configured certificate fits the server's signature_algorithms.
 func (e *engine) sendClientCertificate() error {
 	hs := &e.hs
-	var c Certificate
+	var c wire.Certificate
 	// The chain is built where the message will hold it, after the
 	// header (4), the empty context (1) and the list length (3), so
 	// HandshakeOut alone bounds it and Append copies nothing.
 	const listAt = 4 + 1 + 3
 	if e.hsOutLen+listAt > len(e.hsOut) {
-		return newAlert(AlertDescriptionInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
+		return newAlert(wire.AlertDescriptionInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
 	}
 	s := e.hsOut[e.hsOutLen+listAt : e.hsOutLen+listAt]
 	if hs.clientCert != nil {
@@ -790,10 +791,10 @@ func (e *engine) sendClientCertificate() error {
 			size += 3 + len(der) + 2 // cert_data, empty extensions (§4.4.2)
 		}
 		if size > cap(s) {
-			return newAlert(AlertDescriptionInternalError, "tls: client certificate chain does not fit the HandshakeOut buffer")
+			return newAlert(wire.AlertDescriptionInternalError, "tls: client certificate chain does not fit the HandshakeOut buffer")
 		}
 		for _, der := range hs.clientCert.Chain {
-			entry := CertificateEntry{CertData: der}
+			entry := wire.CertificateEntry{CertData: der}
 			var err error
 			if s, err = entry.Append(s); err != nil {
 				return err
@@ -803,7 +804,7 @@ func (e *engine) sendClientCertificate() error {
 	if err := c.CertificateList.SetBytes(s); err != nil {
 		return err
 	}
-	msg, err := e.finishMessage(c.Append(e.startMessage(HandshakeTypeCertificate)))
+	msg, err := e.finishMessage(c.Append(e.startMessage(wire.HandshakeTypeCertificate)))
 	if err != nil {
 		return err
 	}
@@ -815,8 +816,8 @@ func (e *engine) sendClientCertificate() error {
 	if err != nil {
 		return err
 	}
-	cv := CertificateVerify{Algorithm: hs.clientScheme, Signature: sig}
-	if msg, err = e.finishMessage(cv.Append(e.startMessage(HandshakeTypeCertificateVerify))); err != nil {
+	cv := wire.CertificateVerify{Algorithm: hs.clientScheme, Signature: sig}
+	if msg, err = e.finishMessage(cv.Append(e.startMessage(wire.HandshakeTypeCertificateVerify))); err != nil {
 		return err
 	}
 	hs.transcript.add(msg)
@@ -831,9 +832,9 @@ func (e *engine) sendFinished() error {
 	n := e.hashSize()
 	var vd [maxHashSize]byte
 	hs.x.init(hs.suite.hash, hs.clientHS[:n])
-	f := Finished{VerifyData: hs.x.finishedVerifyData(vd[:0], hs.suite.hash, e.sum())}
+	f := wire.Finished{VerifyData: hs.x.finishedVerifyData(vd[:0], hs.suite.hash, e.sum())}
 	hs.x.mac = nil
-	msg, err := e.finishMessage(f.Append(e.startMessage(HandshakeTypeFinished)))
+	msg, err := e.finishMessage(f.Append(e.startMessage(wire.HandshakeTypeFinished)))
 	if err != nil {
 		return err
 	}
@@ -875,12 +876,12 @@ func (e *engine) processNewSessionTicket() error {
 	if err := e.countPostHandshake(); err != nil {
 		return err
 	}
-	var t NewSessionTicket
+	var t wire.NewSessionTicket
 	if err := t.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	if t.TicketLifetime > maxTicketLifetime {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: ticket lifetime over 7 days")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: ticket lifetime over 7 days")
 	}
 	cb := e.config.OnNewSessionTicket
 	if cb == nil {
@@ -897,7 +898,7 @@ func (e *engine) processNewSessionTicket() error {
 		ServerName:  e.config.ServerName,
 		ReceivedAt:  e.config.now(),
 	}
-	if t.Extensions.Has(ExtensionTypeEarlyData) {
+	if t.Extensions.Has(wire.ExtensionTypeEarlyData) {
 		st.MaxEarlyDataSize = t.Extensions.EarlyData.MaxEarlyDataSize
 	}
 	cb(st)
@@ -909,12 +910,12 @@ func (e *engine) processKeyUpdate() error {
 	if err := e.countPostHandshake(); err != nil {
 		return err
 	}
-	var ku KeyUpdate
+	var ku wire.KeyUpdate
 	if err := ku.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
-	if ku.RequestUpdate != KeyUpdateRequestUpdateNotRequested && ku.RequestUpdate != KeyUpdateRequestUpdateRequested {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: invalid KeyUpdate request_update")
+	if ku.RequestUpdate != wire.KeyUpdateRequestUpdateNotRequested && ku.RequestUpdate != wire.KeyUpdateRequestUpdateRequested {
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: invalid KeyUpdate request_update")
 	}
 	n := e.hashSize()
 	nextTrafficSecret(hs.serverAP[:0], hs.suite.hash, hs.serverAP[:n])
@@ -926,7 +927,7 @@ func (e *engine) processKeyUpdate() error {
 	// (process), so many requests read together get one answer and a
 	// flood of them cannot fill the Write buffer. After our close_notify
 	// (the table takes no write then) we send nothing more.
-	if ku.RequestUpdate == KeyUpdateRequestUpdateRequested && accepts(e.state, EventWrite) {
+	if ku.RequestUpdate == wire.KeyUpdateRequestUpdateRequested && accepts(e.state, EventWrite) {
 		hs.keyUpdateOwed = true
 	}
 	return nil
@@ -940,7 +941,7 @@ func (e *engine) payKeyUpdate() error {
 		return nil
 	}
 	e.hs.keyUpdateOwed = false
-	if err := e.updateWriteKey(KeyUpdateRequestUpdateNotRequested); err != nil {
+	if err := e.updateWriteKey(wire.KeyUpdateRequestUpdateNotRequested); err != nil {
 		return e.fail(err)
 	}
 	return nil
@@ -949,13 +950,13 @@ func (e *engine) payKeyUpdate() error {
 // sendKeyUpdate updates our write key and asks the server to update its
 // own (§4.6.3).
 func (e *engine) sendKeyUpdate() error {
-	return e.updateWriteKey(KeyUpdateRequestUpdateRequested)
+	return e.updateWriteKey(wire.KeyUpdateRequestUpdateRequested)
 }
 
-func (e *engine) updateWriteKey(req KeyUpdateRequest) error {
+func (e *engine) updateWriteKey(req wire.KeyUpdateRequest) error {
 	hs := &e.hs
-	ku := KeyUpdate{RequestUpdate: req}
-	if _, err := e.finishMessage(ku.Append(e.startMessage(HandshakeTypeKeyUpdate))); err != nil {
+	ku := wire.KeyUpdate{RequestUpdate: req}
+	if _, err := e.finishMessage(ku.Append(e.startMessage(wire.HandshakeTypeKeyUpdate))); err != nil {
 		return err
 	}
 	if err := e.flushHandshake(); err != nil {
@@ -973,13 +974,13 @@ func (e *engine) updateWriteKey(req KeyUpdateRequest) error {
 func (e *engine) processCloseNotify() error { return nil }
 
 func (e *engine) sendCloseNotify() error {
-	return e.sendAlert(AlertLevelWarning, AlertDescriptionCloseNotify)
+	return e.sendAlert(wire.AlertLevelWarning, wire.AlertDescriptionCloseNotify)
 }
 
 // sendUserCanceled ends a handshake the application gave up on (§6.1);
 // close_notify follows.
 func (e *engine) sendUserCanceled() error {
-	if err := e.sendAlert(AlertLevelWarning, AlertDescriptionUserCanceled); err != nil {
+	if err := e.sendAlert(wire.AlertLevelWarning, wire.AlertDescriptionUserCanceled); err != nil {
 		return err
 	}
 	e.hs.wipe()
@@ -990,9 +991,9 @@ func (e *engine) sendUserCanceled() error {
 // the server's word: the transition to CLOSED is taken, and the error is
 // what the engine returns from then on.
 func (e *engine) processCloseNotifyInHandshake() error {
-	e.err = &AlertError{Alert: AlertDescriptionCloseNotify, Received: true, Msg: "tls: server closed the connection during the handshake"}
+	e.err = &AlertError{Alert: wire.AlertDescriptionCloseNotify, Received: true, Msg: "tls: server closed the connection during the handshake"}
 	if e.peerCanceled {
-		e.err = &AlertError{Alert: AlertDescriptionUserCanceled, Received: true, Msg: "tls: server canceled the handshake (user_canceled, then close_notify)"}
+		e.err = &AlertError{Alert: wire.AlertDescriptionUserCanceled, Received: true, Msg: "tls: server canceled the handshake (user_canceled, then close_notify)"}
 	}
 	e.hs.wipe()
 	return nil

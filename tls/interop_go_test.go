@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/testpeer"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 	_ "github.com/tabletls/tabletls/tls/ed25519sig"
 	_ "github.com/tabletls/tabletls/tls/hybrid"
@@ -16,12 +17,12 @@ import (
 )
 
 var (
-	allSuites = []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
-	allGroups = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1, tls.NamedGroupSecp384r1, tls.X25519MLKEM768}
+	allSuites = []wire.CipherSuite{wire.TLS_AES_128_GCM_SHA256, wire.TLS_AES_256_GCM_SHA384, wire.TLS_CHACHA20_POLY1305_SHA256}
+	allGroups = []wire.NamedGroup{wire.NamedGroupX25519, wire.NamedGroupSecp256r1, wire.NamedGroupSecp384r1, wire.X25519MLKEM768}
 )
 
 // goCurve maps our group to crypto/tls's name for it.
-func goCurve(g tls.NamedGroup) cryptotls.CurveID { return cryptotls.CurveID(g) }
+func goCurve(g wire.NamedGroup) cryptotls.CurveID { return cryptotls.CurveID(g) }
 
 // TestInteropGoServer runs the full matrix of RFC 8446 options against the
 // crypto/tls server: every suite × group × server key type × client auth ×
@@ -49,18 +50,18 @@ func TestInteropGoServer(t *testing.T) {
 							for _, suite := range allSuites {
 								cfg := &tls.Config{
 									ServerName:       "localhost",
-									CipherSuites:     []tls.CipherSuite{suite},
-									CurvePreferences: []tls.NamedGroup{g},
+									CipherSuites:     []wire.CipherSuite{suite},
+									CurvePreferences: []wire.NamedGroup{g},
 									Verifier:         x509verify.New(x509verify.Options{Roots: ca.Pool}),
 									Crypto:           tls.DefaultCrypto(),
 								}
 								if hrr {
-									other := tls.NamedGroupX25519
-									if g == tls.NamedGroupX25519 {
-										other = tls.NamedGroupSecp256r1
+									other := wire.NamedGroupX25519
+									if g == wire.NamedGroupX25519 {
+										other = wire.NamedGroupSecp256r1
 									}
-									cfg.CurvePreferences = []tls.NamedGroup{other, g}
-									cfg.KeyShares = []tls.NamedGroup{other}
+									cfg.CurvePreferences = []wire.NamedGroup{other, g}
+									cfg.KeyShares = []wire.NamedGroup{other}
 								}
 								if clientAuth {
 									cc := ca.Issue(kt)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/tabletls/tabletls/internal/wire"
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -23,35 +24,35 @@ import (
 // signatures we accept in its certificate chain, and most of the WebPKI is
 // still signed with sha256WithRSAEncryption. RFC 8446, Section 4.2.3 allows
 // them here for exactly that purpose.
-var supportedSignatureSchemes = []SignatureScheme{
-	SignatureSchemeEcdsaSecp256r1Sha256,
-	SignatureSchemeEcdsaSecp384r1Sha384,
-	SignatureSchemeEd25519,
-	SignatureSchemeRsaPssRsaeSha256,
-	SignatureSchemeRsaPssRsaeSha384,
-	SignatureSchemeRsaPssRsaeSha512,
-	SignatureSchemeRsaPssPssSha256,
-	SignatureSchemeRsaPssPssSha384,
-	SignatureSchemeRsaPssPssSha512,
-	SignatureSchemeRsaPkcs1Sha256,
-	SignatureSchemeRsaPkcs1Sha384,
-	SignatureSchemeRsaPkcs1Sha512,
+var supportedSignatureSchemes = []wire.SignatureScheme{
+	wire.SignatureSchemeEcdsaSecp256r1Sha256,
+	wire.SignatureSchemeEcdsaSecp384r1Sha384,
+	wire.SignatureSchemeEd25519,
+	wire.SignatureSchemeRsaPssRsaeSha256,
+	wire.SignatureSchemeRsaPssRsaeSha384,
+	wire.SignatureSchemeRsaPssRsaeSha512,
+	wire.SignatureSchemeRsaPssPssSha256,
+	wire.SignatureSchemeRsaPssPssSha384,
+	wire.SignatureSchemeRsaPssPssSha512,
+	wire.SignatureSchemeRsaPkcs1Sha256,
+	wire.SignatureSchemeRsaPkcs1Sha384,
+	wire.SignatureSchemeRsaPkcs1Sha512,
 }
 
 // certificateVerifyPreference is every scheme usable in a TLS 1.3
 // CertificateVerify. For our own key selectSignatureScheme follows the order
 // of Config.Crypto.Signatures (for RSA, SHA-256 first in DefaultCrypto, as
 // the most widely implemented).
-var certificateVerifyPreference = [...]SignatureScheme{
-	SignatureSchemeEcdsaSecp256r1Sha256,
-	SignatureSchemeEcdsaSecp384r1Sha384,
-	SignatureSchemeEd25519,
-	SignatureSchemeRsaPssRsaeSha256,
-	SignatureSchemeRsaPssRsaeSha384,
-	SignatureSchemeRsaPssRsaeSha512,
-	SignatureSchemeRsaPssPssSha256,
-	SignatureSchemeRsaPssPssSha384,
-	SignatureSchemeRsaPssPssSha512,
+var certificateVerifyPreference = [...]wire.SignatureScheme{
+	wire.SignatureSchemeEcdsaSecp256r1Sha256,
+	wire.SignatureSchemeEcdsaSecp384r1Sha384,
+	wire.SignatureSchemeEd25519,
+	wire.SignatureSchemeRsaPssRsaeSha256,
+	wire.SignatureSchemeRsaPssRsaeSha384,
+	wire.SignatureSchemeRsaPssRsaeSha512,
+	wire.SignatureSchemeRsaPssPssSha256,
+	wire.SignatureSchemeRsaPssPssSha384,
+	wire.SignatureSchemeRsaPssPssSha512,
 }
 
 // Signature algorithms usable in a TLS 1.3 CertificateVerify.
@@ -75,25 +76,25 @@ const (
 // or ok == false if scheme may not be used in a TLS 1.3 CertificateVerify.
 // RSASSA-PKCS1-v1_5 and SHA-1 schemes are excluded, see RFC 8446,
 // Section 4.4.3; so is ecdsa_secp521r1_sha512, which we do not offer.
-func certificateVerifyParams(scheme SignatureScheme) (sigType int, hash crypto.Hash, ok bool) {
+func certificateVerifyParams(scheme wire.SignatureScheme) (sigType int, hash crypto.Hash, ok bool) {
 	switch scheme {
-	case SignatureSchemeEcdsaSecp256r1Sha256:
+	case wire.SignatureSchemeEcdsaSecp256r1Sha256:
 		return sigECDSA, crypto.SHA256, true
-	case SignatureSchemeEcdsaSecp384r1Sha384:
+	case wire.SignatureSchemeEcdsaSecp384r1Sha384:
 		return sigECDSA, crypto.SHA384, true
-	case SignatureSchemeEd25519:
+	case wire.SignatureSchemeEd25519:
 		return sigEd25519, 0, true
-	case SignatureSchemeRsaPssRsaeSha256:
+	case wire.SignatureSchemeRsaPssRsaeSha256:
 		return sigRSAPSSRSAE, crypto.SHA256, true
-	case SignatureSchemeRsaPssRsaeSha384:
+	case wire.SignatureSchemeRsaPssRsaeSha384:
 		return sigRSAPSSRSAE, crypto.SHA384, true
-	case SignatureSchemeRsaPssRsaeSha512:
+	case wire.SignatureSchemeRsaPssRsaeSha512:
 		return sigRSAPSSRSAE, crypto.SHA512, true
-	case SignatureSchemeRsaPssPssSha256:
+	case wire.SignatureSchemeRsaPssPssSha256:
 		return sigRSAPSSPSS, crypto.SHA256, true
-	case SignatureSchemeRsaPssPssSha384:
+	case wire.SignatureSchemeRsaPssPssSha384:
 		return sigRSAPSSPSS, crypto.SHA384, true
-	case SignatureSchemeRsaPssPssSha512:
+	case wire.SignatureSchemeRsaPssPssSha512:
 		return sigRSAPSSPSS, crypto.SHA512, true
 	}
 	return 0, 0, false
@@ -108,20 +109,20 @@ func certificateVerifyParams(scheme SignatureScheme) (sigType int, hash crypto.H
 // crypto/rsa links them (with their FIPS 140 self-tests) whether used or
 // not.
 type SignatureVerifier struct {
-	scheme      SignatureScheme
-	certSchemes []SignatureScheme // listed in signature_algorithms only for certificate chains
+	scheme      wire.SignatureScheme
+	certSchemes []wire.SignatureScheme // listed in signature_algorithms only for certificate chains
 	impl        SignatureAlgorithm
 }
 
 // Scheme is the CertificateVerify signature scheme it implements.
-func (v *SignatureVerifier) Scheme() SignatureScheme { return v.scheme }
+func (v *SignatureVerifier) Scheme() wire.SignatureScheme { return v.scheme }
 
 // NewSignatureVerifier returns the implementation of scheme by alg, for
 // packages outside package tls (tls/rsapss and tls/ed25519sig use it;
 // firmware may use it for a secure element). certSchemes are listed in
 // signature_algorithms too, for signatures in certificate chains, which
 // the Verifier checks.
-func NewSignatureVerifier(scheme SignatureScheme, certSchemes []SignatureScheme, alg SignatureAlgorithm) *SignatureVerifier {
+func NewSignatureVerifier(scheme wire.SignatureScheme, certSchemes []wire.SignatureScheme, alg SignatureAlgorithm) *SignatureVerifier {
 	return &SignatureVerifier{scheme: scheme, certSchemes: certSchemes, impl: alg}
 }
 
@@ -150,11 +151,11 @@ type SignatureAlgorithm interface {
 
 var (
 	verifierECDSAP256 = SignatureVerifier{
-		scheme: SignatureSchemeEcdsaSecp256r1Sha256,
+		scheme: wire.SignatureSchemeEcdsaSecp256r1Sha256,
 		impl:   ecdsaImpl{oidCurveP256, elliptic.P256, sum256, crypto.SHA256},
 	}
 	verifierECDSAP384 = SignatureVerifier{
-		scheme: SignatureSchemeEcdsaSecp384r1Sha384,
+		scheme: wire.SignatureSchemeEcdsaSecp384r1Sha384,
 		impl:   ecdsaImpl{oidCurveP384, elliptic.P384, sum384, crypto.SHA384},
 	}
 )
@@ -201,7 +202,7 @@ func (x ecdsaImpl) ParsePublicKey(oid string, params, point []byte) (crypto.Publ
 	}
 	pub, err := ecdsa.ParseUncompressedPublicKey(x.curve(), point)
 	if err != nil {
-		return nil, true, newAlert(AlertDescriptionBadCertificate, "tls: invalid certificate ECDSA public key")
+		return nil, true, newAlert(wire.AlertDescriptionBadCertificate, "tls: invalid certificate ECDSA public key")
 	}
 	return pub, true, nil
 }
@@ -225,7 +226,7 @@ func (x ecdsaImpl) Sign(signer crypto.Signer, rand io.Reader, msg []byte, d *[64
 // CertificateVerify, by an implementation in c. ECDSA schemes are bound to a
 // curve, rsa_pss_rsae_* to an rsaEncryption key and rsa_pss_pss_* to an
 // id-RSASSA-PSS key, see RFC 8446, Section 4.2.3.
-func (c *Crypto) keyAllowsScheme(pub crypto.PublicKey, scheme SignatureScheme) bool {
+func (c *Crypto) keyAllowsScheme(pub crypto.PublicKey, scheme wire.SignatureScheme) bool {
 	if _, _, ok := certificateVerifyParams(scheme); !ok {
 		return false
 	}
@@ -264,20 +265,20 @@ func appendSignedContent(b []byte, server bool, transcriptHash []byte) []byte {
 // signature that does not verify is decrypt_error (RFC 8446, Section 6.2).
 //
 // w is scratch memory for the signed content and its digest.
-func (c *Crypto) verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureScheme, server bool, transcriptHash, sig []byte, w *signatureWork) error {
+func (c *Crypto) verifyCertificateVerify(pub crypto.PublicKey, scheme wire.SignatureScheme, server bool, transcriptHash, sig []byte, w *signatureWork) error {
 	v := c.signature(scheme)
 	if _, _, ok := certificateVerifyParams(scheme); !ok || v == nil {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: signature algorithm "+scheme.String()+" not allowed in CertificateVerify")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: signature algorithm "+scheme.String()+" not allowed in CertificateVerify")
 	}
 	if !v.impl.Allows(pub) {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: CertificateVerify signature algorithm "+scheme.String()+" does not match the certificate key")
+		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: CertificateVerify signature algorithm "+scheme.String()+" does not match the certificate key")
 	}
 	if len(transcriptHash) > sha512.Size {
-		return newAlert(AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
+		return newAlert(wire.AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
 	}
 	msg := appendSignedContent(w.msg[:0], server, transcriptHash)
 	if !v.impl.Verify(pub, msg, sig, &w.digest) {
-		return newAlert(AlertDescriptionDecryptError, "tls: invalid CertificateVerify signature")
+		return newAlert(wire.AlertDescriptionDecryptError, "tls: invalid CertificateVerify signature")
 	}
 	return nil
 }
@@ -285,18 +286,18 @@ func (c *Crypto) verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureS
 // signCertificateVerify signs the client's CertificateVerify (RFC 8446,
 // Section 4.4.3) with scheme, normally chosen by selectSignatureScheme.
 // transcriptHash is Transcript-Hash(Handshake Context, Certificate).
-func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme SignatureScheme, rand io.Reader, transcriptHash []byte, w *signatureWork) ([]byte, error) {
+func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme wire.SignatureScheme, rand io.Reader, transcriptHash []byte, w *signatureWork) ([]byte, error) {
 	v := c.signature(scheme)
 	if _, _, ok := certificateVerifyParams(scheme); !ok || v == nil || !v.impl.CanSign(signer.Public()) {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: client key cannot sign with the chosen signature algorithm")
+		return nil, newAlert(wire.AlertDescriptionInternalError, "tls: client key cannot sign with the chosen signature algorithm")
 	}
 	if len(transcriptHash) > sha512.Size {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
+		return nil, newAlert(wire.AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
 	}
 	msg := appendSignedContent(w.msg[:0], false, transcriptHash)
 	sig, err := v.impl.Sign(signer, rand, msg, &w.digest)
 	if err != nil {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: failed to sign CertificateVerify: "+err.Error())
+		return nil, newAlert(wire.AlertDescriptionInternalError, "tls: failed to sign CertificateVerify: "+err.Error())
 	}
 	return sig, nil
 }
@@ -308,11 +309,11 @@ func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme SignatureSch
 // client certificate as parsed by parseSPKI, so that an id-RSASSA-PSS
 // certificate gets an rsa_pss_pss_* scheme; a plain *rsa.PublicKey only gets
 // rsa_pss_rsae_* schemes.
-func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
+func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(wire.SignatureScheme) bool)) (wire.SignatureScheme, bool) {
 	if peerAccepted == nil {
 		return 0, false
 	}
-	var prefs [len(certificateVerifyPreference)]SignatureScheme
+	var prefs [len(certificateVerifyPreference)]wire.SignatureScheme
 	n := 0
 	for _, v := range c.Signatures {
 		if _, _, ok := certificateVerifyParams(v.scheme); ok && n < len(prefs) && v.impl.Allows(pub) {
@@ -321,7 +322,7 @@ func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(y
 		}
 	}
 	best := n
-	peerAccepted(func(scheme SignatureScheme) bool {
+	peerAccepted(func(scheme wire.SignatureScheme) bool {
 		if i := slices.Index(prefs[:best], scheme); i >= 0 {
 			best = i
 		}

@@ -2,6 +2,7 @@ package tls
 
 import (
 	"errors"
+	"github.com/tabletls/tabletls/internal/wire"
 	"slices"
 	"strings"
 	"testing"
@@ -278,7 +279,7 @@ func TestStateMachineUnexpected(t *testing.T) {
 			e := &engine{config: &Config{}, state: s}
 			err := e.dispatch(ev)
 			var ae *AlertError
-			if !errors.As(err, &ae) || ae.Alert != AlertDescriptionUnexpectedMessage || ae.Received {
+			if !errors.As(err, &ae) || ae.Alert != wire.AlertDescriptionUnexpectedMessage || ae.Received {
 				t.Errorf("%v in %v: got %v, want unexpected_message", ev, s, err)
 			}
 			if e.state != s {

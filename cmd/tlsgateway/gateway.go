@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 	"github.com/tabletls/tabletls/tls/tlsnet"
 )
@@ -437,7 +438,7 @@ func (p *proxy) logEnd() {
 func describeError(err error) string {
 	msg := err.Error()
 	var ae *tls.AlertError
-	if errors.As(err, &ae) && !ae.Received && ae.Alert != tls.AlertDescriptionInternalError {
+	if errors.As(err, &ae) && !ae.Received && ae.Alert != wire.AlertDescriptionInternalError {
 		msg += " (sent alert " + ae.Alert.String() + ")"
 	}
 	return msg

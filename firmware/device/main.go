@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/firmware/provision"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -138,10 +139,10 @@ func configure(p *provision.Block) (*tls.Config, error) {
 		config.Time = func() time.Time { return now }
 	}
 	for _, s := range p.Suites {
-		config.CipherSuites = append(config.CipherSuites, tls.CipherSuite(s))
+		config.CipherSuites = append(config.CipherSuites, wire.CipherSuite(s))
 	}
 	for _, g := range p.Groups {
-		config.CurvePreferences = append(config.CurvePreferences, tls.NamedGroup(g))
+		config.CurvePreferences = append(config.CurvePreferences, wire.NamedGroup(g))
 	}
 	switch {
 	case p.Pin != "":

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 	"github.com/tabletls/tabletls/tls/x509verify"
 )
@@ -29,9 +30,9 @@ type Flags struct {
 	Pins          []string
 	CertFile      string
 	KeyFile       string
-	Groups        []tls.NamedGroup
-	KeyShares     []tls.NamedGroup
-	Suites        []tls.CipherSuite
+	Groups        []wire.NamedGroup
+	KeyShares     []wire.NamedGroup
+	Suites        []wire.CipherSuite
 	Insecure      bool
 	KeyLog        string // file, from -keylog or SSLKEYLOGFILE
 	KeyLogEnv     bool   // KeyLog came from SSLKEYLOGFILE
@@ -212,25 +213,25 @@ func nameOrNone(s string) string {
 	return s
 }
 
-var defaultGroups = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1, tls.NamedGroupSecp384r1}
+var defaultGroups = []wire.NamedGroup{wire.NamedGroupX25519, wire.NamedGroupSecp256r1, wire.NamedGroupSecp384r1}
 
 // groupNames maps the names accepted by -groups (lower case) to groups:
 // the TLS registry names plus the OpenSSL and Go spellings.
-var groupNames = map[string]tls.NamedGroup{
-	"x25519":         tls.NamedGroupX25519,
-	"secp256r1":      tls.NamedGroupSecp256r1,
-	"prime256v1":     tls.NamedGroupSecp256r1,
-	"p-256":          tls.NamedGroupSecp256r1,
-	"p256":           tls.NamedGroupSecp256r1,
-	"secp384r1":      tls.NamedGroupSecp384r1,
-	"p-384":          tls.NamedGroupSecp384r1,
-	"p384":           tls.NamedGroupSecp384r1,
-	"x25519mlkem768": tls.X25519MLKEM768,
+var groupNames = map[string]wire.NamedGroup{
+	"x25519":         wire.NamedGroupX25519,
+	"secp256r1":      wire.NamedGroupSecp256r1,
+	"prime256v1":     wire.NamedGroupSecp256r1,
+	"p-256":          wire.NamedGroupSecp256r1,
+	"p256":           wire.NamedGroupSecp256r1,
+	"secp384r1":      wire.NamedGroupSecp384r1,
+	"p-384":          wire.NamedGroupSecp384r1,
+	"p384":           wire.NamedGroupSecp384r1,
+	"x25519mlkem768": wire.X25519MLKEM768,
 }
 
 // ParseGroups parses a comma-separated list of group names.
-func ParseGroups(s string) ([]tls.NamedGroup, error) {
-	var out []tls.NamedGroup
+func ParseGroups(s string) ([]wire.NamedGroup, error) {
+	var out []wire.NamedGroup
 	for _, name := range SplitList(s) {
 		g, ok := groupNames[strings.ToLower(name)]
 		if !ok {
@@ -244,14 +245,14 @@ func ParseGroups(s string) ([]tls.NamedGroup, error) {
 	return out, nil
 }
 
-var supportedSuites = []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
+var supportedSuites = []wire.CipherSuite{wire.TLS_AES_128_GCM_SHA256, wire.TLS_AES_256_GCM_SHA384, wire.TLS_CHACHA20_POLY1305_SHA256}
 
 // ParseSuites parses a comma-separated list of TLS 1.3 cipher suite names,
 // with or without the TLS_ prefix.
-func ParseSuites(s string) ([]tls.CipherSuite, error) {
-	var out []tls.CipherSuite
+func ParseSuites(s string) ([]wire.CipherSuite, error) {
+	var out []wire.CipherSuite
 	for _, name := range SplitList(s) {
-		i := slices.IndexFunc(supportedSuites, func(cs tls.CipherSuite) bool {
+		i := slices.IndexFunc(supportedSuites, func(cs wire.CipherSuite) bool {
 			return strings.EqualFold(name, cs.String()) || strings.EqualFold("TLS_"+name, cs.String())
 		})
 		if i < 0 {
@@ -274,7 +275,7 @@ func SplitList(s string) []string {
 	return out
 }
 
-func appendMissing(list []tls.NamedGroup, more ...tls.NamedGroup) []tls.NamedGroup {
+func appendMissing(list []wire.NamedGroup, more ...wire.NamedGroup) []wire.NamedGroup {
 	for _, g := range more {
 		if !slices.Contains(list, g) {
 			list = append(list, g)

@@ -1,4 +1,4 @@
-package tls
+package wire
 
 import (
 	"bytes"
@@ -438,20 +438,20 @@ func TestCodecRoundTripFields(t *testing.T) {
 	}
 }
 
-// codecWantAlert checks that err is an *AlertError with the alert and,
+// codecWantAlert checks that err is an *Error with the alert and,
 // if exact is given, that it is that very error value (so that a case
 // fails for the reason it is about).
-func codecWantAlert(t *testing.T, what string, err error, want AlertDescription, exact ...*AlertError) {
+func codecWantAlert(t *testing.T, what string, err error, want AlertDescription, exact ...*Error) {
 	t.Helper()
 	if len(exact) > 0 && err != error(exact[0]) {
 		t.Errorf("%s: got %v, want %v", what, err, exact[0])
 	}
-	var ae *AlertError
+	var ae *Error
 	if !errors.As(err, &ae) {
-		t.Errorf("%s: got %v, want an *AlertError %v", what, err, want)
+		t.Errorf("%s: got %v, want an *Error %v", what, err, want)
 		return
 	}
-	if ae.Alert != want || ae.Received {
+	if ae.Alert != want {
 		t.Errorf("%s: got alert %v (%v), want %v", what, ae.Alert, ae, want)
 	}
 	if !strings.HasPrefix(ae.Error(), "tls: ") {
@@ -581,7 +581,7 @@ func TestCodecEncodeRejects(t *testing.T) {
 	for _, c := range []struct {
 		what string
 		m    codecMsg
-		want *AlertError
+		want *Error
 	}{
 		{"short random", &ServerHello{Random: codecFill(31, 0)}, errEncodeServerHelloRandom},
 		{"long session id", &ClientHello{Random: codecFill(32, 0), LegacySessionID: codecFill(33, 0)}, errEncodeClientHelloLegacySessionID},
@@ -689,7 +689,7 @@ func TestCodecRuntime(t *testing.T) {
 			t.Errorf("readLengthPrefixed(%x, %d) = %v %q rest %d", c.in, c.n, ok, out, len(s))
 		}
 	}
-	if got := unknownName("NamedGroup", 0x1234, 4); got != "NamedGroup(0x1234)" {
+	if got := UnknownName("NamedGroup", 0x1234, 4); got != "NamedGroup(0x1234)" {
 		t.Errorf("unknownName = %q", got)
 	}
 	if got := NamedGroup(0xabcd).String(); got != "NamedGroup(0xabcd)" {

@@ -1,4 +1,4 @@
-package tls
+package wire
 
 import (
 	"bytes"
@@ -491,7 +491,7 @@ func codecFuzzInputs(t *testing.T) []codecFuzzInput {
 }
 
 // codecCheckDecode decodes in and fails the test unless the result is
-// either an *AlertError with a decoding alert, or a value that re-encodes
+// either an *Error with a decoding alert, or a value that re-encodes
 // to exactly in. It also walks every vector and nested list of a value
 // that decoded, which must not panic either.
 func codecCheckDecode(t *testing.T, what string, m codecMsg, in []byte) (ok bool) {
@@ -503,9 +503,9 @@ func codecCheckDecode(t *testing.T, what string, m codecMsg, in []byte) (ok bool
 	}()
 	err := m.Unmarshal(in)
 	if err != nil {
-		var ae *AlertError
+		var ae *Error
 		if !errors.As(err, &ae) {
-			t.Fatalf("%s: error %v is not an *AlertError", what, err)
+			t.Fatalf("%s: error %v is not an *Error", what, err)
 		}
 		switch ae.Alert {
 		case AlertDescriptionDecodeError, AlertDescriptionIllegalParameter, AlertDescriptionUnsupportedExtension:
