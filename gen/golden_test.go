@@ -66,7 +66,9 @@ func goldenLayout(name string) Layout {
 
 // goldenMachineImport is where TestGoldenCompiles puts the state machine
 // of a golden spec.
-func goldenMachineImport(name string) string { return "github.com/tabletls/tabletls/gen/zz_golden_sm_" + name }
+func goldenMachineImport(name string) string {
+	return "github.com/tabletls/tabletls/gen/zz_golden_sm_" + name
+}
 
 // renderGolden is every output of Generate, each under a header line.
 func renderGolden(t *testing.T, name string, m *Model) ([]Output, []byte) {

@@ -25,6 +25,7 @@ func (e *AlertError) Error() string {
 func newAlert(alert wire.AlertDescription, msg string) *AlertError {
 	return &AlertError{Alert: alert, Msg: msg}
 }
+
 // itoa formats a non-negative int, without strconv.
 func itoa(v int) string {
 	var buf [20]byte
@@ -38,4 +39,3 @@ func itoa(v int) string {
 		}
 	}
 }
-
