@@ -174,7 +174,7 @@ func FuzzClient(f *testing.F) {
 // alertClass is a set of alert descriptions.
 type alertClass [4]uint64
 
-func alertsOf(ds ...wire.AlertDescription) alertClass {
+func alertsOf(ds ...tls.AlertDescription) alertClass {
 	var c alertClass
 	for _, d := range ds {
 		c[d>>6] |= 1 << (d & 63)
@@ -182,7 +182,7 @@ func alertsOf(ds ...wire.AlertDescription) alertClass {
 	return c
 }
 
-func (c alertClass) has(d wire.AlertDescription) bool { return c[d>>6]&(1<<(d&63)) != 0 }
+func (c alertClass) has(d tls.AlertDescription) bool { return c[d>>6]&(1<<(d&63)) != 0 }
 
 func (c alertClass) or(o alertClass) alertClass {
 	for i := range c {
@@ -193,11 +193,11 @@ func (c alertClass) or(o alertClass) alertClass {
 
 func (c alertClass) empty() bool { return c == alertClass{} }
 
-func (c alertClass) list() []wire.AlertDescription {
-	var out []wire.AlertDescription
+func (c alertClass) list() []tls.AlertDescription {
+	var out []tls.AlertDescription
 	for d := range 256 {
-		if c.has(wire.AlertDescription(d)) {
-			out = append(out, wire.AlertDescription(d))
+		if c.has(tls.AlertDescription(d)) {
+			out = append(out, tls.AlertDescription(d))
 		}
 	}
 	return out
@@ -206,28 +206,28 @@ func (c alertClass) list() []wire.AlertDescription {
 func (c alertClass) String() string {
 	var names []string
 	for d := range 256 {
-		if c.has(wire.AlertDescription(d)) {
-			names = append(names, wire.AlertDescription(d).String())
+		if c.has(tls.AlertDescription(d)) {
+			names = append(names, tls.AlertDescription(d).String())
 		}
 	}
 	return "{" + strings.Join(names, ", ") + "}"
 }
 
 const (
-	adUnexpected   = wire.AlertDescriptionUnexpectedMessage
-	adBadMAC       = wire.AlertDescriptionBadRecordMac
-	adOverflow     = wire.AlertDescriptionRecordOverflow
-	adHandshake    = wire.AlertDescriptionHandshakeFailure
-	adBadCert      = wire.AlertDescriptionBadCertificate
-	adUnsuppCert   = wire.AlertDescriptionUnsupportedCertificate
-	adCertUnknown  = wire.AlertDescriptionCertificateUnknown
-	adIllegal      = wire.AlertDescriptionIllegalParameter
-	adDecode       = wire.AlertDescriptionDecodeError
-	adDecrypt      = wire.AlertDescriptionDecryptError
-	adProtoVersion = wire.AlertDescriptionProtocolVersion
-	adMissingExt   = wire.AlertDescriptionMissingExtension
-	adUnsuppExt    = wire.AlertDescriptionUnsupportedExtension
-	adNoALPN       = wire.AlertDescriptionNoApplicationProtocol
+	adUnexpected   = tls.AlertUnexpectedMessage
+	adBadMAC       = tls.AlertBadRecordMAC
+	adOverflow     = tls.AlertRecordOverflow
+	adHandshake    = tls.AlertHandshakeFailure
+	adBadCert      = tls.AlertBadCertificate
+	adUnsuppCert   = tls.AlertUnsupportedCertificate
+	adCertUnknown  = tls.AlertCertificateUnknown
+	adIllegal      = tls.AlertIllegalParameter
+	adDecode       = tls.AlertDecodeError
+	adDecrypt      = tls.AlertDecryptError
+	adProtoVersion = tls.AlertProtocolVersion
+	adMissingExt   = tls.AlertMissingExtension
+	adUnsuppExt    = tls.AlertUnsupportedExtension
+	adNoALPN       = tls.AlertNoApplicationProtocol
 )
 
 var (
@@ -432,18 +432,18 @@ func (p *cfPlan) String() string {
 
 // cfOffer is what the client offers.
 type cfOffer struct {
-	suites            []wire.CipherSuite
-	curves, keyShares []wire.NamedGroup
+	suites            []uint16
+	curves, keyShares []tls.CurveID
 	alpn              []string
 	recordLimit       uint16
 }
 
 var (
-	cfDefaultSuites = []wire.CipherSuite{wire.TLS_AES_128_GCM_SHA256, wire.TLS_AES_256_GCM_SHA384, wire.TLS_CHACHA20_POLY1305_SHA256}
-	cfDefaultCurves = []wire.NamedGroup{wire.NamedGroupX25519, wire.NamedGroupSecp256r1, wire.NamedGroupSecp384r1}
+	cfDefaultSuites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
+	cfDefaultCurves = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
 	// The suites and groups the scripted server implements.
-	cfServerSuites = []wire.CipherSuite{wire.TLS_AES_128_GCM_SHA256, wire.TLS_CHACHA20_POLY1305_SHA256}
-	cfServerGroups = []wire.NamedGroup{wire.NamedGroupX25519, wire.NamedGroupSecp256r1, wire.NamedGroupSecp384r1}
+	cfServerSuites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_CHACHA20_POLY1305_SHA256}
+	cfServerGroups = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
 )
 
 // setup turns the plan's options into the server's Options (without the
@@ -460,15 +460,15 @@ func (p *cfPlan) setup() (tlsserver.Options, *tls.Config, cfOffer) {
 		Echo:              true,
 	}
 	if p.ServerSuite%2 == 1 {
-		opts.CipherSuite = wire.TLS_CHACHA20_POLY1305_SHA256
+		opts.CipherSuite = wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256)
 	}
 	switch p.ClientSuites % 4 {
 	case 1:
-		cfg.CipherSuites = []wire.CipherSuite{wire.TLS_AES_128_GCM_SHA256}
+		cfg.CipherSuites = []uint16{tls.TLS_AES_128_GCM_SHA256}
 	case 2:
-		cfg.CipherSuites = []wire.CipherSuite{wire.TLS_CHACHA20_POLY1305_SHA256}
+		cfg.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
 	case 3:
-		cfg.CipherSuites = []wire.CipherSuite{wire.TLS_AES_256_GCM_SHA384, wire.TLS_CHACHA20_POLY1305_SHA256}
+		cfg.CipherSuites = []uint16{tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
 	}
 	opts.HRRGroup = []wire.NamedGroup{0, wire.NamedGroupSecp384r1, wire.NamedGroupX25519, wire.NamedGroupSecp256r1,
 		wire.X25519MLKEM768, wire.NamedGroupFfdhe2048}[p.HRRGroup%6]
@@ -493,12 +493,12 @@ func (p *cfPlan) setup() (tlsserver.Options, *tls.Config, cfOffer) {
 	}
 	switch p.KeyShares % 4 {
 	case 1:
-		cfg.KeyShares = []wire.NamedGroup{wire.NamedGroupX25519, wire.NamedGroupSecp256r1}
+		cfg.KeyShares = []tls.CurveID{tls.X25519, tls.CurveP256}
 	case 2:
-		cfg.KeyShares = []wire.NamedGroup{wire.NamedGroupSecp256r1}
+		cfg.KeyShares = []tls.CurveID{tls.CurveP256}
 	case 3:
-		cfg.CurvePreferences = []wire.NamedGroup{wire.X25519MLKEM768, wire.NamedGroupX25519, wire.NamedGroupSecp256r1, wire.NamedGroupSecp384r1}
-		cfg.KeyShares = []wire.NamedGroup{wire.X25519MLKEM768, wire.NamedGroupX25519}
+		cfg.CurvePreferences = []tls.CurveID{tls.X25519MLKEM768, tls.X25519, tls.CurveP256, tls.CurveP384}
+		cfg.KeyShares = []tls.CurveID{tls.X25519MLKEM768, tls.X25519}
 	}
 	if p.RecordLimit > 0 {
 		cfg.RecordSizeLimit = uint16(min(64*int(p.RecordLimit), 16385))
@@ -1158,13 +1158,13 @@ func cfEditAs[T any, P interface {
 }
 
 var (
-	cfSuiteChoices = []wire.CipherSuite{wire.TLS_AES_128_GCM_SHA256, wire.TLS_AES_256_GCM_SHA384, wire.TLS_CHACHA20_POLY1305_SHA256,
+	cfSuiteChoices = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256,
 		0x1304, 0x1305, 0xc02f, 0}
-	cfGroupChoices = []wire.NamedGroup{wire.NamedGroupX25519, wire.NamedGroupSecp256r1, wire.NamedGroupSecp384r1,
-		wire.X25519MLKEM768, wire.NamedGroupFfdhe2048}
-	cfSchemeChoices = []wire.SignatureScheme{wire.SignatureSchemeEcdsaSecp256r1Sha256, wire.SignatureSchemeEcdsaSecp384r1Sha384,
-		wire.SignatureSchemeEd25519, wire.SignatureSchemeRsaPssRsaeSha256, wire.SignatureSchemeRsaPkcs1Sha256,
-		wire.SignatureSchemeEcdsaSha1, 0}
+	cfGroupChoices = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384,
+		tls.X25519MLKEM768, tls.CurveID(wire.NamedGroupFfdhe2048)}
+	cfSchemeChoices = []tls.SignatureScheme{tls.ECDSAWithP256AndSHA256, tls.ECDSAWithP384AndSHA384,
+		tls.Ed25519, tls.PSSWithSHA256, tls.PKCS1WithSHA256,
+		tls.SignatureScheme(wire.SignatureSchemeEcdsaSha1), 0}
 )
 
 func cfChoose[T any](list []T, v uint16, other T) T {
@@ -1202,11 +1202,11 @@ func cfChangeBytes(b []byte, mode byte, v uint16, data []byte, max int) []byte {
 func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffect, bool) {
 	o := r.offer
 	e := cfEffect{post: isPostFlight(fs.kind)}
-	fatal := func(what string, cls ...wire.AlertDescription) (cfEffect, bool) {
+	fatal := func(what string, cls ...tls.AlertDescription) (cfEffect, bool) {
 		e.what, e.alerts, e.fatal = what, alertsOf(cls...), true
 		return e, true
 	}
-	tolerated := func(what string, cls ...wire.AlertDescription) (cfEffect, bool) {
+	tolerated := func(what string, cls ...tls.AlertDescription) (cfEffect, bool) {
 		e.what, e.alerts = what, alertsOf(cls...)
 		return e, true
 	}
@@ -1214,7 +1214,7 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 		e.what = what
 		return e, true
 	}
-	defect := func(what string, cls ...wire.AlertDescription) cfEffect {
+	defect := func(what string, cls ...tls.AlertDescription) cfEffect {
 		d := e
 		d.what, d.alerts, d.fatal = what, alertsOf(cls...), true
 		return d
@@ -1232,18 +1232,18 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 				return fatal("ServerHello legacy_version", adIllegal, adProtoVersion, adDecode)
 			}
 		case 1:
-			suite := cfChoose(cfSuiteChoices, m.V, wire.CipherSuite(m.V))
-			if !cfEditAs(msg, func(sh *wire.ServerHello) { sh.CipherSuite = suite }) {
+			suite := cfChoose(cfSuiteChoices, m.V, uint16(m.V))
+			if !cfEditAs(msg, func(sh *wire.ServerHello) { sh.CipherSuite = wire.CipherSuite(suite) }) {
 				return e, false
 			}
 			switch {
 			case fs.s.DidHelloRetryRequest() || !slices.Contains(o.suites, suite):
-				return fatal("ServerHello cipher_suite "+suite.String(), adIllegal) // §4.1.3, §4.1.4
+				return fatal("ServerHello cipher_suite "+tls.CipherSuiteName(suite), adIllegal) // §4.1.3, §4.1.4
 			case slices.Contains(cfServerSuites, suite):
-				return legal("ServerHello cipher_suite " + suite.String()) // the server follows
+				return legal("ServerHello cipher_suite " + tls.CipherSuiteName(suite)) // the server follows
 			default:
 				e.desync = true // the server keeps its keys: the client cannot read it
-				return fatal("ServerHello cipher_suite "+suite.String()+" the server cannot do", adBadMAC)
+				return fatal("ServerHello cipher_suite "+tls.CipherSuiteName(suite)+" the server cannot do", adBadMAC)
 			}
 		case 2:
 			if cfEditAs(msg, func(sh *wire.ServerHello) {
@@ -1268,8 +1268,8 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			if !sh.Extensions.Has(wire.ExtensionTypeKeyShare) {
 				return e, false
 			}
-			g := cfChoose(cfGroupChoices, m.V, wire.NamedGroup(m.V))
-			if cfEditAs(msg, func(sh *wire.ServerHello) { sh.Extensions.KeyShare.ServerShare.Group = g }) {
+			g := cfChoose(cfGroupChoices, m.V, tls.CurveID(m.V))
+			if cfEditAs(msg, func(sh *wire.ServerHello) { sh.Extensions.KeyShare.ServerShare.Group = wire.NamedGroup(g) }) {
 				return fatal("ServerHello key share group "+g.String(), adIllegal, adDecode, adHandshake) // §4.2.8
 			}
 		case 6:
@@ -1310,10 +1310,10 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 				return fatal("HelloRetryRequest legacy_version", adIllegal, adProtoVersion, adDecode)
 			}
 		case 1:
-			suite := cfChoose(cfSuiteChoices, m.V, wire.CipherSuite(m.V))
-			if cfEditAs(msg, func(h *wire.HelloRetryRequest) { h.CipherSuite = suite }) {
+			suite := cfChoose(cfSuiteChoices, m.V, uint16(m.V))
+			if cfEditAs(msg, func(h *wire.HelloRetryRequest) { h.CipherSuite = wire.CipherSuite(suite) }) {
 				// Not offered: §4.1.4; offered: the ServerHello then has another (§4.1.4).
-				return fatal("HelloRetryRequest cipher_suite "+suite.String(), adIllegal)
+				return fatal("HelloRetryRequest cipher_suite "+tls.CipherSuiteName(suite), adIllegal)
 			}
 		case 2:
 			if cfEditAs(msg, func(h *wire.HelloRetryRequest) {
@@ -1338,11 +1338,11 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			if !h.Extensions.Has(wire.ExtensionTypeKeyShare) {
 				return e, false
 			}
-			g := cfChoose(cfGroupChoices, m.V, wire.NamedGroup(m.V))
-			if !cfEditAs(msg, func(h *wire.HelloRetryRequest) { h.Extensions.KeyShare.SelectedGroup = g }) {
+			g := cfChoose(cfGroupChoices, m.V, tls.CurveID(m.V))
+			if !cfEditAs(msg, func(h *wire.HelloRetryRequest) { h.Extensions.KeyShare.SelectedGroup = wire.NamedGroup(g) }) {
 				return e, false
 			}
-			if slices.Contains(o.keyShares, g) || !slices.Contains(o.curves, g) {
+			if slices.Contains(o.keyShares, tls.CurveID(g)) || !slices.Contains(o.curves, tls.CurveID(g)) {
 				return fatal("HelloRetryRequest group "+g.String(), adIllegal) // §4.1.4, §4.2.8
 			}
 			if !slices.Contains(cfServerGroups, g) {
@@ -1501,8 +1501,8 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 	case msg.Type == wire.HandshakeTypeCertificateVerify && msg.Compute == tlsserver.ComputeCertificateVerify:
 		switch m.B % 3 {
 		case 0:
-			scheme := cfChoose(cfSchemeChoices, m.V, wire.SignatureScheme(m.V))
-			if scheme == tlsserver.ServerCertificate().Scheme {
+			scheme := cfChoose(cfSchemeChoices, m.V, tls.SignatureScheme(m.V))
+			if scheme == tls.SignatureScheme(tlsserver.ServerCertificate().Scheme) {
 				return e, false
 			}
 			// §4.4.3
@@ -1511,7 +1511,7 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 				if cv.Unmarshal(b) != nil {
 					return b
 				}
-				cv.Algorithm = scheme
+				cv.Algorithm = wire.SignatureScheme(scheme)
 				out, _ := cv.Append(nil)
 				return out
 			})
@@ -2021,14 +2021,14 @@ func (r *cfRun) optionEffects() {
 	o, opts := r.offer, r.opts
 	if r.plan.RandLimit > 0 && r.plan.RandLimit <= 24 {
 		// The client cannot go on: internal_error (§6.2).
-		r.add(cfEffect{what: "the client's Rand fails", alerts: alertsOf(wire.AlertDescriptionInternalError), stall: true})
+		r.add(cfEffect{what: "the client's Rand fails", alerts: alertsOf(tls.AlertInternalError), stall: true})
 	}
 	if opts.HelloRetryRequest {
 		g := opts.HRRGroup
 		if g == 0 {
-			g = wire.NamedGroupSecp256r1
+			g = wire.NamedGroup(tls.CurveP256)
 		}
-		if slices.Contains(o.keyShares, g) || !slices.Contains(o.curves, g) {
+		if slices.Contains(o.keyShares, tls.CurveID(g)) || !slices.Contains(o.curves, tls.CurveID(g)) {
 			r.add(cfEffect{what: "HelloRetryRequest for " + g.String(), alerts: alertsOf(adIllegal), fatal: true}) // §4.1.4
 		}
 	}
@@ -2141,8 +2141,8 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 			fail("client failed on a %v alert from the server, which the plan did not send", res.Alert.Alert)
 		}
 	case res.Alert != nil:
-		if garbage && res.Alert.Alert == wire.AlertDescriptionInternalError && strings.Contains(res.Alert.Msg, "larger than the HandshakeIn buffer") {
-			allowed = allowed.or(alertsOf(wire.AlertDescriptionInternalError))
+		if garbage && res.Alert.Alert == tls.AlertInternalError && strings.Contains(res.Alert.Msg, "larger than the HandshakeIn buffer") {
+			allowed = allowed.or(alertsOf(tls.AlertInternalError))
 		}
 		if !allowed.has(res.Alert.Alert) {
 			fail("client failed with %v (%q); the plan's defects allow %v", res.Alert.Alert, res.Alert.Msg, allowed)
@@ -2171,7 +2171,7 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 			if !srv.HandshakeComplete() {
 				fail("client completed its handshake; the server did not")
 			}
-			if srv.CipherSuite() != cs.CipherSuite || srv.Group() != cs.Group {
+			if srv.CipherSuite() != wire.CipherSuite(cs.CipherSuite) || srv.Group() != wire.NamedGroup(cs.Group) {
 				fail("client negotiated %v/%v, server %v/%v", cs.CipherSuite, cs.Group, srv.CipherSuite(), srv.Group())
 			}
 		}
@@ -2197,7 +2197,7 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 // cfEndsWithAlert says whether wire ends with an alert record: the
 // plaintext fatal alert desc, or a protected record the size of an alert
 // (2 octets, the inner type and a 16-octet tag).
-func cfEndsWithAlert(raw []byte, desc wire.AlertDescription) bool {
+func cfEndsWithAlert(raw []byte, desc tls.AlertDescription) bool {
 	last := cfLastRecord(raw)
 	switch {
 	case len(last) == 7 && wire.ContentType(last[0]) == wire.ContentTypeAlert:

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tabletls/tabletls/internal/wire"
+	"github.com/tabletls/tabletls/tls"
 )
 
 // The checks of the fuzz targets are in non-test files, and take a tb
@@ -38,13 +39,13 @@ const (
 	unsupportedExtension
 )
 
-func (s alertSet) has(a wire.AlertDescription) bool {
+func (s alertSet) has(a tls.AlertDescription) bool {
 	switch a {
-	case wire.AlertDescriptionDecodeError:
+	case tls.AlertDecodeError:
 		return s&decodeError != 0
-	case wire.AlertDescriptionIllegalParameter:
+	case tls.AlertIllegalParameter:
 		return s&illegalParameter != 0
-	case wire.AlertDescriptionUnsupportedExtension:
+	case tls.AlertUnsupportedExtension:
 		return s&unsupportedExtension != 0
 	}
 	return false
@@ -52,7 +53,7 @@ func (s alertSet) has(a wire.AlertDescription) bool {
 
 func (s alertSet) String() string {
 	var names []string
-	for _, a := range []wire.AlertDescription{wire.AlertDescriptionDecodeError, wire.AlertDescriptionIllegalParameter, wire.AlertDescriptionUnsupportedExtension} {
+	for _, a := range []tls.AlertDescription{tls.AlertDecodeError, tls.AlertIllegalParameter, tls.AlertUnsupportedExtension} {
 		if s.has(a) {
 			names = append(names, a.String())
 		}
@@ -104,7 +105,7 @@ func checkDecodeError(t tb, err error, allowed alertSet) {
 		t.Fatalf("error %q is a %T, not a *wire.Error", err, err)
 	case !strings.HasPrefix(ae.Msg, "tls: "):
 		t.Fatalf("decode error %q does not start with tls: ", err)
-	case !allowed.has(ae.Alert):
+	case !allowed.has(tls.AlertDescription(ae.Alert)):
 		t.Fatalf("decode error %q sends %v; this decoder may only send %v", err, ae.Alert, allowed)
 	}
 }

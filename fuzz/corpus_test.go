@@ -442,11 +442,11 @@ func (c *corpus) addGoServer() {
 		{"go-ed25519", testpeer.GoServerOptions{Cert: ca.Issue(testpeer.Ed25519)}, nil, true},
 		{"go-p384", testpeer.GoServerOptions{Cert: ca.Issue(testpeer.ECDSAP384)}, nil, true},
 		{"go-mlkem", testpeer.GoServerOptions{}, func(cfg *tls.Config) {
-			cfg.CurvePreferences = []wire.NamedGroup{wire.X25519MLKEM768, wire.NamedGroupX25519}
-			cfg.KeyShares = []wire.NamedGroup{wire.X25519MLKEM768}
+			cfg.CurvePreferences = []tls.CurveID{tls.X25519MLKEM768, tls.X25519}
+			cfg.KeyShares = []tls.CurveID{tls.X25519MLKEM768}
 		}, false},
 		{"go-chacha", testpeer.GoServerOptions{}, func(cfg *tls.Config) {
-			cfg.CipherSuites = []wire.CipherSuite{wire.TLS_CHACHA20_POLY1305_SHA256}
+			cfg.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
 		}, false},
 	} {
 		srv := testpeer.StartGoServer(t, fl.opts)
@@ -551,7 +551,7 @@ func (c *corpus) addRefusals() {
 	ossl := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeRev, Groups: []cryptotls.CurveID{cryptotls.CurveP384}})
 	cp = new(capture)
 	cfg := recordLayerConfig(cp.trace)
-	cfg.CurvePreferences = []wire.NamedGroup{wire.NamedGroupX25519}
+	cfg.CurvePreferences = []tls.CurveID{tls.X25519}
 	refused("openssl-no-group", ossl.Addr, cfg, cp)
 	ossl.Close()
 }

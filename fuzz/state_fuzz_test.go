@@ -188,7 +188,7 @@ func checkRawInState(t *testing.T, data []byte) {
 		opts.ALPN = "h2"
 	}
 	if in.flags&risFlagChaCha != 0 {
-		opts.CipherSuite = wire.TLS_CHACHA20_POLY1305_SHA256
+		opts.CipherSuite = wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256)
 	}
 	want := in.target.state
 	if want == tls.StateWaitSH && opts.HelloRetryRequest {
@@ -272,7 +272,7 @@ func checkRawInState(t *testing.T, data []byte) {
 	}
 	switch in.target.state {
 	case tls.StatePeerClosed:
-		out, err := srv.Send(tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescriptionCloseNotify))
+		out, err := srv.Send(tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertCloseNotify)))
 		if err != nil {
 			fail("server close_notify: %v", err)
 		}
@@ -413,7 +413,7 @@ func checkRawInState(t *testing.T, data []byte) {
 	}
 	var newAlerts []wire.Alert // but close_notify and user_canceled
 	for _, a := range srv.Alerts()[alertsBefore:] {
-		if a.Description != wire.AlertDescriptionCloseNotify && a.Description != wire.AlertDescriptionUserCanceled {
+		if a.Description != wire.AlertDescription(tls.AlertCloseNotify) && a.Description != wire.AlertDescription(tls.AlertUserCanceled) {
 			newAlerts = append(newAlerts, a)
 		}
 	}
@@ -452,7 +452,7 @@ func checkRawInState(t *testing.T, data []byte) {
 		if len(last) != 5+2+1+16 || wire.ContentType(last[0]) != wire.ContentTypeApplicationData {
 			fail("failed with %q; output %x does not end with a protected alert", failErr, sent)
 		}
-		if len(newAlerts) != 1 || newAlerts[0].Description != ae.Alert || newAlerts[0].Level != wire.AlertLevelFatal {
+		if len(newAlerts) != 1 || newAlerts[0].Description != wire.AlertDescription(ae.Alert) || newAlerts[0].Level != wire.AlertLevelFatal {
 			fail("failed with %q; the server read the alerts %v", failErr, newAlerts)
 		}
 	}
@@ -495,7 +495,7 @@ func risSeeds() []risSeed {
 		name := strings.ToLower(strings.ReplaceAll(tg.name, "_", "-"))
 		add := func(what string, data []byte) { seeds = append(seeds, risSeed{name + "-" + what, data}) }
 		add("empty", seed(ti, 0, 0, 0))
-		add("alert", seed(ti, 0, 0, 0, rec(wire.ContentTypeAlert, 2, byte(wire.AlertDescriptionHandshakeFailure))))
+		add("alert", seed(ti, 0, 0, 0, rec(wire.ContentTypeAlert, 2, byte(tls.AlertHandshakeFailure))))
 		add("close-notify", seed(ti, risFlagMiddleboxCCS, 0, 0, rec(wire.ContentTypeAlert, 1, 0)))
 		add("ccs", seed(ti, 0, 0, 0, rec(wire.ContentTypeChangeCipherSpec, 1)))
 		add("app-data", seed(ti, risFlagRecvBuffer, 3, 0, rec(wire.ContentTypeApplicationData, 'h', 'i')))

@@ -17,12 +17,19 @@ import (
 // The machine may live in another package than the codecs and registries
 // (the engine's package, while they are in their own): wireImport is then
 // the codecs' import path (of package wirePkg), and the names the table takes from them (the
-// HandshakeType values, UnknownName, the unexpected_message alert) are
-// qualified with it. An empty wireImport means the same package.
+// HandshakeType values, UnknownName) are qualified with it; the
+// unexpected_message alert is then the engine package's own,
+// AlertUnexpectedMessage. An empty wireImport means the same package.
 func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 	f := newFile(pkg)
 	if wireImport != "" {
 		f.ImportName(wireImport, wirePkg)
+	}
+	// The unexpected_message alert of the engine's package: its own
+	// AlertUnexpectedMessage when it is not the codecs' package.
+	unexpected := jen.Id("AlertUnexpectedMessage")
+	if wireImport == "" {
+		unexpected = jen.Id("AlertDescriptionUnexpectedMessage")
 	}
 	w := func(name string) *jen.Statement {
 		if wireImport == "" {
@@ -206,7 +213,7 @@ func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 			jen.Id("e").Dot("traceTransition").Call(jen.Id("from"), jen.Id("ev"), jen.Id("t").Dot("next")),
 			jen.Return(jen.Nil()),
 		),
-		jen.Return(jen.Id("newAlert").Call(w("AlertDescriptionUnexpectedMessage"), jen.Lit("tls: unexpected ").Op("+").Id("ev").Dot("String").Call().Op("+").Lit(" in state ").Op("+").Id("e").Dot("state").Dot("String").Call())),
+		jen.Return(jen.Id("newAlert").Call(unexpected, jen.Lit("tls: unexpected ").Op("+").Id("ev").Dot("String").Call().Op("+").Lit(" in state ").Op("+").Id("e").Dot("state").Dot("String").Call())),
 	)
 	return f
 }

@@ -283,6 +283,8 @@ func goldenMachineStubs(name string, m *Model) []byte {
 func (e *AlertError) Error() string { return e.Msg }
 
 func newAlert(a golden.AlertDescription, msg string) *AlertError { return &AlertError{a, msg} }
+
+const AlertUnexpectedMessage golden.AlertDescription = 10
 `)
 	b.WriteString("\ntype engine struct{ state HandshakeState }\n\n")
 	b.WriteString("func (e *engine) traceTransition(from HandshakeState, ev HandshakeEvent, to HandshakeState) {}\n")

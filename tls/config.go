@@ -30,13 +30,13 @@ type Config struct {
 	// Crypto.CipherSuites. Nil means TLS_AES_128_GCM_SHA256,
 	// TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256: those of them
 	// Crypto implements.
-	CipherSuites []wire.CipherSuite
+	CipherSuites []uint16
 
 	// CurvePreferences are the groups to offer in supported_groups, most
 	// preferred first; each must be in Crypto.KeyExchanges. Nil means
 	// x25519, secp256r1, secp384r1, those of them Crypto implements, or
 	// if it implements none of them, its KeyExchanges in order.
-	CurvePreferences []wire.NamedGroup
+	CurvePreferences []CurveID
 
 	// KeyShares are the groups the first ClientHello carries a key share
 	// for; each must be in CurvePreferences. Nil means the first group of
@@ -45,7 +45,7 @@ type Config struct {
 	// share beside it made from the hybrid's X25519 key (see
 	// X25519Sharer), as crypto/tls does. A server that wants another offered group asks for it with a
 	// HelloRetryRequest.
-	KeyShares []wire.NamedGroup
+	KeyShares []CurveID
 
 	// Verifier authenticates the server's certificate chain. It is
 	// required unless InsecureSkipVerify is set. See PinVerifier and the
@@ -128,7 +128,7 @@ type SessionTicket struct {
 	Nonce            []byte
 	MaxEarlyDataSize uint32
 	PSK              []byte
-	CipherSuite      wire.CipherSuite
+	CipherSuite      uint16
 	ServerName       string
 	ReceivedAt       time.Time
 }
@@ -146,11 +146,16 @@ const (
 
 // TraceEvent is one step of a connection, for Config.Trace.
 type TraceEvent struct {
-	Kind          TraceKind
-	From, To      HandshakeState
-	Event         HandshakeEvent
-	ContentType   wire.ContentType // outer type of a record
-	HandshakeType wire.HandshakeType
+	Kind     TraceKind
+	From, To HandshakeState
+	Event    HandshakeEvent
+	// ContentType is a record's outer content type (RFC 8446 §5.1):
+	// 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data
+	// (what an encrypted record says on the outside).
+	ContentType uint8
+	// HandshakeType is a handshake message's msg_type (RFC 8446 §4), such
+	// as 1 client_hello, 2 server_hello or 11 certificate.
+	HandshakeType uint8
 	Length        int
 	Encrypted     bool
 	// Data is the record as on the wire, or the handshake message with
@@ -163,28 +168,28 @@ type TraceEvent struct {
 	Err error
 }
 
-var defaultCurvePreferences = []wire.NamedGroup{wire.NamedGroupX25519, wire.NamedGroupSecp256r1, wire.NamedGroupSecp384r1}
+var defaultCurvePreferences = []CurveID{X25519, CurveP256, CurveP384}
 
 // profile is what a Config comes to for one connection: the Crypto and
 // the preference lists, defaults filled in and checked against it.
 type profile struct {
 	crypto *Crypto
-	suites []wire.CipherSuite
-	groups []wire.NamedGroup
-	shares []wire.NamedGroup
+	suites []uint16
+	groups []CurveID
+	shares []CurveID
 	// hybridX25519: the default x25519 share beside an X25519MLKEM768 one
 	// is made from the hybrid's own X25519 key (see X25519Sharer).
 	hybridX25519 bool
 
 	// Room for the defaults, so that filling them in allocates nothing.
-	suiteBuf [maxOfferedSuites]wire.CipherSuite
-	groupBuf [maxOfferedGroups]wire.NamedGroup
-	shareBuf [2]wire.NamedGroup
+	suiteBuf [maxOfferedSuites]uint16
+	groupBuf [maxOfferedGroups]CurveID
+	shareBuf [2]CurveID
 }
 
 // errNilCrypto is ClientWithBuffers' and NewEngine's answer to a Config
 // without Crypto.
-var errNilCrypto = newAlert(wire.AlertDescriptionInternalError, "tls: Config.Crypto is nil: ClientWithBuffers links only the cryptography the Config names; set Crypto (tls.DefaultCrypto() for all)")
+var errNilCrypto = newAlert(AlertInternalError, "tls: Config.Crypto is nil: ClientWithBuffers links only the cryptography the Config names; set Crypto (tls.DefaultCrypto() for all)")
 
 // resolve fills p for c with the Crypto cr and reports a configuration that
 // cannot work, before anything is sent.
@@ -194,10 +199,10 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 	}
 	p.crypto = cr
 	if c.Verifier == nil && !c.InsecureSkipVerify {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: Config.Verifier is nil: set a Verifier (PinVerifier, x509verify) or InsecureSkipVerify")
+		return newAlert(AlertInternalError, "tls: Config.Verifier is nil: set a Verifier (PinVerifier, x509verify) or InsecureSkipVerify")
 	}
 	if len(cr.CipherSuites) == 0 || len(cr.KeyExchanges) == 0 || len(cr.Signatures) == 0 {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: Config.Crypto needs at least one cipher suite, key exchange and signature algorithm")
+		return newAlert(AlertInternalError, "tls: Config.Crypto needs at least one cipher suite, key exchange and signature algorithm")
 	}
 	p.suites = c.CipherSuites
 	if len(p.suites) == 0 {
@@ -208,18 +213,18 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 			}
 		}
 		if len(p.suites) == 0 {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: Config.Crypto has no cipher suite")
+			return newAlert(AlertInternalError, "tls: Config.Crypto has no cipher suite")
 		}
 	}
 	if len(p.suites) > maxOfferedSuites {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: too many cipher suites in Config")
+		return newAlert(AlertInternalError, "tls: too many cipher suites in Config")
 	}
 	for i, s := range p.suites {
 		if cr.suite(s) == nil {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: Config.CipherSuites names "+s.String()+", which Config.Crypto does not implement")
+			return newAlert(AlertInternalError, "tls: Config.CipherSuites names "+CipherSuiteName(s)+", which Config.Crypto does not implement")
 		}
 		if slices.Contains(p.suites[:i], s) {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: duplicate cipher suite in Config.CipherSuites: "+s.String())
+			return newAlert(AlertInternalError, "tls: duplicate cipher suite in Config.CipherSuites: "+CipherSuiteName(s))
 		}
 	}
 	p.groups = c.CurvePreferences
@@ -239,18 +244,18 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 		}
 	}
 	if len(p.groups) > maxOfferedGroups {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: too many groups in Config.CurvePreferences")
+		return newAlert(AlertInternalError, "tls: too many groups in Config.CurvePreferences")
 	}
 	for i, g := range p.groups {
 		if cr.keyExchange(g) == nil {
 			msg := "tls: Config.CurvePreferences names " + g.String() + ", which Config.Crypto does not implement"
-			if g == wire.X25519MLKEM768 {
+			if g == X25519MLKEM768 {
 				msg += " (add hybrid.X25519MLKEM768() from package tls/hybrid)"
 			}
-			return newAlert(wire.AlertDescriptionInternalError, msg)
+			return newAlert(AlertInternalError, msg)
 		}
 		if slices.Contains(p.groups[:i], g) {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: duplicate group in Config.CurvePreferences: "+g.String())
+			return newAlert(AlertInternalError, "tls: duplicate group in Config.CurvePreferences: "+g.String())
 		}
 	}
 	p.shares = c.KeyShares
@@ -259,37 +264,37 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 		// Beside a hybrid first choice, a share of its classical half, as
 		// crypto/tls sends, so that a server without ML-KEM needs no
 		// HelloRetryRequest (see KeyShares).
-		if p.groups[0] == wire.X25519MLKEM768 && slices.Contains(p.groups, wire.NamedGroupX25519) {
-			p.shareBuf = [2]wire.NamedGroup{wire.X25519MLKEM768, wire.NamedGroupX25519}
+		if p.groups[0] == X25519MLKEM768 && slices.Contains(p.groups, X25519) {
+			p.shareBuf = [2]CurveID{X25519MLKEM768, X25519}
 			p.shares = p.shareBuf[:]
 			p.hybridX25519 = true
 		}
 	}
 	if len(p.shares) > maxKeyShares {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: too many Config.KeyShares")
+		return newAlert(AlertInternalError, "tls: too many Config.KeyShares")
 	}
 	for i, g := range p.shares {
 		if !slices.Contains(p.groups, g) {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: Config.KeyShares group not in CurvePreferences: "+g.String())
+			return newAlert(AlertInternalError, "tls: Config.KeyShares group not in CurvePreferences: "+g.String())
 		}
 		if slices.Contains(p.shares[:i], g) {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: duplicate group in Config.KeyShares: "+g.String())
+			return newAlert(AlertInternalError, "tls: duplicate group in Config.KeyShares: "+g.String())
 		}
 	}
 	for _, p := range c.NextProtos {
 		if len(p) == 0 || len(p) > 255 {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: invalid ALPN protocol length in Config.NextProtos")
+			return newAlert(AlertInternalError, "tls: invalid ALPN protocol length in Config.NextProtos")
 		}
 	}
 	if c.RecordSizeLimit != 0 && (c.RecordSizeLimit < 64 || c.RecordSizeLimit > maxInnerPlaintext) {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: Config.RecordSizeLimit must be 64 to 16385")
+		return newAlert(AlertInternalError, "tls: Config.RecordSizeLimit must be 64 to 16385")
 	}
 	if len(c.ServerName) > 255 {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: Config.ServerName too long")
+		return newAlert(AlertInternalError, "tls: Config.ServerName too long")
 	}
 	for _, cert := range c.Certificates {
 		if len(cert.Chain) == 0 || cert.PrivateKey == nil {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: Config.Certificates entry without chain or key")
+			return newAlert(AlertInternalError, "tls: Config.Certificates entry without chain or key")
 		}
 	}
 	return nil

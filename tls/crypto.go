@@ -7,7 +7,6 @@ import (
 	"hash"
 	"slices"
 
-	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls/internal/registry"
 )
 
@@ -63,7 +62,7 @@ func DefaultCrypto() *Crypto {
 }
 
 // suite returns the implementation of id, or nil.
-func (c *Crypto) suite(id wire.CipherSuite) *Suite {
+func (c *Crypto) suite(id uint16) *Suite {
 	for _, s := range c.CipherSuites {
 		if s != nil && s.id == id {
 			return s
@@ -73,7 +72,7 @@ func (c *Crypto) suite(id wire.CipherSuite) *Suite {
 }
 
 // keyExchange returns the implementation of group, or nil.
-func (c *Crypto) keyExchange(group wire.NamedGroup) *KeyExchange {
+func (c *Crypto) keyExchange(group CurveID) *KeyExchange {
 	for _, k := range c.KeyExchanges {
 		if k != nil && k.id == group {
 			return k
@@ -84,7 +83,7 @@ func (c *Crypto) keyExchange(group wire.NamedGroup) *KeyExchange {
 
 // signature returns the implementation that verifies scheme in a
 // CertificateVerify, or nil.
-func (c *Crypto) signature(scheme wire.SignatureScheme) *SignatureVerifier {
+func (c *Crypto) signature(scheme SignatureScheme) *SignatureVerifier {
 	for _, s := range c.Signatures {
 		if s != nil && s.scheme == scheme {
 			return s
@@ -95,7 +94,7 @@ func (c *Crypto) signature(scheme wire.SignatureScheme) *SignatureVerifier {
 
 // offersScheme reports whether scheme is in the ClientHello's
 // signature_algorithms.
-func (c *Crypto) offersScheme(scheme wire.SignatureScheme) bool {
+func (c *Crypto) offersScheme(scheme SignatureScheme) bool {
 	for _, s := range c.Signatures {
 		if s != nil && (s.scheme == scheme || slices.Contains(s.certSchemes, scheme)) {
 			return true

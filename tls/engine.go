@@ -50,7 +50,7 @@ type engine struct {
 	msgBody        []byte
 	pendingAppData []byte
 	pendingWrite   []byte // the application data the write event seals
-	peerAlert      wire.AlertDescription
+	peerAlert      AlertDescription
 	// Bounds on what a peer may send without progress (see the limits).
 	emptyRecords   int  // consecutive records that carried nothing
 	ccsRecords     int  // change_cipher_spec records in the handshake
@@ -133,7 +133,7 @@ func newBuffers() Buffers {
 func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	*e = engine{config: config, state: initialState}
 	if config == nil {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: nil Config")
+		return newAlert(AlertInternalError, "tls: nil Config")
 	}
 	if err := config.resolve(cr, &e.prof); err != nil {
 		return err
@@ -148,7 +148,7 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	}
 	if len(b.Read) < minRead || len(b.Write) < minWrite ||
 		len(b.HandshakeIn) < minHSIn || len(b.HandshakeOut) < minHSOut {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
+		return newAlert(AlertInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
 			", Write "+itoa(minWrite)+", HandshakeIn "+itoa(minHSIn)+", HandshakeOut "+itoa(minHSOut)+" octets)")
 	}
 	e.smallRecords = len(b.Read) < MinReadBuffer
@@ -254,9 +254,9 @@ func (e *engine) process() error {
 			// Only with Buffers sized for Config.RecordSizeLimit: once
 			// the server acknowledged the limit, a longer record breaks it.
 			if e.readEncrypted && (e.hs.peerRecordLimit > 0 || e.hs.fragmentLimit > 0) {
-				return e.fail(newAlert(wire.AlertDescriptionRecordOverflow, "tls: server sent a record over the negotiated record size limit"))
+				return e.fail(newAlert(AlertRecordOverflow, "tls: server sent a record over the negotiated record size limit"))
 			}
-			return e.fail(newAlert(wire.AlertDescriptionInternalError, "tls: record of "+itoa(int(h.Length))+" octets does not fit the Read buffer"))
+			return e.fail(newAlert(AlertInternalError, "tls: record of "+itoa(int(h.Length))+" octets does not fit the Read buffer"))
 		}
 		if len(buf) < recordHeaderLen+int(h.Length) {
 			break
@@ -286,7 +286,7 @@ func (e *engine) checkRecordHeader(h wire.RecordHeader, header []byte) error {
 	// server that does not speak TLS at all (an HTTP reply, an SSH
 	// banner), so say so.
 	if !knownContentType(h.Type) {
-		return newAlert(wire.AlertDescriptionUnexpectedMessage, notTLSMessage(header, !e.receivedRecord))
+		return newAlert(AlertUnexpectedMessage, notTLSMessage(header, !e.receivedRecord))
 	}
 	e.receivedRecord = true
 	// §5.1, §5.2: oversized records are record_overflow. Only a protected
@@ -307,10 +307,10 @@ func (e *engine) checkRecordHeader(h wire.RecordHeader, header []byte) error {
 	}
 	if int(h.Length) > limit {
 		if limit < maxPlaintext {
-			return newAlert(wire.AlertDescriptionRecordOverflow, "tls: record of "+itoa(int(h.Length))+
+			return newAlert(AlertRecordOverflow, "tls: record of "+itoa(int(h.Length))+
 				" octets over our record_size_limit of "+itoa(int(e.config.RecordSizeLimit))+" (RFC 8449)")
 		}
-		return newAlert(wire.AlertDescriptionRecordOverflow, "tls: oversized record received")
+		return newAlert(AlertRecordOverflow, "tls: oversized record received")
 	}
 	return nil
 }
@@ -406,20 +406,20 @@ const (
 
 func (e *engine) handleRecord(h wire.RecordHeader, rec []byte) error {
 	protected := e.readEncrypted && h.Type == wire.ContentTypeApplicationData
-	e.trace(TraceEvent{Kind: TraceRecordIn, ContentType: h.Type, Length: len(rec), Encrypted: protected, Data: rec})
+	e.trace(TraceEvent{Kind: TraceRecordIn, ContentType: uint8(h.Type), Length: len(rec), Encrypted: protected, Data: rec})
 	typ, body := h.Type, rec[recordHeaderLen:]
 	switch {
 	case typ == wire.ContentTypeChangeCipherSpec:
 		// §5: dropped if it is the one octet 0x01 and not protected;
 		// anything else is unexpected_message.
 		if len(body) != 1 || body[0] != 1 {
-			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: invalid change_cipher_spec record")
+			return newAlert(AlertUnexpectedMessage, "tls: invalid change_cipher_spec record")
 		}
 		if e.hsInLen > 0 {
-			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: change_cipher_spec inside a handshake message")
+			return newAlert(AlertUnexpectedMessage, "tls: change_cipher_spec inside a handshake message")
 		}
 		if e.ccsRecords++; e.ccsRecords > maxCCSRecords {
-			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: more than 32 change_cipher_spec records")
+			return newAlert(AlertUnexpectedMessage, "tls: more than 32 change_cipher_spec records")
 		}
 		return e.dispatch(EventChangeCipherSpec)
 	case e.readEncrypted:
@@ -429,19 +429,19 @@ func (e *engine) handleRecord(h wire.RecordHeader, rec []byte) error {
 			return err
 		}
 		if typ == wire.ContentTypeChangeCipherSpec {
-			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: protected change_cipher_spec record")
+			return newAlert(AlertUnexpectedMessage, "tls: protected change_cipher_spec record")
 		}
 	case typ != wire.ContentTypeHandshake && typ != wire.ContentTypeAlert:
-		return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: unprotected "+typ.String()+" record")
+		return newAlert(AlertUnexpectedMessage, "tls: unprotected "+typ.String()+" record")
 	}
 	// §5.1: handshake messages are not interleaved with other types.
 	if typ != wire.ContentTypeHandshake && e.hsInLen > 0 {
-		return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: record of another type inside a handshake message")
+		return newAlert(AlertUnexpectedMessage, "tls: record of another type inside a handshake message")
 	}
 	switch typ {
 	case wire.ContentTypeHandshake:
 		if len(body) == 0 {
-			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: empty handshake record")
+			return newAlert(AlertUnexpectedMessage, "tls: empty handshake record")
 		}
 		return e.handleHandshakeRecord(body)
 	case wire.ContentTypeAlert:
@@ -449,11 +449,11 @@ func (e *engine) handleRecord(h wire.RecordHeader, rec []byte) error {
 		if err := a.Unmarshal(body); err != nil {
 			return err
 		}
-		e.peerAlert = a.Description
-		switch a.Description {
-		case wire.AlertDescriptionCloseNotify:
+		e.peerAlert = AlertDescription(a.Description)
+		switch e.peerAlert {
+		case AlertCloseNotify:
 			return e.dispatch(EventCloseNotify)
-		case wire.AlertDescriptionUserCanceled:
+		case AlertUserCanceled:
 			// §6.1: a closure alert, whatever its level; close_notify
 			// should follow.
 			if err := e.countEmpty(); err != nil {
@@ -475,13 +475,13 @@ func (e *engine) handleRecord(h wire.RecordHeader, rec []byte) error {
 		e.pendingAppData = nil
 		return err
 	}
-	return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: unknown record type "+typ.String())
+	return newAlert(AlertUnexpectedMessage, "tls: unknown record type "+typ.String())
 }
 
 func (e *engine) countEmpty() error {
 	e.emptyRecords++
 	if e.emptyRecords > maxEmptyRecords {
-		return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: more than 32 records in a row without content")
+		return newAlert(AlertUnexpectedMessage, "tls: more than 32 records in a row without content")
 	}
 	return nil
 }
@@ -491,7 +491,7 @@ func (e *engine) countEmpty() error {
 func (e *engine) countPostHandshake() error {
 	e.postHandshake++
 	if e.postHandshake > maxPostHandshakeMessages {
-		return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: more than 32 KeyUpdate and NewSessionTicket messages without application data")
+		return newAlert(AlertUnexpectedMessage, "tls: more than 32 KeyUpdate and NewSessionTicket messages without application data")
 	}
 	return nil
 }
@@ -562,7 +562,7 @@ func (e *engine) handleMessageAt(msg []byte, more bool) error {
 	if more {
 		switch wire.HandshakeType(msg[0]) {
 		case wire.HandshakeTypeServerHello, wire.HandshakeTypeFinished, wire.HandshakeTypeKeyUpdate:
-			return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: "+e.messageName(msg)+" not at the end of its record")
+			return newAlert(AlertUnexpectedMessage, "tls: "+e.messageName(msg)+" not at the end of its record")
 		}
 	}
 	return e.handleMessage(msg)
@@ -577,7 +577,7 @@ func (e *engine) handleMessageAt(msg []byte, more bool) error {
 // OpenSSL and BoringSSL send for an excessive message size.
 func (e *engine) checkMessageSize(header []byte) error {
 	if n := 4 + int(uintN(header[1:4])); n > len(e.hsIn) {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: "+wire.HandshakeType(header[0]).String()+" message of "+
+		return newAlert(AlertIllegalParameter, "tls: "+wire.HandshakeType(header[0]).String()+" message of "+
 			itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn)")
 	}
 	return nil
@@ -598,7 +598,7 @@ func isHelloRetryRequest(msg []byte) bool {
 
 func (e *engine) handleMessage(msg []byte) error {
 	typ := wire.HandshakeType(msg[0])
-	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: typ, Length: len(msg), Data: msg})
+	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: uint8(typ), Length: len(msg), Data: msg})
 	ev := handshakeEvents[typ]
 	// §4.1.3: a ServerHello with this random is a HelloRetryRequest.
 	if isHelloRetryRequest(msg) {
@@ -641,7 +641,7 @@ func (e *engine) writeRecord(typ wire.ContentType, payload []byte, version uint1
 	start := e.outLen
 	if e.writeKeys != keysNone && typ != wire.ContentTypeChangeCipherSpec { // CCS: always plain (§5)
 		if e.outLen+e.writeCipher.sealedLen(len(payload), 0) > len(e.out) {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
+			return newAlert(AlertInternalError, "tls: record does not fit the Write buffer")
 		}
 		b, err := e.writeCipher.seal(e.out[:e.outLen], typ, payload, 0)
 		if err != nil {
@@ -650,14 +650,14 @@ func (e *engine) writeRecord(typ wire.ContentType, payload []byte, version uint1
 		e.outLen = len(b)
 	} else {
 		if e.outLen+recordHeaderLen+len(payload) > len(e.out) {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
+			return newAlert(AlertInternalError, "tls: record does not fit the Write buffer")
 		}
 		h := wire.RecordHeader{Type: typ, LegacyRecordVersion: wire.ProtocolVersion(version), Length: uint16(len(payload))}
 		b, _ := h.Append(e.out[e.outLen:e.outLen]) // fixed-size: cannot fail
 		b = append(b, payload...)
 		e.outLen += len(b)
 	}
-	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: wire.ContentType(e.out[start]), Length: e.outLen - start, Encrypted: e.writeKeys != keysNone && typ != wire.ContentTypeChangeCipherSpec, Data: e.out[start:e.outLen]})
+	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: uint8(wire.ContentType(e.out[start])), Length: e.outLen - start, Encrypted: e.writeKeys != keysNone && typ != wire.ContentTypeChangeCipherSpec, Data: e.out[start:e.outLen]})
 	return nil
 }
 
@@ -675,11 +675,11 @@ func (e *engine) finishMessage(b []byte, err error) ([]byte, error) {
 	}
 	if len(b) > len(e.hsOut)-e.hsOutLen {
 		// append had to grow b: it no longer lives in hsOut.
-		return nil, newAlert(wire.AlertDescriptionInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
+		return nil, newAlert(AlertInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
 	}
 	putUintN(b[1:], 3, uint64(len(b)-4))
 	e.hsOutLen += len(b)
-	e.trace(TraceEvent{Kind: TraceHandshakeOut, HandshakeType: wire.HandshakeType(b[0]), Length: len(b), Data: b})
+	e.trace(TraceEvent{Kind: TraceHandshakeOut, HandshakeType: uint8(wire.HandshakeType(b[0])), Length: len(b), Data: b})
 	return b, nil
 }
 
@@ -717,8 +717,8 @@ func (e *engine) maxRecordPayload() int {
 }
 
 // sendAlert writes an alert record; fatal ones end the connection (§6).
-func (e *engine) sendAlert(level wire.AlertLevel, desc wire.AlertDescription) error {
-	a := wire.Alert{Level: level, Description: desc}
+func (e *engine) sendAlert(level wire.AlertLevel, desc AlertDescription) error {
+	a := wire.Alert{Level: level, Description: wire.AlertDescription(desc)}
 	var buf [2]byte
 	b, _ := a.Append(buf[:0])
 	return e.writeRecord(wire.ContentTypeAlert, b, 0x0303)
@@ -732,7 +732,7 @@ func (e *engine) fail(err error) error {
 		return e.err
 	}
 	if we, ok := err.(*wire.Error); ok { // a codec's, returned as is
-		err = &AlertError{Alert: we.Alert, Msg: we.Msg}
+		err = &AlertError{Alert: AlertDescription(we.Alert), Msg: we.Msg}
 	}
 	e.err = err
 	e.hsOutLen = 0

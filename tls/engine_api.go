@@ -1,7 +1,5 @@
 package tls
 
-import "github.com/tabletls/tabletls/internal/wire"
-
 // Engine is the client without I/O, in the manner of BearSSL's engine and
 // rustls's unbuffered API: received octets go in, records to send come
 // out, and the caller moves them. Status says what it needs next. It is
@@ -182,14 +180,14 @@ func (e *engine) peerClosed() bool {
 type ConnectionState struct {
 	Version               uint16 // 0x0304 once the handshake is complete
 	HandshakeComplete     bool
-	CipherSuite           wire.CipherSuite
-	Group                 wire.NamedGroup
+	CipherSuite           uint16
+	Group                 CurveID
 	NegotiatedProtocol    string // ALPN, or ""
 	ServerName            string
 	DidHelloRetryRequest  bool
 	DidResume             bool
 	PeerCertificates      [][]byte // DER, leaf first
-	PeerSignatureScheme   wire.SignatureScheme
+	PeerSignatureScheme   SignatureScheme
 	ClientAuthRequested   bool
 	ClientCertificateSent bool
 }

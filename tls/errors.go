@@ -1,12 +1,10 @@
 package tls
 
-import "github.com/tabletls/tabletls/internal/wire"
-
 // AlertError is every fatal TLS failure: the alert that was sent to the peer
 // (Received == false) or received from it (Received == true), and what went
 // wrong. Callers match it with errors.As.
 type AlertError struct {
-	Alert    wire.AlertDescription
+	Alert    AlertDescription
 	Received bool
 	Msg      string // "tls: ..." explanation; empty for a received alert
 }
@@ -22,7 +20,7 @@ func (e *AlertError) Error() string {
 }
 
 // alertf builds a local fatal error. msg must start with "tls: ".
-func newAlert(alert wire.AlertDescription, msg string) *AlertError {
+func newAlert(alert AlertDescription, msg string) *AlertError {
 	return &AlertError{Alert: alert, Msg: msg}
 }
 

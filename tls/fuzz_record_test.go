@@ -76,9 +76,9 @@ func checkInnerPlaintext(t *testing.T, inner []byte) {
 	}
 	switch {
 	case length > maxCiphertext || len(inner) > maxInnerPlaintext:
-		wantAlert(t, err, wire.AlertDescriptionRecordOverflow)
+		wantAlert(t, err, AlertRecordOverflow)
 	case end < 0:
-		wantAlert(t, err, wire.AlertDescriptionUnexpectedMessage)
+		wantAlert(t, err, AlertUnexpectedMessage)
 	case err != nil:
 		t.Fatalf("open of %x: %v", inner, err)
 	case typ != wire.ContentType(inner[end]) || !bytes.Equal(content, inner[:end]):
@@ -107,7 +107,7 @@ func checkInnerPlaintext(t *testing.T, inner []byte) {
 	buf = bytes.Clone(record)
 	buf[i] ^= 1 << ((h >> 8) % 8)
 	_, _, err = newCipher().open(buf, buf[recordHeaderLen:recordHeaderLen])
-	wantAlert(t, err, wire.AlertDescriptionBadRecordMac)
+	wantAlert(t, err, AlertBadRecordMAC)
 
 	if h%32 == 0 && len(inner) <= maxInnerPlaintext {
 		// Zero allocations: open in place, each time on a fresh copy with
@@ -123,7 +123,7 @@ func checkInnerPlaintext(t *testing.T, inner []byte) {
 	}
 }
 
-func wantAlert(t *testing.T, err error, want wire.AlertDescription) {
+func wantAlert(t *testing.T, err error, want AlertDescription) {
 	t.Helper()
 	ae, ok := err.(*AlertError)
 	if !ok || ae.Alert != want || ae.Received {

@@ -25,9 +25,9 @@ type handshakeState struct {
 	nSession int
 
 	shares      [maxKeyShares]keyShare
-	shareGroups [maxKeyShares]wire.NamedGroup
+	shareGroups [maxKeyShares]CurveID
 	nShares     int
-	group       wire.NamedGroup // the group of the key exchange
+	group       CurveID // the group of the key exchange
 
 	// Before the server picks a suite the hash is unknown, so ClientHello1
 	// goes into a transcript per hash the offered suites use.
@@ -37,7 +37,7 @@ type handshakeState struct {
 	ks         keySchedule
 
 	hrr      bool
-	hrrGroup wire.NamedGroup
+	hrrGroup CurveID
 	cookie   []byte
 	sentCCS  bool
 	sentSNI  bool
@@ -49,12 +49,12 @@ type handshakeState struct {
 	peerKey    crypto.PublicKey
 	chain      [maxChain][]byte
 	peerCerts  [][]byte
-	peerScheme wire.SignatureScheme
+	peerScheme SignatureScheme
 	alpn       string
 
 	certRequested bool
 	clientCert    *ClientCertificate
-	clientScheme  wire.SignatureScheme
+	clientScheme  SignatureScheme
 	sentCert      bool
 
 	clientHS, serverHS, clientAP, serverAP, resumption [maxHashSize]byte
@@ -83,7 +83,7 @@ func (e *engine) sum() []byte { return e.hs.transcript.sum(e.hs.transcriptHash[:
 
 func (e *engine) readRandom(b []byte) error {
 	if _, err := io.ReadFull(e.rand, b); err != nil {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: reading randomness: "+err.Error())
+		return newAlert(AlertInternalError, "tls: reading randomness: "+err.Error())
 	}
 	return nil
 }
@@ -124,7 +124,7 @@ func (e *engine) sendClientHello() error {
 				return err
 			}
 			hs.shares = [maxKeyShares]keyShare{ks}
-			hs.shareGroups = [maxKeyShares]wire.NamedGroup{hs.hrrGroup}
+			hs.shareGroups = [maxKeyShares]CurveID{hs.hrrGroup}
 			hs.nShares = 1
 		}
 	}
@@ -210,7 +210,7 @@ func (e *engine) sendClientHello() error {
 	}
 	x.Add(wire.ExtensionTypeKeyShare)
 	for i, ks := range hs.shares[:hs.nShares] {
-		entry := wire.KeyShareEntry{Group: hs.shareGroups[i], KeyExchange: ks.Public()}
+		entry := wire.KeyShareEntry{Group: wire.NamedGroup(hs.shareGroups[i]), KeyExchange: ks.Public()}
 		if s, err = entry.Append(s); err != nil {
 			return err
 		}
@@ -219,7 +219,7 @@ func (e *engine) sendClientHello() error {
 		return err
 	}
 	if len(s) > len(e.scratch) {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
+		return newAlert(AlertInternalError, "tls: ClientHello does not fit the scratch buffer")
 	}
 
 	b, err := ch.Append(e.startMessage(wire.HandshakeTypeClientHello))
@@ -230,7 +230,7 @@ func (e *engine) sendClientHello() error {
 		// upsets some servers).
 		pad := max(0x200-n-4, 1)
 		if len(s)+pad > len(e.scratch) {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
+			return newAlert(AlertInternalError, "tls: ClientHello does not fit the scratch buffer")
 		}
 		s = append(s, make([]byte, pad)...)
 		x.AddUnknown(extensionTypePadding, take())
@@ -272,8 +272,8 @@ func (e *engine) sendClientHello() error {
 // hybrid share already made, if reuse is on (the default KeyShares beside
 // X25519MLKEM768, see Config.KeyShares) and g is x25519; otherwise, or if
 // the hybrid implementation offers no X25519Share, nil: a fresh share.
-func (hs *handshakeState) hybridX25519Share(g wire.NamedGroup, reuse bool) keyShare {
-	if !reuse || g != wire.NamedGroupX25519 {
+func (hs *handshakeState) hybridX25519Share(g CurveID, reuse bool) keyShare {
+	if !reuse || g != X25519 {
 		return nil
 	}
 	for _, ks := range hs.shares[:hs.nShares] {
@@ -331,17 +331,17 @@ func isIPLiteral(name string) bool {
 
 // chooseSuite checks the server's cipher suite against what we offered
 // and picks the transcript for its hash.
-func (e *engine) chooseSuite(id wire.CipherSuite) error {
+func (e *engine) chooseSuite(id uint16) error {
 	hs := &e.hs
 	if hs.suite != nil { // after a HelloRetryRequest (§4.1.4)
 		if id != hs.suite.id {
-			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server changed cipher suite after HelloRetryRequest")
+			return newAlert(AlertIllegalParameter, "tls: server changed cipher suite after HelloRetryRequest")
 		}
 		return nil
 	}
 	suite := e.prof.crypto.suite(id)
 	if !slices.Contains(e.prof.suites, id) || suite == nil {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server chose a cipher suite we did not offer")
+		return newAlert(AlertIllegalParameter, "tls: server chose a cipher suite we did not offer")
 	}
 	hs.suite = suite
 	if hs.candidates[0].hash == suite.hash {
@@ -360,12 +360,12 @@ func (e *engine) chooseSuite(id wire.CipherSuite) error {
 // with determining the version using supported_versions". A ServerHello
 // without supported_versions has been turned away before this, by
 // checkTLS13ServerHello.
-func (e *engine) checkServerHelloCommon(legacyVersion wire.ProtocolVersion, sessionID []byte, compression uint8, versions bool, selected wire.ProtocolVersion, suite wire.CipherSuite) error {
+func (e *engine) checkServerHelloCommon(legacyVersion wire.ProtocolVersion, sessionID []byte, compression uint8, versions bool, selected wire.ProtocolVersion, suite uint16) error {
 	if legacyVersion != 0x0303 {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server sent a legacy_version other than 0x0303")
+		return newAlert(AlertIllegalParameter, "tls: server sent a legacy_version other than 0x0303")
 	}
 	if !bytes.Equal(sessionID, e.hs.session[:e.hs.nSession]) {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server did not echo the legacy session ID")
+		return newAlert(AlertIllegalParameter, "tls: server did not echo the legacy session ID")
 	}
 	if err := e.chooseSuite(suite); err != nil {
 		return err
@@ -375,17 +375,17 @@ func (e *engine) checkServerHelloCommon(legacyVersion wire.ProtocolVersion, sess
 	// alert §4.1.3 names: illegal_parameter (§6.2: "A field in the
 	// handshake was incorrect"), not decode_error.
 	if compression != 0 {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server selected a compression method")
+		return newAlert(AlertIllegalParameter, "tls: server selected a compression method")
 	}
 	// §4.1.4: "The server's extensions MUST contain supported_versions";
 	// a HelloRetryRequest exists only in TLS 1.3, so one without it lacks
 	// a mandatory extension (§6.2 missing_extension), as crypto/tls says.
 	if !versions {
-		return newAlert(wire.AlertDescriptionMissingExtension, "tls: HelloRetryRequest without supported_versions")
+		return newAlert(AlertMissingExtension, "tls: HelloRetryRequest without supported_versions")
 	}
 	// §4.2.1: a version we did not offer, or one before TLS 1.3.
 	if selected != 0x0304 {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server selected a version other than TLS 1.3")
+		return newAlert(AlertIllegalParameter, "tls: server selected a version other than TLS 1.3")
 	}
 	return nil
 }
@@ -400,17 +400,17 @@ func (e *engine) processHelloRetryRequest() error {
 	}
 	x := &hrr.Extensions
 	if err := e.checkServerHelloCommon(hrr.LegacyVersion, hrr.LegacySessionIDEcho, hrr.LegacyCompressionMethod,
-		x.Has(wire.ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, hrr.CipherSuite); err != nil {
+		x.Has(wire.ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, uint16(hrr.CipherSuite)); err != nil {
 		return err
 	}
 	if x.Has(wire.ExtensionTypeKeyShare) {
-		g := x.KeyShare.SelectedGroup
+		g := CurveID(x.KeyShare.SelectedGroup)
 		if !slices.Contains(e.prof.groups, g) {
-			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we did not offer")
+			return newAlert(AlertIllegalParameter, "tls: HelloRetryRequest asked for a group we did not offer")
 		}
 		for _, sg := range hs.shareGroups[:hs.nShares] {
 			if sg == g {
-				return newAlert(wire.AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we sent a share for")
+				return newAlert(AlertIllegalParameter, "tls: HelloRetryRequest asked for a group we sent a share for")
 			}
 		}
 		hs.hrrGroup = g
@@ -419,7 +419,7 @@ func (e *engine) processHelloRetryRequest() error {
 		hs.cookie = bytes.Clone(x.Cookie.Cookie)
 	}
 	if hs.hrrGroup == 0 && hs.cookie == nil {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: HelloRetryRequest would not change the ClientHello")
+		return newAlert(AlertIllegalParameter, "tls: HelloRetryRequest would not change the ClientHello")
 	}
 	// §4.4.1: ClientHello1 becomes message_hash, then the HRR follows.
 	hs.transcript.replaceWithMessageHash()
@@ -466,9 +466,9 @@ func checkTLS13ServerHello(body []byte) error {
 		}
 	}
 	if bytes.Equal(random[24:], downgradeTLS12) || bytes.Equal(random[24:], downgradeTLS11) {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: downgrade sentinel in a TLS 1.2 ServerHello")
+		return newAlert(AlertIllegalParameter, "tls: downgrade sentinel in a TLS 1.2 ServerHello")
 	}
-	return newAlert(wire.AlertDescriptionProtocolVersion, "tls: server does not support TLS 1.3")
+	return newAlert(AlertProtocolVersion, "tls: server does not support TLS 1.3")
 }
 
 func (e *engine) processServerHello() error {
@@ -482,30 +482,30 @@ func (e *engine) processServerHello() error {
 	}
 	x := &sh.Extensions
 	if err := e.checkServerHelloCommon(sh.LegacyVersion, sh.LegacySessionIDEcho, sh.LegacyCompressionMethod,
-		x.Has(wire.ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, sh.CipherSuite); err != nil {
+		x.Has(wire.ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, uint16(sh.CipherSuite)); err != nil {
 		return err
 	}
 	if x.Has(wire.ExtensionTypePreSharedKey) {
-		return newAlert(wire.AlertDescriptionUnsupportedExtension, "tls: server accepted a PSK we did not offer")
+		return newAlert(AlertUnsupportedExtension, "tls: server accepted a PSK we did not offer")
 	}
 	if !x.Has(wire.ExtensionTypeKeyShare) {
-		return newAlert(wire.AlertDescriptionMissingExtension, "tls: server sent no key_share")
+		return newAlert(AlertMissingExtension, "tls: server sent no key_share")
 	}
 	share := x.KeyShare.ServerShare
 	var mine keyShare
 	for i, ks := range hs.shares[:hs.nShares] {
-		if hs.shareGroups[i] == share.Group {
+		if hs.shareGroups[i] == CurveID(share.Group) {
 			mine = ks
 		}
 	}
 	if mine == nil {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server key share is for a group we did not send")
+		return newAlert(AlertIllegalParameter, "tls: server key share is for a group we did not send")
 	}
 	secret, err := mine.SharedSecret(share.KeyExchange)
 	if err != nil {
 		return err
 	}
-	hs.group = share.Group
+	hs.group = CurveID(share.Group)
 	hs.transcript.add(e.msg)
 
 	// §7.1: Early Secret (no PSK), Handshake Secret, handshake traffic secrets.
@@ -550,37 +550,37 @@ func (e *engine) processEncryptedExtensions() error {
 	if x.Has(wire.ExtensionTypeServerName) && !e.hs.sentSNI ||
 		x.Has(wire.ExtensionTypeMaxFragmentLength) && mflCode == 0 || x.Has(wire.ExtensionTypeEarlyData) ||
 		x.Has(wire.ExtensionTypeRecordSizeLimit) && e.config.RecordSizeLimit == 0 {
-		return newAlert(wire.AlertDescriptionUnsupportedExtension, "tls: server sent an extension we did not offer")
+		return newAlert(AlertUnsupportedExtension, "tls: server sent an extension we did not offer")
 	}
 	if x.Has(wire.ExtensionTypeMaxFragmentLength) {
 		// RFC 6066 §4: an answer other than the request is illegal_parameter.
 		if x.MaxFragmentLength != mflCode {
-			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server answered max_fragment_length with another length")
+			return newAlert(AlertIllegalParameter, "tls: server answered max_fragment_length with another length")
 		}
 		e.hs.fragmentLimit = mflSize
 	}
 	// Small buffers rely on the server keeping to our limit: one that
 	// acknowledged neither extension will send records that do not fit.
 	if e.smallRecords && !x.Has(wire.ExtensionTypeRecordSizeLimit) && !x.Has(wire.ExtensionTypeMaxFragmentLength) {
-		return newAlert(wire.AlertDescriptionHandshakeFailure, "tls: server acknowledged neither record_size_limit (RFC 8449) nor max_fragment_length (RFC 6066), and the Buffers are sized for Config.RecordSizeLimit: it would send records that do not fit")
+		return newAlert(AlertHandshakeFailure, "tls: server acknowledged neither record_size_limit (RFC 8449) nor max_fragment_length (RFC 6066), and the Buffers are sized for Config.RecordSizeLimit: it would send records that do not fit")
 	}
 	if x.Has(wire.ExtensionTypeRecordSizeLimit) {
 		// RFC 8449 §4: under 64 is illegal_parameter; over 2^14+1 means 2^14+1.
 		if x.RecordSizeLimit < 64 {
-			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: record_size_limit under 64")
+			return newAlert(AlertIllegalParameter, "tls: record_size_limit under 64")
 		}
 		e.hs.peerRecordLimit = min(x.RecordSizeLimit, maxInnerPlaintext)
 	}
 	if x.Has(wire.ExtensionTypeApplicationLayerProtocolNegotiation) {
 		if len(e.config.NextProtos) == 0 {
-			return newAlert(wire.AlertDescriptionUnsupportedExtension, "tls: server sent ALPN we did not offer")
+			return newAlert(AlertUnsupportedExtension, "tls: server sent ALPN we did not offer")
 		}
 		it := x.ApplicationLayerProtocolNegotiation.ProtocolNameList.Iter()
 		var proto []byte
 		it.Next(&proto)
 		// RFC 7301 §3.1: exactly one protocol, one we offered.
 		if it.Next(new([]byte)) {
-			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server selected more than one ALPN protocol")
+			return newAlert(AlertIllegalParameter, "tls: server selected more than one ALPN protocol")
 		}
 		found := false
 		for _, p := range e.config.NextProtos {
@@ -590,7 +590,7 @@ func (e *engine) processEncryptedExtensions() error {
 			}
 		}
 		if !found {
-			return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server selected an ALPN protocol we did not offer")
+			return newAlert(AlertIllegalParameter, "tls: server selected an ALPN protocol we did not offer")
 		}
 	}
 	e.hs.transcript.add(e.msg)
@@ -611,16 +611,16 @@ func (e *engine) processCertificateRequest() error {
 		return err
 	}
 	if len(cr.CertificateRequestContext) != 0 {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: non-empty certificate_request_context in the handshake")
+		return newAlert(AlertIllegalParameter, "tls: non-empty certificate_request_context in the handshake")
 	}
 	if !cr.Extensions.Has(wire.ExtensionTypeSignatureAlgorithms) {
-		return newAlert(wire.AlertDescriptionMissingExtension, "tls: CertificateRequest without signature_algorithms")
+		return newAlert(AlertMissingExtension, "tls: CertificateRequest without signature_algorithms")
 	}
 	accepted := cr.Extensions.SignatureAlgorithms.SupportedSignatureAlgorithms
-	each := func(yield func(wire.SignatureScheme) bool) {
+	each := func(yield func(SignatureScheme) bool) {
 		it := accepted.Iter()
 		var s wire.SignatureScheme
-		for it.Next(&s) && yield(s) {
+		for it.Next(&s) && yield(SignatureScheme(s)) {
 		}
 	}
 	hs.certRequested = true
@@ -646,24 +646,24 @@ func (e *engine) processCertificate() error {
 		return err
 	}
 	if len(c.CertificateRequestContext) != 0 {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server Certificate with a certificate_request_context")
+		return newAlert(AlertIllegalParameter, "tls: server Certificate with a certificate_request_context")
 	}
 	it := c.CertificateList.Iter()
 	var entry wire.CertificateEntry
 	n, total := 0, 0
 	for it.Next(&entry) {
 		if entry.Extensions.Len() > 0 { // we request no OCSP or SCT (§4.4.2.1)
-			return newAlert(wire.AlertDescriptionUnsupportedExtension, "tls: certificate entry extension we did not request")
+			return newAlert(AlertUnsupportedExtension, "tls: certificate entry extension we did not request")
 		}
 		if n == maxChain {
-			return newAlert(wire.AlertDescriptionBadCertificate, "tls: server certificate chain too long")
+			return newAlert(AlertBadCertificate, "tls: server certificate chain too long")
 		}
 		hs.chain[n] = entry.CertData
 		total += len(entry.CertData)
 		n++
 	}
 	if n == 0 { // §4.4.2.4
-		return newAlert(wire.AlertDescriptionDecodeError, "tls: server sent an empty certificate chain")
+		return newAlert(AlertDecodeError, "tls: server sent an empty certificate chain")
 	}
 	var v Verifier = insecureVerifier{}
 	if e.config.Verifier != nil {
@@ -674,7 +674,7 @@ func (e *engine) processCertificate() error {
 		if ae, ok := err.(*AlertError); ok {
 			return &AlertError{Alert: ae.Alert, Msg: ae.Msg}
 		}
-		return newAlert(wire.AlertDescriptionBadCertificate, "tls: "+strings.TrimPrefix(err.Error(), "tls: "))
+		return newAlert(AlertBadCertificate, "tls: "+strings.TrimPrefix(err.Error(), "tls: "))
 	}
 	if spki, ok := pub.(SubjectPublicKeyInfo); ok {
 		if pub, err = e.prof.crypto.parseSPKI(spki); err != nil {
@@ -701,13 +701,14 @@ func (e *engine) processCertificateVerify() error {
 	if err := cv.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
-	if !e.prof.crypto.offersScheme(cv.Algorithm) {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: server signed with a scheme we did not offer")
+	scheme := SignatureScheme(cv.Algorithm)
+	if !e.prof.crypto.offersScheme(scheme) {
+		return newAlert(AlertIllegalParameter, "tls: server signed with a scheme we did not offer")
 	}
-	if err := e.prof.crypto.verifyCertificateVerify(hs.peerKey, cv.Algorithm, true, e.sum(), cv.Signature, &hs.sigWork); err != nil {
+	if err := e.prof.crypto.verifyCertificateVerify(hs.peerKey, scheme, true, e.sum(), cv.Signature, &hs.sigWork); err != nil {
 		return err
 	}
-	hs.peerScheme = cv.Algorithm
+	hs.peerScheme = scheme
 	hs.transcript.add(e.msg)
 	return nil
 }
@@ -722,14 +723,14 @@ func (e *engine) processFinished() error {
 	}
 	n := e.hashSize()
 	if len(f.VerifyData) != n {
-		return newAlert(wire.AlertDescriptionDecodeError, "tls: server Finished has the wrong length")
+		return newAlert(AlertDecodeError, "tls: server Finished has the wrong length")
 	}
 	hs.x.init(hs.suite.hash, hs.serverHS[:n])
 	var want [maxHashSize]byte
 	ok := subtle.ConstantTimeCompare(hs.x.finishedVerifyData(want[:0], hs.suite.hash, e.sum()), f.VerifyData) == 1
 	hs.x.mac = nil
 	if !ok {
-		return newAlert(wire.AlertDescriptionDecryptError, "tls: invalid server Finished")
+		return newAlert(AlertDecryptError, "tls: invalid server Finished")
 	}
 	hs.transcript.add(e.msg)
 
@@ -782,7 +783,7 @@ func (e *engine) sendClientCertificate() error {
 	// HandshakeOut alone bounds it and Append copies nothing.
 	const listAt = 4 + 1 + 3
 	if e.hsOutLen+listAt > len(e.hsOut) {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
+		return newAlert(AlertInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
 	}
 	s := e.hsOut[e.hsOutLen+listAt : e.hsOutLen+listAt]
 	if hs.clientCert != nil {
@@ -791,7 +792,7 @@ func (e *engine) sendClientCertificate() error {
 			size += 3 + len(der) + 2 // cert_data, empty extensions (§4.4.2)
 		}
 		if size > cap(s) {
-			return newAlert(wire.AlertDescriptionInternalError, "tls: client certificate chain does not fit the HandshakeOut buffer")
+			return newAlert(AlertInternalError, "tls: client certificate chain does not fit the HandshakeOut buffer")
 		}
 		for _, der := range hs.clientCert.Chain {
 			entry := wire.CertificateEntry{CertData: der}
@@ -816,7 +817,7 @@ func (e *engine) sendClientCertificate() error {
 	if err != nil {
 		return err
 	}
-	cv := wire.CertificateVerify{Algorithm: hs.clientScheme, Signature: sig}
+	cv := wire.CertificateVerify{Algorithm: wire.SignatureScheme(hs.clientScheme), Signature: sig}
 	if msg, err = e.finishMessage(cv.Append(e.startMessage(wire.HandshakeTypeCertificateVerify))); err != nil {
 		return err
 	}
@@ -881,7 +882,7 @@ func (e *engine) processNewSessionTicket() error {
 		return err
 	}
 	if t.TicketLifetime > maxTicketLifetime {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: ticket lifetime over 7 days")
+		return newAlert(AlertIllegalParameter, "tls: ticket lifetime over 7 days")
 	}
 	cb := e.config.OnNewSessionTicket
 	if cb == nil {
@@ -915,7 +916,7 @@ func (e *engine) processKeyUpdate() error {
 		return err
 	}
 	if ku.RequestUpdate != wire.KeyUpdateRequestUpdateNotRequested && ku.RequestUpdate != wire.KeyUpdateRequestUpdateRequested {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: invalid KeyUpdate request_update")
+		return newAlert(AlertIllegalParameter, "tls: invalid KeyUpdate request_update")
 	}
 	n := e.hashSize()
 	nextTrafficSecret(hs.serverAP[:0], hs.suite.hash, hs.serverAP[:n])
@@ -974,13 +975,13 @@ func (e *engine) updateWriteKey(req wire.KeyUpdateRequest) error {
 func (e *engine) processCloseNotify() error { return nil }
 
 func (e *engine) sendCloseNotify() error {
-	return e.sendAlert(wire.AlertLevelWarning, wire.AlertDescriptionCloseNotify)
+	return e.sendAlert(wire.AlertLevelWarning, AlertCloseNotify)
 }
 
 // sendUserCanceled ends a handshake the application gave up on (§6.1);
 // close_notify follows.
 func (e *engine) sendUserCanceled() error {
-	if err := e.sendAlert(wire.AlertLevelWarning, wire.AlertDescriptionUserCanceled); err != nil {
+	if err := e.sendAlert(wire.AlertLevelWarning, AlertUserCanceled); err != nil {
 		return err
 	}
 	e.hs.wipe()
@@ -991,9 +992,9 @@ func (e *engine) sendUserCanceled() error {
 // the server's word: the transition to CLOSED is taken, and the error is
 // what the engine returns from then on.
 func (e *engine) processCloseNotifyInHandshake() error {
-	e.err = &AlertError{Alert: wire.AlertDescriptionCloseNotify, Received: true, Msg: "tls: server closed the connection during the handshake"}
+	e.err = &AlertError{Alert: AlertCloseNotify, Received: true, Msg: "tls: server closed the connection during the handshake"}
 	if e.peerCanceled {
-		e.err = &AlertError{Alert: wire.AlertDescriptionUserCanceled, Received: true, Msg: "tls: server canceled the handshake (user_canceled, then close_notify)"}
+		e.err = &AlertError{Alert: AlertUserCanceled, Received: true, Msg: "tls: server canceled the handshake (user_canceled, then close_notify)"}
 	}
 	e.hs.wipe()
 	return nil

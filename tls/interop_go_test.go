@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/testpeer"
-	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 	_ "github.com/tabletls/tabletls/tls/ed25519sig"
 	_ "github.com/tabletls/tabletls/tls/hybrid"
@@ -17,12 +16,12 @@ import (
 )
 
 var (
-	allSuites = []wire.CipherSuite{wire.TLS_AES_128_GCM_SHA256, wire.TLS_AES_256_GCM_SHA384, wire.TLS_CHACHA20_POLY1305_SHA256}
-	allGroups = []wire.NamedGroup{wire.NamedGroupX25519, wire.NamedGroupSecp256r1, wire.NamedGroupSecp384r1, wire.X25519MLKEM768}
+	allSuites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
+	allGroups = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.X25519MLKEM768}
 )
 
 // goCurve maps our group to crypto/tls's name for it.
-func goCurve(g wire.NamedGroup) cryptotls.CurveID { return cryptotls.CurveID(g) }
+func goCurve(g tls.CurveID) cryptotls.CurveID { return cryptotls.CurveID(g) }
 
 // TestInteropGoServer runs the full matrix of RFC 8446 options against the
 // crypto/tls server: every suite × group × server key type × client auth ×
@@ -50,18 +49,18 @@ func TestInteropGoServer(t *testing.T) {
 							for _, suite := range allSuites {
 								cfg := &tls.Config{
 									ServerName:       "localhost",
-									CipherSuites:     []wire.CipherSuite{suite},
-									CurvePreferences: []wire.NamedGroup{g},
+									CipherSuites:     []uint16{suite},
+									CurvePreferences: []tls.CurveID{g},
 									Verifier:         x509verify.New(x509verify.Options{Roots: ca.Pool}),
 									Crypto:           tls.DefaultCrypto(),
 								}
 								if hrr {
-									other := wire.NamedGroupX25519
-									if g == wire.NamedGroupX25519 {
-										other = wire.NamedGroupSecp256r1
+									other := tls.X25519
+									if g == tls.X25519 {
+										other = tls.CurveP256
 									}
-									cfg.CurvePreferences = []wire.NamedGroup{other, g}
-									cfg.KeyShares = []wire.NamedGroup{other}
+									cfg.CurvePreferences = []tls.CurveID{other, g}
+									cfg.KeyShares = []tls.CurveID{other}
 								}
 								if clientAuth {
 									cc := ca.Issue(kt)
@@ -76,7 +75,7 @@ func TestInteropGoServer(t *testing.T) {
 									t.Fatalf("%v/%v: server: %v", suite, g, res.Err)
 								}
 								if state.CipherSuite != suite || state.Group != g || state.DidHelloRetryRequest != hrr {
-									t.Fatalf("%v/%v: got suite %v group %v hrr %v", suite, g, state.CipherSuite, state.Group, state.DidHelloRetryRequest)
+									t.Fatalf("%v/%v: got suite %v group %v hrr %v", tls.CipherSuiteName(suite), g, tls.CipherSuiteName(state.CipherSuite), state.Group, state.DidHelloRetryRequest)
 								}
 								if alpn && state.NegotiatedProtocol != "h2" || !alpn && state.NegotiatedProtocol != "" {
 									t.Fatalf("ALPN %q", state.NegotiatedProtocol)

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
-	"github.com/tabletls/tabletls/internal/wire"
 )
 
 func ksMustHex(t testing.TB, s string) []byte {
@@ -27,13 +26,13 @@ func ksTraceSecrets(t *testing.T, sec *rfc8448.Section) map[string][]byte {
 	t.Helper()
 	got := make(map[string][]byte)
 	put := func(name string, v []byte) { got[name] = bytes.Clone(v) }
-	suite := suiteByID(wire.TLS_AES_128_GCM_SHA256)
+	suite := suiteByID(TLS_AES_128_GCM_SHA256)
 	h := suite.hash
 
 	// (EC)DHE from the client's private key and the server's share.
-	group, priv, srvPub := wire.NamedGroupX25519, "client_x25519_private", "server_x25519_public"
+	group, priv, srvPub := X25519, "client_x25519_private", "server_x25519_public"
 	if sec.Has("client_p256_private") { // section 5: the HRR asks for P-256
-		group, priv, srvPub = wire.NamedGroupSecp256r1, "client_p256_private", "server_p256_public"
+		group, priv, srvPub = CurveP256, "client_p256_private", "server_p256_public"
 	}
 	share, err := generateKeyShare(group, bytes.NewReader(sec.Value(priv)))
 	if err != nil {
@@ -269,7 +268,7 @@ func TestNextTrafficSecret(t *testing.T) {
 // well-known HKDF-Extract(0, 0) for SHA-384.
 func TestKeyScheduleSHA384(t *testing.T) {
 	sec := rfc8448.Get(3)
-	suite := suiteByID(wire.TLS_AES_256_GCM_SHA384)
+	suite := suiteByID(TLS_AES_256_GCM_SHA384)
 	h := suite.hash
 	var ks keySchedule
 	ks.initEarly(h, nil)

@@ -51,7 +51,7 @@ func (rc *recordCipher) setKeyWith(x *expander, suite *Suite, trafficSecret []by
 	aead, err := suite.newAEAD(key)
 	clear(keyBuf[:])
 	if err != nil {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: cannot create record cipher: "+err.Error())
+		return newAlert(AlertInternalError, "tls: cannot create record cipher: "+err.Error())
 	}
 	rc.aead = aead
 	rc.seq = 0
@@ -72,7 +72,7 @@ func (rc *recordCipher) sealedLen(n, padding int) int {
 // long before, and the AEAD limits of Section 5.5 are far lower anyway.
 func (rc *recordCipher) nextNonce() error {
 	if rc.seq == math.MaxUint64 {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: record sequence number exhausted")
+		return newAlert(AlertInternalError, "tls: record sequence number exhausted")
 	}
 	rc.nonce = rc.iv
 	var seq [8]byte
@@ -99,7 +99,7 @@ func (rc *recordCipher) nextNonce() error {
 func (rc *recordCipher) seal(out []byte, contentType wire.ContentType, payload []byte, padding int) ([]byte, error) {
 	n := len(payload) + 1 + padding
 	if padding < 0 || n > maxInnerPlaintext {
-		return out, newAlert(wire.AlertDescriptionInternalError, "tls: record payload too large")
+		return out, newAlert(AlertInternalError, "tls: record payload too large")
 	}
 	if err := rc.nextNonce(); err != nil {
 		return out, err
@@ -131,30 +131,30 @@ func (rc *recordCipher) seal(out []byte, contentType wire.ContentType, payload [
 // connection anyway.
 func (rc *recordCipher) open(record []byte, dst []byte) (contentType wire.ContentType, plaintext []byte, err error) {
 	if len(record) < recordHeaderLen {
-		return 0, nil, newAlert(wire.AlertDescriptionDecodeError, "tls: truncated record")
+		return 0, nil, newAlert(AlertDecodeError, "tls: truncated record")
 	}
 	if wire.ContentType(record[0]) != wire.ContentTypeApplicationData {
-		return 0, nil, newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: unprotected record after keys were installed")
+		return 0, nil, newAlert(AlertUnexpectedMessage, "tls: unprotected record after keys were installed")
 	}
 	length := int(binary.BigEndian.Uint16(record[3:5]))
 	if length != len(record)-recordHeaderLen {
-		return 0, nil, newAlert(wire.AlertDescriptionDecodeError, "tls: record length does not match header")
+		return 0, nil, newAlert(AlertDecodeError, "tls: record length does not match header")
 	}
 	// Section 5.2: "The length MUST NOT exceed 2^14 + 256 bytes. An endpoint
 	// that receives a record that exceeds this length MUST terminate the
 	// connection with a record_overflow alert."
 	if length > maxCiphertext {
-		return 0, nil, newAlert(wire.AlertDescriptionRecordOverflow, "tls: oversized record received")
+		return 0, nil, newAlert(AlertRecordOverflow, "tls: oversized record received")
 	}
 	if err := rc.nextNonce(); err != nil {
 		return 0, nil, err
 	}
 	plaintext, err = rc.aead.Open(dst, rc.nonce[:], record[recordHeaderLen:], record[:recordHeaderLen])
 	if err != nil {
-		return 0, nil, newAlert(wire.AlertDescriptionBadRecordMac, "tls: record authentication failed")
+		return 0, nil, newAlert(AlertBadRecordMAC, "tls: record authentication failed")
 	}
 	if len(plaintext) > maxInnerPlaintext {
-		return 0, nil, newAlert(wire.AlertDescriptionRecordOverflow, "tls: oversized record plaintext")
+		return 0, nil, newAlert(AlertRecordOverflow, "tls: oversized record plaintext")
 	}
 	// Strip the zero padding: the content type is the last non-zero byte
 	// (Section 5.4). Padding length is not secret enough to warrant a
@@ -164,7 +164,7 @@ func (rc *recordCipher) open(record []byte, dst []byte) (contentType wire.Conten
 		i--
 	}
 	if i < 0 {
-		return 0, nil, newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: record has no content type")
+		return 0, nil, newAlert(AlertUnexpectedMessage, "tls: record has no content type")
 	}
 	rc.seq++
 	return wire.ContentType(plaintext[i]), plaintext[:i], nil

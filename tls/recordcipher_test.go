@@ -29,7 +29,7 @@ var rcTrafficSecretForKey = map[string]string{
 	"server_application_write_key": "server_application_traffic_secret_0",
 }
 
-func ksWantAlert(t *testing.T, err error, want wire.AlertDescription) {
+func ksWantAlert(t *testing.T, err error, want AlertDescription) {
 	t.Helper()
 	var ae *AlertError
 	if !errors.As(err, &ae) {
@@ -44,7 +44,7 @@ func ksWantAlert(t *testing.T, err error, want wire.AlertDescription) {
 // to 7 with keys derived by our key schedule, and re-encrypts each payload
 // to the exact bytes on the wire. The records carry no padding.
 func TestRecordsRFC8448(t *testing.T) {
-	suite := suiteByID(wire.TLS_AES_128_GCM_SHA256)
+	suite := suiteByID(TLS_AES_128_GCM_SHA256)
 	for n := 3; n <= 7; n++ {
 		sec := rfc8448.Get(n)
 		t.Run("section"+strconv.Itoa(n), func(t *testing.T) {
@@ -103,7 +103,7 @@ func TestRecordsRFC8448(t *testing.T) {
 	}
 }
 
-func newRCPair(t testing.TB, id wire.CipherSuite) (sealer, opener *recordCipher) {
+func newRCPair(t testing.TB, id uint16) (sealer, opener *recordCipher) {
 	t.Helper()
 	suite := suiteByID(id)
 	secret := make([]byte, suite.hash.Size())
@@ -159,7 +159,7 @@ func TestRecordRoundTrip(t *testing.T) {
 // TestRecordSealInPlace encrypts a payload that already sits where the
 // record body goes.
 func TestRecordSealInPlace(t *testing.T) {
-	sealer, opener := newRCPair(t, wire.TLS_AES_128_GCM_SHA256)
+	sealer, opener := newRCPair(t, TLS_AES_128_GCM_SHA256)
 	payload := []byte("in-place payload")
 	buf := make([]byte, 0, 100)
 	body := buf[recordHeaderLen : recordHeaderLen+len(payload)]
@@ -175,13 +175,13 @@ func TestRecordSealInPlace(t *testing.T) {
 }
 
 func TestRecordOpenErrors(t *testing.T) {
-	sealer, _ := newRCPair(t, wire.TLS_AES_128_GCM_SHA256)
+	sealer, _ := newRCPair(t, TLS_AES_128_GCM_SHA256)
 	good, err := sealer.seal(nil, wire.ContentTypeApplicationData, []byte("hello"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	open := func(rec []byte) error {
-		_, opener := newRCPair(t, wire.TLS_AES_128_GCM_SHA256)
+		_, opener := newRCPair(t, TLS_AES_128_GCM_SHA256)
 		_, _, err := opener.open(bytes.Clone(rec), nil)
 		if err != nil && opener.seq != 0 {
 			t.Error("seq advanced on a failed open")
@@ -194,26 +194,26 @@ func TestRecordOpenErrors(t *testing.T) {
 
 	badTag := bytes.Clone(good)
 	badTag[len(badTag)-1] ^= 0x80
-	ksWantAlert(t, open(badTag), wire.AlertDescriptionBadRecordMac)
+	ksWantAlert(t, open(badTag), AlertBadRecordMAC)
 
 	badHeader := bytes.Clone(good)
 	badHeader[2] = 1 // legacy_record_version is authenticated as AAD
-	ksWantAlert(t, open(badHeader), wire.AlertDescriptionBadRecordMac)
+	ksWantAlert(t, open(badHeader), AlertBadRecordMAC)
 
 	// A tag-only ciphertext is too short to hold the content type.
-	ksWantAlert(t, open([]byte{23, 3, 3, 0, 3, 1, 2, 3}), wire.AlertDescriptionBadRecordMac)
+	ksWantAlert(t, open([]byte{23, 3, 3, 0, 3, 1, 2, 3}), AlertBadRecordMAC)
 
 	oversize := make([]byte, recordHeaderLen+maxCiphertext+1)
 	oversize[0], oversize[1], oversize[2] = 23, 3, 3
 	binary.BigEndian.PutUint16(oversize[3:5], maxCiphertext+1)
-	ksWantAlert(t, open(oversize), wire.AlertDescriptionRecordOverflow)
+	ksWantAlert(t, open(oversize), AlertRecordOverflow)
 
-	ksWantAlert(t, open(good[:3]), wire.AlertDescriptionDecodeError)
-	ksWantAlert(t, open(good[:len(good)-1]), wire.AlertDescriptionDecodeError)
+	ksWantAlert(t, open(good[:3]), AlertDecodeError)
+	ksWantAlert(t, open(good[:len(good)-1]), AlertDecodeError)
 
 	plain := bytes.Clone(good)
 	plain[0] = byte(wire.ContentTypeHandshake)
-	ksWantAlert(t, open(plain), wire.AlertDescriptionUnexpectedMessage)
+	ksWantAlert(t, open(plain), AlertUnexpectedMessage)
 }
 
 // rcForgeRecord encrypts an arbitrary inner plaintext with rc's key and next
@@ -229,17 +229,17 @@ func rcForgeRecord(t *testing.T, rc *recordCipher, inner []byte) []byte {
 }
 
 func TestRecordOpenInnerPlaintextErrors(t *testing.T) {
-	sealer, opener := newRCPair(t, wire.TLS_AES_128_GCM_SHA256)
+	sealer, opener := newRCPair(t, TLS_AES_128_GCM_SHA256)
 
 	// Inner plaintext of 2^14+2 bytes: the ciphertext is within 2^14+256,
 	// but the plaintext is too long (RFC 8446, Section 5.2).
 	big := make([]byte, maxInnerPlaintext+1)
 	big[0] = byte(wire.ContentTypeApplicationData)
 	_, _, err := opener.open(rcForgeRecord(t, sealer, big), nil)
-	ksWantAlert(t, err, wire.AlertDescriptionRecordOverflow)
+	ksWantAlert(t, err, AlertRecordOverflow)
 
 	// Exactly 2^14+1 is fine.
-	sealer, opener = newRCPair(t, wire.TLS_AES_128_GCM_SHA256)
+	sealer, opener = newRCPair(t, TLS_AES_128_GCM_SHA256)
 	max := make([]byte, maxInnerPlaintext)
 	max[0] = byte(wire.ContentTypeApplicationData)
 	typ, pt, err := opener.open(rcForgeRecord(t, sealer, max), nil)
@@ -249,14 +249,14 @@ func TestRecordOpenInnerPlaintextErrors(t *testing.T) {
 
 	// All zeros: no content type (Section 5.4).
 	for _, n := range []int{0, 1, 50} {
-		sealer, opener = newRCPair(t, wire.TLS_AES_128_GCM_SHA256)
+		sealer, opener = newRCPair(t, TLS_AES_128_GCM_SHA256)
 		_, _, err = opener.open(rcForgeRecord(t, sealer, make([]byte, n)), nil)
-		ksWantAlert(t, err, wire.AlertDescriptionUnexpectedMessage)
+		ksWantAlert(t, err, AlertUnexpectedMessage)
 	}
 }
 
 func TestRecordSealErrors(t *testing.T) {
-	sealer, _ := newRCPair(t, wire.TLS_AES_128_GCM_SHA256)
+	sealer, _ := newRCPair(t, TLS_AES_128_GCM_SHA256)
 	if _, err := sealer.seal(nil, wire.ContentTypeApplicationData, make([]byte, maxPlaintext+1), 0); err == nil {
 		t.Error("sealed a payload over 2^14 bytes")
 	}
@@ -274,7 +274,7 @@ func TestRecordSealErrors(t *testing.T) {
 // TestRecordSequenceExhaustion checks that the sequence number never wraps
 // (RFC 8446, Section 5.3): the record with seq 2^64-2 is the last one.
 func TestRecordSequenceExhaustion(t *testing.T) {
-	sealer, opener := newRCPair(t, wire.TLS_AES_128_GCM_SHA256)
+	sealer, opener := newRCPair(t, TLS_AES_128_GCM_SHA256)
 	sealer.seq = math.MaxUint64 - 1
 	opener.seq = math.MaxUint64 - 1
 	rec, err := sealer.seal(nil, wire.ContentTypeApplicationData, []byte("last"), 0)
@@ -288,18 +288,18 @@ func TestRecordSequenceExhaustion(t *testing.T) {
 		t.Fatal("seq not advanced")
 	}
 	_, err = sealer.seal(nil, wire.ContentTypeApplicationData, []byte("one too many"), 0)
-	ksWantAlert(t, err, wire.AlertDescriptionInternalError)
+	ksWantAlert(t, err, AlertInternalError)
 	_, _, err = opener.open(rec, nil)
-	ksWantAlert(t, err, wire.AlertDescriptionInternalError)
+	ksWantAlert(t, err, AlertInternalError)
 	if sealer.seq != math.MaxUint64 || opener.seq != math.MaxUint64 {
 		t.Error("seq wrapped")
 	}
 }
 
 func TestRecordSetKeyResetsSeq(t *testing.T) {
-	sealer, _ := newRCPair(t, wire.TLS_AES_128_GCM_SHA256)
+	sealer, _ := newRCPair(t, TLS_AES_128_GCM_SHA256)
 	sealer.seq = 42
-	if err := sealer.setKey(suiteByID(wire.TLS_AES_128_GCM_SHA256), make([]byte, 32)); err != nil {
+	if err := sealer.setKey(suiteByID(TLS_AES_128_GCM_SHA256), make([]byte, 32)); err != nil {
 		t.Fatal(err)
 	}
 	if sealer.seq != 0 {
@@ -336,7 +336,7 @@ func TestRecordNoAllocs(t *testing.T) {
 }
 
 func BenchmarkSeal16K(b *testing.B) {
-	sealer, _ := newRCPair(b, wire.TLS_AES_128_GCM_SHA256)
+	sealer, _ := newRCPair(b, TLS_AES_128_GCM_SHA256)
 	payload := make([]byte, maxPlaintext)
 	buf := make([]byte, 0, sealer.sealedLen(len(payload), 0))
 	b.SetBytes(int64(len(payload)))
@@ -349,7 +349,7 @@ func BenchmarkSeal16K(b *testing.B) {
 }
 
 func BenchmarkOpen16K(b *testing.B) {
-	sealer, opener := newRCPair(b, wire.TLS_AES_128_GCM_SHA256)
+	sealer, opener := newRCPair(b, TLS_AES_128_GCM_SHA256)
 	rec, err := sealer.seal(nil, wire.ContentTypeApplicationData, make([]byte, maxPlaintext), 0)
 	if err != nil {
 		b.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"slices"
 
-	"github.com/tabletls/tabletls/internal/wire"
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -24,35 +23,35 @@ import (
 // signatures we accept in its certificate chain, and most of the WebPKI is
 // still signed with sha256WithRSAEncryption. RFC 8446, Section 4.2.3 allows
 // them here for exactly that purpose.
-var supportedSignatureSchemes = []wire.SignatureScheme{
-	wire.SignatureSchemeEcdsaSecp256r1Sha256,
-	wire.SignatureSchemeEcdsaSecp384r1Sha384,
-	wire.SignatureSchemeEd25519,
-	wire.SignatureSchemeRsaPssRsaeSha256,
-	wire.SignatureSchemeRsaPssRsaeSha384,
-	wire.SignatureSchemeRsaPssRsaeSha512,
-	wire.SignatureSchemeRsaPssPssSha256,
-	wire.SignatureSchemeRsaPssPssSha384,
-	wire.SignatureSchemeRsaPssPssSha512,
-	wire.SignatureSchemeRsaPkcs1Sha256,
-	wire.SignatureSchemeRsaPkcs1Sha384,
-	wire.SignatureSchemeRsaPkcs1Sha512,
+var supportedSignatureSchemes = []SignatureScheme{
+	ECDSAWithP256AndSHA256,
+	ECDSAWithP384AndSHA384,
+	Ed25519,
+	PSSWithSHA256,
+	PSSWithSHA384,
+	PSSWithSHA512,
+	pssPSSWithSHA256,
+	pssPSSWithSHA384,
+	pssPSSWithSHA512,
+	PKCS1WithSHA256,
+	PKCS1WithSHA384,
+	PKCS1WithSHA512,
 }
 
 // certificateVerifyPreference is every scheme usable in a TLS 1.3
 // CertificateVerify. For our own key selectSignatureScheme follows the order
 // of Config.Crypto.Signatures (for RSA, SHA-256 first in DefaultCrypto, as
 // the most widely implemented).
-var certificateVerifyPreference = [...]wire.SignatureScheme{
-	wire.SignatureSchemeEcdsaSecp256r1Sha256,
-	wire.SignatureSchemeEcdsaSecp384r1Sha384,
-	wire.SignatureSchemeEd25519,
-	wire.SignatureSchemeRsaPssRsaeSha256,
-	wire.SignatureSchemeRsaPssRsaeSha384,
-	wire.SignatureSchemeRsaPssRsaeSha512,
-	wire.SignatureSchemeRsaPssPssSha256,
-	wire.SignatureSchemeRsaPssPssSha384,
-	wire.SignatureSchemeRsaPssPssSha512,
+var certificateVerifyPreference = [...]SignatureScheme{
+	ECDSAWithP256AndSHA256,
+	ECDSAWithP384AndSHA384,
+	Ed25519,
+	PSSWithSHA256,
+	PSSWithSHA384,
+	PSSWithSHA512,
+	pssPSSWithSHA256,
+	pssPSSWithSHA384,
+	pssPSSWithSHA512,
 }
 
 // Signature algorithms usable in a TLS 1.3 CertificateVerify.
@@ -76,25 +75,25 @@ const (
 // or ok == false if scheme may not be used in a TLS 1.3 CertificateVerify.
 // RSASSA-PKCS1-v1_5 and SHA-1 schemes are excluded, see RFC 8446,
 // Section 4.4.3; so is ecdsa_secp521r1_sha512, which we do not offer.
-func certificateVerifyParams(scheme wire.SignatureScheme) (sigType int, hash crypto.Hash, ok bool) {
+func certificateVerifyParams(scheme SignatureScheme) (sigType int, hash crypto.Hash, ok bool) {
 	switch scheme {
-	case wire.SignatureSchemeEcdsaSecp256r1Sha256:
+	case ECDSAWithP256AndSHA256:
 		return sigECDSA, crypto.SHA256, true
-	case wire.SignatureSchemeEcdsaSecp384r1Sha384:
+	case ECDSAWithP384AndSHA384:
 		return sigECDSA, crypto.SHA384, true
-	case wire.SignatureSchemeEd25519:
+	case Ed25519:
 		return sigEd25519, 0, true
-	case wire.SignatureSchemeRsaPssRsaeSha256:
+	case PSSWithSHA256:
 		return sigRSAPSSRSAE, crypto.SHA256, true
-	case wire.SignatureSchemeRsaPssRsaeSha384:
+	case PSSWithSHA384:
 		return sigRSAPSSRSAE, crypto.SHA384, true
-	case wire.SignatureSchemeRsaPssRsaeSha512:
+	case PSSWithSHA512:
 		return sigRSAPSSRSAE, crypto.SHA512, true
-	case wire.SignatureSchemeRsaPssPssSha256:
+	case pssPSSWithSHA256:
 		return sigRSAPSSPSS, crypto.SHA256, true
-	case wire.SignatureSchemeRsaPssPssSha384:
+	case pssPSSWithSHA384:
 		return sigRSAPSSPSS, crypto.SHA384, true
-	case wire.SignatureSchemeRsaPssPssSha512:
+	case pssPSSWithSHA512:
 		return sigRSAPSSPSS, crypto.SHA512, true
 	}
 	return 0, 0, false
@@ -109,20 +108,20 @@ func certificateVerifyParams(scheme wire.SignatureScheme) (sigType int, hash cry
 // crypto/rsa links them (with their FIPS 140 self-tests) whether used or
 // not.
 type SignatureVerifier struct {
-	scheme      wire.SignatureScheme
-	certSchemes []wire.SignatureScheme // listed in signature_algorithms only for certificate chains
+	scheme      SignatureScheme
+	certSchemes []SignatureScheme // listed in signature_algorithms only for certificate chains
 	impl        SignatureAlgorithm
 }
 
 // Scheme is the CertificateVerify signature scheme it implements.
-func (v *SignatureVerifier) Scheme() wire.SignatureScheme { return v.scheme }
+func (v *SignatureVerifier) Scheme() SignatureScheme { return v.scheme }
 
 // NewSignatureVerifier returns the implementation of scheme by alg, for
 // packages outside package tls (tls/rsapss and tls/ed25519sig use it;
 // firmware may use it for a secure element). certSchemes are listed in
 // signature_algorithms too, for signatures in certificate chains, which
 // the Verifier checks.
-func NewSignatureVerifier(scheme wire.SignatureScheme, certSchemes []wire.SignatureScheme, alg SignatureAlgorithm) *SignatureVerifier {
+func NewSignatureVerifier(scheme SignatureScheme, certSchemes []SignatureScheme, alg SignatureAlgorithm) *SignatureVerifier {
 	return &SignatureVerifier{scheme: scheme, certSchemes: certSchemes, impl: alg}
 }
 
@@ -151,11 +150,11 @@ type SignatureAlgorithm interface {
 
 var (
 	verifierECDSAP256 = SignatureVerifier{
-		scheme: wire.SignatureSchemeEcdsaSecp256r1Sha256,
+		scheme: ECDSAWithP256AndSHA256,
 		impl:   ecdsaImpl{oidCurveP256, elliptic.P256, sum256, crypto.SHA256},
 	}
 	verifierECDSAP384 = SignatureVerifier{
-		scheme: wire.SignatureSchemeEcdsaSecp384r1Sha384,
+		scheme: ECDSAWithP384AndSHA384,
 		impl:   ecdsaImpl{oidCurveP384, elliptic.P384, sum384, crypto.SHA384},
 	}
 )
@@ -202,7 +201,7 @@ func (x ecdsaImpl) ParsePublicKey(oid string, params, point []byte) (crypto.Publ
 	}
 	pub, err := ecdsa.ParseUncompressedPublicKey(x.curve(), point)
 	if err != nil {
-		return nil, true, newAlert(wire.AlertDescriptionBadCertificate, "tls: invalid certificate ECDSA public key")
+		return nil, true, newAlert(AlertBadCertificate, "tls: invalid certificate ECDSA public key")
 	}
 	return pub, true, nil
 }
@@ -226,7 +225,7 @@ func (x ecdsaImpl) Sign(signer crypto.Signer, rand io.Reader, msg []byte, d *[64
 // CertificateVerify, by an implementation in c. ECDSA schemes are bound to a
 // curve, rsa_pss_rsae_* to an rsaEncryption key and rsa_pss_pss_* to an
 // id-RSASSA-PSS key, see RFC 8446, Section 4.2.3.
-func (c *Crypto) keyAllowsScheme(pub crypto.PublicKey, scheme wire.SignatureScheme) bool {
+func (c *Crypto) keyAllowsScheme(pub crypto.PublicKey, scheme SignatureScheme) bool {
 	if _, _, ok := certificateVerifyParams(scheme); !ok {
 		return false
 	}
@@ -265,20 +264,20 @@ func appendSignedContent(b []byte, server bool, transcriptHash []byte) []byte {
 // signature that does not verify is decrypt_error (RFC 8446, Section 6.2).
 //
 // w is scratch memory for the signed content and its digest.
-func (c *Crypto) verifyCertificateVerify(pub crypto.PublicKey, scheme wire.SignatureScheme, server bool, transcriptHash, sig []byte, w *signatureWork) error {
+func (c *Crypto) verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureScheme, server bool, transcriptHash, sig []byte, w *signatureWork) error {
 	v := c.signature(scheme)
 	if _, _, ok := certificateVerifyParams(scheme); !ok || v == nil {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: signature algorithm "+scheme.String()+" not allowed in CertificateVerify")
+		return newAlert(AlertIllegalParameter, "tls: signature algorithm "+scheme.String()+" not allowed in CertificateVerify")
 	}
 	if !v.impl.Allows(pub) {
-		return newAlert(wire.AlertDescriptionIllegalParameter, "tls: CertificateVerify signature algorithm "+scheme.String()+" does not match the certificate key")
+		return newAlert(AlertIllegalParameter, "tls: CertificateVerify signature algorithm "+scheme.String()+" does not match the certificate key")
 	}
 	if len(transcriptHash) > sha512.Size {
-		return newAlert(wire.AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
+		return newAlert(AlertInternalError, "tls: internal error: transcript hash too long")
 	}
 	msg := appendSignedContent(w.msg[:0], server, transcriptHash)
 	if !v.impl.Verify(pub, msg, sig, &w.digest) {
-		return newAlert(wire.AlertDescriptionDecryptError, "tls: invalid CertificateVerify signature")
+		return newAlert(AlertDecryptError, "tls: invalid CertificateVerify signature")
 	}
 	return nil
 }
@@ -286,18 +285,18 @@ func (c *Crypto) verifyCertificateVerify(pub crypto.PublicKey, scheme wire.Signa
 // signCertificateVerify signs the client's CertificateVerify (RFC 8446,
 // Section 4.4.3) with scheme, normally chosen by selectSignatureScheme.
 // transcriptHash is Transcript-Hash(Handshake Context, Certificate).
-func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme wire.SignatureScheme, rand io.Reader, transcriptHash []byte, w *signatureWork) ([]byte, error) {
+func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme SignatureScheme, rand io.Reader, transcriptHash []byte, w *signatureWork) ([]byte, error) {
 	v := c.signature(scheme)
 	if _, _, ok := certificateVerifyParams(scheme); !ok || v == nil || !v.impl.CanSign(signer.Public()) {
-		return nil, newAlert(wire.AlertDescriptionInternalError, "tls: client key cannot sign with the chosen signature algorithm")
+		return nil, newAlert(AlertInternalError, "tls: client key cannot sign with the chosen signature algorithm")
 	}
 	if len(transcriptHash) > sha512.Size {
-		return nil, newAlert(wire.AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
+		return nil, newAlert(AlertInternalError, "tls: internal error: transcript hash too long")
 	}
 	msg := appendSignedContent(w.msg[:0], false, transcriptHash)
 	sig, err := v.impl.Sign(signer, rand, msg, &w.digest)
 	if err != nil {
-		return nil, newAlert(wire.AlertDescriptionInternalError, "tls: failed to sign CertificateVerify: "+err.Error())
+		return nil, newAlert(AlertInternalError, "tls: failed to sign CertificateVerify: "+err.Error())
 	}
 	return sig, nil
 }
@@ -309,11 +308,11 @@ func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme wire.Signatu
 // client certificate as parsed by parseSPKI, so that an id-RSASSA-PSS
 // certificate gets an rsa_pss_pss_* scheme; a plain *rsa.PublicKey only gets
 // rsa_pss_rsae_* schemes.
-func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(wire.SignatureScheme) bool)) (wire.SignatureScheme, bool) {
+func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
 	if peerAccepted == nil {
 		return 0, false
 	}
-	var prefs [len(certificateVerifyPreference)]wire.SignatureScheme
+	var prefs [len(certificateVerifyPreference)]SignatureScheme
 	n := 0
 	for _, v := range c.Signatures {
 		if _, _, ok := certificateVerifyParams(v.scheme); ok && n < len(prefs) && v.impl.Allows(pub) {
@@ -322,7 +321,7 @@ func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(y
 		}
 	}
 	best := n
-	peerAccepted(func(scheme wire.SignatureScheme) bool {
+	peerAccepted(func(scheme SignatureScheme) bool {
 		if i := slices.Index(prefs[:best], scheme); i >= 0 {
 			best = i
 		}

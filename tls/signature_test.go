@@ -44,12 +44,12 @@ func sigRFC8448Transcript(t *testing.T, s *rfc8448.Section, before string) []byt
 
 // sigRFC8448CertificateVerify splits a CertificateVerify message (RFC 8446,
 // Section 4.4.3) by hand.
-func sigRFC8448CertificateVerify(t *testing.T, msg []byte) (wire.SignatureScheme, []byte) {
+func sigRFC8448CertificateVerify(t *testing.T, msg []byte) (SignatureScheme, []byte) {
 	t.Helper()
 	if len(msg) < 8 || msg[0] != 15 || sigUint24(msg[1:]) != len(msg)-4 {
 		t.Fatalf("not a CertificateVerify message: %x", msg)
 	}
-	scheme := wire.SignatureScheme(msg[4])<<8 | wire.SignatureScheme(msg[5])
+	scheme := SignatureScheme(msg[4])<<8 | SignatureScheme(msg[5])
 	sigLen := int(msg[6])<<8 | int(msg[7])
 	if sigLen != len(msg)-8 {
 		t.Fatal("bad signature length")
@@ -75,13 +75,13 @@ func TestVerifyCertificateVerifyRFC8448(t *testing.T) {
 		section    int
 		server     bool
 		cert, cv   string
-		wantScheme wire.SignatureScheme
+		wantScheme SignatureScheme
 	}{
-		{3, true, "server_certificate", "server_certificate_verify", wire.SignatureSchemeRsaPssRsaeSha256},
-		{5, true, "server_certificate", "server_certificate_verify", wire.SignatureSchemeRsaPssRsaeSha256},
-		{6, true, "server_certificate", "server_certificate_verify", wire.SignatureSchemeEcdsaSecp256r1Sha256},
-		{6, false, "client_certificate", "client_certificate_verify", wire.SignatureSchemeRsaPssRsaeSha256},
-		{7, true, "server_certificate", "server_certificate_verify", wire.SignatureSchemeRsaPssRsaeSha256},
+		{3, true, "server_certificate", "server_certificate_verify", PSSWithSHA256},
+		{5, true, "server_certificate", "server_certificate_verify", PSSWithSHA256},
+		{6, true, "server_certificate", "server_certificate_verify", ECDSAWithP256AndSHA256},
+		{6, false, "client_certificate", "client_certificate_verify", PSSWithSHA256},
+		{7, true, "server_certificate", "server_certificate_verify", PSSWithSHA256},
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.section)+"/"+tt.cv, func(t *testing.T) {
@@ -100,15 +100,15 @@ func TestVerifyCertificateVerifyRFC8448(t *testing.T) {
 				bad := bytes.Clone(sig)
 				bad[i] ^= 0x01
 				err := verifyCertificateVerify(pub, scheme, tt.server, th, bad)
-				sigWantAlert(t, err, wire.AlertDescriptionDecryptError)
+				sigWantAlert(t, err, AlertDecryptError)
 			}
 			badTH := bytes.Clone(th)
 			badTH[7] ^= 0x80
-			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, badTH, sig), wire.AlertDescriptionDecryptError)
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, badTH, sig), AlertDecryptError)
 			// The context string binds the signature to the sender's role.
-			sigWantAlert(t, verifyCertificateVerify(pub, scheme, !tt.server, th, sig), wire.AlertDescriptionDecryptError)
-			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, th, sig[:len(sig)-1]), wire.AlertDescriptionDecryptError)
-			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, th, nil), wire.AlertDescriptionDecryptError)
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, !tt.server, th, sig), AlertDecryptError)
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, th, sig[:len(sig)-1]), AlertDecryptError)
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, th, nil), AlertDecryptError)
 		})
 	}
 }
@@ -145,19 +145,19 @@ func TestCertificateVerifyRoundTrip(t *testing.T) {
 					t.Errorf("%s %#04x: verify: %v", k.name, scheme, err)
 				}
 				// Signed with the client context string, not the server's.
-				sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, true, th, sig), wire.AlertDescriptionDecryptError)
+				sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, true, th, sig), AlertDecryptError)
 				th[0] ^= 1
-				sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, false, th, sig), wire.AlertDescriptionDecryptError)
+				sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, false, th, sig), AlertDecryptError)
 			}
 		}
 		// Every other scheme is refused for this key, before any
 		// signature check.
 		for s := range 0x10000 {
-			scheme := wire.SignatureScheme(s)
+			scheme := SignatureScheme(s)
 			if slices.Contains(k.schemes, scheme) {
 				continue
 			}
-			sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, true, make([]byte, 32), []byte{1}), wire.AlertDescriptionIllegalParameter)
+			sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, true, make([]byte, 32), []byte{1}), AlertIllegalParameter)
 		}
 	}
 }
@@ -171,38 +171,38 @@ func TestVerifyCertificateVerifyIllegalParameter(t *testing.T) {
 	tests := []struct {
 		name   string
 		pub    crypto.PublicKey
-		scheme wire.SignatureScheme
+		scheme SignatureScheme
 	}{
-		{"pkcs1 sha256", rsaKey, wire.SignatureSchemeRsaPkcs1Sha256},
-		{"pkcs1 sha512", rsaKey, wire.SignatureSchemeRsaPkcs1Sha512},
-		{"pkcs1 sha1", rsaKey, wire.SignatureSchemeRsaPkcs1Sha1},
-		{"ecdsa sha1", p256, wire.SignatureSchemeEcdsaSha1},
-		{"ecdsa curve mismatch", p256, wire.SignatureSchemeEcdsaSecp384r1Sha384},
-		{"ecdsa p521", &p521.PublicKey, wire.SignatureSchemeEcdsaSecp521r1Sha512},
-		{"ed25519 scheme, ecdsa key", p256, wire.SignatureSchemeEd25519},
-		{"ecdsa scheme, rsa key", rsaKey, wire.SignatureSchemeEcdsaSecp256r1Sha256},
-		{"pss_pss scheme, rsaEncryption key", rsaKey, wire.SignatureSchemeRsaPssPssSha256},
-		{"pss_rsae scheme, id-RSASSA-PSS key", pssSHA256, wire.SignatureSchemeRsaPssRsaeSha256},
-		{"pss_pss hash restricted by key", pssSHA256, wire.SignatureSchemeRsaPssPssSha384},
-		{"1024-bit key too small for sha512", rsa1024, wire.SignatureSchemeRsaPssRsaeSha512},
-		{"nil", nil, wire.SignatureSchemeEcdsaSecp256r1Sha256},
-		{"nil ecdsa", (*ecdsa.PublicKey)(nil), wire.SignatureSchemeEcdsaSecp256r1Sha256},
-		{"zero ecdsa", &ecdsa.PublicKey{}, wire.SignatureSchemeEcdsaSecp256r1Sha256},
-		{"nil rsa", (*rsa.PublicKey)(nil), wire.SignatureSchemeRsaPssRsaeSha256},
-		{"zero rsa", &rsa.PublicKey{}, wire.SignatureSchemeRsaPssRsaeSha256},
-		{"nil pss", (*rsapssimpl.PSSPublicKey)(nil), wire.SignatureSchemeRsaPssPssSha256},
-		{"zero pss", &rsapssimpl.PSSPublicKey{}, wire.SignatureSchemeRsaPssPssSha256},
-		{"short ed25519", ed25519.PublicKey(make([]byte, 31)), wire.SignatureSchemeEd25519},
-		{"private key", keys[0].signer, wire.SignatureSchemeEcdsaSecp256r1Sha256},
+		{"pkcs1 sha256", rsaKey, PKCS1WithSHA256},
+		{"pkcs1 sha512", rsaKey, PKCS1WithSHA512},
+		{"pkcs1 sha1", rsaKey, SignatureScheme(wire.SignatureSchemeRsaPkcs1Sha1)},
+		{"ecdsa sha1", p256, SignatureScheme(wire.SignatureSchemeEcdsaSha1)},
+		{"ecdsa curve mismatch", p256, ECDSAWithP384AndSHA384},
+		{"ecdsa p521", &p521.PublicKey, ECDSAWithP521AndSHA512},
+		{"ed25519 scheme, ecdsa key", p256, Ed25519},
+		{"ecdsa scheme, rsa key", rsaKey, ECDSAWithP256AndSHA256},
+		{"pss_pss scheme, rsaEncryption key", rsaKey, pssPSSWithSHA256},
+		{"pss_rsae scheme, id-RSASSA-PSS key", pssSHA256, PSSWithSHA256},
+		{"pss_pss hash restricted by key", pssSHA256, pssPSSWithSHA384},
+		{"1024-bit key too small for sha512", rsa1024, PSSWithSHA512},
+		{"nil", nil, ECDSAWithP256AndSHA256},
+		{"nil ecdsa", (*ecdsa.PublicKey)(nil), ECDSAWithP256AndSHA256},
+		{"zero ecdsa", &ecdsa.PublicKey{}, ECDSAWithP256AndSHA256},
+		{"nil rsa", (*rsa.PublicKey)(nil), PSSWithSHA256},
+		{"zero rsa", &rsa.PublicKey{}, PSSWithSHA256},
+		{"nil pss", (*rsapssimpl.PSSPublicKey)(nil), pssPSSWithSHA256},
+		{"zero pss", &rsapssimpl.PSSPublicKey{}, pssPSSWithSHA256},
+		{"short ed25519", ed25519.PublicKey(make([]byte, 31)), Ed25519},
+		{"private key", keys[0].signer, ECDSAWithP256AndSHA256},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := verifyCertificateVerify(tt.pub, tt.scheme, true, make([]byte, 32), make([]byte, 64))
-			sigWantAlert(t, err, wire.AlertDescriptionIllegalParameter)
+			sigWantAlert(t, err, AlertIllegalParameter)
 		})
 	}
 	// The 1024-bit RFC 8448 key is fine with SHA-384.
-	if !keyAllowsScheme(rsa1024, wire.SignatureSchemeRsaPssRsaeSha384) {
+	if !keyAllowsScheme(rsa1024, PSSWithSHA384) {
 		t.Error("1024-bit key refused with rsa_pss_rsae_sha384")
 	}
 }
@@ -210,22 +210,22 @@ func TestVerifyCertificateVerifyIllegalParameter(t *testing.T) {
 func TestSignCertificateVerifyErrors(t *testing.T) {
 	keys := sigTestKeys()
 	th := make([]byte, 32)
-	for _, scheme := range []wire.SignatureScheme{wire.SignatureSchemeEcdsaSecp384r1Sha384, wire.SignatureSchemeRsaPkcs1Sha256, wire.SignatureSchemeEd25519} {
+	for _, scheme := range []SignatureScheme{ECDSAWithP384AndSHA384, PKCS1WithSHA256, Ed25519} {
 		_, err := signCertificateVerify(keys[0].signer, scheme, rand.Reader, th)
-		sigWantAlert(t, err, wire.AlertDescriptionInternalError)
+		sigWantAlert(t, err, AlertInternalError)
 	}
-	_, err := signCertificateVerify(keys[0].signer, wire.SignatureSchemeEcdsaSecp256r1Sha256, rand.Reader, make([]byte, 65))
-	sigWantAlert(t, err, wire.AlertDescriptionInternalError)
-	_, err = signCertificateVerify(keys[0].signer, wire.SignatureSchemeEcdsaSecp256r1Sha256, sigFailingReader{}, th)
-	sigWantAlert(t, err, wire.AlertDescriptionInternalError)
-	sigWantAlert(t, verifyCertificateVerify(keys[0].pub, wire.SignatureSchemeEcdsaSecp256r1Sha256, true, make([]byte, 65), nil), wire.AlertDescriptionInternalError)
+	_, err := signCertificateVerify(keys[0].signer, ECDSAWithP256AndSHA256, rand.Reader, make([]byte, 65))
+	sigWantAlert(t, err, AlertInternalError)
+	_, err = signCertificateVerify(keys[0].signer, ECDSAWithP256AndSHA256, sigFailingReader{}, th)
+	sigWantAlert(t, err, AlertInternalError)
+	sigWantAlert(t, verifyCertificateVerify(keys[0].pub, ECDSAWithP256AndSHA256, true, make([]byte, 65), nil), AlertInternalError)
 }
 
 type sigFailingReader struct{}
 
 func (sigFailingReader) Read([]byte) (int, error) { return 0, errors.New("no entropy") }
 
-func sigSchemeSeq(list ...wire.SignatureScheme) func(func(wire.SignatureScheme) bool) {
+func sigSchemeSeq(list ...SignatureScheme) func(func(SignatureScheme) bool) {
 	return slices.Values(list)
 }
 
@@ -240,21 +240,21 @@ func TestSelectSignatureScheme(t *testing.T) {
 	tests := []struct {
 		name string
 		pub  crypto.PublicKey
-		peer func(func(wire.SignatureScheme) bool)
-		want wire.SignatureScheme // 0: none
+		peer func(func(SignatureScheme) bool)
+		want SignatureScheme // 0: none
 	}{
-		{"p256 all", p256, all, wire.SignatureSchemeEcdsaSecp256r1Sha256},
-		{"p384 all", p384, all, wire.SignatureSchemeEcdsaSecp384r1Sha384},
-		{"ed25519 all", ed, all, wire.SignatureSchemeEd25519},
-		{"rsa all", rsaKey, all, wire.SignatureSchemeRsaPssRsaeSha256},
-		{"pss all", pss, all, wire.SignatureSchemeRsaPssPssSha256},
-		{"pss restricted", pssSHA384, all, wire.SignatureSchemeRsaPssPssSha384},
-		{"rsa 512 first", rsaKey, sigSchemeSeq(wire.SignatureSchemeRsaPssRsaeSha512, wire.SignatureSchemeRsaPssRsaeSha384), wire.SignatureSchemeRsaPssRsaeSha384},
-		{"rsa 512 only", rsaKey, sigSchemeSeq(wire.SignatureSchemeRsaPssRsaeSha512), wire.SignatureSchemeRsaPssRsaeSha512},
-		{"rsa1024 512 only", rsa1024, sigSchemeSeq(wire.SignatureSchemeRsaPssRsaeSha512), 0},
-		{"rsa pkcs1 only", rsaKey, sigSchemeSeq(wire.SignatureSchemeRsaPkcs1Sha256, wire.SignatureSchemeRsaPkcs1Sha1), 0},
-		{"rsa pss_pss only", rsaKey, sigSchemeSeq(wire.SignatureSchemeRsaPssPssSha256), 0},
-		{"p256 wrong curve", p256, sigSchemeSeq(wire.SignatureSchemeEcdsaSecp384r1Sha384, wire.SignatureSchemeEd25519), 0},
+		{"p256 all", p256, all, ECDSAWithP256AndSHA256},
+		{"p384 all", p384, all, ECDSAWithP384AndSHA384},
+		{"ed25519 all", ed, all, Ed25519},
+		{"rsa all", rsaKey, all, PSSWithSHA256},
+		{"pss all", pss, all, pssPSSWithSHA256},
+		{"pss restricted", pssSHA384, all, pssPSSWithSHA384},
+		{"rsa 512 first", rsaKey, sigSchemeSeq(PSSWithSHA512, PSSWithSHA384), PSSWithSHA384},
+		{"rsa 512 only", rsaKey, sigSchemeSeq(PSSWithSHA512), PSSWithSHA512},
+		{"rsa1024 512 only", rsa1024, sigSchemeSeq(PSSWithSHA512), 0},
+		{"rsa pkcs1 only", rsaKey, sigSchemeSeq(PKCS1WithSHA256, SignatureScheme(wire.SignatureSchemeRsaPkcs1Sha1)), 0},
+		{"rsa pss_pss only", rsaKey, sigSchemeSeq(pssPSSWithSHA256), 0},
+		{"p256 wrong curve", p256, sigSchemeSeq(ECDSAWithP384AndSHA384, Ed25519), 0},
 		{"empty", p256, sigSchemeSeq(), 0},
 		{"nil iterator", p256, nil, 0},
 		{"unknown key", struct{}{}, all, 0},
@@ -267,8 +267,8 @@ func TestSelectSignatureScheme(t *testing.T) {
 	}
 	// The iterator is not driven past the best possible answer.
 	calls := 0
-	selectSignatureScheme(p256, func(yield func(wire.SignatureScheme) bool) {
-		for _, s := range []wire.SignatureScheme{wire.SignatureSchemeEcdsaSecp256r1Sha256, wire.SignatureSchemeEd25519} {
+	selectSignatureScheme(p256, func(yield func(SignatureScheme) bool) {
+		for _, s := range []SignatureScheme{ECDSAWithP256AndSHA256, Ed25519} {
 			calls++
 			if !yield(s) {
 				return
@@ -281,7 +281,7 @@ func TestSelectSignatureScheme(t *testing.T) {
 }
 
 func TestSupportedSignatureSchemes(t *testing.T) {
-	seen := map[wire.SignatureScheme]bool{}
+	seen := map[SignatureScheme]bool{}
 	for _, s := range supportedSignatureSchemes {
 		if seen[s] {
 			t.Errorf("duplicate %#04x", s)
@@ -346,13 +346,13 @@ func TestVerifyCertificateVerifyAllocs(t *testing.T) {
 func BenchmarkVerifyECDSAP256(b *testing.B) {
 	k := sigTestKeys()[0]
 	th := make([]byte, 32)
-	sig, err := signCertificateVerify(k.signer, wire.SignatureSchemeEcdsaSecp256r1Sha256, rand.Reader, th)
+	sig, err := signCertificateVerify(k.signer, ECDSAWithP256AndSHA256, rand.Reader, th)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := verifyCertificateVerify(k.pub, wire.SignatureSchemeEcdsaSecp256r1Sha256, false, th, sig); err != nil {
+		if err := verifyCertificateVerify(k.pub, ECDSAWithP256AndSHA256, false, th, sig); err != nil {
 			b.Fatal(err)
 		}
 	}

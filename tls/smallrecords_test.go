@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/internal/testpeer"
-	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 	"github.com/tabletls/tabletls/tls/x509verify"
 )
@@ -114,7 +113,7 @@ func TestSmallRecordsUnacknowledged(t *testing.T) {
 	c := dialSmall(t, srv.Addr, smallConfig(srv.Cert.CA, &largest))
 	err := c.Handshake()
 	var ae *tls.AlertError
-	if !errors.As(err, &ae) || ae.Alert != wire.AlertDescriptionHandshakeFailure ||
+	if !errors.As(err, &ae) || ae.Alert != tls.AlertHandshakeFailure ||
 		!strings.Contains(err.Error(), "neither record_size_limit") {
 		t.Fatalf("handshake: %v; want handshake_failure naming both extensions", err)
 	}

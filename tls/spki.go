@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"errors"
 
-	"github.com/tabletls/tabletls/internal/wire"
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -24,11 +23,11 @@ const (
 )
 
 func malformedCertificate() error {
-	return newAlert(wire.AlertDescriptionBadCertificate, "tls: malformed certificate")
+	return newAlert(AlertBadCertificate, "tls: malformed certificate")
 }
 
 func malformedPublicKey() error {
-	return newAlert(wire.AlertDescriptionBadCertificate, "tls: malformed certificate public key")
+	return newAlert(AlertBadCertificate, "tls: malformed certificate public key")
 }
 
 // certificateSPKI returns the DER subjectPublicKeyInfo of the DER X.509
@@ -88,11 +87,11 @@ func (c *Crypto) parseSPKI(spki []byte) (crypto.PublicKey, error) {
 			return pub, err
 		}
 		if errors.Is(err, errors.ErrUnsupported) {
-			return nil, newAlert(wire.AlertDescriptionUnsupportedCertificate, err.Error())
+			return nil, newAlert(AlertUnsupportedCertificate, err.Error())
 		}
-		return nil, newAlert(wire.AlertDescriptionBadCertificate, err.Error())
+		return nil, newAlert(AlertBadCertificate, err.Error())
 	}
-	return nil, newAlert(wire.AlertDescriptionUnsupportedCertificate, "tls: unsupported certificate public key algorithm "+algorithmName(string(oid))+": not in Config.Crypto")
+	return nil, newAlert(AlertUnsupportedCertificate, "tls: unsupported certificate public key algorithm "+algorithmName(string(oid))+": not in Config.Crypto")
 }
 
 // algorithmName names the key algorithms that have a package, for the

@@ -19,7 +19,6 @@ import (
 	"unsafe"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
-	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls/internal/ed25519sig"
 	rsapssimpl "github.com/tabletls/tabletls/tls/internal/rsapss"
 	"golang.org/x/crypto/cryptobyte"
@@ -40,7 +39,7 @@ type sigTB interface {
 
 // sigAlertOf returns the alert of an *AlertError, failing the test for any
 // other error.
-func sigAlertOf(t sigTB, err error) wire.AlertDescription {
+func sigAlertOf(t sigTB, err error) AlertDescription {
 	t.Helper()
 	var ae *AlertError
 	if !errors.As(err, &ae) {
@@ -52,7 +51,7 @@ func sigAlertOf(t sigTB, err error) wire.AlertDescription {
 	return ae.Alert
 }
 
-func sigWantAlert(t sigTB, err error, want wire.AlertDescription) {
+func sigWantAlert(t sigTB, err error, want AlertDescription) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want alert %d", want)
@@ -90,42 +89,42 @@ func sigRFC8448LeafCert(t sigTB, msg []byte) []byte {
 // implementations come from the internal packages those wrap.
 var testCrypto = func() *Crypto {
 	c := DefaultCrypto()
-	c.Signatures = append(c.Signatures, NewSignatureVerifier(wire.SignatureSchemeEd25519, nil, ed25519sig.Algorithm{}))
+	c.Signatures = append(c.Signatures, NewSignatureVerifier(Ed25519, nil, ed25519sig.Algorithm{}))
 	for _, s := range rsapssimpl.Schemes() {
-		var cert []wire.SignatureScheme
+		var cert []SignatureScheme
 		for _, id := range s.CertSchemes {
-			cert = append(cert, wire.SignatureScheme(id))
+			cert = append(cert, SignatureScheme(id))
 		}
-		c.Signatures = append(c.Signatures, NewSignatureVerifier(wire.SignatureScheme(s.ID), cert, s.Algorithm))
+		c.Signatures = append(c.Signatures, NewSignatureVerifier(SignatureScheme(s.ID), cert, s.Algorithm))
 	}
 	return c
 }()
 
-func suiteByID(id wire.CipherSuite) *Suite { return testCrypto.suite(id) }
+func suiteByID(id uint16) *Suite { return testCrypto.suite(id) }
 
-func generateKeyShare(group wire.NamedGroup, rand io.Reader) (keyShare, error) {
+func generateKeyShare(group CurveID, rand io.Reader) (keyShare, error) {
 	k := testCrypto.keyExchange(group)
 	if k == nil {
-		return nil, newAlert(wire.AlertDescriptionInternalError, "tls: unsupported key share group")
+		return nil, newAlert(AlertInternalError, "tls: unsupported key share group")
 	}
 	return k.generate(rand)
 }
 
 func parseSPKI(spki []byte) (crypto.PublicKey, error) { return testCrypto.parseSPKI(spki) }
 
-func keyAllowsScheme(pub crypto.PublicKey, scheme wire.SignatureScheme) bool {
+func keyAllowsScheme(pub crypto.PublicKey, scheme SignatureScheme) bool {
 	return testCrypto.keyAllowsScheme(pub, scheme)
 }
 
-func verifyCertificateVerify(pub crypto.PublicKey, scheme wire.SignatureScheme, server bool, transcriptHash, sig []byte) error {
+func verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureScheme, server bool, transcriptHash, sig []byte) error {
 	return testCrypto.verifyCertificateVerify(pub, scheme, server, transcriptHash, sig, &testSigWork)
 }
 
-func signCertificateVerify(signer crypto.Signer, scheme wire.SignatureScheme, rand io.Reader, transcriptHash []byte) ([]byte, error) {
+func signCertificateVerify(signer crypto.Signer, scheme SignatureScheme, rand io.Reader, transcriptHash []byte) ([]byte, error) {
 	return testCrypto.signCertificateVerify(signer, scheme, rand, transcriptHash, &testSigWork)
 }
 
-func selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(wire.SignatureScheme) bool)) (wire.SignatureScheme, bool) {
+func selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
 	return testCrypto.selectSignatureScheme(pub, peerAccepted)
 }
 
@@ -146,7 +145,7 @@ type sigTestKey struct {
 	name    string
 	signer  crypto.Signer
 	pub     crypto.PublicKey // as parseSPKI would return it
-	schemes []wire.SignatureScheme
+	schemes []SignatureScheme
 }
 
 var sigTestKeys = sync.OnceValue(func() []sigTestKey {
@@ -158,13 +157,13 @@ var sigTestKeys = sync.OnceValue(func() []sigTestKey {
 		panic(err)
 	}
 	return []sigTestKey{
-		{"P-256", p256, p256.Public(), []wire.SignatureScheme{wire.SignatureSchemeEcdsaSecp256r1Sha256}},
-		{"P-384", p384, p384.Public(), []wire.SignatureScheme{wire.SignatureSchemeEcdsaSecp384r1Sha384}},
-		{"Ed25519", ed, ed.Public(), []wire.SignatureScheme{wire.SignatureSchemeEd25519}},
-		{"RSA-2048", rsa2048, rsa2048.Public(), []wire.SignatureScheme{
-			wire.SignatureSchemeRsaPssRsaeSha256, wire.SignatureSchemeRsaPssRsaeSha384, wire.SignatureSchemeRsaPssRsaeSha512}},
-		{"RSA-2048-PSS", rsa2048, &rsapssimpl.PSSPublicKey{Pub: &rsa2048.PublicKey}, []wire.SignatureScheme{
-			wire.SignatureSchemeRsaPssPssSha256, wire.SignatureSchemeRsaPssPssSha384, wire.SignatureSchemeRsaPssPssSha512}},
+		{"P-256", p256, p256.Public(), []SignatureScheme{ECDSAWithP256AndSHA256}},
+		{"P-384", p384, p384.Public(), []SignatureScheme{ECDSAWithP384AndSHA384}},
+		{"Ed25519", ed, ed.Public(), []SignatureScheme{Ed25519}},
+		{"RSA-2048", rsa2048, rsa2048.Public(), []SignatureScheme{
+			PSSWithSHA256, PSSWithSHA384, PSSWithSHA512}},
+		{"RSA-2048-PSS", rsa2048, &rsapssimpl.PSSPublicKey{Pub: &rsa2048.PublicKey}, []SignatureScheme{
+			pssPSSWithSHA256, pssPSSWithSHA384, pssPSSWithSHA512}},
 	}
 })
 
@@ -233,7 +232,7 @@ func TestCertificateSPKI(t *testing.T) {
 			}
 			pub, err := parseSPKI(spki)
 			if !tc.supported {
-				sigWantAlert(t, err, wire.AlertDescriptionUnsupportedCertificate)
+				sigWantAlert(t, err, AlertUnsupportedCertificate)
 				return
 			}
 			if err != nil {
@@ -373,20 +372,20 @@ func TestParseSPKIRSAPSS(t *testing.T) {
 		name     string
 		params   func(*cryptobyte.Builder)
 		wantHash crypto.Hash
-		alert    wire.AlertDescription // 0: success
+		alert    AlertDescription // 0: success
 	}{
 		{"no params", nil, 0, 0},
 		{"sha256", spkiPSSParams(oidSHA256, oidSHA256, 32, -1), crypto.SHA256, 0},
 		{"sha384 trailer", spkiPSSParams(oidSHA384, oidSHA384, 48, 1), crypto.SHA384, 0},
 		{"sha512 short salt", spkiPSSParams(oidSHA512, oidSHA512, 20, -1), crypto.SHA512, 0},
 		{"sha256 default salt", spkiPSSParams(oidSHA256, oidSHA256, -1, -1), crypto.SHA256, 0},
-		{"all defaults (sha1)", spkiPSSParams("", "", -1, -1), 0, wire.AlertDescriptionUnsupportedCertificate},
-		{"default mgf (sha1)", spkiPSSParams(oidSHA256, "", 32, -1), 0, wire.AlertDescriptionUnsupportedCertificate},
-		{"mgf hash mismatch", spkiPSSParams(oidSHA256, oidSHA384, 32, -1), 0, wire.AlertDescriptionUnsupportedCertificate},
-		{"salt too long", spkiPSSParams(oidSHA256, oidSHA256, 33, -1), 0, wire.AlertDescriptionUnsupportedCertificate},
-		{"trailer 2", spkiPSSParams(oidSHA256, oidSHA256, 32, 2), 0, wire.AlertDescriptionUnsupportedCertificate},
-		{"NULL params", spkiNull, 0, wire.AlertDescriptionUnsupportedCertificate},
-		{"sha1 hash", spkiPSSParams("\x2b\x0e\x03\x02\x1a", "\x2b\x0e\x03\x02\x1a", 20, -1), 0, wire.AlertDescriptionUnsupportedCertificate},
+		{"all defaults (sha1)", spkiPSSParams("", "", -1, -1), 0, AlertUnsupportedCertificate},
+		{"default mgf (sha1)", spkiPSSParams(oidSHA256, "", 32, -1), 0, AlertUnsupportedCertificate},
+		{"mgf hash mismatch", spkiPSSParams(oidSHA256, oidSHA384, 32, -1), 0, AlertUnsupportedCertificate},
+		{"salt too long", spkiPSSParams(oidSHA256, oidSHA256, 33, -1), 0, AlertUnsupportedCertificate},
+		{"trailer 2", spkiPSSParams(oidSHA256, oidSHA256, 32, 2), 0, AlertUnsupportedCertificate},
+		{"NULL params", spkiNull, 0, AlertUnsupportedCertificate},
+		{"sha1 hash", spkiPSSParams("\x2b\x0e\x03\x02\x1a", "\x2b\x0e\x03\x02\x1a", 20, -1), 0, AlertUnsupportedCertificate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -425,46 +424,46 @@ func TestParseSPKIRejects(t *testing.T) {
 	tests := []struct {
 		name  string
 		spki  []byte
-		alert wire.AlertDescription // 0: success
+		alert AlertDescription // 0: success
 	}{
 		{"ecdsa ok", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), point, 0), 0},
-		{"ecdsa compressed", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), compressed, 0), wire.AlertDescriptionBadCertificate},
-		{"ecdsa off curve", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), offCurve, 0), wire.AlertDescriptionBadCertificate},
-		{"ecdsa wrong curve", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP384), point, 0), wire.AlertDescriptionBadCertificate},
-		{"ecdsa infinity", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), []byte{0}, 0), wire.AlertDescriptionBadCertificate},
-		{"ecdsa no params", spkiBuild(oidPublicKeyECDSA, nil, point, 0), wire.AlertDescriptionBadCertificate},
-		{"ecdsa NULL params", spkiBuild(oidPublicKeyECDSA, spkiNull, point, 0), wire.AlertDescriptionBadCertificate},
-		{"ecdsa trailing params", spkiBuild(oidPublicKeyECDSA, func(b *cryptobyte.Builder) { spkiOID(oidCurveP256)(b); b.AddASN1NULL() }, point, 0), wire.AlertDescriptionBadCertificate},
-		{"ecdsa unknown curve", spkiBuild(oidPublicKeyECDSA, spkiOID("\x2b\x81\x04\x00\x0a"), point, 0), wire.AlertDescriptionUnsupportedCertificate},
-		{"unused bits", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), point, 1), wire.AlertDescriptionBadCertificate},
-		{"empty bit string", []byte{0x30, 0x09, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x00}, wire.AlertDescriptionBadCertificate},
+		{"ecdsa compressed", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), compressed, 0), AlertBadCertificate},
+		{"ecdsa off curve", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), offCurve, 0), AlertBadCertificate},
+		{"ecdsa wrong curve", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP384), point, 0), AlertBadCertificate},
+		{"ecdsa infinity", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), []byte{0}, 0), AlertBadCertificate},
+		{"ecdsa no params", spkiBuild(oidPublicKeyECDSA, nil, point, 0), AlertBadCertificate},
+		{"ecdsa NULL params", spkiBuild(oidPublicKeyECDSA, spkiNull, point, 0), AlertBadCertificate},
+		{"ecdsa trailing params", spkiBuild(oidPublicKeyECDSA, func(b *cryptobyte.Builder) { spkiOID(oidCurveP256)(b); b.AddASN1NULL() }, point, 0), AlertBadCertificate},
+		{"ecdsa unknown curve", spkiBuild(oidPublicKeyECDSA, spkiOID("\x2b\x81\x04\x00\x0a"), point, 0), AlertUnsupportedCertificate},
+		{"unused bits", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), point, 1), AlertBadCertificate},
+		{"empty bit string", []byte{0x30, 0x09, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x00}, AlertBadCertificate},
 		{"ed25519 ok", spkiBuild(oidPublicKeyEd25519, nil, edKey, 0), 0},
-		{"ed25519 short", spkiBuild(oidPublicKeyEd25519, nil, edKey[:31], 0), wire.AlertDescriptionBadCertificate},
-		{"ed25519 long", spkiBuild(oidPublicKeyEd25519, nil, append(edKey, 0), 0), wire.AlertDescriptionBadCertificate},
-		{"ed25519 NULL params", spkiBuild(oidPublicKeyEd25519, spkiNull, edKey, 0), wire.AlertDescriptionBadCertificate},
-		{"x25519", spkiBuild("\x2b\x65\x6e", nil, edKey, 0), wire.AlertDescriptionUnsupportedCertificate},
-		{"dsa", spkiBuild("\x2a\x86\x48\xce\x38\x04\x01", nil, edKey, 0), wire.AlertDescriptionUnsupportedCertificate},
+		{"ed25519 short", spkiBuild(oidPublicKeyEd25519, nil, edKey[:31], 0), AlertBadCertificate},
+		{"ed25519 long", spkiBuild(oidPublicKeyEd25519, nil, append(edKey, 0), 0), AlertBadCertificate},
+		{"ed25519 NULL params", spkiBuild(oidPublicKeyEd25519, spkiNull, edKey, 0), AlertBadCertificate},
+		{"x25519", spkiBuild("\x2b\x65\x6e", nil, edKey, 0), AlertUnsupportedCertificate},
+		{"dsa", spkiBuild("\x2a\x86\x48\xce\x38\x04\x01", nil, edKey, 0), AlertUnsupportedCertificate},
 		{"rsa ok", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 65537), 0), 0},
-		{"rsa no params", spkiBuild(oidPublicKeyRSA, nil, spkiPKCS1(modulus, 65537), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa non-NULL params", spkiBuild(oidPublicKeyRSA, spkiRaw(0x05, 0x01, 0x00), spkiPKCS1(modulus, 65537), 0), wire.AlertDescriptionBadCertificate},
+		{"rsa no params", spkiBuild(oidPublicKeyRSA, nil, spkiPKCS1(modulus, 65537), 0), AlertBadCertificate},
+		{"rsa non-NULL params", spkiBuild(oidPublicKeyRSA, spkiRaw(0x05, 0x01, 0x00), spkiPKCS1(modulus, 65537), 0), AlertBadCertificate},
 		{"rsa 1024 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(1024), 65537), 0), 0},
 		{"rsa 8192 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(8192), 3), 0), 0},
-		{"rsa 1023 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(1023), 65537), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa 512 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(512), 65537), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa 8193 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(8193), 65537), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa negative modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(n, 65537), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa zero modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1([]byte{0}, 65537), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa empty modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(nil, 65537), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa non-minimal modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(append([]byte{0}, modulus...), 65537), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa even modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(append(bytes.Clone(modulus[:len(modulus)-1]), 2), 65537), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa e=1", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 1), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa e even", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 65536), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa e negative", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, -65537), 0), wire.AlertDescriptionBadCertificate},
-		{"rsa e 2^31+1", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 1<<31+1), 0), wire.AlertDescriptionBadCertificate},
+		{"rsa 1023 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(1023), 65537), 0), AlertBadCertificate},
+		{"rsa 512 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(512), 65537), 0), AlertBadCertificate},
+		{"rsa 8193 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(8193), 65537), 0), AlertBadCertificate},
+		{"rsa negative modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(n, 65537), 0), AlertBadCertificate},
+		{"rsa zero modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1([]byte{0}, 65537), 0), AlertBadCertificate},
+		{"rsa empty modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(nil, 65537), 0), AlertBadCertificate},
+		{"rsa non-minimal modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(append([]byte{0}, modulus...), 65537), 0), AlertBadCertificate},
+		{"rsa even modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(append(bytes.Clone(modulus[:len(modulus)-1]), 2), 65537), 0), AlertBadCertificate},
+		{"rsa e=1", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 1), 0), AlertBadCertificate},
+		{"rsa e even", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 65536), 0), AlertBadCertificate},
+		{"rsa e negative", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, -65537), 0), AlertBadCertificate},
+		{"rsa e 2^31+1", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 1<<31+1), 0), AlertBadCertificate},
 		{"rsa e 2^31-1", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 1<<31-1), 0), 0},
-		{"rsa trailing", spkiBuild(oidPublicKeyRSA, spkiNull, append(spkiPKCS1(modulus, 65537), 0), 0), wire.AlertDescriptionBadCertificate},
-		{"trailing data", append(spkiBuild(oidPublicKeyEd25519, nil, edKey, 0), 0), wire.AlertDescriptionBadCertificate},
-		{"empty", nil, wire.AlertDescriptionBadCertificate},
+		{"rsa trailing", spkiBuild(oidPublicKeyRSA, spkiNull, append(spkiPKCS1(modulus, 65537), 0), 0), AlertBadCertificate},
+		{"trailing data", append(spkiBuild(oidPublicKeyEd25519, nil, edKey, 0), 0), AlertBadCertificate},
+		{"empty", nil, AlertBadCertificate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -498,9 +497,9 @@ func TestCertificateSPKIMalformed(t *testing.T) {
 		{0x30, 0x80, 0x30, 0x00, 0x00, 0x00}, // BER indefinite length
 	} {
 		_, err := certificateSPKI(bad)
-		sigWantAlert(t, err, wire.AlertDescriptionBadCertificate)
+		sigWantAlert(t, err, AlertBadCertificate)
 		_, err = PinFromCertificate(bad)
-		sigWantAlert(t, err, wire.AlertDescriptionBadCertificate)
+		sigWantAlert(t, err, AlertBadCertificate)
 	}
 }
 
@@ -543,7 +542,7 @@ func TestCertificateSPKITruncated(t *testing.T) {
 func spkiCheckNoPanic(t *testing.T, der []byte) {
 	spki, err := certificateSPKI(der)
 	if err != nil {
-		sigWantAlert(t, err, wire.AlertDescriptionBadCertificate)
+		sigWantAlert(t, err, AlertBadCertificate)
 		return
 	}
 	if !within(spki, der) {
@@ -551,7 +550,7 @@ func spkiCheckNoPanic(t *testing.T, der []byte) {
 	}
 	pub, err := parseSPKI(spki)
 	if err != nil {
-		if a := sigAlertOf(t, err); a != wire.AlertDescriptionBadCertificate && a != wire.AlertDescriptionUnsupportedCertificate {
+		if a := sigAlertOf(t, err); a != AlertBadCertificate && a != AlertUnsupportedCertificate {
 			t.Fatalf("unexpected alert %d", a)
 		}
 		return

@@ -2,7 +2,6 @@ package tls
 
 import (
 	"errors"
-	"github.com/tabletls/tabletls/internal/wire"
 	"slices"
 	"strings"
 	"testing"
@@ -279,7 +278,7 @@ func TestStateMachineUnexpected(t *testing.T) {
 			e := &engine{config: &Config{}, state: s}
 			err := e.dispatch(ev)
 			var ae *AlertError
-			if !errors.As(err, &ae) || ae.Alert != wire.AlertDescriptionUnexpectedMessage || ae.Received {
+			if !errors.As(err, &ae) || ae.Alert != AlertUnexpectedMessage || ae.Received {
 				t.Errorf("%v in %v: got %v, want unexpected_message", ev, s, err)
 			}
 			if e.state != s {

@@ -5,7 +5,6 @@ import (
 	"crypto/cipher"
 	"hash"
 
-	"github.com/tabletls/tabletls/internal/wire"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -18,14 +17,14 @@ import (
 // Suite is the implementation of a TLS 1.3 cipher suite, for
 // Crypto.CipherSuites.
 type Suite struct {
-	id      wire.CipherSuite
+	id      uint16
 	hash    *hashAlg // HKDF and transcript hash
 	keyLen  int      // AEAD key length, RFC 8446, Section 7.3
 	newAEAD func(key []byte) (cipher.AEAD, error)
 }
 
 // ID is the suite's code point.
-func (s *Suite) ID() wire.CipherSuite { return s.id }
+func (s *Suite) ID() uint16 { return s.id }
 
 // aeadNonceLength is the per-record nonce length of every TLS 1.3 AEAD
 // (iv_length in RFC 8446, Section 7.3; RFC 5116 N_MIN/N_MAX for our AEADs).
@@ -39,9 +38,9 @@ const maxHashSize = 48
 const maxKeyLen = 32
 
 var (
-	suiteAES128GCMSHA256  = Suite{wire.TLS_AES_128_GCM_SHA256, hashSHA256, 16, newAESGCM}
-	suiteAES256GCMSHA384  = Suite{wire.TLS_AES_256_GCM_SHA384, hashSHA384, 32, newAESGCM}
-	suiteChaCha20Poly1305 = Suite{wire.TLS_CHACHA20_POLY1305_SHA256, hashSHA256, chacha20poly1305.KeySize, chacha20poly1305.New}
+	suiteAES128GCMSHA256  = Suite{TLS_AES_128_GCM_SHA256, hashSHA256, 16, newAESGCM}
+	suiteAES256GCMSHA384  = Suite{TLS_AES_256_GCM_SHA384, hashSHA384, 32, newAESGCM}
+	suiteChaCha20Poly1305 = Suite{TLS_CHACHA20_POLY1305_SHA256, hashSHA256, chacha20poly1305.KeySize, chacha20poly1305.New}
 )
 
 // AES128GCMSHA256 is TLS_AES_128_GCM_SHA256, the suite every TLS 1.3 peer
@@ -61,10 +60,10 @@ func ChaCha20Poly1305SHA256() *Suite { return &suiteChaCha20Poly1305 }
 // peer must implement (RFC 8446, Section 9.1) and the cheapest one.
 // ChaCha20-Poly1305 comes last: it wins on devices without AES hardware,
 // which configure CipherSuites themselves.
-var defaultCipherSuites = []wire.CipherSuite{
-	wire.TLS_AES_128_GCM_SHA256,
-	wire.TLS_AES_256_GCM_SHA384,
-	wire.TLS_CHACHA20_POLY1305_SHA256,
+var defaultCipherSuites = []uint16{
+	TLS_AES_128_GCM_SHA256,
+	TLS_AES_256_GCM_SHA384,
+	TLS_CHACHA20_POLY1305_SHA256,
 }
 
 // newHash returns a fresh instance of the suite's hash.

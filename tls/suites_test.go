@@ -2,18 +2,17 @@ package tls
 
 import (
 	"crypto"
-	"github.com/tabletls/tabletls/internal/wire"
 	"testing"
 )
 
 func TestSuiteByID(t *testing.T) {
 	for _, tc := range []struct {
-		id     wire.CipherSuite
+		id     uint16
 		hash   crypto.Hash
 		keyLen int
 	}{
-		{wire.TLS_AES_128_GCM_SHA256, crypto.SHA256, 16},
-		{wire.TLS_AES_256_GCM_SHA384, crypto.SHA384, 32},
+		{TLS_AES_128_GCM_SHA256, crypto.SHA256, 16},
+		{TLS_AES_256_GCM_SHA384, crypto.SHA384, 32},
 	} {
 		s := suiteByID(tc.id)
 		if s == nil {
@@ -39,7 +38,7 @@ func TestSuiteByID(t *testing.T) {
 			t.Errorf("%#04x: short key accepted", tc.id)
 		}
 	}
-	for _, id := range []wire.CipherSuite{0, 0x1304, 0x1305, 0xc02f, 0xffff} {
+	for _, id := range []uint16{0, 0x1304, 0x1305, 0xc02f, 0xffff} {
 		if suiteByID(id) != nil {
 			t.Errorf("%#04x: unexpectedly supported", id)
 		}
@@ -47,10 +46,10 @@ func TestSuiteByID(t *testing.T) {
 }
 
 func TestDefaultCipherSuites(t *testing.T) {
-	if len(defaultCipherSuites) == 0 || defaultCipherSuites[0] != wire.TLS_AES_128_GCM_SHA256 {
+	if len(defaultCipherSuites) == 0 || defaultCipherSuites[0] != TLS_AES_128_GCM_SHA256 {
 		t.Fatalf("defaultCipherSuites = %v, want TLS_AES_128_GCM_SHA256 first", defaultCipherSuites)
 	}
-	seen := make(map[wire.CipherSuite]bool)
+	seen := make(map[uint16]bool)
 	for _, id := range defaultCipherSuites {
 		if suiteByID(id) == nil {
 			t.Errorf("default suite %#04x is not supported", id)

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"github.com/tabletls/tabletls/internal/wire"
 	"strings"
 )
 
@@ -109,7 +108,7 @@ func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKe
 		match |= subtle.ConstantTimeCompare(sum[:], v.pins[i][:])
 	}
 	if match != 1 {
-		return nil, newAlert(wire.AlertDescriptionBadCertificate, "tls: server public key "+PinSHA256(spki)+" does not match any pin")
+		return nil, newAlert(AlertBadCertificate, "tls: server public key "+PinSHA256(spki)+" does not match any pin")
 	}
 	return SubjectPublicKeyInfo(spki), nil
 }
@@ -118,7 +117,7 @@ func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKe
 // chain. An empty chain is a decode_error, see RFC 8446, Section 4.4.2.4.
 func leafSPKI(chain [][]byte) ([]byte, error) {
 	if len(chain) == 0 {
-		return nil, newAlert(wire.AlertDescriptionDecodeError, "tls: server sent an empty certificate chain")
+		return nil, newAlert(AlertDecodeError, "tls: server sent an empty certificate chain")
 	}
 	return certificateSPKI(chain[0])
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
-	"github.com/tabletls/tabletls/internal/wire"
 )
 
 func TestPinSHA256(t *testing.T) {
@@ -88,7 +87,7 @@ func TestPinVerifier(t *testing.T) {
 
 	// A pinned key anywhere but the leaf does not count.
 	_, err = v.Verify("", [][]byte{ed, p256})
-	sigWantAlert(t, err, wire.AlertDescriptionBadCertificate)
+	sigWantAlert(t, err, AlertBadCertificate)
 	if err.Error() != "tls: server public key "+edPin+" does not match any pin" {
 		t.Errorf("error %q", err)
 	}
@@ -98,9 +97,9 @@ func TestPinVerifier(t *testing.T) {
 		t.Error(err)
 	}
 	_, err = v2.Verify("", nil)
-	sigWantAlert(t, err, wire.AlertDescriptionDecodeError)
+	sigWantAlert(t, err, AlertDecodeError)
 	_, err = v2.Verify("", [][]byte{ed[:len(ed)-1]})
-	sigWantAlert(t, err, wire.AlertDescriptionBadCertificate)
+	sigWantAlert(t, err, AlertBadCertificate)
 	bad := bytes.Clone(ed)
 	bad[len(bad)-1] ^= 1 // the signature: the SPKI and so the pin still match
 	if _, err := v2.Verify("", [][]byte{bad}); err != nil {
@@ -111,7 +110,7 @@ func TestPinVerifier(t *testing.T) {
 	p521Pin, _ := PinFromCertificate(certs[4].der)
 	v3, _ := NewPinVerifier(p521Pin)
 	_, err = verifyKey(v3, "", [][]byte{certs[4].der})
-	sigWantAlert(t, err, wire.AlertDescriptionUnsupportedCertificate)
+	sigWantAlert(t, err, AlertUnsupportedCertificate)
 }
 
 func TestPinVerifierRFC8448(t *testing.T) {
@@ -138,7 +137,7 @@ func TestInsecureVerifier(t *testing.T) {
 	for _, tc := range spkiTestCerts() {
 		pub, err := verifyKey(v, "anything", [][]byte{tc.der})
 		if !tc.supported {
-			sigWantAlert(t, err, wire.AlertDescriptionUnsupportedCertificate)
+			sigWantAlert(t, err, AlertUnsupportedCertificate)
 			continue
 		}
 		if err != nil {
@@ -150,9 +149,9 @@ func TestInsecureVerifier(t *testing.T) {
 		}
 	}
 	_, err := v.Verify("", [][]byte{})
-	sigWantAlert(t, err, wire.AlertDescriptionDecodeError)
+	sigWantAlert(t, err, AlertDecodeError)
 	_, err = v.Verify("", [][]byte{{0x30, 0x00}})
-	sigWantAlert(t, err, wire.AlertDescriptionBadCertificate)
+	sigWantAlert(t, err, AlertBadCertificate)
 }
 
 func BenchmarkPinVerifier(b *testing.B) {

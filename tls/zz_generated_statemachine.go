@@ -418,5 +418,5 @@ func (e *engine) dispatch(ev HandshakeEvent) error {
 		e.traceTransition(from, ev, t.next)
 		return nil
 	}
-	return newAlert(wire.AlertDescriptionUnexpectedMessage, "tls: unexpected "+ev.String()+" in state "+e.state.String())
+	return newAlert(AlertUnexpectedMessage, "tls: unexpected "+ev.String()+" in state "+e.state.String())
 }

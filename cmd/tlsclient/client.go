@@ -431,15 +431,15 @@ func describeEvent(ev tls.TraceEvent) string {
 		if ev.Kind == tls.TraceRecordOut {
 			dir = ">>>"
 		}
-		s := fmt.Sprintf("%s record %s, %d bytes", dir, ev.ContentType, ev.Length)
-		if ev.Encrypted && ev.ContentType == wire.ContentTypeApplicationData {
+		s := fmt.Sprintf("%s record %s, %d bytes", dir, wire.ContentType(ev.ContentType), ev.Length)
+		if ev.Encrypted && ev.ContentType == uint8(wire.ContentTypeApplicationData) {
 			s += " (encrypted)"
 		}
 		return s
 	case tls.TraceHandshakeIn:
-		return fmt.Sprintf("<<< handshake %s, %d bytes", ev.HandshakeType, ev.Length)
+		return fmt.Sprintf("<<< handshake %s, %d bytes", wire.HandshakeType(ev.HandshakeType), ev.Length)
 	case tls.TraceHandshakeOut:
-		return fmt.Sprintf(">>> handshake %s, %d bytes", ev.HandshakeType, ev.Length)
+		return fmt.Sprintf(">>> handshake %s, %d bytes", wire.HandshakeType(ev.HandshakeType), ev.Length)
 	}
 	return fmt.Sprintf("event %d", ev.Kind)
 }
@@ -467,7 +467,7 @@ func timeoutError(err error, ctx context.Context, step string, limit time.Durati
 func printError(w io.Writer, err error) {
 	msg := err.Error()
 	var ae *tls.AlertError
-	if errors.As(err, &ae) && !ae.Received && ae.Alert != wire.AlertDescriptionInternalError {
+	if errors.As(err, &ae) && !ae.Received && ae.Alert != tls.AlertInternalError {
 		msg += " (sent alert " + ae.Alert.String() + ")"
 	}
 	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " ")

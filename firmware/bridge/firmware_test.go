@@ -18,7 +18,6 @@ import (
 	"github.com/tabletls/tabletls/firmware/provision"
 	"github.com/tabletls/tabletls/firmware/tinygo"
 	"github.com/tabletls/tabletls/internal/testpeer"
-	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -225,7 +224,7 @@ func TestFirmwareOpenSSL(t *testing.T) {
 			res := run(t, target, img, srv.Addr, &provision.Block{
 				ServerName: "localhost", Pin: pinOf(t, srv.Cert), ALPN: []string{"http/1.0"},
 				Certs: cert.Chain, Key: key,
-				Groups:  []uint16{uint16(wire.NamedGroupX25519), uint16(wire.NamedGroupSecp256r1)},
+				Groups:  []uint16{uint16(tls.X25519), uint16(tls.CurveP256)},
 				Request: []byte("GET / HTTP/1.0\r\n\r\n"), Seed: seed(t),
 			})
 			expect(t, res, "suite", "TLS_CHACHA20_POLY1305_SHA256")

@@ -62,33 +62,33 @@ func clientShares(t *testing.T, srv *tlsserver.Server) []wire.KeyShareEntry {
 // x25519 share (its X25519 half, as crypto/tls does), so a server without
 // ML-KEM, like this one, needs no HelloRetryRequest.
 func TestKeySharesClassicalBesideHybrid(t *testing.T) {
-	hybridX25519 := []wire.NamedGroup{wire.X25519MLKEM768, wire.NamedGroupX25519, wire.NamedGroupSecp256r1}
+	hybridX25519 := []tls.CurveID{tls.X25519MLKEM768, tls.X25519, tls.CurveP256}
 	for _, c := range []struct {
 		name   string
 		cfg    func(*tls.Config)
-		shares []wire.NamedGroup
+		shares []tls.CurveID
 		hrr    bool
-		group  wire.NamedGroup
+		group  tls.CurveID
 	}{
 		{"hybrid_then_x25519", func(c *tls.Config) { c.CurvePreferences = hybridX25519 },
-			[]wire.NamedGroup{wire.X25519MLKEM768, wire.NamedGroupX25519}, false, wire.NamedGroupX25519},
+			[]tls.CurveID{tls.X25519MLKEM768, tls.X25519}, false, tls.X25519},
 		// Only if x25519 is enabled at all.
 		{"hybrid_without_x25519", func(c *tls.Config) {
-			c.CurvePreferences = []wire.NamedGroup{wire.X25519MLKEM768, wire.NamedGroupSecp256r1}
-		}, []wire.NamedGroup{wire.X25519MLKEM768}, true, wire.NamedGroupSecp256r1},
+			c.CurvePreferences = []tls.CurveID{tls.X25519MLKEM768, tls.CurveP256}
+		}, []tls.CurveID{tls.X25519MLKEM768}, true, tls.CurveP256},
 		// Explicit KeyShares are sent as given.
 		{"explicit_key_shares", func(c *tls.Config) {
 			c.CurvePreferences = hybridX25519
-			c.KeyShares = []wire.NamedGroup{wire.X25519MLKEM768}
-		}, []wire.NamedGroup{wire.X25519MLKEM768}, true, wire.NamedGroupX25519},
-		{"default", nil, []wire.NamedGroup{wire.NamedGroupX25519}, false, wire.NamedGroupX25519},
+			c.KeyShares = []tls.CurveID{tls.X25519MLKEM768}
+		}, []tls.CurveID{tls.X25519MLKEM768}, true, tls.X25519},
+		{"default", nil, []tls.CurveID{tls.X25519}, false, tls.X25519},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv, _ := happyPipe(t, c.name, tlsserver.Options{}, c.cfg)
 			shares := clientShares(t, srv)
-			var groups []wire.NamedGroup
+			var groups []tls.CurveID
 			for _, s := range shares {
-				groups = append(groups, s.Group)
+				groups = append(groups, tls.CurveID(s.Group))
 			}
 			if !equalGroups(groups, c.shares) {
 				t.Errorf("first ClientHello has shares for %v, want %v", groups, c.shares)
@@ -96,7 +96,7 @@ func TestKeySharesClassicalBesideHybrid(t *testing.T) {
 			if len(shares) == 2 && !bytes.Equal(shares[1].KeyExchange, shares[0].KeyExchange[len(shares[0].KeyExchange)-32:]) {
 				t.Error("the x25519 share is not the hybrid's X25519 half")
 			}
-			if srv.DidHelloRetryRequest() != c.hrr || srv.Group() != c.group {
+			if srv.DidHelloRetryRequest() != c.hrr || srv.Group() != wire.NamedGroup(c.group) {
 				t.Errorf("HelloRetryRequest %v, group %v; want %v, %v", srv.DidHelloRetryRequest(), srv.Group(), c.hrr, c.group)
 			}
 		})
@@ -110,13 +110,13 @@ type opaqueHybrid struct{ pub []byte }
 
 func (h *opaqueHybrid) Public() []byte { return h.pub }
 func (h *opaqueHybrid) SharedSecret([]byte) ([]byte, error) {
-	return nil, &tls.AlertError{Alert: wire.AlertDescriptionInternalError, Msg: "tls: opaque hybrid used"}
+	return nil, &tls.AlertError{Alert: tls.AlertInternalError, Msg: "tls: opaque hybrid used"}
 }
 
 // With a hybrid implementation that does not offer its X25519 key, the
 // default key shares still put an x25519 share beside it: a fresh key.
 func TestKeySharesClassicalBesideOpaqueHybrid(t *testing.T) {
-	opaque := tls.NewKeyExchange(wire.X25519MLKEM768, func(r io.Reader) (tls.KeyShare, error) {
+	opaque := tls.NewKeyExchange(tls.X25519MLKEM768, func(r io.Reader) (tls.KeyShare, error) {
 		pub := make([]byte, 1216)
 		_, err := io.ReadFull(r, pub)
 		return &opaqueHybrid{pub: pub}, err
@@ -125,21 +125,21 @@ func TestKeySharesClassicalBesideOpaqueHybrid(t *testing.T) {
 	srv, _ := happyPipe(t, "opaque_hybrid", tlsserver.Options{}, func(c *tls.Config) {
 		c.Crypto = &tls.Crypto{CipherSuites: def.CipherSuites, Signatures: def.Signatures,
 			KeyExchanges: []*tls.KeyExchange{opaque, tls.X25519KeyExchange()}}
-		c.CurvePreferences = []wire.NamedGroup{wire.X25519MLKEM768, wire.NamedGroupX25519}
+		c.CurvePreferences = []tls.CurveID{tls.X25519MLKEM768, tls.X25519}
 	})
 	shares := clientShares(t, srv)
-	if len(shares) != 2 || shares[0].Group != wire.X25519MLKEM768 || shares[1].Group != wire.NamedGroupX25519 {
+	if len(shares) != 2 || shares[0].Group != wire.NamedGroup(tls.X25519MLKEM768) || shares[1].Group != wire.NamedGroup(tls.X25519) {
 		t.Fatalf("first ClientHello has shares %v, want X25519MLKEM768 and x25519", shares)
 	}
 	if len(shares[1].KeyExchange) != 32 || bytes.Equal(shares[1].KeyExchange, shares[0].KeyExchange[1184:]) {
 		t.Errorf("x25519 share %x: want a fresh 32-octet key", shares[1].KeyExchange)
 	}
-	if srv.DidHelloRetryRequest() || srv.Group() != wire.NamedGroupX25519 {
+	if srv.DidHelloRetryRequest() || srv.Group() != wire.NamedGroup(tls.X25519) {
 		t.Errorf("HelloRetryRequest %v, group %v; want none, x25519", srv.DidHelloRetryRequest(), srv.Group())
 	}
 }
 
-func equalGroups(a, b []wire.NamedGroup) bool {
+func equalGroups(a, b []tls.CurveID) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -269,11 +269,11 @@ func TestCompatCCSBeforeUserCanceled(t *testing.T) {
 		if string(typesBytes(types)) != string(typesBytes(want)) {
 			t.Errorf("compat %v: client records %v, want %v", compat, types, want)
 		}
-		var got []wire.AlertDescription
+		var got []tls.AlertDescription
 		for _, a := range r.Sent {
-			got = append(got, a.Description)
+			got = append(got, tls.AlertDescription(a.Description))
 		}
-		if len(got) != 2 || got[0] != wire.AlertDescriptionUserCanceled || got[1] != wire.AlertDescriptionCloseNotify {
+		if len(got) != 2 || got[0] != tls.AlertUserCanceled || got[1] != tls.AlertCloseNotify {
 			t.Errorf("compat %v: client sent alerts %v, want user_canceled, close_notify", compat, got)
 		}
 		for _, rec := range r.Records[len(r.Records)-2:] {
@@ -298,7 +298,7 @@ func typesBytes(ts []wire.ContentType) []byte {
 // naming the cancellation (TestHostileServerAlerts).
 func TestUserCanceled(t *testing.T) {
 	canceled := func(l wire.AlertLevel) tlsserver.Item {
-		return tlsserver.AlertItem(l, wire.AlertDescriptionUserCanceled)
+		return tlsserver.AlertItem(l, wire.AlertDescription(tls.AlertUserCanceled))
 	}
 	t.Run("during_handshake", func(t *testing.T) {
 		happyPipe(t, "uc", tlsserver.Options{Mutator: insertAfter(ht_EE, canceled(wire.AlertLevelWarning))}, nil)
@@ -312,7 +312,7 @@ func TestUserCanceled(t *testing.T) {
 	t.Run("after_handshake_then_close_notify", func(t *testing.T) {
 		cfg := tlsserver.ClientConfig("uc")
 		srv := tlsserver.New(tlsserver.Options{Mutator: postFlight(canceled(wire.AlertLevelWarning),
-			tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescriptionCloseNotify))})
+			tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertCloseNotify)))})
 		p, err := tlsserver.NewPipe(cfg, srv)
 		if err != nil {
 			t.Fatal(err)
@@ -331,7 +331,7 @@ func TestUserCanceled(t *testing.T) {
 func TestBounds(t *testing.T) {
 	empty := func() tlsserver.Item { return tlsserver.AppDataItem(nil) }
 	canceled := func() tlsserver.Item {
-		return tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescriptionUserCanceled)
+		return tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertUserCanceled))
 	}
 	ku := func() tlsserver.Item { return tlsserver.KeyUpdateItem(wire.KeyUpdateRequestUpdateNotRequested) }
 	data := tlsserver.AppDataItem([]byte("data "))

@@ -66,10 +66,10 @@ func FromBytes(data []byte) (Options, func(*tls.Config)) {
 		}
 		c.DisableMiddleboxCompat = f3&8 != 0
 		if f3&0x10 != 0 {
-			c.KeyShares = []wire.NamedGroup{wire.NamedGroupX25519, wire.NamedGroupSecp256r1}
+			c.KeyShares = []tls.CurveID{tls.X25519, tls.CurveP256}
 		}
 		if f3&0x20 != 0 {
-			c.CipherSuites = []wire.CipherSuite{wire.TLS_AES_128_GCM_SHA256}
+			c.CipherSuites = []uint16{tls.TLS_AES_128_GCM_SHA256}
 		}
 	}
 	var ops []fuzzOp

@@ -24,16 +24,16 @@ const (
 )
 
 const (
-	unexpectedMessage    = wire.AlertDescriptionUnexpectedMessage
-	illegalParameter     = wire.AlertDescriptionIllegalParameter
-	decodeError          = wire.AlertDescriptionDecodeError
-	decryptError         = wire.AlertDescriptionDecryptError
-	unsupportedExtension = wire.AlertDescriptionUnsupportedExtension
-	missingExtension     = wire.AlertDescriptionMissingExtension
-	protocolVersion      = wire.AlertDescriptionProtocolVersion
-	badCertificate       = wire.AlertDescriptionBadCertificate
-	recordOverflow       = wire.AlertDescriptionRecordOverflow
-	badRecordMAC         = wire.AlertDescriptionBadRecordMac
+	unexpectedMessage    = tls.AlertUnexpectedMessage
+	illegalParameter     = tls.AlertIllegalParameter
+	decodeError          = tls.AlertDecodeError
+	decryptError         = tls.AlertDecryptError
+	unsupportedExtension = tls.AlertUnsupportedExtension
+	missingExtension     = tls.AlertMissingExtension
+	protocolVersion      = tls.AlertProtocolVersion
+	badCertificate       = tls.AlertBadCertificate
+	recordOverflow       = tls.AlertRecordOverflow
+	badRecordMAC         = tls.AlertBadRecordMAC
 )
 
 // §6.2, §4: a message the state does not expect is unexpected_message.
@@ -76,7 +76,7 @@ func TestHostileUnexpectedMessage(t *testing.T) {
 	}
 	cr := &wire.CertificateRequest{}
 	cr.Extensions.Add(wire.ExtensionTypeSignatureAlgorithms)
-	must(cr.Extensions.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(u16(uint16(wire.SignatureSchemeEcdsaSecp256r1Sha256))))
+	must(cr.Extensions.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(u16(uint16(tls.ECDSAWithP256AndSHA256))))
 	crItem := func() tlsserver.Item { return tlsserver.EncodeItem(ht_CR, cr) }
 	garbage := []byte{1, 2, 3, 4}
 
@@ -139,10 +139,10 @@ func TestHostileUnexpectedMessage(t *testing.T) {
 // §4.1.3, §4.1.4, §4.2.1, §4.2.8: what the ServerHello and the
 // HelloRetryRequest select.
 func TestHostileServerHelloParameters(t *testing.T) {
-	onlyAES128 := func(c *tls.Config) { c.CipherSuites = []wire.CipherSuite{wire.TLS_AES_128_GCM_SHA256} }
-	share := func(g wire.NamedGroup, kx []byte) *tlsserver.Mutator {
+	onlyAES128 := func(c *tls.Config) { c.CipherSuites = []uint16{tls.TLS_AES_128_GCM_SHA256} }
+	share := func(g tls.CurveID, kx []byte) *tlsserver.Mutator {
 		return editSH(func(sh *wire.ServerHello) {
-			sh.Extensions.KeyShare.ServerShare = wire.KeyShareEntry{Group: g, KeyExchange: kx}
+			sh.Extensions.KeyShare.ServerShare = wire.KeyShareEntry{Group: wire.NamedGroup(g), KeyExchange: kx}
 		})
 	}
 	p256Point := cat([]byte{4}, repeat(1, 64)) // not on the curve
@@ -206,13 +206,13 @@ func TestHostileServerHelloParameters(t *testing.T) {
 			h.LegacyCompressionMethod = 1
 			h.Extensions.Reset()
 			h.Extensions.Add(wire.ExtensionTypeKeyShare)
-			h.Extensions.KeyShare.SelectedGroup = wire.NamedGroupSecp256r1
+			h.Extensions.KeyShare.SelectedGroup = wire.NamedGroup(tls.CurveP256)
 		})), want: illegalParameter},
 		{name: "hrr_session_id_not_echoed_no_supported_versions", opts: hrr(editHRR(func(h *wire.HelloRetryRequest) {
 			h.LegacySessionIDEcho = repeat(0x42, 32)
 			h.Extensions.Reset()
 			h.Extensions.Add(wire.ExtensionTypeKeyShare)
-			h.Extensions.KeyShare.SelectedGroup = wire.NamedGroupSecp256r1
+			h.Extensions.KeyShare.SelectedGroup = wire.NamedGroup(tls.CurveP256)
 		})), want: illegalParameter},
 		{name: "hrr_compression_method_1_selected_version_tls12", opts: hrr(editHRR(func(h *wire.HelloRetryRequest) {
 			h.LegacyCompressionMethod = 1
@@ -220,13 +220,13 @@ func TestHostileServerHelloParameters(t *testing.T) {
 		})), want: illegalParameter},
 		{name: "hrr_selected_version_tls12", opts: hrr(editHRR(func(h *wire.HelloRetryRequest) { h.Extensions.SupportedVersions.SelectedVersion = 0x0303 })), want: illegalParameter},
 		// §4.1.3: cipher_suite must be one offered.
-		{name: "cipher_suite_not_offered", cfg: onlyAES128, opts: tlsserver.Options{Mutator: editSH(func(sh *wire.ServerHello) { sh.CipherSuite = wire.TLS_AES_256_GCM_SHA384 })}, want: illegalParameter},
+		{name: "cipher_suite_not_offered", cfg: onlyAES128, opts: tlsserver.Options{Mutator: editSH(func(sh *wire.ServerHello) { sh.CipherSuite = wire.CipherSuite(tls.TLS_AES_256_GCM_SHA384) })}, want: illegalParameter},
 		{name: "cipher_suite_unknown", opts: tlsserver.Options{Mutator: editSH(func(sh *wire.ServerHello) { sh.CipherSuite = 0x1399 })}, want: illegalParameter},
 		{name: "cipher_suite_tls12", opts: tlsserver.Options{Mutator: editSH(func(sh *wire.ServerHello) { sh.CipherSuite = 0xc02f })}, want: illegalParameter},
 		{name: "cipher_suite_ccm_not_offered", opts: tlsserver.Options{Mutator: editSH(func(sh *wire.ServerHello) { sh.CipherSuite = wire.TLS_AES_128_CCM_SHA256 })}, want: illegalParameter},
-		{name: "hrr_cipher_suite_not_offered", cfg: onlyAES128, opts: hrr(editHRR(func(h *wire.HelloRetryRequest) { h.CipherSuite = wire.TLS_CHACHA20_POLY1305_SHA256 })), want: illegalParameter},
+		{name: "hrr_cipher_suite_not_offered", cfg: onlyAES128, opts: hrr(editHRR(func(h *wire.HelloRetryRequest) { h.CipherSuite = wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256) })), want: illegalParameter},
 		// §4.1.4: the ServerHello must keep the HelloRetryRequest's suite.
-		{name: "cipher_suite_changed_after_hrr", opts: hrr(editSH(func(sh *wire.ServerHello) { sh.CipherSuite = wire.TLS_CHACHA20_POLY1305_SHA256 })), want: illegalParameter},
+		{name: "cipher_suite_changed_after_hrr", opts: hrr(editSH(func(sh *wire.ServerHello) { sh.CipherSuite = wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256) })), want: illegalParameter},
 		// §4.1.3: legacy_session_id_echo and legacy_compression_method.
 		{name: "session_id_not_echoed", opts: tlsserver.Options{Mutator: editSH(func(sh *wire.ServerHello) { sh.LegacySessionIDEcho = repeat(0x42, 32) })}, want: illegalParameter},
 		{name: "session_id_empty", opts: tlsserver.Options{Mutator: editSH(func(sh *wire.ServerHello) { sh.LegacySessionIDEcho = nil })}, want: illegalParameter},
@@ -237,14 +237,14 @@ func TestHostileServerHelloParameters(t *testing.T) {
 		{name: "hrr_compression_method_1", opts: hrr(editHRR(func(h *wire.HelloRetryRequest) { h.LegacyCompressionMethod = 1 })), want: illegalParameter},
 		// §4.2.8: the server's share must be for a group the client sent a share for.
 		{name: "missing_key_share", opts: tlsserver.Options{Mutator: removeExt(ht_SH, wire.ExtensionTypeKeyShare)}, want: missingExtension},
-		{name: "key_share_group_without_client_share", opts: tlsserver.Options{Mutator: share(wire.NamedGroupSecp256r1, p256Point)}, want: illegalParameter},
-		{name: "key_share_group_not_offered", opts: tlsserver.Options{Mutator: share(wire.NamedGroupX448, repeat(9, 56))}, want: illegalParameter},
-		{name: "key_share_wrong_length", opts: tlsserver.Options{Mutator: share(wire.NamedGroupX25519, repeat(9, 31))}, want: illegalParameter},
-		{name: "key_share_x25519_low_order", opts: tlsserver.Options{Mutator: share(wire.NamedGroupX25519, make([]byte, 32))}, want: illegalParameter},
-		{name: "key_share_p256_off_curve", opts: hrr(share(wire.NamedGroupSecp256r1, p256Point)), want: illegalParameter},
-		{name: "key_share_group_differs_from_hrr", opts: hrr(share(wire.NamedGroupX25519, repeat(9, 32))), want: illegalParameter},
+		{name: "key_share_group_without_client_share", opts: tlsserver.Options{Mutator: share(tls.CurveP256, p256Point)}, want: illegalParameter},
+		{name: "key_share_group_not_offered", opts: tlsserver.Options{Mutator: share(tls.CurveID(wire.NamedGroupX448), repeat(9, 56))}, want: illegalParameter},
+		{name: "key_share_wrong_length", opts: tlsserver.Options{Mutator: share(tls.X25519, repeat(9, 31))}, want: illegalParameter},
+		{name: "key_share_x25519_low_order", opts: tlsserver.Options{Mutator: share(tls.X25519, make([]byte, 32))}, want: illegalParameter},
+		{name: "key_share_p256_off_curve", opts: hrr(share(tls.CurveP256, p256Point)), want: illegalParameter},
+		{name: "key_share_group_differs_from_hrr", opts: hrr(share(tls.X25519, repeat(9, 32))), want: illegalParameter},
 		// §4.1.4: the HelloRetryRequest must change the ClientHello.
-		{name: "hrr_group_already_sent", opts: tlsserver.Options{HelloRetryRequest: true, HRRGroup: wire.NamedGroupX25519}, want: illegalParameter},
+		{name: "hrr_group_already_sent", opts: tlsserver.Options{HelloRetryRequest: true, HRRGroup: wire.NamedGroup(tls.X25519)}, want: illegalParameter},
 		{name: "hrr_group_not_offered", opts: tlsserver.Options{HelloRetryRequest: true, HRRGroup: wire.NamedGroupX448}, want: illegalParameter},
 		{name: "hrr_changes_nothing", opts: hrr(hrrRemoveExt(wire.ExtensionTypeKeyShare)), want: illegalParameter},
 		{name: "hrr_empty_cookie", opts: hrr(hrrAddExt(wire.ExtensionTypeCookie, []byte{0, 0})), want: decodeError},
@@ -260,9 +260,9 @@ func TestHostileServerHelloParameters(t *testing.T) {
 // NOT be more than one extension of the same type in a given extension
 // block" (illegal_parameter in practice; the RFC names no alert).
 func TestHostileExtensions(t *testing.T) {
-	x25519Entry := cat(u16(uint16(wire.NamedGroupX25519)), u16(32), repeat(9, 32))
-	groups := cat(u16(4), u16(uint16(wire.NamedGroupX25519)), u16(uint16(wire.NamedGroupSecp256r1)))
-	sigalgs := cat(u16(2), u16(uint16(wire.SignatureSchemeEcdsaSecp256r1Sha256)))
+	x25519Entry := cat(u16(uint16(tls.X25519)), u16(32), repeat(9, 32))
+	groups := cat(u16(4), u16(uint16(tls.X25519)), u16(uint16(tls.CurveP256)))
+	sigalgs := cat(u16(2), u16(uint16(tls.ECDSAWithP256AndSHA256)))
 	alpn := func(names ...string) []byte {
 		var l []byte
 		for _, n := range names {
@@ -305,7 +305,7 @@ func TestHostileExtensions(t *testing.T) {
 		{name: "hrr_unknown_extension", opts: hrr(0xfafa, nil), want: unsupportedExtension},
 		{name: "hrr_server_name", opts: hrr(wire.ExtensionTypeServerName, nil), want: illegalParameter},
 		{name: "hrr_pre_shared_key", opts: hrr(wire.ExtensionTypePreSharedKey, u16(0)), want: illegalParameter},
-		{name: "hrr_duplicate_key_share", opts: hrr(wire.ExtensionTypeKeyShare, u16(uint16(wire.NamedGroupSecp256r1))), want: illegalParameter},
+		{name: "hrr_duplicate_key_share", opts: hrr(wire.ExtensionTypeKeyShare, u16(uint16(tls.CurveP256))), want: illegalParameter},
 		// EncryptedExtensions.
 		{name: "ee_key_share", opts: tlsserver.Options{Mutator: addExt(ht_EE, wire.ExtensionTypeKeyShare, x25519Entry)}, want: illegalParameter},
 		{name: "ee_supported_versions", opts: tlsserver.Options{Mutator: addExt(ht_EE, wire.ExtensionTypeSupportedVersions, u16(0x0304))}, want: illegalParameter},
@@ -357,7 +357,7 @@ func TestHostileExtensions(t *testing.T) {
 
 // §4.4.2, §4.4.3, §4.4.4: the server's authentication.
 func TestHostileAuthentication(t *testing.T) {
-	cvScheme := func(s wire.SignatureScheme) *tlsserver.Mutator {
+	cvScheme := func(s tls.SignatureScheme) *tlsserver.Mutator {
 		return setBody(ht_CV, func(b []byte) []byte { b[0], b[1] = byte(s>>8), byte(s); return b })
 	}
 	certBody := func(chain ...[]byte) *tlsserver.Mutator {
@@ -384,17 +384,17 @@ func TestHostileAuthentication(t *testing.T) {
 		{name: "certificate_verify_by_another_key", cfg: insecure, opts: tlsserver.Options{Mutator: certBody(tlsserver.ClientCertificate().Chain[0])}, want: decryptError},
 		// §4.4.3: RSASSA-PKCS1-v1_5 is never allowed in CertificateVerify,
 		// and the scheme must be one offered and match the key.
-		{name: "certificate_verify_rsa_pkcs1_sha256", opts: tlsserver.Options{Mutator: cvScheme(wire.SignatureSchemeRsaPkcs1Sha256)}, want: illegalParameter},
-		{name: "certificate_verify_ecdsa_sha1", opts: tlsserver.Options{Mutator: cvScheme(wire.SignatureSchemeEcdsaSha1)}, want: illegalParameter},
+		{name: "certificate_verify_rsa_pkcs1_sha256", opts: tlsserver.Options{Mutator: cvScheme(tls.PKCS1WithSHA256)}, want: illegalParameter},
+		{name: "certificate_verify_ecdsa_sha1", opts: tlsserver.Options{Mutator: cvScheme(tls.SignatureScheme(wire.SignatureSchemeEcdsaSha1))}, want: illegalParameter},
 		{name: "certificate_verify_unknown_scheme", opts: tlsserver.Options{Mutator: cvScheme(0xfefe)}, want: illegalParameter},
-		{name: "certificate_verify_ed25519_with_ecdsa_key", opts: tlsserver.Options{Mutator: cvScheme(wire.SignatureSchemeEd25519)}, want: illegalParameter},
-		{name: "certificate_verify_p384_scheme_with_p256_key", opts: tlsserver.Options{Mutator: cvScheme(wire.SignatureSchemeEcdsaSecp384r1Sha384)}, want: illegalParameter},
-		{name: "certificate_verify_rsa_pss_with_ecdsa_key", opts: tlsserver.Options{Mutator: cvScheme(wire.SignatureSchemeRsaPssRsaeSha256)}, want: illegalParameter},
+		{name: "certificate_verify_ed25519_with_ecdsa_key", opts: tlsserver.Options{Mutator: cvScheme(tls.Ed25519)}, want: illegalParameter},
+		{name: "certificate_verify_p384_scheme_with_p256_key", opts: tlsserver.Options{Mutator: cvScheme(tls.ECDSAWithP384AndSHA384)}, want: illegalParameter},
+		{name: "certificate_verify_rsa_pss_with_ecdsa_key", opts: tlsserver.Options{Mutator: cvScheme(tls.PSSWithSHA256)}, want: illegalParameter},
 		{name: "certificate_verify_with_client_context", opts: tlsserver.Options{Mutator: onMain(func(s *tlsserver.Server, f *tlsserver.Flight) {
 			f.Message(ht_CV).Edit = func([]byte) []byte {
 				sig, err := s.Sign(tlsserver.SignatureContent(false, s.TranscriptHash()))
 				must(err)
-				b, err := (&wire.CertificateVerify{Algorithm: wire.SignatureSchemeEcdsaSecp256r1Sha256, Signature: sig}).Append(nil)
+				b, err := (&wire.CertificateVerify{Algorithm: wire.SignatureScheme(tls.ECDSAWithP256AndSHA256), Signature: sig}).Append(nil)
 				must(err)
 				return b
 			}

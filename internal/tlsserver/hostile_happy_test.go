@@ -110,7 +110,7 @@ func TestHostileHappyPaths(t *testing.T) {
 	for range 32 {
 		kuFlood = append(kuFlood, wire.KeyUpdateRequestUpdateRequested)
 	}
-	groups := cat(u16(4), u16(uint16(wire.NamedGroupSecp256r1)), u16(uint16(wire.NamedGroupX25519)))
+	groups := cat(u16(4), u16(uint16(tls.CurveP256)), u16(uint16(tls.X25519)))
 
 	runHappy(t, []happyCase{
 		{name: "plain"},
@@ -141,11 +141,11 @@ func TestHostileHappyPaths(t *testing.T) {
 		{name: "record_version_ignored", opts: tlsserver.Options{Tickets: 1, AppData: []byte("data"), Mutator: eachRecord(func(r *tlsserver.Record) { r.Version = 0x0301 })}},
 		{name: "hello_retry_request", opts: tlsserver.Options{HelloRetryRequest: true},
 			check: state(func(t *testing.T, cs tls.ConnectionState) {
-				if !cs.DidHelloRetryRequest || cs.Group != wire.NamedGroupSecp256r1 {
+				if !cs.DidHelloRetryRequest || cs.Group != tls.CurveP256 {
 					t.Errorf("DidHelloRetryRequest %v, group %v; want true, secp256r1", cs.DidHelloRetryRequest, cs.Group)
 				}
 			})},
-		{name: "hello_retry_request_secp384r1_with_cookie_and_ccs", opts: tlsserver.Options{HelloRetryRequest: true, HRRGroup: wire.NamedGroupSecp384r1, HRRCookie: []byte("cookie"), MiddleboxCCS: true}},
+		{name: "hello_retry_request_secp384r1_with_cookie_and_ccs", opts: tlsserver.Options{HelloRetryRequest: true, HRRGroup: wire.NamedGroup(tls.CurveP384), HRRCookie: []byte("cookie"), MiddleboxCCS: true}},
 		{name: "hello_retry_request_cookie_only", opts: tlsserver.Options{HelloRetryRequest: true, HRRCookie: []byte("cookie"), Mutator: onHRR(func(s *tlsserver.Server, f *tlsserver.Flight) {
 			must(f.Message(ht_SH).RemoveExtension(wire.ExtensionTypeKeyShare))
 		})}},
@@ -168,7 +168,7 @@ func TestHostileHappyPaths(t *testing.T) {
 			}},
 		{name: "client_auth_no_acceptable_scheme", opts: tlsserver.Options{RequestClientCert: true, Mutator: editMain(ht_CR, func(m *tlsserver.Message) {
 			tlsserver.MustEdit(m, func(cr *wire.CertificateRequest) {
-				must(cr.Extensions.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(u16(uint16(wire.SignatureSchemeEd25519))))
+				must(cr.Extensions.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(u16(uint16(tls.Ed25519))))
 			})
 		})},
 			cfg: func(c *tls.Config) {
@@ -182,7 +182,7 @@ func TestHostileHappyPaths(t *testing.T) {
 		{name: "certificate_request_with_ignorable_extensions", opts: tlsserver.Options{RequestClientCert: true, Mutator: editMain(ht_CR, func(m *tlsserver.Message) {
 			must(m.AddExtension(0xfafa, nil))
 			must(m.AddExtension(wire.ExtensionTypeCertificateAuthorities, cat(u16(5), u16(3), []byte{0x30, 1, 0})))
-			must(m.AddExtension(wire.ExtensionTypeSignatureAlgorithmsCert, cat(u16(2), u16(uint16(wire.SignatureSchemeEcdsaSecp256r1Sha256)))))
+			must(m.AddExtension(wire.ExtensionTypeSignatureAlgorithmsCert, cat(u16(2), u16(uint16(tls.ECDSAWithP256AndSHA256)))))
 			must(m.AddExtension(wire.ExtensionTypeOidFilters, u16(0)))
 			must(m.AddExtension(wire.ExtensionTypeStatusRequest, nil))
 		})}},
@@ -200,10 +200,10 @@ func TestHostileHappyPaths(t *testing.T) {
 			})},
 		{name: "server_name_acknowledged", opts: tlsserver.Options{AckServerName: true}},
 		{name: "encrypted_extensions_supported_groups", opts: tlsserver.Options{Mutator: addExt(ht_EE, wire.ExtensionTypeSupportedGroups, groups)}},
-		{name: "chacha20_poly1305", opts: tlsserver.Options{CipherSuite: wire.TLS_CHACHA20_POLY1305_SHA256},
+		{name: "chacha20_poly1305", opts: tlsserver.Options{CipherSuite: wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256)},
 			check: state(func(t *testing.T, cs tls.ConnectionState) {
-				if cs.CipherSuite != wire.TLS_CHACHA20_POLY1305_SHA256 {
-					t.Errorf("CipherSuite %v", cs.CipherSuite)
+				if cs.CipherSuite != tls.TLS_CHACHA20_POLY1305_SHA256 {
+					t.Errorf("CipherSuite %v", tls.CipherSuiteName(cs.CipherSuite))
 				}
 			})},
 		{name: "server_key_update_requested", opts: tlsserver.Options{KeyUpdates: []wire.KeyUpdateRequest{wire.KeyUpdateRequestUpdateRequested}, AppData: []byte("after update")},
@@ -290,14 +290,14 @@ func TestHostileHappyPaths(t *testing.T) {
 		{name: "everything_at_once", chunk: 3, opts: tlsserver.Options{HelloRetryRequest: true, HRRCookie: []byte{1, 2, 3}, MiddleboxCCS: true,
 			RequestClientCert: true, ALPN: "h2", AckServerName: true, MaxFragment: 11, Tickets: 2,
 			KeyUpdates: []wire.KeyUpdateRequest{wire.KeyUpdateRequestUpdateRequested}, AppData: []byte("all"),
-			CipherSuite: wire.TLS_CHACHA20_POLY1305_SHA256},
+			CipherSuite: wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256)},
 			cfg: func(c *tls.Config) {
 				c.NextProtos = []string{"h2"}
 				c.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
 				c.OnNewSessionTicket = func(*tls.SessionTicket) {}
 			}},
 		{name: "close_notify_after_handshake", noEcho: true, post: func(t *testing.T, p *tlsserver.Pipe) {
-			p.ServerSend(tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescriptionCloseNotify))
+			p.ServerSend(tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertCloseNotify)))
 			if !p.Client.PeerClosed() {
 				t.Errorf("client did not see close_notify")
 			}
@@ -335,7 +335,7 @@ func TestHostileNewSessionTickets(t *testing.T) {
 				if want := p.Server.ResumptionPSK(nonce); !bytes.Equal(st.PSK, want) {
 					t.Errorf("ticket %d: PSK %x, server's %x", i, st.PSK, want)
 				}
-				if st.Lifetime != time.Hour || st.AgeAdd != 0x01020304+uint32(i) || st.CipherSuite != wire.TLS_AES_128_GCM_SHA256 ||
+				if st.Lifetime != time.Hour || st.AgeAdd != 0x01020304+uint32(i) || st.CipherSuite != tls.TLS_AES_128_GCM_SHA256 ||
 					st.ServerName != "server.test" || !st.ReceivedAt.Equal(tlsserver.FixedTime) {
 					t.Errorf("ticket %d: %+v", i, st)
 				}
@@ -374,7 +374,7 @@ func TestHostileAfterCloseNotify(t *testing.T) {
 			if err := p.Handshake(); err != nil {
 				t.Fatal(err)
 			}
-			p.ServerSend(tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescriptionCloseNotify), c.item)
+			p.ServerSend(tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertCloseNotify)), c.item)
 			r := p.Result()
 			checkInvariants(t, r)
 			if r.Err != nil {
@@ -391,7 +391,7 @@ func TestHostileAfterCloseNotify(t *testing.T) {
 			p.ClientClose()
 			r = p.Result()
 			checkInvariants(t, r)
-			if a, ok := r.SentAlert(); !ok || a.Description != wire.AlertDescriptionCloseNotify {
+			if a, ok := r.SentAlert(); !ok || a.Description != wire.AlertDescription(tls.AlertCloseNotify) {
 				t.Errorf("client's last alert %v (%v), want close_notify", a, ok)
 			}
 		})
@@ -456,14 +456,14 @@ func TestHostileClientClose(t *testing.T) {
 			p.Pump()
 			r := p.Result()
 			checkInvariants(t, r)
-			var want []wire.AlertDescription
+			var want []tls.AlertDescription
 			if !complete {
-				want = append(want, wire.AlertDescriptionUserCanceled)
+				want = append(want, tls.AlertUserCanceled)
 			}
-			want = append(want, wire.AlertDescriptionCloseNotify)
-			var got []wire.AlertDescription
+			want = append(want, tls.AlertCloseNotify)
+			var got []tls.AlertDescription
 			for _, a := range r.Sent {
-				got = append(got, a.Description)
+				got = append(got, tls.AlertDescription(a.Description))
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("client sent alerts %v, want %v", got, want)
@@ -486,7 +486,7 @@ func TestHostileClientClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.ServerSend(tlsserver.TicketItem(0), tlsserver.KeyUpdateItem(wire.KeyUpdateRequestUpdateRequested))
-		p.ServerSend(tlsserver.AppDataItem([]byte("still coming")), tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescriptionCloseNotify))
+		p.ServerSend(tlsserver.AppDataItem([]byte("still coming")), tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertCloseNotify)))
 		r := p.Result()
 		checkInvariants(t, r)
 		if r.Err != nil || string(r.AppData) != "still coming" || !p.Client.PeerClosed() {

@@ -21,7 +21,7 @@ type hostileCase struct {
 	post func(p *tlsserver.Pipe)
 	// want is the alert the client must fail with; received says it is
 	// the server's alert (so the client sends none).
-	want     wire.AlertDescription
+	want     tls.AlertDescription
 	received bool
 	// knownBug, if set, skips the case: the client is known to get it
 	// wrong (see the report in the commit that added it).
@@ -76,7 +76,7 @@ func converse(seed string, opts tlsserver.Options, cfgFn func(*tls.Config), post
 
 // checkAlert asserts that the client failed with want, and that it sent
 // want (fatal) unless received.
-func checkAlert(t *testing.T, r *tlsserver.Result, want wire.AlertDescription, received bool) {
+func checkAlert(t *testing.T, r *tlsserver.Result, want tls.AlertDescription, received bool) {
 	t.Helper()
 	checkInvariants(t, r)
 	if r.Alert == nil {
@@ -89,11 +89,11 @@ func checkAlert(t *testing.T, r *tlsserver.Result, want wire.AlertDescription, r
 	}
 	a, ok := r.SentAlert()
 	switch {
-	case received && ok && a.Description != wire.AlertDescriptionCloseNotify:
+	case received && ok && a.Description != wire.AlertDescription(tls.AlertCloseNotify):
 		t.Errorf("client answered the server's alert with %v %v", a.Level, a.Description)
 	case !received && !ok:
 		t.Errorf("client sent no alert; want fatal %v", want)
-	case !received && (a.Description != want || a.Level != wire.AlertLevelFatal):
+	case !received && (a.Description != wire.AlertDescription(want) || a.Level != wire.AlertLevelFatal):
 		t.Errorf("client sent %v %v; want fatal %v", a.Level, a.Description, want)
 	}
 }

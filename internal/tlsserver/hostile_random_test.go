@@ -27,13 +27,13 @@ func randomLegalServer(rng *rand.Rand) (tlsserver.Options, func(*tls.Config), in
 		opts.MaxFragment = 1 + rng.IntN(200)
 	}
 	if opts.HelloRetryRequest {
-		opts.HRRGroup = []wire.NamedGroup{wire.NamedGroupSecp256r1, wire.NamedGroupSecp384r1}[rng.IntN(2)]
+		opts.HRRGroup = wire.NamedGroup([]tls.CurveID{tls.CurveP256, tls.CurveP384}[rng.IntN(2)])
 		if rng.IntN(2) == 0 {
 			opts.HRRCookie = []byte(fmt.Sprint("cookie", rng.IntN(100)))
 		}
 	}
 	if rng.IntN(2) == 0 {
-		opts.CipherSuite = wire.TLS_CHACHA20_POLY1305_SHA256
+		opts.CipherSuite = wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256)
 	}
 	for range rng.IntN(3) {
 		opts.KeyUpdates = append(opts.KeyUpdates, wire.KeyUpdateRequest(rng.IntN(2)))

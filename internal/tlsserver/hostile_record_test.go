@@ -5,6 +5,7 @@ import (
 
 	"github.com/tabletls/tabletls/internal/tlsserver"
 	"github.com/tabletls/tabletls/internal/wire"
+	"github.com/tabletls/tabletls/tls"
 )
 
 // §5: the record layer.
@@ -133,44 +134,46 @@ func TestHostileRecordLayer(t *testing.T) {
 // §6: the server's alerts end the connection: the client reports them
 // (Received) and sends nothing back.
 func TestHostileServerAlerts(t *testing.T) {
-	alert := func(l wire.AlertLevel, d wire.AlertDescription) tlsserver.Item { return tlsserver.AlertItem(l, d) }
+	alert := func(l wire.AlertLevel, d tls.AlertDescription) tlsserver.Item {
+		return tlsserver.AlertItem(l, wire.AlertDescription(d))
+	}
 	replaceMain := func(items ...tlsserver.Item) *tlsserver.Mutator {
 		return onMain(func(s *tlsserver.Server, f *tlsserver.Flight) { f.Items = items })
 	}
 	fatal, warning := wire.AlertLevelFatal, wire.AlertLevelWarning
 	runHostile(t, []hostileCase{
-		{name: "handshake_failure_instead_of_server_hello", opts: tlsserver.Options{Mutator: replaceMain(alert(fatal, wire.AlertDescriptionHandshakeFailure))},
-			want: wire.AlertDescriptionHandshakeFailure, received: true},
-		{name: "protocol_version_instead_of_server_hello", opts: tlsserver.Options{Mutator: replaceMain(alert(fatal, wire.AlertDescriptionProtocolVersion))},
-			want: wire.AlertDescriptionProtocolVersion, received: true},
+		{name: "handshake_failure_instead_of_server_hello", opts: tlsserver.Options{Mutator: replaceMain(alert(fatal, tls.AlertHandshakeFailure))},
+			want: tls.AlertHandshakeFailure, received: true},
+		{name: "protocol_version_instead_of_server_hello", opts: tlsserver.Options{Mutator: replaceMain(alert(fatal, tls.AlertProtocolVersion))},
+			want: tls.AlertProtocolVersion, received: true},
 		{name: "alert_instead_of_hello_retry_request", opts: tlsserver.Options{HelloRetryRequest: true, Mutator: onHRR(func(s *tlsserver.Server, f *tlsserver.Flight) {
-			f.Items = []tlsserver.Item{alert(fatal, wire.AlertDescriptionIllegalParameter)}
+			f.Items = []tlsserver.Item{alert(fatal, tls.AlertIllegalParameter)}
 		})}, want: illegalParameter, received: true},
-		{name: "alert_after_hello_retry_request", opts: tlsserver.Options{HelloRetryRequest: true, Mutator: replaceMain(alert(fatal, wire.AlertDescriptionIllegalParameter))},
+		{name: "alert_after_hello_retry_request", opts: tlsserver.Options{HelloRetryRequest: true, Mutator: replaceMain(alert(fatal, tls.AlertIllegalParameter))},
 			want: illegalParameter, received: true},
-		{name: "protected_alert_during_handshake", opts: tlsserver.Options{Mutator: insertAfter(ht_EE, alert(fatal, wire.AlertDescriptionInternalError))},
-			want: wire.AlertDescriptionInternalError, received: true},
-		{name: "protected_alert_before_finished", opts: tlsserver.Options{Mutator: insertBefore(ht_FIN, alert(fatal, wire.AlertDescriptionDecryptError))},
+		{name: "protected_alert_during_handshake", opts: tlsserver.Options{Mutator: insertAfter(ht_EE, alert(fatal, tls.AlertInternalError))},
+			want: tls.AlertInternalError, received: true},
+		{name: "protected_alert_before_finished", opts: tlsserver.Options{Mutator: insertBefore(ht_FIN, alert(fatal, tls.AlertDecryptError))},
 			want: decryptError, received: true},
 		{name: "alert_after_handshake", opts: tlsserver.Options{Mutator: onPost(func(s *tlsserver.Server, f *tlsserver.Flight) {
-			f.Items = append(f.Items, alert(fatal, wire.AlertDescriptionCertificateRequired))
-		})}, want: wire.AlertDescriptionCertificateRequired, received: true},
+			f.Items = append(f.Items, alert(fatal, tls.AlertCertificateRequired))
+		})}, want: tls.AlertCertificateRequired, received: true},
 		// §6: "All alerts listed in Section 6.2 MUST be sent with
 		// AlertLevel=fatal and MUST be treated as error alerts when received
 		// regardless of the AlertLevel in the message. Unknown Alert types
 		// MUST be treated as error alerts."
-		{name: "warning_level_error_alert", opts: tlsserver.Options{Mutator: replaceMain(alert(warning, wire.AlertDescriptionUnrecognizedName))},
-			want: wire.AlertDescriptionUnrecognizedName, received: true},
+		{name: "warning_level_error_alert", opts: tlsserver.Options{Mutator: replaceMain(alert(warning, tls.AlertUnrecognizedName))},
+			want: tls.AlertUnrecognizedName, received: true},
 		{name: "unknown_alert_description", opts: tlsserver.Options{Mutator: insertAfter(ht_EE, alert(fatal, 0xfe))},
 			want: 0xfe, received: true},
 		// §6.1: user_canceled is a closure alert: the close_notify after it
 		// ends the handshake, and the error says the server canceled.
 		// (Alone, it ends nothing: TestUserCanceled.)
 		{name: "user_canceled_then_close_notify_during_handshake", opts: tlsserver.Options{Mutator: insertAfter(ht_EE,
-			alert(warning, wire.AlertDescriptionUserCanceled), alert(warning, wire.AlertDescriptionCloseNotify))},
-			want: wire.AlertDescriptionUserCanceled, received: true},
+			alert(warning, tls.AlertUserCanceled), alert(warning, tls.AlertCloseNotify))},
+			want: tls.AlertUserCanceled, received: true},
 		// §6.1: close_notify during the handshake ends it.
-		{name: "close_notify_during_handshake", opts: tlsserver.Options{Mutator: insertAfter(ht_EE, alert(warning, wire.AlertDescriptionCloseNotify))},
-			want: wire.AlertDescriptionCloseNotify, received: true},
+		{name: "close_notify_during_handshake", opts: tlsserver.Options{Mutator: insertAfter(ht_EE, alert(warning, tls.AlertCloseNotify))},
+			want: tls.AlertCloseNotify, received: true},
 	})
 }

@@ -374,7 +374,7 @@ func (p *Pipe) Result() *Result {
 			*v = append(*v, fmt.Sprintf("client failed with %v but sent no alert", r.Alert.Alert))
 		default:
 			a, _ := r.SentAlert()
-			if a.Description != r.Alert.Alert || a.Level != wire.AlertLevelFatal {
+			if tls.AlertDescription(a.Description) != r.Alert.Alert || a.Level != wire.AlertLevelFatal {
 				*v = append(*v, fmt.Sprintf("client failed with %v but sent %v %v", r.Alert.Alert, a.Level, a.Description))
 			}
 			if last != len(r.Records)-1 {

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/detrand"
-	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -18,7 +17,7 @@ type ksDetRand = detrand.Reader
 
 func newKSDetRand(seed string) *ksDetRand { return detrand.New(seed) }
 
-func ksWantAlert(t *testing.T, err error, want wire.AlertDescription) {
+func ksWantAlert(t *testing.T, err error, want tls.AlertDescription) {
 	t.Helper()
 	var ae *tls.AlertError
 	if !errors.As(err, &ae) {
@@ -128,7 +127,7 @@ func TestInvalidServerShare(t *testing.T) {
 			t.Errorf("%s: accepted", tc.name)
 			continue
 		}
-		t.Run(tc.name, func(t *testing.T) { ksWantAlert(t, err, wire.AlertDescriptionIllegalParameter) })
+		t.Run(tc.name, func(t *testing.T) { ksWantAlert(t, err, tls.AlertIllegalParameter) })
 	}
 }
 
@@ -147,7 +146,7 @@ func TestDeterministic(t *testing.T) {
 	if !bytes.Equal(a.Public(), b.Public()) || bytes.Equal(a.Public(), c.Public()) {
 		t.Error("share is not a function of the randomness")
 	}
-	if X25519MLKEM768().ID() != wire.X25519MLKEM768 {
+	if X25519MLKEM768().ID() != tls.X25519MLKEM768 {
 		t.Errorf("ID = %v", X25519MLKEM768().ID())
 	}
 }
@@ -188,6 +187,6 @@ func TestX25519Share(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 			continue
 		}
-		t.Run(name, func(t *testing.T) { ksWantAlert(t, err, wire.AlertDescriptionIllegalParameter) })
+		t.Run(name, func(t *testing.T) { ksWantAlert(t, err, tls.AlertIllegalParameter) })
 	}
 }

@@ -9,7 +9,6 @@
 package rsapss
 
 import (
-	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 	"github.com/tabletls/tabletls/tls/internal/registry"
 	"github.com/tabletls/tabletls/tls/internal/rsapss"
@@ -18,11 +17,11 @@ import (
 var verifiers = func() []*tls.SignatureVerifier {
 	var vs []*tls.SignatureVerifier
 	for _, s := range rsapss.Schemes() {
-		var cert []wire.SignatureScheme
+		var cert []tls.SignatureScheme
 		for _, c := range s.CertSchemes {
-			cert = append(cert, wire.SignatureScheme(c))
+			cert = append(cert, tls.SignatureScheme(c))
 		}
-		vs = append(vs, tls.NewSignatureVerifier(wire.SignatureScheme(s.ID), cert, s.Algorithm))
+		vs = append(vs, tls.NewSignatureVerifier(tls.SignatureScheme(s.ID), cert, s.Algorithm))
 	}
 	return vs
 }()

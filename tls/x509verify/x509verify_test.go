@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -103,7 +102,7 @@ func pool(certs ...*testCert) *x509.CertPool {
 
 func at(t time.Time) func() time.Time { return func() time.Time { return t } }
 
-func wantAlert(t *testing.T, err error, want wire.AlertDescription) {
+func wantAlert(t *testing.T, err error, want tls.AlertDescription) {
 	t.Helper()
 	var ae *tls.AlertError
 	if !errors.As(err, &ae) {
@@ -148,31 +147,31 @@ func TestVerifier(t *testing.T) {
 		v      *Verifier
 		server string
 		chain  [][]byte
-		alert  wire.AlertDescription // 0: success
+		alert  tls.AlertDescription // 0: success
 	}{
 		{"valid", good, "device.example", [][]byte{leaf.der}, 0},
 		{"valid with root in chain", good, "device.example", [][]byte{leaf.der, ca.der}, 0},
 		{"valid via intermediate", good, "device.example", [][]byte{interLeaf.der, inter.der}, 0},
 		{"valid, unordered extras", good, "device.example", [][]byte{interLeaf.der, ca.der, inter.der}, 0},
 		{"ed25519 leaf", good, "device.example", [][]byte{edLeaf.der}, 0},
-		{"expired", New(Options{Roots: pool(ca), Time: at(notAfter.Add(time.Second))}), "device.example", [][]byte{leaf.der}, wire.AlertDescriptionCertificateExpired},
-		{"not yet valid", New(Options{Roots: pool(ca), Time: at(notBefore.Add(-time.Second))}), "device.example", [][]byte{leaf.der}, wire.AlertDescriptionCertificateExpired},
-		{"wrong hostname", good, "other.example", [][]byte{leaf.der}, wire.AlertDescriptionBadCertificate},
-		{"IP address", good, "192.0.2.1", [][]byte{leaf.der}, wire.AlertDescriptionBadCertificate},
-		{"unknown CA", New(Options{Roots: pool(otherCA), Time: at(validTime)}), "device.example", [][]byte{leaf.der}, wire.AlertDescriptionUnknownCa},
-		{"missing intermediate", good, "device.example", [][]byte{interLeaf.der}, wire.AlertDescriptionUnknownCa},
-		{"self-signed leaf", good, "Test Root", [][]byte{ca.der}, wire.AlertDescriptionBadCertificate},
-		{"client auth only", good, "device.example", [][]byte{clientLeaf.der}, wire.AlertDescriptionBadCertificate},
-		{"KeyUsage keyEncipherment only", good, "device.example", [][]byte{keyEnciphermentLeaf.der}, wire.AlertDescriptionBadCertificate},
-		{"KeyUsage keyCertSign and keyAgreement", good, "device.example", [][]byte{certSignLeaf.der}, wire.AlertDescriptionBadCertificate},
+		{"expired", New(Options{Roots: pool(ca), Time: at(notAfter.Add(time.Second))}), "device.example", [][]byte{leaf.der}, tls.AlertCertificateExpired},
+		{"not yet valid", New(Options{Roots: pool(ca), Time: at(notBefore.Add(-time.Second))}), "device.example", [][]byte{leaf.der}, tls.AlertCertificateExpired},
+		{"wrong hostname", good, "other.example", [][]byte{leaf.der}, tls.AlertBadCertificate},
+		{"IP address", good, "192.0.2.1", [][]byte{leaf.der}, tls.AlertBadCertificate},
+		{"unknown CA", New(Options{Roots: pool(otherCA), Time: at(validTime)}), "device.example", [][]byte{leaf.der}, tls.AlertUnknownCA},
+		{"missing intermediate", good, "device.example", [][]byte{interLeaf.der}, tls.AlertUnknownCA},
+		{"self-signed leaf", good, "Test Root", [][]byte{ca.der}, tls.AlertBadCertificate},
+		{"client auth only", good, "device.example", [][]byte{clientLeaf.der}, tls.AlertBadCertificate},
+		{"KeyUsage keyEncipherment only", good, "device.example", [][]byte{keyEnciphermentLeaf.der}, tls.AlertBadCertificate},
+		{"KeyUsage keyCertSign and keyAgreement", good, "device.example", [][]byte{certSignLeaf.der}, tls.AlertBadCertificate},
 		{"KeyUsage digitalSignature and keyEncipherment", good, "device.example", [][]byte{bothLeaf.der}, 0},
 		{"no KeyUsage extension", good, "device.example", [][]byte{noKeyUsageLeaf.der}, 0},
-		{"unsupported key", good, "device.example", [][]byte{p521Leaf.der}, wire.AlertDescriptionUnsupportedCertificate},
-		{"garbage leaf", good, "device.example", [][]byte{{0x30, 0x03, 0x02, 0x01, 0x01}}, wire.AlertDescriptionBadCertificate},
-		{"truncated leaf", good, "device.example", [][]byte{leaf.der[:len(leaf.der)-1]}, wire.AlertDescriptionBadCertificate},
-		{"garbage intermediate", good, "device.example", [][]byte{leaf.der, {0x00}}, wire.AlertDescriptionBadCertificate},
-		{"empty chain", good, "device.example", nil, wire.AlertDescriptionDecodeError},
-		{"no server name", good, "", [][]byte{leaf.der}, wire.AlertDescriptionInternalError},
+		{"unsupported key", good, "device.example", [][]byte{p521Leaf.der}, tls.AlertUnsupportedCertificate},
+		{"garbage leaf", good, "device.example", [][]byte{{0x30, 0x03, 0x02, 0x01, 0x01}}, tls.AlertBadCertificate},
+		{"truncated leaf", good, "device.example", [][]byte{leaf.der[:len(leaf.der)-1]}, tls.AlertBadCertificate},
+		{"garbage intermediate", good, "device.example", [][]byte{leaf.der, {0x00}}, tls.AlertBadCertificate},
+		{"empty chain", good, "device.example", nil, tls.AlertDecodeError},
+		{"no server name", good, "", [][]byte{leaf.der}, tls.AlertInternalError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,10 +219,10 @@ func TestVerifierDefaults(t *testing.T) {
 		NotAfter:  time.Now().Add(-time.Hour),
 	}, newKey(t), ca)
 	_, err := New(Options{Roots: pool(ca)}).Verify("device.example", [][]byte{expired.der})
-	wantAlert(t, err, wire.AlertDescriptionCertificateExpired)
+	wantAlert(t, err, tls.AlertCertificateExpired)
 
 	// Roots nil: the system roots, which do not include our test CA
 	// (or do not exist at all).
 	_, err = New(Options{}).Verify("device.example", [][]byte{leaf.der})
-	wantAlert(t, err, wire.AlertDescriptionUnknownCa)
+	wantAlert(t, err, tls.AlertUnknownCA)
 }
