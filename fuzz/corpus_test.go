@@ -268,7 +268,37 @@ func (c *corpus) addMessage(label string, msg []byte) {
 		c.t.Fatalf("%s: no target for %v", label, typ)
 	}
 	c.add("FuzzHandshake", label, msg)
+	c.add("FuzzHandshakeHeader", label, msg[:4])
 	c.addSplit(target, label, body)
+	if typ == wire.HandshakeTypeServerHello {
+		// What the client reads of it before decoding it as a
+		// ServerHello or a HelloRetryRequest.
+		var p wire.ServerHelloPrefix
+		rest, err := p.UnmarshalPrefix(body)
+		if err != nil {
+			c.t.Fatalf("%s: %v", label, err)
+		}
+		c.add("FuzzServerHelloPrefix", label, body[:len(body)-len(rest)])
+		c.addSplit("FuzzAnyExtensions", label, rest)
+	}
+}
+
+// addHkdfLabels adds the HkdfLabel of each derivation of the key schedule
+// (RFC 8446 §7.1, §7.3), with the contexts they have: none, a transcript
+// hash of SHA-256 or SHA-384. The client encodes these and never decodes
+// one, so no trace has them.
+func (c *corpus) addHkdfLabels() {
+	for _, label := range []string{"derived", "c hs traffic", "s hs traffic", "c ap traffic", "s ap traffic",
+		"exp master", "res master", "finished", "key", "iv", "traffic upd", "resumption"} {
+		for _, n := range []int{0, 32, 48} {
+			hl := wire.HkdfLabel{Length: uint16(max(n, 12)), Label: []byte("tls13 " + label), Context: make([]byte, n)}
+			b, err := hl.Append(nil)
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			c.add("FuzzHkdfLabel", strings.ReplaceAll(label, " ", "-")+"-"+strconv.Itoa(n), b)
+		}
+	}
 }
 
 // addRecord adds a record as on the wire.
@@ -335,6 +365,7 @@ func buildCorpus(t *testing.T) *corpus {
 	c.addForeignClientHellos()
 	c.addRefusals()
 	c.addMadeUp()
+	c.addHkdfLabels()
 	var missing []string
 	for _, name := range slices.Sorted(maps.Keys(c.all)) {
 		if len(c.seeds[name]) == 0 {

@@ -135,6 +135,21 @@ func checkClientHello(t tb, data []byte) {
 	checkCodec[wire.ClientHello](t, data, decodeError|illegalParameter)
 }
 
+// checkServerHelloPrefix is the property of FuzzServerHelloPrefix.
+func checkServerHelloPrefix(t tb, data []byte) {
+	checkCodec[wire.ServerHelloPrefix](t, data, decodeError)
+}
+
+// checkAnyExtension is the property of FuzzAnyExtension.
+func checkAnyExtension(t tb, data []byte) {
+	checkCodec[wire.AnyExtension](t, data, decodeError)
+}
+
+// checkAnyExtensions is the property of FuzzAnyExtensions.
+func checkAnyExtensions(t tb, data []byte) {
+	checkCodec[wire.AnyExtensions](t, data, decodeError)
+}
+
 // checkServerHello is the property of FuzzServerHello.
 func checkServerHello(t tb, data []byte) {
 	checkCodec[wire.ServerHello](t, data, decodeError|illegalParameter|unsupportedExtension)
@@ -195,6 +210,11 @@ func checkKeyUpdate(t tb, data []byte) {
 	checkCodec[wire.KeyUpdate](t, data, decodeError)
 }
 
+// checkHkdfLabel is the property of FuzzHkdfLabel.
+func checkHkdfLabel(t tb, data []byte) {
+	checkCodec[wire.HkdfLabel](t, data, decodeError)
+}
+
 // checkRecordHeader is the property of FuzzRecordHeader.
 func checkRecordHeader(t tb, data []byte) {
 	checkCodec[wire.RecordHeader](t, data, decodeError)
@@ -218,6 +238,11 @@ func checkAlert(t tb, data []byte) {
 // checkHandshake is the property of FuzzHandshake.
 func checkHandshake(t tb, data []byte) {
 	checkCodec[wire.Handshake](t, data, decodeError)
+}
+
+// checkHandshakeHeader is the property of FuzzHandshakeHeader.
+func checkHandshakeHeader(t tb, data []byte) {
+	checkCodec[wire.HandshakeHeader](t, data, decodeError)
 }
 
 // checkClientHelloExtensions is the property of FuzzClientHelloExtensions.
@@ -258,6 +283,8 @@ func checkNewSessionTicketExtensions(t tb, data []byte) {
 // codecTargets is the property of every generated target, by name.
 var codecTargets = map[string]func(tb, []byte){
 	"FuzzAlert":                               checkAlert,
+	"FuzzAnyExtension":                        checkAnyExtension,
+	"FuzzAnyExtensions":                       checkAnyExtensions,
 	"FuzzCertificate":                         checkCertificate,
 	"FuzzCertificateAuthoritiesExtension":     checkCertificateAuthoritiesExtension,
 	"FuzzCertificateEntry":                    checkCertificateEntry,
@@ -278,8 +305,10 @@ var codecTargets = map[string]func(tb, []byte){
 	"FuzzExtension":                           checkExtension,
 	"FuzzFinished":                            checkFinished,
 	"FuzzHandshake":                           checkHandshake,
+	"FuzzHandshakeHeader":                     checkHandshakeHeader,
 	"FuzzHelloRetryRequest":                   checkHelloRetryRequest,
 	"FuzzHelloRetryRequestExtensions":         checkHelloRetryRequestExtensions,
+	"FuzzHkdfLabel":                           checkHkdfLabel,
 	"FuzzKeyShareClientHello":                 checkKeyShareClientHello,
 	"FuzzKeyShareEntry":                       checkKeyShareEntry,
 	"FuzzKeyShareHelloRetryRequest":           checkKeyShareHelloRetryRequest,
@@ -299,6 +328,7 @@ var codecTargets = map[string]func(tb, []byte){
 	"FuzzRecordHeader":                        checkRecordHeader,
 	"FuzzServerHello":                         checkServerHello,
 	"FuzzServerHelloExtensions":               checkServerHelloExtensions,
+	"FuzzServerHelloPrefix":                   checkServerHelloPrefix,
 	"FuzzServerName":                          checkServerName,
 	"FuzzServerNameList":                      checkServerNameList,
 	"FuzzSignatureSchemeList":                 checkSignatureSchemeList,
@@ -371,6 +401,17 @@ func splitSeed(target string, data []byte, add func(string, []byte)) {
 			return
 		}
 		seedPart(add, "FuzzClientHelloExtensions", m.Extensions.Append)
+	case "FuzzAnyExtensions":
+		var m wire.AnyExtensions
+		if m.Unmarshal(data) != nil {
+			return
+		}
+		{
+			var e wire.AnyExtension
+			for it := m.Extensions.Iter(); it.Next(&e); {
+				seedPart(add, "FuzzAnyExtension", e.Append)
+			}
+		}
 	case "FuzzServerHello":
 		var m wire.ServerHello
 		if m.Unmarshal(data) != nil {

@@ -220,6 +220,30 @@ func FuzzClientHello(f *testing.F) {
 	})
 }
 
+// FuzzServerHelloPrefix fuzzes the wire.ServerHelloPrefix codec: Unmarshal
+// fails with decode_error, or Append re-encodes the input exactly.
+func FuzzServerHelloPrefix(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkServerHelloPrefix(t, data)
+	})
+}
+
+// FuzzAnyExtension fuzzes the wire.AnyExtension codec: Unmarshal fails
+// with decode_error, or Append re-encodes the input exactly.
+func FuzzAnyExtension(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkAnyExtension(t, data)
+	})
+}
+
+// FuzzAnyExtensions fuzzes the wire.AnyExtensions codec: Unmarshal fails
+// with decode_error, or Append re-encodes the input exactly.
+func FuzzAnyExtensions(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkAnyExtensions(t, data)
+	})
+}
+
 // FuzzServerHello fuzzes the wire.ServerHello codec: Unmarshal fails with
 // decode_error, illegal_parameter or unsupported_extension, or Append
 // re-encodes the input exactly.
@@ -323,6 +347,14 @@ func FuzzKeyUpdate(f *testing.F) {
 	})
 }
 
+// FuzzHkdfLabel fuzzes the wire.HkdfLabel codec: Unmarshal fails with
+// decode_error, or Append re-encodes the input exactly.
+func FuzzHkdfLabel(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkHkdfLabel(t, data)
+	})
+}
+
 // FuzzRecordHeader fuzzes the wire.RecordHeader codec: Unmarshal fails
 // with decode_error, or Append re-encodes the input exactly.
 func FuzzRecordHeader(f *testing.F) {
@@ -360,6 +392,14 @@ func FuzzAlert(f *testing.F) {
 func FuzzHandshake(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkHandshake(t, data)
+	})
+}
+
+// FuzzHandshakeHeader fuzzes the wire.HandshakeHeader codec: Unmarshal
+// fails with decode_error, or Append re-encodes the input exactly.
+func FuzzHandshakeHeader(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkHandshakeHeader(t, data)
 	})
 }
 

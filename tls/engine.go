@@ -407,7 +407,11 @@ const (
 func (e *engine) handleRecord(h wire.RecordHeader, rec []byte) error {
 	protected := e.readEncrypted && h.Type == wire.ContentTypeApplicationData
 	e.trace(TraceEvent{Kind: TraceRecordIn, ContentType: uint8(h.Type), Length: len(rec), Encrypted: protected, Data: rec})
-	typ, body := h.Type, rec[recordHeaderLen:]
+	var pt wire.TLSPlaintext
+	if err := pt.Unmarshal(rec); err != nil {
+		return err // cannot happen: rec was cut at the length of its header
+	}
+	typ, body := pt.Type, pt.Fragment
 	switch {
 	case typ == wire.ContentTypeChangeCipherSpec:
 		// §5: dropped if it is the one octet 0x01 and not protected;
@@ -424,7 +428,7 @@ func (e *engine) handleRecord(h wire.RecordHeader, rec []byte) error {
 		return e.dispatch(EventChangeCipherSpec)
 	case e.readEncrypted:
 		var err error
-		typ, body, err = e.readCipher.open(rec, rec[recordHeaderLen:recordHeaderLen])
+		typ, body, err = e.readCipher.open(rec, pt.Fragment[:0])
 		if err != nil {
 			return err
 		}
@@ -505,17 +509,17 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 	if e.hsInLen > 0 {
 		// Complete the message started in an earlier record, then go on
 		// with the rest of this one where it is.
-		need := 4 - e.hsInLen
-		if e.hsInLen >= 4 {
-			need = 4 + int(uintN(e.hsIn[1:4])) - e.hsInLen
+		need := handshakeHeaderLen - e.hsInLen
+		if e.hsInLen >= handshakeHeaderLen {
+			need = messageLen(e.hsIn) - e.hsInLen
 		} else if len(body) >= need {
 			copy(e.hsIn[e.hsInLen:], body[:need])
 			e.hsInLen += need
 			body = body[need:]
-			if err := e.checkMessageSize(e.hsIn[:4]); err != nil {
+			if err := e.checkMessageSize(e.hsIn); err != nil {
 				return err
 			}
-			need = 4 + int(uintN(e.hsIn[1:4])) - e.hsInLen
+			need = messageLen(e.hsIn) - e.hsInLen
 		}
 		n := min(need, len(body))
 		copy(e.hsIn[e.hsInLen:], body[:n])
@@ -531,25 +535,41 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 		}
 		data = body
 	}
-	for len(data) >= 4 {
-		n := int(uintN(data[1:4])) // Handshake.length, uint24 (§4)
-		if 4+n > len(data) {
+	for len(data) >= handshakeHeaderLen {
+		n := messageLen(data)
+		if n > len(data) {
 			break
 		}
-		msg := data[:4+n]
-		data = data[4+n:]
+		msg := data[:n]
+		data = data[n:]
 		if err := e.handleMessageAt(msg, len(data) > 0); err != nil {
 			return err
 		}
 	}
-	if len(data) >= 4 {
-		if err := e.checkMessageSize(data[:4]); err != nil {
+	if len(data) >= handshakeHeaderLen {
+		if err := e.checkMessageSize(data); err != nil {
 			return err
 		}
 	}
 	e.hsInLen = copy(e.hsIn, data)
 	return nil
 }
+
+// handshakeHeaderLen is the size of a HandshakeHeader: msg_type and a
+// uint24 length (§4).
+const handshakeHeaderLen = 4
+
+// messageHeader decodes the header at the start of b, which holds at
+// least handshakeHeaderLen octets.
+func messageHeader(b []byte) wire.HandshakeHeader {
+	var h wire.HandshakeHeader
+	_ = h.Unmarshal(b[:handshakeHeaderLen]) // fixed size: cannot fail
+	return h
+}
+
+// messageLen is the size, header included, of the handshake message
+// whose header starts b.
+func messageLen(b []byte) int { return handshakeHeaderLen + int(messageHeader(b).Length) }
 
 // handleMessageAt processes msg; more says the record goes on after it.
 // §5.1: "Because the ServerHello, Finished, and KeyUpdate messages can
@@ -560,7 +580,7 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 // client does not answer it (a second ClientHello, its Finished) first.
 func (e *engine) handleMessageAt(msg []byte, more bool) error {
 	if more {
-		switch wire.HandshakeType(msg[0]) {
+		switch messageHeader(msg).MsgType {
 		case wire.HandshakeTypeServerHello, wire.HandshakeTypeFinished, wire.HandshakeTypeKeyUpdate:
 			return newAlert(AlertUnexpectedMessage, "tls: "+e.messageName(msg)+" not at the end of its record")
 		}
@@ -576,8 +596,8 @@ func (e *engine) handleMessageAt(msg []byte, more bool) error {
 // length field has a value we cannot accept, so illegal_parameter, as
 // OpenSSL and BoringSSL send for an excessive message size.
 func (e *engine) checkMessageSize(header []byte) error {
-	if n := 4 + int(uintN(header[1:4])); n > len(e.hsIn) {
-		return newAlert(AlertIllegalParameter, "tls: "+wire.HandshakeType(header[0]).String()+" message of "+
+	if n := messageLen(header); n > len(e.hsIn) {
+		return newAlert(AlertIllegalParameter, "tls: "+messageHeader(header).MsgType.String()+" message of "+
 			itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn)")
 	}
 	return nil
@@ -589,22 +609,33 @@ func (e *engine) messageName(msg []byte) string {
 	if isHelloRetryRequest(msg) {
 		return "HelloRetryRequest"
 	}
-	return wire.HandshakeType(msg[0]).String()
+	return messageHeader(msg).MsgType.String()
 }
 
+// isHelloRetryRequest reports whether msg, a complete handshake message,
+// is a ServerHello with the random of a HelloRetryRequest (§4.1.3).
 func isHelloRetryRequest(msg []byte) bool {
-	return wire.HandshakeType(msg[0]) == wire.HandshakeTypeServerHello && len(msg) >= 4+2+32 && bytes.Equal(msg[6:38], helloRetryRequestRandom)
+	var m wire.Handshake
+	var p wire.ServerHelloPrefix
+	if m.Unmarshal(msg) != nil || m.MsgType != wire.HandshakeTypeServerHello {
+		return false
+	}
+	_, err := p.UnmarshalPrefix(m.Body)
+	return err == nil && bytes.Equal(p.Random, helloRetryRequestRandom)
 }
 
 func (e *engine) handleMessage(msg []byte) error {
-	typ := wire.HandshakeType(msg[0])
-	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: uint8(typ), Length: len(msg), Data: msg})
-	ev := handshakeEvents[typ]
+	var m wire.Handshake
+	if err := m.Unmarshal(msg); err != nil {
+		return err // cannot happen: msg was cut at the length of its header
+	}
+	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: uint8(m.MsgType), Length: len(msg), Data: msg})
+	ev := handshakeEvents[m.MsgType]
 	// §4.1.3: a ServerHello with this random is a HelloRetryRequest.
 	if isHelloRetryRequest(msg) {
 		ev = EventHelloRetryRequest
 	}
-	e.msg, e.msgBody = msg, msg[4:]
+	e.msg, e.msgBody = msg, m.Body
 	err := e.dispatch(ev)
 	e.msg, e.msgBody = nil, nil
 	return err
@@ -652,19 +683,28 @@ func (e *engine) writeRecord(typ wire.ContentType, payload []byte, version uint1
 		if e.outLen+recordHeaderLen+len(payload) > len(e.out) {
 			return newAlert(AlertInternalError, "tls: record does not fit the Write buffer")
 		}
-		h := wire.RecordHeader{Type: typ, LegacyRecordVersion: wire.ProtocolVersion(version), Length: uint16(len(payload))}
-		b, _ := h.Append(e.out[e.outLen:e.outLen]) // fixed-size: cannot fail
-		b = append(b, payload...)
+		pt := wire.TLSPlaintext{Type: typ, LegacyRecordVersion: wire.ProtocolVersion(version), Length: uint16(len(payload)), Fragment: payload}
+		b, err := pt.Append(e.out[e.outLen:e.outLen])
+		if err != nil {
+			return err
+		}
 		e.outLen += len(b)
 	}
-	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: uint8(wire.ContentType(e.out[start])), Length: e.outLen - start, Encrypted: e.writeKeys != keysNone && typ != wire.ContentTypeChangeCipherSpec, Data: e.out[start:e.outLen]})
+	protected := e.writeKeys != keysNone && typ != wire.ContentTypeChangeCipherSpec
+	outer := typ
+	if protected {
+		outer = wire.ContentTypeApplicationData // §5.2: opaque_type
+	}
+	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: uint8(outer), Length: e.outLen - start, Encrypted: protected, Data: e.out[start:e.outLen]})
 	return nil
 }
 
 // startMessage begins a handshake message of type typ in hsOut; the
 // caller appends the body and calls finishMessage.
 func (e *engine) startMessage(typ wire.HandshakeType) []byte {
-	return append(e.hsOut[e.hsOutLen:e.hsOutLen], byte(typ), 0, 0, 0)
+	h := wire.HandshakeHeader{MsgType: typ} // the length is filled in by finishMessage
+	b, _ := h.Append(e.hsOut[e.hsOutLen:e.hsOutLen])
+	return b
 }
 
 // finishMessage fills in the length of a message from startMessage,
@@ -677,9 +717,13 @@ func (e *engine) finishMessage(b []byte, err error) ([]byte, error) {
 		// append had to grow b: it no longer lives in hsOut.
 		return nil, newAlert(AlertInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
 	}
-	putUintN(b[1:], 3, uint64(len(b)-4))
+	h := messageHeader(b)
+	h.Length = uint32(len(b) - handshakeHeaderLen)
+	if _, err := h.Append(b[:0]); err != nil { // over the header startMessage wrote
+		return nil, err
+	}
 	e.hsOutLen += len(b)
-	e.trace(TraceEvent{Kind: TraceHandshakeOut, HandshakeType: uint8(wire.HandshakeType(b[0])), Length: len(b), Data: b})
+	e.trace(TraceEvent{Kind: TraceHandshakeOut, HandshakeType: uint8(h.MsgType), Length: len(b), Data: b})
 	return b, nil
 }
 

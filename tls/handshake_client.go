@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 
 	"github.com/tabletls/tabletls/internal/wire"
-	"golang.org/x/crypto/cryptobyte"
 	"io"
 	"slices"
 	"strings"
@@ -134,15 +133,16 @@ func (e *engine) sendClientHello() error {
 	ch.Random = hs.random[:]
 	ch.LegacySessionID = hs.session[:hs.nSession]
 	ch.LegacyCompressionMethods = nullCompression
+	// The lists are built in scratch, where the message's fields view
+	// them until Append copies them into HandshakeOut.
 	s := e.scratch[:0]
-	mark := 0
-	take := func() []byte { v := s[mark:]; mark = len(s); return v }
 	var err error
 
+	suites := wire.BuildCipherSuiteVector(s)
 	for _, cs := range e.prof.suites {
-		s = appendUintN(s, 2, uint64(cs))
+		suites.Add(wire.CipherSuite(cs))
 	}
-	if err := ch.CipherSuites.SetBytes(take()); err != nil {
+	if ch.CipherSuites, s, err = suites.Vector(); err != nil {
 		return err
 	}
 	x := &ch.Extensions
@@ -150,43 +150,45 @@ func (e *engine) sendClientHello() error {
 		x.Add(wire.ExtensionTypeServerName)
 		hs.sentSNI = true
 		s = append(s, name...)
-		sn := wire.ServerName{NameType: wire.NameTypeHostName, HostName: take()}
-		if s, err = sn.Append(s); err != nil {
-			return err
-		}
-		if err := x.ServerName.ServerNameList.SetBytes(take()); err != nil {
+		sn := wire.ServerName{NameType: wire.NameTypeHostName, HostName: s[len(s)-len(name):]}
+		names := wire.BuildServerNameVector(s)
+		names.Add(&sn)
+		if x.ServerName.ServerNameList, s, err = names.Vector(); err != nil {
 			return err
 		}
 	}
 	x.Add(wire.ExtensionTypeSupportedGroups)
+	groups := wire.BuildNamedGroupVector(s)
 	for _, g := range e.prof.groups {
-		s = appendUintN(s, 2, uint64(g))
+		groups.Add(wire.NamedGroup(g))
 	}
-	if err := x.SupportedGroups.NamedGroupList.SetBytes(take()); err != nil {
+	if x.SupportedGroups.NamedGroupList, s, err = groups.Vector(); err != nil {
 		return err
 	}
 	x.Add(wire.ExtensionTypeSignatureAlgorithms)
+	schemes := wire.BuildSignatureSchemeVector(s)
 	for _, sc := range supportedSignatureSchemes {
 		if e.prof.crypto.offersScheme(sc) {
-			s = appendUintN(s, 2, uint64(sc))
+			schemes.Add(wire.SignatureScheme(sc))
 		}
 	}
-	if err := x.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(take()); err != nil {
+	if x.SignatureAlgorithms.SupportedSignatureAlgorithms, s, err = schemes.Vector(); err != nil {
 		return err
 	}
 	if len(cfg.NextProtos) > 0 {
 		x.Add(wire.ExtensionTypeApplicationLayerProtocolNegotiation)
+		protos := wire.BuildProtocolNameVector(s)
 		for _, p := range cfg.NextProtos {
-			s = append(s, byte(len(p)))
-			s = append(s, p...)
+			protos.AddString(p)
 		}
-		if err := x.ApplicationLayerProtocolNegotiation.ProtocolNameList.SetBytes(take()); err != nil {
+		if x.ApplicationLayerProtocolNegotiation.ProtocolNameList, s, err = protos.Vector(); err != nil {
 			return err
 		}
 	}
 	x.Add(wire.ExtensionTypeSupportedVersions)
-	s = append(s, 0x03, 0x04) // TLS 1.3 only (§4.2.1)
-	if err := x.SupportedVersions.Versions.SetBytes(take()); err != nil {
+	versions := wire.BuildProtocolVersionVector(s)
+	versions.Add(VersionTLS13) // TLS 1.3 only (§4.2.1)
+	if x.SupportedVersions.Versions, s, err = versions.Vector(); err != nil {
 		return err
 	}
 	if cfg.RecordSizeLimit != 0 {
@@ -203,19 +205,19 @@ func (e *engine) sendClientHello() error {
 	}
 	if cfg.OnNewSessionTicket != nil {
 		x.Add(wire.ExtensionTypePskKeyExchangeModes)
-		s = append(s, byte(wire.PskKeyExchangeModePskDheKe))
-		if err := x.PskKeyExchangeModes.KeModes.SetBytes(take()); err != nil {
+		modes := wire.BuildPskKeyExchangeModeVector(s)
+		modes.Add(wire.PskKeyExchangeModePskDheKe)
+		if x.PskKeyExchangeModes.KeModes, s, err = modes.Vector(); err != nil {
 			return err
 		}
 	}
 	x.Add(wire.ExtensionTypeKeyShare)
+	shares := wire.BuildKeyShareEntryVector(s)
 	for i, ks := range hs.shares[:hs.nShares] {
 		entry := wire.KeyShareEntry{Group: wire.NamedGroup(hs.shareGroups[i]), KeyExchange: ks.Public()}
-		if s, err = entry.Append(s); err != nil {
-			return err
-		}
+		shares.Add(&entry)
 	}
-	if err := x.KeyShare.ClientShares.SetBytes(take()); err != nil {
+	if x.KeyShare.ClientShares, s, err = shares.Vector(); err != nil {
 		return err
 	}
 	if len(s) > len(e.scratch) {
@@ -233,7 +235,7 @@ func (e *engine) sendClientHello() error {
 			return newAlert(AlertInternalError, "tls: ClientHello does not fit the scratch buffer")
 		}
 		s = append(s, make([]byte, pad)...)
-		x.AddUnknown(extensionTypePadding, take())
+		x.AddUnknown(extensionTypePadding, s[len(s)-pad:])
 		b, err = ch.Append(e.startMessage(wire.HandshakeTypeClientHello))
 	}
 	msg, err := e.finishMessage(b, err)
@@ -441,30 +443,24 @@ var (
 // random carries a downgrade sentinel (§4.1.3), else protocol_version.
 // Anything it cannot read is left to the decoder.
 func checkTLS13ServerHello(body []byte) error {
-	s := cryptobyte.String(body)
-	var version, suite uint16
-	var random []byte
-	var session, exts cryptobyte.String
-	var compression uint8
-	if !s.ReadUint16(&version) || !s.ReadBytes(&random, 32) || !s.ReadUint8LengthPrefixed(&session) ||
-		!s.ReadUint16(&suite) || !s.ReadUint8(&compression) {
+	var p wire.ServerHelloPrefix
+	rest, err := p.UnmarshalPrefix(body)
+	if err != nil {
 		return nil
 	}
-	if !s.Empty() {
-		if !s.ReadUint16LengthPrefixed(&exts) {
+	if len(rest) > 0 {
+		var x wire.AnyExtensions
+		if x.Unmarshal(rest) != nil {
 			return nil
 		}
-		for !exts.Empty() {
-			var typ uint16
-			var data cryptobyte.String
-			if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-				return nil
-			}
-			if wire.ExtensionType(typ) == wire.ExtensionTypeSupportedVersions {
+		var ext wire.AnyExtension
+		for it := x.Extensions.Iter(); it.Next(&ext); {
+			if ext.ExtensionType == wire.ExtensionTypeSupportedVersions {
 				return nil
 			}
 		}
 	}
+	random := p.Random
 	if bytes.Equal(random[24:], downgradeTLS12) || bytes.Equal(random[24:], downgradeTLS11) {
 		return newAlert(AlertIllegalParameter, "tls: downgrade sentinel in a TLS 1.2 ServerHello")
 	}
@@ -779,31 +775,30 @@ func (e *engine) sendClientCertificate() error {
 	hs := &e.hs
 	var c wire.Certificate
 	// The chain is built where the message will hold it, after the
-	// header (4), the empty context (1) and the list length (3), so
-	// HandshakeOut alone bounds it and Append copies nothing.
-	const listAt = 4 + 1 + 3
-	if e.hsOutLen+listAt > len(e.hsOut) {
+	// fields in front of it (which the encoding of an empty Certificate
+	// measures), so HandshakeOut alone bounds it and Append copies
+	// nothing.
+	head, err := c.Append(e.startMessage(wire.HandshakeTypeCertificate))
+	if err != nil {
+		return err
+	}
+	if len(head) > len(e.hsOut)-e.hsOutLen {
 		return newAlert(AlertInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
 	}
-	s := e.hsOut[e.hsOutLen+listAt : e.hsOutLen+listAt]
+	room := e.hsOut[e.hsOutLen+len(head) : e.hsOutLen+len(head)]
+	list := wire.BuildCertificateEntryVector(room)
 	if hs.clientCert != nil {
-		size := 0
 		for _, der := range hs.clientCert.Chain {
-			size += 3 + len(der) + 2 // cert_data, empty extensions (§4.4.2)
-		}
-		if size > cap(s) {
-			return newAlert(AlertInternalError, "tls: client certificate chain does not fit the HandshakeOut buffer")
-		}
-		for _, der := range hs.clientCert.Chain {
-			entry := wire.CertificateEntry{CertData: der}
-			var err error
-			if s, err = entry.Append(s); err != nil {
-				return err
-			}
+			list.Add(&wire.CertificateEntry{CertData: der})
 		}
 	}
-	if err := c.CertificateList.SetBytes(s); err != nil {
+	var built []byte
+	if c.CertificateList, built, err = list.Vector(); err != nil {
 		return err
+	}
+	if len(built) > cap(room) {
+		// append had to grow it: it no longer lives in HandshakeOut.
+		return newAlert(AlertInternalError, "tls: client certificate chain does not fit the HandshakeOut buffer")
 	}
 	msg, err := e.finishMessage(c.Append(e.startMessage(wire.HandshakeTypeCertificate)))
 	if err != nil {

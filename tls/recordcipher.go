@@ -105,9 +105,12 @@ func (rc *recordCipher) seal(out []byte, contentType wire.ContentType, payload [
 		return out, err
 	}
 	ret, rec := extendSlice(out, rc.sealedLen(len(payload), padding))
-	rec[0] = byte(wire.ContentTypeApplicationData)
-	rec[1], rec[2] = 3, 3 // legacy_record_version TLS 1.2
-	binary.BigEndian.PutUint16(rec[3:5], uint16(len(rec)-recordHeaderLen))
+	// The header of the TLSCiphertext (§5.2), in front of the
+	// encrypted_record that is sealed in place behind it.
+	h := wire.RecordHeader{Type: wire.ContentTypeApplicationData, LegacyRecordVersion: 0x0303, Length: uint16(len(rec) - recordHeaderLen)}
+	if _, err := h.Append(rec[:0]); err != nil {
+		return out, err
+	}
 
 	inner := rec[recordHeaderLen : recordHeaderLen+n]
 	copy(inner, payload)
@@ -130,16 +133,14 @@ func (rc *recordCipher) seal(out []byte, contentType wire.ContentType, payload [
 // On error the sequence number is not advanced; every error is fatal for the
 // connection anyway.
 func (rc *recordCipher) open(record []byte, dst []byte) (contentType wire.ContentType, plaintext []byte, err error) {
-	if len(record) < recordHeaderLen {
-		return 0, nil, newAlert(AlertDecodeError, "tls: truncated record")
+	var ct wire.TLSCiphertext
+	if ct.Unmarshal(record) != nil {
+		return 0, nil, newAlert(AlertDecodeError, "tls: truncated record, or its length does not match its header")
 	}
-	if wire.ContentType(record[0]) != wire.ContentTypeApplicationData {
+	if ct.OpaqueType != wire.ContentTypeApplicationData {
 		return 0, nil, newAlert(AlertUnexpectedMessage, "tls: unprotected record after keys were installed")
 	}
-	length := int(binary.BigEndian.Uint16(record[3:5]))
-	if length != len(record)-recordHeaderLen {
-		return 0, nil, newAlert(AlertDecodeError, "tls: record length does not match header")
-	}
+	length := int(ct.Length)
 	// Section 5.2: "The length MUST NOT exceed 2^14 + 256 bytes. An endpoint
 	// that receives a record that exceeds this length MUST terminate the
 	// connection with a record_overflow alert."
@@ -149,7 +150,10 @@ func (rc *recordCipher) open(record []byte, dst []byte) (contentType wire.Conten
 	if err := rc.nextNonce(); err != nil {
 		return 0, nil, err
 	}
-	plaintext, err = rc.aead.Open(dst, rc.nonce[:], record[recordHeaderLen:], record[:recordHeaderLen])
+	// The additional data is the record header: what is in front of
+	// encrypted_record.
+	header := record[:len(record)-len(ct.EncryptedRecord)]
+	plaintext, err = rc.aead.Open(dst, rc.nonce[:], ct.EncryptedRecord, header)
 	if err != nil {
 		return 0, nil, newAlert(AlertBadRecordMAC, "tls: record authentication failed")
 	}

@@ -132,6 +132,9 @@ func codecSamples(t testing.TB) []codecSample {
 		OIDFilter{CertificateExtensionOID: []byte{0x55, 0x1d, 0x0f}, CertificateExtensionValues: []byte{0x03, 0x02, 0x05, 0xa0}},
 		OIDFilter{CertificateExtensionOID: []byte{0x55, 0x1d, 0x25}, CertificateExtensionValues: []byte{}}))
 	cookie := &Cookie{Cookie: []byte("a cookie")}
+	anyExts := &AnyExtensions{}
+	codecSet(t, anyExts.Extensions.SetBytes, codecElems(t, AnyExtension{ExtensionType: ExtensionType(0xff01), ExtensionData: []byte{0}},
+		AnyExtension{ExtensionType: 0x000b, ExtensionData: []byte{1, 0}}))
 	ocsp := &CertificateStatus{StatusType: CertificateStatusTypeOcsp, OCSPResponse: []byte("ocsp response")}
 
 	out = append(out,
@@ -258,6 +261,11 @@ func codecSamples(t testing.TB) []codecSample {
 		sample(&TLSCiphertext{OpaqueType: ContentTypeApplicationData, LegacyRecordVersion: 0x0303, Length: 17, EncryptedRecord: codecFill(17, 0xee)}),
 		sample(&Alert{Level: AlertLevelFatal, Description: AlertDescriptionDecodeError}),
 		sample(&Handshake{MsgType: HandshakeTypeFinished, Body: codecFill(32, 0x99)}),
+		sample(&HandshakeHeader{MsgType: HandshakeTypeCertificate, Length: 0x012345}),
+		sample(&HkdfLabel{Length: 32, Label: []byte("tls13 c hs traffic"), Context: codecFill(32, 0x5a)}),
+		sample(&ServerHelloPrefix{LegacyVersion: 0x0303, Random: random, LegacySessionIDEcho: []byte{1, 2}, CipherSuite: TLS_AES_128_GCM_SHA256}),
+		sample(&AnyExtension{ExtensionType: ExtensionType(0xff01), ExtensionData: []byte{0}}),
+		sample(anyExts),
 	)
 	return out
 }

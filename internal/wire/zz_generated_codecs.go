@@ -20,6 +20,16 @@ func (m *Empty) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the Empty at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *Empty) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (*Empty) unmarshal(*cryptobyte.String) error {
 	return nil
 }
@@ -47,6 +57,16 @@ func (m *ServerName) Unmarshal(b []byte) error {
 		return errDecodeServerNameTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the ServerName at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *ServerName) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *ServerName) unmarshal(s *cryptobyte.String) error {
@@ -93,6 +113,16 @@ func (m *ServerNameList) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the ServerNameList at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *ServerNameList) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *ServerNameList) unmarshal(s *cryptobyte.String) error {
 	{
 		var v cryptobyte.String
@@ -135,6 +165,16 @@ func (m *CertificateStatusRequest) Unmarshal(b []byte) error {
 		return errDecodeCertificateStatusRequestTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the CertificateStatusRequest at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *CertificateStatusRequest) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *CertificateStatusRequest) unmarshal(s *cryptobyte.String) error {
@@ -196,6 +236,16 @@ func (m *CertificateStatus) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the CertificateStatus at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *CertificateStatus) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *CertificateStatus) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint8((*uint8)(&m.StatusType)) {
 		return errDecodeCertificateStatusStatusType
@@ -240,6 +290,16 @@ func (m *NamedGroupList) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the NamedGroupList at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *NamedGroupList) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *NamedGroupList) unmarshal(s *cryptobyte.String) error {
 	{
 		var v cryptobyte.String
@@ -280,6 +340,16 @@ func (m *SignatureSchemeList) Unmarshal(b []byte) error {
 		return errDecodeSignatureSchemeListTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the SignatureSchemeList at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *SignatureSchemeList) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *SignatureSchemeList) unmarshal(s *cryptobyte.String) error {
@@ -324,6 +394,16 @@ func (m *ProtocolNameList) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the ProtocolNameList at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *ProtocolNameList) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *ProtocolNameList) unmarshal(s *cryptobyte.String) error {
 	{
 		var v cryptobyte.String
@@ -365,6 +445,16 @@ func (m *KeyShareEntry) Unmarshal(b []byte) error {
 		return errDecodeKeyShareEntryTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the KeyShareEntry at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *KeyShareEntry) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *KeyShareEntry) unmarshal(s *cryptobyte.String) error {
@@ -411,6 +501,16 @@ func (m *KeyShareClientHello) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the KeyShareClientHello at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *KeyShareClientHello) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *KeyShareClientHello) unmarshal(s *cryptobyte.String) error {
 	{
 		var v cryptobyte.String
@@ -453,6 +553,16 @@ func (m *KeyShareHelloRetryRequest) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the KeyShareHelloRetryRequest at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *KeyShareHelloRetryRequest) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *KeyShareHelloRetryRequest) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint16((*uint16)(&m.SelectedGroup)) {
 		return errDecodeKeyShareHelloRetryRequestSelectedGroup
@@ -483,6 +593,16 @@ func (m *KeyShareServerHello) Unmarshal(b []byte) error {
 		return errDecodeKeyShareServerHelloTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the KeyShareServerHello at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *KeyShareServerHello) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *KeyShareServerHello) unmarshal(s *cryptobyte.String) error {
@@ -519,6 +639,16 @@ func (m *PskIdentity) Unmarshal(b []byte) error {
 		return errDecodePskIdentityTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the PskIdentity at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *PskIdentity) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *PskIdentity) unmarshal(s *cryptobyte.String) error {
@@ -564,6 +694,16 @@ func (m *OfferedPsks) Unmarshal(b []byte) error {
 		return errDecodeOfferedPsksTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the OfferedPsks at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *OfferedPsks) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *OfferedPsks) unmarshal(s *cryptobyte.String) error {
@@ -622,6 +762,16 @@ func (m *PreSharedKeyExtensionServerHello) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the PreSharedKeyExtensionServerHello at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *PreSharedKeyExtensionServerHello) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *PreSharedKeyExtensionServerHello) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint16(&m.SelectedIdentity) {
 		return errDecodePreSharedKeyExtensionServerHelloSelectedIdentity
@@ -654,6 +804,16 @@ func (m *EarlyDataIndicationNewSessionTicket) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the EarlyDataIndicationNewSessionTicket at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *EarlyDataIndicationNewSessionTicket) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *EarlyDataIndicationNewSessionTicket) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint32(&m.MaxEarlyDataSize) {
 		return errDecodeEarlyDataIndicationNewSessionTicketMaxEarlyDataSize
@@ -684,6 +844,16 @@ func (m *SupportedVersionsClientHello) Unmarshal(b []byte) error {
 		return errDecodeSupportedVersionsClientHelloTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the SupportedVersionsClientHello at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *SupportedVersionsClientHello) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *SupportedVersionsClientHello) unmarshal(s *cryptobyte.String) error {
@@ -728,6 +898,16 @@ func (m *SupportedVersionsServerHello) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the SupportedVersionsServerHello at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *SupportedVersionsServerHello) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *SupportedVersionsServerHello) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint16((*uint16)(&m.SelectedVersion)) {
 		return errDecodeSupportedVersionsServerHelloSelectedVersion
@@ -758,6 +938,16 @@ func (m *Cookie) Unmarshal(b []byte) error {
 		return errDecodeCookieTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the Cookie at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *Cookie) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *Cookie) unmarshal(s *cryptobyte.String) error {
@@ -798,6 +988,16 @@ func (m *PskKeyExchangeModes) Unmarshal(b []byte) error {
 		return errDecodePskKeyExchangeModesTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the PskKeyExchangeModes at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *PskKeyExchangeModes) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *PskKeyExchangeModes) unmarshal(s *cryptobyte.String) error {
@@ -842,6 +1042,16 @@ func (m *CertificateAuthoritiesExtension) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the CertificateAuthoritiesExtension at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *CertificateAuthoritiesExtension) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *CertificateAuthoritiesExtension) unmarshal(s *cryptobyte.String) error {
 	{
 		var v cryptobyte.String
@@ -883,6 +1093,16 @@ func (m *OIDFilter) Unmarshal(b []byte) error {
 		return errDecodeOIDFilterTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the OIDFilter at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *OIDFilter) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *OIDFilter) unmarshal(s *cryptobyte.String) error {
@@ -937,6 +1157,16 @@ func (m *OIDFilterExtension) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the OIDFilterExtension at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *OIDFilterExtension) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *OIDFilterExtension) unmarshal(s *cryptobyte.String) error {
 	{
 		var v cryptobyte.String
@@ -977,6 +1207,16 @@ func (m *PostHandshakeAuth) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the PostHandshakeAuth at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *PostHandshakeAuth) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (*PostHandshakeAuth) unmarshal(*cryptobyte.String) error {
 	return nil
 }
@@ -1008,6 +1248,16 @@ func (m *ClientHello) Unmarshal(b []byte) error {
 		return errDecodeClientHelloTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the ClientHello at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *ClientHello) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *ClientHello) unmarshal(s *cryptobyte.String) error {
@@ -1091,6 +1341,195 @@ func (m *ClientHello) Append(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+/*
+ServerHelloPrefix: §4.1.3: the fields of a ServerHello before its extensions, the same
+in every version (RFC 5246 §7.4.1.3). Read first to tell a
+HelloRetryRequest by its random, and a TLS 1.2 ServerHello, which has
+no supported_versions, from a TLS 1.3 one before decoding either.
+*/
+type ServerHelloPrefix struct {
+	LegacyVersion           ProtocolVersion
+	Random                  []byte
+	LegacySessionIDEcho     []byte
+	CipherSuite             CipherSuite
+	LegacyCompressionMethod uint8
+}
+
+// Unmarshal decodes b, which must hold exactly one ServerHelloPrefix. Byte
+// strings and vectors in m are sub-slices of b: nothing is allocated.
+func (m *ServerHelloPrefix) Unmarshal(b []byte) error {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return err
+	}
+	if !s.Empty() {
+		return errDecodeServerHelloPrefixTrailing
+	}
+	return nil
+}
+
+// UnmarshalPrefix decodes the ServerHelloPrefix at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *ServerHelloPrefix) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
+func (m *ServerHelloPrefix) unmarshal(s *cryptobyte.String) error {
+	if !s.ReadUint16((*uint16)(&m.LegacyVersion)) {
+		return errDecodeServerHelloPrefixLegacyVersion
+	}
+	if !s.ReadBytes(&m.Random, 32) {
+		return errDecodeServerHelloPrefixRandom
+	}
+	{
+		var v cryptobyte.String
+		if !readLengthPrefixed(s, 1, &v) || len(v) > 32 {
+			return errDecodeServerHelloPrefixLegacySessionIDEcho
+		}
+		m.LegacySessionIDEcho = []byte(v)
+	}
+	if !s.ReadUint16((*uint16)(&m.CipherSuite)) {
+		return errDecodeServerHelloPrefixCipherSuite
+	}
+	if !s.ReadUint8(&m.LegacyCompressionMethod) {
+		return errDecodeServerHelloPrefixLegacyCompressionMethod
+	}
+	return nil
+}
+
+// Append appends the encoding of m to b. It fails only when a field is
+// out of the range the spec gives it.
+func (m *ServerHelloPrefix) Append(b []byte) ([]byte, error) {
+	b = appendUintN(b, 2, uint64(m.LegacyVersion))
+	if len(m.Random) != 32 {
+		return b, errEncodeServerHelloPrefixRandom
+	}
+	b = append(b, m.Random...)
+	if len(m.LegacySessionIDEcho) > 32 {
+		return b, errEncodeServerHelloPrefixLegacySessionIDEcho
+	}
+	b = appendUintN(b, 1, uint64(len(m.LegacySessionIDEcho)))
+	b = append(b, m.LegacySessionIDEcho...)
+	b = appendUintN(b, 2, uint64(m.CipherSuite))
+	b = appendUintN(b, 1, uint64(m.LegacyCompressionMethod))
+	return b, nil
+}
+
+/*
+AnyExtension: An extension as a server of any version sends it (RFC 5246 §7.4.1.4),
+unchecked: what follows a ServerHelloPrefix is looked at only for
+supported_versions, so these do not go through the extension table.
+*/
+type AnyExtension struct {
+	ExtensionType ExtensionType
+	ExtensionData []byte
+}
+
+// Unmarshal decodes b, which must hold exactly one AnyExtension. Byte
+// strings and vectors in m are sub-slices of b: nothing is allocated.
+func (m *AnyExtension) Unmarshal(b []byte) error {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return err
+	}
+	if !s.Empty() {
+		return errDecodeAnyExtensionTrailing
+	}
+	return nil
+}
+
+// UnmarshalPrefix decodes the AnyExtension at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *AnyExtension) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
+func (m *AnyExtension) unmarshal(s *cryptobyte.String) error {
+	if !s.ReadUint16((*uint16)(&m.ExtensionType)) {
+		return errDecodeAnyExtensionExtensionType
+	}
+	{
+		var v cryptobyte.String
+		if !readLengthPrefixed(s, 2, &v) {
+			return errDecodeAnyExtensionExtensionData
+		}
+		m.ExtensionData = []byte(v)
+	}
+	return nil
+}
+
+// Append appends the encoding of m to b. It fails only when a field is
+// out of the range the spec gives it.
+func (m *AnyExtension) Append(b []byte) ([]byte, error) {
+	b = appendUintN(b, 2, uint64(m.ExtensionType))
+	if len(m.ExtensionData) > 65535 {
+		return b, errEncodeAnyExtensionExtensionData
+	}
+	b = appendUintN(b, 2, uint64(len(m.ExtensionData)))
+	b = append(b, m.ExtensionData...)
+	return b, nil
+}
+
+// AnyExtensions: The extensions after a ServerHelloPrefix, when there are any.
+type AnyExtensions struct {
+	Extensions AnyExtensionVector
+}
+
+// Unmarshal decodes b, which must hold exactly one AnyExtensions. Byte
+// strings and vectors in m are sub-slices of b: nothing is allocated.
+func (m *AnyExtensions) Unmarshal(b []byte) error {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return err
+	}
+	if !s.Empty() {
+		return errDecodeAnyExtensionsTrailing
+	}
+	return nil
+}
+
+// UnmarshalPrefix decodes the AnyExtensions at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *AnyExtensions) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
+func (m *AnyExtensions) unmarshal(s *cryptobyte.String) error {
+	{
+		var v cryptobyte.String
+		if !readLengthPrefixed(s, 2, &v) {
+			return errDecodeAnyExtensionsExtensions
+		}
+		if err := m.Extensions.SetBytes(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Append appends the encoding of m to b. It fails only when a field is
+// out of the range the spec gives it.
+func (m *AnyExtensions) Append(b []byte) ([]byte, error) {
+	if len(m.Extensions.raw) > 65535 {
+		return b, errEncodeAnyExtensionsExtensions
+	}
+	b = appendUintN(b, 2, uint64(len(m.Extensions.raw)))
+	b = append(b, m.Extensions.raw...)
+	return b, nil
+}
+
 // ServerHello: §4.1.3
 type ServerHello struct {
 	LegacyVersion           ProtocolVersion // RFC: legacy_version = 0x0303
@@ -1112,6 +1551,16 @@ func (m *ServerHello) Unmarshal(b []byte) error {
 		return errDecodeServerHelloTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the ServerHello at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *ServerHello) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *ServerHello) unmarshal(s *cryptobyte.String) error {
@@ -1204,6 +1653,16 @@ func (m *HelloRetryRequest) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the HelloRetryRequest at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *HelloRetryRequest) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *HelloRetryRequest) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint16((*uint16)(&m.LegacyVersion)) {
 		return errDecodeHelloRetryRequestLegacyVersion
@@ -1286,6 +1745,16 @@ func (m *Extension) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the Extension at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *Extension) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *Extension) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint16((*uint16)(&m.ExtensionType)) {
 		return errDecodeExtensionExtensionType
@@ -1328,6 +1797,16 @@ func (m *EncryptedExtensions) Unmarshal(b []byte) error {
 		return errDecodeEncryptedExtensionsTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the EncryptedExtensions at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *EncryptedExtensions) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *EncryptedExtensions) unmarshal(s *cryptobyte.String) error {
@@ -1379,6 +1858,16 @@ func (m *CertificateRequest) Unmarshal(b []byte) error {
 		return errDecodeCertificateRequestTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the CertificateRequest at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *CertificateRequest) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *CertificateRequest) unmarshal(s *cryptobyte.String) error {
@@ -1448,6 +1937,16 @@ func (m *CertificateEntry) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the CertificateEntry at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *CertificateEntry) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *CertificateEntry) unmarshal(s *cryptobyte.String) error {
 	{
 		var v cryptobyte.String
@@ -1511,6 +2010,16 @@ func (m *Certificate) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the Certificate at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *Certificate) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *Certificate) unmarshal(s *cryptobyte.String) error {
 	{
 		var v cryptobyte.String
@@ -1566,6 +2075,16 @@ func (m *CertificateVerify) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the CertificateVerify at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *CertificateVerify) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *CertificateVerify) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint16((*uint16)(&m.Algorithm)) {
 		return errDecodeCertificateVerifyAlgorithm
@@ -1613,6 +2132,16 @@ func (m *Finished) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the Finished at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *Finished) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *Finished) unmarshal(s *cryptobyte.String) error {
 	m.VerifyData = []byte(*s)
 	*s = (*s)[len(*s):]
@@ -1640,6 +2169,16 @@ func (m *EndOfEarlyData) Unmarshal(b []byte) error {
 		return errDecodeEndOfEarlyDataTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the EndOfEarlyData at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *EndOfEarlyData) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (*EndOfEarlyData) unmarshal(*cryptobyte.String) error {
@@ -1672,6 +2211,16 @@ func (m *NewSessionTicket) Unmarshal(b []byte) error {
 		return errDecodeNewSessionTicketTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the NewSessionTicket at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *NewSessionTicket) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *NewSessionTicket) unmarshal(s *cryptobyte.String) error {
@@ -1756,6 +2305,16 @@ func (m *KeyUpdate) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the KeyUpdate at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *KeyUpdate) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *KeyUpdate) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint8((*uint8)(&m.RequestUpdate)) {
 		return errDecodeKeyUpdateRequestUpdate
@@ -1767,6 +2326,77 @@ func (m *KeyUpdate) unmarshal(s *cryptobyte.String) error {
 // out of the range the spec gives it.
 func (m *KeyUpdate) Append(b []byte) ([]byte, error) {
 	b = appendUintN(b, 1, uint64(m.RequestUpdate))
+	return b, nil
+}
+
+/*
+HkdfLabel: The info of HKDF-Expand-Label(Secret, Label, Context, Length):
+length is Length, label is "tls13 " + Label, context is Context.
+*/
+type HkdfLabel struct {
+	Length  uint16
+	Label   []byte
+	Context []byte
+}
+
+// Unmarshal decodes b, which must hold exactly one HkdfLabel. Byte
+// strings and vectors in m are sub-slices of b: nothing is allocated.
+func (m *HkdfLabel) Unmarshal(b []byte) error {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return err
+	}
+	if !s.Empty() {
+		return errDecodeHkdfLabelTrailing
+	}
+	return nil
+}
+
+// UnmarshalPrefix decodes the HkdfLabel at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *HkdfLabel) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
+func (m *HkdfLabel) unmarshal(s *cryptobyte.String) error {
+	if !s.ReadUint16(&m.Length) {
+		return errDecodeHkdfLabelLength
+	}
+	{
+		var v cryptobyte.String
+		if !readLengthPrefixed(s, 1, &v) || len(v) < 7 {
+			return errDecodeHkdfLabelLabel
+		}
+		m.Label = []byte(v)
+	}
+	{
+		var v cryptobyte.String
+		if !readLengthPrefixed(s, 1, &v) {
+			return errDecodeHkdfLabelContext
+		}
+		m.Context = []byte(v)
+	}
+	return nil
+}
+
+// Append appends the encoding of m to b. It fails only when a field is
+// out of the range the spec gives it.
+func (m *HkdfLabel) Append(b []byte) ([]byte, error) {
+	b = appendUintN(b, 2, uint64(m.Length))
+	if len(m.Label) < 7 || len(m.Label) > 255 {
+		return b, errEncodeHkdfLabelLabel
+	}
+	b = appendUintN(b, 1, uint64(len(m.Label)))
+	b = append(b, m.Label...)
+	if len(m.Context) > 255 {
+		return b, errEncodeHkdfLabelContext
+	}
+	b = appendUintN(b, 1, uint64(len(m.Context)))
+	b = append(b, m.Context...)
 	return b, nil
 }
 
@@ -1794,6 +2424,16 @@ func (m *RecordHeader) Unmarshal(b []byte) error {
 		return errDecodeRecordHeaderTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the RecordHeader at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *RecordHeader) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *RecordHeader) unmarshal(s *cryptobyte.String) error {
@@ -1837,6 +2477,16 @@ func (m *TLSPlaintext) Unmarshal(b []byte) error {
 		return errDecodeTLSPlaintextTrailing
 	}
 	return nil
+}
+
+// UnmarshalPrefix decodes the TLSPlaintext at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *TLSPlaintext) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
 }
 
 func (m *TLSPlaintext) unmarshal(s *cryptobyte.String) error {
@@ -1889,6 +2539,16 @@ func (m *TLSCiphertext) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the TLSCiphertext at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *TLSCiphertext) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *TLSCiphertext) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint8((*uint8)(&m.OpaqueType)) {
 		return errDecodeTLSCiphertextOpaqueType
@@ -1937,6 +2597,16 @@ func (m *Alert) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the Alert at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *Alert) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *Alert) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint8((*uint8)(&m.Level)) {
 		return errDecodeAlertLevel
@@ -1977,6 +2647,16 @@ func (m *Handshake) Unmarshal(b []byte) error {
 	return nil
 }
 
+// UnmarshalPrefix decodes the Handshake at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *Handshake) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
 func (m *Handshake) unmarshal(s *cryptobyte.String) error {
 	if !s.ReadUint8((*uint8)(&m.MsgType)) {
 		return errDecodeHandshakeMsgType
@@ -2001,6 +2681,137 @@ func (m *Handshake) Append(b []byte) ([]byte, error) {
 	b = appendUintN(b, 3, uint64(len(m.Body)))
 	b = append(b, m.Body...)
 	return b, nil
+}
+
+/*
+HandshakeHeader: §4: the same 4-octet header on its own, which the record layer reads
+to know how long a message split across records is, and writes before
+a message whose body is built in place. The uint24 is the RFC's
+length; it bounds the body as the opaque<0..2^24-1> above does.
+*/
+type HandshakeHeader struct {
+	MsgType HandshakeType
+	Length  uint32
+}
+
+// Unmarshal decodes b, which must hold exactly one HandshakeHeader. Byte
+// strings and vectors in m are sub-slices of b: nothing is allocated.
+func (m *HandshakeHeader) Unmarshal(b []byte) error {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return err
+	}
+	if !s.Empty() {
+		return errDecodeHandshakeHeaderTrailing
+	}
+	return nil
+}
+
+// UnmarshalPrefix decodes the HandshakeHeader at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *HandshakeHeader) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
+func (m *HandshakeHeader) unmarshal(s *cryptobyte.String) error {
+	if !s.ReadUint8((*uint8)(&m.MsgType)) {
+		return errDecodeHandshakeHeaderMsgType
+	}
+	if !s.ReadUint24(&m.Length) {
+		return errDecodeHandshakeHeaderLength
+	}
+	return nil
+}
+
+// Append appends the encoding of m to b. It fails only when a field is
+// out of the range the spec gives it.
+func (m *HandshakeHeader) Append(b []byte) ([]byte, error) {
+	b = appendUintN(b, 1, uint64(m.MsgType))
+	if m.Length > 16777215 {
+		return b, errEncodeHandshakeHeaderLength
+	}
+	b = appendUintN(b, 3, uint64(m.Length))
+	return b, nil
+}
+
+// AnyExtensionVector is a list of AnyExtension as it is on the wire, without its length
+// prefix. It is a view: SetBytes checks every element once, and Iter
+// decodes them again on the fly, so neither allocates.
+type AnyExtensionVector struct {
+	raw []byte
+}
+
+// SetBytes makes x the list encoded in raw (without the length prefix),
+// after checking every element. x keeps raw; nothing is copied.
+func (x *AnyExtensionVector) SetBytes(raw []byte) error {
+	s := cryptobyte.String(raw)
+	for !s.Empty() {
+		var e AnyExtension
+		if err := e.unmarshal(&s); err != nil {
+			return err
+		}
+	}
+	x.raw = raw
+	return nil
+}
+
+// Bytes returns the encoded elements, without the length prefix.
+func (x AnyExtensionVector) Bytes() []byte {
+	return x.raw
+}
+
+// AnyExtensionIter walks a AnyExtensionVector.
+type AnyExtensionIter struct {
+	s cryptobyte.String
+}
+
+// Iter returns an iterator over the elements.
+func (x AnyExtensionVector) Iter() AnyExtensionIter {
+	return AnyExtensionIter{cryptobyte.String(x.raw)}
+}
+
+// Next decodes the next element into e and reports whether there was one.
+func (it *AnyExtensionIter) Next(e *AnyExtension) bool {
+	if it.s.Empty() {
+		return false
+	}
+	return e.unmarshal(&it.s) == nil
+}
+
+// AnyExtensionVectorBuilder appends the elements of a AnyExtensionVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type AnyExtensionVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildAnyExtensionVector starts a AnyExtensionVector at the end of b.
+func BuildAnyExtensionVector(b []byte) AnyExtensionVectorBuilder {
+	return AnyExtensionVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends the encoding of el.
+func (x *AnyExtensionVectorBuilder) Add(el *AnyExtension) {
+	if x.err == nil {
+		x.b, x.err = el.Append(x.b)
+	}
+}
+
+// Vector returns the elements added as a AnyExtensionVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *AnyExtensionVectorBuilder) Vector() (AnyExtensionVector, []byte, error) {
+	n := len(x.b)
+	return AnyExtensionVector{x.b[x.start:n:n]}, x.b, x.err
 }
 
 // CertificateEntryVector is a list of CertificateEntry as it is on the wire, without its length
@@ -2045,6 +2856,38 @@ func (it *CertificateEntryIter) Next(e *CertificateEntry) bool {
 		return false
 	}
 	return e.unmarshal(&it.s) == nil
+}
+
+// CertificateEntryVectorBuilder appends the elements of a CertificateEntryVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type CertificateEntryVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildCertificateEntryVector starts a CertificateEntryVector at the end of b.
+func BuildCertificateEntryVector(b []byte) CertificateEntryVectorBuilder {
+	return CertificateEntryVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends the encoding of el.
+func (x *CertificateEntryVectorBuilder) Add(el *CertificateEntry) {
+	if x.err == nil {
+		x.b, x.err = el.Append(x.b)
+	}
+}
+
+// Vector returns the elements added as a CertificateEntryVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *CertificateEntryVectorBuilder) Vector() (CertificateEntryVector, []byte, error) {
+	n := len(x.b)
+	return CertificateEntryVector{x.b[x.start:n:n]}, x.b, x.err
 }
 
 // CipherSuiteVector is a list of CipherSuite as it is on the wire, without its length
@@ -2097,6 +2940,36 @@ func (it *CipherSuiteIter) Next(e *CipherSuite) bool {
 	return it.s.ReadUint16((*uint16)(e))
 }
 
+// CipherSuiteVectorBuilder appends the elements of a CipherSuiteVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type CipherSuiteVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildCipherSuiteVector starts a CipherSuiteVector at the end of b.
+func BuildCipherSuiteVector(b []byte) CipherSuiteVectorBuilder {
+	return CipherSuiteVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends el.
+func (x *CipherSuiteVectorBuilder) Add(el CipherSuite) {
+	x.b = appendUintN(x.b, 2, uint64(el))
+}
+
+// Vector returns the elements added as a CipherSuiteVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *CipherSuiteVectorBuilder) Vector() (CipherSuiteVector, []byte, error) {
+	n := len(x.b)
+	return CipherSuiteVector{x.b[x.start:n:n]}, x.b, x.err
+}
+
 // DistinguishedNameVector is a list of DistinguishedName as it is on the wire, without its length
 // prefix. It is a view: SetBytes checks every element once, and Iter
 // decodes them again on the fly, so neither allocates.
@@ -2144,6 +3017,55 @@ func (it *DistinguishedNameIter) Next(e *[]byte) bool {
 	return ok
 }
 
+// DistinguishedNameVectorBuilder appends the elements of a DistinguishedNameVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type DistinguishedNameVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildDistinguishedNameVector starts a DistinguishedNameVector at the end of b.
+func BuildDistinguishedNameVector(b []byte) DistinguishedNameVectorBuilder {
+	return DistinguishedNameVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends el with its length prefix.
+func (x *DistinguishedNameVectorBuilder) Add(el []byte) {
+	if len(el) < 1 || len(el) > 65535 {
+		if x.err == nil {
+			x.err = errEncodeDistinguishedNameVector
+		}
+		return
+	}
+	x.b = appendUintN(x.b, 2, uint64(len(el)))
+	x.b = append(x.b, el...)
+}
+
+// AddString is Add for a string, without converting it to a []byte.
+func (x *DistinguishedNameVectorBuilder) AddString(el string) {
+	if len(el) < 1 || len(el) > 65535 {
+		if x.err == nil {
+			x.err = errEncodeDistinguishedNameVector
+		}
+		return
+	}
+	x.b = appendUintN(x.b, 2, uint64(len(el)))
+	x.b = append(x.b, el...)
+}
+
+// Vector returns the elements added as a DistinguishedNameVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *DistinguishedNameVectorBuilder) Vector() (DistinguishedNameVector, []byte, error) {
+	n := len(x.b)
+	return DistinguishedNameVector{x.b[x.start:n:n]}, x.b, x.err
+}
+
 // KeyShareEntryVector is a list of KeyShareEntry as it is on the wire, without its length
 // prefix. It is a view: SetBytes checks every element once, and Iter
 // decodes them again on the fly, so neither allocates.
@@ -2186,6 +3108,38 @@ func (it *KeyShareEntryIter) Next(e *KeyShareEntry) bool {
 		return false
 	}
 	return e.unmarshal(&it.s) == nil
+}
+
+// KeyShareEntryVectorBuilder appends the elements of a KeyShareEntryVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type KeyShareEntryVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildKeyShareEntryVector starts a KeyShareEntryVector at the end of b.
+func BuildKeyShareEntryVector(b []byte) KeyShareEntryVectorBuilder {
+	return KeyShareEntryVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends the encoding of el.
+func (x *KeyShareEntryVectorBuilder) Add(el *KeyShareEntry) {
+	if x.err == nil {
+		x.b, x.err = el.Append(x.b)
+	}
+}
+
+// Vector returns the elements added as a KeyShareEntryVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *KeyShareEntryVectorBuilder) Vector() (KeyShareEntryVector, []byte, error) {
+	n := len(x.b)
+	return KeyShareEntryVector{x.b[x.start:n:n]}, x.b, x.err
 }
 
 // NamedGroupVector is a list of NamedGroup as it is on the wire, without its length
@@ -2238,6 +3192,36 @@ func (it *NamedGroupIter) Next(e *NamedGroup) bool {
 	return it.s.ReadUint16((*uint16)(e))
 }
 
+// NamedGroupVectorBuilder appends the elements of a NamedGroupVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type NamedGroupVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildNamedGroupVector starts a NamedGroupVector at the end of b.
+func BuildNamedGroupVector(b []byte) NamedGroupVectorBuilder {
+	return NamedGroupVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends el.
+func (x *NamedGroupVectorBuilder) Add(el NamedGroup) {
+	x.b = appendUintN(x.b, 2, uint64(el))
+}
+
+// Vector returns the elements added as a NamedGroupVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *NamedGroupVectorBuilder) Vector() (NamedGroupVector, []byte, error) {
+	n := len(x.b)
+	return NamedGroupVector{x.b[x.start:n:n]}, x.b, x.err
+}
+
 // OIDFilterVector is a list of OIDFilter as it is on the wire, without its length
 // prefix. It is a view: SetBytes checks every element once, and Iter
 // decodes them again on the fly, so neither allocates.
@@ -2280,6 +3264,38 @@ func (it *OIDFilterIter) Next(e *OIDFilter) bool {
 		return false
 	}
 	return e.unmarshal(&it.s) == nil
+}
+
+// OIDFilterVectorBuilder appends the elements of a OIDFilterVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type OIDFilterVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildOIDFilterVector starts a OIDFilterVector at the end of b.
+func BuildOIDFilterVector(b []byte) OIDFilterVectorBuilder {
+	return OIDFilterVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends the encoding of el.
+func (x *OIDFilterVectorBuilder) Add(el *OIDFilter) {
+	if x.err == nil {
+		x.b, x.err = el.Append(x.b)
+	}
+}
+
+// Vector returns the elements added as a OIDFilterVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *OIDFilterVectorBuilder) Vector() (OIDFilterVector, []byte, error) {
+	n := len(x.b)
+	return OIDFilterVector{x.b[x.start:n:n]}, x.b, x.err
 }
 
 // ProtocolNameVector is a list of ProtocolName as it is on the wire, without its length
@@ -2327,6 +3343,55 @@ func (it *ProtocolNameIter) Next(e *[]byte) bool {
 	ok := readLengthPrefixed(&it.s, 1, &v)
 	*e = []byte(v)
 	return ok
+}
+
+// ProtocolNameVectorBuilder appends the elements of a ProtocolNameVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type ProtocolNameVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildProtocolNameVector starts a ProtocolNameVector at the end of b.
+func BuildProtocolNameVector(b []byte) ProtocolNameVectorBuilder {
+	return ProtocolNameVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends el with its length prefix.
+func (x *ProtocolNameVectorBuilder) Add(el []byte) {
+	if len(el) < 1 || len(el) > 255 {
+		if x.err == nil {
+			x.err = errEncodeProtocolNameVector
+		}
+		return
+	}
+	x.b = appendUintN(x.b, 1, uint64(len(el)))
+	x.b = append(x.b, el...)
+}
+
+// AddString is Add for a string, without converting it to a []byte.
+func (x *ProtocolNameVectorBuilder) AddString(el string) {
+	if len(el) < 1 || len(el) > 255 {
+		if x.err == nil {
+			x.err = errEncodeProtocolNameVector
+		}
+		return
+	}
+	x.b = appendUintN(x.b, 1, uint64(len(el)))
+	x.b = append(x.b, el...)
+}
+
+// Vector returns the elements added as a ProtocolNameVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *ProtocolNameVectorBuilder) Vector() (ProtocolNameVector, []byte, error) {
+	n := len(x.b)
+	return ProtocolNameVector{x.b[x.start:n:n]}, x.b, x.err
 }
 
 // ProtocolVersionVector is a list of ProtocolVersion as it is on the wire, without its length
@@ -2379,6 +3444,36 @@ func (it *ProtocolVersionIter) Next(e *ProtocolVersion) bool {
 	return it.s.ReadUint16((*uint16)(e))
 }
 
+// ProtocolVersionVectorBuilder appends the elements of a ProtocolVersionVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type ProtocolVersionVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildProtocolVersionVector starts a ProtocolVersionVector at the end of b.
+func BuildProtocolVersionVector(b []byte) ProtocolVersionVectorBuilder {
+	return ProtocolVersionVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends el.
+func (x *ProtocolVersionVectorBuilder) Add(el ProtocolVersion) {
+	x.b = appendUintN(x.b, 2, uint64(el))
+}
+
+// Vector returns the elements added as a ProtocolVersionVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *ProtocolVersionVectorBuilder) Vector() (ProtocolVersionVector, []byte, error) {
+	n := len(x.b)
+	return ProtocolVersionVector{x.b[x.start:n:n]}, x.b, x.err
+}
+
 // PskBinderEntryVector is a list of PskBinderEntry as it is on the wire, without its length
 // prefix. It is a view: SetBytes checks every element once, and Iter
 // decodes them again on the fly, so neither allocates.
@@ -2426,6 +3521,55 @@ func (it *PskBinderEntryIter) Next(e *[]byte) bool {
 	return ok
 }
 
+// PskBinderEntryVectorBuilder appends the elements of a PskBinderEntryVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type PskBinderEntryVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildPskBinderEntryVector starts a PskBinderEntryVector at the end of b.
+func BuildPskBinderEntryVector(b []byte) PskBinderEntryVectorBuilder {
+	return PskBinderEntryVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends el with its length prefix.
+func (x *PskBinderEntryVectorBuilder) Add(el []byte) {
+	if len(el) < 32 || len(el) > 255 {
+		if x.err == nil {
+			x.err = errEncodePskBinderEntryVector
+		}
+		return
+	}
+	x.b = appendUintN(x.b, 1, uint64(len(el)))
+	x.b = append(x.b, el...)
+}
+
+// AddString is Add for a string, without converting it to a []byte.
+func (x *PskBinderEntryVectorBuilder) AddString(el string) {
+	if len(el) < 32 || len(el) > 255 {
+		if x.err == nil {
+			x.err = errEncodePskBinderEntryVector
+		}
+		return
+	}
+	x.b = appendUintN(x.b, 1, uint64(len(el)))
+	x.b = append(x.b, el...)
+}
+
+// Vector returns the elements added as a PskBinderEntryVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *PskBinderEntryVectorBuilder) Vector() (PskBinderEntryVector, []byte, error) {
+	n := len(x.b)
+	return PskBinderEntryVector{x.b[x.start:n:n]}, x.b, x.err
+}
+
 // PskIdentityVector is a list of PskIdentity as it is on the wire, without its length
 // prefix. It is a view: SetBytes checks every element once, and Iter
 // decodes them again on the fly, so neither allocates.
@@ -2468,6 +3612,38 @@ func (it *PskIdentityIter) Next(e *PskIdentity) bool {
 		return false
 	}
 	return e.unmarshal(&it.s) == nil
+}
+
+// PskIdentityVectorBuilder appends the elements of a PskIdentityVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type PskIdentityVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildPskIdentityVector starts a PskIdentityVector at the end of b.
+func BuildPskIdentityVector(b []byte) PskIdentityVectorBuilder {
+	return PskIdentityVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends the encoding of el.
+func (x *PskIdentityVectorBuilder) Add(el *PskIdentity) {
+	if x.err == nil {
+		x.b, x.err = el.Append(x.b)
+	}
+}
+
+// Vector returns the elements added as a PskIdentityVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *PskIdentityVectorBuilder) Vector() (PskIdentityVector, []byte, error) {
+	n := len(x.b)
+	return PskIdentityVector{x.b[x.start:n:n]}, x.b, x.err
 }
 
 // PskKeyExchangeModeVector is a list of PskKeyExchangeMode as it is on the wire, without its length
@@ -2517,6 +3693,36 @@ func (it *PskKeyExchangeModeIter) Next(e *PskKeyExchangeMode) bool {
 	return it.s.ReadUint8((*uint8)(e))
 }
 
+// PskKeyExchangeModeVectorBuilder appends the elements of a PskKeyExchangeModeVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type PskKeyExchangeModeVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildPskKeyExchangeModeVector starts a PskKeyExchangeModeVector at the end of b.
+func BuildPskKeyExchangeModeVector(b []byte) PskKeyExchangeModeVectorBuilder {
+	return PskKeyExchangeModeVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends el.
+func (x *PskKeyExchangeModeVectorBuilder) Add(el PskKeyExchangeMode) {
+	x.b = appendUintN(x.b, 1, uint64(el))
+}
+
+// Vector returns the elements added as a PskKeyExchangeModeVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *PskKeyExchangeModeVectorBuilder) Vector() (PskKeyExchangeModeVector, []byte, error) {
+	n := len(x.b)
+	return PskKeyExchangeModeVector{x.b[x.start:n:n]}, x.b, x.err
+}
+
 // ResponderIDVector is a list of ResponderID as it is on the wire, without its length
 // prefix. It is a view: SetBytes checks every element once, and Iter
 // decodes them again on the fly, so neither allocates.
@@ -2564,6 +3770,55 @@ func (it *ResponderIDIter) Next(e *[]byte) bool {
 	return ok
 }
 
+// ResponderIDVectorBuilder appends the elements of a ResponderIDVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type ResponderIDVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildResponderIDVector starts a ResponderIDVector at the end of b.
+func BuildResponderIDVector(b []byte) ResponderIDVectorBuilder {
+	return ResponderIDVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends el with its length prefix.
+func (x *ResponderIDVectorBuilder) Add(el []byte) {
+	if len(el) < 1 || len(el) > 65535 {
+		if x.err == nil {
+			x.err = errEncodeResponderIDVector
+		}
+		return
+	}
+	x.b = appendUintN(x.b, 2, uint64(len(el)))
+	x.b = append(x.b, el...)
+}
+
+// AddString is Add for a string, without converting it to a []byte.
+func (x *ResponderIDVectorBuilder) AddString(el string) {
+	if len(el) < 1 || len(el) > 65535 {
+		if x.err == nil {
+			x.err = errEncodeResponderIDVector
+		}
+		return
+	}
+	x.b = appendUintN(x.b, 2, uint64(len(el)))
+	x.b = append(x.b, el...)
+}
+
+// Vector returns the elements added as a ResponderIDVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *ResponderIDVectorBuilder) Vector() (ResponderIDVector, []byte, error) {
+	n := len(x.b)
+	return ResponderIDVector{x.b[x.start:n:n]}, x.b, x.err
+}
+
 // ServerNameVector is a list of ServerName as it is on the wire, without its length
 // prefix. It is a view: SetBytes checks every element once, and Iter
 // decodes them again on the fly, so neither allocates.
@@ -2606,6 +3861,38 @@ func (it *ServerNameIter) Next(e *ServerName) bool {
 		return false
 	}
 	return e.unmarshal(&it.s) == nil
+}
+
+// ServerNameVectorBuilder appends the elements of a ServerNameVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type ServerNameVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildServerNameVector starts a ServerNameVector at the end of b.
+func BuildServerNameVector(b []byte) ServerNameVectorBuilder {
+	return ServerNameVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends the encoding of el.
+func (x *ServerNameVectorBuilder) Add(el *ServerName) {
+	if x.err == nil {
+		x.b, x.err = el.Append(x.b)
+	}
+}
+
+// Vector returns the elements added as a ServerNameVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *ServerNameVectorBuilder) Vector() (ServerNameVector, []byte, error) {
+	n := len(x.b)
+	return ServerNameVector{x.b[x.start:n:n]}, x.b, x.err
 }
 
 // SignatureSchemeVector is a list of SignatureScheme as it is on the wire, without its length
@@ -2656,6 +3943,36 @@ func (it *SignatureSchemeIter) Next(e *SignatureScheme) bool {
 		return false
 	}
 	return it.s.ReadUint16((*uint16)(e))
+}
+
+// SignatureSchemeVectorBuilder appends the elements of a SignatureSchemeVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type SignatureSchemeVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildSignatureSchemeVector starts a SignatureSchemeVector at the end of b.
+func BuildSignatureSchemeVector(b []byte) SignatureSchemeVectorBuilder {
+	return SignatureSchemeVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends el.
+func (x *SignatureSchemeVectorBuilder) Add(el SignatureScheme) {
+	x.b = appendUintN(x.b, 2, uint64(el))
+}
+
+// Vector returns the elements added as a SignatureSchemeVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *SignatureSchemeVectorBuilder) Vector() (SignatureSchemeVector, []byte, error) {
+	n := len(x.b)
+	return SignatureSchemeVector{x.b[x.start:n:n]}, x.b, x.err
 }
 
 // ClientHelloExtensions is the set of extensions a ClientHello may carry
@@ -4016,6 +5333,26 @@ var (
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed Alert: trailing data",
 	}
+	errDecodeAnyExtensionExtensionData = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed AnyExtension.extension_data",
+	}
+	errDecodeAnyExtensionExtensionType = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed AnyExtension.extension_type",
+	}
+	errDecodeAnyExtensionTrailing = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed AnyExtension: trailing data",
+	}
+	errDecodeAnyExtensionsExtensions = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed AnyExtensions.extensions",
+	}
+	errDecodeAnyExtensionsTrailing = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed AnyExtensions: trailing data",
+	}
 	errDecodeCertificateAuthoritiesExtensionAuthorities = &Error{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed CertificateAuthoritiesExtension.authorities",
@@ -4204,6 +5541,18 @@ var (
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed Handshake.body",
 	}
+	errDecodeHandshakeHeaderLength = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed HandshakeHeader.length",
+	}
+	errDecodeHandshakeHeaderMsgType = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed HandshakeHeader.msg_type",
+	}
+	errDecodeHandshakeHeaderTrailing = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed HandshakeHeader: trailing data",
+	}
 	errDecodeHandshakeMsgType = &Error{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed Handshake.msg_type",
@@ -4239,6 +5588,22 @@ var (
 	errDecodeHelloRetryRequestTrailing = &Error{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed HelloRetryRequest: trailing data",
+	}
+	errDecodeHkdfLabelContext = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed HkdfLabel.context",
+	}
+	errDecodeHkdfLabelLabel = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed HkdfLabel.label",
+	}
+	errDecodeHkdfLabelLength = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed HkdfLabel.length",
+	}
+	errDecodeHkdfLabelTrailing = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed HkdfLabel: trailing data",
 	}
 	errDecodeKeyShareClientHelloClientShares = &Error{
 		Alert: AlertDescriptionDecodeError,
@@ -4440,6 +5805,30 @@ var (
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed ServerHello.legacy_version",
 	}
+	errDecodeServerHelloPrefixCipherSuite = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed ServerHelloPrefix.cipher_suite",
+	}
+	errDecodeServerHelloPrefixLegacyCompressionMethod = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed ServerHelloPrefix.legacy_compression_method",
+	}
+	errDecodeServerHelloPrefixLegacySessionIDEcho = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed ServerHelloPrefix.legacy_session_id_echo",
+	}
+	errDecodeServerHelloPrefixLegacyVersion = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed ServerHelloPrefix.legacy_version",
+	}
+	errDecodeServerHelloPrefixRandom = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed ServerHelloPrefix.random",
+	}
+	errDecodeServerHelloPrefixTrailing = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed ServerHelloPrefix: trailing data",
+	}
 	errDecodeServerHelloRandom = &Error{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed ServerHello.random",
@@ -4564,6 +5953,14 @@ var (
 		Alert: AlertDescriptionIllegalParameter,
 		Msg:   "tls: duplicate extension in ServerHello",
 	}
+	errEncodeAnyExtensionExtensionData = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode AnyExtension.extension_data: out of range",
+	}
+	errEncodeAnyExtensionsExtensions = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode AnyExtensions.extensions: out of range",
+	}
 	errEncodeCertificateAuthoritiesExtensionAuthorities = &Error{
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode CertificateAuthoritiesExtension.authorities: out of range",
@@ -4632,6 +6029,10 @@ var (
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode Cookie.cookie: out of range",
 	}
+	errEncodeDistinguishedNameVector = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode an element of a list of DistinguishedName: out of range",
+	}
 	errEncodeEncryptedExtensionsExtensions = &Error{
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode extensions of EncryptedExtensions",
@@ -4644,6 +6045,10 @@ var (
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode Handshake.body: out of range",
 	}
+	errEncodeHandshakeHeaderLength = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode HandshakeHeader.length: out of range",
+	}
 	errEncodeHelloRetryRequestExtensions = &Error{
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode extensions of HelloRetryRequest",
@@ -4655,6 +6060,14 @@ var (
 	errEncodeHelloRetryRequestRandom = &Error{
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode HelloRetryRequest.random: out of range",
+	}
+	errEncodeHkdfLabelContext = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode HkdfLabel.context: out of range",
+	}
+	errEncodeHkdfLabelLabel = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode HkdfLabel.label: out of range",
 	}
 	errEncodeKeyShareClientHelloClientShares = &Error{
 		Alert: AlertDescriptionInternalError,
@@ -4704,6 +6117,14 @@ var (
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode ProtocolNameList.protocol_name_list: out of range",
 	}
+	errEncodeProtocolNameVector = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode an element of a list of ProtocolName: out of range",
+	}
+	errEncodePskBinderEntryVector = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode an element of a list of PskBinderEntry: out of range",
+	}
 	errEncodePskIdentityIdentity = &Error{
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode PskIdentity.identity: out of range",
@@ -4712,6 +6133,10 @@ var (
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode PskKeyExchangeModes.ke_modes: out of range",
 	}
+	errEncodeResponderIDVector = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode an element of a list of ResponderID: out of range",
+	}
 	errEncodeServerHelloExtensions = &Error{
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode extensions of ServerHello",
@@ -4719,6 +6144,14 @@ var (
 	errEncodeServerHelloLegacySessionIDEcho = &Error{
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode ServerHello.legacy_session_id_echo: out of range",
+	}
+	errEncodeServerHelloPrefixLegacySessionIDEcho = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode ServerHelloPrefix.legacy_session_id_echo: out of range",
+	}
+	errEncodeServerHelloPrefixRandom = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode ServerHelloPrefix.random: out of range",
 	}
 	errEncodeServerHelloRandom = &Error{
 		Alert: AlertDescriptionInternalError,
