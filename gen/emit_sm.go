@@ -50,6 +50,8 @@ func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 		}
 		defs = append(defs, d)
 	}
+	f.Comment("The states of spec/client.sm, in its order: StateX is state X there")
+	f.Comment("(StateWaitSH is WAIT_SH). TraceEvent.From and To are these.")
 	f.Const().Defs(defs...)
 	f.Const().Id("numStates").Op("=").Lit(len(sm.States))
 	f.Const().Id("initialState").Op("=").Id(stateConst(sm.States[sm.Initial].Name))
@@ -78,6 +80,8 @@ func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 		}
 		defs = append(defs, d)
 	}
+	f.Comment("The events of spec/client.sm: EventX is event x there (EventServerHello")
+	f.Comment("is server_hello). TraceEvent.Event is one of these.")
 	f.Const().Defs(defs...)
 	f.Const().Id("numEvents").Op("=").Lit(len(sm.Events) + 1)
 	names = []jen.Code{jen.Lit("other_handshake")}

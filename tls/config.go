@@ -122,20 +122,21 @@ type ClientCertificate struct {
 // SessionTicket is a NewSessionTicket received after the handshake
 // (RFC 8446 §4.6.1), with the PSK it resumes (§4.6.1, "resumption").
 type SessionTicket struct {
-	Ticket           []byte
-	Lifetime         time.Duration
-	AgeAdd           uint32
-	Nonce            []byte
-	MaxEarlyDataSize uint32
-	PSK              []byte
-	CipherSuite      uint16
-	ServerName       string
-	ReceivedAt       time.Time
+	Ticket           []byte        // the ticket, opaque to the client
+	Lifetime         time.Duration // ticket_lifetime: how long it may be used
+	AgeAdd           uint32        // ticket_age_add, to obscure the ticket's age
+	Nonce            []byte        // ticket_nonce, from which PSK is derived
+	MaxEarlyDataSize uint32        // early_data's max_early_data_size, or 0
+	PSK              []byte        // the resumption PSK (§4.6.1)
+	CipherSuite      uint16        // the suite of the connection, whose hash PSK is for
+	ServerName       string        // Config.ServerName of the connection
+	ReceivedAt       time.Time     // Config.Time when the ticket arrived
 }
 
 // TraceKind says what a TraceEvent reports.
 type TraceKind uint8
 
+// The kinds of TraceEvent, and the fields each sets.
 const (
 	TraceTransition   TraceKind = iota // From, Event, To
 	TraceRecordIn                      // ContentType, Length (on the wire)
@@ -146,9 +147,12 @@ const (
 
 // TraceEvent is one step of a connection, for Config.Trace.
 type TraceEvent struct {
-	Kind     TraceKind
+	// Kind says which of the fields below are set.
+	Kind TraceKind
+	// From and To are the states of a transition.
 	From, To HandshakeState
-	Event    HandshakeEvent
+	// Event is what caused the transition.
+	Event HandshakeEvent
 	// ContentType is a record's outer content type (RFC 8446 §5.1):
 	// 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data
 	// (what an encrypted record says on the outside).
@@ -156,8 +160,11 @@ type TraceEvent struct {
 	// HandshakeType is a handshake message's msg_type (RFC 8446 §4), such
 	// as 1 client_hello, 2 server_hello or 11 certificate.
 	HandshakeType uint8
-	Length        int
-	Encrypted     bool
+	// Length is the size of the record or of the handshake message,
+	// header included.
+	Length int
+	// Encrypted says a record is protected (§5.2).
+	Encrypted bool
 	// Data is the record as on the wire, or the handshake message with
 	// its header (in plaintext). It aliases the connection's buffers: it
 	// is valid only during the call, and must not be kept or changed.

@@ -4,11 +4,12 @@ package tls
 // (Received == false) or received from it (Received == true), and what went
 // wrong. Callers match it with errors.As.
 type AlertError struct {
-	Alert    AlertDescription
-	Received bool
-	Msg      string // "tls: ..." explanation; empty for a received alert
+	Alert    AlertDescription // the alert sent or received
+	Received bool             // the server sent the alert
+	Msg      string           // "tls: ..." explanation; empty for a received alert
 }
 
+// Error is Msg, or names the alert and who sent it.
 func (e *AlertError) Error() string {
 	if e.Received {
 		return "tls: alert " + e.Alert.String() + " from peer"

@@ -24,6 +24,8 @@ import (
 // chain and its elements may be reused after Verify returns; Verify must not
 // retain them. A returned SubjectPublicKeyInfo may alias chain.
 type Verifier interface {
+	// Verify authenticates chain, the server's certificates (DER, leaf
+	// first), for serverName, and returns the leaf's public key.
 	Verify(serverName string, chain [][]byte) (crypto.PublicKey, error)
 }
 

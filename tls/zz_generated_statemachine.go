@@ -7,6 +7,8 @@ import "github.com/tabletls/tabletls/internal/wire"
 // HandshakeState is a state of the client state machine (spec/client.sm).
 type HandshakeState uint8
 
+// The states of spec/client.sm, in its order: StateX is state X there
+// (StateWaitSH is WAIT_SH). TraceEvent.From and To are these.
 const (
 	StateStart          HandshakeState = iota
 	StateWaitSH                        // sent ClientHello
@@ -41,6 +43,8 @@ func (s HandshakeState) String() string {
 // record, or a call from the application.
 type HandshakeEvent uint8
 
+// The events of spec/client.sm: EventX is event x there (EventServerHello
+// is server_hello). TraceEvent.Event is one of these.
 const (
 	EventOtherHandshake HandshakeEvent = iota // a handshake message the client never receives
 	EventServerHello
