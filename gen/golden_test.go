@@ -64,12 +64,6 @@ func goldenLayout(name string) Layout {
 	return Layout{Pkg: "golden", Dir: "out", Import: goldenImport(name), MachinePkg: "goldensm", MachineDir: "sm", Docs: "docs", Fuzz: &FuzzOutput{Dir: "fuzz"}}
 }
 
-// goldenMachineImport is where TestGoldenCompiles puts the state machine
-// of a golden spec.
-func goldenMachineImport(name string) string {
-	return "github.com/tabletls/tabletls/gen/zz_golden_sm_" + name
-}
-
 // renderGolden is every output of Generate, each under a header line.
 func renderGolden(t *testing.T, name string, m *Model) ([]Output, []byte) {
 	t.Helper()
