@@ -313,6 +313,11 @@ func (c *corpus) addRecord(label string, rec []byte) {
 	case wire.ContentTypeAlert:
 		c.add("FuzzAlert", label, rec[5:])
 		fallthrough
+	case wire.ContentTypeChangeCipherSpec:
+		if wire.ContentType(rec[0]) == wire.ContentTypeChangeCipherSpec {
+			c.add("FuzzChangeCipherSpec", label, rec[5:])
+		}
+		fallthrough
 	default:
 		c.add("FuzzTLSPlaintext", label, rec)
 	}

@@ -230,6 +230,11 @@ func checkTLSCiphertext(t tb, data []byte) {
 	checkCodec[wire.TLSCiphertext](t, data, decodeError)
 }
 
+// checkChangeCipherSpec is the property of FuzzChangeCipherSpec.
+func checkChangeCipherSpec(t tb, data []byte) {
+	checkCodec[wire.ChangeCipherSpec](t, data, decodeError)
+}
+
 // checkAlert is the property of FuzzAlert.
 func checkAlert(t tb, data []byte) {
 	checkCodec[wire.Alert](t, data, decodeError)
@@ -294,6 +299,7 @@ var codecTargets = map[string]func(tb, []byte){
 	"FuzzCertificateStatus":                   checkCertificateStatus,
 	"FuzzCertificateStatusRequest":            checkCertificateStatusRequest,
 	"FuzzCertificateVerify":                   checkCertificateVerify,
+	"FuzzChangeCipherSpec":                    checkChangeCipherSpec,
 	"FuzzClientHello":                         checkClientHello,
 	"FuzzClientHelloExtensions":               checkClientHelloExtensions,
 	"FuzzCookie":                              checkCookie,

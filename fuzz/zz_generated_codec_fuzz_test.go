@@ -379,6 +379,14 @@ func FuzzTLSCiphertext(f *testing.F) {
 	})
 }
 
+// FuzzChangeCipherSpec fuzzes the wire.ChangeCipherSpec codec: Unmarshal
+// fails with decode_error, or Append re-encodes the input exactly.
+func FuzzChangeCipherSpec(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkChangeCipherSpec(t, data)
+	})
+}
+
 // FuzzAlert fuzzes the wire.Alert codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzAlert(f *testing.F) {

@@ -416,7 +416,8 @@ func (e *engine) handleRecord(h wire.RecordHeader, rec []byte) error {
 	case typ == wire.ContentTypeChangeCipherSpec:
 		// §5: dropped if it is the one octet 0x01 and not protected;
 		// anything else is unexpected_message.
-		if len(body) != 1 || body[0] != 1 {
+		var ccs wire.ChangeCipherSpec
+		if ccs.Unmarshal(body) != nil || ccs.Type != changeCipherSpec {
 			return newAlert(AlertUnexpectedMessage, "tls: invalid change_cipher_spec record")
 		}
 		if e.hsInLen > 0 {
@@ -554,6 +555,10 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 	e.hsInLen = copy(e.hsIn, data)
 	return nil
 }
+
+// changeCipherSpec is the one value of ChangeCipherSpec.type (RFC 5246
+// §7.1), the only body of a change_cipher_spec record (§5).
+const changeCipherSpec = 1
 
 // handshakeHeaderLen is the size of a HandshakeHeader: msg_type and a
 // uint24 length (§4).

@@ -765,7 +765,10 @@ func (e *engine) sendCompatCCS() error {
 	}
 	e.hs.sentCCS = true
 	// writeRecord never protects it (§5), even once the write key is set.
-	return e.writeRecord(wire.ContentTypeChangeCipherSpec, []byte{1}, 0x0303)
+	var buf [1]byte
+	ccs := wire.ChangeCipherSpec{Type: changeCipherSpec}
+	b, _ := ccs.Append(buf[:0]) // fixed size: cannot fail
+	return e.writeRecord(wire.ContentTypeChangeCipherSpec, b, 0x0303)
 }
 
 // sendClientCertificate answers a CertificateRequest (§4.4.2, §4.4.3):

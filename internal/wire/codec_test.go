@@ -261,6 +261,7 @@ func codecSamples(t testing.TB) []codecSample {
 		sample(&TLSCiphertext{OpaqueType: ContentTypeApplicationData, LegacyRecordVersion: 0x0303, Length: 17, EncryptedRecord: codecFill(17, 0xee)}),
 		sample(&Alert{Level: AlertLevelFatal, Description: AlertDescriptionDecodeError}),
 		sample(&Handshake{MsgType: HandshakeTypeFinished, Body: codecFill(32, 0x99)}),
+		sample(&ChangeCipherSpec{Type: 1}),
 		sample(&HandshakeHeader{MsgType: HandshakeTypeCertificate, Length: 0x012345}),
 		sample(&HkdfLabel{Length: 32, Label: []byte("tls13 c hs traffic"), Context: codecFill(32, 0x5a)}),
 		sample(&ServerHelloPrefix{LegacyVersion: 0x0303, Random: random, LegacySessionIDEcho: []byte{1, 2}, CipherSuite: TLS_AES_128_GCM_SHA256}),

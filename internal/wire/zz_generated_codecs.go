@@ -2578,6 +2578,54 @@ func (m *TLSCiphertext) Append(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+/*
+ChangeCipherSpec: §5, Appendix D.4: the body of a change_cipher_spec record, which the
+client sends in middlebox compatibility mode and drops when the server
+sends it. Its one octet must be 0x01 (change_cipher_spec(1) of TLS 1.2,
+RFC 5246 §7.1); the engine checks the value, as any other is
+unexpected_message, not decode_error.
+*/
+type ChangeCipherSpec struct {
+	Type uint8
+}
+
+// Unmarshal decodes b, which must hold exactly one ChangeCipherSpec. Byte
+// strings and vectors in m are sub-slices of b: nothing is allocated.
+func (m *ChangeCipherSpec) Unmarshal(b []byte) error {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return err
+	}
+	if !s.Empty() {
+		return errDecodeChangeCipherSpecTrailing
+	}
+	return nil
+}
+
+// UnmarshalPrefix decodes the ChangeCipherSpec at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *ChangeCipherSpec) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
+func (m *ChangeCipherSpec) unmarshal(s *cryptobyte.String) error {
+	if !s.ReadUint8(&m.Type) {
+		return errDecodeChangeCipherSpecType
+	}
+	return nil
+}
+
+// Append appends the encoding of m to b. It fails only when a field is
+// out of the range the spec gives it.
+func (m *ChangeCipherSpec) Append(b []byte) ([]byte, error) {
+	b = appendUintN(b, 1, uint64(m.Type))
+	return b, nil
+}
+
 // Alert: §6
 type Alert struct {
 	Level       AlertLevel
@@ -5436,6 +5484,14 @@ var (
 	errDecodeCertificateVerifyTrailing = &Error{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed CertificateVerify: trailing data",
+	}
+	errDecodeChangeCipherSpecTrailing = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed ChangeCipherSpec: trailing data",
+	}
+	errDecodeChangeCipherSpecType = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed ChangeCipherSpec.type",
 	}
 	errDecodeCipherSuiteVector = &Error{
 		Alert: AlertDescriptionDecodeError,
