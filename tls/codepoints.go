@@ -25,8 +25,13 @@ const (
 )
 
 // String returns the group's name in the IANA registry, such as "x25519"
-// or "secp256r1".
-func (c CurveID) String() string { return wire.NamedGroup(c).String() }
+// or "secp256r1", or "CurveID(0x1234)".
+func (c CurveID) String() string {
+	if g := wire.NamedGroup(c); g.IsKnown() {
+		return g.String()
+	}
+	return wire.UnknownName("CurveID", uint64(c), 4)
+}
 
 // The TLS 1.3 cipher suites tabletls implements (RFC 8446 §B.4), as
 // uint16 values as in crypto/tls, for Config.CipherSuites and
