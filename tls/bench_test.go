@@ -212,12 +212,12 @@ func (s *benchServer) pinConfig() *tls.Config {
 	if err != nil {
 		panic(err)
 	}
-	return &tls.Config{ServerName: "localhost", Verifier: v, CipherSuites: []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256}}
+	return &tls.Config{ServerName: "localhost", Verifier: v, CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256}}
 }
 
 func (s *benchServer) x509Config() *tls.Config {
 	return &tls.Config{ServerName: "localhost", Verifier: x509verify.New(x509verify.Options{Roots: s.roots}),
-		CipherSuites: []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256}}
+		CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256}}
 }
 
 func (s *benchServer) goConfig() *cryptotls.Config {
@@ -449,7 +449,7 @@ func BenchmarkResumption(b *testing.B) {
 		return cfg
 	}
 	external := func(modes ...tls.PSKMode) *tls.Config {
-		return &tls.Config{ServerName: "localhost", CipherSuites: []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256},
+		return &tls.Config{ServerName: "localhost", CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256},
 			ExternalPSK: &tls.ExternalPSK{Identity: []byte("device"), Key: benchPSK, Modes: modes}}
 	}
 	client := func(cfg *tls.Config, resumed bool) func(net.Conn) error {
@@ -539,7 +539,7 @@ func BenchmarkHandshakeEngine(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return &tls.Config{ServerName: "localhost", Verifier: v, CipherSuites: []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256},
+		return &tls.Config{ServerName: "localhost", Verifier: v, CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256},
 			Crypto: tls.DefaultCrypto(), Time: func() time.Time { return tlsserver.FixedTime }}
 	}
 	session := func(modes ...tls.PSKMode) *tls.Config {

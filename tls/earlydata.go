@@ -1,6 +1,10 @@
 package tls
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/tabletls/tabletls/internal/wire"
+)
 
 // 0-RTT early data (RFC 8446 §2.3, §4.2.10): application data sent with
 // the ClientHello under client_early_traffic_secret, before the server
@@ -96,7 +100,7 @@ func (e *engine) sendEarlyData() error {
 	e.writeKeys = keysEarly
 	for len(data) > 0 {
 		n := min(len(data), maxPlaintext)
-		if err := e.writeRecord(ContentTypeApplicationData, data[:n], 0x0303); err != nil {
+		if err := e.writeRecord(wire.ContentTypeApplicationData, data[:n], 0x0303); err != nil {
 			return err
 		}
 		data = data[n:]
@@ -116,7 +120,7 @@ func (e *engine) earlyDataAccepted() bool { return e.hs.early.accepted }
 func (e *engine) checkEarlyDataAnswer(present bool) error {
 	hs := &e.hs
 	if present && !hs.early.offered {
-		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server accepted early data we did not send")
+		return newAlert(AlertUnsupportedExtension, "tls: server accepted early data we did not send")
 	}
 	if !hs.early.offered {
 		return nil
@@ -125,10 +129,10 @@ func (e *engine) checkEarlyDataAnswer(present bool) error {
 		return e.installHandshakeWriteKey()
 	}
 	if hs.suite.id != hs.psk.suite {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server accepted early data with another cipher suite than the session's")
+		return newAlert(AlertIllegalParameter, "tls: server accepted early data with another cipher suite than the session's")
 	}
 	if hs.alpn != hs.psk.alpn {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server accepted early data with another ALPN protocol than the session's")
+		return newAlert(AlertIllegalParameter, "tls: server accepted early data with another ALPN protocol than the session's")
 	}
 	hs.early.accepted = true
 	return nil
@@ -137,7 +141,7 @@ func (e *engine) checkEarlyDataAnswer(present bool) error {
 // sendEndOfEarlyData ends the early data, under the early key (§4.5),
 // and moves the client's writing to the handshake key.
 func (e *engine) sendEndOfEarlyData() error {
-	msg, err := e.finishMessage(e.startMessage(HandshakeTypeEndOfEarlyData), nil)
+	msg, err := e.finishMessage(e.startMessage(wire.HandshakeTypeEndOfEarlyData), nil)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/internal/testpeer"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -102,10 +103,10 @@ func TestEarlyDataOpenSSL(t *testing.T) {
 	cache.Put("localhost", &small)
 	offered := false
 	cfg.Trace = func(ev tls.TraceEvent) {
-		if ev.Kind == tls.TraceHandshakeOut && ev.HandshakeType == tls.HandshakeTypeClientHello {
-			var ch tls.ClientHello
+		if ev.Kind == tls.TraceHandshakeOut && ev.HandshakeType == uint8(wire.HandshakeTypeClientHello) {
+			var ch wire.ClientHello
 			if ch.Unmarshal(ev.Data[4:]) == nil {
-				offered = offered || ch.Extensions.Has(tls.ExtensionTypeEarlyData)
+				offered = offered || ch.Extensions.Has(wire.ExtensionTypeEarlyData)
 			}
 		}
 	}

@@ -188,26 +188,26 @@ func (e *engine) peerClosed() bool {
 
 // ConnectionState is what the handshake settled on.
 type ConnectionState struct {
-	Version              uint16 // 0x0304 once the handshake is complete
-	HandshakeComplete    bool
-	CipherSuite          CipherSuite
-	Group                NamedGroup
-	NegotiatedProtocol   string // ALPN, or ""
-	ServerName           string
-	DidHelloRetryRequest bool
-	DidResume            bool    // the server accepted a session from Config.ClientSessionCache
-	DidExternalPSK       bool    // the server accepted Config.ExternalPSK
-	PSKMode              PSKMode // with DidResume or DidExternalPSK: psk_ke or psk_dhe_ke
+	Version               uint16          // VersionTLS13 once the handshake is complete
+	HandshakeComplete     bool            // the handshake is done: Read and Write work
+	CipherSuite           uint16          // the suite, such as TLS_AES_128_GCM_SHA256
+	Group                 CurveID         // the key exchange group of the handshake; 0 under psk_ke
+	NegotiatedProtocol    string          // ALPN, or ""
+	ServerName            string          // Config.ServerName
+	DidHelloRetryRequest  bool            // the server asked for another key share (§4.1.4)
+	DidResume             bool            // the server accepted a session from Config.ClientSessionCache
+	DidExternalPSK        bool            // the server accepted Config.ExternalPSK
+	PSKMode               PSKMode         // with DidResume or DidExternalPSK: psk_ke or psk_dhe_ke
+	PeerCertificates      [][]byte        // DER, leaf first
+	PeerSignatureScheme   SignatureScheme // what the server's CertificateVerify was signed with
+	ClientAuthRequested   bool            // the server sent a CertificateRequest
+	ClientCertificateSent bool            // the client answered it with a certificate
 	// EarlyDataAccepted: the server accepted the early data given to
 	// Engine.SetEarlyData or Conn.HandshakeWithEarlyData. If false, none
 	// of it reached the server's application (it was not sent, or the
 	// server discarded it): send it again as ordinary data if it still
 	// matters.
-	EarlyDataAccepted     bool
-	PeerCertificates      [][]byte // DER, leaf first
-	PeerSignatureScheme   SignatureScheme
-	ClientAuthRequested   bool
-	ClientCertificateSent bool
+	EarlyDataAccepted bool
 }
 
 func (e *engine) connectionState() ConnectionState {

@@ -1,6 +1,10 @@
 package tls
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/tabletls/tabletls/internal/wire"
+)
 
 // The PSK the ClientHello offers (RFC 8446 §4.2.11): an external PSK from
 // Config.ExternalPSK, or a session from Config.ClientSessionCache. One
@@ -18,12 +22,13 @@ type pskOffer struct {
 	ageAdd     uint32
 	receivedMs int64 // Unix milliseconds (a time.Time here links its methods into firmware)
 	maxEarly   uint32
-	suite      CipherSuite
+	suite      uint16
 	alpn       string
 	modes      []PSKMode
 	offered    bool // in the ClientHello just sent
 	accepted   bool // the ServerHello selected it
 	mode       PSKMode
+	bindersLen int // what the truncated ClientHello leaves out (§4.2.11.2)
 }
 
 func (p *pskOffer) allows(m PSKMode) bool { return slices.Contains(p.modes, m) }
@@ -82,42 +87,42 @@ func (e *engine) needsKeyShare() bool {
 	return !e.hs.psk.offered || e.hs.psk.allows(PSKModeDHE)
 }
 
-// pskExtensionLen is the size of the pre_shared_key extension on the
-// wire: type, length, identities, binders (§4.2.11).
-func (p *pskOffer) extensionLen() int {
-	return 4 + 2 + 2 + len(p.identity) + 4 + 2 + 1 + p.hash.Size()
-}
-
-// bindersLen is the size of the binders list at the end of the
-// ClientHello: what the truncated ClientHello leaves out (§4.2.11.2).
-func (p *pskOffer) bindersLen() int { return 2 + 1 + p.hash.Size() }
-
-// setPSKExtension fills the pre_shared_key extension of ch, with a binder
-// of zeros that writeBinder overwrites once the message is encoded.
-func (e *engine) setPSKExtension(x *ClientHelloExtensions, s []byte) ([]byte, []byte, error) {
+// offeredPSKs builds the body of the pre_shared_key extension in s
+// (§4.2.11): our one identity and a binder of zeros, which writeBinder
+// overwrites once the message is encoded. n is the extension's size on
+// the wire, measured by encoding it past the end of s once.
+func (e *engine) offeredPSKs(s []byte) (o wire.OfferedPsks, n int, _ []byte, err error) {
 	p := &e.hs.psk
 	age := uint32(0) // §4.2.11: 0 for an external PSK
 	if p.resumption {
 		age = obfuscatedAge(p.receivedMs, p.ageAdd, e.config.now().UnixMilli())
 	}
-	mark := len(s)
-	id := PskIdentity{Identity: p.identity, ObfuscatedTicketAge: age}
-	var err error
-	if s, err = id.Append(s); err != nil {
-		return s, nil, err
+	ids := wire.BuildPskIdentityVector(s)
+	ids.Add(&wire.PskIdentity{Identity: p.identity, ObfuscatedTicketAge: age})
+	if o.Identities, s, err = ids.Vector(); err != nil {
+		return o, 0, s, err
 	}
-	ids := s[mark:]
-	mark = len(s)
-	s = append(s, byte(p.hash.Size()))
-	s = append(s, zeroKey[:p.hash.Size()]...)
-	x.Add(ExtensionTypePreSharedKey)
-	if err := x.PreSharedKey.Identities.SetBytes(ids); err != nil {
-		return s, nil, err
+	binders := wire.BuildPskBinderEntryVector(s)
+	binders.Add(zeroKey[:p.hash.Size()])
+	if o.Binders, s, err = binders.Vector(); err != nil {
+		return o, 0, s, err
 	}
-	if err := x.PreSharedKey.Binders.SetBytes(s[mark:]); err != nil {
-		return s, nil, err
+	// §4.2.11.2: the truncated ClientHello leaves out the binders list,
+	// its elements and its 2-octet length (binders<33..2^16-1>).
+	p.bindersLen = 2 + len(o.Binders.Bytes())
+	body, err := o.Append(s)
+	if err != nil {
+		return o, 0, s, err
 	}
-	return s, s[mark:], nil
+	ext := wire.Extension{ExtensionType: wire.ExtensionTypePreSharedKey, ExtensionData: body[len(s):]}
+	enc, err := ext.Append(body)
+	if err != nil {
+		return o, 0, s, err
+	}
+	if len(enc) > len(e.scratch) {
+		return o, 0, s, newAlert(AlertInternalError, "tls: ClientHello does not fit the scratch buffer")
+	}
+	return o, len(enc) - len(body), s, nil
 }
 
 // writeBinder computes the binder over the truncated ClientHello msg
@@ -128,7 +133,7 @@ func (e *engine) setPSKExtension(x *ClientHelloExtensions, s []byte) ([]byte, []
 func (e *engine) writeBinder(t *transcript, msg []byte) {
 	hs := &e.hs
 	n := hs.psk.hash.Size()
-	cut := len(msg) - hs.psk.bindersLen()
+	cut := len(msg) - hs.psk.bindersLen
 	t.add(msg[:cut])
 	var bk, th [maxHashSize]byte
 	hs.ks.binderKey(bk[:0], hs.psk.resumption)
@@ -143,13 +148,13 @@ func (e *engine) writeBinder(t *transcript, msg []byte) {
 func (e *engine) checkServerPSK(identity uint16) error {
 	hs := &e.hs
 	if !hs.psk.offered {
-		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server accepted a PSK we did not offer")
+		return newAlert(AlertUnsupportedExtension, "tls: server accepted a PSK we did not offer")
 	}
 	if identity != 0 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a PSK identity we did not offer")
+		return newAlert(AlertIllegalParameter, "tls: server selected a PSK identity we did not offer")
 	}
 	if hs.suite.hash != hs.psk.hash {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a cipher suite whose hash is not the PSK's")
+		return newAlert(AlertIllegalParameter, "tls: server selected a cipher suite whose hash is not the PSK's")
 	}
 	hs.psk.accepted = true
 	return nil

@@ -86,7 +86,7 @@ func TestExternalPSKDeclinedOpenSSL(t *testing.T) {
 		ExternalPSK: &tls.ExternalPSK{Identity: testPSKIdentity, Key: testPSKKey}}
 	_, err := dialPSK(t, srv.Addr, cfg)
 	var ae *tls.AlertError
-	if !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionHandshakeFailure || ae.Received {
+	if !errors.As(err, &ae) || ae.Alert != tls.AlertHandshakeFailure || ae.Received {
 		t.Fatalf("declined PSK without a Verifier: %v", err)
 	}
 	cfg.Verifier = x509verify.New(x509verify.Options{Roots: srv.Cert.CA.Pool})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/internal/testpeer"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 	"github.com/tabletls/tabletls/tls/x509verify"
 )
@@ -73,11 +74,11 @@ func resumeConfig(ca *testpeer.CA, cache tls.ClientSessionCache) *tls.Config {
 func TestResumeGoServer(t *testing.T) {
 	ca := testpeer.DefaultCA()
 	for _, suite := range allSuites {
-		t.Run(suite.String(), func(t *testing.T) {
+		t.Run(tls.CipherSuiteName(suite), func(t *testing.T) {
 			srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{Cert: ca.Issue(testpeer.ECDSAP256)})
 			cache := &slotCache{}
 			cfg := resumeConfig(ca, cache)
-			cfg.CipherSuites = []tls.CipherSuite{suite}
+			cfg.CipherSuites = []uint16{suite}
 			st := exchange(t, srv.Addr, cfg)
 			if res := srv.WaitHandshake(t); res.Err != nil || res.State.DidResume || st.DidResume {
 				t.Fatalf("first handshake: server %v resumed %v, client resumed %v", res.Err, res.State.DidResume, st.DidResume)
@@ -118,14 +119,14 @@ func TestResumeGoServerHRR(t *testing.T) {
 	ca := testpeer.DefaultCA()
 	srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{Cert: ca.Issue(testpeer.ECDSAP256), CurvePreferences: []cryptotls.CurveID{cryptotls.CurveP256}})
 	cfg := resumeConfig(ca, tls.NewLRUClientSessionCache(2))
-	cfg.CurvePreferences = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1}
+	cfg.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP256}
 	exchange(t, srv.Addr, cfg)
 	srv.WaitHandshake(t)
 	st := exchange(t, srv.Addr, cfg)
 	if res := srv.WaitHandshake(t); res.Err != nil || !res.State.DidResume {
 		t.Fatalf("server: %v, resumed %v", res.Err, res.State.DidResume)
 	}
-	if !st.DidResume || !st.DidHelloRetryRequest || st.Group != tls.NamedGroupSecp256r1 {
+	if !st.DidResume || !st.DidHelloRetryRequest || st.Group != tls.CurveP256 {
 		t.Fatalf("client state %+v", st)
 	}
 }
@@ -198,14 +199,14 @@ func TestResumeTicketAge(t *testing.T) {
 	cfg := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, Crypto: tls.DefaultCrypto(),
 		ClientSessionCache: cache, Time: func() time.Time { return time.Unix(1000, 0).Add(1234 * time.Millisecond) },
 		Trace: func(ev tls.TraceEvent) {
-			if ev.Kind == tls.TraceHandshakeOut && ev.HandshakeType == tls.HandshakeTypeClientHello {
-				var ch tls.ClientHello
+			if ev.Kind == tls.TraceHandshakeOut && ev.HandshakeType == uint8(wire.HandshakeTypeClientHello) {
+				var ch wire.ClientHello
 				if err := ch.Unmarshal(ev.Data[4:]); err != nil {
 					t.Error(err)
 					return
 				}
 				it := ch.Extensions.PreSharedKey.Identities.Iter()
-				var id tls.PskIdentity
+				var id wire.PskIdentity
 				found = it.Next(&id) && string(id.Identity) == "ticket"
 				age = id.ObfuscatedTicketAge
 			}

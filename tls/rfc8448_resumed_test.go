@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
 // TestRFC8448Resumed0RTT runs the client through RFC 8448 §4, the resumed
@@ -18,19 +19,19 @@ import (
 // derives from there.
 func TestRFC8448Resumed0RTT(t *testing.T) {
 	s3, s := rfc8448.Get(3), rfc8448.Get(4)
-	var nst NewSessionTicket
+	var nst wire.NewSessionTicket
 	if err := nst.Unmarshal(s3.Value("new_session_ticket")[4:]); err != nil {
 		t.Fatal(err)
 	}
 	ch := s.Value("client_hello")
-	var hello ClientHello
+	var hello wire.ClientHello
 	if err := hello.Unmarshal(ch[4:]); err != nil {
 		t.Fatal(err)
 	}
-	var id PskIdentity
+	var id wire.PskIdentity
 	it := hello.Extensions.PreSharedKey.Identities.Iter()
 	if !it.Next(&id) || !bytes.Equal(id.Identity, nst.Ticket) {
-		t.Fatal("§4's ClientHello does not carry §3's ticket")
+		t.Fatal("§4's wire.ClientHello does not carry §3's ticket")
 	}
 	// The ticket's age that gives the trace's obfuscated_ticket_age.
 	now := time.Unix(1700000000, 0)

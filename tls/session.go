@@ -3,6 +3,7 @@ package tls
 import (
 	"container/list"
 	"crypto"
+	"encoding/binary"
 	"errors"
 	"sync"
 	"time"
@@ -15,18 +16,18 @@ import (
 // It holds a secret (PSK): keep it, and its MarshalClientSessionState
 // form, as you would keep a key.
 type ClientSessionState struct {
-	Ticket           []byte
+	Ticket           []byte        // the ticket, opaque to the client: the PSK identity it sends
 	Lifetime         time.Duration // ticket_lifetime: the session expires this long after ReceivedAt
 	AgeAdd           uint32        // ticket_age_add, which obfuscates the ticket age (§4.2.11.1)
-	Nonce            []byte
-	MaxEarlyDataSize uint32 // from the ticket's early_data extension; 0 if the server allows no 0-RTT
-	PSK              []byte // HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length)
-	CipherSuite      CipherSuite
-	ServerName       string
+	Nonce            []byte        // ticket_nonce, from which PSK was derived
+	MaxEarlyDataSize uint32        // from the ticket's early_data extension; 0 if the server allows no 0-RTT
+	PSK              []byte        // HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length)
+	CipherSuite      uint16        // the connection's suite, such as TLS_AES_128_GCM_SHA256
+	ServerName       string        // Config.ServerName of the connection, the cache key
 	// NegotiatedProtocol is the ALPN protocol of the connection that got
 	// the ticket: 0-RTT is offered only if Config.NextProtos has it (§4.2.10).
 	NegotiatedProtocol string
-	ReceivedAt         time.Time
+	ReceivedAt         time.Time // Config.Time when the ticket arrived
 }
 
 // Expired reports whether the ticket's lifetime is over at now (§4.6.1:
@@ -67,14 +68,17 @@ func MarshalClientSessionState(s *ClientSessionState) ([]byte, error) {
 		return nil, errors.New("tls: ClientSessionState too large to serialize")
 	}
 	b := make([]byte, 0, 1+2+8+4+4+4+5+len(s.PSK)+len(s.Ticket)+len(s.Nonce)+len(s.ServerName)+len(s.NegotiatedProtocol))
+	// Our own storage format, not a TLS structure: fixed fields, then
+	// the variable ones, each after its length.
+	be := binary.BigEndian
 	b = append(b, sessionStateVersion)
-	b = appendUintN(b, 2, uint64(s.CipherSuite))
-	b = appendUintN(b, 8, uint64(s.ReceivedAt.UnixMilli()))
-	b = appendUintN(b, 4, uint64(s.Lifetime/time.Second))
-	b = appendUintN(b, 4, uint64(s.AgeAdd))
-	b = appendUintN(b, 4, uint64(s.MaxEarlyDataSize))
+	b = be.AppendUint16(b, s.CipherSuite)
+	b = be.AppendUint64(b, uint64(s.ReceivedAt.UnixMilli()))
+	b = be.AppendUint32(b, uint32(s.Lifetime/time.Second))
+	b = be.AppendUint32(b, s.AgeAdd)
+	b = be.AppendUint32(b, s.MaxEarlyDataSize)
 	b = append(append(b, byte(len(s.PSK))), s.PSK...)
-	b = append(appendUintN(b, 2, uint64(len(s.Ticket))), s.Ticket...)
+	b = append(be.AppendUint16(b, uint16(len(s.Ticket))), s.Ticket...)
 	b = append(append(b, byte(len(s.Nonce))), s.Nonce...)
 	b = append(append(b, byte(len(s.ServerName))), s.ServerName...)
 	b = append(append(b, byte(len(s.NegotiatedProtocol))), s.NegotiatedProtocol...)
@@ -100,7 +104,7 @@ func ParseClientSessionState(data []byte) (*ClientSessionState, error) {
 		len(psk) == 0 || len(ticket) == 0 || lifetime > maxTicketLifetime {
 		return nil, ErrSessionState
 	}
-	st.CipherSuite = CipherSuite(suite)
+	st.CipherSuite = suite
 	st.ReceivedAt = time.UnixMilli(int64(at))
 	st.Lifetime = time.Duration(lifetime) * time.Second
 	st.PSK = append([]byte(nil), psk...)
@@ -120,7 +124,9 @@ func ParseClientSessionState(data []byte) (*ClientSessionState, error) {
 // Firmware with one ticket in flash implements it with a single slot and
 // MarshalClientSessionState.
 type ClientSessionCache interface {
+	// Get returns the session stored for sessionKey, if any.
 	Get(sessionKey string) (session *ClientSessionState, ok bool)
+	// Put stores cs for sessionKey; a nil cs deletes it.
 	Put(sessionKey string, cs *ClientSessionState)
 }
 
@@ -193,6 +199,7 @@ const (
 	PSKModeDHE PSKMode = 1
 )
 
+// String returns the mode's name in RFC 8446, "psk_ke" or "psk_dhe_ke".
 func (m PSKMode) String() string {
 	switch m {
 	case PSKModeKE:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/internal/tlsserver"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -15,11 +16,11 @@ import (
 
 var testPSK = bytes.Repeat([]byte{0x42}, 32)
 
-const ht_EOED = tls.HandshakeTypeEndOfEarlyData
+const ht_EOED = wire.HandshakeTypeEndOfEarlyData
 
 // withSession gives the client a session for the server's PSK (a ticket
 // the scripted server takes at face value), allowing 0-RTT.
-func withSession(suite tls.CipherSuite, alpn string, modes ...tls.PSKMode) func(*tls.Config) {
+func withSession(suite uint16, alpn string, modes ...tls.PSKMode) func(*tls.Config) {
 	return func(cfg *tls.Config) {
 		cache := tls.NewLRUClientSessionCache(1)
 		cache.Put(cfg.ServerName, &tls.ClientSessionState{Ticket: []byte("tlsserver ticket 0"), PSK: testPSK,
@@ -120,9 +121,9 @@ func TestPSKHappy(t *testing.T) {
 			if c.accepted && !bytes.Equal(p.Server.EarlyData(), c.early) || !c.accepted && len(p.Server.EarlyData()) != 0 {
 				t.Fatalf("server read early data %q", p.Server.EarlyData())
 			}
-			var ch1 tls.ClientHello
+			var ch1 wire.ClientHello
 			must(ch1.Unmarshal(p.Server.Messages()[0].Body))
-			if ch1.Extensions.Has(tls.ExtensionTypeEarlyData) != c.earlySent {
+			if ch1.Extensions.Has(wire.ExtensionTypeEarlyData) != c.earlySent {
 				t.Fatalf("early_data in ClientHello1: %v", !c.earlySent)
 			}
 			eoed := 0
@@ -147,41 +148,41 @@ func TestHostilePSK(t *testing.T) {
 	session := withSession(tls.TLS_AES_128_GCM_SHA256, "")
 	ke := withSession(tls.TLS_AES_128_GCM_SHA256, "", tls.PSKModeKE)
 	pskSH := func(identity uint16) []byte { return u16(identity) }
-	x25519Share := cat(u16(uint16(tls.NamedGroupX25519)), u16(32), repeat(9, 32))
+	x25519Share := cat(u16(uint16(tls.X25519)), u16(32), repeat(9, 32))
 	early := withSession(tls.TLS_AES_128_GCM_SHA256, "mqtt")
 	for _, c := range []struct {
 		hostileCase
 		early []byte
 	}{
-		{hostileCase: hostileCase{name: "identity-out-of-range", opts: tlsserver.Options{Mutator: editSH(func(sh *tls.ServerHello) {
-			sh.Extensions.Add(tls.ExtensionTypePreSharedKey)
+		{hostileCase: hostileCase{name: "identity-out-of-range", opts: tlsserver.Options{Mutator: editSH(func(sh *wire.ServerHello) {
+			sh.Extensions.Add(wire.ExtensionTypePreSharedKey)
 			sh.Extensions.PreSharedKey.SelectedIdentity = 1
 		})}, cfg: session, want: illegalParameter}},
-		{hostileCase: hostileCase{name: "identity-out-of-range-external", opts: tlsserver.Options{Mutator: addExt(ht_SH, tls.ExtensionTypePreSharedKey, pskSH(0xffff))}, cfg: withExternalPSK(), want: illegalParameter}},
-		{hostileCase: hostileCase{name: "psk-not-offered", opts: tlsserver.Options{Mutator: addExt(ht_SH, tls.ExtensionTypePreSharedKey, pskSH(0))}, want: unsupportedExtension}},
+		{hostileCase: hostileCase{name: "identity-out-of-range-external", opts: tlsserver.Options{Mutator: addExt(ht_SH, wire.ExtensionTypePreSharedKey, pskSH(0xffff))}, cfg: withExternalPSK(), want: illegalParameter}},
+		{hostileCase: hostileCase{name: "psk-not-offered", opts: tlsserver.Options{Mutator: addExt(ht_SH, wire.ExtensionTypePreSharedKey, pskSH(0))}, want: unsupportedExtension}},
 		// §4.2.11: the selected suite must have the PSK's hash.
-		{hostileCase: hostileCase{name: "suite-with-other-hash", opts: tlsserver.Options{PSK: testPSK, Mutator: editSH(func(sh *tls.ServerHello) {
-			sh.CipherSuite = tls.TLS_AES_256_GCM_SHA384
+		{hostileCase: hostileCase{name: "suite-with-other-hash", opts: tlsserver.Options{PSK: testPSK, Mutator: editSH(func(sh *wire.ServerHello) {
+			sh.CipherSuite = wire.CipherSuite(tls.TLS_AES_256_GCM_SHA384)
 		})}, cfg: session, want: illegalParameter}},
 		// §4.2.9: the server may only use a mode the client offered.
-		{hostileCase: hostileCase{name: "psk_ke-not-offered", opts: tlsserver.Options{PSK: testPSK, Mutator: removeExt(ht_SH, tls.ExtensionTypeKeyShare)}, cfg: session, want: missingExtension}},
-		{hostileCase: hostileCase{name: "psk_dhe_ke-not-offered", opts: tlsserver.Options{PSK: testPSK, PSKKE: true, Mutator: addExt(ht_SH, tls.ExtensionTypeKeyShare, x25519Share)}, cfg: ke, want: illegalParameter}},
-		{hostileCase: hostileCase{name: "no-key-share-without-psk", opts: tlsserver.Options{Mutator: removeExt(ht_SH, tls.ExtensionTypeKeyShare)}, cfg: session, want: missingExtension}},
+		{hostileCase: hostileCase{name: "psk_ke-not-offered", opts: tlsserver.Options{PSK: testPSK, Mutator: removeExt(ht_SH, wire.ExtensionTypeKeyShare)}, cfg: session, want: missingExtension}},
+		{hostileCase: hostileCase{name: "psk_dhe_ke-not-offered", opts: tlsserver.Options{PSK: testPSK, PSKKE: true, Mutator: addExt(ht_SH, wire.ExtensionTypeKeyShare, x25519Share)}, cfg: ke, want: illegalParameter}},
+		{hostileCase: hostileCase{name: "no-key-share-without-psk", opts: tlsserver.Options{Mutator: removeExt(ht_SH, wire.ExtensionTypeKeyShare)}, cfg: session, want: missingExtension}},
 		// §2.2, §4.3.2: a server that accepted a PSK authenticates with
 		// Finished alone, and requests no client certificate.
 		{hostileCase: hostileCase{name: "certificate-after-psk", opts: tlsserver.Options{PSK: testPSK, Mutator: insertAfter(ht_EE,
 			tlsserver.EncodeItem(ht_CT, tlsserver.CertificateMessage(tlsserver.ServerCertificate().Chain)))}, cfg: session, want: unexpectedMessage}},
-		{hostileCase: hostileCase{name: "certificate-request-after-psk", opts: tlsserver.Options{PSK: testPSK, Mutator: insertAfter(ht_EE, tlsserver.MsgItem(ht_CR, cat([]byte{0}, u16(8), u16(uint16(tls.ExtensionTypeSignatureAlgorithms)), u16(4), u16(2), u16(uint16(tls.SignatureSchemeEcdsaSecp256r1Sha256)))))}, cfg: session, want: unexpectedMessage}},
+		{hostileCase: hostileCase{name: "certificate-request-after-psk", opts: tlsserver.Options{PSK: testPSK, Mutator: insertAfter(ht_EE, tlsserver.MsgItem(ht_CR, cat([]byte{0}, u16(8), u16(uint16(wire.ExtensionTypeSignatureAlgorithms)), u16(4), u16(2), u16(uint16(tls.ECDSAWithP256AndSHA256)))))}, cfg: session, want: unexpectedMessage}},
 		{hostileCase: hostileCase{name: "bad-finished-after-psk", opts: tlsserver.Options{PSK: testPSK, Mutator: setBody(ht_FIN, func(b []byte) []byte { b[0] ^= 1; return b })}, cfg: session, want: decryptError}},
 		{hostileCase: hostileCase{name: "bad-finished-external-psk_ke", opts: tlsserver.Options{PSK: testPSK, ExternalPSK: true, PSKKE: true, Mutator: setBody(ht_FIN, func(b []byte) []byte { b[31] ^= 1; return b })}, cfg: withExternalPSK(tls.PSKModeKE), want: decryptError}},
 		// A server with another key for the identity declines the PSK.
 		{hostileCase: hostileCase{name: "server-with-other-key", opts: tlsserver.Options{PSK: testPSK}, cfg: func(c *tls.Config) {
 			withExternalPSK()(c)
 			c.ExternalPSK.Key = bytes.Repeat([]byte{1}, 32)
-		}, want: tls.AlertDescriptionHandshakeFailure}},
+		}, want: tls.AlertHandshakeFailure}},
 		// §4.2.10: early_data in EncryptedExtensions only for early data sent.
-		{hostileCase: hostileCase{name: "early-data-not-sent", opts: tlsserver.Options{PSK: testPSK, Mutator: addExt(ht_EE, tls.ExtensionTypeEarlyData, nil)}, cfg: session, want: unsupportedExtension}},
-		{hostileCase: hostileCase{name: "early-data-not-sent-no-psk", opts: tlsserver.Options{Mutator: addExt(ht_EE, tls.ExtensionTypeEarlyData, nil)}, want: unsupportedExtension}},
+		{hostileCase: hostileCase{name: "early-data-not-sent", opts: tlsserver.Options{PSK: testPSK, Mutator: addExt(ht_EE, wire.ExtensionTypeEarlyData, nil)}, cfg: session, want: unsupportedExtension}},
+		{hostileCase: hostileCase{name: "early-data-not-sent-no-psk", opts: tlsserver.Options{Mutator: addExt(ht_EE, wire.ExtensionTypeEarlyData, nil)}, want: unsupportedExtension}},
 		// §4.2.10: accepted early data keeps the session's ALPN protocol.
 		{hostileCase: hostileCase{name: "early-data-other-alpn", opts: tlsserver.Options{PSK: testPSK, AcceptEarlyData: true, ALPN: "h2"}, cfg: early, want: illegalParameter}, early: []byte("x")},
 	} {

@@ -6,7 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 
-	"github.com/tabletls/tabletls/tls"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
 // PSKs and early data (RFC 8446 §4.2.9 to §4.2.11, §2.3). A server with
@@ -35,16 +35,16 @@ func (s *Server) EarlyDataAccepted() bool { return s.earlyAccepted }
 
 // checkPSK decides on the ClientHello's PSK before the ClientHello goes
 // in the transcript.
-func (s *Server) checkPSK(ch *tls.ClientHello, msg []byte) {
+func (s *Server) checkPSK(ch *wire.ClientHello, msg []byte) {
 	x := &ch.Extensions
 	s.psk, s.pskKE = nil, false
-	if s.state == stateWaitCH && x.Has(tls.ExtensionTypeEarlyData) {
+	if s.state == stateWaitCH && x.Has(wire.ExtensionTypeEarlyData) {
 		s.earlyOffered = true
 	}
-	if s.state == stateWaitCH2 && x.Has(tls.ExtensionTypeEarlyData) {
+	if s.state == stateWaitCH2 && x.Has(wire.ExtensionTypeEarlyData) {
 		s.violate("second ClientHello with early_data (§4.2.10)")
 	}
-	if s.opts.PSK == nil || !x.Has(tls.ExtensionTypePreSharedKey) {
+	if s.opts.PSK == nil || !x.Has(wire.ExtensionTypePreSharedKey) {
 		return
 	}
 	binders := x.PreSharedKey.Binders.Bytes()
