@@ -2158,8 +2158,8 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 
 	if res.HandshakeComplete {
 		cs := res.ConnectionState
-		if !slices.Contains(r.offer.suites, cs.CipherSuite) || !slices.Contains(r.offer.curves, cs.Group) {
-			fail("negotiated %v and %v, not offered", cs.CipherSuite, cs.Group)
+		if !slices.Contains(r.offer.suites, cs.CipherSuite) || !slices.Contains(r.offer.curves, cs.CurveID) {
+			fail("negotiated %v and %v, not offered", cs.CipherSuite, cs.CurveID)
 		}
 		if cs.NegotiatedProtocol != "" && !slices.Contains(r.offer.alpn, cs.NegotiatedProtocol) {
 			fail("negotiated ALPN %q, not offered", cs.NegotiatedProtocol)
@@ -2168,8 +2168,8 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 			if !srv.HandshakeComplete() {
 				fail("client completed its handshake; the server did not")
 			}
-			if srv.CipherSuite() != cs.CipherSuite || srv.Group() != cs.Group {
-				fail("client negotiated %v/%v, server %v/%v", cs.CipherSuite, cs.Group, srv.CipherSuite(), srv.Group())
+			if srv.CipherSuite() != cs.CipherSuite || srv.Group() != cs.CurveID {
+				fail("client negotiated %v/%v, server %v/%v", cs.CipherSuite, cs.CurveID, srv.CipherSuite(), srv.Group())
 			}
 		}
 		if !post && !desync && res.Err == nil && res.ServerErr == nil {

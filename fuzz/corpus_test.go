@@ -419,7 +419,7 @@ func reversed(conn *tls.Conn, r *bufio.Reader) error { return sendLine(conn, r, 
 // clientCert is a client certificate for the servers that ask for one.
 func clientCert() []tls.ClientCertificate {
 	cert := testpeer.DefaultCA().Issue(testpeer.ECDSAP256)
-	return []tls.ClientCertificate{{Chain: cert.Chain, PrivateKey: cert.Key}}
+	return []tls.ClientCertificate{{Certificate: cert.Chain, PrivateKey: cert.Key}}
 }
 
 // addGoServer records handshakes with crypto/tls.

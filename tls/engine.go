@@ -3,7 +3,6 @@ package tls
 import (
 	"bytes"
 	"crypto/rand"
-	"errors"
 	"io"
 )
 
@@ -132,7 +131,7 @@ func newBuffers() Buffers {
 func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	*e = engine{config: config, state: initialState}
 	if config == nil {
-		return newAlert(AlertDescriptionInternalError, "tls: nil Config")
+		return configError("Config", "nil")
 	}
 	if err := config.resolve(cr, &e.prof); err != nil {
 		return err
@@ -145,10 +144,13 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 		minWrite = min(minWrite, minRead)
 		minHSIn, minHSOut = minSmallHandshakeIn, minSmallHandshakeOut
 	}
-	if len(b.Read) < minRead || len(b.Write) < minWrite ||
-		len(b.HandshakeIn) < minHSIn || len(b.HandshakeOut) < minHSOut {
-		return newAlert(AlertDescriptionInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
-			", Write "+itoa(minWrite)+", HandshakeIn "+itoa(minHSIn)+", HandshakeOut "+itoa(minHSOut)+" octets)")
+	for _, c := range [...]struct {
+		name      string
+		have, min int
+	}{{"Read", len(b.Read), minRead}, {"Write", len(b.Write), minWrite}, {"HandshakeIn", len(b.HandshakeIn), minHSIn}, {"HandshakeOut", len(b.HandshakeOut), minHSOut}} {
+		if c.have < c.min {
+			return configError("Buffers."+c.name, itoa(c.have)+" octets; it needs at least "+itoa(c.min))
+		}
 	}
 	e.smallRecords = len(b.Read) < MinReadBuffer
 	e.in, e.out, e.hsIn = b.Read, b.Write, b.HandshakeIn
@@ -200,9 +202,9 @@ func (e *engine) recvBuffer() []byte {
 }
 
 var (
-	errRecvAck = errors.New("tls: RecvAck count outside the last RecvBuffer")
-	errDataAck = errors.New("tls: ApplicationDataAck count outside ApplicationData")
-	errOutAck  = errors.New("tls: OutputAck count outside Output")
+	errRecvAck = &wrapped{"tls: RecvAck count outside the last RecvBuffer", ErrMisuse}
+	errDataAck = &wrapped{"tls: ApplicationDataAck count outside ApplicationData", ErrMisuse}
+	errOutAck  = &wrapped{"tls: OutputAck count outside Output", ErrMisuse}
 )
 
 // recvAck takes n octets written into recvBuffer, and processes every
@@ -769,14 +771,10 @@ func (e *engine) abort() error {
 // --- Application side ---
 
 var (
-	errNotConnected     = errors.New("tls: handshake not complete")
-	errAlreadyStarted   = errors.New("tls: handshake already started")
-	errClosed           = errors.New("tls: use of closed connection")
-	errClosedBeforeDone = errors.New("tls: connection closed before the handshake completed")
-
-	// ErrWriteBufferFull is returned by the Engine when its Write buffer
-	// has no room: send Output, then try again. The connection is fine.
-	ErrWriteBufferFull = errors.New("tls: Write buffer full; send Output first")
+	errNotConnected     = ErrNotConnected
+	errAlreadyStarted   = &wrapped{"tls: handshake already started", ErrMisuse}
+	errClosed           = ErrClosed
+	errClosedBeforeDone = &wrapped{"tls: connection closed before the handshake completed", ErrClosed}
 )
 
 // notNow explains why the application's event ev is not allowed now.

@@ -176,31 +176,52 @@ func (e *engine) peerClosed() bool {
 	return e.state == StatePeerClosed || (e.state == StateClosed && e.err == nil && e.handshakeComplete())
 }
 
-// ConnectionState is what the handshake settled on.
+// ConnectionState is what the handshake settled on, with crypto/tls's
+// field names where the meaning is the same.
 type ConnectionState struct {
-	Version               uint16 // 0x0304 once the handshake is complete
-	HandshakeComplete     bool
-	CipherSuite           CipherSuite
-	Group                 NamedGroup
-	NegotiatedProtocol    string // ALPN, or ""
-	ServerName            string
-	DidHelloRetryRequest  bool
-	DidResume             bool
-	PeerCertificates      [][]byte // DER, leaf first
-	PeerSignatureScheme   SignatureScheme
-	ClientAuthRequested   bool
+	// Version is 0x0304 (TLS 1.3) once the handshake is complete, else 0.
+	Version uint16
+	// HandshakeComplete is true once the client's Finished is sealed.
+	HandshakeComplete bool
+	// CipherSuite is the suite the server chose.
+	CipherSuite CipherSuite
+	// CurveID is the key exchange group of the handshake.
+	CurveID NamedGroup
+	// NegotiatedProtocol is the ALPN protocol the server chose, or "".
+	NegotiatedProtocol string
+	// ServerName is Config.ServerName.
+	ServerName string
+	// DidHelloRetryRequest is true if the server sent a HelloRetryRequest.
+	DidHelloRetryRequest bool
+	// DidResume is true if the handshake resumed a session with a PSK.
+	DidResume bool
+	// PeerCertificateChain is the server's certificate chain, DER, leaf
+	// first. Package tls parses no X.509: x509verify.ParseChain does.
+	PeerCertificateChain [][]byte
+	// PeerSignatureScheme is the scheme of the server's CertificateVerify.
+	PeerSignatureScheme SignatureScheme
+	// ClientAuthRequested is true if the server sent a CertificateRequest.
+	ClientAuthRequested bool
+	// ClientCertificateSent is true if the client answered it with a
+	// certificate and a CertificateVerify.
 	ClientCertificateSent bool
+	// SignatureSchemesRequested are the signature_algorithms of the
+	// server's CertificateRequest, in its order of preference (nil if
+	// none came).
+	SignatureSchemesRequested []SignatureScheme
+
+	ekm func(label string, context []byte, length int) ([]byte, error)
 }
 
 func (e *engine) connectionState() ConnectionState {
 	hs := &e.hs
 	cs := ConnectionState{
 		HandshakeComplete:     e.handshakeComplete(),
-		Group:                 hs.group,
+		CurveID:               hs.group,
 		NegotiatedProtocol:    hs.alpn,
 		ServerName:            e.config.ServerName,
 		DidHelloRetryRequest:  hs.hrr,
-		PeerCertificates:      hs.peerCerts,
+		PeerCertificateChain:  hs.peerCerts,
 		PeerSignatureScheme:   hs.peerScheme,
 		ClientAuthRequested:   hs.certRequested,
 		ClientCertificateSent: hs.sentCert,

@@ -1,7 +1,6 @@
 package tls_test
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -45,7 +44,7 @@ func ExampleClient() {
 		log.Fatal(err)
 	}
 	cs := c.ConnectionState()
-	fmt.Printf("version %#04x, group %v, server %s\n", cs.Version, cs.Group, cs.ServerName)
+	fmt.Printf("version %#04x, group %v, server %s\n", cs.Version, cs.CurveID, cs.ServerName)
 
 	if _, err := io.WriteString(c, "hello, server"); err != nil {
 		log.Fatal(err)
@@ -127,8 +126,8 @@ func ExampleConfig_clientCertificates() {
 		ServerName: "localhost",
 		Verifier:   x509verify.New(x509verify.Options{Roots: srv.roots}),
 		Certificates: []tls.ClientCertificate{{
-			Chain:      device.Certificate, // DER, leaf first
-			PrivateKey: device.PrivateKey.(crypto.Signer),
+			Certificate: device.Certificate, // DER, leaf first
+			PrivateKey:  device.PrivateKey,
 		}},
 	})
 	defer c.Close()
@@ -202,7 +201,7 @@ func ExampleClientWithBuffers() {
 		log.Fatal(err)
 	}
 	cs := c.ConnectionState()
-	fmt.Println("TLS 1.3", cs.CipherSuite, cs.Group)
+	fmt.Println("TLS 1.3", cs.CipherSuite, cs.CurveID)
 	fmt.Printf("echoed %d bytes: %s...\n", len(reply), reply[:10])
 	// Output:
 	// TLS 1.3 TLS_AES_128_GCM_SHA256 secp256r1

@@ -51,10 +51,11 @@ type handshakeState struct {
 	peerScheme SignatureScheme
 	alpn       string
 
-	certRequested bool
-	clientCert    *ClientCertificate
-	clientScheme  SignatureScheme
-	sentCert      bool
+	certRequested    bool
+	requestedSchemes []SignatureScheme // the CertificateRequest's signature_algorithms
+	clientCert       *ClientCertificate
+	clientScheme     SignatureScheme
+	sentCert         bool
 
 	clientHS, serverHS, clientAP, serverAP, resumption [maxHashSize]byte
 	transcriptHash                                     [maxHashSize]byte
@@ -623,11 +624,39 @@ func (e *engine) processCertificateRequest() error {
 		}
 	}
 	hs.certRequested = true
-	for i := range e.config.Certificates {
-		c := &e.config.Certificates[i]
-		if scheme, ok := e.prof.crypto.selectSignatureScheme(c.PrivateKey.Public(), each); ok {
+	// Kept for ConnectionState and GetClientCertificate: a copy, as the
+	// message goes when the record does.
+	hs.requestedSchemes = slices.AppendSeq(make([]SignatureScheme, 0, accepted.Len()), each)
+	if get := e.config.GetClientCertificate; get != nil {
+		info := &CertificateRequestInfo{SignatureSchemes: hs.requestedSchemes, Version: 0x0304, crypto: e.prof.crypto}
+		if cr.Extensions.Has(ExtensionTypeCertificateAuthorities) {
+			it := cr.Extensions.CertificateAuthorities.Authorities.Iter()
+			var dn []byte
+			for it.Next(&dn) {
+				info.AcceptableCAs = append(info.AcceptableCAs, bytes.Clone(dn))
+			}
+		}
+		c, err := get(info)
+		if err != nil {
+			return &AlertError{Alert: AlertDescriptionInternalError, Msg: "tls: GetClientCertificate: " + err.Error(), Err: err}
+		}
+		if c != nil && len(c.Certificate) > 0 {
+			if err := c.check("certificate from GetClientCertificate"); err != nil {
+				return &AlertError{Alert: AlertDescriptionInternalError, Msg: err.Error(), Err: err}
+			}
+			scheme, ok := e.prof.crypto.selectClientScheme(c, each)
+			if !ok {
+				return newAlert(AlertDescriptionInternalError, "tls: the certificate from GetClientCertificate cannot sign with any scheme the server accepts")
+			}
 			hs.clientCert, hs.clientScheme = c, scheme
-			break
+		}
+	} else {
+		for i := range e.config.Certificates {
+			c := &e.config.Certificates[i]
+			if scheme, ok := e.prof.crypto.selectClientScheme(c, each); ok {
+				hs.clientCert, hs.clientScheme = c, scheme
+				break
+			}
 		}
 	}
 	hs.transcript.add(e.msg)
@@ -670,10 +699,12 @@ func (e *engine) processCertificate() error {
 	}
 	pub, err := v.Verify(e.config.ServerName, hs.chain[:n])
 	if err != nil {
+		// The Verifier's error is the cause: errors.As finds what it
+		// said (an x509 error, a *PinMismatchError) through ours.
 		if ae, ok := err.(*AlertError); ok {
-			return &AlertError{Alert: ae.Alert, Msg: ae.Msg}
+			return &AlertError{Alert: ae.Alert, Msg: ae.Msg, Err: ae.Err}
 		}
-		return newAlert(AlertDescriptionBadCertificate, "tls: "+strings.TrimPrefix(err.Error(), "tls: "))
+		return &AlertError{Alert: AlertDescriptionBadCertificate, Msg: "tls: " + strings.TrimPrefix(err.Error(), "tls: "), Err: err}
 	}
 	if spki, ok := pub.(SubjectPublicKeyInfo); ok {
 		if pub, err = e.prof.crypto.parseSPKI(spki); err != nil {
@@ -786,13 +817,13 @@ func (e *engine) sendClientCertificate() error {
 	s := e.hsOut[e.hsOutLen+listAt : e.hsOutLen+listAt]
 	if hs.clientCert != nil {
 		size := 0
-		for _, der := range hs.clientCert.Chain {
+		for _, der := range hs.clientCert.Certificate {
 			size += 3 + len(der) + 2 // cert_data, empty extensions (§4.4.2)
 		}
 		if size > cap(s) {
 			return newAlert(AlertDescriptionInternalError, "tls: client certificate chain does not fit the HandshakeOut buffer")
 		}
-		for _, der := range hs.clientCert.Chain {
+		for _, der := range hs.clientCert.Certificate {
 			entry := CertificateEntry{CertData: der}
 			var err error
 			if s, err = entry.Append(s); err != nil {
@@ -811,7 +842,7 @@ func (e *engine) sendClientCertificate() error {
 	if hs.clientCert == nil {
 		return nil
 	}
-	sig, err := e.prof.crypto.signCertificateVerify(hs.clientCert.PrivateKey, hs.clientScheme, e.rand, e.sum(), &hs.sigWork)
+	sig, err := e.prof.crypto.signCertificateVerify(hs.clientCert.signer(), hs.clientScheme, e.rand, e.sum(), &hs.sigWork)
 	if err != nil {
 		return err
 	}

@@ -221,6 +221,12 @@ func (x ecdsaImpl) Sign(signer crypto.Signer, rand io.Reader, msg []byte, d *[64
 	return signer.Sign(rand, x.digest(d, msg), x.hash)
 }
 
+// selectClientScheme is selectSignatureScheme for the client certificate
+// cert, which check accepted.
+func (c *Crypto) selectClientScheme(cert *ClientCertificate, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
+	return c.selectSignatureScheme(cert.signer().Public(), cert.SupportedSignatureAlgorithms, peerAccepted)
+}
+
 // keyAllowsScheme reports whether pub may be used with scheme in a TLS 1.3
 // CertificateVerify, by an implementation in c. ECDSA schemes are bound to a
 // curve, rsa_pss_rsae_* to an rsaEncryption key and rsa_pss_pss_* to an
@@ -308,16 +314,32 @@ func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme SignatureSch
 // client certificate as parsed by parseSPKI, so that an id-RSASSA-PSS
 // certificate gets an rsa_pss_pss_* scheme; a plain *rsa.PublicKey only gets
 // rsa_pss_rsae_* schemes.
-func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
+//
+// allowed, if not nil, are the schemes the key may make, in our order of
+// preference instead (ClientCertificate.SupportedSignatureAlgorithms).
+func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, allowed []SignatureScheme, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
 	if peerAccepted == nil {
 		return 0, false
 	}
 	var prefs [len(certificateVerifyPreference)]SignatureScheme
 	n := 0
-	for _, v := range c.Signatures {
-		if _, _, ok := certificateVerifyParams(v.scheme); ok && n < len(prefs) && v.impl.Allows(pub) {
+	add := func(v *SignatureVerifier) {
+		if _, _, ok := certificateVerifyParams(v.scheme); ok && n < len(prefs) && v.impl.Allows(pub) && !slices.Contains(prefs[:n], v.scheme) {
 			prefs[n] = v.scheme
 			n++
+		}
+	}
+	if allowed != nil {
+		for _, s := range allowed {
+			if v := c.signature(s); v != nil {
+				add(v)
+			}
+		}
+	} else {
+		for _, v := range c.Signatures {
+			if v != nil {
+				add(v)
+			}
 		}
 	}
 	best := n

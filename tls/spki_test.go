@@ -125,7 +125,7 @@ func signCertificateVerify(signer crypto.Signer, scheme SignatureScheme, rand io
 }
 
 func selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
-	return testCrypto.selectSignatureScheme(pub, peerAccepted)
+	return testCrypto.selectSignatureScheme(pub, nil, peerAccepted)
 }
 
 // testSigWork lives on the heap, as the handshake state does.

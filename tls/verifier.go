@@ -96,7 +96,8 @@ func PinFromCertificate(der []byte) (string, error) {
 }
 
 // Verify implements Verifier. serverName is ignored: the pin alone
-// identifies the server.
+// identifies the server. A key that matches no pin is a bad_certificate
+// *AlertError whose cause is a *PinMismatchError with the server's pin.
 func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKey, error) {
 	spki, err := leafSPKI(chain)
 	if err != nil {
@@ -108,7 +109,8 @@ func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKe
 		match |= subtle.ConstantTimeCompare(sum[:], v.pins[i][:])
 	}
 	if match != 1 {
-		return nil, newAlert(AlertDescriptionBadCertificate, "tls: server public key "+PinSHA256(spki)+" does not match any pin")
+		pe := &PinMismatchError{Pin: PinSHA256(spki)}
+		return nil, &AlertError{Alert: AlertDescriptionBadCertificate, Msg: pe.Error(), Err: pe}
 	}
 	return SubjectPublicKeyInfo(spki), nil
 }

@@ -33,7 +33,7 @@ func (c *Certificate) Pin() string {
 
 // ClientCertificate is c as a tls.ClientCertificate.
 func (c *Certificate) ClientCertificate() tls.ClientCertificate {
-	return tls.ClientCertificate{Chain: c.Chain, PrivateKey: c.Key}
+	return tls.ClientCertificate{Certificate: c.Chain, PrivateKey: c.Key}
 }
 
 var (

@@ -140,8 +140,8 @@ func TestHostileHappyPaths(t *testing.T) {
 		{name: "record_version_ignored", opts: tlsserver.Options{Tickets: 1, AppData: []byte("data"), Mutator: eachRecord(func(r *tlsserver.Record) { r.Version = 0x0301 })}},
 		{name: "hello_retry_request", opts: tlsserver.Options{HelloRetryRequest: true},
 			check: state(func(t *testing.T, cs tls.ConnectionState) {
-				if !cs.DidHelloRetryRequest || cs.Group != tls.NamedGroupSecp256r1 {
-					t.Errorf("DidHelloRetryRequest %v, group %v; want true, secp256r1", cs.DidHelloRetryRequest, cs.Group)
+				if !cs.DidHelloRetryRequest || cs.CurveID != tls.NamedGroupSecp256r1 {
+					t.Errorf("DidHelloRetryRequest %v, group %v; want true, secp256r1", cs.DidHelloRetryRequest, cs.CurveID)
 				}
 			})},
 		{name: "hello_retry_request_secp384r1_with_cookie_and_ccs", opts: tlsserver.Options{HelloRetryRequest: true, HRRGroup: tls.NamedGroupSecp384r1, HRRCookie: []byte("cookie"), MiddleboxCCS: true}},
