@@ -35,7 +35,7 @@ type Config struct {
 
 	// CurvePreferences are the groups to offer in supported_groups, most
 	// preferred first; each must be in Crypto.KeyExchanges. Nil means
-	// x25519, secp256r1, secp384r1, those of them Crypto implements, or
+	// x25519, secp256r1, secp384r1, secp521r1, those of them Crypto implements, or
 	// if it implements none of them, its KeyExchanges in order.
 	CurvePreferences []NamedGroup
 
@@ -231,7 +231,7 @@ type TraceEvent struct {
 	Err error
 }
 
-var defaultCurvePreferences = []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1}
+var defaultCurvePreferences = []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1, NamedGroupSecp521r1}
 
 // profile is what a Config comes to for one connection: the Crypto and
 // the preference lists, defaults filled in and checked against it.

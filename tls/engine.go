@@ -28,9 +28,13 @@ type engine struct {
 	// out holds records waiting to be sent: out[:outLen].
 	out    []byte
 	outLen int
-	// hsIn reassembles a handshake message that spans records.
+	// hsIn reassembles a handshake message that spans records: the
+	// caller's Buffers.HandshakeIn (hsInOwn), or a larger one made for one
+	// message, up to maxHSIn (Buffers.MaxHandshakeIn).
 	hsIn    []byte
 	hsInLen int
+	hsInOwn []byte
+	maxHSIn int
 	// hsOut collects this flight's handshake messages until they are put
 	// in records; scratch is where extension bodies are built.
 	hsOut    []byte
@@ -86,6 +90,13 @@ type Buffers struct {
 	// illegal_parameter, with both sizes in the error. A message in a
 	// single record is read where it is.
 	HandshakeIn []byte
+	// MaxHandshakeIn, if larger than HandshakeIn, lets the connection
+	// allocate a larger reassembly buffer for one longer message, dropped
+	// once it is processed: up to MaxHandshakeIn octets, and at most
+	// 256 KiB for a Certificate and 64 KiB for another message, as
+	// crypto/tls allows. Client sets it to 256 KiB; firmware leaves it 0,
+	// so that nothing grows.
+	MaxHandshakeIn int
 	// HandshakeOut builds one flight; its size, less 4 KiB of scratch
 	// space for the ClientHello's extensions (half, if it is under 8 KiB),
 	// bounds the client's certificate chain (Write must then hold the
@@ -113,6 +124,11 @@ const (
 	defaultWriteBuffer  = MinReadBuffer + 1024
 	defaultHandshakeIn  = 4 + maxPlaintext
 	defaultHandshakeOut = 12288
+
+	// The largest handshake messages a growing HandshakeIn takes, those of
+	// crypto/tls (maxHandshakeCertificateMsg, maxHandshake).
+	maxCertificateMessage = 256 << 10
+	maxOtherMessage       = 64 << 10
 )
 
 // newBuffers allocates the default buffers in one piece.
@@ -123,6 +139,7 @@ func newBuffers() Buffers {
 	b.Write, mem = mem[:defaultWriteBuffer:defaultWriteBuffer], mem[defaultWriteBuffer:]
 	b.HandshakeIn, mem = mem[:defaultHandshakeIn:defaultHandshakeIn], mem[defaultHandshakeIn:]
 	b.HandshakeOut = mem[:defaultHandshakeOut:defaultHandshakeOut]
+	b.MaxHandshakeIn = maxCertificateMessage
 	return b
 }
 
@@ -154,6 +171,7 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	}
 	e.smallRecords = len(b.Read) < MinReadBuffer
 	e.in, e.out, e.hsIn = b.Read, b.Write, b.HandshakeIn
+	e.hsInOwn, e.maxHSIn = b.HandshakeIn, b.MaxHandshakeIn
 	n := len(b.HandshakeOut) - min(scratchSize, len(b.HandshakeOut)/2)
 	e.hsOut, e.scratch = b.HandshakeOut[:n:n], b.HandshakeOut[n:]
 	e.rand = config.Rand
@@ -527,7 +545,9 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 		}
 		msg := e.hsIn[:e.hsInLen]
 		e.hsInLen = 0
-		if err := e.handleMessageAt(msg, len(body) > 0); err != nil {
+		err := e.handleMessageAt(msg, len(body) > 0)
+		e.hsIn = e.hsInOwn // a grown buffer served its one message
+		if err != nil {
 			return err
 		}
 		data = body
@@ -576,12 +596,30 @@ func (e *engine) handleMessageAt(msg []byte, more bool) error {
 // the server chose the size and can send less (a shorter chain). The
 // length field has a value we cannot accept, so illegal_parameter, as
 // OpenSSL and BoringSSL send for an excessive message size.
+//
+// With Buffers.MaxHandshakeIn a longer message gets a buffer of its own,
+// bounded as in crypto/tls.
 func (e *engine) checkMessageSize(header []byte) error {
-	if n := 4 + int(uintN(header[1:4])); n > len(e.hsIn) {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: "+HandshakeType(header[0]).String()+" message of "+
-			itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn)")
+	n := 4 + int(uintN(header[1:4]))
+	if n <= len(e.hsIn) {
+		return nil
 	}
-	return nil
+	limit := maxOtherMessage
+	if HandshakeType(header[0]) == HandshakeTypeCertificate {
+		limit = maxCertificateMessage
+	}
+	if n <= min(e.maxHSIn, limit) {
+		grown := make([]byte, n)
+		copy(grown, e.hsIn[:e.hsInLen])
+		e.hsIn = grown
+		return nil
+	}
+	if e.maxHSIn > len(e.hsInOwn) {
+		return newAlert(AlertDescriptionIllegalParameter, "tls: "+HandshakeType(header[0]).String()+" message of "+
+			itoa(n)+" octets is over the limit of "+itoa(min(e.maxHSIn, limit))+" octets")
+	}
+	return newAlert(AlertDescriptionIllegalParameter, "tls: "+HandshakeType(header[0]).String()+" message of "+
+		itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn needs at least "+itoa(n)+")")
 }
 
 // messageName names a handshake message, telling a HelloRetryRequest

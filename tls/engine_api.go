@@ -210,7 +210,10 @@ type ConnectionState struct {
 	// none came).
 	SignatureSchemesRequested []SignatureScheme
 
-	ekm func(label string, context []byte, length int) ([]byte, error)
+	// exporter is exporter_master_secret (RFC 8446 §7.1), of the hash
+	// exporterHash; nil before the handshake is complete.
+	exporter     [maxHashSize]byte
+	exporterHash *hashAlg
 }
 
 func (e *engine) connectionState() ConnectionState {
@@ -225,12 +228,15 @@ func (e *engine) connectionState() ConnectionState {
 		PeerSignatureScheme:   hs.peerScheme,
 		ClientAuthRequested:   hs.certRequested,
 		ClientCertificateSent: hs.sentCert,
+
+		SignatureSchemesRequested: hs.requestedSchemes,
 	}
 	if hs.suite != nil {
 		cs.CipherSuite = hs.suite.id
 	}
 	if cs.HandshakeComplete {
 		cs.Version = 0x0304
+		cs.exporter, cs.exporterHash = hs.exporter, hs.suite.hash
 	}
 	return cs
 }

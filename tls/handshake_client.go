@@ -58,6 +58,7 @@ type handshakeState struct {
 	sentCert         bool
 
 	clientHS, serverHS, clientAP, serverAP, resumption [maxHashSize]byte
+	exporter                                           [maxHashSize]byte // exporter_master_secret
 	transcriptHash                                     [maxHashSize]byte
 	sigWork                                            signatureWork
 	x                                                  expander // HKDF for traffic keys and Finished
@@ -166,9 +167,22 @@ func (e *engine) sendClientHello() error {
 		return err
 	}
 	x.Add(ExtensionTypeSignatureAlgorithms)
-	for _, sc := range supportedSignatureSchemes {
-		if e.prof.crypto.offersScheme(sc) {
+	if cfg.SignatureSchemes != nil {
+		// The configured CertificateVerify schemes, then those for
+		// certificate chains only (signature.go).
+		for _, sc := range cfg.SignatureSchemes {
 			s = appendUintN(s, 2, uint64(sc))
+		}
+		for _, sc := range supportedSignatureSchemes {
+			if _, _, cv := certificateVerifyParams(sc); !cv && e.prof.crypto.offersScheme(sc) {
+				s = appendUintN(s, 2, uint64(sc))
+			}
+		}
+	} else {
+		for _, sc := range supportedSignatureSchemes {
+			if e.prof.crypto.offersScheme(sc) {
+				s = appendUintN(s, 2, uint64(sc))
+			}
 		}
 	}
 	if err := x.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(take()); err != nil {
@@ -731,7 +745,7 @@ func (e *engine) processCertificateVerify() error {
 	if err := cv.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
-	if !e.prof.crypto.offersScheme(cv.Algorithm) {
+	if !e.prof.crypto.offersScheme(cv.Algorithm) || e.config.SignatureSchemes != nil && !slices.Contains(e.config.SignatureSchemes, cv.Algorithm) {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: server signed with a scheme we did not offer")
 	}
 	if err := e.prof.crypto.verifyCertificateVerify(hs.peerKey, cv.Algorithm, true, e.sum(), cv.Signature, &hs.sigWork); err != nil {
@@ -769,10 +783,8 @@ func (e *engine) processFinished() error {
 	hs.ks.advanceToMaster()
 	hs.ks.clientApplicationTrafficSecret(hs.clientAP[:0], th)
 	hs.ks.serverApplicationTrafficSecret(hs.serverAP[:0], th)
-	if e.config.KeyLogWriter != nil {
-		var exp [maxHashSize]byte
-		e.keyLog(keyLogLabelExporter, hs.ks.exporterMasterSecret(exp[:0], th))
-	}
+	hs.ks.exporterMasterSecret(hs.exporter[:0], th)
+	e.keyLog(keyLogLabelExporter, hs.exporter[:n])
 	e.keyLog(keyLogLabelClientTraffic, hs.clientAP[:n])
 	e.keyLog(keyLogLabelServerTraffic, hs.serverAP[:n])
 	return nil

@@ -36,6 +36,9 @@ var (
 	keyExchangeP384 = KeyExchange{NamedGroupSecp384r1, func(rand io.Reader) (keyShare, error) {
 		return orNil(newECDHKeyShare(NamedGroupSecp384r1, ecdh.P384(), 48, rand))
 	}}
+	keyExchangeP521 = KeyExchange{NamedGroupSecp521r1, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(NamedGroupSecp521r1, ecdh.P521(), 66, rand))
+	}}
 )
 
 // X25519KeyExchange is x25519 (RFC 7748, RFC 8446 §4.2.7).
@@ -46,6 +49,9 @@ func P256KeyExchange() *KeyExchange { return &keyExchangeP256 }
 
 // P384KeyExchange is secp384r1 (NIST P-384) ECDHE.
 func P384KeyExchange() *KeyExchange { return &keyExchangeP384 }
+
+// P521KeyExchange is secp521r1 (NIST P-521) ECDHE.
+func P521KeyExchange() *KeyExchange { return &keyExchangeP521 }
 
 // NewKeyExchange returns a key exchange implemented outside this package:
 // generate makes a fresh client share for group, reading its randomness
@@ -108,12 +114,17 @@ type ecdhKeyShare struct {
 // (We cannot rely on ecdh.Curve.GenerateKey for that: since Go 1.26 it
 // ignores its rand argument.)
 func newECDHKeyShare(group NamedGroup, curve ecdh.Curve, scalarLen int, rand io.Reader) (*ecdhKeyShare, error) {
-	var buf [48]byte
+	var buf [66]byte
 	scalar := buf[:scalarLen]
 	defer clear(buf[:])
 	for range maxScalarAttempts {
 		if _, err := io.ReadFull(rand, scalar); err != nil {
 			return nil, newAlert(AlertDescriptionInternalError, "tls: cannot read key share randomness: "+err.Error())
+		}
+		if scalarLen == 66 {
+			// P-521's order is just under 2^521: keep 521 bits, or
+			// almost every draw would be out of range.
+			scalar[0] &= 1
 		}
 		priv, err := curve.NewPrivateKey(scalar)
 		if err != nil {

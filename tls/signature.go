@@ -26,6 +26,7 @@ import (
 var supportedSignatureSchemes = []SignatureScheme{
 	SignatureSchemeEcdsaSecp256r1Sha256,
 	SignatureSchemeEcdsaSecp384r1Sha384,
+	SignatureSchemeEcdsaSecp521r1Sha512,
 	SignatureSchemeEd25519,
 	SignatureSchemeRsaPssRsaeSha256,
 	SignatureSchemeRsaPssRsaeSha384,
@@ -45,6 +46,7 @@ var supportedSignatureSchemes = []SignatureScheme{
 var certificateVerifyPreference = [...]SignatureScheme{
 	SignatureSchemeEcdsaSecp256r1Sha256,
 	SignatureSchemeEcdsaSecp384r1Sha384,
+	SignatureSchemeEcdsaSecp521r1Sha512,
 	SignatureSchemeEd25519,
 	SignatureSchemeRsaPssRsaeSha256,
 	SignatureSchemeRsaPssRsaeSha384,
@@ -74,13 +76,15 @@ const (
 // certificateVerifyParams returns the signature algorithm and hash of scheme,
 // or ok == false if scheme may not be used in a TLS 1.3 CertificateVerify.
 // RSASSA-PKCS1-v1_5 and SHA-1 schemes are excluded, see RFC 8446,
-// Section 4.4.3; so is ecdsa_secp521r1_sha512, which we do not offer.
+// Section 4.4.3.
 func certificateVerifyParams(scheme SignatureScheme) (sigType int, hash crypto.Hash, ok bool) {
 	switch scheme {
 	case SignatureSchemeEcdsaSecp256r1Sha256:
 		return sigECDSA, crypto.SHA256, true
 	case SignatureSchemeEcdsaSecp384r1Sha384:
 		return sigECDSA, crypto.SHA384, true
+	case SignatureSchemeEcdsaSecp521r1Sha512:
+		return sigECDSA, crypto.SHA512, true
 	case SignatureSchemeEd25519:
 		return sigEd25519, 0, true
 	case SignatureSchemeRsaPssRsaeSha256:
@@ -157,6 +161,10 @@ var (
 		scheme: SignatureSchemeEcdsaSecp384r1Sha384,
 		impl:   ecdsaImpl{oidCurveP384, elliptic.P384, sum384, crypto.SHA384},
 	}
+	verifierECDSAP521 = SignatureVerifier{
+		scheme: SignatureSchemeEcdsaSecp521r1Sha512,
+		impl:   ecdsaImpl{oidCurveP521, elliptic.P521, sum512, crypto.SHA512},
+	}
 )
 
 // ECDSAP256SHA256Verifier is ecdsa_secp256r1_sha256, for P-256 keys.
@@ -164,6 +172,9 @@ func ECDSAP256SHA256Verifier() *SignatureVerifier { return &verifierECDSAP256 }
 
 // ECDSAP384SHA384Verifier is ecdsa_secp384r1_sha384, for P-384 keys.
 func ECDSAP384SHA384Verifier() *SignatureVerifier { return &verifierECDSAP384 }
+
+// ECDSAP521SHA512Verifier is ecdsa_secp521r1_sha512, for P-521 keys.
+func ECDSAP521SHA512Verifier() *SignatureVerifier { return &verifierECDSAP521 }
 
 // The digests of the signed content, into a caller's array so that they
 // stay on the stack.
@@ -174,6 +185,11 @@ func sum256(out *[64]byte, msg []byte) []byte {
 
 func sum384(out *[64]byte, msg []byte) []byte {
 	d := sha512.Sum384(msg)
+	return append(out[:0], d[:]...)
+}
+
+func sum512(out *[64]byte, msg []byte) []byte {
+	d := sha512.Sum512(msg)
 	return append(out[:0], d[:]...)
 }
 

@@ -177,7 +177,7 @@ func TestVerifyCertificateVerifyIllegalParameter(t *testing.T) {
 		{"pkcs1 sha1", rsaKey, SignatureSchemeRsaPkcs1Sha1},
 		{"ecdsa sha1", p256, SignatureSchemeEcdsaSha1},
 		{"ecdsa curve mismatch", p256, SignatureSchemeEcdsaSecp384r1Sha384},
-		{"ecdsa p521", &p521.PublicKey, SignatureSchemeEcdsaSecp521r1Sha512},
+		{"ecdsa p521 key, p384 scheme", &p521.PublicKey, SignatureSchemeEcdsaSecp384r1Sha384},
 		{"ed25519 scheme, ecdsa key", p256, SignatureSchemeEd25519},
 		{"ecdsa scheme, rsa key", rsaKey, SignatureSchemeEcdsaSecp256r1Sha256},
 		{"pss_pss scheme, rsaEncryption key", rsaKey, SignatureSchemeRsaPssPssSha256},

@@ -14,7 +14,7 @@ import (
 //
 // Verify returns the public key of the leaf certificate, with which the
 // server's CertificateVerify is then checked: a *ecdsa.PublicKey on P-256 or
-// P-384, an ed25519.PublicKey or a *rsa.PublicKey (for the rsa_pss_rsae_*
+// P-384 or P-521, an ed25519.PublicKey or a *rsa.PublicKey (for the rsa_pss_rsae_*
 // schemes), or the leaf's SubjectPublicKeyInfo, which the connection parses
 // with the signature algorithms of Config.Crypto (as PinVerifier does, so
 // that firmware links only the key parser it uses). If the returned error

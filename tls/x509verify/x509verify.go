@@ -141,7 +141,7 @@ func verifyErrorAlert(err error) tls.AlertDescription {
 func leafKey(leaf *x509.Certificate) (crypto.PublicKey, error) {
 	switch pub := leaf.PublicKey.(type) {
 	case *ecdsa.PublicKey:
-		if pub.Curve == elliptic.P256() || pub.Curve == elliptic.P384() {
+		if pub.Curve == elliptic.P256() || pub.Curve == elliptic.P384() || pub.Curve == elliptic.P521() {
 			return pub, nil
 		}
 	case ed25519.PublicKey:
