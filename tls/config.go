@@ -412,19 +412,19 @@ func checkServerName(name string) error {
 		case b == 0:
 			return configError(field, "it contains a NUL octet")
 		case b == ' ':
-			return configError(field, strconvQuote(name)+" contains a space")
+			return configError(field, quoteName(name)+" contains a space")
 		case b >= 0x80:
-			return configError(field, strconvQuote(name)+" is not ASCII: use its A-label (punycode, golang.org/x/net/idna)")
+			return configError(field, quoteName(name)+" is not ASCII: use its A-label (punycode, golang.org/x/net/idna)")
 		case b < 0x20 || b == 0x7f:
 			return configError(field, "it contains the control character "+itoa(int(b)))
 		case b == '.':
 			if label == 0 {
-				return configError(field, strconvQuote(name)+" has an empty label")
+				return configError(field, quoteName(name)+" has an empty label")
 			}
 			label = 0
 		default:
 			if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_' || b == '*') {
-				return configError(field, strconvQuote(name)+" contains "+string(rune(b))+", which no host name has")
+				return configError(field, quoteName(name)+" contains "+string(rune(b))+", which no host name has")
 			}
 			label++
 			if label > 63 {
@@ -435,9 +435,9 @@ func checkServerName(name string) error {
 	return nil
 }
 
-// strconvQuote quotes s, which is printable ASCII here but for what
+// quoteName quotes s, which is printable ASCII here but for what
 // checkServerName looks for.
-func strconvQuote(s string) string {
+func quoteName(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {
