@@ -382,3 +382,73 @@ func ExampleNewConn() {
 	// Output:
 	// echo: hello, conn
 }
+
+// Keying material for a protocol on top of TLS, the same on both sides:
+// here the crypto/tls server sends its own for the client to compare.
+func ExampleConnectionState_ExportKeyingMaterial() {
+	srv := startExampleServer(nil, func(c *cryptotls.Conn) {
+		cs := c.ConnectionState()
+		m, _ := cs.ExportKeyingMaterial("EXPERIMENTAL example", []byte("context"), 32)
+		c.Write(m)
+	})
+	defer srv.close()
+	conn, err := net.Dial("tcp", srv.addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := tls.Client(conn, &tls.Config{ServerName: "localhost", Verifier: x509verify.New(x509verify.Options{Roots: srv.roots})})
+	defer c.Close()
+	fromServer := make([]byte, 32)
+	if _, err := io.ReadFull(c, fromServer); err != nil {
+		log.Fatal(err)
+	}
+	cs := c.ConnectionState()
+	mine, err := cs.ExportKeyingMaterial("EXPERIMENTAL example", []byte("context"), 32)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("same as the server's:", string(mine) == string(fromServer))
+	// Output:
+	// same as the server's: true
+}
+
+// GetClientCertificate chooses the certificate once the server has said
+// what it takes: the CAs it trusts and the signature schemes it accepts.
+func ExampleConfig_getClientCertificate() {
+	device := exampleCertificate("device-7", x509.ExtKeyUsageClientAuth)
+	clientCAs := x509.NewCertPool()
+	clientCAs.AddCert(device.Leaf)
+	srv := startExampleServer(func(c *cryptotls.Config) {
+		c.ClientAuth = cryptotls.RequireAndVerifyClientCert
+		c.ClientCAs = clientCAs
+	}, func(c *cryptotls.Conn) {
+		io.WriteString(c, "hello, "+c.ConnectionState().PeerCertificates[0].Subject.CommonName)
+	})
+	defer srv.close()
+
+	conn, err := net.Dial("tcp", srv.addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := tls.Client(conn, &tls.Config{
+		ServerName: "localhost",
+		Verifier:   x509verify.New(x509verify.Options{Roots: srv.roots}),
+		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.ClientCertificate, error) {
+			for _, ca := range cri.AcceptableCAs {
+				if string(ca) == string(device.Leaf.RawSubject) {
+					fmt.Println("the server trusts our issuer")
+				}
+			}
+			return &tls.ClientCertificate{Certificate: device.Certificate, PrivateKey: device.PrivateKey}, nil
+		},
+	})
+	defer c.Close()
+	reply, err := io.ReadAll(c)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(reply))
+	// Output:
+	// the server trusts our issuer
+	// hello, device-7
+}
