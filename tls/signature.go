@@ -318,7 +318,7 @@ func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme SignatureSch
 	msg := appendSignedContent(w.msg[:0], false, transcriptHash)
 	sig, err := v.impl.Sign(signer, rand, msg, &w.digest)
 	if err != nil {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: failed to sign CertificateVerify: "+err.Error())
+		return nil, &AlertError{Alert: AlertDescriptionInternalError, Msg: "tls: failed to sign CertificateVerify: " + err.Error(), Err: err}
 	}
 	return sig, nil
 }
