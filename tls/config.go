@@ -181,6 +181,9 @@ func (cri *CertificateRequestInfo) SupportsCertificate(c *ClientCertificate) err
 	if err := c.check("certificate"); err != nil {
 		return err
 	}
+	if cri.crypto == nil {
+		return errors.New("tls: SupportsCertificate on a CertificateRequestInfo that no connection made")
+	}
 	if _, ok := cri.crypto.selectClientScheme(c, slices.Values(cri.SignatureSchemes)); !ok {
 		return errors.New("tls: the server accepts no signature scheme this key can make")
 	}

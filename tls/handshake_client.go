@@ -833,7 +833,7 @@ func (e *engine) sendClientCertificate() error {
 			size += 3 + len(der) + 2 // cert_data, empty extensions (§4.4.2)
 		}
 		if size > cap(s) {
-			return newAlert(AlertDescriptionInternalError, "tls: client certificate chain does not fit the HandshakeOut buffer")
+			return newAlert(AlertDescriptionInternalError, "tls: client certificate chain of "+itoa(size)+" octets does not fit the HandshakeOut buffer, which has room for "+itoa(cap(s))+" (Buffers.HandshakeOut needs at least "+itoa(len(e.hsOut)+len(e.scratch)+size-cap(s))+")")
 		}
 		for _, der := range hs.clientCert.Certificate {
 			entry := CertificateEntry{CertData: der}
