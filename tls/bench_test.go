@@ -157,12 +157,12 @@ func (s *benchServer) pinConfig() *tls.Config {
 	if err != nil {
 		panic(err)
 	}
-	return &tls.Config{ServerName: "localhost", Verifier: v, CipherSuites: []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256}}
+	return &tls.Config{ServerName: "localhost", Verifier: v, CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256}}
 }
 
 func (s *benchServer) x509Config() *tls.Config {
 	return &tls.Config{ServerName: "localhost", Verifier: x509verify.New(x509verify.Options{Roots: s.roots}),
-		CipherSuites: []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256}}
+		CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256}}
 }
 
 func (s *benchServer) goConfig() *cryptotls.Config {

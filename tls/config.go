@@ -3,6 +3,7 @@ package tls
 import (
 	"crypto"
 	"errors"
+	"github.com/tabletls/tabletls/internal/wire"
 	"io"
 	"slices"
 	"strings"
@@ -31,22 +32,23 @@ type Config struct {
 	// Crypto.CipherSuites. Nil means TLS_AES_128_GCM_SHA256,
 	// TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256: those of them
 	// Crypto implements.
-	CipherSuites []CipherSuite
+	CipherSuites []uint16
 
 	// CurvePreferences are the groups to offer in supported_groups, most
 	// preferred first; each must be in Crypto.KeyExchanges. Nil means
-	// x25519, secp256r1, secp384r1, secp521r1, those of them Crypto implements, or
-	// if it implements none of them, its KeyExchanges in order.
-	CurvePreferences []NamedGroup
+	// x25519, secp256r1, secp384r1, secp521r1, those of them Crypto
+	// implements, or if it implements none of them, its KeyExchanges in
+	// order.
+	CurvePreferences []CurveID
 
 	// KeyShares are the groups the first ClientHello carries a key share
 	// for; each must be in CurvePreferences. Nil means the first group of
 	// CurvePreferences (x25519 by default) and, when that is the hybrid
 	// X25519MLKEM768 and x25519 is in CurvePreferences too, an x25519
 	// share beside it made from the hybrid's X25519 key (see
-	// X25519Sharer), as crypto/tls does. A server that wants another offered group asks for it with a
-	// HelloRetryRequest.
-	KeyShares []NamedGroup
+	// X25519Sharer), as crypto/tls does. A server that wants another
+	// offered group asks for it with a HelloRetryRequest.
+	KeyShares []CurveID
 
 	// Verifier authenticates the server's certificate chain. It is
 	// required unless InsecureSkipVerify is set. See PinVerifier and the
@@ -58,28 +60,23 @@ type Config struct {
 	// the key is the right one. For tests only.
 	InsecureSkipVerify bool
 
-	// Certificates are the client's certificates, offered when the server
-	// sends a CertificateRequest. The first one whose key can make a
-	// signature the server accepts is used; with none, the client answers
-	// with an empty Certificate.
-	Certificates []ClientCertificate
+	// Certificates are the client's, for a CertificateRequest: the first
+	// whose key can sign with a scheme the server accepts is sent, or, if
+	// none can, an empty Certificate.
+	Certificates []Certificate
 
 	// GetClientCertificate, if set, is called instead of looking in
-	// Certificates when the server sends a CertificateRequest, as in
-	// crypto/tls: it gets what the server asked for and returns the
-	// certificate to send. A certificate with an empty chain sends none;
-	// an error ends the handshake with internal_error, the error as its
-	// cause. The returned certificate must stay unchanged until the
-	// handshake is over.
-	GetClientCertificate func(*CertificateRequestInfo) (*ClientCertificate, error)
+	// Certificates on a CertificateRequest, as in crypto/tls. An empty
+	// chain sends none; an error ends the handshake with internal_error,
+	// the error as its cause. The certificate must stay unchanged until
+	// the handshake is over.
+	GetClientCertificate func(*CertificateRequestInfo) (*Certificate, error)
 
-	// SignatureSchemes are the signature schemes the server may sign its
-	// CertificateVerify with, most preferred first, sent in
-	// signature_algorithms (RFC 8446 §4.2.3); each must be implemented by
-	// Crypto. Nil means every scheme Crypto implements, in the order
-	// ECDSA P-256, P-384, P-521, Ed25519, RSA-PSS. The schemes Crypto
-	// accepts only in certificate chains (RSA PKCS #1 v1.5) are listed
-	// after them either way.
+	// SignatureSchemes are the schemes the server may sign its
+	// CertificateVerify with, most preferred first (RFC 8446 §4.2.3),
+	// each implemented by Crypto. Nil means all Crypto implements: ECDSA,
+	// Ed25519, RSA-PSS. Those for certificate chains only (PKCS #1 v1.5)
+	// follow them in signature_algorithms either way.
 	SignatureSchemes []SignatureScheme
 
 	// Rand is the source of randomness (client random, session id, key
@@ -129,10 +126,10 @@ type Config struct {
 	Trace func(TraceEvent)
 }
 
-// ClientCertificate is a certificate chain and its private key, with
+// Certificate is a certificate chain and its private key, with
 // crypto/tls.Certificate's fields. Package x509verify makes one from PEM
 // (X509KeyPair, LoadX509KeyPair).
-type ClientCertificate struct {
+type Certificate struct {
 	// Certificate is the chain, DER, leaf first.
 	Certificate [][]byte
 	// PrivateKey is the leaf's private key; it must implement
@@ -145,7 +142,7 @@ type ClientCertificate struct {
 }
 
 // check reports an entry the handshake could not use.
-func (c *ClientCertificate) check(field string) error {
+func (c *Certificate) check(field string) error {
 	if len(c.Certificate) == 0 {
 		return configError(field, "no certificate")
 	}
@@ -156,7 +153,7 @@ func (c *ClientCertificate) check(field string) error {
 }
 
 // signer is c's key; check made sure it is one.
-func (c *ClientCertificate) signer() crypto.Signer { return c.PrivateKey.(crypto.Signer) }
+func (c *Certificate) signer() crypto.Signer { return c.PrivateKey.(crypto.Signer) }
 
 // CertificateRequestInfo is the server's CertificateRequest (RFC 8446
 // §4.3.2), for Config.GetClientCertificate.
@@ -167,7 +164,7 @@ type CertificateRequestInfo struct {
 	// SignatureSchemes are the server's signature_algorithms, in its order
 	// of preference.
 	SignatureSchemes []SignatureScheme
-	// Version is 0x0304, TLS 1.3.
+	// Version is VersionTLS13.
 	Version uint16
 
 	crypto *Crypto
@@ -177,7 +174,7 @@ type CertificateRequestInfo struct {
 // CertificateVerify from c's key with one of the schemes this connection
 // implements, or an error that says why not. Like crypto/tls's, it does
 // not check AcceptableCAs.
-func (cri *CertificateRequestInfo) SupportsCertificate(c *ClientCertificate) error {
+func (cri *CertificateRequestInfo) SupportsCertificate(c *Certificate) error {
 	if err := c.check("certificate"); err != nil {
 		return err
 	}
@@ -193,20 +190,21 @@ func (cri *CertificateRequestInfo) SupportsCertificate(c *ClientCertificate) err
 // SessionTicket is a NewSessionTicket received after the handshake
 // (RFC 8446 §4.6.1), with the PSK it resumes (§4.6.1, "resumption").
 type SessionTicket struct {
-	Ticket           []byte
-	Lifetime         time.Duration
-	AgeAdd           uint32
-	Nonce            []byte
-	MaxEarlyDataSize uint32
-	PSK              []byte
-	CipherSuite      CipherSuite
-	ServerName       string
-	ReceivedAt       time.Time
+	Ticket           []byte        // the ticket, opaque to the client
+	Lifetime         time.Duration // ticket_lifetime: how long it may be used
+	AgeAdd           uint32        // ticket_age_add, to obscure the ticket's age
+	Nonce            []byte        // ticket_nonce, from which PSK is derived
+	MaxEarlyDataSize uint32        // early_data's max_early_data_size, or 0
+	PSK              []byte        // the resumption PSK (§4.6.1)
+	CipherSuite      uint16        // the suite of the connection, whose hash PSK is for
+	ServerName       string        // Config.ServerName of the connection
+	ReceivedAt       time.Time     // Config.Time when the ticket arrived
 }
 
 // TraceKind says what a TraceEvent reports.
 type TraceKind uint8
 
+// The kinds of TraceEvent, and the fields each sets.
 const (
 	TraceTransition   TraceKind = iota // From, Event, To
 	TraceRecordIn                      // ContentType, Length (on the wire)
@@ -217,13 +215,24 @@ const (
 
 // TraceEvent is one step of a connection, for Config.Trace.
 type TraceEvent struct {
-	Kind          TraceKind
-	From, To      HandshakeState
-	Event         HandshakeEvent
-	ContentType   ContentType // outer type of a record
-	HandshakeType HandshakeType
-	Length        int
-	Encrypted     bool
+	// Kind says which of the fields below are set.
+	Kind TraceKind
+	// From and To are the states of a transition.
+	From, To HandshakeState
+	// Event is what caused the transition.
+	Event HandshakeEvent
+	// ContentType is a record's outer content type (RFC 8446 §5.1):
+	// 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data
+	// (what an encrypted record says on the outside).
+	ContentType uint8
+	// HandshakeType is a handshake message's msg_type (RFC 8446 §4), such
+	// as 1 client_hello, 2 server_hello or 11 certificate.
+	HandshakeType uint8
+	// Length is the size of the record or of the handshake message,
+	// header included.
+	Length int
+	// Encrypted says a record is protected (§5.2).
+	Encrypted bool
 	// Data is the record as on the wire, or the handshake message with
 	// its header (in plaintext). It aliases the connection's buffers: it
 	// is valid only during the call, and must not be kept or changed.
@@ -234,23 +243,23 @@ type TraceEvent struct {
 	Err error
 }
 
-var defaultCurvePreferences = []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1, NamedGroupSecp521r1}
+var defaultCurvePreferences = []CurveID{X25519, CurveP256, CurveP384, CurveP521}
 
 // profile is what a Config comes to for one connection: the Crypto and
 // the preference lists, defaults filled in and checked against it.
 type profile struct {
 	crypto *Crypto
-	suites []CipherSuite
-	groups []NamedGroup
-	shares []NamedGroup
+	suites []uint16
+	groups []CurveID
+	shares []CurveID
 	// hybridX25519: the default x25519 share beside an X25519MLKEM768 one
 	// is made from the hybrid's own X25519 key (see X25519Sharer).
 	hybridX25519 bool
 
 	// Room for the defaults, so that filling them in allocates nothing.
-	suiteBuf [maxOfferedSuites]CipherSuite
-	groupBuf [maxOfferedGroups]NamedGroup
-	shareBuf [2]NamedGroup
+	suiteBuf [maxOfferedSuites]uint16
+	groupBuf [maxOfferedGroups]CurveID
+	shareBuf [2]CurveID
 }
 
 // resolve fills p for c with the Crypto cr and reports a configuration that
@@ -283,10 +292,10 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 	}
 	for i, s := range p.suites {
 		if cr.suite(s) == nil {
-			return configError("Config.CipherSuites", s.String()+" is not implemented by Config.Crypto")
+			return configError("Config.CipherSuites", CipherSuiteName(s)+" is not implemented by Config.Crypto")
 		}
 		if slices.Contains(p.suites[:i], s) {
-			return configError("Config.CipherSuites", s.String()+" is listed twice")
+			return configError("Config.CipherSuites", CipherSuiteName(s)+" is listed twice")
 		}
 	}
 	p.groups = c.CurvePreferences
@@ -326,8 +335,8 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 		// Beside a hybrid first choice, a share of its classical half, as
 		// crypto/tls sends, so that a server without ML-KEM needs no
 		// HelloRetryRequest (see KeyShares).
-		if p.groups[0] == X25519MLKEM768 && slices.Contains(p.groups, NamedGroupX25519) {
-			p.shareBuf = [2]NamedGroup{X25519MLKEM768, NamedGroupX25519}
+		if p.groups[0] == X25519MLKEM768 && slices.Contains(p.groups, X25519) {
+			p.shareBuf = [2]CurveID{X25519MLKEM768, X25519}
 			p.shares = p.shareBuf[:]
 			p.hybridX25519 = true
 		}
@@ -478,13 +487,13 @@ func RecordBufferSize(limit uint16) int {
 // maxFragmentLength is the max_fragment_length code (RFC 6066 §4) offered
 // with c.RecordSizeLimit: the largest 2^(8+code) octets of content under
 // the limit, or 0 if the limit is over 4096 octets of content or under 512.
-func (c *Config) maxFragmentLength() (code MaxFragmentLength, size int) {
+func (c *Config) maxFragmentLength() (code wire.MaxFragmentLength, size int) {
 	if c.RecordSizeLimit == 0 || int(c.RecordSizeLimit) >= maxInnerPlaintext {
 		return 0, 0
 	}
 	for code := 4; code >= 1; code-- {
 		if size := 1 << (8 + code); size <= int(c.RecordSizeLimit)-1 {
-			return MaxFragmentLength(code), size
+			return wire.MaxFragmentLength(code), size
 		}
 	}
 	return 0, 0

@@ -32,12 +32,10 @@ type Conn struct {
 }
 
 // Client returns a client connection over transport, with buffers it
-// allocates once (about 63 KiB, one allocation); a server Certificate
-// message over 16 KiB gets a reassembly buffer of its own, up to 256 KiB
-// as in crypto/tls (Buffers.MaxHandshakeIn), dropped once it is read. The
+// allocates once (see the package doc and Buffers.MaxHandshakeIn). The
 // handshake runs on the first Read or Write, or on Handshake. A nil
-// config.Crypto means DefaultCrypto: everything the program imports is
-// linked. An invalid config is a *ConfigError from the first call.
+// config.Crypto means DefaultCrypto. An invalid config is a *ConfigError
+// from the first call.
 func Client(transport io.ReadWriter, config *Config) *Conn {
 	c := &Conn{transport: transport}
 	c.engine = &c.own
@@ -54,13 +52,11 @@ func Client(transport io.ReadWriter, config *Config) *Conn {
 }
 
 // ClientWithBuffers is Client with caller-owned buffers, which firmware can
-// place statically. Nothing else grows during the connection (unless
-// buffers.MaxHandshakeIn says so); Read and
-// Write allocate nothing. A key change (KeyUpdate, ours or the server's)
-// makes a new AEAD and HKDF state, about 3 KB in 30 allocations, as the
-// standard library's AES-GCM and HMAC cannot be re-keyed in place. It uses
-// exactly the cryptography of config.Crypto, which must be set, so that a
-// program links only that.
+// place statically, and exactly the cryptography of config.Crypto, which
+// must be set. Nothing else grows (unless buffers.MaxHandshakeIn says so);
+// Read and Write allocate nothing. A key change makes a new AEAD and HKDF
+// state (about 3 KB in 30 allocations): the standard library's AES-GCM and
+// HMAC cannot be re-keyed in place.
 func ClientWithBuffers(transport io.ReadWriter, config *Config, buffers Buffers) *Conn {
 	c := &Conn{transport: transport}
 	c.engine = &c.own

@@ -56,8 +56,8 @@ var ekmCases = []struct {
 // TestExportKeyingMaterial: the client's exporter (RFC 8446 §7.5) gives
 // the octets crypto/tls's server derives, with each suite's hash.
 func TestExportKeyingMaterial(t *testing.T) {
-	for _, suite := range []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384} {
-		t.Run(suite.String(), func(t *testing.T) {
+	for _, suite := range []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384} {
+		t.Run(tls.CipherSuiteName(suite), func(t *testing.T) {
 			srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{Handler: func(c *cryptotls.Conn) {
 				st := c.ConnectionState()
 				for _, k := range ekmCases {
@@ -68,7 +68,7 @@ func TestExportKeyingMaterial(t *testing.T) {
 					c.Write(m)
 				}
 			}})
-			c, err := dialConn(t, srv.Addr, &tls.Config{ServerName: "localhost", Verifier: pinOf(t, srv.Cert), CipherSuites: []tls.CipherSuite{suite}}, nil)
+			c, err := dialConn(t, srv.Addr, &tls.Config{ServerName: "localhost", Verifier: pinOf(t, srv.Cert), CipherSuites: []uint16{suite}}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +135,7 @@ func TestP521(t *testing.T) {
 	}
 	check := func(t *testing.T, c *tls.Conn) {
 		st := c.ConnectionState()
-		if st.CurveID != tls.NamedGroupSecp521r1 || st.PeerSignatureScheme != tls.SignatureSchemeEcdsaSecp521r1Sha512 {
+		if st.CurveID != tls.CurveP521 || st.PeerSignatureScheme != tls.ECDSAWithP521AndSHA512 {
 			t.Fatalf("negotiated %v and %v", st.CurveID, st.PeerSignatureScheme)
 		}
 	}
@@ -179,7 +179,7 @@ func echo(t *testing.T, c *tls.Conn) {
 func TestSignatureSchemesPreference(t *testing.T) {
 	rsaCert := testpeer.DefaultCA().Issue(testpeer.RSA2048)
 	srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{Cert: rsaCert})
-	for _, s := range []tls.SignatureScheme{tls.SignatureSchemeRsaPssRsaeSha384, tls.SignatureSchemeRsaPssRsaeSha512, tls.SignatureSchemeRsaPssRsaeSha256} {
+	for _, s := range []tls.SignatureScheme{tls.PSSWithSHA384, tls.PSSWithSHA512, tls.PSSWithSHA256} {
 		c, err := dialConn(t, srv.Addr, &tls.Config{ServerName: "localhost", Verifier: pinOf(t, rsaCert), SignatureSchemes: []tls.SignatureScheme{s}}, nil)
 		if err != nil {
 			t.Fatalf("%v: %v", s, err)
@@ -191,7 +191,7 @@ func TestSignatureSchemesPreference(t *testing.T) {
 	// A P-256 server cannot sign with the one scheme offered.
 	ecSrv := testpeer.StartGoServer(t, testpeer.GoServerOptions{})
 	_, err := dialConn(t, ecSrv.Addr, &tls.Config{ServerName: "localhost", InsecureSkipVerify: true,
-		SignatureSchemes: []tls.SignatureScheme{tls.SignatureSchemeEcdsaSecp384r1Sha384}}, nil)
+		SignatureSchemes: []tls.SignatureScheme{tls.ECDSAWithP384AndSHA384}}, nil)
 	var ae *tls.AlertError
 	if !errors.As(err, &ae) || !ae.Received {
 		t.Fatalf("P-256 server offered only P-384: %v", err)
@@ -207,9 +207,9 @@ func TestGetClientCertificate(t *testing.T) {
 	clientCert := ca.Issue(testpeer.ECDSAP256)
 	srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{ClientAuth: cryptotls.RequireAndVerifyClientCert, ClientCAs: ca.Pool})
 	var info *tls.CertificateRequestInfo
-	kp := tls.ClientCertificate{Certificate: clientCert.Chain, PrivateKey: clientCert.Key}
+	kp := tls.Certificate{Certificate: clientCert.Chain, PrivateKey: clientCert.Key}
 	cfg := &tls.Config{ServerName: "localhost", Verifier: pinOf(t, srv.Cert),
-		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.ClientCertificate, error) {
+		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			info = cri
 			if err := cri.SupportsCertificate(&kp); err != nil {
 				return nil, err
@@ -227,7 +227,7 @@ func TestGetClientCertificate(t *testing.T) {
 	if info == nil || len(info.AcceptableCAs) != 1 || !bytes.Equal(info.AcceptableCAs[0], ca.Cert.RawSubject) {
 		t.Fatalf("AcceptableCAs %x, want the CA's subject", info.AcceptableCAs)
 	}
-	if !slices.Contains(info.SignatureSchemes, tls.SignatureSchemeEcdsaSecp256r1Sha256) || !slices.Contains(info.SignatureSchemes, tls.SignatureSchemeRsaPssRsaeSha256) {
+	if !slices.Contains(info.SignatureSchemes, tls.ECDSAWithP256AndSHA256) || !slices.Contains(info.SignatureSchemes, tls.PSSWithSHA256) {
 		t.Fatalf("SignatureSchemes %v", info.SignatureSchemes)
 	}
 	st := c.ConnectionState()
@@ -237,10 +237,10 @@ func TestGetClientCertificate(t *testing.T) {
 
 	// The key's own list limits the scheme it signs with.
 	rsaCert := ca.Issue(testpeer.RSA2048)
-	rsaKP := tls.ClientCertificate{Certificate: rsaCert.Chain, PrivateKey: rsaCert.Key,
-		SupportedSignatureAlgorithms: []tls.SignatureScheme{tls.SignatureSchemeRsaPssRsaeSha512}}
+	rsaKP := tls.Certificate{Certificate: rsaCert.Chain, PrivateKey: rsaCert.Key,
+		SupportedSignatureAlgorithms: []tls.SignatureScheme{tls.PSSWithSHA512}}
 	cfg2 := *cfg
-	cfg2.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.ClientCertificate, error) { return &rsaKP, nil }
+	cfg2.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &rsaKP, nil }
 	c, err = dialConn(t, srv.Addr, &cfg2, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +251,7 @@ func TestGetClientCertificate(t *testing.T) {
 	}
 	// A list with nothing the key can make for this server: a Config
 	// certificate is skipped (none sent), one from the callback is an error.
-	rsaKP.SupportedSignatureAlgorithms = []tls.SignatureScheme{tls.SignatureSchemeEcdsaSecp256r1Sha256}
+	rsaKP.SupportedSignatureAlgorithms = []tls.SignatureScheme{tls.ECDSAWithP256AndSHA256}
 	if _, err := dialConn(t, srv.Addr, &cfg2, nil); err == nil || !strings.Contains(err.Error(), "cannot sign with any scheme the server accepts") {
 		t.Fatalf("unusable SupportedSignatureAlgorithms: %v", err)
 	}
@@ -259,21 +259,21 @@ func TestGetClientCertificate(t *testing.T) {
 	// An error from the callback is the cause.
 	mine := errors.New("no certificate for you")
 	cfg3 := *cfg
-	cfg3.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.ClientCertificate, error) { return nil, mine }
+	cfg3.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return nil, mine }
 	_, err = dialConn(t, srv.Addr, &cfg3, nil)
 	var ae *tls.AlertError
-	if !errors.Is(err, mine) || !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionInternalError {
+	if !errors.Is(err, mine) || !errors.As(err, &ae) || ae.Alert != tls.AlertInternalError {
 		t.Fatalf("callback error: %v", err)
 	}
 	// An empty certificate sends none: this server then refuses.
-	cfg3.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.ClientCertificate, error) {
-		return &tls.ClientCertificate{}, nil
+	cfg3.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		return &tls.Certificate{}, nil
 	}
 	c, err = dialConn(t, srv.Addr, &cfg3, nil)
 	if err == nil {
 		_, err = c.Read(make([]byte, 1))
 	}
-	if !errors.As(err, &ae) || !ae.Received || ae.Alert != tls.AlertDescriptionCertificateRequired {
+	if !errors.As(err, &ae) || !ae.Received || ae.Alert != tls.AlertCertificateRequired {
 		t.Fatalf("no certificate: %v, want certificate_required from the server", err)
 	}
 }
@@ -286,15 +286,15 @@ func TestGetClientCertificateOpenSSL(t *testing.T) {
 	clientCert := ca.Issue(testpeer.ECDSAP384)
 	srv := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeRev, ClientCA: ca, RequireClientCert: true})
 	var info *tls.CertificateRequestInfo
-	c := dialOpenSSL(t, srv, &tls.Config{GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.ClientCertificate, error) {
+	c := dialOpenSSL(t, srv, &tls.Config{GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 		info = cri
-		return &tls.ClientCertificate{Certificate: clientCert.Chain, PrivateKey: clientCert.Key}, nil
+		return &tls.Certificate{Certificate: clientCert.Chain, PrivateKey: clientCert.Key}, nil
 	}})
 	reverseLine(t, c, bufio.NewReader(c), "client auth")
 	if info == nil || len(info.AcceptableCAs) != 1 || !bytes.Equal(info.AcceptableCAs[0], ca.Cert.RawSubject) {
 		t.Fatalf("AcceptableCAs %x", info.AcceptableCAs)
 	}
-	if !slices.Contains(info.SignatureSchemes, tls.SignatureSchemeEcdsaSecp384r1Sha384) || !c.ConnectionState().ClientCertificateSent {
+	if !slices.Contains(info.SignatureSchemes, tls.ECDSAWithP384AndSHA384) || !c.ConnectionState().ClientCertificateSent {
 		t.Fatalf("schemes %v", info.SignatureSchemes)
 	}
 }
@@ -330,7 +330,7 @@ func TestLargeCertificateMessage(t *testing.T) {
 		HandshakeIn: make([]byte, 16<<10), HandshakeOut: make([]byte, tls.MinHandshakeOut)}
 	_, err := dialConn(t, srv.Addr, &tls.Config{ServerName: "localhost", Verifier: pinOf(t, cert), Crypto: tls.DefaultCrypto()}, &b)
 	var ae *tls.AlertError
-	if !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionIllegalParameter || !strings.Contains(err.Error(), "Buffers.HandshakeIn needs at least 6") {
+	if !errors.As(err, &ae) || ae.Alert != tls.AlertIllegalParameter || !strings.Contains(err.Error(), "Buffers.HandshakeIn needs at least 6") {
 		t.Fatalf("caller-owned 16 KiB: %v", err)
 	}
 	// MaxHandshakeIn lets caller-owned buffers grow too.
@@ -341,7 +341,7 @@ func TestLargeCertificateMessage(t *testing.T) {
 	// Over crypto/tls's 256 KiB: refused, not allocated.
 	srv = testpeer.StartGoServer(t, testpeer.GoServerOptions{Cert: big(300 << 10)})
 	_, err = dialConn(t, srv.Addr, &tls.Config{ServerName: "localhost", Verifier: pinOf(t, cert)}, nil)
-	if !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionIllegalParameter || !strings.Contains(err.Error(), "over the limit of 262144") {
+	if !errors.As(err, &ae) || ae.Alert != tls.AlertIllegalParameter || !strings.Contains(err.Error(), "over the limit of 262144") {
 		t.Fatalf("300 KiB: %v", err)
 	}
 }

@@ -15,9 +15,9 @@
 //	defer c.Close()
 //	_, err := c.Write(request) // runs the handshake first
 //
-// Client allocates its buffers once (about 63 KiB; a server Certificate
-// message over 16 KiB gets a buffer of its own, up to 256 KiB) and, when
-// Config.Crypto is nil, uses DefaultCrypto. Package tlsnet wraps a Conn as
+// Client allocates its buffers once (about 63 KiB; a Certificate message
+// over 16 KiB gets its own, up to 256 KiB) and, when Config.Crypto is nil,
+// uses DefaultCrypto. Package tlsnet wraps a Conn as
 // a net.Conn, with Dial and a Dialer for net/http.
 //
 // Caller-owned buffers, for firmware that places all memory statically:
@@ -35,10 +35,9 @@
 // # Authentication
 //
 // The server is authenticated by a Verifier: PinVerifier (a SHA-256 pin of
-// its public key, no clock, no X.509 parser) or package x509verify (chains
-// to roots, as crypto/tls). Package tls imports no crypto/x509, net or fmt,
-// so that pinned firmware does not link them. x509verify.X509KeyPair makes
-// a client certificate from PEM.
+// its public key; no clock, no X.509) or package x509verify (chains to
+// roots, as crypto/tls; X509KeyPair makes a Certificate from PEM). Package
+// tls imports no crypto/x509, net or fmt, so firmware need not link them.
 //
 // # Errors
 //

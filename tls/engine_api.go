@@ -179,14 +179,14 @@ func (e *engine) peerClosed() bool {
 // ConnectionState is what the handshake settled on, with crypto/tls's
 // field names where the meaning is the same.
 type ConnectionState struct {
-	// Version is 0x0304 (TLS 1.3) once the handshake is complete, else 0.
+	// Version is VersionTLS13 once the handshake is complete, else 0.
 	Version uint16
 	// HandshakeComplete is true once the client's Finished is sealed.
 	HandshakeComplete bool
-	// CipherSuite is the suite the server chose.
-	CipherSuite CipherSuite
+	// CipherSuite is the suite the server chose (see CipherSuiteName).
+	CipherSuite uint16
 	// CurveID is the key exchange group of the handshake.
-	CurveID NamedGroup
+	CurveID CurveID
 	// NegotiatedProtocol is the ALPN protocol the server chose, or "".
 	NegotiatedProtocol string
 	// ServerName is Config.ServerName.
@@ -203,11 +203,10 @@ type ConnectionState struct {
 	// ClientAuthRequested is true if the server sent a CertificateRequest.
 	ClientAuthRequested bool
 	// ClientCertificateSent is true if the client answered it with a
-	// certificate and a CertificateVerify.
+	// certificate (and a CertificateVerify).
 	ClientCertificateSent bool
 	// SignatureSchemesRequested are the signature_algorithms of the
-	// server's CertificateRequest, in its order of preference (nil if
-	// none came).
+	// server's CertificateRequest, its preference first (or nil).
 	SignatureSchemesRequested []SignatureScheme
 
 	// exporter is exporter_master_secret (RFC 8446 §7.1), of the hash
@@ -235,7 +234,7 @@ func (e *engine) connectionState() ConnectionState {
 		cs.CipherSuite = hs.suite.id
 	}
 	if cs.HandshakeComplete {
-		cs.Version = 0x0304
+		cs.Version = VersionTLS13
 		cs.exporter, cs.exporterHash = hs.exporter, hs.suite.hash
 	}
 	return cs

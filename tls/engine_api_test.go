@@ -231,7 +231,7 @@ func TestClientCertificateChain32K(t *testing.T) {
 			srvEcho(c)
 		}})
 	cfg := &tls.Config{ServerName: "localhost", InsecureSkipVerify: true, Crypto: tls.DefaultCrypto(),
-		Certificates: []tls.ClientCertificate{{Certificate: chain, PrivateKey: leaf.Key}}}
+		Certificates: []tls.Certificate{{Certificate: chain, PrivateKey: leaf.Key}}}
 	dial := func(b *tls.Buffers) (*tls.Conn, error) {
 		raw, err := net.Dial("tcp", srv.Addr)
 		if err != nil {

@@ -4,9 +4,8 @@ import "errors"
 
 // AlertError is every fatal TLS failure: the alert that was sent to the peer
 // (Received == false) or received from it (Received == true), and what went
-// wrong. Callers match it with errors.As. A Verifier's error is its cause
-// (Err): errors.As reaches an x509.UnknownAuthorityError from package
-// x509verify, or a *PinMismatchError from PinVerifier, through it.
+// wrong. Callers match it with errors.As, which also reaches its cause:
+// an x509 error from x509verify, a *PinMismatchError from PinVerifier.
 type AlertError struct {
 	// Alert is the alert sent or received.
 	Alert AlertDescription
@@ -42,13 +41,11 @@ func newAlert(alert AlertDescription, msg string) *AlertError {
 // now. They send no alert and, but for ErrClosed, leave the connection as
 // it was.
 var (
-	// ErrWriteBufferFull is returned by the Engine when its Write buffer
-	// has no room: send Output, then try again. The connection is fine;
-	// the call is retryable. Conn never returns it.
+	// ErrWriteBufferFull is the Engine's when its Write buffer is full:
+	// send Output, then try again. Conn never returns it.
 	ErrWriteBufferFull = errors.New("tls: Write buffer full; send Output first")
 
-	// ErrNotConnected is a Write, KeyUpdate or Engine call that needs the
-	// handshake to be complete, before it is.
+	// ErrNotConnected is a call, such as Write, before the handshake is done.
 	ErrNotConnected = errors.New("tls: handshake not complete")
 
 	// ErrClosed is the use of a connection after Close (or of an Engine
@@ -97,4 +94,18 @@ type PinMismatchError struct {
 // Error names the server's pin.
 func (e *PinMismatchError) Error() string {
 	return "tls: server public key " + e.Pin + " does not match any pin"
+}
+
+// itoa formats a non-negative int, without strconv.
+func itoa(v int) string {
+	var buf [20]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(buf[i:])
+		}
+	}
 }

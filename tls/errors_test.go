@@ -40,17 +40,17 @@ func TestConfigErrors(t *testing.T) {
 		{"SNI too long", "Config.ServerName", "253", func(c *tls.Config) { c.ServerName = long + ".com" }},
 		{"SNI long label", "Config.ServerName", "63", func(c *tls.Config) { c.ServerName = strings.Repeat("a", 64) + ".com" }},
 		{"duplicate suite", "Config.CipherSuites", "listed twice", func(c *tls.Config) {
-			c.CipherSuites = []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_128_GCM_SHA256}
+			c.CipherSuites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_128_GCM_SHA256}
 		}},
 		{"duplicate group", "Config.CurvePreferences", "listed twice", func(c *tls.Config) {
-			c.CurvePreferences = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1, tls.NamedGroupX25519}
+			c.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP256, tls.X25519}
 		}},
 		{"duplicate share", "Config.KeyShares", "listed twice", func(c *tls.Config) {
-			c.KeyShares = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupX25519}
+			c.KeyShares = []tls.CurveID{tls.X25519, tls.X25519}
 		}},
 		{"share not offered", "Config.KeyShares", "not in CurvePreferences", func(c *tls.Config) {
-			c.CurvePreferences = []tls.NamedGroup{tls.NamedGroupX25519}
-			c.KeyShares = []tls.NamedGroup{tls.NamedGroupSecp256r1}
+			c.CurvePreferences = []tls.CurveID{tls.X25519}
+			c.KeyShares = []tls.CurveID{tls.CurveP256}
 		}},
 		{"empty ALPN", "Config.NextProtos", "1 to 255", func(c *tls.Config) { c.NextProtos = []string{"h2", ""} }},
 		{"long ALPN", "Config.NextProtos", "1 to 255", func(c *tls.Config) { c.NextProtos = []string{long + "x"} }},
@@ -60,16 +60,16 @@ func TestConfigErrors(t *testing.T) {
 		}},
 		{"record size limit", "Config.RecordSizeLimit", "64 to 16385", func(c *tls.Config) { c.RecordSizeLimit = 63 }},
 		{"certificate without chain", "Config.Certificates[0]", "no certificate", func(c *tls.Config) {
-			c.Certificates = []tls.ClientCertificate{{PrivateKey: cert.Key}}
+			c.Certificates = []tls.Certificate{{PrivateKey: cert.Key}}
 		}},
 		{"certificate without signer", "Config.Certificates[0]", "crypto.Signer", func(c *tls.Config) {
-			c.Certificates = []tls.ClientCertificate{{Certificate: cert.Chain, PrivateKey: "not a key"}}
+			c.Certificates = []tls.Certificate{{Certificate: cert.Chain, PrivateKey: "not a key"}}
 		}},
 		{"signature scheme not implemented", "Config.SignatureSchemes", "not a CertificateVerify scheme", func(c *tls.Config) {
-			c.SignatureSchemes = []tls.SignatureScheme{tls.SignatureSchemeRsaPkcs1Sha256}
+			c.SignatureSchemes = []tls.SignatureScheme{tls.PKCS1WithSHA256}
 		}},
 		{"duplicate signature scheme", "Config.SignatureSchemes", "listed twice", func(c *tls.Config) {
-			c.SignatureSchemes = []tls.SignatureScheme{tls.SignatureSchemeEcdsaSecp256r1Sha256, tls.SignatureSchemeEcdsaSecp256r1Sha256}
+			c.SignatureSchemes = []tls.SignatureScheme{tls.ECDSAWithP256AndSHA256, tls.ECDSAWithP256AndSHA256}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -201,7 +201,7 @@ func TestVerifierErrorCause(t *testing.T) {
 	err := dialGo(t, srv, &tls.Config{ServerName: "localhost", Verifier: x509verify.New(x509verify.Options{Roots: testpeer.DefaultCA().Pool})}, nil)
 	var ua x509.UnknownAuthorityError
 	var ae *tls.AlertError
-	if !errors.As(err, &ua) || !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionUnknownCa || ae.Received {
+	if !errors.As(err, &ua) || !errors.As(err, &ae) || ae.Alert != tls.AlertUnknownCA || ae.Received {
 		t.Fatalf("unknown CA: %v", err)
 	}
 	err = dialGo(t, srv, &tls.Config{ServerName: "other.example", Verifier: x509verify.New(x509verify.Options{Roots: cert.CA.Pool})}, nil)
@@ -214,7 +214,7 @@ func TestVerifierErrorCause(t *testing.T) {
 	err = dialGo(t, srv, &tls.Config{ServerName: "localhost", Verifier: pinOf(t, other)}, nil)
 	var pe *tls.PinMismatchError
 	want, _ := tls.PinFromCertificate(cert.Chain[0])
-	if !errors.As(err, &pe) || pe.Pin != want || !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionBadCertificate {
+	if !errors.As(err, &pe) || pe.Pin != want || !errors.As(err, &ae) || ae.Alert != tls.AlertBadCertificate {
 		t.Fatalf("pin mismatch: %v; want a *PinMismatchError with %s", err, want)
 	}
 
@@ -222,7 +222,7 @@ func TestVerifierErrorCause(t *testing.T) {
 	// bad_certificate.
 	mine := errors.New("policy: this server is banned")
 	err = dialGo(t, srv, &tls.Config{ServerName: "localhost", Verifier: verifierFunc(func(string, [][]byte) error { return mine })}, nil)
-	if !errors.Is(err, mine) || !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionBadCertificate {
+	if !errors.Is(err, mine) || !errors.As(err, &ae) || ae.Alert != tls.AlertBadCertificate {
 		t.Fatalf("own error: %v", err)
 	}
 }

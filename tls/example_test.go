@@ -125,7 +125,7 @@ func ExampleConfig_clientCertificates() {
 	c := tls.Client(conn, &tls.Config{
 		ServerName: "localhost",
 		Verifier:   x509verify.New(x509verify.Options{Roots: srv.roots}),
-		Certificates: []tls.ClientCertificate{{
+		Certificates: []tls.Certificate{{
 			Certificate: device.Certificate, // DER, leaf first
 			PrivateKey:  device.PrivateKey,
 		}},
@@ -201,7 +201,7 @@ func ExampleClientWithBuffers() {
 		log.Fatal(err)
 	}
 	cs := c.ConnectionState()
-	fmt.Println("TLS 1.3", cs.CipherSuite, cs.CurveID)
+	fmt.Println("TLS 1.3", tls.CipherSuiteName(cs.CipherSuite), cs.CurveID)
 	fmt.Printf("echoed %d bytes: %s...\n", len(reply), reply[:10])
 	// Output:
 	// TLS 1.3 TLS_AES_128_GCM_SHA256 secp256r1
@@ -433,13 +433,13 @@ func ExampleConfig_getClientCertificate() {
 	c := tls.Client(conn, &tls.Config{
 		ServerName: "localhost",
 		Verifier:   x509verify.New(x509verify.Options{Roots: srv.roots}),
-		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.ClientCertificate, error) {
+		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			for _, ca := range cri.AcceptableCAs {
 				if string(ca) == string(device.Leaf.RawSubject) {
 					fmt.Println("the server trusts our issuer")
 				}
 			}
-			return &tls.ClientCertificate{Certificate: device.Certificate, PrivateKey: device.PrivateKey}, nil
+			return &tls.Certificate{Certificate: device.Certificate, PrivateKey: device.PrivateKey}, nil
 		},
 	})
 	defer c.Close()

@@ -7,10 +7,8 @@ import (
 )
 
 // ExportKeyingMaterial returns length octets of keying material for label
-// and context, the TLS-Exporter of RFC 8446 §7.5 (RFC 5705 for TLS 1.3),
-// as crypto/tls's ConnectionState.ExportKeyingMaterial does: the same
-// octets the server derives. A nil context is the same as an empty one in
-// TLS 1.3. It fails before the handshake is complete.
+// and context (nil is the same as empty), RFC 8446 §7.5's TLS-Exporter,
+// as crypto/tls's does. It fails before the handshake is complete.
 func (cs *ConnectionState) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
 	h := cs.exporterHash
 	if h == nil {

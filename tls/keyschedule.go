@@ -3,6 +3,7 @@ package tls
 import (
 	"crypto/hmac"
 	"crypto/subtle"
+	"github.com/tabletls/tabletls/internal/wire"
 	"hash"
 )
 
@@ -51,7 +52,8 @@ const shortHkdfLabel = 2 + 1 + 6 + 12 + 1 + maxHashSize
 // HMAC does not move it to the heap.
 type expander struct {
 	mac   hash.Hash
-	keyed bool // mac is fresh from hmac.New: no Reset needed
+	keyed bool                     // mac is fresh from hmac.New: no Reset needed
+	label [len("tls13 ") + 12]byte // "tls13 " + Label, for the labels of shortHkdfLabel
 	info  [shortHkdfLabel + 1]byte
 	sum   [maxHashSize]byte
 }
@@ -78,15 +80,22 @@ func (x *expander) expandLabel(dst []byte, label string, context []byte, length 
 	if len(prefix)+len(label) > 255 || len(context) > 255 || length > x.mac.Size() || length < 0 {
 		panic("tls: internal error: HKDF-Expand-Label argument out of range")
 	}
+	// "tls13 " + Label, then the HkdfLabel, each in the expander's own
+	// buffer when it fits.
+	lbl := x.label[:0]
+	if n := len(prefix) + len(label); n > len(x.label) {
+		lbl = make([]byte, 0, n)
+	}
+	lbl = append(append(lbl, prefix...), label...)
 	info := x.info[:0]
-	if n := 2 + 1 + len(prefix) + len(label) + 1 + len(context) + 1; n > len(x.info) {
+	if n := 2 + 1 + len(lbl) + 1 + len(context) + 1; n > len(x.info) {
 		info = make([]byte, 0, n)
 	}
-	info = append(info, byte(length>>8), byte(length), byte(len(prefix)+len(label)))
-	info = append(info, prefix...)
-	info = append(info, label...)
-	info = append(info, byte(len(context)))
-	info = append(info, context...)
+	hl := wire.HkdfLabel{Length: uint16(length), Label: lbl, Context: context}
+	info, err := hl.Append(info)
+	if err != nil {
+		panic("tls: internal error: HKDF-Expand-Label argument out of range")
+	}
 	info = append(info, 1) // the block counter of T(1)
 	// crypto/hmac's first Reset saves the keyed state, which allocates;
 	// a fresh HMAC needs none.

@@ -19,25 +19,25 @@ const (
 // KeyExchange is the implementation of a key exchange group, for
 // Crypto.KeyExchanges.
 type KeyExchange struct {
-	id       NamedGroup
+	id       CurveID
 	generate func(rand io.Reader) (keyShare, error)
 }
 
 // ID is the group's code point.
-func (k *KeyExchange) ID() NamedGroup { return k.id }
+func (k *KeyExchange) ID() CurveID { return k.id }
 
 var (
-	keyExchangeX25519 = KeyExchange{NamedGroupX25519, func(rand io.Reader) (keyShare, error) {
-		return orNil(newECDHKeyShare(NamedGroupX25519, ecdh.X25519(), 32, rand))
+	keyExchangeX25519 = KeyExchange{X25519, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(X25519, ecdh.X25519(), 32, rand))
 	}}
-	keyExchangeP256 = KeyExchange{NamedGroupSecp256r1, func(rand io.Reader) (keyShare, error) {
-		return orNil(newECDHKeyShare(NamedGroupSecp256r1, ecdh.P256(), 32, rand))
+	keyExchangeP256 = KeyExchange{CurveP256, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(CurveP256, ecdh.P256(), 32, rand))
 	}}
-	keyExchangeP384 = KeyExchange{NamedGroupSecp384r1, func(rand io.Reader) (keyShare, error) {
-		return orNil(newECDHKeyShare(NamedGroupSecp384r1, ecdh.P384(), 48, rand))
+	keyExchangeP384 = KeyExchange{CurveP384, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(CurveP384, ecdh.P384(), 48, rand))
 	}}
-	keyExchangeP521 = KeyExchange{NamedGroupSecp521r1, func(rand io.Reader) (keyShare, error) {
-		return orNil(newECDHKeyShare(NamedGroupSecp521r1, ecdh.P521(), 66, rand))
+	keyExchangeP521 = KeyExchange{CurveP521, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(CurveP521, ecdh.P521(), 66, rand))
 	}}
 )
 
@@ -59,7 +59,7 @@ func P521KeyExchange() *KeyExchange { return &keyExchangeP521 }
 // apart because importing crypto/mlkem links ML-KEM (about 235 KB of flash
 // on Cortex-M) whether it is used or not; firmware may use it for an ECDH
 // accelerator.
-func NewKeyExchange(group NamedGroup, generate func(rand io.Reader) (KeyShare, error)) *KeyExchange {
+func NewKeyExchange(group CurveID, generate func(rand io.Reader) (KeyShare, error)) *KeyExchange {
 	return &KeyExchange{id: group, generate: func(rand io.Reader) (keyShare, error) {
 		ks, err := generate(rand)
 		if err != nil {
@@ -113,13 +113,13 @@ type ecdhKeyShare struct {
 // function of the bytes read, which makes handshakes reproducible in tests.
 // (We cannot rely on ecdh.Curve.GenerateKey for that: since Go 1.26 it
 // ignores its rand argument.)
-func newECDHKeyShare(group NamedGroup, curve ecdh.Curve, scalarLen int, rand io.Reader) (*ecdhKeyShare, error) {
+func newECDHKeyShare(group CurveID, curve ecdh.Curve, scalarLen int, rand io.Reader) (*ecdhKeyShare, error) {
 	var buf [66]byte
 	scalar := buf[:scalarLen]
 	defer clear(buf[:])
 	for range maxScalarAttempts {
 		if _, err := io.ReadFull(rand, scalar); err != nil {
-			return nil, newAlert(AlertDescriptionInternalError, "tls: cannot read key share randomness: "+err.Error())
+			return nil, newAlert(AlertInternalError, "tls: cannot read key share randomness: "+err.Error())
 		}
 		if scalarLen == 66 {
 			// P-521's order is just under 2^521: keep 521 bits, or
@@ -132,7 +132,7 @@ func newECDHKeyShare(group NamedGroup, curve ecdh.Curve, scalarLen int, rand io.
 		}
 		return &ecdhKeyShare{ecdh: priv, pub: priv.PublicKey().Bytes()}, nil
 	}
-	return nil, newAlert(AlertDescriptionInternalError, "tls: cannot generate key share: random source is broken")
+	return nil, newAlert(AlertInternalError, "tls: cannot generate key share: random source is broken")
 }
 
 func (k *ecdhKeyShare) Public() []byte { return k.pub }
@@ -144,15 +144,15 @@ func (k *ecdhKeyShare) Public() []byte { return k.pub }
 // Section 4.2.8.2 fixes it exactly for every group.
 func (k *ecdhKeyShare) SharedSecret(serverShare []byte) ([]byte, error) {
 	if len(serverShare) != len(k.pub) {
-		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: server key share has the wrong length")
+		return nil, newAlert(AlertIllegalParameter, "tls: server key share has the wrong length")
 	}
 	peer, err := k.ecdh.Curve().NewPublicKey(serverShare)
 	if err != nil {
-		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: invalid server key share")
+		return nil, newAlert(AlertIllegalParameter, "tls: invalid server key share")
 	}
 	secret, err := k.ecdh.ECDH(peer)
 	if err != nil {
-		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: invalid server key share")
+		return nil, newAlert(AlertIllegalParameter, "tls: invalid server key share")
 	}
 	return secret, nil
 }

@@ -24,6 +24,8 @@ import (
 // chain and its elements may be reused after Verify returns; Verify must not
 // retain them. A returned SubjectPublicKeyInfo may alias chain.
 type Verifier interface {
+	// Verify authenticates chain, the server's certificates (DER, leaf
+	// first), for serverName, and returns the leaf's public key.
 	Verify(serverName string, chain [][]byte) (crypto.PublicKey, error)
 }
 
@@ -110,7 +112,7 @@ func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKe
 	}
 	if match != 1 {
 		pe := &PinMismatchError{Pin: PinSHA256(spki)}
-		return nil, &AlertError{Alert: AlertDescriptionBadCertificate, Msg: pe.Error(), Err: pe}
+		return nil, &AlertError{Alert: AlertBadCertificate, Msg: pe.Error(), Err: pe}
 	}
 	return SubjectPublicKeyInfo(spki), nil
 }
@@ -119,7 +121,7 @@ func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKe
 // chain. An empty chain is a decode_error, see RFC 8446, Section 4.4.2.4.
 func leafSPKI(chain [][]byte) ([]byte, error) {
 	if len(chain) == 0 {
-		return nil, newAlert(AlertDescriptionDecodeError, "tls: server sent an empty certificate chain")
+		return nil, newAlert(AlertDecodeError, "tls: server sent an empty certificate chain")
 	}
 	return certificateSPKI(chain[0])
 }

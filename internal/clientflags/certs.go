@@ -13,15 +13,15 @@ import (
 // LoadClientCertificate reads a PEM certificate chain (leaf first) and a
 // PEM private key with x509verify.X509KeyPair; keyFile may be empty if
 // certFile holds the key too. Errors name the flag and file.
-func LoadClientCertificate(certFile, keyFile string) (tls.ClientCertificate, error) {
+func LoadClientCertificate(certFile, keyFile string) (tls.Certificate, error) {
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
-		return tls.ClientCertificate{}, fmt.Errorf("-cert: %w", err)
+		return tls.Certificate{}, fmt.Errorf("-cert: %w", err)
 	}
 	keyPEM := certPEM
 	if keyFile != "" {
 		if keyPEM, err = os.ReadFile(keyFile); err != nil {
-			return tls.ClientCertificate{}, fmt.Errorf("-key: %w", err)
+			return tls.Certificate{}, fmt.Errorf("-key: %w", err)
 		}
 	} else {
 		keyFile = certFile

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/tlsserver"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -16,8 +17,8 @@ func TestSignatureSchemesEnforced(t *testing.T) {
 		offer []tls.SignatureScheme
 		ok    bool
 	}{
-		{[]tls.SignatureScheme{tls.SignatureSchemeEcdsaSecp256r1Sha256}, true},
-		{[]tls.SignatureScheme{tls.SignatureSchemeEcdsaSecp384r1Sha384}, false},
+		{[]tls.SignatureScheme{tls.ECDSAWithP256AndSHA256}, true},
+		{[]tls.SignatureScheme{tls.ECDSAWithP384AndSHA384}, false},
 	} {
 		cfg := tlsserver.ClientConfig("sigprefs")
 		cfg.SignatureSchemes = tc.offer
@@ -33,10 +34,10 @@ func TestSignatureSchemesEnforced(t *testing.T) {
 			}
 			continue
 		}
-		if r.Alert == nil || r.Alert.Received || r.Alert.Alert != tls.AlertDescriptionIllegalParameter || !strings.Contains(r.Err.Error(), "scheme we did not offer") {
+		if r.Alert == nil || r.Alert.Received || r.Alert.Alert != tls.AlertIllegalParameter || !strings.Contains(r.Err.Error(), "scheme we did not offer") {
 			t.Fatalf("%v: %v, want illegal_parameter", tc.offer, r.Err)
 		}
-		if len(r.Sent) == 0 || r.Sent[len(r.Sent)-1].Description != tls.AlertDescriptionIllegalParameter {
+		if len(r.Sent) == 0 || r.Sent[len(r.Sent)-1].Description != wire.AlertDescriptionIllegalParameter {
 			t.Fatalf("alerts sent: %v", r.Sent)
 		}
 	}

@@ -40,7 +40,7 @@ func ExampleDial() {
 	}
 	defer c.Close()
 	cs := c.ConnectionState()
-	fmt.Println(cs.CipherSuite, cs.CurveID, cs.ServerName)
+	fmt.Println(tls.CipherSuiteName(cs.CipherSuite), cs.CurveID, cs.ServerName)
 
 	io.WriteString(c, "GET / HTTP/1.0\r\n\r\n")
 	status, err := bufio.NewReader(c).ReadString('\n')
@@ -95,7 +95,7 @@ func Example_mqtt() {
 	c, err := tlsnet.Dial("tcp", broker.ln.Addr().String(), &tls.Config{
 		ServerName:   "localhost",
 		Verifier:     x509verify.New(x509verify.Options{Roots: broker.roots}),
-		Certificates: []tls.ClientCertificate{device},
+		Certificates: []tls.Certificate{device},
 		NextProtos:   []string{"mqtt"},
 	})
 	if err != nil {

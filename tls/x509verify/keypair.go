@@ -18,8 +18,8 @@ import (
 // blocks, leaf first, and keyPEM the leaf's private key as PKCS #8
 // ("PRIVATE KEY"), SEC 1 ("EC PRIVATE KEY") or PKCS #1 ("RSA PRIVATE
 // KEY"). The two may be the same file. The key must match the leaf.
-func X509KeyPair(certPEM, keyPEM []byte) (tls.ClientCertificate, error) {
-	var cert tls.ClientCertificate
+func X509KeyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
+	var cert tls.Certificate
 	skipped := ""
 	for rest := certPEM; ; {
 		var b *pem.Block
@@ -34,20 +34,20 @@ func X509KeyPair(certPEM, keyPEM []byte) (tls.ClientCertificate, error) {
 	}
 	if len(cert.Certificate) == 0 {
 		if skipped != "" && len(keyPEM) > 0 && string(certPEM) != string(keyPEM) && isKeyType(skipped) {
-			return tls.ClientCertificate{}, errors.New("tls: no CERTIFICATE in the certificate PEM, but a " + skipped + ": are the certificate and key swapped?")
+			return tls.Certificate{}, errors.New("tls: no CERTIFICATE in the certificate PEM, but a " + skipped + ": are the certificate and key swapped?")
 		}
-		return tls.ClientCertificate{}, ErrNoCertificate
+		return tls.Certificate{}, ErrNoCertificate
 	}
 	leaf, err := x509.ParseCertificate(cert.Certificate[0])
 	if err != nil {
-		return tls.ClientCertificate{}, errors.New("tls: cannot parse the leaf certificate: " + err.Error())
+		return tls.Certificate{}, errors.New("tls: cannot parse the leaf certificate: " + err.Error())
 	}
 	key, err := parsePrivateKey(keyPEM)
 	if err != nil {
-		return tls.ClientCertificate{}, err
+		return tls.Certificate{}, err
 	}
 	if !publicKeysEqual(leaf.PublicKey, key.Public()) {
-		return tls.ClientCertificate{}, ErrKeyMismatch
+		return tls.Certificate{}, ErrKeyMismatch
 	}
 	cert.PrivateKey = key
 	return cert, nil
@@ -55,15 +55,15 @@ func X509KeyPair(certPEM, keyPEM []byte) (tls.ClientCertificate, error) {
 
 // LoadX509KeyPair reads X509KeyPair's two PEM files; keyFile may be
 // certFile, or empty if certFile holds the key too.
-func LoadX509KeyPair(certFile, keyFile string) (tls.ClientCertificate, error) {
+func LoadX509KeyPair(certFile, keyFile string) (tls.Certificate, error) {
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
-		return tls.ClientCertificate{}, err
+		return tls.Certificate{}, err
 	}
 	keyPEM := certPEM
 	if keyFile != "" && keyFile != certFile {
 		if keyPEM, err = os.ReadFile(keyFile); err != nil {
-			return tls.ClientCertificate{}, err
+			return tls.Certificate{}, err
 		}
 	}
 	return X509KeyPair(certPEM, keyPEM)
