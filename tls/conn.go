@@ -31,8 +31,8 @@ type Conn struct {
 	closed   bool       // Close was called
 }
 
-// Client returns a client connection over transport, with buffers it
-// allocates once (see the package doc and Buffers.MaxHandshakeIn). The
+// Client returns a client connection over transport, with about 63 KiB of
+// buffers allocated once and Buffers.MaxHandshakeIn at 256 KiB. The
 // handshake runs on the first Read or Write, or on Handshake. A nil
 // config.Crypto means DefaultCrypto. An invalid config is a *ConfigError
 // from the first call.
