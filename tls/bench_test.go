@@ -610,7 +610,7 @@ func BenchmarkHandshakeEngine(b *testing.B) {
 			}
 			st := x.ConnectionState()
 			if st.DidResume || st.DidExternalPSK {
-				if len(st.PeerCertificates) != 0 {
+				if len(st.PeerCertificateChain) != 0 {
 					b.Fatal("PSK handshake with a certificate")
 				}
 			} else if c.opts.PSK != nil {

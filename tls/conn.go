@@ -31,10 +31,11 @@ type Conn struct {
 	closed   bool       // Close was called
 }
 
-// Client returns a client connection over transport, with buffers it
-// allocates once (about 63 KiB, one allocation). The handshake runs on the
-// first Read or Write, or on Handshake. A nil config.Crypto means
-// DefaultCrypto: everything the program imports is linked.
+// Client returns a client connection over transport, with about 63 KiB of
+// buffers allocated once and Buffers.MaxHandshakeIn at 256 KiB. The
+// handshake runs on the first Read or Write, or on Handshake. A nil
+// config.Crypto means DefaultCrypto. An invalid config is a *ConfigError
+// from the first call.
 func Client(transport io.ReadWriter, config *Config) *Conn {
 	c := &Conn{transport: transport}
 	c.engine = &c.own
@@ -50,13 +51,10 @@ func Client(transport io.ReadWriter, config *Config) *Conn {
 	return c
 }
 
-// ClientWithBuffers is Client with caller-owned buffers, which firmware can
-// place statically. Nothing else grows during the connection; Read and
-// Write allocate nothing. A key change (KeyUpdate, ours or the server's)
-// makes a new AEAD and HKDF state, about 3 KB in 30 allocations, as the
-// standard library's AES-GCM and HMAC cannot be re-keyed in place. It uses
-// exactly the cryptography of config.Crypto, which must be set, so that a
-// program links only that.
+// ClientWithBuffers is Client with caller-owned buffers and exactly the
+// cryptography of config.Crypto, which must be set. Read and Write
+// allocate nothing; a key change makes a new AEAD and HKDF state (about
+// 3 KB in 30 allocations: the stdlib's AES-GCM and HMAC do not re-key).
 func ClientWithBuffers(transport io.ReadWriter, config *Config, buffers Buffers) *Conn {
 	c := &Conn{transport: transport}
 	c.engine = &c.own
@@ -82,13 +80,8 @@ func configCrypto(config *Config) *Crypto {
 }
 
 // HandshakeWithEarlyData runs the handshake, sending data as 0-RTT early
-// data with the ClientHello if the session resumed from
-// Config.ClientSessionCache allows it (RFC 8446 §2.3, §4.2.10). Then
-// ConnectionState().EarlyDataAccepted says whether the server took it;
-// if not, none of it reached the server's application, and the caller
-// Writes it again if it still matters: the client never resends it by
-// itself. Early data can be replayed (§8): send only what the server may
-// safely receive twice. It must be called before the handshake starts.
+// data (RFC 8446 §2.3) if the cached session allows; see
+// Engine.SetEarlyData and ConnectionState.EarlyDataAccepted.
 func (c *Conn) HandshakeWithEarlyData(data []byte) error {
 	if err := c.SetEarlyData(data); err != nil {
 		return err
@@ -96,9 +89,8 @@ func (c *Conn) HandshakeWithEarlyData(data []byte) error {
 	return c.Handshake()
 }
 
-// SetEarlyData gives the data HandshakeWithEarlyData sends, for a caller
-// that runs the handshake otherwise (tlsnet's HandshakeContext, or the
-// first Read or Write). It must be called before the handshake starts.
+// SetEarlyData is HandshakeWithEarlyData for a handshake run otherwise
+// (tlsnet's HandshakeContext, or the first Read or Write).
 func (c *Conn) SetEarlyData(data []byte) error {
 	if c.initErr != nil {
 		return c.initErr

@@ -3,7 +3,6 @@ package tls
 import (
 	"bytes"
 	"crypto/rand"
-	"errors"
 	"github.com/tabletls/tabletls/internal/wire"
 	"io"
 )
@@ -30,9 +29,13 @@ type engine struct {
 	// out holds records waiting to be sent: out[:outLen].
 	out    []byte
 	outLen int
-	// hsIn reassembles a handshake message that spans records.
+	// hsIn reassembles a handshake message that spans records: the
+	// caller's Buffers.HandshakeIn (hsInOwn), or a larger one made for one
+	// message, up to maxHSIn (Buffers.MaxHandshakeIn).
 	hsIn    []byte
 	hsInLen int
+	hsInOwn []byte
+	maxHSIn int
 	// hsOut collects this flight's handshake messages until they are put
 	// in records; scratch is where extension bodies are built.
 	hsOut    []byte
@@ -81,17 +84,15 @@ type Buffers struct {
 	// Write holds the records of one flight or one Write call: at least
 	// MinWriteBuffer octets. Larger ones make larger records.
 	Write []byte
-	// HandshakeIn reassembles a handshake message split over records; its
-	// size bounds the largest such message (the server's Certificate:
-	// about 500 octets for a self-signed ECDSA P-256 certificate, 1.5 to
-	// 3 KB for a WebPKI leaf and intermediate): a longer one is
-	// illegal_parameter, with both sizes in the error. A message in a
-	// single record is read where it is.
+	// HandshakeIn reassembles a message split over records, and bounds its
+	// size (a Certificate: 500 octets self-signed P-256, 1.5 to 3 KB WebPKI);
+	// a longer one is illegal_parameter, the sizes in the error.
 	HandshakeIn []byte
-	// HandshakeOut builds one flight; its size, less 4 KiB of scratch
-	// space for the ClientHello's extensions (half, if it is under 8 KiB),
-	// bounds the client's certificate chain (Write must then hold the
-	// flight's records too).
+	// MaxHandshakeIn, if larger, lets a longer message get its own buffer
+	// for a while, up to 256 KiB (Certificate) or 64 KiB; Client sets it.
+	MaxHandshakeIn int
+	// HandshakeOut builds one flight: less 4 KiB of scratch (half, under
+	// 8 KiB), it bounds the client's certificate chain.
 	HandshakeOut []byte
 }
 
@@ -115,6 +116,11 @@ const (
 	defaultWriteBuffer  = MinReadBuffer + 1024
 	defaultHandshakeIn  = 4 + maxPlaintext
 	defaultHandshakeOut = 12288
+
+	// The largest handshake messages a growing HandshakeIn takes, those of
+	// crypto/tls (maxHandshakeCertificateMsg, maxHandshake).
+	maxCertificateMessage = 256 << 10
+	maxOtherMessage       = 64 << 10
 )
 
 // newBuffers allocates the default buffers in one piece.
@@ -125,6 +131,7 @@ func newBuffers() Buffers {
 	b.Write, mem = mem[:defaultWriteBuffer:defaultWriteBuffer], mem[defaultWriteBuffer:]
 	b.HandshakeIn, mem = mem[:defaultHandshakeIn:defaultHandshakeIn], mem[defaultHandshakeIn:]
 	b.HandshakeOut = mem[:defaultHandshakeOut:defaultHandshakeOut]
+	b.MaxHandshakeIn = maxCertificateMessage
 	return b
 }
 
@@ -133,7 +140,7 @@ func newBuffers() Buffers {
 func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	*e = engine{config: config, state: initialState}
 	if config == nil {
-		return newAlert(AlertInternalError, "tls: nil Config")
+		return configError("Config", "nil")
 	}
 	if err := config.resolve(cr, &e.prof); err != nil {
 		return err
@@ -146,13 +153,17 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 		minWrite = min(minWrite, minRead)
 		minHSIn, minHSOut = minSmallHandshakeIn, minSmallHandshakeOut
 	}
-	if len(b.Read) < minRead || len(b.Write) < minWrite ||
-		len(b.HandshakeIn) < minHSIn || len(b.HandshakeOut) < minHSOut {
-		return newAlert(AlertInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
-			", Write "+itoa(minWrite)+", HandshakeIn "+itoa(minHSIn)+", HandshakeOut "+itoa(minHSOut)+" octets)")
+	for _, c := range [...]struct {
+		name      string
+		have, min int
+	}{{"Read", len(b.Read), minRead}, {"Write", len(b.Write), minWrite}, {"HandshakeIn", len(b.HandshakeIn), minHSIn}, {"HandshakeOut", len(b.HandshakeOut), minHSOut}} {
+		if c.have < c.min {
+			return configError("Buffers."+c.name, itoa(c.have)+" octets; it needs at least "+itoa(c.min))
+		}
 	}
 	e.smallRecords = len(b.Read) < MinReadBuffer
 	e.in, e.out, e.hsIn = b.Read, b.Write, b.HandshakeIn
+	e.hsInOwn, e.maxHSIn = b.HandshakeIn, b.MaxHandshakeIn
 	n := len(b.HandshakeOut) - min(scratchSize, len(b.HandshakeOut)/2)
 	e.hsOut, e.scratch = b.HandshakeOut[:n:n], b.HandshakeOut[n:]
 	e.rand = config.Rand
@@ -202,9 +213,9 @@ func (e *engine) recvBuffer() []byte {
 }
 
 var (
-	errRecvAck = errors.New("tls: RecvAck count outside the last RecvBuffer")
-	errDataAck = errors.New("tls: ApplicationDataAck count outside ApplicationData")
-	errOutAck  = errors.New("tls: OutputAck count outside Output")
+	errRecvAck = &wrapped{"tls: RecvAck count outside the last RecvBuffer", ErrMisuse}
+	errDataAck = &wrapped{"tls: ApplicationDataAck count outside ApplicationData", ErrMisuse}
+	errOutAck  = &wrapped{"tls: OutputAck count outside Output", ErrMisuse}
 )
 
 // recvAck takes n octets written into recvBuffer, and processes every
@@ -532,7 +543,9 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 		}
 		msg := e.hsIn[:e.hsInLen]
 		e.hsInLen = 0
-		if err := e.handleMessageAt(msg, len(body) > 0); err != nil {
+		err := e.handleMessageAt(msg, len(body) > 0)
+		e.hsIn = e.hsInOwn // a grown buffer served its one message
+		if err != nil {
 			return err
 		}
 		data = body
@@ -601,12 +614,31 @@ func (e *engine) handleMessageAt(msg []byte, more bool) error {
 // the server chose the size and can send less (a shorter chain). The
 // length field has a value we cannot accept, so illegal_parameter, as
 // OpenSSL and BoringSSL send for an excessive message size.
+//
+// With Buffers.MaxHandshakeIn a longer message gets a buffer of its own,
+// bounded as in crypto/tls.
 func (e *engine) checkMessageSize(header []byte) error {
-	if n := messageLen(header); n > len(e.hsIn) {
-		return newAlert(AlertIllegalParameter, "tls: "+messageHeader(header).MsgType.String()+" message of "+
-			itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn)")
+	n := messageLen(header)
+	if n <= len(e.hsIn) {
+		return nil
 	}
-	return nil
+	typ := messageHeader(header).MsgType
+	limit := maxOtherMessage
+	if typ == wire.HandshakeTypeCertificate {
+		limit = maxCertificateMessage
+	}
+	if n <= min(e.maxHSIn, limit) {
+		grown := make([]byte, n)
+		copy(grown, e.hsIn[:e.hsInLen])
+		e.hsIn = grown
+		return nil
+	}
+	if e.maxHSIn > len(e.hsInOwn) {
+		return newAlert(AlertIllegalParameter, "tls: "+typ.String()+" message of "+
+			itoa(n)+" octets is over the limit of "+itoa(min(e.maxHSIn, limit))+" octets")
+	}
+	return newAlert(AlertIllegalParameter, "tls: "+typ.String()+" message of "+
+		itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn needs at least "+itoa(n)+")")
 }
 
 // messageName names a handshake message, telling a HelloRetryRequest
@@ -827,14 +859,10 @@ func (e *engine) abort() error {
 // --- Application side ---
 
 var (
-	errNotConnected     = errors.New("tls: handshake not complete")
-	errAlreadyStarted   = errors.New("tls: handshake already started")
-	errClosed           = errors.New("tls: use of closed connection")
-	errClosedBeforeDone = errors.New("tls: connection closed before the handshake completed")
-
-	// ErrWriteBufferFull is returned by the Engine when its Write buffer
-	// has no room: send Output, then try again. The connection is fine.
-	ErrWriteBufferFull = errors.New("tls: Write buffer full; send Output first")
+	errNotConnected     = ErrNotConnected
+	errAlreadyStarted   = &wrapped{"tls: handshake already started", ErrMisuse}
+	errClosed           = ErrClosed
+	errClosedBeforeDone = &wrapped{"tls: connection closed before the handshake completed", ErrClosed}
 )
 
 // notNow explains why the application's event ev is not allowed now.

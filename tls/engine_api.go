@@ -1,10 +1,9 @@
 package tls
 
-// Engine is the client without I/O, in the manner of BearSSL's engine and
-// rustls's unbuffered API: received octets go in, records to send come
-// out, and the caller moves them. Status says what it needs next. It is
-// what Conn is built on (through these methods only), what the fuzzers
-// drive, and what a firmware event loop can use directly:
+// Engine is the client without I/O, as BearSSL's engine and rustls's
+// unbuffered API: octets go in, records come out, the caller moves them,
+// and Status says what it needs next. Conn is built on it, and so can a
+// firmware event loop be:
 //
 //	e, _ := tls.NewEngine(config, buffers)
 //	e.Start()
@@ -29,12 +28,10 @@ package tls
 //		}
 //	}
 //
-// Misuse (an Ack count out of range, Start twice, writing before the
-// handshake or after Close) returns an error and changes nothing. An
-// Engine is not safe for concurrent use, but its buffers stay put for a
-// caller that moves data without holding its lock: the octets of Output
-// stay unchanged until OutputAck (other calls only append after them), and
-// RecvBuffer is written by nothing but the caller until RecvAck.
+// Misuse (an Ack out of range, Start twice, writing too early or late)
+// returns an error and changes nothing. An Engine is not safe for
+// concurrent use, but Output stays unchanged until OutputAck, and only
+// the caller writes RecvBuffer until RecvAck, locked or not.
 type Engine struct {
 	e engine
 }
@@ -56,14 +53,9 @@ func (x *Engine) Init(config *Config, buffers Buffers) error {
 	return x.e.init(config, configCrypto(config), buffers)
 }
 
-// SetEarlyData gives the data to send as 0-RTT early data (RFC 8446
-// §2.3) with the ClientHello that Start makes, if the session being
-// resumed allows that much (its MaxEarlyDataSize); call it before Start.
-// Start seals p, which must not change before it returns. Whether the
-// server took it is ConnectionState().EarlyDataAccepted once the
-// handshake is complete: if it did not, the data is lost to the server
-// and the application must send it again. Early data can be replayed by
-// an attacker (§8): send only what is safe to receive twice.
+// SetEarlyData, before Start, gives p to send as 0-RTT early data (RFC
+// 8446 §2.3) if the resumed session's MaxEarlyDataSize allows. It can be
+// replayed (§8): send only what is safe to receive twice.
 func (x *Engine) SetEarlyData(p []byte) error { return x.e.setEarlyData(p) }
 
 // Start begins the handshake: the ClientHello is then in Output. A second
@@ -186,42 +178,51 @@ func (e *engine) peerClosed() bool {
 	return e.state == StatePeerClosed || (e.state == StateClosed && e.err == nil && e.handshakeComplete())
 }
 
-// ConnectionState is what the handshake settled on.
+// ConnectionState is what the handshake settled on, with crypto/tls's
+// field names where the meaning is the same.
 type ConnectionState struct {
-	Version               uint16          // VersionTLS13 once the handshake is complete
-	HandshakeComplete     bool            // the handshake is done: Read and Write work
-	CipherSuite           uint16          // the suite, such as TLS_AES_128_GCM_SHA256
-	Group                 CurveID         // the key exchange group of the handshake; 0 under psk_ke
-	NegotiatedProtocol    string          // ALPN, or ""
-	ServerName            string          // Config.ServerName
-	DidHelloRetryRequest  bool            // the server asked for another key share (§4.1.4)
-	DidResume             bool            // the server accepted a session from Config.ClientSessionCache
-	DidExternalPSK        bool            // the server accepted Config.ExternalPSK
-	PSKMode               PSKMode         // with DidResume or DidExternalPSK: psk_ke or psk_dhe_ke
-	PeerCertificates      [][]byte        // DER, leaf first
-	PeerSignatureScheme   SignatureScheme // what the server's CertificateVerify was signed with
-	ClientAuthRequested   bool            // the server sent a CertificateRequest
-	ClientCertificateSent bool            // the client answered it with a certificate
-	// EarlyDataAccepted: the server accepted the early data given to
-	// Engine.SetEarlyData or Conn.HandshakeWithEarlyData. If false, none
-	// of it reached the server's application (it was not sent, or the
-	// server discarded it): send it again as ordinary data if it still
-	// matters.
+	Version                   uint16            // VersionTLS13 once the handshake is complete, else 0
+	HandshakeComplete         bool              // the client's Finished is sealed
+	CipherSuite               uint16            // the suite the server chose (see CipherSuiteName)
+	CurveID                   CurveID           // the key exchange group; 0 under psk_ke
+	NegotiatedProtocol        string            // the ALPN protocol the server chose, or ""
+	ServerName                string            // Config.ServerName
+	DidHelloRetryRequest      bool              // the server sent a HelloRetryRequest
+	DidResume                 bool              // the server accepted a cached session
+	DidExternalPSK            bool              // the server accepted Config.ExternalPSK
+	PSKMode                   PSKMode           // with DidResume or DidExternalPSK: psk_ke or psk_dhe_ke
+	PeerSignatureScheme       SignatureScheme   // the scheme of the server's CertificateVerify
+	ClientAuthRequested       bool              // the server sent a CertificateRequest
+	ClientCertificateSent     bool              // the client answered it with a certificate
+	SignatureSchemesRequested []SignatureScheme // the CertificateRequest's signature_algorithms, or nil
+
+	// EarlyDataAccepted is true if the server took the early data; if
+	// false, none of it reached the server: Write it again if need be.
 	EarlyDataAccepted bool
+	// PeerCertificateChain is the server's certificate chain, DER, leaf
+	// first (empty after a PSK). x509verify.ParseChain parses it.
+	PeerCertificateChain [][]byte
+
+	// exporter is exporter_master_secret (RFC 8446 §7.1), of the hash
+	// exporterHash; nil before the handshake is complete.
+	exporter     [maxHashSize]byte
+	exporterHash *hashAlg
 }
 
 func (e *engine) connectionState() ConnectionState {
 	hs := &e.hs
 	cs := ConnectionState{
 		HandshakeComplete:     e.handshakeComplete(),
-		Group:                 hs.group,
+		CurveID:               hs.group,
 		NegotiatedProtocol:    hs.alpn,
 		ServerName:            e.config.ServerName,
 		DidHelloRetryRequest:  hs.hrr,
-		PeerCertificates:      hs.peerCerts,
+		PeerCertificateChain:  hs.peerCerts,
 		PeerSignatureScheme:   hs.peerScheme,
 		ClientAuthRequested:   hs.certRequested,
 		ClientCertificateSent: hs.sentCert,
+
+		SignatureSchemesRequested: hs.requestedSchemes,
 	}
 	if hs.psk.accepted {
 		cs.DidResume, cs.DidExternalPSK = hs.psk.resumption, !hs.psk.resumption
@@ -232,7 +233,8 @@ func (e *engine) connectionState() ConnectionState {
 		cs.CipherSuite = hs.suite.id
 	}
 	if cs.HandshakeComplete {
-		cs.Version = 0x0304
+		cs.Version = VersionTLS13
+		cs.exporter, cs.exporterHash = hs.exporter, hs.suite.hash
 	}
 	return cs
 }

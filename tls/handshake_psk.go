@@ -20,7 +20,7 @@ type pskOffer struct {
 	// would keep that type's methods, serialization included, in every
 	// firmware image).
 	ageAdd     uint32
-	receivedMs int64 // Unix milliseconds (a time.Time here links its methods into firmware)
+	receivedNs int64 // Unix nanoseconds (a time.Time here links its methods into firmware)
 	maxEarly   uint32
 	suite      uint16
 	alpn       string
@@ -48,7 +48,7 @@ func (e *engine) choosePSK() {
 			return
 		}
 		hs.psk = pskOffer{identity: s.Ticket, key: s.PSK, hash: suite.hash, resumption: true,
-			ageAdd: s.AgeAdd, receivedMs: s.ReceivedAt.UnixMilli(), maxEarly: s.MaxEarlyDataSize, suite: s.CipherSuite, alpn: s.NegotiatedProtocol,
+			ageAdd: s.AgeAdd, receivedNs: s.ReceivedAt.UnixNano(), maxEarly: s.MaxEarlyDataSize, suite: s.CipherSuite, alpn: s.NegotiatedProtocol,
 			modes: cfg.ResumptionModes, offered: true}
 	} else {
 		return
@@ -95,7 +95,7 @@ func (e *engine) offeredPSKs(s []byte) (o wire.OfferedPsks, n int, _ []byte, err
 	p := &e.hs.psk
 	age := uint32(0) // §4.2.11: 0 for an external PSK
 	if p.resumption {
-		age = obfuscatedAge(p.receivedMs, p.ageAdd, e.config.now().UnixMilli())
+		age = obfuscatedAge(p.receivedNs, p.ageAdd, e.config.now().UnixNano())
 	}
 	ids := wire.BuildPskIdentityVector(s)
 	ids.Add(&wire.PskIdentity{Identity: p.identity, ObfuscatedTicketAge: age})

@@ -36,6 +36,9 @@ var (
 	keyExchangeP384 = KeyExchange{CurveP384, func(rand io.Reader) (keyShare, error) {
 		return orNil(newECDHKeyShare(CurveP384, ecdh.P384(), 48, rand))
 	}}
+	keyExchangeP521 = KeyExchange{CurveP521, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(CurveP521, ecdh.P521(), 66, rand))
+	}}
 )
 
 // X25519KeyExchange is x25519 (RFC 7748, RFC 8446 §4.2.7).
@@ -46,6 +49,9 @@ func P256KeyExchange() *KeyExchange { return &keyExchangeP256 }
 
 // P384KeyExchange is secp384r1 (NIST P-384) ECDHE.
 func P384KeyExchange() *KeyExchange { return &keyExchangeP384 }
+
+// P521KeyExchange is secp521r1 (NIST P-521) ECDHE.
+func P521KeyExchange() *KeyExchange { return &keyExchangeP521 }
 
 // NewKeyExchange returns a key exchange implemented outside this package:
 // generate makes a fresh client share for group, reading its randomness
@@ -75,11 +81,9 @@ type KeyShare interface {
 	SharedSecret(serverShare []byte) ([]byte, error)
 }
 
-// X25519Sharer is implemented by the KeyShare of a hybrid group whose
-// classical half is an X25519 key, as X25519MLKEM768's (package
-// tls/hybrid). With the default Config.KeyShares, the x25519 share offered
-// beside the hybrid is X25519Share: the same key, as in crypto/tls
-// (draft-ietf-tls-hybrid-design §3.2), so one X25519 key is made, not two.
+// X25519Sharer is a hybrid KeyShare whose classical half is X25519, as
+// X25519MLKEM768's: the default KeyShares offer that key as the x25519
+// share too, as crypto/tls does (draft-ietf-tls-hybrid-design §3.2).
 type X25519Sharer interface {
 	// X25519Share returns the X25519 half as an x25519 share: Public is
 	// its 32-octet u-coordinate, and SharedSecret takes a 32-octet x25519
@@ -108,12 +112,17 @@ type ecdhKeyShare struct {
 // (We cannot rely on ecdh.Curve.GenerateKey for that: since Go 1.26 it
 // ignores its rand argument.)
 func newECDHKeyShare(group CurveID, curve ecdh.Curve, scalarLen int, rand io.Reader) (*ecdhKeyShare, error) {
-	var buf [48]byte
+	var buf [66]byte
 	scalar := buf[:scalarLen]
 	defer clear(buf[:])
 	for range maxScalarAttempts {
 		if _, err := io.ReadFull(rand, scalar); err != nil {
 			return nil, newAlert(AlertInternalError, "tls: cannot read key share randomness: "+err.Error())
+		}
+		if scalarLen == 66 {
+			// P-521's order is just under 2^521: keep 521 bits, or
+			// almost every draw would be out of range.
+			scalar[0] &= 1
 		}
 		priv, err := curve.NewPrivateKey(scalar)
 		if err != nil {

@@ -69,7 +69,7 @@ func TestExternalPSKOpenSSL(t *testing.T) {
 			}
 			reverseLine(t, c, bufio.NewReader(c), "reading 21.5C")
 			st := c.ConnectionState()
-			if !st.DidExternalPSK || st.DidResume || st.PSKMode != tc.want || len(st.PeerCertificates) != 0 {
+			if !st.DidExternalPSK || st.DidResume || st.PSKMode != tc.want || len(st.PeerCertificateChain) != 0 {
 				t.Fatalf("state %+v", st)
 			}
 		})
@@ -95,7 +95,7 @@ func TestExternalPSKDeclinedOpenSSL(t *testing.T) {
 		t.Fatal(err)
 	}
 	reverseLine(t, c, bufio.NewReader(c), "hello")
-	if st := c.ConnectionState(); st.DidExternalPSK || len(st.PeerCertificates) != 1 {
+	if st := c.ConnectionState(); st.DidExternalPSK || len(st.PeerCertificateChain) != 1 {
 		t.Fatalf("state %+v", st)
 	}
 }

@@ -83,7 +83,7 @@ func TestResumeGoServer(t *testing.T) {
 			if res := srv.WaitHandshake(t); res.Err != nil || res.State.DidResume || st.DidResume {
 				t.Fatalf("first handshake: server %v resumed %v, client resumed %v", res.Err, res.State.DidResume, st.DidResume)
 			}
-			if len(st.PeerCertificates) != 1 {
+			if len(st.PeerCertificateChain) != 1 {
 				t.Fatal("full handshake without the server's certificate")
 			}
 			prev := cache.ticket()
@@ -99,7 +99,7 @@ func TestResumeGoServer(t *testing.T) {
 				if !st.DidResume || st.DidExternalPSK || st.PSKMode != tls.PSKModeDHE || st.CipherSuite != suite {
 					t.Fatalf("resumption %d: client state %+v", i, st)
 				}
-				if len(st.PeerCertificates) != 0 || st.PeerSignatureScheme != 0 {
+				if len(st.PeerCertificateChain) != 0 || st.PeerSignatureScheme != 0 {
 					t.Fatal("a resumed handshake reported a certificate")
 				}
 				next := cache.ticket()
@@ -126,7 +126,7 @@ func TestResumeGoServerHRR(t *testing.T) {
 	if res := srv.WaitHandshake(t); res.Err != nil || !res.State.DidResume {
 		t.Fatalf("server: %v, resumed %v", res.Err, res.State.DidResume)
 	}
-	if !st.DidResume || !st.DidHelloRetryRequest || st.Group != tls.CurveP256 {
+	if !st.DidResume || !st.DidHelloRetryRequest || st.CurveID != tls.CurveP256 {
 		t.Fatalf("client state %+v", st)
 	}
 }
@@ -148,7 +148,7 @@ func TestResumeGoServerDeclined(t *testing.T) {
 	if res := other.WaitHandshake(t); res.Err != nil || res.State.DidResume {
 		t.Fatalf("server: %v, resumed %v", res.Err, res.State.DidResume)
 	}
-	if st.DidResume || len(st.PeerCertificates) != 1 {
+	if st.DidResume || len(st.PeerCertificateChain) != 1 {
 		t.Fatalf("declined PSK: client state %+v", st)
 	}
 
@@ -160,7 +160,7 @@ func TestResumeGoServerDeclined(t *testing.T) {
 	if res := other.WaitHandshake(t); res.Err != nil || res.State.DidResume {
 		t.Fatalf("server: %v, resumed %v", res.Err, res.State.DidResume)
 	}
-	if st.DidResume || !st.DidHelloRetryRequest || len(st.PeerCertificates) != 1 {
+	if st.DidResume || !st.DidHelloRetryRequest || len(st.PeerCertificateChain) != 1 {
 		t.Fatalf("psk_ke declined: client state %+v", st)
 	}
 }

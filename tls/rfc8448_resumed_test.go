@@ -133,7 +133,7 @@ func TestRFC8448Resumed0RTT(t *testing.T) {
 		t.Fatalf("end: err %v, peer closed %v, state %v", x.Err(), x.PeerClosed(), x.State())
 	}
 	st := x.ConnectionState()
-	if !st.DidResume || st.PSKMode != PSKModeDHE || !st.EarlyDataAccepted || len(st.PeerCertificates) != 0 {
+	if !st.DidResume || st.PSKMode != PSKModeDHE || !st.EarlyDataAccepted || len(st.PeerCertificateChain) != 0 {
 		t.Fatalf("state %+v", st)
 	}
 	random := hex.EncodeToString(ch[6:38])

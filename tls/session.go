@@ -11,28 +11,23 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 )
 
-// ClientSessionState is a session the client can resume: a NewSessionTicket
-// received after a handshake (RFC 8446 §4.6.1) with the PSK it stands for.
-// It holds a secret (PSK): keep it, and its MarshalClientSessionState
-// form, as you would keep a key.
+// ClientSessionState is a resumable session: a NewSessionTicket (RFC 8446
+// §4.6.1) and its PSK, a secret to keep as a key.
 type ClientSessionState struct {
-	Ticket           []byte        // the ticket, opaque to the client: the PSK identity it sends
-	Lifetime         time.Duration // ticket_lifetime: the session expires this long after ReceivedAt
-	AgeAdd           uint32        // ticket_age_add, which obfuscates the ticket age (§4.2.11.1)
-	Nonce            []byte        // ticket_nonce, from which PSK was derived
-	MaxEarlyDataSize uint32        // from the ticket's early_data extension; 0 if the server allows no 0-RTT
-	PSK              []byte        // HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length)
-	CipherSuite      uint16        // the connection's suite, such as TLS_AES_128_GCM_SHA256
-	ServerName       string        // Config.ServerName of the connection, the cache key
-	// NegotiatedProtocol is the ALPN protocol of the connection that got
-	// the ticket: 0-RTT is offered only if Config.NextProtos has it (§4.2.10).
-	NegotiatedProtocol string
-	ReceivedAt         time.Time // Config.Time when the ticket arrived
+	Ticket             []byte        // the ticket, opaque to the client: the PSK identity it sends
+	Lifetime           time.Duration // ticket_lifetime: the session expires this long after ReceivedAt
+	AgeAdd             uint32        // ticket_age_add, which obfuscates the ticket age (§4.2.11.1)
+	Nonce              []byte        // ticket_nonce, from which PSK was derived
+	MaxEarlyDataSize   uint32        // from the ticket's early_data extension; 0 if the server allows no 0-RTT
+	PSK                []byte        // HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length)
+	CipherSuite        uint16        // the connection's suite, such as TLS_AES_128_GCM_SHA256
+	ServerName         string        // Config.ServerName of the connection, the cache key
+	NegotiatedProtocol string        // ALPN; 0-RTT needs it in Config.NextProtos (§4.2.10)
+	ReceivedAt         time.Time     // Config.Time when the ticket arrived
 }
 
-// Expired reports whether the ticket's lifetime is over at now (§4.6.1:
-// "Clients MUST NOT cache tickets for longer than 7 days, regardless of
-// the ticket_lifetime").
+// Expired reports whether the ticket's lifetime, at most 7 days
+// (§4.6.1), is over at now.
 func (s *ClientSessionState) Expired(now time.Time) bool {
 	// In Unix milliseconds: time.Time's Add and Before link 10 KB of
 	// package time into firmware.
@@ -41,9 +36,13 @@ func (s *ClientSessionState) Expired(now time.Time) bool {
 }
 
 // obfuscatedAge is obfuscated_ticket_age (§4.2.11.1): the ticket's age in
-// milliseconds plus ticket_age_add, modulo 2^32.
-func obfuscatedAge(receivedMs int64, ageAdd uint32, nowMs int64) uint32 {
-	age := nowMs - receivedMs
+// whole milliseconds plus ticket_age_add, modulo 2^32. The age is the
+// floor of the nanosecond difference, not the difference of two floored
+// milliseconds, which can be 1 ms more than the time elapsed: the
+// server's view of the age, which started before ours, must not be less
+// (gnutls rejects such early data as a replay).
+func obfuscatedAge(receivedNs int64, ageAdd uint32, nowNs int64) uint32 {
+	age := (nowNs - receivedNs) / 1e6
 	if age < 0 {
 		age = 0
 	}
@@ -53,16 +52,14 @@ func obfuscatedAge(receivedMs int64, ageAdd uint32, nowMs int64) uint32 {
 // sessionStateVersion is the first octet of MarshalClientSessionState's encoding.
 const sessionStateVersion = 1
 
-// ErrSessionState is returned by ParseClientSessionState for an encoding it does
-// not read: another version, or damaged bytes.
+// ErrSessionState is ParseClientSessionState's error for bytes it cannot read.
 var ErrSessionState = errors.New("tls: invalid or unsupported serialized ClientSessionState")
 
-// MarshalClientSessionState encodes s in a versioned form that firmware
-// can keep in flash and ParseClientSessionState reads back. The encoding
-// holds the PSK. (Functions, not methods: a method of ClientSessionState
-// is linked into every program that has a ClientSessionCache field, used
-// or not.)
+// MarshalClientSessionState encodes s, PSK included, for
+// ParseClientSessionState (to keep a session in flash, say).
 func MarshalClientSessionState(s *ClientSessionState) ([]byte, error) {
+	// Functions, not methods: a method of ClientSessionState would be
+	// linked into every program with a ClientSessionCache field.
 	// Appended by hand: cryptobyte.Builder would link fmt into firmware.
 	if len(s.PSK) > 0xff || len(s.Ticket) > 0xffff || len(s.Nonce) > 0xff || len(s.ServerName) > 0xff || len(s.NegotiatedProtocol) > 0xff {
 		return nil, errors.New("tls: ClientSessionState too large to serialize")
@@ -73,7 +70,9 @@ func MarshalClientSessionState(s *ClientSessionState) ([]byte, error) {
 	be := binary.BigEndian
 	b = append(b, sessionStateVersion)
 	b = be.AppendUint16(b, s.CipherSuite)
-	b = be.AppendUint64(b, uint64(s.ReceivedAt.UnixMilli()))
+	// ReceivedAt in milliseconds, rounded up: an age computed from it
+	// is never more than the real one.
+	b = be.AppendUint64(b, uint64((s.ReceivedAt.UnixNano()+999_999)/1e6))
 	b = be.AppendUint32(b, uint32(s.Lifetime/time.Second))
 	b = be.AppendUint32(b, s.AgeAdd)
 	b = be.AppendUint32(b, s.MaxEarlyDataSize)
@@ -85,8 +84,7 @@ func MarshalClientSessionState(s *ClientSessionState) ([]byte, error) {
 	return b, nil
 }
 
-// ParseClientSessionState reads the output of MarshalClientSessionState.
-// An encoding of another version, or damaged, is ErrSessionState.
+// ParseClientSessionState reads MarshalClientSessionState's encoding.
 func ParseClientSessionState(data []byte) (*ClientSessionState, error) {
 	in := cryptobyte.String(data)
 	var version uint8
@@ -115,14 +113,9 @@ func ParseClientSessionState(data []byte) (*ClientSessionState, error) {
 	return &st, nil
 }
 
-// ClientSessionCache is a cache of sessions the client may resume, keyed
-// by Config.ServerName, as in crypto/tls. The client Gets a session
-// before its ClientHello and Puts every ticket the server sends (the
-// newest replaces the one before: tickets rotate). Put with a nil session
-// deletes the key: the client does so when it uses a session for 0-RTT,
-// so that early data under one ticket is sent once (RFC 8446 §8).
-// Firmware with one ticket in flash implements it with a single slot and
-// MarshalClientSessionState.
+// ClientSessionCache holds sessions to resume, keyed by Config.ServerName,
+// as in crypto/tls. After using a session for 0-RTT the client Puts nil,
+// so that early data goes once under a ticket (RFC 8446 §8).
 type ClientSessionCache interface {
 	// Get returns the session stored for sessionKey, if any.
 	Get(sessionKey string) (session *ClientSessionState, ok bool)
@@ -130,9 +123,8 @@ type ClientSessionCache interface {
 	Put(sessionKey string, cs *ClientSessionState)
 }
 
-// NewLRUClientSessionCache returns a ClientSessionCache holding up to
-// capacity sessions (64 if capacity < 1), dropping the least recently
-// used. It is safe for concurrent use.
+// NewLRUClientSessionCache returns a concurrency-safe LRU ClientSessionCache
+// of capacity sessions (64 if capacity < 1).
 func NewLRUClientSessionCache(capacity int) ClientSessionCache {
 	if capacity < 1 {
 		capacity = 64
@@ -189,14 +181,11 @@ func (c *lruSessionCache) Get(key string) (*ClientSessionState, bool) {
 // PSKMode is a PSK key exchange mode (RFC 8446 §4.2.9).
 type PSKMode uint8
 
+// PSKModeKE (psk_ke) has no (EC)DHE, hence no forward secrecy; PSKModeDHE
+// (psk_dhe_ke) keeps it.
 const (
-	// PSKModeKE is psk_ke: the PSK alone, no (EC)DHE. The cheapest
-	// handshake, without forward secrecy: whoever learns the PSK later
-	// reads the connection.
-	PSKModeKE PSKMode = 0
-	// PSKModeDHE is psk_dhe_ke: the PSK with an (EC)DHE exchange, which
-	// keeps forward secrecy.
-	PSKModeDHE PSKMode = 1
+	PSKModeKE  PSKMode = 0 // psk_ke
+	PSKModeDHE PSKMode = 1 // psk_dhe_ke
 )
 
 // String returns the mode's name in RFC 8446, "psk_ke" or "psk_dhe_ke".
@@ -210,23 +199,16 @@ func (m PSKMode) String() string {
 	return "PSKMode(" + itoa(int(m)) + ")"
 }
 
-// ExternalPSK is a pre-shared key provisioned out of band (RFC 8446 §2.2,
-// §4.2.11), for example at the factory. When the server accepts it, the
-// handshake has no certificate: the PSK authenticates both sides.
+// ExternalPSK is a pre-shared key provisioned out of band (RFC 8446 §2.2),
+// at the factory say. Accepted, it authenticates the server: no certificate.
 type ExternalPSK struct {
-	// Identity is the PSK identity the server looks the key up by, 1 to
-	// 65535 octets.
-	Identity []byte
-	// Key is the PSK.
-	Key []byte
-	// Hash is the hash the PSK goes with: crypto.SHA256 (the default, if
-	// zero) or crypto.SHA384. Config.CipherSuites must include a suite
-	// with this hash; the server must choose one (§4.2.11).
+	Identity []byte // what the server looks the key up by, 1 to 65535 octets
+	Key      []byte // the PSK
+	// Hash is crypto.SHA256 (if zero) or crypto.SHA384; a suite in
+	// Config.CipherSuites must have it (§4.2.11).
 	Hash crypto.Hash
-	// Modes are the key exchange modes allowed with the PSK, in
-	// psk_key_exchange_modes; nil means PSKModeDHE only. With PSKModeKE
-	// alone the ClientHello carries no key share: a server that declines
-	// the PSK must then ask for one with a HelloRetryRequest.
+	// Modes allowed; nil means PSKModeDHE. PSKModeKE alone sends no key
+	// share: a server declining the PSK must send a HelloRetryRequest.
 	Modes []PSKMode
 }
 

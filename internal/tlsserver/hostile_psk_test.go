@@ -112,8 +112,8 @@ func TestPSKHappy(t *testing.T) {
 			if st.DidResume != (psk && c.resume) || st.DidExternalPSK != (psk && !c.resume) || psk && st.PSKMode != c.mode {
 				t.Fatalf("client state %+v", st)
 			}
-			if p.Server.PSKAccepted() != psk || (len(st.PeerCertificates) == 0) != psk {
-				t.Fatalf("server accepted %v, client got %d certificates", p.Server.PSKAccepted(), len(st.PeerCertificates))
+			if p.Server.PSKAccepted() != psk || (len(st.PeerCertificateChain) == 0) != psk {
+				t.Fatalf("server accepted %v, client got %d certificates", p.Server.PSKAccepted(), len(st.PeerCertificateChain))
 			}
 			if st.DidHelloRetryRequest != c.hrr || st.EarlyDataAccepted != c.accepted || p.Server.EarlyDataAccepted() != c.accepted {
 				t.Fatalf("hrr %v, early data accepted by the client %v, by the server %v", st.DidHelloRetryRequest, st.EarlyDataAccepted, p.Server.EarlyDataAccepted())
