@@ -37,9 +37,9 @@ func TestMain(m *testing.M) {
 }
 
 // runBenchServer serves these ports: one that closes after the handshake,
-// one that discards what it reads, and three that send without end, in
-// records of 16 KiB, 1 KiB and 64 octets. It prints the addresses, the CA
-// and the leaf pin, and runs until stdin closes.
+// one that discards what it reads, three that send without end, in
+// records of 16 KiB, 1 KiB and 64 octets, and one that echoes. It prints
+// the addresses, the CA and the leaf pin, and runs until stdin closes.
 func runBenchServer() {
 	ca := testpeer.NewCA()
 	cert := ca.Issue(testpeer.ECDSAP256)
@@ -84,8 +84,9 @@ func runBenchServer() {
 		})
 	}
 	pin, _ := tls.PinFromCertificate(cert.Chain[0])
-	fmt.Printf("%s %s %s %s %s %s %s\n", hs, sink, source(16384), base64.StdEncoding.EncodeToString(ca.DER), pin,
-		source(1024), source(64))
+	echo := serve(func(c *cryptotls.Conn, _ *batchConn) { io.Copy(c, c) })
+	fmt.Printf("%s %s %s %s %s %s %s %s\n", hs, sink, source(16384), base64.StdEncoding.EncodeToString(ca.DER), pin,
+		source(1024), source(64), echo)
 	io.Copy(io.Discard, os.Stdin)
 }
 
@@ -106,6 +107,7 @@ func (c *batchConn) Write(p []byte) (int, error) {
 type benchServer struct {
 	handshake, sink, source string
 	source1K, source64      string
+	echo                    string
 	roots                   *x509.CertPool
 	pin                     string
 }
@@ -132,7 +134,7 @@ func startBenchServer(tb testing.TB) *benchServer {
 		}
 		line, err := bufio.NewReader(out).ReadString('\n')
 		f := strings.Fields(line)
-		if err != nil || len(f) != 7 {
+		if err != nil || len(f) != 8 {
 			benchErr = fmt.Errorf("bench server said %q: %v", line, err)
 			return
 		}
@@ -144,7 +146,7 @@ func startBenchServer(tb testing.TB) *benchServer {
 		}
 		roots := x509.NewCertPool()
 		roots.AddCert(caCert)
-		benchSrv = &benchServer{handshake: f[0], sink: f[1], source: f[2], roots: roots, pin: f[4], source1K: f[5], source64: f[6]}
+		benchSrv = &benchServer{handshake: f[0], sink: f[1], source: f[2], roots: roots, pin: f[4], source1K: f[5], source64: f[6], echo: f[7]}
 	})
 	if benchErr != nil {
 		tb.Fatal(benchErr)
@@ -358,5 +360,83 @@ func TestSteadyStateAllocs(t *testing.T) {
 		}
 	}); n != 0 {
 		t.Errorf("Read of 16 KiB: %v allocs, want 0", n)
+	}
+}
+
+// keyChange is one key change each way: KeyUpdate (ours, requesting the
+// server's), then an octet echoed back, whose Read first takes the
+// server's KeyUpdate.
+func keyChange(c *tls.Conn, buf []byte) error {
+	if err := c.KeyUpdate(); err != nil {
+		return err
+	}
+	if _, err := c.Write(buf[:1]); err != nil {
+		return err
+	}
+	_, err := io.ReadFull(c, buf[:1])
+	return err
+}
+
+func dialKeyUpdate(tb testing.TB, suite tls.CipherSuite) *tls.Conn {
+	s := startBenchServer(tb)
+	raw, err := net.Dial("tcp", s.echo)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { raw.Close() })
+	cfg := s.pinConfig()
+	cfg.CipherSuites = []tls.CipherSuite{suite}
+	c := tls.Client(raw, cfg)
+	var buf [1]byte
+	if err := keyChange(c, buf[:]); err != nil { // and the handshake
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// BenchmarkKeyUpdate measures a key change in both directions (our
+// KeyUpdate, the server's answer) with an octet echoed, per suite.
+// crypto/tls's client has no KeyUpdate to set beside it (it only answers
+// the server's).
+func BenchmarkKeyUpdate(b *testing.B) {
+	for _, suite := range []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256} {
+		b.Run(suite.String(), func(b *testing.B) {
+			c := dialKeyUpdate(b, suite)
+			var buf [1]byte
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := keyChange(c, buf[:]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestKeyUpdateAllocs: a key change allocates only what the standard
+// library cannot avoid for a new key, per direction: the HMAC of the new
+// traffic secret (crypto/hmac.New: the HMAC and its two pads) and the
+// AEAD (crypto/aes.NewCipher and cipher.NewGCM, one each;
+// chacha20poly1305.New, one).
+func TestKeyUpdateAllocs(t *testing.T) {
+	for _, tc := range []struct {
+		suite tls.CipherSuite
+		want  float64 // both directions
+	}{
+		{tls.TLS_AES_128_GCM_SHA256, 2 * (3 + 2)},
+		{tls.TLS_AES_256_GCM_SHA384, 2 * (3 + 2)},
+		{tls.TLS_CHACHA20_POLY1305_SHA256, 2 * (3 + 1)},
+	} {
+		c := dialKeyUpdate(t, tc.suite)
+		var buf [1]byte
+		n := testing.AllocsPerRun(100, func() {
+			if err := keyChange(c, buf[:]); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Logf("%v: a key change each way: %v allocations", tc.suite, n)
+		if n > tc.want {
+			t.Errorf("%v: a key change each way allocates %v times, want at most %v", tc.suite, n, tc.want)
+		}
 	}
 }

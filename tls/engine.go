@@ -39,9 +39,10 @@ type engine struct {
 	scratch  []byte
 
 	readCipher, writeCipher recordCipher
-	readEncrypted           bool     // K_recv is set: records are protected
-	writeKeys               keyPhase // K_send (Appendix A)
-	smallRecords            bool     // Read holds only records under Config.RecordSizeLimit
+	hmacs                   hmacHashes // under every HMAC of the connection
+	readEncrypted           bool       // K_recv is set: records are protected
+	writeKeys               keyPhase   // K_send (Appendix A)
+	smallRecords            bool       // Read holds only records under Config.RecordSizeLimit
 
 	// The handshake message or record being processed. They alias in or
 	// hsIn, so anything kept longer is copied.
@@ -131,6 +132,9 @@ func newBuffers() Buffers {
 // DefaultCrypto for Client) and the buffers b.
 func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	*e = engine{config: config, state: initialState}
+	for _, x := range []*expander{&e.readCipher.x, &e.writeCipher.x, &e.hs.ks.x, &e.hs.x} {
+		x.hashes = &e.hmacs
+	}
 	if config == nil {
 		return newAlert(AlertDescriptionInternalError, "tls: nil Config")
 	}

@@ -58,8 +58,9 @@ type handshakeState struct {
 
 	clientHS, serverHS, clientAP, serverAP, resumption [maxHashSize]byte
 	transcriptHash                                     [maxHashSize]byte
+	verifyData                                         [maxHashSize]byte // Finished, ours or the server's
 	sigWork                                            signatureWork
-	x                                                  expander // HKDF for traffic keys and Finished
+	x                                                  expander // the Finished MACs
 }
 
 // maxChain bounds the server's certificate chain.
@@ -524,10 +525,10 @@ func (e *engine) processServerHello() error {
 func (e *engine) installHandshakeKeys() error {
 	hs := &e.hs
 	n := e.hashSize()
-	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverHS[:n]); err != nil {
+	if err := e.readCipher.setKey(hs.suite, hs.serverHS[:n]); err != nil {
 		return err
 	}
-	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientHS[:n]); err != nil {
+	if err := e.writeCipher.setKey(hs.suite, hs.clientHS[:n]); err != nil {
 		return err
 	}
 	e.readEncrypted, e.writeKeys = true, keysHandshake
@@ -723,11 +724,10 @@ func (e *engine) processFinished() error {
 	if len(f.VerifyData) != n {
 		return newAlert(AlertDescriptionDecodeError, "tls: server Finished has the wrong length")
 	}
-	hs.x.init(hs.suite.hash, hs.serverHS[:n])
-	var want [maxHashSize]byte
-	ok := subtle.ConstantTimeCompare(hs.x.finishedVerifyData(want[:0], hs.suite.hash, e.sum()), f.VerifyData) == 1
-	hs.x.mac = nil
-	if !ok {
+	// The read key is the server's handshake key, its HMAC keyed with
+	// server_handshake_traffic_secret.
+	want := e.readCipher.finishedVerifyData(hs.verifyData[:0], &hs.x, hs.suite, e.sum())
+	if subtle.ConstantTimeCompare(want, f.VerifyData) != 1 {
 		return newAlert(AlertDescriptionDecryptError, "tls: invalid server Finished")
 	}
 	hs.transcript.add(e.msg)
@@ -749,7 +749,7 @@ func (e *engine) processFinished() error {
 
 // installServerTrafficKey: K_recv = application (Appendix A).
 func (e *engine) installServerTrafficKey() error {
-	return e.readCipher.setKeyWith(&e.hs.x, e.hs.suite, e.hs.serverAP[:e.hashSize()])
+	return e.readCipher.setKey(e.hs.suite, e.hs.serverAP[:e.hashSize()])
 }
 
 // sendCompatCCS sends the dummy change_cipher_spec of Appendix D.4 once,
@@ -828,11 +828,9 @@ func (e *engine) sendClientCertificate() error {
 // switches to the application key (§4.4.4, §7.2).
 func (e *engine) sendFinished() error {
 	hs := &e.hs
-	n := e.hashSize()
-	var vd [maxHashSize]byte
-	hs.x.init(hs.suite.hash, hs.clientHS[:n])
-	f := Finished{VerifyData: hs.x.finishedVerifyData(vd[:0], hs.suite.hash, e.sum())}
-	hs.x.mac = nil
+	// The write key is still the handshake key, its HMAC keyed with
+	// client_handshake_traffic_secret.
+	f := Finished{VerifyData: e.writeCipher.finishedVerifyData(hs.verifyData[:0], &hs.x, hs.suite, e.sum())}
 	msg, err := e.finishMessage(f.Append(e.startMessage(HandshakeTypeFinished)))
 	if err != nil {
 		return err
@@ -848,7 +846,7 @@ func (e *engine) sendFinished() error {
 // the client's handshake.
 func (e *engine) installClientTrafficKey() error {
 	hs := &e.hs
-	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientAP[:e.hashSize()]); err != nil {
+	if err := e.writeCipher.setKey(hs.suite, hs.clientAP[:e.hashSize()]); err != nil {
 		return err
 	}
 	e.writeKeys = keysApplication
@@ -917,8 +915,7 @@ func (e *engine) processKeyUpdate() error {
 		return newAlert(AlertDescriptionIllegalParameter, "tls: invalid KeyUpdate request_update")
 	}
 	n := e.hashSize()
-	nextTrafficSecret(hs.serverAP[:0], hs.suite.hash, hs.serverAP[:n])
-	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverAP[:n]); err != nil {
+	if err := e.readCipher.nextKey(hs.suite, hs.serverAP[:n]); err != nil {
 		return err
 	}
 	// §4.6.3: answer with one KeyUpdate of our own before our next
@@ -962,8 +959,7 @@ func (e *engine) updateWriteKey(req KeyUpdateRequest) error {
 		return err
 	}
 	n := e.hashSize()
-	nextTrafficSecret(hs.clientAP[:0], hs.suite.hash, hs.clientAP[:n])
-	return e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientAP[:n])
+	return e.writeCipher.nextKey(hs.suite, hs.clientAP[:n])
 }
 
 // --- Closure and alerts (§6) ---
