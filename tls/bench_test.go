@@ -377,7 +377,7 @@ func keyChange(c *tls.Conn, buf []byte) error {
 	return err
 }
 
-func dialKeyUpdate(tb testing.TB, suite tls.CipherSuite) *tls.Conn {
+func dialKeyUpdate(tb testing.TB, suite tls.CipherSuite, fixed bool) *tls.Conn {
 	s := startBenchServer(tb)
 	raw, err := net.Dial("tcp", s.echo)
 	if err != nil {
@@ -387,6 +387,10 @@ func dialKeyUpdate(tb testing.TB, suite tls.CipherSuite) *tls.Conn {
 	cfg := s.pinConfig()
 	cfg.CipherSuites = []tls.CipherSuite{suite}
 	c := tls.Client(raw, cfg)
+	if fixed {
+		cfg.Crypto = tls.DefaultCrypto()
+		c = tls.ClientWithBuffers(raw, cfg, staticBuffers())
+	}
 	var buf [1]byte
 	if err := keyChange(c, buf[:]); err != nil { // and the handshake
 		tb.Fatal(err)
@@ -395,48 +399,59 @@ func dialKeyUpdate(tb testing.TB, suite tls.CipherSuite) *tls.Conn {
 }
 
 // BenchmarkKeyUpdate measures a key change in both directions (our
-// KeyUpdate, the server's answer) with an octet echoed, per suite.
-// crypto/tls's client has no KeyUpdate to set beside it (it only answers
-// the server's).
+// KeyUpdate, the server's answer) with an octet echoed, per suite, with
+// caller-owned buffers and with Client's. crypto/tls's client has no
+// KeyUpdate to set beside it (it only answers the server's).
 func BenchmarkKeyUpdate(b *testing.B) {
 	for _, suite := range []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256} {
-		b.Run(suite.String(), func(b *testing.B) {
-			c := dialKeyUpdate(b, suite)
-			var buf [1]byte
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := keyChange(c, buf[:]); err != nil {
-					b.Fatal(err)
-				}
+		for _, fixed := range []bool{true, false} {
+			name := suite.String() + "/Client"
+			if fixed {
+				name = suite.String() + "/ClientWithBuffers"
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				c := dialKeyUpdate(b, suite, fixed)
+				var buf [1]byte
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := keyChange(c, buf[:]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
 
-// TestKeyUpdateAllocs: a key change allocates only what the standard
-// library cannot avoid for a new key, per direction: the HMAC of the new
-// traffic secret (crypto/hmac.New: the HMAC and its two pads) and the
-// AEAD (crypto/aes.NewCipher and cipher.NewGCM, one each;
-// chacha20poly1305.New, one).
+// TestKeyUpdateAllocs: with caller-owned buffers a key change allocates
+// only what the standard library cannot avoid for a new key, per
+// direction: the HMAC of the new traffic secret (crypto/hmac.New: the HMAC
+// and its two pads) and the AEAD (crypto/aes.NewCipher and cipher.NewGCM,
+// one each; chacha20poly1305.New, one). Client, whose idle connections
+// let the HMAC of the current secret and the two hash states under it go,
+// keys that HMAC again and makes the hash states: 5 more per direction.
 func TestKeyUpdateAllocs(t *testing.T) {
 	for _, tc := range []struct {
 		suite tls.CipherSuite
+		fixed bool
 		want  float64 // both directions
 	}{
-		{tls.TLS_AES_128_GCM_SHA256, 2 * (3 + 2)},
-		{tls.TLS_AES_256_GCM_SHA384, 2 * (3 + 2)},
-		{tls.TLS_CHACHA20_POLY1305_SHA256, 2 * (3 + 1)},
+		{tls.TLS_AES_128_GCM_SHA256, true, 2 * (3 + 2)},
+		{tls.TLS_AES_256_GCM_SHA384, true, 2 * (3 + 2)},
+		{tls.TLS_CHACHA20_POLY1305_SHA256, true, 2 * (3 + 1)},
+		{tls.TLS_AES_128_GCM_SHA256, false, 2 * (3 + 2 + 5)},
+		{tls.TLS_CHACHA20_POLY1305_SHA256, false, 2 * (3 + 1 + 5)},
 	} {
-		c := dialKeyUpdate(t, tc.suite)
+		c := dialKeyUpdate(t, tc.suite, tc.fixed)
 		var buf [1]byte
 		n := testing.AllocsPerRun(100, func() {
 			if err := keyChange(c, buf[:]); err != nil {
 				t.Fatal(err)
 			}
 		})
-		t.Logf("%v: a key change each way: %v allocations", tc.suite, n)
+		t.Logf("%v, caller-owned buffers %v: a key change each way: %v allocations", tc.suite, tc.fixed, n)
 		if n > tc.want {
-			t.Errorf("%v: a key change each way allocates %v times, want at most %v", tc.suite, n, tc.want)
+			t.Errorf("%v, caller-owned buffers %v: a key change each way allocates %v times, want at most %v", tc.suite, tc.fixed, n, tc.want)
 		}
 	}
 }

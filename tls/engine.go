@@ -40,9 +40,10 @@ type engine struct {
 
 	readCipher, writeCipher recordCipher
 	hmacs                   hmacHashes // under every HMAC of the connection
-	readEncrypted           bool       // K_recv is set: records are protected
-	writeKeys               keyPhase   // K_send (Appendix A)
-	smallRecords            bool       // Read holds only records under Config.RecordSizeLimit
+	own                     ownedBuffers
+	readEncrypted           bool     // K_recv is set: records are protected
+	writeKeys               keyPhase // K_send (Appendix A)
+	smallRecords            bool     // Read holds only records under Config.RecordSizeLimit
 
 	// The handshake message or record being processed. They alias in or
 	// hsIn, so anything kept longer is copied.
@@ -117,6 +118,13 @@ const (
 	defaultHandshakeOut = 12288
 )
 
+// newHandshakeBuffers allocates the handshake buffers of Client, in one
+// piece, which the connection lets go after the handshake.
+func newHandshakeBuffers() Buffers {
+	mem := make([]byte, defaultHandshakeIn+defaultHandshakeOut)
+	return Buffers{HandshakeIn: mem[:defaultHandshakeIn:defaultHandshakeIn], HandshakeOut: mem[defaultHandshakeIn:]}
+}
+
 // newBuffers allocates the default buffers in one piece.
 func newBuffers() Buffers {
 	mem := make([]byte, MinReadBuffer+defaultWriteBuffer+defaultHandshakeIn+defaultHandshakeOut)
@@ -129,12 +137,12 @@ func newBuffers() Buffers {
 }
 
 // init sets e up for config with the cryptography cr (config.Crypto, or
-// DefaultCrypto for Client) and the buffers b.
-func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
+// DefaultCrypto for Client) and the buffers b; with owned, b has only the
+// handshake buffers, and the Read and Write buffers are the library's
+// (ownedbuffers.go).
+func (e *engine) init(config *Config, cr *Crypto, b Buffers, owned bool) error {
 	*e = engine{config: config, state: initialState}
-	for _, x := range []*expander{&e.readCipher.x, &e.writeCipher.x, &e.hs.ks.x, &e.hs.x} {
-		x.hashes = &e.hmacs
-	}
+	e.readCipher.x.hashes, e.writeCipher.x.hashes = &e.hmacs, &e.hmacs
 	if config == nil {
 		return newAlert(AlertDescriptionInternalError, "tls: nil Config")
 	}
@@ -149,13 +157,17 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 		minWrite = min(minWrite, minRead)
 		minHSIn, minHSOut = minSmallHandshakeIn, minSmallHandshakeOut
 	}
+	if owned {
+		minRead, minWrite = 0, 0
+	}
 	if len(b.Read) < minRead || len(b.Write) < minWrite ||
 		len(b.HandshakeIn) < minHSIn || len(b.HandshakeOut) < minHSOut {
 		return newAlert(AlertDescriptionInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
 			", Write "+itoa(minWrite)+", HandshakeIn "+itoa(minHSIn)+", HandshakeOut "+itoa(minHSOut)+" octets)")
 	}
-	e.smallRecords = len(b.Read) < MinReadBuffer
+	e.smallRecords = !owned && len(b.Read) < MinReadBuffer
 	e.in, e.out, e.hsIn = b.Read, b.Write, b.HandshakeIn
+	e.own.on = owned
 	n := len(b.HandshakeOut) - min(scratchSize, len(b.HandshakeOut)/2)
 	e.hsOut, e.scratch = b.HandshakeOut[:n:n], b.HandshakeOut[n:]
 	e.rand = config.Rand
@@ -188,9 +200,16 @@ func (e *engine) receiving() bool { return stateReceives[e.state] }
 // sits in the same buffer) or after a fatal error.
 func (e *engine) recvBuffer() []byte {
 	e.recvRoom = 0
+	e.own.inLent, e.own.idleLent = false, false
 	if len(e.appData) > 0 || e.err != nil {
 		return nil
 	}
+	if e.own.on && e.in == nil { // the Read buffer is in its pool
+		e.own.idleLent = true
+		e.recvRoom = len(e.own.idle)
+		return e.own.idle[:]
+	}
+	e.own.inLent = e.own.on
 	if !e.receiving() {
 		e.recvRoom = len(e.in)
 		return e.in // a sink: recvAck discards it
@@ -219,6 +238,8 @@ func (e *engine) recvAck(n int) error {
 		return errRecvAck
 	}
 	e.recvRoom -= n
+	idle := e.own.idleLent
+	e.own.inLent, e.own.idleLent = false, false
 	if n == 0 {
 		return nil
 	}
@@ -227,6 +248,11 @@ func (e *engine) recvAck(n int) error {
 	// not even framed, as a header may claim more than the buffer holds.
 	if !e.receiving() {
 		return nil
+	}
+	if idle { // into the Read buffer, which went back empty
+		e.takeIn()
+		copy(e.in, e.own.idle[:n])
+		clear(e.own.idle[:n])
 	}
 	e.inLen += n
 	return e.process()
@@ -545,6 +571,9 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 			return err
 		}
 	}
+	if len(data) > 0 {
+		e.takeHandshakeIn()
+	}
 	if len(data) >= 4 {
 		if err := e.checkMessageSize(data[:4]); err != nil {
 			return err
@@ -805,6 +834,8 @@ func (e *engine) start() error {
 		}
 		return errAlreadyStarted
 	}
+	e.hs.handshakeWork = new(handshakeWork)
+	e.hs.ks.x.hashes = &e.hmacs
 	if err := e.dispatch(EventStart); err != nil {
 		return e.fail(err)
 	}

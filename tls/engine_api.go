@@ -52,13 +52,27 @@ func NewEngine(config *Config, buffers Buffers) (*Engine, error) {
 // Init makes x a new Engine working in the given buffers, as NewEngine
 // does, for an Engine that firmware places statically (or inside its own
 // structure) instead of on the heap.
+//
+// With a zero Buffers the Engine uses buffers of its own, as Client does:
+// the Read and Write buffers come from pools when a record is read or
+// written and go back when nothing is left in them, and the handshake
+// buffers are let go after the handshake, so an idle connection holds
+// none.
 func (x *Engine) Init(config *Config, buffers Buffers) error {
-	return x.e.init(config, configCrypto(config), buffers)
+	owned := buffers.Read == nil && buffers.Write == nil && buffers.HandshakeIn == nil && buffers.HandshakeOut == nil
+	if owned {
+		buffers = newHandshakeBuffers()
+	}
+	return x.e.init(config, configCrypto(config), buffers, owned)
 }
 
 // Start begins the handshake: the ClientHello is then in Output. A second
 // call returns an error and changes nothing.
-func (x *Engine) Start() error { return x.e.start() }
+func (x *Engine) Start() error {
+	x.e.takeOut()
+	defer x.e.giveBack()
+	return x.e.start()
+}
 
 // Status is what the Engine needs next, as a set of bits; several can
 // hold at once.
@@ -119,17 +133,28 @@ func (x *Engine) RecvBuffer() []byte { return x.e.recvBuffer() }
 
 // RecvAck processes n octets written into the last RecvBuffer: every
 // record they complete, until application data is waiting to be read.
-func (x *Engine) RecvAck(n int) error { return x.e.recvAck(n) }
+func (x *Engine) RecvAck(n int) error {
+	x.e.takeOut()
+	defer x.e.giveBack()
+	return x.e.recvAck(n)
+}
 
 // Input copies received octets in and processes them; it returns how many
 // it took, fewer than len(p) when application data must be read first.
-func (x *Engine) Input(p []byte) (int, error) { return x.e.input(p) }
+func (x *Engine) Input(p []byte) (int, error) {
+	x.e.takeOut()
+	defer x.e.giveBack()
+	return x.e.input(p)
+}
 
 // Output is the octets to send; after sending n, call OutputAck(n).
 func (x *Engine) Output() []byte { return x.e.output() }
 
 // OutputAck drops the first n octets of Output, once sent.
-func (x *Engine) OutputAck(n int) error { return x.e.outputAck(n) }
+func (x *Engine) OutputAck(n int) error {
+	defer x.e.giveBack()
+	return x.e.outputAck(n)
+}
 
 // ApplicationData is the received data not yet consumed.
 func (x *Engine) ApplicationData() []byte { return x.e.appData }
@@ -137,22 +162,36 @@ func (x *Engine) ApplicationData() []byte { return x.e.appData }
 // ApplicationDataAck consumes n octets of ApplicationData; once it is all
 // consumed, the records received after it are processed. The error is a
 // misuse, or a fatal error in those records.
-func (x *Engine) ApplicationDataAck(n int) error { return x.e.applicationDataAck(n) }
+func (x *Engine) ApplicationDataAck(n int) error {
+	x.e.takeOut()
+	defer x.e.giveBack()
+	return x.e.applicationDataAck(n)
+}
 
 // WriteApplicationData protects as much of p as the Write buffer takes,
 // in records, into Output, and returns how much of p it took. With no
 // room it returns ErrWriteBufferFull: send Output first.
 func (x *Engine) WriteApplicationData(p []byte) (int, error) {
+	x.e.takeOut()
+	defer x.e.giveBack()
 	return x.e.writeApplicationData(p)
 }
 
 // KeyUpdate updates the write key and asks the server to update its own
 // (RFC 8446 §4.6.3).
-func (x *Engine) KeyUpdate() error { return x.e.local(EventSendKeyUpdate) }
+func (x *Engine) KeyUpdate() error {
+	x.e.takeOut()
+	defer x.e.giveBack()
+	return x.e.local(EventSendKeyUpdate)
+}
 
 // Close sends close_notify (or, during the handshake, user_canceled and
 // close_notify). Closing again does nothing.
-func (x *Engine) Close() error { return x.e.local(EventClose) }
+func (x *Engine) Close() error {
+	x.e.takeOut()
+	defer x.e.giveBack()
+	return x.e.local(EventClose)
+}
 
 // State is the state machine's current state.
 func (x *Engine) State() HandshakeState { return x.e.state }

@@ -17,23 +17,13 @@ import (
 // in e.msg, checks it as the RFC says, and returns an *AlertError with the
 // RFC's alert when it is wrong.
 
-// handshakeState is what the handshake keeps between messages.
+// handshakeState is what the handshake keeps between messages, and what
+// the connection keeps of it afterwards.
 type handshakeState struct {
-	random   [32]byte
-	session  [32]byte
-	nSession int
+	*handshakeWork // until the handshake ends
 
-	shares      [maxKeyShares]keyShare
-	shareGroups [maxKeyShares]NamedGroup
-	nShares     int
-	group       NamedGroup // the group of the key exchange
-
-	// Before the server picks a suite the hash is unknown, so ClientHello1
-	// goes into a transcript per hash the offered suites use.
-	candidates [2]transcript // one per hash of the offered suites
-	transcript transcript
-	suite      *Suite
-	ks         keySchedule
+	group NamedGroup // the group of the key exchange
+	suite *Suite
 
 	hrr      bool
 	hrrGroup NamedGroup
@@ -45,8 +35,6 @@ type handshakeState struct {
 	fragmentLimit   int             // negotiated max_fragment_length, 0 if none
 	keyUpdateOwed   bool            // the server asked us to update our key
 
-	peerKey    crypto.PublicKey
-	chain      [maxChain][]byte
 	peerCerts  [][]byte
 	peerScheme SignatureScheme
 	alpn       string
@@ -56,22 +44,49 @@ type handshakeState struct {
 	clientScheme  SignatureScheme
 	sentCert      bool
 
-	clientHS, serverHS, clientAP, serverAP, resumption [maxHashSize]byte
-	transcriptHash                                     [maxHashSize]byte
-	verifyData                                         [maxHashSize]byte // Finished, ours or the server's
-	sigWork                                            signatureWork
-	x                                                  expander // the Finished MACs
+	clientAP, serverAP, resumption [maxHashSize]byte
+}
+
+// handshakeWork is the part of the handshake state that only the
+// handshake needs (1.4 KB): Start allocates it, and the end of the
+// handshake lets it go, so that a connection does not carry it after.
+type handshakeWork struct {
+	random   [32]byte
+	session  [32]byte
+	nSession int
+
+	shares      [maxKeyShares]keyShare
+	shareGroups [maxKeyShares]NamedGroup
+	nShares     int
+
+	// Before the server picks a suite the hash is unknown, so ClientHello1
+	// goes into a transcript per hash the offered suites use.
+	candidates [2]transcript // one per hash of the offered suites
+	transcript transcript
+	ks         keySchedule
+
+	peerKey crypto.PublicKey
+	chain   [maxChain][]byte
+
+	clientHS, serverHS [maxHashSize]byte
+	transcriptHash     [maxHashSize]byte
+	verifyData         [maxHashSize]byte // Finished, ours or the server's
+	sigWork            signatureWork
 }
 
 // maxChain bounds the server's certificate chain.
 const maxChain = 10
 
 func (h *handshakeState) wipe() {
-	clear(h.clientHS[:])
-	clear(h.serverHS[:])
-	h.ks.zero()
-	for i := range h.shares {
-		h.shares[i] = nil
+	w := h.handshakeWork
+	if w == nil { // the handshake is over: nothing is left
+		return
+	}
+	clear(w.clientHS[:])
+	clear(w.serverHS[:])
+	w.ks.zero()
+	for i := range w.shares {
+		w.shares[i] = nil
 	}
 }
 
@@ -682,9 +697,10 @@ func (e *engine) processCertificate() error {
 		}
 	}
 	hs.peerKey = pub
-	// Keep the chain for ConnectionState: one copy, in one allocation.
+	// Keep the chain for ConnectionState: one copy, in one allocation,
+	// and its list (hs.chain goes with the handshake).
 	buf := make([]byte, 0, total)
-	hs.peerCerts = hs.chain[:n]
+	hs.peerCerts = make([][]byte, n)
 	for i, der := range hs.chain[:n] {
 		buf = append(buf, der...)
 		hs.peerCerts[i] = buf[len(buf)-len(der):]
@@ -726,7 +742,7 @@ func (e *engine) processFinished() error {
 	}
 	// The read key is the server's handshake key, its HMAC keyed with
 	// server_handshake_traffic_secret.
-	want := e.readCipher.finishedVerifyData(hs.verifyData[:0], &hs.x, hs.suite, e.sum())
+	want := e.readCipher.finishedVerifyData(hs.verifyData[:0], hs.suite, e.sum())
 	if subtle.ConstantTimeCompare(want, f.VerifyData) != 1 {
 		return newAlert(AlertDescriptionDecryptError, "tls: invalid server Finished")
 	}
@@ -830,7 +846,7 @@ func (e *engine) sendFinished() error {
 	hs := &e.hs
 	// The write key is still the handshake key, its HMAC keyed with
 	// client_handshake_traffic_secret.
-	f := Finished{VerifyData: e.writeCipher.finishedVerifyData(hs.verifyData[:0], &hs.x, hs.suite, e.sum())}
+	f := Finished{VerifyData: e.writeCipher.finishedVerifyData(hs.verifyData[:0], hs.suite, e.sum())}
 	msg, err := e.finishMessage(f.Append(e.startMessage(HandshakeTypeFinished)))
 	if err != nil {
 		return err
@@ -850,9 +866,8 @@ func (e *engine) installClientTrafficKey() error {
 		return err
 	}
 	e.writeKeys = keysApplication
-	clear(hs.clientHS[:])
-	clear(hs.serverHS[:])
-	hs.ks.zero()
+	hs.wipe()
+	hs.handshakeWork = nil
 	return nil
 }
 

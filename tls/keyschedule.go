@@ -58,11 +58,19 @@ const shortHkdfLabel = 2 + 1 + 6 + 12 + 1 + maxHashSize
 // per derivation. In FIPS 140 mode crypto/hmac wants its own SHA-2 types
 // (fips140=only panics on another type), so there they are passed as they
 // are and Reset allocates.
+//
+// The scratch space of the HMACs' input and output is here too, once per
+// connection rather than once per expander: in the connection, so that
+// passing it to an HMAC does not move it to the heap.
 type hmacHashes struct {
 	alg   *hashAlg
 	raw   [2]hash.Hash
 	plain [2]plainHash
 	next  int
+
+	info [shortHkdfLabel + 1]byte // an HkdfLabel and the counter
+	sum  [maxHashSize]byte
+	key  [maxKeyLen]byte // a traffic key, on its way to the AEAD
 }
 
 // plainHash is a hash.Hash with only hash.Hash's methods.
@@ -100,14 +108,10 @@ func (p *hmacHashes) get() hash.Hash {
 // T(1) = HMAC(PRK, info || 0x01). x/crypto/hkdf would allocate an HMAC, a
 // reader and the info for each derivation; an expander allocates the HMAC
 // once per secret (3 allocations) on the connection's hmacHashes, and
-// builds the info in its own buffer, which lives where the expander does
-// (in the connection) so that passing it to the HMAC does not move it to
-// the heap.
+// builds the info in their scratch space.
 type expander struct {
 	mac    hash.Hash
 	hashes *hmacHashes // the connection's; one of its own if nil
-	info   [shortHkdfLabel + 1]byte
-	sum    [maxHashSize]byte
 }
 
 // init keys x with secret (the PRK).
@@ -146,8 +150,9 @@ func (x *expander) expandLabel(dst []byte, label string, context []byte, length 
 	if len(prefix)+len(label) > 255 || len(context) > 255 || length > x.mac.Size() || length < 0 {
 		panic("tls: internal error: HKDF-Expand-Label argument out of range")
 	}
-	info := x.info[:0]
-	if n := 2 + 1 + len(prefix) + len(label) + 1 + len(context) + 1; n > len(x.info) {
+	w := x.hashes
+	info := w.info[:0]
+	if n := 2 + 1 + len(prefix) + len(label) + 1 + len(context) + 1; n > len(w.info) {
 		info = make([]byte, 0, n)
 	}
 	info = append(info, byte(length>>8), byte(length), byte(len(prefix)+len(label)))
@@ -160,10 +165,10 @@ func (x *expander) expandLabel(dst []byte, label string, context []byte, length 
 	// HMACs (hmacHashes).
 	x.mac.Reset()
 	x.mac.Write(info)
-	t1 := x.mac.Sum(x.sum[:0])
+	t1 := x.mac.Sum(w.sum[:0])
 	ret, out := extendSlice(dst, length)
 	copy(out, t1)
-	clear(x.sum[:])
+	clear(w.sum[:])
 	return ret
 }
 
@@ -392,17 +397,18 @@ func finishedKey(dst []byte, h *hashAlg, baseKey []byte) []byte {
 // Transcript-Hash(...)) to dst, RFC 8446, Section 4.4.4. The same
 // computation over the truncated ClientHello gives a PSK binder.
 func finishedVerifyData(dst []byte, h *hashAlg, baseKey, transcriptHash []byte) []byte {
-	base := new(expander)
-	base.init(h, baseKey)
-	return new(expander).finishedVerifyData(dst, base, h, transcriptHash)
+	x := new(expander)
+	x.init(h, baseKey)
+	return x.finishedVerifyData(dst, h, transcriptHash)
 }
 
-// finishedVerifyData is the package function with base keyed with the
-// base key; x computes the MAC and is left cleared.
-func (x *expander) finishedVerifyData(dst []byte, base *expander, h *hashAlg, transcriptHash []byte) []byte {
-	key := base.expandLabel(x.sum[:0], labelFinished, nil, h.Size())
+// finishedVerifyData is the package function for x keyed with the base
+// key. finished_key is derived where the MAC will go, x is re-keyed with
+// it, and x is left cleared.
+func (x *expander) finishedVerifyData(dst []byte, h *hashAlg, transcriptHash []byte) []byte {
+	key := x.expandLabel(dst, labelFinished, nil, h.Size())[len(dst):]
 	x.init(h, key)
-	clear(x.sum[:])
+	clear(key)
 	x.mac.Reset()
 	x.mac.Write(transcriptHash)
 	dst = x.mac.Sum(dst)

@@ -30,13 +30,13 @@ const (
 //
 // x stays keyed with the direction's traffic secret, so that the next
 // secret (KeyUpdate) and the Finished key come from the HMAC that derived
-// the key and IV, and a key change keys one HMAC, not two.
+// the key and IV, and a key change keys one HMAC, not two. (Client's
+// engines let it go when idle, for memory: their key change keys two.)
 type recordCipher struct {
 	aead  cipher.AEAD
 	iv    [aeadNonceLength]byte // [sender]_write_iv
 	seq   uint64                // sequence number of the next record
 	nonce [aeadNonceLength]byte // scratch for the per-record nonce
-	key   [maxKeyLen]byte       // scratch for the write key (a field: it escapes)
 	x     expander              // keyed with the traffic secret
 }
 
@@ -50,9 +50,10 @@ type recordCipher struct {
 // of which can be re-keyed in place.
 func (rc *recordCipher) setKey(suite *Suite, trafficSecret []byte) error {
 	rc.x.init(suite.hash, trafficSecret)
-	key, _ := suite.trafficKeyWith(&rc.x, rc.key[:0], rc.iv[:0])
+	scratch := &rc.x.hashes.key
+	key, _ := suite.trafficKeyWith(&rc.x, scratch[:0], rc.iv[:0])
 	aead, err := suite.newAEAD(key)
-	clear(rc.key[:])
+	clear(scratch[:])
 	if err != nil {
 		return newAlert(AlertDescriptionInternalError, "tls: cannot create record cipher: "+err.Error())
 	}
@@ -66,15 +67,19 @@ func (rc *recordCipher) setKey(suite *Suite, trafficSecret []byte) error {
 // upd", "", Hash.length) (RFC 8446, Section 7.2, on KeyUpdate), and
 // installs it.
 func (rc *recordCipher) nextKey(suite *Suite, trafficSecret []byte) error {
+	if rc.x.mac == nil { // let go (Client's idle connections)
+		rc.x.init(suite.hash, trafficSecret)
+	}
 	rc.x.expandLabel(trafficSecret[:0], labelTrafficUpdate, nil, len(trafficSecret))
 	return rc.setKey(suite, trafficSecret)
 }
 
 // finishedVerifyData appends the Finished verify_data of the installed
 // (handshake) traffic secret over transcriptHash (RFC 8446, Section
-// 4.4.4), with x for the MAC.
-func (rc *recordCipher) finishedVerifyData(dst []byte, x *expander, suite *Suite, transcriptHash []byte) []byte {
-	return x.finishedVerifyData(dst, &rc.x, suite.hash, transcriptHash)
+// 4.4.4). The HMAC of the secret is then spent: the next key comes with
+// setKey.
+func (rc *recordCipher) finishedVerifyData(dst []byte, suite *Suite, transcriptHash []byte) []byte {
+	return rc.x.finishedVerifyData(dst, suite.hash, transcriptHash)
 }
 
 // sealedLen is the size of the record that seal produces for a payload of
