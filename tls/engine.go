@@ -665,14 +665,21 @@ func (e *engine) outputAck(n int) error {
 const controlRoom = recordHeaderLen + 8 + 1 + 16
 
 // hasRoom reports whether the Write buffer can take a control record.
-func (e *engine) hasRoom() bool { return len(e.out)-e.outLen >= controlRoom }
+func (e *engine) hasRoom() bool { return e.outRoom() >= controlRoom }
+
+// outRoom is the free room of the Write buffer, which it makes sure is
+// there (ownedbuffers.go).
+func (e *engine) outRoom() int {
+	e.takeOut()
+	return len(e.out) - e.outLen
+}
 
 // writeRecord puts payload in a record of type typ: protected once the
 // write key is set (§5.2), plain before (§5.1).
 func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) error {
 	start := e.outLen
 	if e.writeKeys != keysNone && typ != ContentTypeChangeCipherSpec { // CCS: always plain (§5)
-		if e.outLen+e.writeCipher.sealedLen(len(payload), 0) > len(e.out) {
+		if e.writeCipher.sealedLen(len(payload), 0) > e.outRoom() {
 			return newAlert(AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
 		}
 		b, err := e.writeCipher.seal(e.out[:e.outLen], typ, payload, 0)
@@ -681,7 +688,7 @@ func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) er
 		}
 		e.outLen = len(b)
 	} else {
-		if e.outLen+recordHeaderLen+len(payload) > len(e.out) {
+		if recordHeaderLen+len(payload) > e.outRoom() {
 			return newAlert(AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
 		}
 		h := RecordHeader{Type: typ, LegacyRecordVersion: ProtocolVersion(version), Length: uint16(len(payload))}
@@ -780,7 +787,7 @@ const compatCCSLen = recordHeaderLen + 1
 // CCS that may go before it. Otherwise the connection ends without one.
 func (e *engine) alertFits() bool {
 	ae, ok := e.err.(*AlertError)
-	return ok && !ae.Received && len(e.out)-e.outLen >= compatCCSLen+controlRoom
+	return ok && !ae.Received && e.outRoom() >= compatCCSLen+controlRoom
 }
 
 // sendErrorAlert sends the alert of a local fatal error (§6.2); alertFits
@@ -858,7 +865,7 @@ func (e *engine) writeApplicationData(p []byte) (int, error) {
 	}
 	total := 0
 	for len(p) > 0 {
-		room := len(e.out) - e.outLen - recordHeaderLen - 1 - e.writeCipher.aead.Overhead()
+		room := e.outRoom() - recordHeaderLen - 1 - e.writeCipher.aead.Overhead()
 		n := min(len(p), e.maxRecordPayload(), room)
 		if n <= 0 {
 			break

@@ -69,7 +69,6 @@ func (x *Engine) Init(config *Config, buffers Buffers) error {
 // Start begins the handshake: the ClientHello is then in Output. A second
 // call returns an error and changes nothing.
 func (x *Engine) Start() error {
-	x.e.takeOut()
 	defer x.e.giveBack()
 	return x.e.start()
 }
@@ -134,7 +133,6 @@ func (x *Engine) RecvBuffer() []byte { return x.e.recvBuffer() }
 // RecvAck processes n octets written into the last RecvBuffer: every
 // record they complete, until application data is waiting to be read.
 func (x *Engine) RecvAck(n int) error {
-	x.e.takeOut()
 	defer x.e.giveBack()
 	return x.e.recvAck(n)
 }
@@ -142,7 +140,6 @@ func (x *Engine) RecvAck(n int) error {
 // Input copies received octets in and processes them; it returns how many
 // it took, fewer than len(p) when application data must be read first.
 func (x *Engine) Input(p []byte) (int, error) {
-	x.e.takeOut()
 	defer x.e.giveBack()
 	return x.e.input(p)
 }
@@ -163,7 +160,6 @@ func (x *Engine) ApplicationData() []byte { return x.e.appData }
 // consumed, the records received after it are processed. The error is a
 // misuse, or a fatal error in those records.
 func (x *Engine) ApplicationDataAck(n int) error {
-	x.e.takeOut()
 	defer x.e.giveBack()
 	return x.e.applicationDataAck(n)
 }
@@ -172,7 +168,6 @@ func (x *Engine) ApplicationDataAck(n int) error {
 // in records, into Output, and returns how much of p it took. With no
 // room it returns ErrWriteBufferFull: send Output first.
 func (x *Engine) WriteApplicationData(p []byte) (int, error) {
-	x.e.takeOut()
 	defer x.e.giveBack()
 	return x.e.writeApplicationData(p)
 }
@@ -180,7 +175,6 @@ func (x *Engine) WriteApplicationData(p []byte) (int, error) {
 // KeyUpdate updates the write key and asks the server to update its own
 // (RFC 8446 §4.6.3).
 func (x *Engine) KeyUpdate() error {
-	x.e.takeOut()
 	defer x.e.giveBack()
 	return x.e.local(EventSendKeyUpdate)
 }
@@ -188,7 +182,6 @@ func (x *Engine) KeyUpdate() error {
 // Close sends close_notify (or, during the handshake, user_canceled and
 // close_notify). Closing again does nothing.
 func (x *Engine) Close() error {
-	x.e.takeOut()
 	defer x.e.giveBack()
 	return x.e.local(EventClose)
 }

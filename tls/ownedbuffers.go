@@ -54,8 +54,8 @@ func (e *engine) takeIn() {
 	}
 }
 
-// takeOut makes sure the Write buffer is there, before any call that may
-// write records.
+// takeOut makes sure the Write buffer is there, before a record is
+// written (through outRoom).
 func (e *engine) takeOut() {
 	if e.own.on && e.out == nil {
 		e.own.write = writeBuffers.Get().(*[defaultWriteBuffer]byte)
