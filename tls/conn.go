@@ -48,7 +48,7 @@ func Client(transport io.ReadWriter, config *Config) *Conn {
 		withDefault.Crypto = clientCrypto()
 		config = &withDefault
 	}
-	c.initErr = c.own.Init(config, Buffers{}) // the Engine's own buffers
+	c.initErr = c.own.Init(config, PooledBuffers())
 	c.flushed.L = &c.mu
 	return c
 }

@@ -70,7 +70,8 @@ type engine struct {
 }
 
 // Buffers is the memory a connection works in. Firmware can place them
-// statically and pass them to ClientWithBuffers or NewEngine.
+// statically and pass them to ClientWithBuffers or NewEngine;
+// PooledBuffers gives the library's own, as Client has them.
 //
 // With Config.RecordSizeLimit set, the Min sizes do not apply: Read needs
 // RecordBufferSize(RecordSizeLimit) octets, Write as much or
@@ -94,6 +95,8 @@ type Buffers struct {
 	// bounds the client's certificate chain (Write must then hold the
 	// flight's records too).
 	HandshakeOut []byte
+
+	pools bufferPools // PooledBuffers': where Read and Write come from
 }
 
 const (
@@ -137,10 +140,10 @@ func newBuffers() Buffers {
 }
 
 // init sets e up for config with the cryptography cr (config.Crypto, or
-// DefaultCrypto for Client) and the buffers b; with owned, b has only the
-// handshake buffers, and the Read and Write buffers are the library's
-// (ownedbuffers.go).
-func (e *engine) init(config *Config, cr *Crypto, b Buffers, owned bool) error {
+// DefaultCrypto for Client) and the buffers b (from PooledBuffers: only
+// the handshake buffers, and the pools of the others).
+func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
+	owned := b.pools != nil
 	*e = engine{config: config, state: initialState}
 	e.readCipher.x.hashes, e.writeCipher.x.hashes = &e.hmacs, &e.hmacs
 	if config == nil {
@@ -167,7 +170,7 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers, owned bool) error {
 	}
 	e.smallRecords = !owned && len(b.Read) < MinReadBuffer
 	e.in, e.out, e.hsIn = b.Read, b.Write, b.HandshakeIn
-	e.own.on = owned
+	e.own.pools = b.pools
 	n := len(b.HandshakeOut) - min(scratchSize, len(b.HandshakeOut)/2)
 	e.hsOut, e.scratch = b.HandshakeOut[:n:n], b.HandshakeOut[n:]
 	e.rand = config.Rand
@@ -204,12 +207,12 @@ func (e *engine) recvBuffer() []byte {
 	if len(e.appData) > 0 || e.err != nil {
 		return nil
 	}
-	if e.own.on && e.in == nil { // the Read buffer is in its pool
+	if e.own.pools != nil && e.in == nil { // the Read buffer is in its pool
 		e.own.idleLent = true
 		e.recvRoom = len(e.own.idle)
 		return e.own.idle[:]
 	}
-	e.own.inLent = e.own.on
+	e.own.inLent = e.own.pools != nil
 	if !e.receiving() {
 		e.recvRoom = len(e.in)
 		return e.in // a sink: recvAck discards it

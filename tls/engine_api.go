@@ -39,8 +39,9 @@ type Engine struct {
 	e engine
 }
 
-// NewEngine returns an Engine working in the given buffers (see Buffers),
-// with exactly the cryptography of config.Crypto, which must be set.
+// NewEngine returns an Engine working in the given buffers (see Buffers
+// and PooledBuffers), with exactly the cryptography of config.Crypto,
+// which must be set.
 func NewEngine(config *Config, buffers Buffers) (*Engine, error) {
 	x := new(Engine)
 	if err := x.Init(config, buffers); err != nil {
@@ -52,25 +53,17 @@ func NewEngine(config *Config, buffers Buffers) (*Engine, error) {
 // Init makes x a new Engine working in the given buffers, as NewEngine
 // does, for an Engine that firmware places statically (or inside its own
 // structure) instead of on the heap.
-//
-// With a zero Buffers the Engine uses buffers of its own, as Client does:
-// the Read and Write buffers come from pools when a record is read or
-// written and go back when nothing is left in them, and the handshake
-// buffers are let go after the handshake, so an idle connection holds
-// none.
+// (PooledBuffers gives the buffers Client has.)
 func (x *Engine) Init(config *Config, buffers Buffers) error {
-	owned := buffers.Read == nil && buffers.Write == nil && buffers.HandshakeIn == nil && buffers.HandshakeOut == nil
-	if owned {
-		buffers = newHandshakeBuffers()
-	}
-	return x.e.init(config, configCrypto(config), buffers, owned)
+	return x.e.init(config, configCrypto(config), buffers)
 }
 
 // Start begins the handshake: the ClientHello is then in Output. A second
 // call returns an error and changes nothing.
 func (x *Engine) Start() error {
-	defer x.e.giveBack()
-	return x.e.start()
+	err := x.e.start()
+	x.e.giveBack()
+	return err
 }
 
 // Status is what the Engine needs next, as a set of bits; several can
@@ -133,15 +126,17 @@ func (x *Engine) RecvBuffer() []byte { return x.e.recvBuffer() }
 // RecvAck processes n octets written into the last RecvBuffer: every
 // record they complete, until application data is waiting to be read.
 func (x *Engine) RecvAck(n int) error {
-	defer x.e.giveBack()
-	return x.e.recvAck(n)
+	err := x.e.recvAck(n)
+	x.e.giveBack()
+	return err
 }
 
 // Input copies received octets in and processes them; it returns how many
 // it took, fewer than len(p) when application data must be read first.
 func (x *Engine) Input(p []byte) (int, error) {
-	defer x.e.giveBack()
-	return x.e.input(p)
+	n, err := x.e.input(p)
+	x.e.giveBack()
+	return n, err
 }
 
 // Output is the octets to send; after sending n, call OutputAck(n).
@@ -149,8 +144,9 @@ func (x *Engine) Output() []byte { return x.e.output() }
 
 // OutputAck drops the first n octets of Output, once sent.
 func (x *Engine) OutputAck(n int) error {
-	defer x.e.giveBack()
-	return x.e.outputAck(n)
+	err := x.e.outputAck(n)
+	x.e.giveBack()
+	return err
 }
 
 // ApplicationData is the received data not yet consumed.
@@ -160,30 +156,34 @@ func (x *Engine) ApplicationData() []byte { return x.e.appData }
 // consumed, the records received after it are processed. The error is a
 // misuse, or a fatal error in those records.
 func (x *Engine) ApplicationDataAck(n int) error {
-	defer x.e.giveBack()
-	return x.e.applicationDataAck(n)
+	err := x.e.applicationDataAck(n)
+	x.e.giveBack()
+	return err
 }
 
 // WriteApplicationData protects as much of p as the Write buffer takes,
 // in records, into Output, and returns how much of p it took. With no
 // room it returns ErrWriteBufferFull: send Output first.
 func (x *Engine) WriteApplicationData(p []byte) (int, error) {
-	defer x.e.giveBack()
-	return x.e.writeApplicationData(p)
+	n, err := x.e.writeApplicationData(p)
+	x.e.giveBack()
+	return n, err
 }
 
 // KeyUpdate updates the write key and asks the server to update its own
 // (RFC 8446 §4.6.3).
 func (x *Engine) KeyUpdate() error {
-	defer x.e.giveBack()
-	return x.e.local(EventSendKeyUpdate)
+	err := x.e.local(EventSendKeyUpdate)
+	x.e.giveBack()
+	return err
 }
 
 // Close sends close_notify (or, during the handshake, user_canceled and
 // close_notify). Closing again does nothing.
 func (x *Engine) Close() error {
-	defer x.e.giveBack()
-	return x.e.local(EventClose)
+	err := x.e.local(EventClose)
+	x.e.giveBack()
+	return err
 }
 
 // State is the state machine's current state.

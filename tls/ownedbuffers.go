@@ -16,13 +16,44 @@ import "sync"
 // again (3 allocations more per direction than with caller-owned
 // buffers, where allocations count more than idle memory).
 //
-// Caller-owned buffers (ClientWithBuffers, NewEngine, Engine.Init) stay
-// fixed: none of this runs for them.
+// Caller-owned buffers (ClientWithBuffers, NewEngine and Engine.Init with
+// the caller's Buffers) stay fixed: none of this runs for them.
 
-var (
-	readBuffers  = sync.Pool{New: func() any { return new([MinReadBuffer]byte) }}
-	writeBuffers = sync.Pool{New: func() any { return new([defaultWriteBuffer]byte) }}
-)
+// PooledBuffers returns the buffers Client uses, for NewEngine or
+// Engine.Init: the Read and Write buffers come from pools shared by all
+// connections when a record is read or written and go back when nothing is
+// left in them, and the handshake buffers (28 KiB, allocated here) are let
+// go after the handshake, so that an idle connection holds none. Each
+// Engine needs a value of its own. A program that never calls it links
+// none of this.
+func PooledBuffers() Buffers {
+	b := newHandshakeBuffers()
+	b.pools = defaultPools
+	return b
+}
+
+// bufferPools is where the Read and Write buffers of PooledBuffers come
+// from and go back to. An interface, so that only programs that call
+// PooledBuffers (or Client) link sync.Pool and these methods.
+type bufferPools interface {
+	getRead() *[MinReadBuffer]byte
+	getWrite() *[defaultWriteBuffer]byte
+	giveBack(*engine)
+}
+
+type syncPools struct{ read, write sync.Pool }
+
+var defaultPools bufferPools = &syncPools{
+	read:  sync.Pool{New: func() any { return new([MinReadBuffer]byte) }},
+	write: sync.Pool{New: func() any { return new([defaultWriteBuffer]byte) }},
+}
+
+func (p *syncPools) getRead() *[MinReadBuffer]byte  { return p.read.Get().(*[MinReadBuffer]byte) }
+func (p *syncPools) putRead(b *[MinReadBuffer]byte) { p.read.Put(b) }
+func (p *syncPools) getWrite() *[defaultWriteBuffer]byte {
+	return p.write.Get().(*[defaultWriteBuffer]byte)
+}
+func (p *syncPools) putWrite(b *[defaultWriteBuffer]byte) { p.write.Put(b) }
 
 // idleReadSize is the room RecvBuffer gives while the Read buffer is back
 // in its pool: a transport read of an idle connection (a goroutine blocked
@@ -37,7 +68,7 @@ const postHandshakeOut = 16
 
 // ownedBuffers is the state of library-owned buffers in an engine.
 type ownedBuffers struct {
-	on       bool // the buffers are the library's
+	pools    bufferPools // nil: the buffers are the caller's
 	read     *[MinReadBuffer]byte
 	write    *[defaultWriteBuffer]byte
 	inLent   bool // RecvBuffer lent in[inLen:] to the caller, until RecvAck
@@ -48,8 +79,8 @@ type ownedBuffers struct {
 
 // takeIn makes sure the Read buffer is there.
 func (e *engine) takeIn() {
-	if e.own.on && e.in == nil {
-		e.own.read = readBuffers.Get().(*[MinReadBuffer]byte)
+	if e.own.pools != nil && e.in == nil {
+		e.own.read = e.own.pools.getRead()
 		e.in = e.own.read[:]
 	}
 }
@@ -57,8 +88,8 @@ func (e *engine) takeIn() {
 // takeOut makes sure the Write buffer is there, before a record is
 // written (through outRoom).
 func (e *engine) takeOut() {
-	if e.own.on && e.out == nil {
-		e.own.write = writeBuffers.Get().(*[defaultWriteBuffer]byte)
+	if e.own.pools != nil && e.out == nil {
+		e.own.write = e.own.pools.getWrite()
 		e.out = e.own.write[:]
 	}
 }
@@ -66,7 +97,7 @@ func (e *engine) takeOut() {
 // takeHandshakeIn makes sure HandshakeIn is there, before a message split
 // over records is kept in it.
 func (e *engine) takeHandshakeIn() {
-	if e.own.on && e.hsIn == nil {
+	if e.own.pools != nil && e.hsIn == nil {
 		e.hsIn = make([]byte, defaultHandshakeIn)
 	}
 }
@@ -74,19 +105,24 @@ func (e *engine) takeHandshakeIn() {
 // giveBack returns what is idle, at the end of every Engine call that
 // changes the buffers.
 func (e *engine) giveBack() {
-	if !e.own.on {
-		return
+	if e.own.pools != nil {
+		e.own.pools.giveBack(e)
 	}
+}
+
+// giveBack is engine.giveBack, a method of the pools so that programs
+// without them do not link it.
+func (p *syncPools) giveBack(e *engine) {
 	if e.in != nil && !e.own.inLent && e.inLen == 0 && len(e.appData) == 0 {
 		// It held plaintext (records are decrypted in place).
 		clear(e.own.read[:])
-		readBuffers.Put(e.own.read)
+		p.read.Put(e.own.read)
 		e.in, e.inPos, e.own.read = nil, 0, nil
 		e.appData, e.pendingAppData, e.recvRoom = nil, nil, 0
 	}
 	if e.out != nil && e.outLen == 0 {
 		e.out = nil
-		writeBuffers.Put(e.own.write)
+		p.write.Put(e.own.write)
 		e.own.write = nil
 	}
 	if e.handshakeComplete() {

@@ -24,9 +24,9 @@ type happyCase struct {
 	knownBug string
 }
 
-// runHappy runs each case with buffers of the caller and again with the
-// Engine's own (a zero tls.Buffers: taken from pools and given back when
-// idle, as tls.Client has them).
+// runHappy runs each case with buffers of the caller and again with
+// tls.PooledBuffers (taken from pools and given back when idle, as
+// tls.Client has them).
 func runHappy(t *testing.T, cases []happyCase) {
 	t.Helper()
 	for _, c := range cases {
@@ -52,7 +52,7 @@ func runHappyCase(t *testing.T, name string, c happyCase, own bool) {
 		opts.Echo = true
 		b := tlsserver.NewBuffers()
 		if own {
-			b = tls.Buffers{}
+			b = tls.PooledBuffers()
 		}
 		p, err := tlsserver.NewPipeWithBuffers(cfg, tlsserver.New(opts), b)
 		if err != nil {
@@ -325,11 +325,11 @@ func TestHostileHappyPaths(t *testing.T) {
 // §4.6.1: tickets reach Config.OnNewSessionTicket with the PSK the
 // server computes.
 func TestHostileNewSessionTickets(t *testing.T) {
-	for _, split := range []int{0, 5, -5} { // -5: 5, with the Engine's own buffers
+	for _, split := range []int{0, 5, -5} { // -5: 5, with tls.PooledBuffers
 		t.Run(fmt.Sprint("split", split), func(t *testing.T) {
 			b := tlsserver.NewBuffers()
 			if split < 0 {
-				split, b = -split, tls.Buffers{}
+				split, b = -split, tls.PooledBuffers()
 			}
 			var got []*tls.SessionTicket
 			cfg := tlsserver.ClientConfig("tickets")
@@ -519,8 +519,8 @@ func TestHostileClientClose(t *testing.T) {
 	})
 }
 
-// TestOwnBuffersGoBack: an Engine with its own buffers (a zero
-// tls.Buffers, as tls.Client has) holds no Read buffer once nothing is
+// TestOwnBuffersGoBack: an Engine with tls.PooledBuffers (as tls.Client
+// has) holds no Read buffer once nothing is
 // left in it: RecvBuffer is then the 64 octets a blocked read waits in;
 // with caller-owned buffers it is the whole free Read buffer. Tickets
 // split over records and a KeyUpdate each way go through both.
@@ -529,7 +529,7 @@ func TestOwnBuffersGoBack(t *testing.T) {
 		b := tlsserver.NewBuffers()
 		want := len(b.Read)
 		if own {
-			b, want = tls.Buffers{}, 64
+			b, want = tls.PooledBuffers(), 64
 		}
 		opts := tlsserver.Options{Echo: true, Tickets: 2, MaxFragment: 9, KeyUpdates: []tls.KeyUpdateRequest{tls.KeyUpdateRequestUpdateRequested}}
 		p, err := tlsserver.NewPipeWithBuffers(tlsserver.ClientConfig("own"), tlsserver.New(opts), b)
