@@ -54,8 +54,17 @@ func Client(transport io.ReadWriter, config *Config) *Conn {
 }
 
 // clientCrypto is the DefaultCrypto of every Client: made once, as it is
-// only read, rather than held by each connection.
-var clientCrypto = sync.OnceValue(DefaultCrypto)
+// only read, rather than held by each connection. (Made in a function
+// only Client calls, so that a program without Client links none of it.)
+func clientCrypto() *Crypto {
+	clientCryptoOnce.Do(func() { clientCryptoValue = DefaultCrypto() })
+	return clientCryptoValue
+}
+
+var (
+	clientCryptoOnce  sync.Once
+	clientCryptoValue *Crypto
+)
 
 // ClientWithBuffers is Client with caller-owned buffers, which firmware can
 // place statically. Nothing else grows during the connection; Read and
