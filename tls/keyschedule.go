@@ -180,15 +180,6 @@ func hkdfExpandLabel(dst []byte, h *hashAlg, secret []byte, label string, contex
 	return x.expandLabel(dst, label, context, length)
 }
 
-// hkdfExtract sets out to HKDF-Extract(salt, ikm) = HMAC(salt, ikm) (RFC
-// 5869, Section 2.2; a nil salt is Hash.length zeros).
-func hkdfExtract(out []byte, h *hashAlg, ikm, salt []byte) []byte {
-	if salt == nil {
-		salt = zeroKey[:h.Size()]
-	}
-	return new(expander).hmac(out[:0], h, salt, ikm)
-}
-
 // zeroKey is Hash.length zero octets: the salt of the Early Secret and the
 // IKM of the Master Secret (RFC 8446, Section 7.1).
 var zeroKey [maxHashSize]byte

@@ -48,12 +48,10 @@ var defaultPools bufferPools = &syncPools{
 	write: sync.Pool{New: func() any { return new([defaultWriteBuffer]byte) }},
 }
 
-func (p *syncPools) getRead() *[MinReadBuffer]byte  { return p.read.Get().(*[MinReadBuffer]byte) }
-func (p *syncPools) putRead(b *[MinReadBuffer]byte) { p.read.Put(b) }
+func (p *syncPools) getRead() *[MinReadBuffer]byte { return p.read.Get().(*[MinReadBuffer]byte) }
 func (p *syncPools) getWrite() *[defaultWriteBuffer]byte {
 	return p.write.Get().(*[defaultWriteBuffer]byte)
 }
-func (p *syncPools) putWrite(b *[defaultWriteBuffer]byte) { p.write.Put(b) }
 
 // idleReadSize is the room RecvBuffer gives while the Read buffer is back
 // in its pool: a transport read of an idle connection (a goroutine blocked
