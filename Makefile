@@ -8,7 +8,8 @@ BENCHTIME   ?= 1s
 
 all: gen docs test
 
-# Compile spec/ into tls/zz_generated_*.go, fuzz/zz_generated_codec_fuzz_test.go
+# Compile spec/ into internal/wire/zz_generated_*.go (codecs, registries),
+# tls/zz_generated_statemachine.go, fuzz/zz_generated_codec_fuzz_test.go
 # and docs/client-statemachine.dot.
 gen:
 	$(GO) generate ./...
@@ -57,7 +58,7 @@ lint:
 
 # Fails if `go generate` changes anything: generated code is never edited by hand.
 check-generated: gen
-	@git diff --exit-code -- tls/ docs/ fuzz/ || (echo "go generate ./... left a diff: commit the regenerated files"; exit 1)
+	@git diff --exit-code -- internal/wire/ tls/ docs/ fuzz/ || (echo "go generate ./... left a diff: commit the regenerated files"; exit 1)
 
 # The README's main job: a demo handshake against an embedded server.
 demo:

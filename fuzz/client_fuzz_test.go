@@ -16,6 +16,7 @@ import (
 	gofuzzheaders "github.com/AdaLogics/go-fuzz-headers"
 
 	"github.com/tabletls/tabletls/internal/tlsserver"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -213,20 +214,20 @@ func (c alertClass) String() string {
 }
 
 const (
-	adUnexpected   = tls.AlertDescriptionUnexpectedMessage
-	adBadMAC       = tls.AlertDescriptionBadRecordMac
-	adOverflow     = tls.AlertDescriptionRecordOverflow
-	adHandshake    = tls.AlertDescriptionHandshakeFailure
-	adBadCert      = tls.AlertDescriptionBadCertificate
-	adUnsuppCert   = tls.AlertDescriptionUnsupportedCertificate
-	adCertUnknown  = tls.AlertDescriptionCertificateUnknown
-	adIllegal      = tls.AlertDescriptionIllegalParameter
-	adDecode       = tls.AlertDescriptionDecodeError
-	adDecrypt      = tls.AlertDescriptionDecryptError
-	adProtoVersion = tls.AlertDescriptionProtocolVersion
-	adMissingExt   = tls.AlertDescriptionMissingExtension
-	adUnsuppExt    = tls.AlertDescriptionUnsupportedExtension
-	adNoALPN       = tls.AlertDescriptionNoApplicationProtocol
+	adUnexpected   = tls.AlertUnexpectedMessage
+	adBadMAC       = tls.AlertBadRecordMAC
+	adOverflow     = tls.AlertRecordOverflow
+	adHandshake    = tls.AlertHandshakeFailure
+	adBadCert      = tls.AlertBadCertificate
+	adUnsuppCert   = tls.AlertUnsupportedCertificate
+	adCertUnknown  = tls.AlertCertificateUnknown
+	adIllegal      = tls.AlertIllegalParameter
+	adDecode       = tls.AlertDecodeError
+	adDecrypt      = tls.AlertDecryptError
+	adProtoVersion = tls.AlertProtocolVersion
+	adMissingExt   = tls.AlertMissingExtension
+	adUnsuppExt    = tls.AlertUnsupportedExtension
+	adNoALPN       = tls.AlertNoApplicationProtocol
 )
 
 var (
@@ -250,23 +251,23 @@ var (
 
 // cfParseClass is what the client may say about a message of type typ
 // arriving where one is expected.
-func cfParseClass(typ tls.HandshakeType) alertClass {
+func cfParseClass(typ wire.HandshakeType) alertClass {
 	switch typ {
-	case tls.HandshakeTypeServerHello:
+	case wire.HandshakeTypeServerHello:
 		return acServerHello
-	case tls.HandshakeTypeEncryptedExtensions:
+	case wire.HandshakeTypeEncryptedExtensions:
 		return acEncryptedExtensions
-	case tls.HandshakeTypeCertificateRequest:
+	case wire.HandshakeTypeCertificateRequest:
 		return acCertificateRequest
-	case tls.HandshakeTypeCertificate:
+	case wire.HandshakeTypeCertificate:
 		return acCertificate
-	case tls.HandshakeTypeCertificateVerify:
+	case wire.HandshakeTypeCertificateVerify:
 		return acCertificateVerify
-	case tls.HandshakeTypeFinished:
+	case wire.HandshakeTypeFinished:
 		return acFinished
-	case tls.HandshakeTypeNewSessionTicket:
+	case wire.HandshakeTypeNewSessionTicket:
 		return acTicket
-	case tls.HandshakeTypeKeyUpdate:
+	case wire.HandshakeTypeKeyUpdate:
 		return acKeyUpdate
 	}
 	return alertClass{}
@@ -431,18 +432,18 @@ func (p *cfPlan) String() string {
 
 // cfOffer is what the client offers.
 type cfOffer struct {
-	suites            []tls.CipherSuite
-	curves, keyShares []tls.NamedGroup
+	suites            []uint16
+	curves, keyShares []tls.CurveID
 	alpn              []string
 	recordLimit       uint16
 }
 
 var (
-	cfDefaultSuites = []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
-	cfDefaultCurves = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1, tls.NamedGroupSecp384r1}
+	cfDefaultSuites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
+	cfDefaultCurves = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
 	// The suites and groups the scripted server implements.
-	cfServerSuites = []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_CHACHA20_POLY1305_SHA256}
-	cfServerGroups = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1, tls.NamedGroupSecp384r1}
+	cfServerSuites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_CHACHA20_POLY1305_SHA256}
+	cfServerGroups = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
 )
 
 // setup turns the plan's options into the server's Options (without the
@@ -459,18 +460,18 @@ func (p *cfPlan) setup() (tlsserver.Options, *tls.Config, cfOffer) {
 		Echo:              true,
 	}
 	if p.ServerSuite%2 == 1 {
-		opts.CipherSuite = tls.TLS_CHACHA20_POLY1305_SHA256
+		opts.CipherSuite = wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256)
 	}
 	switch p.ClientSuites % 4 {
 	case 1:
-		cfg.CipherSuites = []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256}
+		cfg.CipherSuites = []uint16{tls.TLS_AES_128_GCM_SHA256}
 	case 2:
-		cfg.CipherSuites = []tls.CipherSuite{tls.TLS_CHACHA20_POLY1305_SHA256}
+		cfg.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
 	case 3:
-		cfg.CipherSuites = []tls.CipherSuite{tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
+		cfg.CipherSuites = []uint16{tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
 	}
-	opts.HRRGroup = []tls.NamedGroup{0, tls.NamedGroupSecp384r1, tls.NamedGroupX25519, tls.NamedGroupSecp256r1,
-		tls.X25519MLKEM768, tls.NamedGroupFfdhe2048}[p.HRRGroup%6]
+	opts.HRRGroup = []wire.NamedGroup{0, wire.NamedGroupSecp384r1, wire.NamedGroupX25519, wire.NamedGroupSecp256r1,
+		wire.X25519MLKEM768, wire.NamedGroupFfdhe2048}[p.HRRGroup%6]
 	if opts.HelloRetryRequest && len(p.Cookie) > 0 {
 		opts.HRRCookie = p.Cookie
 	}
@@ -482,7 +483,7 @@ func (p *cfPlan) setup() (tlsserver.Options, *tls.Config, cfOffer) {
 		cfg.NextProtos = []string{"http/1.1"}
 	}
 	for i := range int(p.KeyUpdates & 3) {
-		opts.KeyUpdates = append(opts.KeyUpdates, tls.KeyUpdateRequest(p.KeyUpdates>>(2+i)&1))
+		opts.KeyUpdates = append(opts.KeyUpdates, wire.KeyUpdateRequest(p.KeyUpdates>>(2+i)&1))
 	}
 	if p.Flags&cfFlagServerData != 0 {
 		opts.AppData = []byte("server data")
@@ -492,12 +493,12 @@ func (p *cfPlan) setup() (tlsserver.Options, *tls.Config, cfOffer) {
 	}
 	switch p.KeyShares % 4 {
 	case 1:
-		cfg.KeyShares = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1}
+		cfg.KeyShares = []tls.CurveID{tls.X25519, tls.CurveP256}
 	case 2:
-		cfg.KeyShares = []tls.NamedGroup{tls.NamedGroupSecp256r1}
+		cfg.KeyShares = []tls.CurveID{tls.CurveP256}
 	case 3:
-		cfg.CurvePreferences = []tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupX25519, tls.NamedGroupSecp256r1, tls.NamedGroupSecp384r1}
-		cfg.KeyShares = []tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupX25519}
+		cfg.CurvePreferences = []tls.CurveID{tls.X25519MLKEM768, tls.X25519, tls.CurveP256, tls.CurveP384}
+		cfg.KeyShares = []tls.CurveID{tls.X25519MLKEM768, tls.X25519}
 	}
 	if p.RecordLimit > 0 {
 		cfg.RecordSizeLimit = uint16(min(64*int(p.RecordLimit), 16385))
@@ -622,7 +623,7 @@ type cfFlight struct {
 
 // cfRecMeta is what the wire stage knows of a record.
 type cfRecMeta struct {
-	typ       tls.ContentType
+	typ       wire.ContentType
 	plaintext bool
 	post      bool // under application keys
 	hrr       bool // the flight is the HelloRetryRequest's
@@ -735,15 +736,15 @@ func (r *cfRun) onRecords(s *tlsserver.Server, f *tlsserver.Flight, recs []*tlss
 	return recs
 }
 
-func (r *cfRun) onWire(s *tlsserver.Server, f *tlsserver.Flight, wire [][]byte) [][]byte {
+func (r *cfRun) onWire(s *tlsserver.Server, f *tlsserver.Flight, raw [][]byte) [][]byte {
 	fs := r.cur
-	if fs == nil || fs.f != f || len(fs.recs) != len(wire) {
-		return wire
+	if fs == nil || fs.f != f || len(fs.recs) != len(raw) {
+		return raw
 	}
 	for _, m := range r.muts(f.Kind, opWireFlip, numCFOps) {
-		wire = r.wireOp(fs, m, wire)
+		raw = r.wireOp(fs, m, raw)
 	}
-	return wire
+	return raw
 }
 
 // --- Flight stage ---
@@ -768,7 +769,7 @@ func (fs *cfFlight) message(a byte) *tlsserver.Message {
 }
 
 func isHRRMessage(m *tlsserver.Message) bool {
-	return m.Type == tls.HandshakeTypeServerHello && len(m.Body) >= 34 && bytes.Equal(m.Body[2:34], tlsserver.HelloRetryRequestRandom)
+	return m.Type == wire.HandshakeTypeServerHello && len(m.Body) >= 34 && bytes.Equal(m.Body[2:34], tlsserver.HelloRetryRequestRandom)
 }
 
 func (r *cfRun) flightOp(fs *cfFlight, m cfMut) {
@@ -847,19 +848,19 @@ func (r *cfRun) flightOp(fs *cfFlight, m cfMut) {
 			}
 			k := 1 + int(m.B)%40
 			for i := range k {
-				exts = append(exts, tls.Extension{ExtensionType: tls.ExtensionType(0xff00 + i), ExtensionData: m.Data[:min(len(m.Data), int(m.C)%8)]})
+				exts = append(exts, wire.Extension{ExtensionType: wire.ExtensionType(0xff00 + i), ExtensionData: m.Data[:min(len(m.Data), int(m.C)%8)]})
 			}
 			if msg.SetExtensions(exts) != nil {
 				return
 			}
 			e := cfEffect{what: fmt.Sprintf("%d unknown extensions in %v", k, cfMsgName(msg))}
 			switch msg.Type {
-			case tls.HandshakeTypeCertificateRequest, tls.HandshakeTypeNewSessionTicket: // §4.3.2, §4.6.1: ignored
+			case wire.HandshakeTypeCertificateRequest, wire.HandshakeTypeNewSessionTicket: // §4.3.2, §4.6.1: ignored
 				e.alerts = cfUnknownExtensionLimit(msg)
 			default:
 				e.alerts = alertsOf(adUnsuppExt)
 			}
-			e.post = isPostFlight(fs.kind) || msg.Type == tls.HandshakeTypeNewSessionTicket
+			e.post = isPostFlight(fs.kind) || msg.Type == wire.HandshakeTypeNewSessionTicket
 			e.msg = msg
 			r.add(e)
 		}
@@ -869,12 +870,12 @@ func (r *cfRun) flightOp(fs *cfFlight, m cfMut) {
 // cfNewMessage builds a message to insert: a plausible one of the type, or
 // one with the fuzzer's body.
 func cfNewMessage(fs *cfFlight, m cfMut) (*tlsserver.Message, bool) {
-	types := []tls.HandshakeType{
-		tls.HandshakeTypeServerHello, tls.HandshakeTypeServerHello /* HelloRetryRequest */, tls.HandshakeTypeEncryptedExtensions,
-		tls.HandshakeTypeCertificateRequest, tls.HandshakeTypeCertificate, tls.HandshakeTypeCertificateVerify,
-		tls.HandshakeTypeFinished, tls.HandshakeTypeNewSessionTicket, tls.HandshakeTypeKeyUpdate,
-		tls.HandshakeTypeClientHello, tls.HandshakeTypeEndOfEarlyData, tls.HandshakeTypeMessageHash, 0x63,
-		tls.HandshakeType(m.V >> 8), // any
+	types := []wire.HandshakeType{
+		wire.HandshakeTypeServerHello, wire.HandshakeTypeServerHello /* HelloRetryRequest */, wire.HandshakeTypeEncryptedExtensions,
+		wire.HandshakeTypeCertificateRequest, wire.HandshakeTypeCertificate, wire.HandshakeTypeCertificateVerify,
+		wire.HandshakeTypeFinished, wire.HandshakeTypeNewSessionTicket, wire.HandshakeTypeKeyUpdate,
+		wire.HandshakeTypeClientHello, wire.HandshakeTypeEndOfEarlyData, wire.HandshakeTypeMessageHash, 0x63,
+		wire.HandshakeType(m.V >> 8), // any
 	}
 	k := int(m.B) % len(types)
 	typ := types[k]
@@ -884,30 +885,30 @@ func cfNewMessage(fs *cfFlight, m cfMut) (*tlsserver.Message, bool) {
 	var body []byte
 	switch {
 	case k == 0: // a copy of the flight's ServerHello, or a minimal one
-		if sh := fs.f.Message(tls.HandshakeTypeServerHello); sh != nil && !isHRRMessage(sh) {
+		if sh := fs.f.Message(wire.HandshakeTypeServerHello); sh != nil && !isHRRMessage(sh) {
 			body = slices.Clone(sh.Body)
 		} else {
 			body = cfMinimalHello(make([]byte, 32))
 		}
 	case k == 1:
 		body = cfMinimalHello(tlsserver.HelloRetryRequestRandom)
-	case typ == tls.HandshakeTypeEncryptedExtensions:
+	case typ == wire.HandshakeTypeEncryptedExtensions:
 		body = []byte{0, 0}
-	case typ == tls.HandshakeTypeCertificateRequest:
+	case typ == wire.HandshakeTypeCertificateRequest:
 		body = []byte{0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3}
-	case typ == tls.HandshakeTypeCertificate:
+	case typ == wire.HandshakeTypeCertificate:
 		body, _ = tlsserver.CertificateMessage(tlsserver.ServerCertificate().Chain).Append(nil)
-	case typ == tls.HandshakeTypeCertificateVerify:
+	case typ == wire.HandshakeTypeCertificateVerify:
 		body = append([]byte{4, 3, 0, byte(len(m.Data))}, m.Data...)
-	case typ == tls.HandshakeTypeFinished:
+	case typ == wire.HandshakeTypeFinished:
 		body = append(slices.Clone(m.Data), make([]byte, 32)...)[:32]
-	case typ == tls.HandshakeTypeNewSessionTicket:
+	case typ == wire.HandshakeTypeNewSessionTicket:
 		body = tlsserver.TicketItem(byte(m.V)).Msg.Body
-	case typ == tls.HandshakeTypeKeyUpdate:
+	case typ == wire.HandshakeTypeKeyUpdate:
 		body = []byte{byte(m.V) % 2}
-	case typ == tls.HandshakeTypeClientHello:
+	case typ == wire.HandshakeTypeClientHello:
 		body, _ = fs.s.ClientHello().Append(nil)
-	case typ == tls.HandshakeTypeMessageHash:
+	case typ == wire.HandshakeTypeMessageHash:
 		body = make([]byte, 32)
 	default:
 		body = slices.Clone(m.Data)
@@ -926,21 +927,21 @@ func cfNewRecord(fs *cfFlight, m cfMut) *tlsserver.Record {
 	var rec tlsserver.Record
 	switch m.B % 8 {
 	case 0:
-		rec = tlsserver.Record{Type: tls.ContentTypeChangeCipherSpec, Payload: []byte{1}, Epoch: tlsserver.EpochPlaintext}
+		rec = tlsserver.Record{Type: wire.ContentTypeChangeCipherSpec, Payload: []byte{1}, Epoch: tlsserver.EpochPlaintext}
 	case 1:
-		rec = tlsserver.Record{Type: tls.ContentTypeAlert, Payload: []byte{byte(m.V >> 8), byte(m.V)}}
+		rec = tlsserver.Record{Type: wire.ContentTypeAlert, Payload: []byte{byte(m.V >> 8), byte(m.V)}}
 	case 2:
-		rec = tlsserver.Record{Type: tls.ContentTypeApplicationData, Payload: slices.Clone(m.Data)}
+		rec = tlsserver.Record{Type: wire.ContentTypeApplicationData, Payload: slices.Clone(m.Data)}
 	case 3:
-		rec = tlsserver.Record{Type: tls.ContentTypeHandshake}
+		rec = tlsserver.Record{Type: wire.ContentTypeHandshake}
 	case 4:
-		rec = tlsserver.Record{Type: tls.ContentType(m.V), Payload: slices.Clone(m.Data)}
+		rec = tlsserver.Record{Type: wire.ContentType(m.V), Payload: slices.Clone(m.Data)}
 	case 5:
-		rec = tlsserver.Record{Type: tls.ContentTypeChangeCipherSpec, Payload: slices.Clone(m.Data), Epoch: tlsserver.EpochPlaintext}
+		rec = tlsserver.Record{Type: wire.ContentTypeChangeCipherSpec, Payload: slices.Clone(m.Data), Epoch: tlsserver.EpochPlaintext}
 	case 6:
-		rec = tlsserver.Record{Type: tls.ContentTypeAlert, Payload: slices.Clone(m.Data)}
+		rec = tlsserver.Record{Type: wire.ContentTypeAlert, Payload: slices.Clone(m.Data)}
 	case 7:
-		rec = tlsserver.Record{Type: tls.ContentTypeApplicationData}
+		rec = tlsserver.Record{Type: wire.ContentTypeApplicationData}
 	}
 	// C chooses the keys: the natural ones (auto; unprotected for a
 	// change_cipher_spec), or explicit ones the flight has.
@@ -972,7 +973,7 @@ func (r *cfRun) classifyFlight(fs *cfFlight) {
 	case tlsserver.FlightServerHello:
 		hsEnd = len(items)
 		for _, m := range fs.origMsgs {
-			if m.Type == tls.HandshakeTypeFinished {
+			if m.Type == wire.HandshakeTypeFinished {
 				fin = m
 			}
 		}
@@ -1007,8 +1008,8 @@ func (r *cfRun) classifyFlight(fs *cfFlight) {
 	run, longest := 0, 0
 	for _, it := range items {
 		switch {
-		case it.Rec != nil && (it.Rec.Type == tls.ContentTypeChangeCipherSpec ||
-			it.Rec.Type == tls.ContentTypeApplicationData && len(it.Rec.Payload) == 0):
+		case it.Rec != nil && (it.Rec.Type == wire.ContentTypeChangeCipherSpec ||
+			it.Rec.Type == wire.ContentTypeApplicationData && len(it.Rec.Payload) == 0):
 			run++
 			longest = max(longest, run)
 		case it.Msg != nil || it.Rec != nil && len(it.Rec.Payload) > 0:
@@ -1042,7 +1043,7 @@ func classifyPostMessage(fs *cfFlight, m *tlsserver.Message) (e cfEffect, ok boo
 	orig := slices.Contains(fs.origMsgs, m) || fs.dupOf[m] != nil
 	plausible, inserted := fs.inserted[m]
 	switch {
-	case m.Type != tls.HandshakeTypeNewSessionTicket && m.Type != tls.HandshakeTypeKeyUpdate:
+	case m.Type != wire.HandshakeTypeNewSessionTicket && m.Type != wire.HandshakeTypeKeyUpdate:
 		// §4.6: only tickets, KeyUpdates (and post-handshake
 		// authentication, which the client does not offer).
 		e.alerts, e.fatal = acUnexpected, true
@@ -1054,8 +1055,8 @@ func classifyPostMessage(fs *cfFlight, m *tlsserver.Message) (e cfEffect, ok boo
 			return e, false
 		}
 		e.framing = true
-	case m.Type == tls.HandshakeTypeKeyUpdate && len(m.Body) == 1 && m.Body[0] <= 1:
-	case m.Type == tls.HandshakeTypeKeyUpdate:
+	case m.Type == wire.HandshakeTypeKeyUpdate && len(m.Body) == 1 && m.Body[0] <= 1:
+	case m.Type == wire.HandshakeTypeKeyUpdate:
 		e.alerts, e.fatal = acKeyUpdate, true
 	default:
 		e.alerts = acTicket
@@ -1066,30 +1067,30 @@ func classifyPostMessage(fs *cfFlight, m *tlsserver.Message) (e cfEffect, ok boo
 // classifyRecord classifies a record of the flight; ok is false for one
 // the flight had from the start, where it was.
 func classifyRecord(fs *cfFlight, rec *tlsserver.Record, post bool) (cfEffect, bool) {
-	if fs.origRecs[rec] && !post && rec.Type == tls.ContentTypeChangeCipherSpec {
+	if fs.origRecs[rec] && !post && rec.Type == wire.ContentTypeChangeCipherSpec {
 		return cfEffect{}, false // the middlebox change_cipher_spec (maybe moved or copied)
 	}
 	if fs.origRecs[rec] && post && isPostFlight(fs.kind) {
 		return cfEffect{}, false // the server's data, or its echo
 	}
 	e := cfEffect{what: fmt.Sprintf("%v record (%v, %d octets)", rec.Type, rec.Epoch, len(rec.Payload)), post: post}
-	natural := rec.Epoch == tlsserver.EpochAuto || rec.Type == tls.ContentTypeChangeCipherSpec && rec.Epoch == tlsserver.EpochPlaintext
+	natural := rec.Epoch == tlsserver.EpochAuto || rec.Type == wire.ContentTypeChangeCipherSpec && rec.Epoch == tlsserver.EpochPlaintext
 	if !natural {
 		e.alerts = acWrongKeys
 	}
 	switch rec.Type {
-	case tls.ContentTypeChangeCipherSpec:
+	case wire.ContentTypeChangeCipherSpec:
 		if bytes.Equal(rec.Payload, []byte{1}) && rec.Epoch == tlsserver.EpochPlaintext && !post {
 			e.framing = true // §5: dropped
 			return e, true
 		}
 		e.alerts = e.alerts.or(acUnexpected) // §5
-	case tls.ContentTypeAlert:
+	case wire.ContentTypeAlert:
 		e.recv = true
 		if len(rec.Payload) != 2 {
 			e.alerts = e.alerts.or(alertsOf(adDecode))
 		}
-	case tls.ContentTypeApplicationData:
+	case wire.ContentTypeApplicationData:
 		if post && natural {
 			e.framing = true
 			return e, true
@@ -1157,13 +1158,13 @@ func cfEditAs[T any, P interface {
 }
 
 var (
-	cfSuiteChoices = []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256,
+	cfSuiteChoices = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256,
 		0x1304, 0x1305, 0xc02f, 0}
-	cfGroupChoices = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1, tls.NamedGroupSecp384r1,
-		tls.X25519MLKEM768, tls.NamedGroupFfdhe2048}
-	cfSchemeChoices = []tls.SignatureScheme{tls.SignatureSchemeEcdsaSecp256r1Sha256, tls.SignatureSchemeEcdsaSecp384r1Sha384,
-		tls.SignatureSchemeEd25519, tls.SignatureSchemeRsaPssRsaeSha256, tls.SignatureSchemeRsaPkcs1Sha256,
-		tls.SignatureSchemeEcdsaSha1, 0}
+	cfGroupChoices = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384,
+		tls.X25519MLKEM768, tls.CurveID(wire.NamedGroupFfdhe2048)}
+	cfSchemeChoices = []tls.SignatureScheme{tls.ECDSAWithP256AndSHA256, tls.ECDSAWithP384AndSHA384,
+		tls.Ed25519, tls.PSSWithSHA256, tls.PKCS1WithSHA256,
+		tls.SignatureScheme(wire.SignatureSchemeEcdsaSha1), 0}
 )
 
 func cfChoose[T any](list []T, v uint16, other T) T {
@@ -1220,60 +1221,62 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 	}
 	hrr := isHRRMessage(msg)
 	switch {
-	case msg.Type == tls.HandshakeTypeServerHello && !hrr:
-		var sh tls.ServerHello
+	case msg.Type == wire.HandshakeTypeServerHello && !hrr:
+		var sh wire.ServerHello
 		if sh.Unmarshal(slices.Clone(msg.Body)) != nil {
 			return e, false
 		}
 		switch m.B % 8 {
 		case 0:
-			if cfEditAs(msg, func(sh *tls.ServerHello) { sh.LegacyVersion = tls.ProtocolVersion(m.V) }) {
+			if cfEditAs(msg, func(sh *wire.ServerHello) { sh.LegacyVersion = wire.ProtocolVersion(m.V) }) {
 				return fatal("ServerHello legacy_version", adIllegal, adProtoVersion, adDecode)
 			}
 		case 1:
-			suite := cfChoose(cfSuiteChoices, m.V, tls.CipherSuite(m.V))
-			if !cfEditAs(msg, func(sh *tls.ServerHello) { sh.CipherSuite = suite }) {
+			suite := cfChoose(cfSuiteChoices, m.V, uint16(m.V))
+			if !cfEditAs(msg, func(sh *wire.ServerHello) { sh.CipherSuite = wire.CipherSuite(suite) }) {
 				return e, false
 			}
 			switch {
 			case fs.s.DidHelloRetryRequest() || !slices.Contains(o.suites, suite):
-				return fatal("ServerHello cipher_suite "+suite.String(), adIllegal) // §4.1.3, §4.1.4
+				return fatal("ServerHello cipher_suite "+tls.CipherSuiteName(suite), adIllegal) // §4.1.3, §4.1.4
 			case slices.Contains(cfServerSuites, suite):
-				return legal("ServerHello cipher_suite " + suite.String()) // the server follows
+				return legal("ServerHello cipher_suite " + tls.CipherSuiteName(suite)) // the server follows
 			default:
 				e.desync = true // the server keeps its keys: the client cannot read it
-				return fatal("ServerHello cipher_suite "+suite.String()+" the server cannot do", adBadMAC)
+				return fatal("ServerHello cipher_suite "+tls.CipherSuiteName(suite)+" the server cannot do", adBadMAC)
 			}
 		case 2:
-			if cfEditAs(msg, func(sh *tls.ServerHello) {
+			if cfEditAs(msg, func(sh *wire.ServerHello) {
 				sh.LegacySessionIDEcho = cfChangeBytes(sh.LegacySessionIDEcho, m.C, m.V, m.Data, 32)
 			}) {
 				return fatal("ServerHello legacy_session_id_echo", adIllegal) // §4.1.3
 			}
 		case 3:
-			if cfEditAs(msg, func(sh *tls.ServerHello) { sh.LegacyCompressionMethod = m.C | 1 }) {
+			if cfEditAs(msg, func(sh *wire.ServerHello) { sh.LegacyCompressionMethod = m.C | 1 }) {
 				return fatal("ServerHello legacy_compression_method", adIllegal, adDecode)
 			}
 		case 4:
-			if !sh.Extensions.Has(tls.ExtensionTypeSupportedVersions) {
+			if !sh.Extensions.Has(wire.ExtensionTypeSupportedVersions) {
 				return e, false
 			}
-			if cfEditAs(msg, func(sh *tls.ServerHello) { sh.Extensions.SupportedVersions.SelectedVersion = tls.ProtocolVersion(m.V) }) {
+			if cfEditAs(msg, func(sh *wire.ServerHello) {
+				sh.Extensions.SupportedVersions.SelectedVersion = wire.ProtocolVersion(m.V)
+			}) {
 				return fatal("ServerHello selected_version", adIllegal, adProtoVersion) // §4.2.1
 			}
 		case 5:
-			if !sh.Extensions.Has(tls.ExtensionTypeKeyShare) {
+			if !sh.Extensions.Has(wire.ExtensionTypeKeyShare) {
 				return e, false
 			}
-			g := cfChoose(cfGroupChoices, m.V, tls.NamedGroup(m.V))
-			if cfEditAs(msg, func(sh *tls.ServerHello) { sh.Extensions.KeyShare.ServerShare.Group = g }) {
+			g := cfChoose(cfGroupChoices, m.V, tls.CurveID(m.V))
+			if cfEditAs(msg, func(sh *wire.ServerHello) { sh.Extensions.KeyShare.ServerShare.Group = wire.NamedGroup(g) }) {
 				return fatal("ServerHello key share group "+g.String(), adIllegal, adDecode, adHandshake) // §4.2.8
 			}
 		case 6:
-			if !sh.Extensions.Has(tls.ExtensionTypeKeyShare) {
+			if !sh.Extensions.Has(wire.ExtensionTypeKeyShare) {
 				return e, false
 			}
-			if cfEditAs(msg, func(sh *tls.ServerHello) {
+			if cfEditAs(msg, func(sh *wire.ServerHello) {
 				ks := &sh.Extensions.KeyShare.ServerShare
 				ks.KeyExchange = cfChangeBytes(ks.KeyExchange, m.C, m.V, m.Data, 200)
 			}) {
@@ -1287,7 +1290,7 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			if m.C%2 == 1 {
 				random = append(slices.Clone(sh.Random[:24]), "DOWNGRD\x01"...)
 			}
-			if cfEditAs(msg, func(sh *tls.ServerHello) { sh.Random = random }) {
+			if cfEditAs(msg, func(sh *wire.ServerHello) { sh.Random = random }) {
 				if bytes.Equal(random, tlsserver.HelloRetryRequestRandom) {
 					e.desync = true
 					return tolerated("ServerHello random of a HelloRetryRequest", adIllegal, adUnexpected, adDecode, adUnsuppExt)
@@ -1297,49 +1300,49 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			}
 		}
 	case hrr:
-		var h tls.HelloRetryRequest
+		var h wire.HelloRetryRequest
 		if h.Unmarshal(slices.Clone(msg.Body)) != nil {
 			return e, false
 		}
 		switch m.B % 7 {
 		case 0:
-			if cfEditAs(msg, func(h *tls.HelloRetryRequest) { h.LegacyVersion = tls.ProtocolVersion(m.V) }) {
+			if cfEditAs(msg, func(h *wire.HelloRetryRequest) { h.LegacyVersion = wire.ProtocolVersion(m.V) }) {
 				return fatal("HelloRetryRequest legacy_version", adIllegal, adProtoVersion, adDecode)
 			}
 		case 1:
-			suite := cfChoose(cfSuiteChoices, m.V, tls.CipherSuite(m.V))
-			if cfEditAs(msg, func(h *tls.HelloRetryRequest) { h.CipherSuite = suite }) {
+			suite := cfChoose(cfSuiteChoices, m.V, uint16(m.V))
+			if cfEditAs(msg, func(h *wire.HelloRetryRequest) { h.CipherSuite = wire.CipherSuite(suite) }) {
 				// Not offered: §4.1.4; offered: the ServerHello then has another (§4.1.4).
-				return fatal("HelloRetryRequest cipher_suite "+suite.String(), adIllegal)
+				return fatal("HelloRetryRequest cipher_suite "+tls.CipherSuiteName(suite), adIllegal)
 			}
 		case 2:
-			if cfEditAs(msg, func(h *tls.HelloRetryRequest) {
+			if cfEditAs(msg, func(h *wire.HelloRetryRequest) {
 				h.LegacySessionIDEcho = cfChangeBytes(h.LegacySessionIDEcho, m.C, m.V, m.Data, 32)
 			}) {
 				return fatal("HelloRetryRequest legacy_session_id_echo", adIllegal)
 			}
 		case 3:
-			if cfEditAs(msg, func(h *tls.HelloRetryRequest) { h.LegacyCompressionMethod = m.C | 1 }) {
+			if cfEditAs(msg, func(h *wire.HelloRetryRequest) { h.LegacyCompressionMethod = m.C | 1 }) {
 				return fatal("HelloRetryRequest legacy_compression_method", adIllegal, adDecode)
 			}
 		case 4:
-			if !h.Extensions.Has(tls.ExtensionTypeSupportedVersions) {
+			if !h.Extensions.Has(wire.ExtensionTypeSupportedVersions) {
 				return e, false
 			}
-			if cfEditAs(msg, func(h *tls.HelloRetryRequest) {
-				h.Extensions.SupportedVersions.SelectedVersion = tls.ProtocolVersion(m.V)
+			if cfEditAs(msg, func(h *wire.HelloRetryRequest) {
+				h.Extensions.SupportedVersions.SelectedVersion = wire.ProtocolVersion(m.V)
 			}) {
 				return fatal("HelloRetryRequest selected_version", adIllegal, adProtoVersion)
 			}
 		case 5:
-			if !h.Extensions.Has(tls.ExtensionTypeKeyShare) {
+			if !h.Extensions.Has(wire.ExtensionTypeKeyShare) {
 				return e, false
 			}
-			g := cfChoose(cfGroupChoices, m.V, tls.NamedGroup(m.V))
-			if !cfEditAs(msg, func(h *tls.HelloRetryRequest) { h.Extensions.KeyShare.SelectedGroup = g }) {
+			g := cfChoose(cfGroupChoices, m.V, tls.CurveID(m.V))
+			if !cfEditAs(msg, func(h *wire.HelloRetryRequest) { h.Extensions.KeyShare.SelectedGroup = wire.NamedGroup(g) }) {
 				return e, false
 			}
-			if slices.Contains(o.keyShares, g) || !slices.Contains(o.curves, g) {
+			if slices.Contains(o.keyShares, tls.CurveID(g)) || !slices.Contains(o.curves, tls.CurveID(g)) {
 				return fatal("HelloRetryRequest group "+g.String(), adIllegal) // §4.1.4, §4.2.8
 			}
 			if !slices.Contains(cfServerGroups, g) {
@@ -1350,9 +1353,9 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			if len(m.Data) == 0 {
 				return e, false
 			}
-			had := h.Extensions.Has(tls.ExtensionTypeCookie)
-			if !cfEditAs(msg, func(h *tls.HelloRetryRequest) {
-				h.Extensions.Add(tls.ExtensionTypeCookie)
+			had := h.Extensions.Has(wire.ExtensionTypeCookie)
+			if !cfEditAs(msg, func(h *wire.HelloRetryRequest) {
+				h.Extensions.Add(wire.ExtensionTypeCookie)
 				h.Extensions.Cookie.Cookie = slices.Clone(m.Data)
 			}) {
 				return e, false
@@ -1362,7 +1365,7 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			}
 			return legal("HelloRetryRequest cookie")
 		}
-	case msg.Type == tls.HandshakeTypeEncryptedExtensions:
+	case msg.Type == wire.HandshakeTypeEncryptedExtensions:
 		switch m.B % 4 {
 		case 0, 1:
 			name := string(m.Data)
@@ -1376,8 +1379,8 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 				body = append(body, p...)
 			}
 			body = append([]byte{byte(len(body) >> 8), byte(len(body))}, body...)
-			if msg.RemoveExtension(tls.ExtensionTypeApplicationLayerProtocolNegotiation) != nil ||
-				msg.AddExtension(tls.ExtensionTypeApplicationLayerProtocolNegotiation, body) != nil {
+			if msg.RemoveExtension(wire.ExtensionTypeApplicationLayerProtocolNegotiation) != nil ||
+				msg.AddExtension(wire.ExtensionTypeApplicationLayerProtocolNegotiation, body) != nil {
 				return e, false
 			}
 			switch {
@@ -1392,16 +1395,16 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			}
 			return legal(fmt.Sprintf("ALPN %q", name))
 		case 2:
-			if _, ok := msg.Extension(tls.ExtensionTypeServerName); ok {
+			if _, ok := msg.Extension(wire.ExtensionTypeServerName); ok {
 				return e, false
 			}
-			if msg.AddExtension(tls.ExtensionTypeServerName, nil) != nil {
+			if msg.AddExtension(wire.ExtensionTypeServerName, nil) != nil {
 				return e, false
 			}
 			return legal("empty server_name acknowledged") // RFC 6066 §3; the client sent one
 		case 3:
-			if msg.RemoveExtension(tls.ExtensionTypeRecordSizeLimit) != nil ||
-				msg.AddExtension(tls.ExtensionTypeRecordSizeLimit, []byte{byte(m.V >> 8), byte(m.V)}) != nil {
+			if msg.RemoveExtension(wire.ExtensionTypeRecordSizeLimit) != nil ||
+				msg.AddExtension(wire.ExtensionTypeRecordSizeLimit, []byte{byte(m.V >> 8), byte(m.V)}) != nil {
 				return e, false
 			}
 			switch {
@@ -1412,21 +1415,21 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			}
 			return legal(fmt.Sprintf("record_size_limit %d", m.V))
 		}
-	case msg.Type == tls.HandshakeTypeCertificateRequest:
+	case msg.Type == wire.HandshakeTypeCertificateRequest:
 		switch m.B % 2 {
 		case 0:
 			ctx := m.Data
 			if len(ctx) == 0 {
 				ctx = []byte{m.C}
 			}
-			if cfEditAs(msg, func(cr *tls.CertificateRequest) { cr.CertificateRequestContext = slices.Clone(ctx) }) {
+			if cfEditAs(msg, func(cr *wire.CertificateRequest) { cr.CertificateRequestContext = slices.Clone(ctx) }) {
 				return fatal("CertificateRequest context", adIllegal, adDecode) // §4.3.2
 			}
 		case 1:
 			list := m.Data[:len(m.Data)&^1]
 			body := append([]byte{byte(len(list) >> 8), byte(len(list))}, list...)
-			if msg.RemoveExtension(tls.ExtensionTypeSignatureAlgorithms) != nil ||
-				msg.AddExtension(tls.ExtensionTypeSignatureAlgorithms, body) != nil {
+			if msg.RemoveExtension(wire.ExtensionTypeSignatureAlgorithms) != nil ||
+				msg.AddExtension(wire.ExtensionTypeSignatureAlgorithms, body) != nil {
 				return e, false
 			}
 			if len(list) == 0 {
@@ -1435,27 +1438,27 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			// The client answers with the certificate it can sign for, or none.
 			return legal(fmt.Sprintf("CertificateRequest signature_algorithms %x", list))
 		}
-	case msg.Type == tls.HandshakeTypeCertificate:
+	case msg.Type == wire.HandshakeTypeCertificate:
 		switch m.B % 5 {
 		case 0:
 			ctx := m.Data
 			if len(ctx) == 0 {
 				ctx = []byte{m.C}
 			}
-			if cfEditAs(msg, func(c *tls.Certificate) { c.CertificateRequestContext = slices.Clone(ctx) }) {
+			if cfEditAs(msg, func(c *wire.Certificate) { c.CertificateRequestContext = slices.Clone(ctx) }) {
 				return fatal("Certificate context", adIllegal, adDecode) // §4.4.2
 			}
 		case 1:
-			if cfEditAs(msg, func(c *tls.Certificate) { _ = c.CertificateList.SetBytes(nil) }) {
+			if cfEditAs(msg, func(c *wire.Certificate) { _ = c.CertificateList.SetBytes(nil) }) {
 				return fatal("empty Certificate", adDecode) // §4.4.2.4
 			}
 		case 2:
-			var c tls.Certificate
+			var c wire.Certificate
 			if c.Unmarshal(slices.Clone(msg.Body)) != nil {
 				return e, false
 			}
 			it := c.CertificateList.Iter()
-			var entry tls.CertificateEntry
+			var entry wire.CertificateEntry
 			if !it.Next(&entry) || len(entry.CertData) == 0 {
 				return e, false
 			}
@@ -1495,26 +1498,26 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			// The RFC sets no bound; the client has one (bad_certificate).
 			return tolerated(fmt.Sprintf("Certificate chain of %d", n), adBadCert)
 		}
-	case msg.Type == tls.HandshakeTypeCertificateVerify && msg.Compute == tlsserver.ComputeCertificateVerify:
+	case msg.Type == wire.HandshakeTypeCertificateVerify && msg.Compute == tlsserver.ComputeCertificateVerify:
 		switch m.B % 3 {
 		case 0:
 			scheme := cfChoose(cfSchemeChoices, m.V, tls.SignatureScheme(m.V))
-			if scheme == tlsserver.ServerCertificate().Scheme {
+			if scheme == tls.SignatureScheme(tlsserver.ServerCertificate().Scheme) {
 				return e, false
 			}
 			// §4.4.3
 			return r.editBody(msg, defect("CertificateVerify scheme "+scheme.String(), adIllegal, adDecrypt), func(b []byte) []byte {
-				var cv tls.CertificateVerify
+				var cv wire.CertificateVerify
 				if cv.Unmarshal(b) != nil {
 					return b
 				}
-				cv.Algorithm = scheme
+				cv.Algorithm = wire.SignatureScheme(scheme)
 				out, _ := cv.Append(nil)
 				return out
 			})
 		case 1, 2:
 			return r.editBody(msg, defect("CertificateVerify signature", adDecrypt, adDecode), func(b []byte) []byte {
-				var cv tls.CertificateVerify
+				var cv wire.CertificateVerify
 				if cv.Unmarshal(b) != nil {
 					return b
 				}
@@ -1529,7 +1532,7 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 				return out
 			})
 		}
-	case msg.Type == tls.HandshakeTypeFinished && msg.Compute == tlsserver.ComputeFinished:
+	case msg.Type == wire.HandshakeTypeFinished && msg.Compute == tlsserver.ComputeFinished:
 		switch m.B % 2 {
 		case 0:
 			return r.editBody(msg, defect("Finished verify_data flipped", adDecrypt), func(b []byte) []byte { // §4.4.4
@@ -1548,12 +1551,12 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			return r.editBody(msg, defect("Finished verify_data extended", adDecode, adDecrypt),
 				func(b []byte) []byte { return append(b, extra...) })
 		}
-	case msg.Type == tls.HandshakeTypeNewSessionTicket:
+	case msg.Type == wire.HandshakeTypeNewSessionTicket:
 		e.post = true
 		switch m.B % 4 {
 		case 0:
 			lifetime := []uint32{0, 604800, 604801, uint32(m.V) * (uint32(m.C) + 1) * 64}[m.C%4]
-			if !cfEditAs(msg, func(t *tls.NewSessionTicket) { t.TicketLifetime = lifetime }) {
+			if !cfEditAs(msg, func(t *wire.NewSessionTicket) { t.TicketLifetime = lifetime }) {
 				return e, false
 			}
 			if lifetime > 604800 {
@@ -1562,11 +1565,11 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 			}
 			return legal(fmt.Sprintf("ticket lifetime %d", lifetime))
 		case 1:
-			if cfEditAs(msg, func(t *tls.NewSessionTicket) { t.TicketNonce = slices.Clone(m.Data) }) {
+			if cfEditAs(msg, func(t *wire.NewSessionTicket) { t.TicketNonce = slices.Clone(m.Data) }) {
 				return legal("ticket nonce")
 			}
 		case 2:
-			if cfEditAs(msg, func(t *tls.NewSessionTicket) { t.TicketAgeAdd = uint32(m.V) << (m.C % 17) }) {
+			if cfEditAs(msg, func(t *wire.NewSessionTicket) { t.TicketAgeAdd = uint32(m.V) << (m.C % 17) }) {
 				return legal("ticket age_add")
 			}
 		case 3:
@@ -1578,13 +1581,13 @@ func (r *cfRun) editField(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffe
 				msg.Body = body
 				return fatal("ticket with an empty ticket", adDecode) // ticket<1..2^16-1>
 			}
-			if cfEditAs(msg, func(t *tls.NewSessionTicket) { t.Ticket = slices.Clone(m.Data) }) {
+			if cfEditAs(msg, func(t *wire.NewSessionTicket) { t.Ticket = slices.Clone(m.Data) }) {
 				return legal("ticket")
 			}
 		}
-	case msg.Type == tls.HandshakeTypeKeyUpdate:
+	case msg.Type == wire.HandshakeTypeKeyUpdate:
 		e.post = true
-		if !cfEditAs(msg, func(k *tls.KeyUpdate) { k.RequestUpdate = tls.KeyUpdateRequest(m.C) }) {
+		if !cfEditAs(msg, func(k *wire.KeyUpdate) { k.RequestUpdate = wire.KeyUpdateRequest(m.C) }) {
 			return e, false
 		}
 		if m.C > 1 {
@@ -1617,38 +1620,38 @@ func cfTicketWithEmptyTicket(body []byte) ([]byte, bool) {
 
 // cfExtensionChoices are the extensions the plan adds: RFC 8446's, a few
 // the client does not know, and GREASE.
-var cfExtensionChoices = []tls.ExtensionType{
-	tls.ExtensionTypeServerName, tls.ExtensionTypeMaxFragmentLength, tls.ExtensionTypeStatusRequest,
-	tls.ExtensionTypeSupportedGroups, tls.ExtensionTypeSignatureAlgorithms, 14 /* use_srtp */, 15, /* heartbeat */
-	tls.ExtensionTypeApplicationLayerProtocolNegotiation, 18 /* signed_certificate_timestamp */, 21, /* padding */
-	tls.ExtensionTypeRecordSizeLimit, tls.ExtensionTypePreSharedKey, tls.ExtensionTypeEarlyData,
-	tls.ExtensionTypeSupportedVersions, tls.ExtensionTypeCookie, tls.ExtensionTypePskKeyExchangeModes,
-	tls.ExtensionTypeCertificateAuthorities, tls.ExtensionTypeOidFilters, tls.ExtensionTypePostHandshakeAuth,
-	tls.ExtensionTypeSignatureAlgorithmsCert, tls.ExtensionTypeKeyShare, 0x0a0a, 0xff01,
+var cfExtensionChoices = []wire.ExtensionType{
+	wire.ExtensionTypeServerName, wire.ExtensionTypeMaxFragmentLength, wire.ExtensionTypeStatusRequest,
+	wire.ExtensionTypeSupportedGroups, wire.ExtensionTypeSignatureAlgorithms, 14 /* use_srtp */, 15, /* heartbeat */
+	wire.ExtensionTypeApplicationLayerProtocolNegotiation, 18 /* signed_certificate_timestamp */, 21, /* padding */
+	wire.ExtensionTypeRecordSizeLimit, wire.ExtensionTypePreSharedKey, wire.ExtensionTypeEarlyData,
+	wire.ExtensionTypeSupportedVersions, wire.ExtensionTypeCookie, wire.ExtensionTypePskKeyExchangeModes,
+	wire.ExtensionTypeCertificateAuthorities, wire.ExtensionTypeOidFilters, wire.ExtensionTypePostHandshakeAuth,
+	wire.ExtensionTypeSignatureAlgorithmsCert, wire.ExtensionTypeKeyShare, 0x0a0a, 0xff01,
 }
 
 // cfExtensionAllowed is RFC 8446 §4.2's table (plus RFC 8449's
 // record_size_limit and RFC 6962's signed_certificate_timestamp) for the
 // messages a server sends; nil for extensions RFC 8446 does not list.
-func cfExtensionAllowed(x tls.ExtensionType) []string {
+func cfExtensionAllowed(x wire.ExtensionType) []string {
 	switch x {
-	case tls.ExtensionTypeServerName, tls.ExtensionTypeMaxFragmentLength, tls.ExtensionTypeSupportedGroups, 14, 15,
-		tls.ExtensionTypeApplicationLayerProtocolNegotiation, 19, 20, tls.ExtensionTypeRecordSizeLimit:
+	case wire.ExtensionTypeServerName, wire.ExtensionTypeMaxFragmentLength, wire.ExtensionTypeSupportedGroups, 14, 15,
+		wire.ExtensionTypeApplicationLayerProtocolNegotiation, 19, 20, wire.ExtensionTypeRecordSizeLimit:
 		return []string{"EE"}
-	case tls.ExtensionTypeStatusRequest, 18:
+	case wire.ExtensionTypeStatusRequest, 18:
 		return []string{"CR", "CT"}
-	case tls.ExtensionTypeSignatureAlgorithms, tls.ExtensionTypeCertificateAuthorities, tls.ExtensionTypeOidFilters,
-		tls.ExtensionTypeSignatureAlgorithmsCert:
+	case wire.ExtensionTypeSignatureAlgorithms, wire.ExtensionTypeCertificateAuthorities, wire.ExtensionTypeOidFilters,
+		wire.ExtensionTypeSignatureAlgorithmsCert:
 		return []string{"CR"}
-	case tls.ExtensionTypePreSharedKey:
+	case wire.ExtensionTypePreSharedKey:
 		return []string{"SH"}
-	case tls.ExtensionTypeEarlyData:
+	case wire.ExtensionTypeEarlyData:
 		return []string{"EE", "NST"}
-	case tls.ExtensionTypeSupportedVersions, tls.ExtensionTypeKeyShare:
+	case wire.ExtensionTypeSupportedVersions, wire.ExtensionTypeKeyShare:
 		return []string{"SH", "HRR"}
-	case tls.ExtensionTypeCookie:
+	case wire.ExtensionTypeCookie:
 		return []string{"HRR"}
-	case 21, tls.ExtensionTypePskKeyExchangeModes, tls.ExtensionTypePostHandshakeAuth:
+	case 21, wire.ExtensionTypePskKeyExchangeModes, wire.ExtensionTypePostHandshakeAuth:
 		return []string{"CH"}
 	}
 	return nil
@@ -1658,48 +1661,48 @@ func cfMsgCode(m *tlsserver.Message) string {
 	switch {
 	case isHRRMessage(m):
 		return "HRR"
-	case m.Type == tls.HandshakeTypeServerHello:
+	case m.Type == wire.HandshakeTypeServerHello:
 		return "SH"
-	case m.Type == tls.HandshakeTypeEncryptedExtensions:
+	case m.Type == wire.HandshakeTypeEncryptedExtensions:
 		return "EE"
-	case m.Type == tls.HandshakeTypeCertificateRequest:
+	case m.Type == wire.HandshakeTypeCertificateRequest:
 		return "CR"
-	case m.Type == tls.HandshakeTypeCertificate:
+	case m.Type == wire.HandshakeTypeCertificate:
 		return "CT"
-	case m.Type == tls.HandshakeTypeNewSessionTicket:
+	case m.Type == wire.HandshakeTypeNewSessionTicket:
 		return "NST"
 	}
 	return ""
 }
 
 // cfPlausibleExtension is a well-formed body for an extension.
-func cfPlausibleExtension(x tls.ExtensionType, code string) []byte {
+func cfPlausibleExtension(x wire.ExtensionType, code string) []byte {
 	switch x {
-	case tls.ExtensionTypeMaxFragmentLength:
+	case wire.ExtensionTypeMaxFragmentLength:
 		return []byte{1}
-	case tls.ExtensionTypeSupportedGroups:
+	case wire.ExtensionTypeSupportedGroups:
 		return []byte{0, 2, 0, 0x1d}
-	case tls.ExtensionTypeSignatureAlgorithms, tls.ExtensionTypeSignatureAlgorithmsCert:
+	case wire.ExtensionTypeSignatureAlgorithms, wire.ExtensionTypeSignatureAlgorithmsCert:
 		return []byte{0, 2, 4, 3}
-	case tls.ExtensionTypeApplicationLayerProtocolNegotiation:
+	case wire.ExtensionTypeApplicationLayerProtocolNegotiation:
 		return []byte{0, 3, 2, 'h', '2'}
-	case tls.ExtensionTypeRecordSizeLimit:
+	case wire.ExtensionTypeRecordSizeLimit:
 		return []byte{0x40, 0}
-	case tls.ExtensionTypePreSharedKey:
+	case wire.ExtensionTypePreSharedKey:
 		return []byte{0, 0}
-	case tls.ExtensionTypeEarlyData:
+	case wire.ExtensionTypeEarlyData:
 		if code == "NST" {
 			return []byte{0, 0, 0x40, 0}
 		}
-	case tls.ExtensionTypeSupportedVersions:
+	case wire.ExtensionTypeSupportedVersions:
 		return []byte{3, 4}
-	case tls.ExtensionTypeCookie:
+	case wire.ExtensionTypeCookie:
 		return []byte{0, 1, 1}
-	case tls.ExtensionTypeCertificateAuthorities:
+	case wire.ExtensionTypeCertificateAuthorities:
 		return []byte{0, 5, 0, 3, 0x30, 1, 0}
-	case tls.ExtensionTypeOidFilters:
+	case wire.ExtensionTypeOidFilters:
 		return []byte{0, 0}
-	case tls.ExtensionTypeKeyShare:
+	case wire.ExtensionTypeKeyShare:
 		return append([]byte{0, 0x1d, 0, 32}, make([]byte, 32)...)
 	}
 	return nil
@@ -1711,7 +1714,7 @@ func (r *cfRun) addExtension(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfE
 	if code == "" || err != nil || msg.Compute != tlsserver.ComputeNone {
 		return cfEffect{}, false
 	}
-	x := cfChoose(cfExtensionChoices, m.V, tls.ExtensionType(m.V))
+	x := cfChoose(cfExtensionChoices, m.V, wire.ExtensionType(m.V))
 	var data []byte
 	switch m.C % 4 {
 	case 0:
@@ -1724,7 +1727,7 @@ func (r *cfRun) addExtension(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfE
 			x, data = c.ExtensionType, slices.Clone(c.ExtensionData)
 		}
 	}
-	present := slices.ContainsFunc(exts, func(e tls.Extension) bool { return e.ExtensionType == x })
+	present := slices.ContainsFunc(exts, func(e wire.Extension) bool { return e.ExtensionType == x })
 	if msg.AddExtension(x, data) != nil {
 		return cfEffect{}, false
 	}
@@ -1743,25 +1746,25 @@ func (r *cfRun) addExtension(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfE
 		e.alerts = acExtension // §4.2: illegal_parameter if recognized
 	case code == "CR" || code == "NST":
 		e.alerts = alertsOf(adDecode, adIllegal)
-		if x == tls.ExtensionTypeEarlyData && len(data) == 4 || m.C%4 == 1 {
+		if x == wire.ExtensionTypeEarlyData && len(data) == 4 || m.C%4 == 1 {
 			e.alerts = alertClass{} // well-formed: no matter
 		}
-	case code == "EE" && x == tls.ExtensionTypeServerName:
+	case code == "EE" && x == wire.ExtensionTypeServerName:
 		if len(data) > 0 {
 			e.alerts = alertsOf(adDecode) // RFC 6066 §3: empty
 		}
-	case code == "EE" && x == tls.ExtensionTypeSupportedGroups:
+	case code == "EE" && x == wire.ExtensionTypeSupportedGroups:
 		if m.C%4 != 1 {
 			e.alerts = alertsOf(adDecode)
 		}
-	case code == "EE" && x == tls.ExtensionTypeApplicationLayerProtocolNegotiation && len(o.alpn) > 0:
+	case code == "EE" && x == wire.ExtensionTypeApplicationLayerProtocolNegotiation && len(o.alpn) > 0:
 		e.alerts = alertsOf(adDecode, adIllegal, adNoALPN)
-	case code == "EE" && x == tls.ExtensionTypeRecordSizeLimit && o.recordLimit != 0:
+	case code == "EE" && x == wire.ExtensionTypeRecordSizeLimit && o.recordLimit != 0:
 		e.alerts = alertsOf(adDecode, adIllegal) // RFC 8449 §4: under 64 is illegal_parameter
 		if len(data) == 2 && binary.BigEndian.Uint16(data) >= 64 {
 			e.alerts = alertClass{}
 		}
-	case code == "HRR" && x == tls.ExtensionTypeCookie:
+	case code == "HRR" && x == wire.ExtensionTypeCookie:
 		// The one extension a server may send unasked (§4.2).
 		e.alerts = alertsOf(adDecode)
 		if m.C%4 == 1 {
@@ -1801,7 +1804,7 @@ func (r *cfRun) removeExtension(fs *cfFlight, msg *tlsserver.Message, m cfMut) (
 	if msg.SetExtensions(append(exts[:k:k], exts[k+1:]...)) != nil {
 		return cfEffect{}, false
 	}
-	has := func(t tls.ExtensionType) bool {
+	has := func(t wire.ExtensionType) bool {
 		_, ok := msg.Extension(t)
 		return ok
 	}
@@ -1809,20 +1812,20 @@ func (r *cfRun) removeExtension(fs *cfFlight, msg *tlsserver.Message, m cfMut) (
 	switch {
 	case has(x):
 		// A copy is left.
-	case code == "SH" && x == tls.ExtensionTypeSupportedVersions:
+	case code == "SH" && x == wire.ExtensionTypeSupportedVersions:
 		e.alerts, e.fatal = alertsOf(adProtoVersion, adIllegal, adDecode), true // §4.2.1, §4.1.3
-	case code == "HRR" && x == tls.ExtensionTypeSupportedVersions:
+	case code == "HRR" && x == wire.ExtensionTypeSupportedVersions:
 		e.alerts, e.fatal = alertsOf(adMissingExt, adIllegal, adDecode), true // §4.1.4: mandatory in an HRR
-	case code == "SH" && x == tls.ExtensionTypeKeyShare:
+	case code == "SH" && x == wire.ExtensionTypeKeyShare:
 		e.alerts, e.fatal = alertsOf(adMissingExt, adIllegal, adHandshake, adDecode), true // §4.2.8, §9.2
-	case code == "HRR" && x == tls.ExtensionTypeKeyShare && !has(tls.ExtensionTypeCookie),
-		code == "HRR" && x == tls.ExtensionTypeCookie && !has(tls.ExtensionTypeKeyShare):
+	case code == "HRR" && x == wire.ExtensionTypeKeyShare && !has(wire.ExtensionTypeCookie),
+		code == "HRR" && x == wire.ExtensionTypeCookie && !has(wire.ExtensionTypeKeyShare):
 		e.alerts, e.fatal = alertsOf(adIllegal, adDecode), true // §4.1.4: no change to the ClientHello
-	case code == "HRR" && x == tls.ExtensionTypeCookie:
+	case code == "HRR" && x == wire.ExtensionTypeCookie:
 		e.desync, e.stall = true, true // the server checks its cookie
-	case code == "HRR" && x == tls.ExtensionTypeKeyShare:
+	case code == "HRR" && x == wire.ExtensionTypeKeyShare:
 		e.desync = true // legal; the server then takes the client's share
-	case code == "CR" && x == tls.ExtensionTypeSignatureAlgorithms:
+	case code == "CR" && x == wire.ExtensionTypeSignatureAlgorithms:
 		e.alerts, e.fatal = alertsOf(adMissingExt, adDecode), true // §4.3.2
 	}
 	return e, true
@@ -1855,12 +1858,12 @@ func (r *cfRun) rawEdit(fs *cfFlight, msg *tlsserver.Message, m cfMut) (cfEffect
 	case isHRRMessage(msg):
 		e.desync, e.stall = true, true // the second ClientHello follows what it says
 		e.alerts = e.alerts.or(acUnexpected)
-	case msg.Type == tls.HandshakeTypeServerHello:
+	case msg.Type == wire.HandshakeTypeServerHello:
 		e.desync = true // other keys
 		e.alerts = e.alerts.or(acUnexpected)
-	case msg.Type == tls.HandshakeTypeCertificateRequest:
+	case msg.Type == wire.HandshakeTypeCertificateRequest:
 		e.desync = true // the client may answer another request
-	case msg.Type == tls.HandshakeTypeNewSessionTicket || msg.Type == tls.HandshakeTypeKeyUpdate:
+	case msg.Type == wire.HandshakeTypeNewSessionTicket || msg.Type == wire.HandshakeTypeKeyUpdate:
 		e.post = true
 	case msg.Compute != tlsserver.ComputeNone:
 		e.fatal = true // any change to a signature or a MAC
@@ -1881,7 +1884,7 @@ func (r *cfRun) recordOp(fs *cfFlight, m cfMut, recs []*tlsserver.Record) []*tls
 		var out []*tlsserver.Record
 		for _, rec := range recs {
 			if rec.Raw != nil || len(rec.Payload) <= n ||
-				rec.Type != tls.ContentTypeHandshake && rec.Type != tls.ContentTypeApplicationData {
+				rec.Type != wire.ContentTypeHandshake && rec.Type != wire.ContentTypeApplicationData {
 				out = append(out, rec)
 				continue
 			}
@@ -1939,7 +1942,7 @@ func (r *cfRun) recordOp(fs *cfFlight, m cfMut, recs []*tlsserver.Record) []*tls
 // application data of the same keys, version and no padding.
 func cfCanMerge(a, b *tlsserver.Record) bool {
 	return a.Raw == nil && b.Raw == nil && a.Type == b.Type &&
-		(a.Type == tls.ContentTypeHandshake || a.Type == tls.ContentTypeApplicationData) &&
+		(a.Type == wire.ContentTypeHandshake || a.Type == wire.ContentTypeApplicationData) &&
 		a.Epoch == b.Epoch && a.Version == b.Version && a.Padding == 0 && b.Padding == 0 &&
 		a.OuterType == b.OuterType && a.Corrupt == nil && b.Corrupt == nil &&
 		len(a.Payload) > 0 && len(b.Payload) > 0 && len(a.Payload)+len(b.Payload) <= 1<<14
@@ -1947,17 +1950,17 @@ func cfCanMerge(a, b *tlsserver.Record) bool {
 
 // --- Wire stage ---
 
-func (r *cfRun) wireOp(fs *cfFlight, m cfMut, wire [][]byte) [][]byte {
-	if len(wire) == 0 {
-		return wire
+func (r *cfRun) wireOp(fs *cfFlight, m cfMut, raw [][]byte) [][]byte {
+	if len(raw) == 0 {
+		return raw
 	}
-	i := int(m.A) % len(wire)
+	i := int(m.A) % len(raw)
 	meta := fs.recs[i]
 	e := cfEffect{desync: true, post: isPostFlight(fs.kind) || meta.post, hrrWire: meta.hrr,
-		garbage: meta.plaintext && meta.typ == tls.ContentTypeHandshake}
+		garbage: meta.plaintext && meta.typ == wire.ContentTypeHandshake}
 	switch int(m.Op % numCFOps) {
 	case opWireFlip:
-		w := wire[i]
+		w := raw[i]
 		off := int(m.V) % len(w)
 		w[off] ^= m.C | 1
 		e.what = fmt.Sprintf("wire: octet %d of a %v record flipped", off, meta.typ)
@@ -1972,33 +1975,33 @@ func (r *cfRun) wireOp(fs *cfFlight, m cfMut, wire [][]byte) [][]byte {
 			e.stall, e.recv, e.garbage = true, true, true
 		case !meta.plaintext:
 			e.alerts, e.fatal = alertsOf(adBadMAC), true // §5.2
-		case meta.typ == tls.ContentTypeHandshake:
+		case meta.typ == wire.ContentTypeHandshake:
 			e.alerts = acServerHello.or(acUnexpected).or(alertsOf(adBadMAC))
 			e.stall = true // a handshake length
-		case meta.typ == tls.ContentTypeAlert:
+		case meta.typ == wire.ContentTypeAlert:
 			e.alerts, e.recv = alertsOf(adDecode), true
 		default:
 			e.alerts = acUnexpected
 		}
 	case opWireDrop:
-		wire = append(wire[:i:i], wire[i+1:]...)
+		raw = append(raw[:i:i], raw[i+1:]...)
 		fs.recs = append(fs.recs[:i:i], fs.recs[i+1:]...)
 		e.what = fmt.Sprintf("wire: a %v record dropped", meta.typ)
-		if meta.typ == tls.ContentTypeChangeCipherSpec {
+		if meta.typ == wire.ContentTypeChangeCipherSpec {
 			e = cfEffect{what: e.what, framing: true, post: e.post}
 			break
 		}
 		e.alerts, e.stall = alertsOf(adBadMAC, adUnexpected), true
 	case opWireReplay:
-		wire = append(wire[:i+1:i+1], wire[i:]...)
+		raw = append(raw[:i+1:i+1], raw[i:]...)
 		fs.recs = append(fs.recs[:i+1:i+1], fs.recs[i:]...)
 		e.what = fmt.Sprintf("wire: a %v record replayed", meta.typ)
-		if meta.typ == tls.ContentTypeChangeCipherSpec && !meta.post {
+		if meta.typ == wire.ContentTypeChangeCipherSpec && !meta.post {
 			e = cfEffect{what: e.what, framing: true, post: e.post}
 			break
 		}
 		e.alerts = alertsOf(adBadMAC, adUnexpected)
-		e.recv = meta.typ == tls.ContentTypeAlert
+		e.recv = meta.typ == wire.ContentTypeAlert
 	}
 	if e.garbage && !e.framing {
 		// Unprotected handshake octets (the ServerHello or
@@ -2008,7 +2011,7 @@ func (r *cfRun) wireOp(fs *cfFlight, m cfMut, wire [][]byte) [][]byte {
 		e.stall = true
 	}
 	r.add(e)
-	return wire
+	return raw
 }
 
 // --- Checking a run ---
@@ -2018,14 +2021,14 @@ func (r *cfRun) optionEffects() {
 	o, opts := r.offer, r.opts
 	if r.plan.RandLimit > 0 && r.plan.RandLimit <= 24 {
 		// The client cannot go on: internal_error (§6.2).
-		r.add(cfEffect{what: "the client's Rand fails", alerts: alertsOf(tls.AlertDescriptionInternalError), stall: true})
+		r.add(cfEffect{what: "the client's Rand fails", alerts: alertsOf(tls.AlertInternalError), stall: true})
 	}
 	if opts.HelloRetryRequest {
 		g := opts.HRRGroup
 		if g == 0 {
-			g = tls.NamedGroupSecp256r1
+			g = wire.NamedGroup(tls.CurveP256)
 		}
-		if slices.Contains(o.keyShares, g) || !slices.Contains(o.curves, g) {
+		if slices.Contains(o.keyShares, tls.CurveID(g)) || !slices.Contains(o.curves, tls.CurveID(g)) {
 			r.add(cfEffect{what: "HelloRetryRequest for " + g.String(), alerts: alertsOf(adIllegal), fatal: true}) // §4.1.4
 		}
 	}
@@ -2138,8 +2141,8 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 			fail("client failed on a %v alert from the server, which the plan did not send", res.Alert.Alert)
 		}
 	case res.Alert != nil:
-		if garbage && res.Alert.Alert == tls.AlertDescriptionInternalError && strings.Contains(res.Alert.Msg, "larger than the HandshakeIn buffer") {
-			allowed = allowed.or(alertsOf(tls.AlertDescriptionInternalError))
+		if garbage && res.Alert.Alert == tls.AlertInternalError && strings.Contains(res.Alert.Msg, "larger than the HandshakeIn buffer") {
+			allowed = allowed.or(alertsOf(tls.AlertInternalError))
 		}
 		if !allowed.has(res.Alert.Alert) {
 			fail("client failed with %v (%q); the plan's defects allow %v", res.Alert.Alert, res.Alert.Msg, allowed)
@@ -2168,7 +2171,7 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 			if !srv.HandshakeComplete() {
 				fail("client completed its handshake; the server did not")
 			}
-			if srv.CipherSuite() != cs.CipherSuite || srv.Group() != cs.Group {
+			if srv.CipherSuite() != wire.CipherSuite(cs.CipherSuite) || srv.Group() != wire.NamedGroup(cs.Group) {
 				fail("client negotiated %v/%v, server %v/%v", cs.CipherSuite, cs.Group, srv.CipherSuite(), srv.Group())
 			}
 		}
@@ -2194,12 +2197,12 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 // cfEndsWithAlert says whether wire ends with an alert record: the
 // plaintext fatal alert desc, or a protected record the size of an alert
 // (2 octets, the inner type and a 16-octet tag).
-func cfEndsWithAlert(wire []byte, desc tls.AlertDescription) bool {
-	last := cfLastRecord(wire)
+func cfEndsWithAlert(raw []byte, desc tls.AlertDescription) bool {
+	last := cfLastRecord(raw)
 	switch {
-	case len(last) == 7 && tls.ContentType(last[0]) == tls.ContentTypeAlert:
-		return last[5] == byte(tls.AlertLevelFatal) && last[6] == byte(desc)
-	case len(last) == 5+2+1+16 && tls.ContentType(last[0]) == tls.ContentTypeApplicationData:
+	case len(last) == 7 && wire.ContentType(last[0]) == wire.ContentTypeAlert:
+		return last[5] == byte(wire.AlertLevelFatal) && last[6] == byte(desc)
+	case len(last) == 5+2+1+16 && wire.ContentType(last[0]) == wire.ContentTypeApplicationData:
 		return true
 	}
 	return false

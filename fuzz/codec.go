@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -40,11 +41,11 @@ const (
 
 func (s alertSet) has(a tls.AlertDescription) bool {
 	switch a {
-	case tls.AlertDescriptionDecodeError:
+	case tls.AlertDecodeError:
 		return s&decodeError != 0
-	case tls.AlertDescriptionIllegalParameter:
+	case tls.AlertIllegalParameter:
 		return s&illegalParameter != 0
-	case tls.AlertDescriptionUnsupportedExtension:
+	case tls.AlertUnsupportedExtension:
 		return s&unsupportedExtension != 0
 	}
 	return false
@@ -52,7 +53,7 @@ func (s alertSet) has(a tls.AlertDescription) bool {
 
 func (s alertSet) String() string {
 	var names []string
-	for _, a := range []tls.AlertDescription{tls.AlertDescriptionDecodeError, tls.AlertDescriptionIllegalParameter, tls.AlertDescriptionUnsupportedExtension} {
+	for _, a := range []tls.AlertDescription{tls.AlertDecodeError, tls.AlertIllegalParameter, tls.AlertUnsupportedExtension} {
 		if s.has(a) {
 			names = append(names, a.String())
 		}
@@ -61,8 +62,7 @@ func (s alertSet) String() string {
 }
 
 // checkCodec is the property of a generated codec T: Unmarshal fails with
-// a *tls.AlertError carrying one of the allowed alerts (as sent, not
-// received), or it succeeds and Append gives data back byte for byte. On
+// a *wire.Error carrying one of the allowed alerts, or it succeeds and Append gives data back byte for byte. On
 // a sample of inputs, neither allocates (Append into a buffer with room).
 func checkCodec[T any, P interface {
 	*T
@@ -99,13 +99,13 @@ func checkCodec[T any, P interface {
 // checkDecodeError checks an error from a generated decoder.
 func checkDecodeError(t tb, err error, allowed alertSet) {
 	t.Helper()
-	ae, ok := err.(*tls.AlertError)
+	ae, ok := err.(*wire.Error)
 	switch {
 	case !ok:
-		t.Fatalf("error %q is a %T, not a *tls.AlertError", err, err)
-	case ae.Received:
-		t.Fatalf("decode error %q says the alert was received", err)
-	case !allowed.has(ae.Alert):
+		t.Fatalf("error %q is a %T, not a *wire.Error", err, err)
+	case !strings.HasPrefix(ae.Msg, "tls: "):
+		t.Fatalf("decode error %q does not start with tls: ", err)
+	case !allowed.has(tls.AlertDescription(ae.Alert)):
 		t.Fatalf("decode error %q sends %v; this decoder may only send %v", err, ae.Alert, allowed)
 	}
 }

@@ -35,6 +35,7 @@ import (
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
 	"github.com/tabletls/tabletls/internal/testpeer"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -239,17 +240,17 @@ func (c *corpus) addSplit(target, label string, data []byte) {
 
 var helloRetryRequestRandom = sha256.Sum256([]byte("HelloRetryRequest"))
 
-var messageTargets = map[tls.HandshakeType]string{
-	tls.HandshakeTypeClientHello:         "FuzzClientHello",
-	tls.HandshakeTypeServerHello:         "FuzzServerHello",
-	tls.HandshakeTypeNewSessionTicket:    "FuzzNewSessionTicket",
-	tls.HandshakeTypeEndOfEarlyData:      "FuzzEndOfEarlyData",
-	tls.HandshakeTypeEncryptedExtensions: "FuzzEncryptedExtensions",
-	tls.HandshakeTypeCertificate:         "FuzzCertificate",
-	tls.HandshakeTypeCertificateRequest:  "FuzzCertificateRequest",
-	tls.HandshakeTypeCertificateVerify:   "FuzzCertificateVerify",
-	tls.HandshakeTypeFinished:            "FuzzFinished",
-	tls.HandshakeTypeKeyUpdate:           "FuzzKeyUpdate",
+var messageTargets = map[wire.HandshakeType]string{
+	wire.HandshakeTypeClientHello:         "FuzzClientHello",
+	wire.HandshakeTypeServerHello:         "FuzzServerHello",
+	wire.HandshakeTypeNewSessionTicket:    "FuzzNewSessionTicket",
+	wire.HandshakeTypeEndOfEarlyData:      "FuzzEndOfEarlyData",
+	wire.HandshakeTypeEncryptedExtensions: "FuzzEncryptedExtensions",
+	wire.HandshakeTypeCertificate:         "FuzzCertificate",
+	wire.HandshakeTypeCertificateRequest:  "FuzzCertificateRequest",
+	wire.HandshakeTypeCertificateVerify:   "FuzzCertificateVerify",
+	wire.HandshakeTypeFinished:            "FuzzFinished",
+	wire.HandshakeTypeKeyUpdate:           "FuzzKeyUpdate",
 }
 
 // addMessage adds a handshake message (with its header) and its body.
@@ -257,17 +258,47 @@ func (c *corpus) addMessage(label string, msg []byte) {
 	if len(msg) < 4 || int(msg[1])<<16|int(msg[2])<<8|int(msg[3]) != len(msg)-4 {
 		c.t.Fatalf("%s: %x is not a handshake message", label, msg)
 	}
-	typ, body := tls.HandshakeType(msg[0]), msg[4:]
+	typ, body := wire.HandshakeType(msg[0]), msg[4:]
 	label += "-" + typ.String()
 	target := messageTargets[typ]
-	if typ == tls.HandshakeTypeServerHello && len(body) >= 34 && bytes.Equal(body[2:34], helloRetryRequestRandom[:]) {
+	if typ == wire.HandshakeTypeServerHello && len(body) >= 34 && bytes.Equal(body[2:34], helloRetryRequestRandom[:]) {
 		target, label = "FuzzHelloRetryRequest", strings.TrimSuffix(label, "server_hello")+"hello_retry_request"
 	}
 	if target == "" {
 		c.t.Fatalf("%s: no target for %v", label, typ)
 	}
 	c.add("FuzzHandshake", label, msg)
+	c.add("FuzzHandshakeHeader", label, msg[:4])
 	c.addSplit(target, label, body)
+	if typ == wire.HandshakeTypeServerHello {
+		// What the client reads of it before decoding it as a
+		// ServerHello or a HelloRetryRequest.
+		var p wire.ServerHelloPrefix
+		rest, err := p.UnmarshalPrefix(body)
+		if err != nil {
+			c.t.Fatalf("%s: %v", label, err)
+		}
+		c.add("FuzzServerHelloPrefix", label, body[:len(body)-len(rest)])
+		c.addSplit("FuzzAnyExtensions", label, rest)
+	}
+}
+
+// addHkdfLabels adds the HkdfLabel of each derivation of the key schedule
+// (RFC 8446 §7.1, §7.3), with the contexts they have: none, a transcript
+// hash of SHA-256 or SHA-384. The client encodes these and never decodes
+// one, so no trace has them.
+func (c *corpus) addHkdfLabels() {
+	for _, label := range []string{"derived", "c hs traffic", "s hs traffic", "c ap traffic", "s ap traffic",
+		"exp master", "res master", "finished", "key", "iv", "traffic upd", "resumption"} {
+		for _, n := range []int{0, 32, 48} {
+			hl := wire.HkdfLabel{Length: uint16(max(n, 12)), Label: []byte("tls13 " + label), Context: make([]byte, n)}
+			b, err := hl.Append(nil)
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			c.add("FuzzHkdfLabel", strings.ReplaceAll(label, " ", "-")+"-"+strconv.Itoa(n), b)
+		}
+	}
 }
 
 // addRecord adds a record as on the wire.
@@ -276,11 +307,16 @@ func (c *corpus) addRecord(label string, rec []byte) {
 		c.t.Fatalf("%s: %x is not a record", label, rec)
 	}
 	c.add("FuzzRecordHeader", label, rec[:5])
-	switch tls.ContentType(rec[0]) {
-	case tls.ContentTypeApplicationData:
+	switch wire.ContentType(rec[0]) {
+	case wire.ContentTypeApplicationData:
 		c.add("FuzzTLSCiphertext", label, rec)
-	case tls.ContentTypeAlert:
+	case wire.ContentTypeAlert:
 		c.add("FuzzAlert", label, rec[5:])
+		fallthrough
+	case wire.ContentTypeChangeCipherSpec:
+		if wire.ContentType(rec[0]) == wire.ContentTypeChangeCipherSpec {
+			c.add("FuzzChangeCipherSpec", label, rec[5:])
+		}
 		fallthrough
 	default:
 		c.add("FuzzTLSPlaintext", label, rec)
@@ -334,6 +370,7 @@ func buildCorpus(t *testing.T) *corpus {
 	c.addForeignClientHellos()
 	c.addRefusals()
 	c.addMadeUp()
+	c.addHkdfLabels()
 	var missing []string
 	for _, name := range slices.Sorted(maps.Keys(c.all)) {
 		if len(c.seeds[name]) == 0 {
@@ -441,11 +478,11 @@ func (c *corpus) addGoServer() {
 		{"go-ed25519", testpeer.GoServerOptions{Cert: ca.Issue(testpeer.Ed25519)}, nil, true},
 		{"go-p384", testpeer.GoServerOptions{Cert: ca.Issue(testpeer.ECDSAP384)}, nil, true},
 		{"go-mlkem", testpeer.GoServerOptions{}, func(cfg *tls.Config) {
-			cfg.CurvePreferences = []tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupX25519}
-			cfg.KeyShares = []tls.NamedGroup{tls.X25519MLKEM768}
+			cfg.CurvePreferences = []tls.CurveID{tls.X25519MLKEM768, tls.X25519}
+			cfg.KeyShares = []tls.CurveID{tls.X25519MLKEM768}
 		}, false},
 		{"go-chacha", testpeer.GoServerOptions{}, func(cfg *tls.Config) {
-			cfg.CipherSuites = []tls.CipherSuite{tls.TLS_CHACHA20_POLY1305_SHA256}
+			cfg.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
 		}, false},
 	} {
 		srv := testpeer.StartGoServer(t, fl.opts)
@@ -550,7 +587,7 @@ func (c *corpus) addRefusals() {
 	ossl := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeRev, Groups: []cryptotls.CurveID{cryptotls.CurveP384}})
 	cp = new(capture)
 	cfg := recordLayerConfig(cp.trace)
-	cfg.CurvePreferences = []tls.NamedGroup{tls.NamedGroupX25519}
+	cfg.CurvePreferences = []tls.CurveID{tls.X25519}
 	refused("openssl-no-group", ossl.Addr, cfg, cp)
 	ossl.Close()
 }
@@ -620,24 +657,24 @@ func (c *corpus) addMadeUp() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var entry tls.CertificateEntry
+	var entry wire.CertificateEntry
 	entry.CertData = leaf.Chain[0]
-	entry.Extensions.StatusRequest = tls.CertificateStatus{StatusType: tls.CertificateStatusTypeOcsp, OCSPResponse: resp}
-	entry.Extensions.Add(tls.ExtensionTypeStatusRequest)
+	entry.Extensions.StatusRequest = wire.CertificateStatus{StatusType: wire.CertificateStatusTypeOcsp, OCSPResponse: resp}
+	entry.Extensions.Add(wire.ExtensionTypeStatusRequest)
 	e, err := entry.Append(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cert tls.Certificate
+	var cert wire.Certificate
 	if err := cert.CertificateList.SetBytes(e); err != nil {
 		t.Fatal(err)
 	}
-	c.addMessage("made-up-ocsp", message(t, tls.HandshakeTypeCertificate, &cert))
+	c.addMessage("made-up-ocsp", message(t, wire.HandshakeTypeCertificate, &cert))
 
 	// §4.2.5: extKeyUsage must include serverAuth; keyUsage
 	// digitalSignature; an OID with no values.
 	var filters []byte
-	for _, f := range []tls.OIDFilter{
+	for _, f := range []wire.OIDFilter{
 		{CertificateExtensionOID: []byte{0x06, 0x03, 0x55, 0x1d, 0x25}, CertificateExtensionValues: []byte{0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01}},
 		{CertificateExtensionOID: []byte{0x06, 0x03, 0x55, 0x1d, 0x0f}, CertificateExtensionValues: []byte{0x03, 0x02, 0x07, 0x80}},
 		{CertificateExtensionOID: []byte{0x06, 0x03, 0x55, 0x1d, 0x20}},
@@ -646,7 +683,7 @@ func (c *corpus) addMadeUp() {
 			t.Fatal(err)
 		}
 	}
-	var cr tls.CertificateRequest
+	var cr wire.CertificateRequest
 	x := &cr.Extensions
 	schemes := []byte{0x04, 0x03, 0x08, 0x04, 0x08, 0x07}
 	if err := x.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(schemes); err != nil {
@@ -655,19 +692,19 @@ func (c *corpus) addMadeUp() {
 	if err := x.OidFilters.Filters.SetBytes(filters); err != nil {
 		t.Fatal(err)
 	}
-	x.Add(tls.ExtensionTypeSignatureAlgorithms)
-	x.Add(tls.ExtensionTypeOidFilters)
-	c.addMessage("made-up-oid-filters", message(t, tls.HandshakeTypeCertificateRequest, &cr))
+	x.Add(wire.ExtensionTypeSignatureAlgorithms)
+	x.Add(wire.ExtensionTypeOidFilters)
+	c.addMessage("made-up-oid-filters", message(t, wire.HandshakeTypeCertificateRequest, &cr))
 }
 
 // message encodes a handshake message with its header.
-func message(t *testing.T, typ tls.HandshakeType, m codec) []byte {
+func message(t *testing.T, typ wire.HandshakeType, m codec) []byte {
 	t.Helper()
 	body, err := m.Append(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := tls.Handshake{MsgType: typ, Body: body}
+	h := wire.Handshake{MsgType: typ, Body: body}
 	b, err := h.Append(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -158,7 +159,7 @@ func checkRecordFailure(t tb, e *tls.Engine, r *recordTrace, err error) {
 	alerts := 0
 	for _, rec := range r.out {
 		sent = append(sent, rec.data...)
-		if !rec.encrypted && tls.ContentType(rec.data[0]) == tls.ContentTypeAlert {
+		if !rec.encrypted && wire.ContentType(rec.data[0]) == wire.ContentTypeAlert {
 			alerts++
 		}
 	}
@@ -173,7 +174,7 @@ func checkRecordFailure(t tb, e *tls.Engine, r *recordTrace, err error) {
 	case len(r.out) == 0:
 		t.Fatalf("error %q: no alert sent", err)
 	case !r.out[len(r.out)-1].encrypted:
-		want := []byte{byte(tls.ContentTypeAlert), 3, 3, 0, 2, byte(tls.AlertLevelFatal), byte(ae.Alert)}
+		want := []byte{byte(wire.ContentTypeAlert), 3, 3, 0, 2, byte(wire.AlertLevelFatal), byte(ae.Alert)}
 		if !bytes.Equal(r.out[len(r.out)-1].data, want) || alerts != 1 {
 			t.Fatalf("error %q: output %x does not end with the one alert %x", err, out, want)
 		}
@@ -181,12 +182,12 @@ func checkRecordFailure(t tb, e *tls.Engine, r *recordTrace, err error) {
 		// Protected: 2 octets of alert, the inner content type and a
 		// 16-octet tag. Earlier records of the output are protected too.
 		last := r.out[len(r.out)-1].data
-		if len(last) != 5+2+1+16 || tls.ContentType(last[0]) != tls.ContentTypeApplicationData || alerts != 0 {
+		if len(last) != 5+2+1+16 || wire.ContentType(last[0]) != wire.ContentTypeApplicationData || alerts != 0 {
 			t.Fatalf("error %q: output %x does not end with one protected alert", err, out)
 		}
 	}
 	// The error is sticky: more input is refused and sends nothing.
-	if n, err2 := e.Input([]byte{byte(tls.ContentTypeHandshake), 3, 3, 0, 0}); n != 0 || err2 != err {
+	if n, err2 := e.Input([]byte{byte(wire.ContentTypeHandshake), 3, 3, 0, 0}); n != 0 || err2 != err {
 		t.Fatalf("after %q, Input takes %d octets and returns %v", err, n, err2)
 	}
 	if !bytes.Equal(e.Output(), out) {
@@ -195,14 +196,14 @@ func checkRecordFailure(t tb, e *tls.Engine, r *recordTrace, err error) {
 }
 
 // cfLastRecord is the last whole record of wire.
-func cfLastRecord(wire []byte) []byte {
+func cfLastRecord(raw []byte) []byte {
 	var last []byte
-	for len(wire) >= 5 {
-		n := 5 + int(binary.BigEndian.Uint16(wire[3:5]))
-		if n > len(wire) {
+	for len(raw) >= 5 {
+		n := 5 + int(binary.BigEndian.Uint16(raw[3:5]))
+		if n > len(raw) {
 			break
 		}
-		last, wire = wire[:n], wire[n:]
+		last, raw = raw[:n], raw[n:]
 	}
 	return last
 }

@@ -2,13 +2,14 @@
 # Runs every fuzz target of tabletls for DURATION each, one after the other:
 # every Fuzz* function in ./fuzz (the generated codec targets and the
 # hand-written ones), in ./tls (FuzzInnerPlaintext and the package's
-# own) and in ./internal/tlsserver (FuzzHostileServer). Targets are found with `go test -list`, so new ones are picked up
+# own), in ./internal/wire (FuzzCodecClientHello, FuzzCodecServerMessages)
+# and in ./internal/tlsserver (FuzzHostileServer). Targets are found with `go test -list`, so new ones are picked up
 # without editing this script.
 #
 #   fuzz/run.sh [DURATION]        DURATION as for go test -fuzztime (30s, 1m, 10000x); default 30s
 #
 # Environment:
-#   FUZZ_PKGS      packages to take targets from (default "./fuzz ./tls ./internal/tlsserver")
+#   FUZZ_PKGS      packages to take targets from (default "./fuzz ./tls ./internal/wire ./internal/tlsserver")
 #   FUZZ_MATCH     only targets whose name matches this extended regexp
 #   FUZZ_JOBS      targets run at the same time (default 1)
 #   FUZZ_PARALLEL  fuzzing processes per target (go test -parallel; default GOMAXPROCS)
@@ -22,7 +23,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 duration=${1:-30s}
-pkgs=${FUZZ_PKGS:-./fuzz ./tls ./internal/tlsserver}
+pkgs=${FUZZ_PKGS:-./fuzz ./tls ./internal/wire ./internal/tlsserver}
 jobs=${FUZZ_JOBS:-1}
 match=${FUZZ_MATCH:-.}
 go=${GO:-go}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/tlsserver"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -69,18 +70,18 @@ func FuzzRawInState(f *testing.F) {
 type risTarget struct {
 	name  string
 	state tls.HandshakeState
-	cut   tls.HandshakeType // 0: keep the whole flight
-	all   bool              // cut nothing: the handshake completes
-	cr    bool              // needs a CertificateRequest
+	cut   wire.HandshakeType // 0: keep the whole flight
+	all   bool               // cut nothing: the handshake completes
+	cr    bool               // needs a CertificateRequest
 }
 
 var risTargets = []risTarget{
 	{name: "WAIT_SH", state: tls.StateWaitSH},
-	{name: "WAIT_EE", state: tls.StateWaitEE, cut: tls.HandshakeTypeEncryptedExtensions},
-	{name: "WAIT_CERT_CR", state: tls.StateWaitCertCR, cut: tls.HandshakeTypeCertificateRequest},
-	{name: "WAIT_CERT", state: tls.StateWaitCert, cut: tls.HandshakeTypeCertificate, cr: true},
-	{name: "WAIT_CV", state: tls.StateWaitCV, cut: tls.HandshakeTypeCertificateVerify},
-	{name: "WAIT_FINISHED", state: tls.StateWaitFinished, cut: tls.HandshakeTypeFinished},
+	{name: "WAIT_EE", state: tls.StateWaitEE, cut: wire.HandshakeTypeEncryptedExtensions},
+	{name: "WAIT_CERT_CR", state: tls.StateWaitCertCR, cut: wire.HandshakeTypeCertificateRequest},
+	{name: "WAIT_CERT", state: tls.StateWaitCert, cut: wire.HandshakeTypeCertificate, cr: true},
+	{name: "WAIT_CV", state: tls.StateWaitCV, cut: wire.HandshakeTypeCertificateVerify},
+	{name: "WAIT_FINISHED", state: tls.StateWaitFinished, cut: wire.HandshakeTypeFinished},
 	{name: "CONNECTED", state: tls.StateConnected, all: true},
 	{name: "PEER_CLOSED", state: tls.StatePeerClosed, all: true},
 	{name: "LOCAL_CLOSED", state: tls.StateLocalClosed, all: true},
@@ -133,7 +134,7 @@ func decodeRIS(data []byte) risInput {
 	for range b & 7 {
 		typ, n := get(), int(get())
 		n = min(n, len(data))
-		in.sealed = append(in.sealed, tlsserver.Record{Type: tls.ContentType(typ), Payload: data[:n:n]})
+		in.sealed = append(in.sealed, tlsserver.Record{Type: wire.ContentType(typ), Payload: data[:n:n]})
 		data = data[n:]
 	}
 	in.raw = data
@@ -187,14 +188,14 @@ func checkRawInState(t *testing.T, data []byte) {
 		opts.ALPN = "h2"
 	}
 	if in.flags&risFlagChaCha != 0 {
-		opts.CipherSuite = tls.TLS_CHACHA20_POLY1305_SHA256
+		opts.CipherSuite = wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256)
 	}
 	want := in.target.state
 	if want == tls.StateWaitSH && opts.HelloRetryRequest {
 		want = tls.StateWaitSHAfterHRR
 	}
-	if in.target.cut == tls.HandshakeTypeCertificateRequest && !opts.RequestClientCert {
-		in.target.cut = tls.HandshakeTypeCertificate // WAIT_CERT_CR without a request
+	if in.target.cut == wire.HandshakeTypeCertificateRequest && !opts.RequestClientCert {
+		in.target.cut = wire.HandshakeTypeCertificate // WAIT_CERT_CR without a request
 	}
 
 	// The server's main flight, cut for the state, then the fuzzer's
@@ -218,13 +219,13 @@ func checkRawInState(t *testing.T, data []byte) {
 					f.Items = append(f.Items, tlsserver.Item{Rec: &r})
 				}
 			},
-			Wire: func(s *tlsserver.Server, f *tlsserver.Flight, wire [][]byte) [][]byte {
+			Wire: func(s *tlsserver.Server, f *tlsserver.Flight, wireData [][]byte) [][]byte {
 				if f.Kind == tlsserver.FlightServerHello {
-					k := len(wire) - len(in.sealed)
-					prefix, sealedWire = bytes.Join(wire[:k], nil), bytes.Join(wire[k:], nil)
+					k := len(wireData) - len(in.sealed)
+					prefix, sealedWire = bytes.Join(wireData[:k], nil), bytes.Join(wireData[k:], nil)
 					cutDone = true
 				}
-				return wire
+				return wireData
 			},
 		}
 	}
@@ -271,7 +272,7 @@ func checkRawInState(t *testing.T, data []byte) {
 	}
 	switch in.target.state {
 	case tls.StatePeerClosed:
-		out, err := srv.Send(tlsserver.AlertItem(tls.AlertLevelWarning, tls.AlertDescriptionCloseNotify))
+		out, err := srv.Send(tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertCloseNotify)))
 		if err != nil {
 			fail("server close_notify: %v", err)
 		}
@@ -410,9 +411,9 @@ func checkRawInState(t *testing.T, data []byte) {
 	if v := srv.Violations(); len(v) > 0 {
 		fail("the server noticed: %s", strings.Join(v, "; "))
 	}
-	var newAlerts []tls.Alert // but close_notify and user_canceled
+	var newAlerts []wire.Alert // but close_notify and user_canceled
 	for _, a := range srv.Alerts()[alertsBefore:] {
-		if a.Description != tls.AlertDescriptionCloseNotify && a.Description != tls.AlertDescriptionUserCanceled {
+		if a.Description != wire.AlertDescription(tls.AlertCloseNotify) && a.Description != wire.AlertDescription(tls.AlertUserCanceled) {
 			newAlerts = append(newAlerts, a)
 		}
 	}
@@ -442,21 +443,21 @@ func checkRawInState(t *testing.T, data []byte) {
 			fail("failed with %q (received %v, after close_notify %v) but sent %v", failErr, ae.Received, closeSent, newAlerts)
 		}
 	case !hadKeys:
-		wantRec := []byte{byte(tls.ContentTypeAlert), 3, 3, 0, 2, byte(tls.AlertLevelFatal), byte(ae.Alert)}
+		wantRec := []byte{byte(wire.ContentTypeAlert), 3, 3, 0, 2, byte(wire.AlertLevelFatal), byte(ae.Alert)}
 		if !bytes.HasSuffix(sent, wantRec) || bytes.Count(sent, wantRec) != 1 {
 			fail("failed with %q; output %x does not end with the one alert %x", failErr, sent, wantRec)
 		}
 	default:
 		last := cfLastRecord(sent)
-		if len(last) != 5+2+1+16 || tls.ContentType(last[0]) != tls.ContentTypeApplicationData {
+		if len(last) != 5+2+1+16 || wire.ContentType(last[0]) != wire.ContentTypeApplicationData {
 			fail("failed with %q; output %x does not end with a protected alert", failErr, sent)
 		}
-		if len(newAlerts) != 1 || newAlerts[0].Description != ae.Alert || newAlerts[0].Level != tls.AlertLevelFatal {
+		if len(newAlerts) != 1 || newAlerts[0].Description != wire.AlertDescription(ae.Alert) || newAlerts[0].Level != wire.AlertLevelFatal {
 			fail("failed with %q; the server read the alerts %v", failErr, newAlerts)
 		}
 	}
 	// Sticky: more input is refused and sends nothing.
-	if n, err := e.Input([]byte{byte(tls.ContentTypeHandshake), 3, 3, 0, 0}); n != 0 || err != failErr {
+	if n, err := e.Input([]byte{byte(wire.ContentTypeHandshake), 3, 3, 0, 0}); n != 0 || err != failErr {
 		fail("after %q, Input takes %d octets and returns %v", failErr, n, err)
 	}
 	if len(e.Output()) != 0 {
@@ -474,10 +475,10 @@ type risSeed struct {
 // type protected with the keys of the state, a valid next message where
 // the fuzzer could not make one, and raw octets.
 func risSeeds() []risSeed {
-	rec := func(typ tls.ContentType, payload ...byte) []byte {
+	rec := func(typ wire.ContentType, payload ...byte) []byte {
 		return append([]byte{byte(typ), byte(len(payload))}, payload...)
 	}
-	hs := func(typ tls.HandshakeType, body ...byte) []byte {
+	hs := func(typ wire.HandshakeType, body ...byte) []byte {
 		return append([]byte{byte(typ), 0, 0, byte(len(body))}, body...)
 	}
 	seed := func(target, flags, chunk byte, tix int, recs ...[]byte) []byte {
@@ -494,37 +495,37 @@ func risSeeds() []risSeed {
 		name := strings.ToLower(strings.ReplaceAll(tg.name, "_", "-"))
 		add := func(what string, data []byte) { seeds = append(seeds, risSeed{name + "-" + what, data}) }
 		add("empty", seed(ti, 0, 0, 0))
-		add("alert", seed(ti, 0, 0, 0, rec(tls.ContentTypeAlert, 2, byte(tls.AlertDescriptionHandshakeFailure))))
-		add("close-notify", seed(ti, risFlagMiddleboxCCS, 0, 0, rec(tls.ContentTypeAlert, 1, 0)))
-		add("ccs", seed(ti, 0, 0, 0, rec(tls.ContentTypeChangeCipherSpec, 1)))
-		add("app-data", seed(ti, risFlagRecvBuffer, 3, 0, rec(tls.ContentTypeApplicationData, 'h', 'i')))
-		add("unknown-message", seed(ti, 0, 0, 0, rec(tls.ContentTypeHandshake, hs(0x63, 1, 2, 3)...)))
+		add("alert", seed(ti, 0, 0, 0, rec(wire.ContentTypeAlert, 2, byte(tls.AlertHandshakeFailure))))
+		add("close-notify", seed(ti, risFlagMiddleboxCCS, 0, 0, rec(wire.ContentTypeAlert, 1, 0)))
+		add("ccs", seed(ti, 0, 0, 0, rec(wire.ContentTypeChangeCipherSpec, 1)))
+		add("app-data", seed(ti, risFlagRecvBuffer, 3, 0, rec(wire.ContentTypeApplicationData, 'h', 'i')))
+		add("unknown-message", seed(ti, 0, 0, 0, rec(wire.ContentTypeHandshake, hs(0x63, 1, 2, 3)...)))
 		add("raw-header", append(seed(ti, risFlagHRR, 1, 0), 0x16, 3, 3, 0x40, 0x01))
 		if !tg.all {
 			add("many-ccs", append(seed(ti, 0, 0, 0), bytes.Repeat([]byte{0x14, 3, 3, 0, 1, 1}, 65)...))
 		}
 		switch tg.state {
 		case tls.StateWaitEE:
-			add("encrypted-extensions", seed(ti, risFlagALPN, 0, 0, rec(tls.ContentTypeHandshake, hs(tls.HandshakeTypeEncryptedExtensions, 0, 0)...)))
+			add("encrypted-extensions", seed(ti, risFlagALPN, 0, 0, rec(wire.ContentTypeHandshake, hs(wire.HandshakeTypeEncryptedExtensions, 0, 0)...)))
 		case tls.StateWaitCertCR, tls.StateWaitCert:
 			add("certificate-request", seed(ti, risFlagClientAuth|risFlagClientCert, 0, 0,
-				rec(tls.ContentTypeHandshake, hs(tls.HandshakeTypeCertificateRequest, 0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3)...)))
-			add("empty-certificate", seed(ti, 0, 0, 0, rec(tls.ContentTypeHandshake, hs(tls.HandshakeTypeCertificate, 0, 0, 0, 0)...)))
+				rec(wire.ContentTypeHandshake, hs(wire.HandshakeTypeCertificateRequest, 0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3)...)))
+			add("empty-certificate", seed(ti, 0, 0, 0, rec(wire.ContentTypeHandshake, hs(wire.HandshakeTypeCertificate, 0, 0, 0, 0)...)))
 		case tls.StateWaitCV:
-			add("certificate-verify", seed(ti, 0, 0, 0, rec(tls.ContentTypeHandshake, hs(tls.HandshakeTypeCertificateVerify, 4, 3, 0, 2, 0x30, 0)...)))
+			add("certificate-verify", seed(ti, 0, 0, 0, rec(wire.ContentTypeHandshake, hs(wire.HandshakeTypeCertificateVerify, 4, 3, 0, 2, 0x30, 0)...)))
 		case tls.StateWaitFinished:
-			add("finished", seed(ti, risFlagChaCha, 0, 0, rec(tls.ContentTypeHandshake, append(hs(tls.HandshakeTypeFinished), make([]byte, 32)...)...)))
+			add("finished", seed(ti, risFlagChaCha, 0, 0, rec(wire.ContentTypeHandshake, append(hs(wire.HandshakeTypeFinished), make([]byte, 32)...)...)))
 		case tls.StateConnected, tls.StateLocalClosed:
-			msg := append([]byte{byte(tls.HandshakeTypeNewSessionTicket), 0, 0, byte(len(ticket))}, ticket...)
-			add("ticket", seed(ti, 0, 0, 1, rec(tls.ContentTypeHandshake, msg...)))
-			add("key-update", seed(ti, 0, 0, risCtlWrite, rec(tls.ContentTypeHandshake, hs(tls.HandshakeTypeKeyUpdate, 1)...),
-				rec(tls.ContentTypeApplicationData, 'x')))
-			add("own-key-update", seed(ti, 0, 0, risCtlKeyUpdate|risCtlWrite, rec(tls.ContentTypeApplicationData, 'y')))
+			msg := append([]byte{byte(wire.HandshakeTypeNewSessionTicket), 0, 0, byte(len(ticket))}, ticket...)
+			add("ticket", seed(ti, 0, 0, 1, rec(wire.ContentTypeHandshake, msg...)))
+			add("key-update", seed(ti, 0, 0, risCtlWrite, rec(wire.ContentTypeHandshake, hs(wire.HandshakeTypeKeyUpdate, 1)...),
+				rec(wire.ContentTypeApplicationData, 'x')))
+			add("own-key-update", seed(ti, 0, 0, risCtlKeyUpdate|risCtlWrite, rec(wire.ContentTypeApplicationData, 'y')))
 		case tls.StatePeerClosed:
-			add("write", seed(ti, 0, 0, risCtlKeyUpdate|risCtlWrite, rec(tls.ContentTypeApplicationData, 'y')))
+			add("write", seed(ti, 0, 0, risCtlKeyUpdate|risCtlWrite, rec(wire.ContentTypeApplicationData, 'y')))
 		}
 		if !tg.all {
-			add("close", seed(ti, risFlagHRR, 0, risCtlClose, rec(tls.ContentTypeAlert, 2, 40)))
+			add("close", seed(ti, risFlagHRR, 0, risCtlClose, rec(wire.ContentTypeAlert, 2, 40)))
 		}
 	}
 	return seeds

@@ -2,7 +2,7 @@
 
 package fuzz
 
-import "github.com/tabletls/tabletls/tls"
+import "github.com/tabletls/tabletls/internal/wire"
 
 // The properties of the fuzz targets of the generated codecs. Each decodes
 // its input with Unmarshal, which must either fail with one of the alerts
@@ -12,252 +12,284 @@ import "github.com/tabletls/tabletls/tls"
 
 // checkEmpty is the property of FuzzEmpty.
 func checkEmpty(t tb, data []byte) {
-	checkCodec[tls.Empty](t, data, decodeError)
+	checkCodec[wire.Empty](t, data, decodeError)
 }
 
 // checkServerName is the property of FuzzServerName.
 func checkServerName(t tb, data []byte) {
-	checkCodec[tls.ServerName](t, data, decodeError)
+	checkCodec[wire.ServerName](t, data, decodeError)
 }
 
 // checkServerNameList is the property of FuzzServerNameList.
 func checkServerNameList(t tb, data []byte) {
-	checkCodec[tls.ServerNameList](t, data, decodeError)
+	checkCodec[wire.ServerNameList](t, data, decodeError)
 }
 
 // checkCertificateStatusRequest is the property of FuzzCertificateStatusRequest.
 func checkCertificateStatusRequest(t tb, data []byte) {
-	checkCodec[tls.CertificateStatusRequest](t, data, decodeError)
+	checkCodec[wire.CertificateStatusRequest](t, data, decodeError)
 }
 
 // checkCertificateStatus is the property of FuzzCertificateStatus.
 func checkCertificateStatus(t tb, data []byte) {
-	checkCodec[tls.CertificateStatus](t, data, decodeError)
+	checkCodec[wire.CertificateStatus](t, data, decodeError)
 }
 
 // checkNamedGroupList is the property of FuzzNamedGroupList.
 func checkNamedGroupList(t tb, data []byte) {
-	checkCodec[tls.NamedGroupList](t, data, decodeError)
+	checkCodec[wire.NamedGroupList](t, data, decodeError)
 }
 
 // checkSignatureSchemeList is the property of FuzzSignatureSchemeList.
 func checkSignatureSchemeList(t tb, data []byte) {
-	checkCodec[tls.SignatureSchemeList](t, data, decodeError)
+	checkCodec[wire.SignatureSchemeList](t, data, decodeError)
 }
 
 // checkProtocolNameList is the property of FuzzProtocolNameList.
 func checkProtocolNameList(t tb, data []byte) {
-	checkCodec[tls.ProtocolNameList](t, data, decodeError)
+	checkCodec[wire.ProtocolNameList](t, data, decodeError)
 }
 
 // checkKeyShareEntry is the property of FuzzKeyShareEntry.
 func checkKeyShareEntry(t tb, data []byte) {
-	checkCodec[tls.KeyShareEntry](t, data, decodeError)
+	checkCodec[wire.KeyShareEntry](t, data, decodeError)
 }
 
 // checkKeyShareClientHello is the property of FuzzKeyShareClientHello.
 func checkKeyShareClientHello(t tb, data []byte) {
-	checkCodec[tls.KeyShareClientHello](t, data, decodeError)
+	checkCodec[wire.KeyShareClientHello](t, data, decodeError)
 }
 
 // checkKeyShareHelloRetryRequest is the property of FuzzKeyShareHelloRetryRequest.
 func checkKeyShareHelloRetryRequest(t tb, data []byte) {
-	checkCodec[tls.KeyShareHelloRetryRequest](t, data, decodeError)
+	checkCodec[wire.KeyShareHelloRetryRequest](t, data, decodeError)
 }
 
 // checkKeyShareServerHello is the property of FuzzKeyShareServerHello.
 func checkKeyShareServerHello(t tb, data []byte) {
-	checkCodec[tls.KeyShareServerHello](t, data, decodeError)
+	checkCodec[wire.KeyShareServerHello](t, data, decodeError)
 }
 
 // checkPskIdentity is the property of FuzzPskIdentity.
 func checkPskIdentity(t tb, data []byte) {
-	checkCodec[tls.PskIdentity](t, data, decodeError)
+	checkCodec[wire.PskIdentity](t, data, decodeError)
 }
 
 // checkOfferedPsks is the property of FuzzOfferedPsks.
 func checkOfferedPsks(t tb, data []byte) {
-	checkCodec[tls.OfferedPsks](t, data, decodeError)
+	checkCodec[wire.OfferedPsks](t, data, decodeError)
 }
 
 // checkPreSharedKeyExtensionServerHello is the property of FuzzPreSharedKeyExtensionServerHello.
 func checkPreSharedKeyExtensionServerHello(t tb, data []byte) {
-	checkCodec[tls.PreSharedKeyExtensionServerHello](t, data, decodeError)
+	checkCodec[wire.PreSharedKeyExtensionServerHello](t, data, decodeError)
 }
 
 // checkEarlyDataIndicationNewSessionTicket is the property of FuzzEarlyDataIndicationNewSessionTicket.
 func checkEarlyDataIndicationNewSessionTicket(t tb, data []byte) {
-	checkCodec[tls.EarlyDataIndicationNewSessionTicket](t, data, decodeError)
+	checkCodec[wire.EarlyDataIndicationNewSessionTicket](t, data, decodeError)
 }
 
 // checkSupportedVersionsClientHello is the property of FuzzSupportedVersionsClientHello.
 func checkSupportedVersionsClientHello(t tb, data []byte) {
-	checkCodec[tls.SupportedVersionsClientHello](t, data, decodeError)
+	checkCodec[wire.SupportedVersionsClientHello](t, data, decodeError)
 }
 
 // checkSupportedVersionsServerHello is the property of FuzzSupportedVersionsServerHello.
 func checkSupportedVersionsServerHello(t tb, data []byte) {
-	checkCodec[tls.SupportedVersionsServerHello](t, data, decodeError)
+	checkCodec[wire.SupportedVersionsServerHello](t, data, decodeError)
 }
 
 // checkCookie is the property of FuzzCookie.
 func checkCookie(t tb, data []byte) {
-	checkCodec[tls.Cookie](t, data, decodeError)
+	checkCodec[wire.Cookie](t, data, decodeError)
 }
 
 // checkPskKeyExchangeModes is the property of FuzzPskKeyExchangeModes.
 func checkPskKeyExchangeModes(t tb, data []byte) {
-	checkCodec[tls.PskKeyExchangeModes](t, data, decodeError)
+	checkCodec[wire.PskKeyExchangeModes](t, data, decodeError)
 }
 
 // checkCertificateAuthoritiesExtension is the property of FuzzCertificateAuthoritiesExtension.
 func checkCertificateAuthoritiesExtension(t tb, data []byte) {
-	checkCodec[tls.CertificateAuthoritiesExtension](t, data, decodeError)
+	checkCodec[wire.CertificateAuthoritiesExtension](t, data, decodeError)
 }
 
 // checkOIDFilter is the property of FuzzOIDFilter.
 func checkOIDFilter(t tb, data []byte) {
-	checkCodec[tls.OIDFilter](t, data, decodeError)
+	checkCodec[wire.OIDFilter](t, data, decodeError)
 }
 
 // checkOIDFilterExtension is the property of FuzzOIDFilterExtension.
 func checkOIDFilterExtension(t tb, data []byte) {
-	checkCodec[tls.OIDFilterExtension](t, data, decodeError)
+	checkCodec[wire.OIDFilterExtension](t, data, decodeError)
 }
 
 // checkPostHandshakeAuth is the property of FuzzPostHandshakeAuth.
 func checkPostHandshakeAuth(t tb, data []byte) {
-	checkCodec[tls.PostHandshakeAuth](t, data, decodeError)
+	checkCodec[wire.PostHandshakeAuth](t, data, decodeError)
 }
 
 // checkClientHello is the property of FuzzClientHello.
 func checkClientHello(t tb, data []byte) {
-	checkCodec[tls.ClientHello](t, data, decodeError|illegalParameter)
+	checkCodec[wire.ClientHello](t, data, decodeError|illegalParameter)
+}
+
+// checkServerHelloPrefix is the property of FuzzServerHelloPrefix.
+func checkServerHelloPrefix(t tb, data []byte) {
+	checkCodec[wire.ServerHelloPrefix](t, data, decodeError)
+}
+
+// checkAnyExtension is the property of FuzzAnyExtension.
+func checkAnyExtension(t tb, data []byte) {
+	checkCodec[wire.AnyExtension](t, data, decodeError)
+}
+
+// checkAnyExtensions is the property of FuzzAnyExtensions.
+func checkAnyExtensions(t tb, data []byte) {
+	checkCodec[wire.AnyExtensions](t, data, decodeError)
 }
 
 // checkServerHello is the property of FuzzServerHello.
 func checkServerHello(t tb, data []byte) {
-	checkCodec[tls.ServerHello](t, data, decodeError|illegalParameter|unsupportedExtension)
+	checkCodec[wire.ServerHello](t, data, decodeError|illegalParameter|unsupportedExtension)
 }
 
 // checkHelloRetryRequest is the property of FuzzHelloRetryRequest.
 func checkHelloRetryRequest(t tb, data []byte) {
-	checkCodec[tls.HelloRetryRequest](t, data, decodeError|illegalParameter|unsupportedExtension)
+	checkCodec[wire.HelloRetryRequest](t, data, decodeError|illegalParameter|unsupportedExtension)
 }
 
 // checkExtension is the property of FuzzExtension.
 func checkExtension(t tb, data []byte) {
-	checkCodec[tls.Extension](t, data, decodeError)
+	checkCodec[wire.Extension](t, data, decodeError)
 }
 
 // checkEncryptedExtensions is the property of FuzzEncryptedExtensions.
 func checkEncryptedExtensions(t tb, data []byte) {
-	checkCodec[tls.EncryptedExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
+	checkCodec[wire.EncryptedExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
 }
 
 // checkCertificateRequest is the property of FuzzCertificateRequest.
 func checkCertificateRequest(t tb, data []byte) {
-	checkCodec[tls.CertificateRequest](t, data, decodeError|illegalParameter)
+	checkCodec[wire.CertificateRequest](t, data, decodeError|illegalParameter)
 }
 
 // checkCertificateEntry is the property of FuzzCertificateEntry.
 func checkCertificateEntry(t tb, data []byte) {
-	checkCodec[tls.CertificateEntry](t, data, decodeError|illegalParameter|unsupportedExtension)
+	checkCodec[wire.CertificateEntry](t, data, decodeError|illegalParameter|unsupportedExtension)
 }
 
 // checkCertificate is the property of FuzzCertificate.
 func checkCertificate(t tb, data []byte) {
-	checkCodec[tls.Certificate](t, data, decodeError|illegalParameter|unsupportedExtension)
+	checkCodec[wire.Certificate](t, data, decodeError|illegalParameter|unsupportedExtension)
 }
 
 // checkCertificateVerify is the property of FuzzCertificateVerify.
 func checkCertificateVerify(t tb, data []byte) {
-	checkCodec[tls.CertificateVerify](t, data, decodeError)
+	checkCodec[wire.CertificateVerify](t, data, decodeError)
 }
 
 // checkFinished is the property of FuzzFinished.
 func checkFinished(t tb, data []byte) {
-	checkCodec[tls.Finished](t, data, decodeError)
+	checkCodec[wire.Finished](t, data, decodeError)
 }
 
 // checkEndOfEarlyData is the property of FuzzEndOfEarlyData.
 func checkEndOfEarlyData(t tb, data []byte) {
-	checkCodec[tls.EndOfEarlyData](t, data, decodeError)
+	checkCodec[wire.EndOfEarlyData](t, data, decodeError)
 }
 
 // checkNewSessionTicket is the property of FuzzNewSessionTicket.
 func checkNewSessionTicket(t tb, data []byte) {
-	checkCodec[tls.NewSessionTicket](t, data, decodeError|illegalParameter)
+	checkCodec[wire.NewSessionTicket](t, data, decodeError|illegalParameter)
 }
 
 // checkKeyUpdate is the property of FuzzKeyUpdate.
 func checkKeyUpdate(t tb, data []byte) {
-	checkCodec[tls.KeyUpdate](t, data, decodeError)
+	checkCodec[wire.KeyUpdate](t, data, decodeError)
+}
+
+// checkHkdfLabel is the property of FuzzHkdfLabel.
+func checkHkdfLabel(t tb, data []byte) {
+	checkCodec[wire.HkdfLabel](t, data, decodeError)
 }
 
 // checkRecordHeader is the property of FuzzRecordHeader.
 func checkRecordHeader(t tb, data []byte) {
-	checkCodec[tls.RecordHeader](t, data, decodeError)
+	checkCodec[wire.RecordHeader](t, data, decodeError)
 }
 
 // checkTLSPlaintext is the property of FuzzTLSPlaintext.
 func checkTLSPlaintext(t tb, data []byte) {
-	checkCodec[tls.TLSPlaintext](t, data, decodeError)
+	checkCodec[wire.TLSPlaintext](t, data, decodeError)
 }
 
 // checkTLSCiphertext is the property of FuzzTLSCiphertext.
 func checkTLSCiphertext(t tb, data []byte) {
-	checkCodec[tls.TLSCiphertext](t, data, decodeError)
+	checkCodec[wire.TLSCiphertext](t, data, decodeError)
+}
+
+// checkChangeCipherSpec is the property of FuzzChangeCipherSpec.
+func checkChangeCipherSpec(t tb, data []byte) {
+	checkCodec[wire.ChangeCipherSpec](t, data, decodeError)
 }
 
 // checkAlert is the property of FuzzAlert.
 func checkAlert(t tb, data []byte) {
-	checkCodec[tls.Alert](t, data, decodeError)
+	checkCodec[wire.Alert](t, data, decodeError)
 }
 
 // checkHandshake is the property of FuzzHandshake.
 func checkHandshake(t tb, data []byte) {
-	checkCodec[tls.Handshake](t, data, decodeError)
+	checkCodec[wire.Handshake](t, data, decodeError)
+}
+
+// checkHandshakeHeader is the property of FuzzHandshakeHeader.
+func checkHandshakeHeader(t tb, data []byte) {
+	checkCodec[wire.HandshakeHeader](t, data, decodeError)
 }
 
 // checkClientHelloExtensions is the property of FuzzClientHelloExtensions.
 func checkClientHelloExtensions(t tb, data []byte) {
-	checkCodec[tls.ClientHelloExtensions](t, data, decodeError|illegalParameter)
+	checkCodec[wire.ClientHelloExtensions](t, data, decodeError|illegalParameter)
 }
 
 // checkServerHelloExtensions is the property of FuzzServerHelloExtensions.
 func checkServerHelloExtensions(t tb, data []byte) {
-	checkCodec[tls.ServerHelloExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
+	checkCodec[wire.ServerHelloExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
 }
 
 // checkHelloRetryRequestExtensions is the property of FuzzHelloRetryRequestExtensions.
 func checkHelloRetryRequestExtensions(t tb, data []byte) {
-	checkCodec[tls.HelloRetryRequestExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
+	checkCodec[wire.HelloRetryRequestExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
 }
 
 // checkEncryptedExtensionsExtensions is the property of FuzzEncryptedExtensionsExtensions.
 func checkEncryptedExtensionsExtensions(t tb, data []byte) {
-	checkCodec[tls.EncryptedExtensionsExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
+	checkCodec[wire.EncryptedExtensionsExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
 }
 
 // checkCertificateRequestExtensions is the property of FuzzCertificateRequestExtensions.
 func checkCertificateRequestExtensions(t tb, data []byte) {
-	checkCodec[tls.CertificateRequestExtensions](t, data, decodeError|illegalParameter)
+	checkCodec[wire.CertificateRequestExtensions](t, data, decodeError|illegalParameter)
 }
 
 // checkCertificateEntryExtensions is the property of FuzzCertificateEntryExtensions.
 func checkCertificateEntryExtensions(t tb, data []byte) {
-	checkCodec[tls.CertificateEntryExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
+	checkCodec[wire.CertificateEntryExtensions](t, data, decodeError|illegalParameter|unsupportedExtension)
 }
 
 // checkNewSessionTicketExtensions is the property of FuzzNewSessionTicketExtensions.
 func checkNewSessionTicketExtensions(t tb, data []byte) {
-	checkCodec[tls.NewSessionTicketExtensions](t, data, decodeError|illegalParameter)
+	checkCodec[wire.NewSessionTicketExtensions](t, data, decodeError|illegalParameter)
 }
 
 // codecTargets is the property of every generated target, by name.
 var codecTargets = map[string]func(tb, []byte){
 	"FuzzAlert":                               checkAlert,
+	"FuzzAnyExtension":                        checkAnyExtension,
+	"FuzzAnyExtensions":                       checkAnyExtensions,
 	"FuzzCertificate":                         checkCertificate,
 	"FuzzCertificateAuthoritiesExtension":     checkCertificateAuthoritiesExtension,
 	"FuzzCertificateEntry":                    checkCertificateEntry,
@@ -267,6 +299,7 @@ var codecTargets = map[string]func(tb, []byte){
 	"FuzzCertificateStatus":                   checkCertificateStatus,
 	"FuzzCertificateStatusRequest":            checkCertificateStatusRequest,
 	"FuzzCertificateVerify":                   checkCertificateVerify,
+	"FuzzChangeCipherSpec":                    checkChangeCipherSpec,
 	"FuzzClientHello":                         checkClientHello,
 	"FuzzClientHelloExtensions":               checkClientHelloExtensions,
 	"FuzzCookie":                              checkCookie,
@@ -278,8 +311,10 @@ var codecTargets = map[string]func(tb, []byte){
 	"FuzzExtension":                           checkExtension,
 	"FuzzFinished":                            checkFinished,
 	"FuzzHandshake":                           checkHandshake,
+	"FuzzHandshakeHeader":                     checkHandshakeHeader,
 	"FuzzHelloRetryRequest":                   checkHelloRetryRequest,
 	"FuzzHelloRetryRequestExtensions":         checkHelloRetryRequestExtensions,
+	"FuzzHkdfLabel":                           checkHkdfLabel,
 	"FuzzKeyShareClientHello":                 checkKeyShareClientHello,
 	"FuzzKeyShareEntry":                       checkKeyShareEntry,
 	"FuzzKeyShareHelloRetryRequest":           checkKeyShareHelloRetryRequest,
@@ -299,6 +334,7 @@ var codecTargets = map[string]func(tb, []byte){
 	"FuzzRecordHeader":                        checkRecordHeader,
 	"FuzzServerHello":                         checkServerHello,
 	"FuzzServerHelloExtensions":               checkServerHelloExtensions,
+	"FuzzServerHelloPrefix":                   checkServerHelloPrefix,
 	"FuzzServerName":                          checkServerName,
 	"FuzzServerNameList":                      checkServerNameList,
 	"FuzzSignatureSchemeList":                 checkSignatureSchemeList,
@@ -316,241 +352,252 @@ var codecTargets = map[string]func(tb, []byte){
 func splitSeed(target string, data []byte, add func(string, []byte)) {
 	switch target {
 	case "FuzzServerNameList":
-		var m tls.ServerNameList
+		var m wire.ServerNameList
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		{
-			var e tls.ServerName
+			var e wire.ServerName
 			for it := m.ServerNameList.Iter(); it.Next(&e); {
 				seedPart(add, "FuzzServerName", e.Append)
 			}
 		}
 	case "FuzzKeyShareClientHello":
-		var m tls.KeyShareClientHello
+		var m wire.KeyShareClientHello
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		{
-			var e tls.KeyShareEntry
+			var e wire.KeyShareEntry
 			for it := m.ClientShares.Iter(); it.Next(&e); {
 				seedPart(add, "FuzzKeyShareEntry", e.Append)
 			}
 		}
 	case "FuzzKeyShareServerHello":
-		var m tls.KeyShareServerHello
+		var m wire.KeyShareServerHello
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		seedPart(add, "FuzzKeyShareEntry", m.ServerShare.Append)
 	case "FuzzOfferedPsks":
-		var m tls.OfferedPsks
+		var m wire.OfferedPsks
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		{
-			var e tls.PskIdentity
+			var e wire.PskIdentity
 			for it := m.Identities.Iter(); it.Next(&e); {
 				seedPart(add, "FuzzPskIdentity", e.Append)
 			}
 		}
 	case "FuzzOIDFilterExtension":
-		var m tls.OIDFilterExtension
+		var m wire.OIDFilterExtension
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		{
-			var e tls.OIDFilter
+			var e wire.OIDFilter
 			for it := m.Filters.Iter(); it.Next(&e); {
 				seedPart(add, "FuzzOIDFilter", e.Append)
 			}
 		}
 	case "FuzzClientHello":
-		var m tls.ClientHello
+		var m wire.ClientHello
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		seedPart(add, "FuzzClientHelloExtensions", m.Extensions.Append)
+	case "FuzzAnyExtensions":
+		var m wire.AnyExtensions
+		if m.Unmarshal(data) != nil {
+			return
+		}
+		{
+			var e wire.AnyExtension
+			for it := m.Extensions.Iter(); it.Next(&e); {
+				seedPart(add, "FuzzAnyExtension", e.Append)
+			}
+		}
 	case "FuzzServerHello":
-		var m tls.ServerHello
+		var m wire.ServerHello
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		seedPart(add, "FuzzServerHelloExtensions", m.Extensions.Append)
 	case "FuzzHelloRetryRequest":
-		var m tls.HelloRetryRequest
+		var m wire.HelloRetryRequest
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		seedPart(add, "FuzzHelloRetryRequestExtensions", m.Extensions.Append)
 	case "FuzzEncryptedExtensions":
-		var m tls.EncryptedExtensions
+		var m wire.EncryptedExtensions
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		seedPart(add, "FuzzEncryptedExtensionsExtensions", m.Extensions.Append)
 	case "FuzzCertificateRequest":
-		var m tls.CertificateRequest
+		var m wire.CertificateRequest
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		seedPart(add, "FuzzCertificateRequestExtensions", m.Extensions.Append)
 	case "FuzzCertificateEntry":
-		var m tls.CertificateEntry
+		var m wire.CertificateEntry
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		seedPart(add, "FuzzCertificateEntryExtensions", m.Extensions.Append)
 	case "FuzzCertificate":
-		var m tls.Certificate
+		var m wire.Certificate
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		{
-			var e tls.CertificateEntry
+			var e wire.CertificateEntry
 			for it := m.CertificateList.Iter(); it.Next(&e); {
 				seedPart(add, "FuzzCertificateEntry", e.Append)
 			}
 		}
 	case "FuzzNewSessionTicket":
-		var m tls.NewSessionTicket
+		var m wire.NewSessionTicket
 		if m.Unmarshal(data) != nil {
 			return
 		}
 		seedPart(add, "FuzzNewSessionTicketExtensions", m.Extensions.Append)
 	case "FuzzClientHelloExtensions":
-		var x tls.ClientHelloExtensions
+		var x wire.ClientHelloExtensions
 		if x.Unmarshal(data) != nil {
 			return
 		}
 		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeServerName) {
+		if x.Has(wire.ExtensionTypeServerName) {
 			seedPart(add, "FuzzServerNameList", x.ServerName.Append)
 		}
-		if x.Has(tls.ExtensionTypeStatusRequest) {
+		if x.Has(wire.ExtensionTypeStatusRequest) {
 			seedPart(add, "FuzzCertificateStatusRequest", x.StatusRequest.Append)
 		}
-		if x.Has(tls.ExtensionTypeSupportedGroups) {
+		if x.Has(wire.ExtensionTypeSupportedGroups) {
 			seedPart(add, "FuzzNamedGroupList", x.SupportedGroups.Append)
 		}
-		if x.Has(tls.ExtensionTypeSignatureAlgorithms) {
+		if x.Has(wire.ExtensionTypeSignatureAlgorithms) {
 			seedPart(add, "FuzzSignatureSchemeList", x.SignatureAlgorithms.Append)
 		}
-		if x.Has(tls.ExtensionTypeApplicationLayerProtocolNegotiation) {
+		if x.Has(wire.ExtensionTypeApplicationLayerProtocolNegotiation) {
 			seedPart(add, "FuzzProtocolNameList", x.ApplicationLayerProtocolNegotiation.Append)
 		}
-		if x.Has(tls.ExtensionTypeKeyShare) {
+		if x.Has(wire.ExtensionTypeKeyShare) {
 			seedPart(add, "FuzzKeyShareClientHello", x.KeyShare.Append)
 		}
-		if x.Has(tls.ExtensionTypePreSharedKey) {
+		if x.Has(wire.ExtensionTypePreSharedKey) {
 			seedPart(add, "FuzzOfferedPsks", x.PreSharedKey.Append)
 		}
-		if x.Has(tls.ExtensionTypePskKeyExchangeModes) {
+		if x.Has(wire.ExtensionTypePskKeyExchangeModes) {
 			seedPart(add, "FuzzPskKeyExchangeModes", x.PskKeyExchangeModes.Append)
 		}
-		if x.Has(tls.ExtensionTypeEarlyData) {
+		if x.Has(wire.ExtensionTypeEarlyData) {
 			seedPart(add, "FuzzEmpty", x.EarlyData.Append)
 		}
-		if x.Has(tls.ExtensionTypeCookie) {
+		if x.Has(wire.ExtensionTypeCookie) {
 			seedPart(add, "FuzzCookie", x.Cookie.Append)
 		}
-		if x.Has(tls.ExtensionTypeSupportedVersions) {
+		if x.Has(wire.ExtensionTypeSupportedVersions) {
 			seedPart(add, "FuzzSupportedVersionsClientHello", x.SupportedVersions.Append)
 		}
-		if x.Has(tls.ExtensionTypeCertificateAuthorities) {
+		if x.Has(wire.ExtensionTypeCertificateAuthorities) {
 			seedPart(add, "FuzzCertificateAuthoritiesExtension", x.CertificateAuthorities.Append)
 		}
-		if x.Has(tls.ExtensionTypePostHandshakeAuth) {
+		if x.Has(wire.ExtensionTypePostHandshakeAuth) {
 			seedPart(add, "FuzzPostHandshakeAuth", x.PostHandshakeAuth.Append)
 		}
-		if x.Has(tls.ExtensionTypeSignatureAlgorithmsCert) {
+		if x.Has(wire.ExtensionTypeSignatureAlgorithmsCert) {
 			seedPart(add, "FuzzSignatureSchemeList", x.SignatureAlgorithmsCert.Append)
 		}
 	case "FuzzServerHelloExtensions":
-		var x tls.ServerHelloExtensions
+		var x wire.ServerHelloExtensions
 		if x.Unmarshal(data) != nil {
 			return
 		}
 		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeKeyShare) {
+		if x.Has(wire.ExtensionTypeKeyShare) {
 			seedPart(add, "FuzzKeyShareServerHello", x.KeyShare.Append)
 		}
-		if x.Has(tls.ExtensionTypePreSharedKey) {
+		if x.Has(wire.ExtensionTypePreSharedKey) {
 			seedPart(add, "FuzzPreSharedKeyExtensionServerHello", x.PreSharedKey.Append)
 		}
-		if x.Has(tls.ExtensionTypeSupportedVersions) {
+		if x.Has(wire.ExtensionTypeSupportedVersions) {
 			seedPart(add, "FuzzSupportedVersionsServerHello", x.SupportedVersions.Append)
 		}
 	case "FuzzHelloRetryRequestExtensions":
-		var x tls.HelloRetryRequestExtensions
+		var x wire.HelloRetryRequestExtensions
 		if x.Unmarshal(data) != nil {
 			return
 		}
 		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeKeyShare) {
+		if x.Has(wire.ExtensionTypeKeyShare) {
 			seedPart(add, "FuzzKeyShareHelloRetryRequest", x.KeyShare.Append)
 		}
-		if x.Has(tls.ExtensionTypeCookie) {
+		if x.Has(wire.ExtensionTypeCookie) {
 			seedPart(add, "FuzzCookie", x.Cookie.Append)
 		}
-		if x.Has(tls.ExtensionTypeSupportedVersions) {
+		if x.Has(wire.ExtensionTypeSupportedVersions) {
 			seedPart(add, "FuzzSupportedVersionsServerHello", x.SupportedVersions.Append)
 		}
 	case "FuzzEncryptedExtensionsExtensions":
-		var x tls.EncryptedExtensionsExtensions
+		var x wire.EncryptedExtensionsExtensions
 		if x.Unmarshal(data) != nil {
 			return
 		}
 		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeServerName) {
+		if x.Has(wire.ExtensionTypeServerName) {
 			seedPart(add, "FuzzEmpty", x.ServerName.Append)
 		}
-		if x.Has(tls.ExtensionTypeSupportedGroups) {
+		if x.Has(wire.ExtensionTypeSupportedGroups) {
 			seedPart(add, "FuzzNamedGroupList", x.SupportedGroups.Append)
 		}
-		if x.Has(tls.ExtensionTypeApplicationLayerProtocolNegotiation) {
+		if x.Has(wire.ExtensionTypeApplicationLayerProtocolNegotiation) {
 			seedPart(add, "FuzzProtocolNameList", x.ApplicationLayerProtocolNegotiation.Append)
 		}
-		if x.Has(tls.ExtensionTypeEarlyData) {
+		if x.Has(wire.ExtensionTypeEarlyData) {
 			seedPart(add, "FuzzEmpty", x.EarlyData.Append)
 		}
 	case "FuzzCertificateRequestExtensions":
-		var x tls.CertificateRequestExtensions
+		var x wire.CertificateRequestExtensions
 		if x.Unmarshal(data) != nil {
 			return
 		}
 		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeStatusRequest) {
+		if x.Has(wire.ExtensionTypeStatusRequest) {
 			seedPart(add, "FuzzEmpty", x.StatusRequest.Append)
 		}
-		if x.Has(tls.ExtensionTypeSignatureAlgorithms) {
+		if x.Has(wire.ExtensionTypeSignatureAlgorithms) {
 			seedPart(add, "FuzzSignatureSchemeList", x.SignatureAlgorithms.Append)
 		}
-		if x.Has(tls.ExtensionTypeCertificateAuthorities) {
+		if x.Has(wire.ExtensionTypeCertificateAuthorities) {
 			seedPart(add, "FuzzCertificateAuthoritiesExtension", x.CertificateAuthorities.Append)
 		}
-		if x.Has(tls.ExtensionTypeOidFilters) {
+		if x.Has(wire.ExtensionTypeOidFilters) {
 			seedPart(add, "FuzzOIDFilterExtension", x.OidFilters.Append)
 		}
-		if x.Has(tls.ExtensionTypeSignatureAlgorithmsCert) {
+		if x.Has(wire.ExtensionTypeSignatureAlgorithmsCert) {
 			seedPart(add, "FuzzSignatureSchemeList", x.SignatureAlgorithmsCert.Append)
 		}
 	case "FuzzCertificateEntryExtensions":
-		var x tls.CertificateEntryExtensions
+		var x wire.CertificateEntryExtensions
 		if x.Unmarshal(data) != nil {
 			return
 		}
 		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeStatusRequest) {
+		if x.Has(wire.ExtensionTypeStatusRequest) {
 			seedPart(add, "FuzzCertificateStatus", x.StatusRequest.Append)
 		}
 	case "FuzzNewSessionTicketExtensions":
-		var x tls.NewSessionTicketExtensions
+		var x wire.NewSessionTicketExtensions
 		if x.Unmarshal(data) != nil {
 			return
 		}
 		seedExtensions(add, data)
-		if x.Has(tls.ExtensionTypeEarlyData) {
+		if x.Has(wire.ExtensionTypeEarlyData) {
 			seedPart(add, "FuzzEarlyDataIndicationNewSessionTicket", x.EarlyData.Append)
 		}
 	}

@@ -7,15 +7,15 @@ import "testing"
 // The fuzz targets of the generated codecs, from spec/; their properties
 // are in zz_generated_codec_checks.go.
 
-// FuzzEmpty fuzzes the tls.Empty codec: Unmarshal fails with decode_error,
-// or Append re-encodes the input exactly.
+// FuzzEmpty fuzzes the wire.Empty codec: Unmarshal fails with
+// decode_error, or Append re-encodes the input exactly.
 func FuzzEmpty(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkEmpty(t, data)
 	})
 }
 
-// FuzzServerName fuzzes the tls.ServerName codec: Unmarshal fails with
+// FuzzServerName fuzzes the wire.ServerName codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzServerName(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -23,7 +23,7 @@ func FuzzServerName(f *testing.F) {
 	})
 }
 
-// FuzzServerNameList fuzzes the tls.ServerNameList codec: Unmarshal fails
+// FuzzServerNameList fuzzes the wire.ServerNameList codec: Unmarshal fails
 // with decode_error, or Append re-encodes the input exactly.
 func FuzzServerNameList(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -31,7 +31,7 @@ func FuzzServerNameList(f *testing.F) {
 	})
 }
 
-// FuzzCertificateStatusRequest fuzzes the tls.CertificateStatusRequest
+// FuzzCertificateStatusRequest fuzzes the wire.CertificateStatusRequest
 // codec: Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzCertificateStatusRequest(f *testing.F) {
@@ -40,7 +40,7 @@ func FuzzCertificateStatusRequest(f *testing.F) {
 	})
 }
 
-// FuzzCertificateStatus fuzzes the tls.CertificateStatus codec: Unmarshal
+// FuzzCertificateStatus fuzzes the wire.CertificateStatus codec: Unmarshal
 // fails with decode_error, or Append re-encodes the input exactly.
 func FuzzCertificateStatus(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -48,7 +48,7 @@ func FuzzCertificateStatus(f *testing.F) {
 	})
 }
 
-// FuzzNamedGroupList fuzzes the tls.NamedGroupList codec: Unmarshal fails
+// FuzzNamedGroupList fuzzes the wire.NamedGroupList codec: Unmarshal fails
 // with decode_error, or Append re-encodes the input exactly.
 func FuzzNamedGroupList(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -56,7 +56,7 @@ func FuzzNamedGroupList(f *testing.F) {
 	})
 }
 
-// FuzzSignatureSchemeList fuzzes the tls.SignatureSchemeList codec:
+// FuzzSignatureSchemeList fuzzes the wire.SignatureSchemeList codec:
 // Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzSignatureSchemeList(f *testing.F) {
@@ -65,7 +65,7 @@ func FuzzSignatureSchemeList(f *testing.F) {
 	})
 }
 
-// FuzzProtocolNameList fuzzes the tls.ProtocolNameList codec: Unmarshal
+// FuzzProtocolNameList fuzzes the wire.ProtocolNameList codec: Unmarshal
 // fails with decode_error, or Append re-encodes the input exactly.
 func FuzzProtocolNameList(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -73,7 +73,7 @@ func FuzzProtocolNameList(f *testing.F) {
 	})
 }
 
-// FuzzKeyShareEntry fuzzes the tls.KeyShareEntry codec: Unmarshal fails
+// FuzzKeyShareEntry fuzzes the wire.KeyShareEntry codec: Unmarshal fails
 // with decode_error, or Append re-encodes the input exactly.
 func FuzzKeyShareEntry(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -81,7 +81,7 @@ func FuzzKeyShareEntry(f *testing.F) {
 	})
 }
 
-// FuzzKeyShareClientHello fuzzes the tls.KeyShareClientHello codec:
+// FuzzKeyShareClientHello fuzzes the wire.KeyShareClientHello codec:
 // Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzKeyShareClientHello(f *testing.F) {
@@ -90,7 +90,7 @@ func FuzzKeyShareClientHello(f *testing.F) {
 	})
 }
 
-// FuzzKeyShareHelloRetryRequest fuzzes the tls.KeyShareHelloRetryRequest
+// FuzzKeyShareHelloRetryRequest fuzzes the wire.KeyShareHelloRetryRequest
 // codec: Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzKeyShareHelloRetryRequest(f *testing.F) {
@@ -99,7 +99,7 @@ func FuzzKeyShareHelloRetryRequest(f *testing.F) {
 	})
 }
 
-// FuzzKeyShareServerHello fuzzes the tls.KeyShareServerHello codec:
+// FuzzKeyShareServerHello fuzzes the wire.KeyShareServerHello codec:
 // Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzKeyShareServerHello(f *testing.F) {
@@ -108,7 +108,7 @@ func FuzzKeyShareServerHello(f *testing.F) {
 	})
 }
 
-// FuzzPskIdentity fuzzes the tls.PskIdentity codec: Unmarshal fails with
+// FuzzPskIdentity fuzzes the wire.PskIdentity codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzPskIdentity(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -116,7 +116,7 @@ func FuzzPskIdentity(f *testing.F) {
 	})
 }
 
-// FuzzOfferedPsks fuzzes the tls.OfferedPsks codec: Unmarshal fails with
+// FuzzOfferedPsks fuzzes the wire.OfferedPsks codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzOfferedPsks(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -125,7 +125,7 @@ func FuzzOfferedPsks(f *testing.F) {
 }
 
 // FuzzPreSharedKeyExtensionServerHello fuzzes the
-// tls.PreSharedKeyExtensionServerHello codec: Unmarshal fails with
+// wire.PreSharedKeyExtensionServerHello codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzPreSharedKeyExtensionServerHello(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -134,7 +134,7 @@ func FuzzPreSharedKeyExtensionServerHello(f *testing.F) {
 }
 
 // FuzzEarlyDataIndicationNewSessionTicket fuzzes the
-// tls.EarlyDataIndicationNewSessionTicket codec: Unmarshal fails with
+// wire.EarlyDataIndicationNewSessionTicket codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzEarlyDataIndicationNewSessionTicket(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -143,7 +143,7 @@ func FuzzEarlyDataIndicationNewSessionTicket(f *testing.F) {
 }
 
 // FuzzSupportedVersionsClientHello fuzzes the
-// tls.SupportedVersionsClientHello codec: Unmarshal fails with
+// wire.SupportedVersionsClientHello codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzSupportedVersionsClientHello(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -152,7 +152,7 @@ func FuzzSupportedVersionsClientHello(f *testing.F) {
 }
 
 // FuzzSupportedVersionsServerHello fuzzes the
-// tls.SupportedVersionsServerHello codec: Unmarshal fails with
+// wire.SupportedVersionsServerHello codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzSupportedVersionsServerHello(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -160,7 +160,7 @@ func FuzzSupportedVersionsServerHello(f *testing.F) {
 	})
 }
 
-// FuzzCookie fuzzes the tls.Cookie codec: Unmarshal fails with
+// FuzzCookie fuzzes the wire.Cookie codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzCookie(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -168,7 +168,7 @@ func FuzzCookie(f *testing.F) {
 	})
 }
 
-// FuzzPskKeyExchangeModes fuzzes the tls.PskKeyExchangeModes codec:
+// FuzzPskKeyExchangeModes fuzzes the wire.PskKeyExchangeModes codec:
 // Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzPskKeyExchangeModes(f *testing.F) {
@@ -178,7 +178,7 @@ func FuzzPskKeyExchangeModes(f *testing.F) {
 }
 
 // FuzzCertificateAuthoritiesExtension fuzzes the
-// tls.CertificateAuthoritiesExtension codec: Unmarshal fails with
+// wire.CertificateAuthoritiesExtension codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzCertificateAuthoritiesExtension(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -186,7 +186,7 @@ func FuzzCertificateAuthoritiesExtension(f *testing.F) {
 	})
 }
 
-// FuzzOIDFilter fuzzes the tls.OIDFilter codec: Unmarshal fails with
+// FuzzOIDFilter fuzzes the wire.OIDFilter codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzOIDFilter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -194,7 +194,7 @@ func FuzzOIDFilter(f *testing.F) {
 	})
 }
 
-// FuzzOIDFilterExtension fuzzes the tls.OIDFilterExtension codec:
+// FuzzOIDFilterExtension fuzzes the wire.OIDFilterExtension codec:
 // Unmarshal fails with decode_error, or Append re-encodes the input
 // exactly.
 func FuzzOIDFilterExtension(f *testing.F) {
@@ -203,7 +203,7 @@ func FuzzOIDFilterExtension(f *testing.F) {
 	})
 }
 
-// FuzzPostHandshakeAuth fuzzes the tls.PostHandshakeAuth codec: Unmarshal
+// FuzzPostHandshakeAuth fuzzes the wire.PostHandshakeAuth codec: Unmarshal
 // fails with decode_error, or Append re-encodes the input exactly.
 func FuzzPostHandshakeAuth(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -211,7 +211,7 @@ func FuzzPostHandshakeAuth(f *testing.F) {
 	})
 }
 
-// FuzzClientHello fuzzes the tls.ClientHello codec: Unmarshal fails with
+// FuzzClientHello fuzzes the wire.ClientHello codec: Unmarshal fails with
 // decode_error or illegal_parameter, or Append re-encodes the input
 // exactly.
 func FuzzClientHello(f *testing.F) {
@@ -220,7 +220,31 @@ func FuzzClientHello(f *testing.F) {
 	})
 }
 
-// FuzzServerHello fuzzes the tls.ServerHello codec: Unmarshal fails with
+// FuzzServerHelloPrefix fuzzes the wire.ServerHelloPrefix codec: Unmarshal
+// fails with decode_error, or Append re-encodes the input exactly.
+func FuzzServerHelloPrefix(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkServerHelloPrefix(t, data)
+	})
+}
+
+// FuzzAnyExtension fuzzes the wire.AnyExtension codec: Unmarshal fails
+// with decode_error, or Append re-encodes the input exactly.
+func FuzzAnyExtension(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkAnyExtension(t, data)
+	})
+}
+
+// FuzzAnyExtensions fuzzes the wire.AnyExtensions codec: Unmarshal fails
+// with decode_error, or Append re-encodes the input exactly.
+func FuzzAnyExtensions(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkAnyExtensions(t, data)
+	})
+}
+
+// FuzzServerHello fuzzes the wire.ServerHello codec: Unmarshal fails with
 // decode_error, illegal_parameter or unsupported_extension, or Append
 // re-encodes the input exactly.
 func FuzzServerHello(f *testing.F) {
@@ -229,7 +253,7 @@ func FuzzServerHello(f *testing.F) {
 	})
 }
 
-// FuzzHelloRetryRequest fuzzes the tls.HelloRetryRequest codec: Unmarshal
+// FuzzHelloRetryRequest fuzzes the wire.HelloRetryRequest codec: Unmarshal
 // fails with decode_error, illegal_parameter or unsupported_extension, or
 // Append re-encodes the input exactly.
 func FuzzHelloRetryRequest(f *testing.F) {
@@ -238,7 +262,7 @@ func FuzzHelloRetryRequest(f *testing.F) {
 	})
 }
 
-// FuzzExtension fuzzes the tls.Extension codec: Unmarshal fails with
+// FuzzExtension fuzzes the wire.Extension codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzExtension(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -246,7 +270,7 @@ func FuzzExtension(f *testing.F) {
 	})
 }
 
-// FuzzEncryptedExtensions fuzzes the tls.EncryptedExtensions codec:
+// FuzzEncryptedExtensions fuzzes the wire.EncryptedExtensions codec:
 // Unmarshal fails with decode_error, illegal_parameter or
 // unsupported_extension, or Append re-encodes the input exactly.
 func FuzzEncryptedExtensions(f *testing.F) {
@@ -255,7 +279,7 @@ func FuzzEncryptedExtensions(f *testing.F) {
 	})
 }
 
-// FuzzCertificateRequest fuzzes the tls.CertificateRequest codec:
+// FuzzCertificateRequest fuzzes the wire.CertificateRequest codec:
 // Unmarshal fails with decode_error or illegal_parameter, or Append
 // re-encodes the input exactly.
 func FuzzCertificateRequest(f *testing.F) {
@@ -264,7 +288,7 @@ func FuzzCertificateRequest(f *testing.F) {
 	})
 }
 
-// FuzzCertificateEntry fuzzes the tls.CertificateEntry codec: Unmarshal
+// FuzzCertificateEntry fuzzes the wire.CertificateEntry codec: Unmarshal
 // fails with decode_error, illegal_parameter or unsupported_extension, or
 // Append re-encodes the input exactly.
 func FuzzCertificateEntry(f *testing.F) {
@@ -273,7 +297,7 @@ func FuzzCertificateEntry(f *testing.F) {
 	})
 }
 
-// FuzzCertificate fuzzes the tls.Certificate codec: Unmarshal fails with
+// FuzzCertificate fuzzes the wire.Certificate codec: Unmarshal fails with
 // decode_error, illegal_parameter or unsupported_extension, or Append
 // re-encodes the input exactly.
 func FuzzCertificate(f *testing.F) {
@@ -282,7 +306,7 @@ func FuzzCertificate(f *testing.F) {
 	})
 }
 
-// FuzzCertificateVerify fuzzes the tls.CertificateVerify codec: Unmarshal
+// FuzzCertificateVerify fuzzes the wire.CertificateVerify codec: Unmarshal
 // fails with decode_error, or Append re-encodes the input exactly.
 func FuzzCertificateVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -290,7 +314,7 @@ func FuzzCertificateVerify(f *testing.F) {
 	})
 }
 
-// FuzzFinished fuzzes the tls.Finished codec: Unmarshal fails with
+// FuzzFinished fuzzes the wire.Finished codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzFinished(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -298,7 +322,7 @@ func FuzzFinished(f *testing.F) {
 	})
 }
 
-// FuzzEndOfEarlyData fuzzes the tls.EndOfEarlyData codec: Unmarshal fails
+// FuzzEndOfEarlyData fuzzes the wire.EndOfEarlyData codec: Unmarshal fails
 // with decode_error, or Append re-encodes the input exactly.
 func FuzzEndOfEarlyData(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -306,7 +330,7 @@ func FuzzEndOfEarlyData(f *testing.F) {
 	})
 }
 
-// FuzzNewSessionTicket fuzzes the tls.NewSessionTicket codec: Unmarshal
+// FuzzNewSessionTicket fuzzes the wire.NewSessionTicket codec: Unmarshal
 // fails with decode_error or illegal_parameter, or Append re-encodes the
 // input exactly.
 func FuzzNewSessionTicket(f *testing.F) {
@@ -315,7 +339,7 @@ func FuzzNewSessionTicket(f *testing.F) {
 	})
 }
 
-// FuzzKeyUpdate fuzzes the tls.KeyUpdate codec: Unmarshal fails with
+// FuzzKeyUpdate fuzzes the wire.KeyUpdate codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzKeyUpdate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -323,23 +347,31 @@ func FuzzKeyUpdate(f *testing.F) {
 	})
 }
 
-// FuzzRecordHeader fuzzes the tls.RecordHeader codec: Unmarshal fails with
+// FuzzHkdfLabel fuzzes the wire.HkdfLabel codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
+func FuzzHkdfLabel(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkHkdfLabel(t, data)
+	})
+}
+
+// FuzzRecordHeader fuzzes the wire.RecordHeader codec: Unmarshal fails
+// with decode_error, or Append re-encodes the input exactly.
 func FuzzRecordHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkRecordHeader(t, data)
 	})
 }
 
-// FuzzTLSPlaintext fuzzes the tls.TLSPlaintext codec: Unmarshal fails with
-// decode_error, or Append re-encodes the input exactly.
+// FuzzTLSPlaintext fuzzes the wire.TLSPlaintext codec: Unmarshal fails
+// with decode_error, or Append re-encodes the input exactly.
 func FuzzTLSPlaintext(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkTLSPlaintext(t, data)
 	})
 }
 
-// FuzzTLSCiphertext fuzzes the tls.TLSCiphertext codec: Unmarshal fails
+// FuzzTLSCiphertext fuzzes the wire.TLSCiphertext codec: Unmarshal fails
 // with decode_error, or Append re-encodes the input exactly.
 func FuzzTLSCiphertext(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -347,15 +379,23 @@ func FuzzTLSCiphertext(f *testing.F) {
 	})
 }
 
-// FuzzAlert fuzzes the tls.Alert codec: Unmarshal fails with decode_error,
-// or Append re-encodes the input exactly.
+// FuzzChangeCipherSpec fuzzes the wire.ChangeCipherSpec codec: Unmarshal
+// fails with decode_error, or Append re-encodes the input exactly.
+func FuzzChangeCipherSpec(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkChangeCipherSpec(t, data)
+	})
+}
+
+// FuzzAlert fuzzes the wire.Alert codec: Unmarshal fails with
+// decode_error, or Append re-encodes the input exactly.
 func FuzzAlert(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkAlert(t, data)
 	})
 }
 
-// FuzzHandshake fuzzes the tls.Handshake codec: Unmarshal fails with
+// FuzzHandshake fuzzes the wire.Handshake codec: Unmarshal fails with
 // decode_error, or Append re-encodes the input exactly.
 func FuzzHandshake(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -363,8 +403,16 @@ func FuzzHandshake(f *testing.F) {
 	})
 }
 
+// FuzzHandshakeHeader fuzzes the wire.HandshakeHeader codec: Unmarshal
+// fails with decode_error, or Append re-encodes the input exactly.
+func FuzzHandshakeHeader(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkHandshakeHeader(t, data)
+	})
+}
+
 // FuzzClientHelloExtensions fuzzes the extension list codec
-// tls.ClientHelloExtensions: Unmarshal fails with decode_error or
+// wire.ClientHelloExtensions: Unmarshal fails with decode_error or
 // illegal_parameter, or Append re-encodes the input exactly.
 func FuzzClientHelloExtensions(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -373,7 +421,7 @@ func FuzzClientHelloExtensions(f *testing.F) {
 }
 
 // FuzzServerHelloExtensions fuzzes the extension list codec
-// tls.ServerHelloExtensions: Unmarshal fails with decode_error,
+// wire.ServerHelloExtensions: Unmarshal fails with decode_error,
 // illegal_parameter or unsupported_extension, or Append re-encodes the
 // input exactly.
 func FuzzServerHelloExtensions(f *testing.F) {
@@ -383,7 +431,7 @@ func FuzzServerHelloExtensions(f *testing.F) {
 }
 
 // FuzzHelloRetryRequestExtensions fuzzes the extension list codec
-// tls.HelloRetryRequestExtensions: Unmarshal fails with decode_error,
+// wire.HelloRetryRequestExtensions: Unmarshal fails with decode_error,
 // illegal_parameter or unsupported_extension, or Append re-encodes the
 // input exactly.
 func FuzzHelloRetryRequestExtensions(f *testing.F) {
@@ -393,7 +441,7 @@ func FuzzHelloRetryRequestExtensions(f *testing.F) {
 }
 
 // FuzzEncryptedExtensionsExtensions fuzzes the extension list codec
-// tls.EncryptedExtensionsExtensions: Unmarshal fails with decode_error,
+// wire.EncryptedExtensionsExtensions: Unmarshal fails with decode_error,
 // illegal_parameter or unsupported_extension, or Append re-encodes the
 // input exactly.
 func FuzzEncryptedExtensionsExtensions(f *testing.F) {
@@ -403,7 +451,7 @@ func FuzzEncryptedExtensionsExtensions(f *testing.F) {
 }
 
 // FuzzCertificateRequestExtensions fuzzes the extension list codec
-// tls.CertificateRequestExtensions: Unmarshal fails with decode_error or
+// wire.CertificateRequestExtensions: Unmarshal fails with decode_error or
 // illegal_parameter, or Append re-encodes the input exactly.
 func FuzzCertificateRequestExtensions(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -412,7 +460,7 @@ func FuzzCertificateRequestExtensions(f *testing.F) {
 }
 
 // FuzzCertificateEntryExtensions fuzzes the extension list codec
-// tls.CertificateEntryExtensions: Unmarshal fails with decode_error,
+// wire.CertificateEntryExtensions: Unmarshal fails with decode_error,
 // illegal_parameter or unsupported_extension, or Append re-encodes the
 // input exactly.
 func FuzzCertificateEntryExtensions(f *testing.F) {
@@ -422,7 +470,7 @@ func FuzzCertificateEntryExtensions(f *testing.F) {
 }
 
 // FuzzNewSessionTicketExtensions fuzzes the extension list codec
-// tls.NewSessionTicketExtensions: Unmarshal fails with decode_error or
+// wire.NewSessionTicketExtensions: Unmarshal fails with decode_error or
 // illegal_parameter, or Append re-encodes the input exactly.
 func FuzzNewSessionTicketExtensions(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -56,7 +56,7 @@ func EmitCodecs(m *Model, pkg string) *jen.File {
 	defs := make([]jen.Code, 0, len(names))
 	for _, n := range names {
 		v := e.errs[n]
-		defs = append(defs, jen.Id(n).Op("=").Op("&").Id("AlertError").Values(jen.Dict{
+		defs = append(defs, jen.Id(n).Op("=").Op("&").Id("Error").Values(jen.Dict{
 			jen.Id("Alert"): jen.Id(v.alert),
 			jen.Id("Msg"):   jen.Lit(v.msg),
 		}))
@@ -204,6 +204,13 @@ func (e *codecEmitter) structType(f *jen.File, s *Struct) {
 		jen.If(jen.Err().Op(":=").Id("m").Dot("unmarshal").Call(jen.Op("&").Id("s")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		jen.If(jen.Op("!").Id("s").Dot("Empty").Call()).Block(jen.Return(e.errVar("errDecode"+s.Name+"Trailing", "AlertDescriptionDecodeError", "tls: malformed "+s.Name+": trailing data"))),
 		jen.Return(jen.Nil()),
+	)
+	f.Commentf("UnmarshalPrefix decodes the %s at the start of b and returns what", s.Name)
+	f.Comment("follows it, for a message read only as far as it is needed.")
+	f.Func().Params(recv.Clone()).Id("UnmarshalPrefix").Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.Id("s").Op(":=").Qual(cryptobyte, "String").Call(jen.Id("b")),
+		jen.If(jen.Err().Op(":=").Id("m").Dot("unmarshal").Call(jen.Op("&").Id("s")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("b"), jen.Err())),
+		jen.Return(jen.Id("s"), jen.Nil()),
 	)
 
 	var dec []jen.Code
@@ -382,6 +389,72 @@ func (e *codecEmitter) vectorType(f *jen.File, v *VectorType) {
 	}
 	f.Comment("Next decodes the next element into e and reports whether there was one.")
 	f.Func().Params(jen.Id("it").Op("*").Id(it)).Id("Next").Params(jen.Id("e").Op("*").Add(elem.Clone())).Bool().Block(next...)
+	e.vectorBuilder(f, v)
+}
+
+// vectorBuilder writes the builder of a vector: elements are appended to
+// a caller's buffer, each encoded and checked as it is added, and Vector
+// gives the vector that views them, as cryptobyte.Builder does for a
+// length-prefixed list but without a closure, so nothing allocates when
+// the buffer has room.
+func (e *codecEmitter) vectorBuilder(f *jen.File, v *VectorType) {
+	t := v.Elem
+	b := v.Name + "Builder"
+	xb := jen.Id("x").Dot("b")
+	f.Commentf("%s appends the elements of a %s to a caller's buffer,", b, v.Name)
+	f.Comment("encoding and checking each as it is added; nothing is allocated while")
+	f.Comment("the buffer has room. Vector returns the list as a view of where it was")
+	f.Comment("written, for the field of a message that Append then encodes.")
+	f.Type().Id(b).Struct(
+		jen.Id("b").Index().Byte(),
+		jen.Id("start").Int(),
+		jen.Id("err").Error(),
+	)
+	f.Commentf("Build%s starts a %s at the end of b.", v.Name, v.Name)
+	f.Func().Id("Build" + v.Name).Params(jen.Id("b").Index().Byte()).Id(b).Block(
+		jen.Return(jen.Id(b).Values(jen.Dict{jen.Id("b"): jen.Id("b"), jen.Id("start"): jen.Len(jen.Id("b"))})))
+	errElem := func() *jen.Statement {
+		return e.errVar("errEncode"+v.Name, "AlertDescriptionInternalError", "tls: cannot encode an element of a list of "+t.Name+": out of range")
+	}
+	recv := jen.Id("x").Op("*").Id(b)
+	switch {
+	case t.Kind == KStruct:
+		f.Comment("Add appends the encoding of el.")
+		f.Func().Params(recv).Id("Add").Params(jen.Id("el").Op("*").Id(t.Name)).Block(
+			jen.If(jen.Id("x").Dot("err").Op("==").Nil()).Block(
+				jen.List(xb.Clone(), jen.Id("x").Dot("err")).Op("=").Id("el").Dot("Append").Call(xb.Clone())))
+	case t.Kind == KBytes && t.Shape == Vector:
+		p := prefixLen(t.Max)
+		body := func(arg string) []jen.Code {
+			return []jen.Code{
+				jen.If(anyOf(lengthTests(jen.Id(arg), t.Min, t.Max, 0))).Block(
+					jen.If(jen.Id("x").Dot("err").Op("==").Nil()).Block(jen.Id("x").Dot("err").Op("=").Add(errElem())),
+					jen.Return()),
+				xb.Clone().Op("=").Id("appendUintN").Call(xb.Clone(), jen.Lit(p), jen.Id("uint64").Call(jen.Len(jen.Id(arg)))),
+				xb.Clone().Op("=").Append(xb.Clone(), jen.Id(arg).Op("...")),
+			}
+		}
+		f.Comment("Add appends el with its length prefix.")
+		f.Func().Params(recv).Id("Add").Params(jen.Id("el").Index().Byte()).Block(body("el")...)
+		f.Comment("AddString is Add for a string, without converting it to a []byte.")
+		f.Func().Params(recv).Id("AddString").Params(jen.Id("el").String()).Block(body("el")...)
+	case t.Kind == KBytes:
+		f.Comment("Add appends el, which must have the element's fixed size.")
+		f.Func().Params(recv).Id("Add").Params(jen.Id("el").Index().Byte()).Block(
+			jen.If(jen.Len(jen.Id("el")).Op("!=").Lit(int(t.N))).Block(
+				jen.If(jen.Id("x").Dot("err").Op("==").Nil()).Block(jen.Id("x").Dot("err").Op("=").Add(errElem())),
+				jen.Return()),
+			xb.Clone().Op("=").Append(xb.Clone(), jen.Id("el").Op("...")))
+	default:
+		f.Comment("Add appends el.")
+		f.Func().Params(recv).Id("Add").Params(jen.Id("el").Add(scalarGoType(t))).Block(
+			xb.Clone().Op("=").Id("appendUintN").Call(xb.Clone(), jen.Lit(t.FixedSize()), jen.Id("uint64").Call(jen.Id("el"))))
+	}
+	f.Commentf("Vector returns the elements added as a %s that views them, the", v.Name)
+	f.Comment("buffer with them appended, and the first error of an Add, if any.")
+	f.Func().Params(recv).Id("Vector").Params().Params(jen.Id(v.Name), jen.Index().Byte(), jen.Error()).Block(
+		jen.Id("n").Op(":=").Len(xb.Clone()),
+		jen.Return(jen.Id(v.Name).Values(xb.Clone().Index(jen.Id("x").Dot("start").Op(":").Id("n").Op(":").Id("n"))), xb.Clone(), jen.Id("x").Dot("err")))
 }
 
 func (e *codecEmitter) extTable(f *jen.File, t *ExtTable) {

@@ -27,7 +27,7 @@ func EmitEnums(m *Model, pkg string) *jen.File {
 		for _, v := range e.Values {
 			cases = append(cases, jen.Case(jen.Id(enumConstName(e, v.Name))).Block(jen.Return(jen.Lit(v.Name))))
 		}
-		cases = append(cases, jen.Default().Block(jen.Return(jen.Id("unknownName").Call(jen.Lit(e.Name), jen.Id("uint64").Call(jen.Id("v")), jen.Lit(e.Bits/4)))))
+		cases = append(cases, jen.Default().Block(jen.Return(jen.Id("UnknownName").Call(jen.Lit(e.Name), jen.Id("uint64").Call(jen.Id("v")), jen.Lit(e.Bits/4)))))
 		f.Comment("String returns the RFC's name for v.")
 		f.Func().Params(jen.Id("v").Id(e.Name)).Id("String").Params().String().Block(jen.Switch(jen.Id("v")).Block(cases...))
 

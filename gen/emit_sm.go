@@ -13,8 +13,30 @@ import (
 // at the (usually one) transitions for that pair. Guards and actions are
 // method values of the hand-written engine type, so a name the spec uses
 // but tls/ does not implement is a compile error.
-func EmitMachine(sm *SM, pkg string) *jen.File {
+//
+// The machine may live in another package than the codecs and registries
+// (the engine's package, while they are in their own): wireImport is then
+// the codecs' import path (of package wirePkg), and the names the table takes from them (the
+// HandshakeType values, UnknownName) are qualified with it; the
+// unexpected_message alert is then the engine package's own,
+// AlertUnexpectedMessage. An empty wireImport means the same package.
+func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 	f := newFile(pkg)
+	if wireImport != "" {
+		f.ImportName(wireImport, wirePkg)
+	}
+	// The unexpected_message alert of the engine's package: its own
+	// AlertUnexpectedMessage when it is not the codecs' package.
+	unexpected := jen.Id("AlertUnexpectedMessage")
+	if wireImport == "" {
+		unexpected = jen.Id("AlertDescriptionUnexpectedMessage")
+	}
+	w := func(name string) *jen.Statement {
+		if wireImport == "" {
+			return jen.Id(name)
+		}
+		return jen.Qual(wireImport, name)
+	}
 	f.Comment("HandshakeState is a state of the client state machine (spec/client.sm).")
 	f.Type().Id("HandshakeState").Uint8()
 	var defs []jen.Code
@@ -28,6 +50,8 @@ func EmitMachine(sm *SM, pkg string) *jen.File {
 		}
 		defs = append(defs, d)
 	}
+	f.Comment("The states of spec/client.sm, in its order: StateX is state X there")
+	f.Comment("(StateWaitSH is WAIT_SH). TraceEvent.From and To are these.")
 	f.Const().Defs(defs...)
 	f.Const().Id("numStates").Op("=").Lit(len(sm.States))
 	f.Const().Id("initialState").Op("=").Id(stateConst(sm.States[sm.Initial].Name))
@@ -43,7 +67,7 @@ func EmitMachine(sm *SM, pkg string) *jen.File {
 	f.Comment("String returns the state's name in the spec.")
 	f.Func().Params(jen.Id("s").Id("HandshakeState")).Id("String").Params().String().Block(
 		jen.If(jen.Int().Call(jen.Id("s")).Op("<").Len(jen.Id("stateNames"))).Block(jen.Return(jen.Id("stateNames").Index(jen.Id("s")))),
-		jen.Return(jen.Id("unknownName").Call(jen.Lit("HandshakeState"), jen.Id("uint64").Call(jen.Id("s")), jen.Lit(2))))
+		jen.Return(w("UnknownName").Call(jen.Lit("HandshakeState"), jen.Id("uint64").Call(jen.Id("s")), jen.Lit(2))))
 
 	f.Comment("HandshakeEvent is what drives the state machine: a received message or")
 	f.Comment("record, or a call from the application.")
@@ -56,6 +80,8 @@ func EmitMachine(sm *SM, pkg string) *jen.File {
 		}
 		defs = append(defs, d)
 	}
+	f.Comment("The events of spec/client.sm: EventX is event x there (EventServerHello")
+	f.Comment("is server_hello). TraceEvent.Event is one of these.")
 	f.Const().Defs(defs...)
 	f.Const().Id("numEvents").Op("=").Lit(len(sm.Events) + 1)
 	names = []jen.Code{jen.Lit("other_handshake")}
@@ -68,7 +94,7 @@ func EmitMachine(sm *SM, pkg string) *jen.File {
 	f.Comment("String returns the event's name in the spec.")
 	f.Func().Params(jen.Id("e").Id("HandshakeEvent")).Id("String").Params().String().Block(
 		jen.If(jen.Int().Call(jen.Id("e")).Op("<").Len(jen.Id("eventNames"))).Block(jen.Return(jen.Id("eventNames").Index(jen.Id("e")))),
-		jen.Return(jen.Id("unknownName").Call(jen.Lit("HandshakeEvent"), jen.Id("uint64").Call(jen.Id("e")), jen.Lit(2))))
+		jen.Return(w("UnknownName").Call(jen.Lit("HandshakeEvent"), jen.Id("uint64").Call(jen.Id("e")), jen.Lit(2))))
 	f.Comment("eventKind says where an event comes from.")
 	f.Type().Id("eventKind").Uint8()
 	f.Const().Defs(
@@ -88,7 +114,7 @@ func EmitMachine(sm *SM, pkg string) *jen.File {
 			continue
 		}
 		seen[e.Handshake.Name] = true
-		dict[jen.Id(enumConstName(sm.HandshakeType, e.Handshake.Name))] = jen.Id(eventConst(e.Name))
+		dict[w(enumConstName(sm.HandshakeType, e.Handshake.Name))] = jen.Id(eventConst(e.Name))
 	}
 	f.Var().Id("handshakeEvents").Op("=").Index(jen.Lit(256)).Id("HandshakeEvent").Values(dict)
 
@@ -191,7 +217,7 @@ func EmitMachine(sm *SM, pkg string) *jen.File {
 			jen.Id("e").Dot("traceTransition").Call(jen.Id("from"), jen.Id("ev"), jen.Id("t").Dot("next")),
 			jen.Return(jen.Nil()),
 		),
-		jen.Return(jen.Id("newAlert").Call(jen.Id("AlertDescriptionUnexpectedMessage"), jen.Lit("tls: unexpected ").Op("+").Id("ev").Dot("String").Call().Op("+").Lit(" in state ").Op("+").Id("e").Dot("state").Dot("String").Call())),
+		jen.Return(jen.Id("newAlert").Call(unexpected, jen.Lit("tls: unexpected ").Op("+").Id("ev").Dot("String").Call().Op("+").Lit(" in state ").Op("+").Id("e").Dot("state").Dot("String").Call())),
 	)
 	return f
 }

@@ -86,13 +86,29 @@ type Output struct {
 	Data []byte
 }
 
+// Layout says where Generate puts what it makes.
+type Layout struct {
+	// Pkg and Dir are the package of the codecs and registries (the
+	// message types, their decoders and encoders, the enums), Import its
+	// import path.
+	Pkg, Dir, Import string
+	// MachinePkg and MachineDir are the package of the state machine,
+	// which is the engine's: it calls the hand-written guards and actions.
+	// If MachineDir is empty the machine goes in Dir, in package Pkg.
+	// Otherwise it imports the codecs' package as Import.
+	MachinePkg, MachineDir string
+	// Docs is the directory of the state diagram (.dot).
+	Docs string
+	// Fuzz, if not nil, says where the fuzz targets of the codecs go.
+	Fuzz *FuzzOutput
+}
+
 // FuzzOutput says where the fuzz targets of the generated codecs go: a
-// test file of package Pkg in Dir, which imports the generated package as
-// Import.
+// test file of package Pkg in Dir, which imports the codecs' package
+// (Layout.Import).
 type FuzzOutput struct {
-	Dir    string
-	Pkg    string // "fuzz" if empty
-	Import string // import path of the package generated in outDir
+	Dir string
+	Pkg string // "fuzz" if empty
 }
 
 // The files written in FuzzOutput.Dir: the fuzz targets (a test file, so
@@ -103,48 +119,50 @@ const (
 	FuzzChecksFile = "zz_generated_codec_checks.go"
 )
 
-// Generate returns the files for a model: Go sources for package pkg in
-// outDir, the state diagram in docsDir and, if fuzz is not nil, the fuzz
-// targets of the codecs and their checks in fuzz.Dir.
-func Generate(m *Model, pkg, outDir, docsDir string, fuzz *FuzzOutput) ([]Output, error) {
+// Generate returns the files for a model: the codecs and registries of
+// package l.Pkg in l.Dir, the state machine in l.MachineDir (or l.Dir),
+// the state diagram in l.Docs and, if l.Fuzz is not nil, the fuzz targets
+// of the codecs and their checks in l.Fuzz.Dir.
+func Generate(m *Model, l Layout) ([]Output, error) {
 	var outs []Output
 	type gofile struct {
-		name string
-		file *jen.File
+		dir, name string
+		file      *jen.File
 	}
 	gofiles := []gofile{
-		{"zz_generated_enums.go", EmitEnums(m, pkg)},
-		{"zz_generated_codecs.go", EmitCodecs(m, pkg)},
+		{l.Dir, "zz_generated_enums.go", EmitEnums(m, l.Pkg)},
+		{l.Dir, "zz_generated_codecs.go", EmitCodecs(m, l.Pkg)},
 	}
 	if m.Machine != nil {
-		gofiles = append(gofiles, gofile{"zz_generated_statemachine.go", EmitMachine(m.Machine, pkg)})
+		if l.MachineDir == "" {
+			gofiles = append(gofiles, gofile{l.Dir, "zz_generated_statemachine.go", EmitMachine(m.Machine, l.Pkg, "", "")})
+		} else {
+			if l.Import == "" {
+				return nil, errors.New("zz_generated_statemachine.go: no import path for package " + l.Pkg)
+			}
+			gofiles = append(gofiles, gofile{l.MachineDir, "zz_generated_statemachine.go", EmitMachine(m.Machine, l.MachinePkg, l.Pkg, l.Import)})
+		}
+	}
+	if fuzz := l.Fuzz; fuzz != nil {
+		fpkg := fuzz.Pkg
+		if fpkg == "" {
+			fpkg = "fuzz"
+		}
+		if l.Import == "" {
+			return nil, errors.New(FuzzFile + ": no import path for package " + l.Pkg)
+		}
+		targets, checks := EmitFuzz(m, fpkg, l.Import, l.Pkg)
+		gofiles = append(gofiles, gofile{fuzz.Dir, FuzzFile, targets}, gofile{fuzz.Dir, FuzzChecksFile, checks})
 	}
 	for _, g := range gofiles {
 		var b bytes.Buffer
 		if err := g.file.Render(&b); err != nil {
 			return nil, errors.New(g.name + ": " + err.Error())
 		}
-		outs = append(outs, Output{filepath.Join(outDir, g.name), b.Bytes()})
-	}
-	if fuzz != nil {
-		fpkg := fuzz.Pkg
-		if fpkg == "" {
-			fpkg = "fuzz"
-		}
-		if fuzz.Import == "" {
-			return nil, errors.New(FuzzFile + ": no import path for package " + pkg)
-		}
-		targets, checks := EmitFuzz(m, fpkg, fuzz.Import, pkg)
-		for _, g := range []gofile{{FuzzFile, targets}, {FuzzChecksFile, checks}} {
-			var b bytes.Buffer
-			if err := g.file.Render(&b); err != nil {
-				return nil, errors.New(g.name + ": " + err.Error())
-			}
-			outs = append(outs, Output{filepath.Join(fuzz.Dir, g.name), b.Bytes()})
-		}
+		outs = append(outs, Output{filepath.Join(g.dir, g.name), b.Bytes()})
 	}
 	if m.Machine != nil {
-		outs = append(outs, Output{filepath.Join(docsDir, "client-statemachine.dot"), EmitDot(m.Machine)})
+		outs = append(outs, Output{filepath.Join(l.Docs, "client-statemachine.dot"), EmitDot(m.Machine)})
 	}
 	return outs, nil
 }

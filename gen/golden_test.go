@@ -58,10 +58,16 @@ func loadGolden(t *testing.T, name string) *Model {
 // spec; the golden fuzz targets import it from there.
 func goldenImport(name string) string { return "github.com/tabletls/tabletls/gen/zz_golden_" + name }
 
+// goldenLayout puts the codecs in package golden and the state machine in
+// a package of its own that imports it, as tls imports internal/wire.
+func goldenLayout(name string) Layout {
+	return Layout{Pkg: "golden", Dir: "out", Import: goldenImport(name), MachinePkg: "goldensm", MachineDir: "sm", Docs: "docs", Fuzz: &FuzzOutput{Dir: "fuzz"}}
+}
+
 // renderGolden is every output of Generate, each under a header line.
 func renderGolden(t *testing.T, name string, m *Model) ([]Output, []byte) {
 	t.Helper()
-	outs, err := Generate(m, "golden", "out", "docs", &FuzzOutput{Dir: "fuzz", Import: goldenImport(name)})
+	outs, err := Generate(m, goldenLayout(name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,11 +142,11 @@ func TestGoldenCompiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runtime, err := os.ReadFile(filepath.Join(root, "tls", "codec.go"))
+	runtime, err := os.ReadFile(filepath.Join(root, "internal", "wire", "codec.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	runtime = bytes.Replace(runtime, []byte("package tls"), []byte("package golden"), 1)
+	runtime = bytes.Replace(runtime, []byte("package wire"), []byte("package golden"), 1)
 	tmp := t.TempDir()
 	overlay := map[string]string{}
 	var pkgs, fuzzPkgs []string
@@ -154,15 +160,24 @@ func TestGoldenCompiles(t *testing.T) {
 			"stubs.go": goldenStubs(m),
 		}
 		fuzzFiles := map[string][]byte{"stubs.go": []byte(goldenFuzzStubs)}
+		smFiles := map[string][]byte{}
 		for _, o := range outs {
 			switch {
 			case filepath.Base(o.Path) == FuzzFile || filepath.Base(o.Path) == FuzzChecksFile:
 				fuzzFiles[filepath.Base(o.Path)] = o.Data
+			case filepath.Dir(o.Path) == "sm":
+				smFiles[filepath.Base(o.Path)] = o.Data
 			case strings.HasSuffix(o.Path, ".go"):
 				files[filepath.Base(o.Path)] = o.Data
 			}
 		}
-		for sub, files := range map[string]map[string][]byte{"zz_golden_" + name: files, "zz_golden_fuzz_" + name: fuzzFiles} {
+		dirs := map[string]map[string][]byte{"zz_golden_" + name: files, "zz_golden_fuzz_" + name: fuzzFiles}
+		if m.Machine != nil {
+			smFiles["stubs.go"] = goldenMachineStubs(name, m)
+			dirs["zz_golden_sm_"+name] = smFiles
+			pkgs = append(pkgs, "./gen/zz_golden_sm_"+name)
+		}
+		for sub, files := range dirs {
 			for fn, data := range files {
 				p := filepath.Join(tmp, sub+"_"+fn)
 				if err := os.WriteFile(p, data, 0o644); err != nil {
@@ -226,10 +241,9 @@ func seedPart(add func(string, []byte), target string, enc func([]byte) ([]byte,
 func seedExtensions(add func(string, []byte), list []byte) {}
 `
 
-// goldenStubs declares what the generated code expects package tls to
-// have: AlertError, the alerts it names (when the spec has no
-// AlertDescription of its own) and, for a state machine, the engine with
-// its guards and actions.
+// goldenStubs declares what the generated codecs expect beside the
+// runtime (internal/wire/codec.go): the alerts they name, when the spec
+// has no AlertDescription of its own.
 func goldenStubs(m *Model) []byte {
 	var b bytes.Buffer
 	b.WriteString("package golden\n\n")
@@ -243,31 +257,38 @@ const (
 	AlertDescriptionInternalError AlertDescription = 80
 	AlertDescriptionUnsupportedExtension AlertDescription = 110
 )
-
 `)
 	}
+	return b.Bytes()
+}
+
+// goldenMachineStubs declares what the generated state machine expects
+// of the engine's package, as package tls has it: AlertError, newAlert,
+// and the engine with its guards and actions.
+func goldenMachineStubs(name string, m *Model) []byte {
+	sm := m.Machine
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "package goldensm\n\nimport golden %q\n\n", goldenImport(name))
 	b.WriteString(`type AlertError struct {
-	Alert AlertDescription
+	Alert golden.AlertDescription
 	Msg   string
 }
 
 func (e *AlertError) Error() string { return e.Msg }
 
-func newAlert(a AlertDescription, msg string) *AlertError { return &AlertError{a, msg} }
+func newAlert(a golden.AlertDescription, msg string) *AlertError { return &AlertError{a, msg} }
 
-var _ = newAlert
+const AlertUnexpectedMessage golden.AlertDescription = 10
 `)
-	if sm := m.Machine; sm != nil {
-		b.WriteString("\ntype engine struct{ state HandshakeState }\n\n")
-		b.WriteString("func (e *engine) traceTransition(from HandshakeState, ev HandshakeEvent, to HandshakeState) {}\n")
-		for _, g := range sm.Guards {
-			fmt.Fprintf(&b, "func (e *engine) %s() bool { return false }\n", g)
-		}
-		for _, a := range sm.Actions {
-			fmt.Fprintf(&b, "func (e *engine) %s() error { return nil }\n", a)
-		}
-		b.WriteString("\nvar _ = (*engine).dispatch\nvar _ = initialState\nvar _ = stateFinal\nvar _ = eventKinds\nvar _ = handshakeEvents\nvar _ = guardNames\nvar _ = actionNames\n")
+	b.WriteString("\ntype engine struct{ state HandshakeState }\n\n")
+	b.WriteString("func (e *engine) traceTransition(from HandshakeState, ev HandshakeEvent, to HandshakeState) {}\n")
+	for _, g := range sm.Guards {
+		fmt.Fprintf(&b, "func (e *engine) %s() bool { return false }\n", g)
 	}
+	for _, a := range sm.Actions {
+		fmt.Fprintf(&b, "func (e *engine) %s() error { return nil }\n", a)
+	}
+	b.WriteString("\nvar _ = (*engine).dispatch\nvar _ = initialState\nvar _ = stateFinal\nvar _ = eventKinds\nvar _ = handshakeEvents\nvar _ = guardNames\nvar _ = actionNames\n")
 	return b.Bytes()
 }
 
@@ -298,6 +319,13 @@ func TestGoldenCoverage(t *testing.T) {
 		{"structs", `m\.VerifyData = \[\]byte\(\*s\)`},
 		{"structs", `func \(x KindVector\) At\(i int\) Kind`},
 		{"structs", `func \(\*Nothing\) unmarshal\(\*cryptobyte\.String\) error`},
+		{"structs", `func BuildEntryVector\(b \[\]byte\) EntryVectorBuilder`},
+		{"structs", `func \(x \*EntryVectorBuilder\) Add\(el \*Entry\) \{\s+if x\.err == nil \{\s+x\.b, x\.err = el\.Append\(x\.b\)`},
+		{"structs", `func \(x \*KindVectorBuilder\) Add\(el Kind\) \{\s+x\.b = appendUintN\(x\.b, 2, uint64\(el\)\)`},
+		{"structs", `func \(x \*NameVectorBuilder\) AddString\(el string\)`},
+		{"structs", `func \(x \*RandomVectorBuilder\) Add\(el \[\]byte\) \{\s+if len\(el\) != 4 \{`},
+		{"structs", `func \(x \*EntryVectorBuilder\) Vector\(\) \(EntryVector, \[\]byte, error\) \{\s+n := len\(x\.b\)\s+return EntryVector\{x\.b\[x\.start:n:n\]\}, x\.b, x\.err`},
+		{"structs", `func \(m \*Entry\) UnmarshalPrefix\(b \[\]byte\) \(\[\]byte, error\)`},
 		{"select", `type PreSharedServerHello struct`},
 		{"select", `type VersionsClientHello struct`},
 		{"select", `type VersionsServerHello struct`},
@@ -320,7 +348,8 @@ func TestGoldenCoverage(t *testing.T) {
 		{"extensions", `seedExtensions\(add, data\)\s+if x\.Has\(golden\.ExtensionTypeServerName\) \{\s+seedPart\(add, "FuzzServerName", x\.ServerName\.Append\)`},
 		{"extensions", `seedPart\(add, "FuzzHelloExtensions", m\.Extensions\.Append\)`},
 		{"machine", `var transitionTable`},
-		{"machine", `HandshakeTypeServerHello: EventHello`},
+		{"machine", `golden\.HandshakeTypeServerHello: EventHello`},
+		{"machine", `return golden\.UnknownName\("HandshakeState"`},
 		{"machine", `"WAIT" -> "WAIT" \[label="ping\\n/ dropPing"\]`},
 		{"machine", `"START" -> "DONE" \[label="stop\\n/ sendClose"\]`},
 		{"machine", `"WAIT" -> "READY" \[label="hello \[resumed\]`},

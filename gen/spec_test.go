@@ -9,7 +9,7 @@ import (
 
 // TestGenerateIsDeterministic runs the generator twice on the real spec
 // and checks that the outputs are identical to each other and to the
-// files committed in tls/, docs/ and fuzz/: a spec or generator change
+// files committed in internal/wire/, tls/, docs/ and fuzz/: a spec or generator change
 // without `go generate ./tls` fails here.
 func TestGenerateIsDeterministic(t *testing.T) {
 	run := func() []Output {
@@ -19,8 +19,11 @@ func TestGenerateIsDeterministic(t *testing.T) {
 		}
 		// The arguments of the //go:generate line in tls/generate.go,
 		// seen from gen/ instead of tls/.
-		outs, err := Generate(m, "tls", filepath.Join("..", "tls"), filepath.Join("..", "docs"),
-			&FuzzOutput{Dir: filepath.Join("..", "fuzz"), Import: "github.com/tabletls/tabletls/tls"})
+		outs, err := Generate(m, Layout{
+			Pkg: "wire", Dir: filepath.Join("..", "internal", "wire"), Import: "github.com/tabletls/tabletls/internal/wire",
+			MachinePkg: "tls", MachineDir: filepath.Join("..", "tls"),
+			Docs: filepath.Join("..", "docs"), Fuzz: &FuzzOutput{Dir: filepath.Join("..", "fuzz")},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

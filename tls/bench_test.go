@@ -159,12 +159,12 @@ func (s *benchServer) pinConfig() *tls.Config {
 	if err != nil {
 		panic(err)
 	}
-	return &tls.Config{ServerName: "localhost", Verifier: v, CipherSuites: []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256}}
+	return &tls.Config{ServerName: "localhost", Verifier: v, CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256}}
 }
 
 func (s *benchServer) x509Config() *tls.Config {
 	return &tls.Config{ServerName: "localhost", Verifier: x509verify.New(x509verify.Options{Roots: s.roots}),
-		CipherSuites: []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256}}
+		CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256}}
 }
 
 func (s *benchServer) goConfig() *cryptotls.Config {
@@ -377,7 +377,7 @@ func keyChange(c *tls.Conn, buf []byte) error {
 	return err
 }
 
-func dialKeyUpdate(tb testing.TB, suite tls.CipherSuite, fixed bool) *tls.Conn {
+func dialKeyUpdate(tb testing.TB, suite uint16, fixed bool) *tls.Conn {
 	s := startBenchServer(tb)
 	raw, err := net.Dial("tcp", s.echo)
 	if err != nil {
@@ -385,7 +385,7 @@ func dialKeyUpdate(tb testing.TB, suite tls.CipherSuite, fixed bool) *tls.Conn {
 	}
 	tb.Cleanup(func() { raw.Close() })
 	cfg := s.pinConfig()
-	cfg.CipherSuites = []tls.CipherSuite{suite}
+	cfg.CipherSuites = []uint16{suite}
 	c := tls.Client(raw, cfg)
 	if fixed {
 		cfg.Crypto = tls.DefaultCrypto()
@@ -403,11 +403,11 @@ func dialKeyUpdate(tb testing.TB, suite tls.CipherSuite, fixed bool) *tls.Conn {
 // caller-owned buffers and with Client's. crypto/tls's client has no
 // KeyUpdate to set beside it (it only answers the server's).
 func BenchmarkKeyUpdate(b *testing.B) {
-	for _, suite := range []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256} {
+	for _, suite := range []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256} {
 		for _, fixed := range []bool{true, false} {
-			name := suite.String() + "/Client"
+			name := tls.CipherSuiteName(suite) + "/Client"
 			if fixed {
-				name = suite.String() + "/ClientWithBuffers"
+				name = tls.CipherSuiteName(suite) + "/ClientWithBuffers"
 			}
 			b.Run(name, func(b *testing.B) {
 				c := dialKeyUpdate(b, suite, fixed)
@@ -432,7 +432,7 @@ func BenchmarkKeyUpdate(b *testing.B) {
 // keys that HMAC again and makes the hash states: 5 more per direction.
 func TestKeyUpdateAllocs(t *testing.T) {
 	for _, tc := range []struct {
-		suite tls.CipherSuite
+		suite uint16
 		fixed bool
 		want  float64 // both directions
 	}{
@@ -449,9 +449,9 @@ func TestKeyUpdateAllocs(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		t.Logf("%v, caller-owned buffers %v: a key change each way: %v allocations", tc.suite, tc.fixed, n)
+		t.Logf("%v, caller-owned buffers %v: a key change each way: %v allocations", tls.CipherSuiteName(tc.suite), tc.fixed, n)
 		if n > tc.want {
-			t.Errorf("%v, caller-owned buffers %v: a key change each way allocates %v times, want at most %v", tc.suite, tc.fixed, n, tc.want)
+			t.Errorf("%v, caller-owned buffers %v: a key change each way allocates %v times, want at most %v", tls.CipherSuiteName(tc.suite), tc.fixed, n, tc.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package tls
 
 import (
 	"crypto"
+	"github.com/tabletls/tabletls/internal/wire"
 	"io"
 	"slices"
 	"time"
@@ -29,13 +30,13 @@ type Config struct {
 	// Crypto.CipherSuites. Nil means TLS_AES_128_GCM_SHA256,
 	// TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256: those of them
 	// Crypto implements.
-	CipherSuites []CipherSuite
+	CipherSuites []uint16
 
 	// CurvePreferences are the groups to offer in supported_groups, most
 	// preferred first; each must be in Crypto.KeyExchanges. Nil means
 	// x25519, secp256r1, secp384r1, those of them Crypto implements, or
 	// if it implements none of them, its KeyExchanges in order.
-	CurvePreferences []NamedGroup
+	CurvePreferences []CurveID
 
 	// KeyShares are the groups the first ClientHello carries a key share
 	// for; each must be in CurvePreferences. Nil means the first group of
@@ -44,7 +45,7 @@ type Config struct {
 	// share beside it made from the hybrid's X25519 key (see
 	// X25519Sharer), as crypto/tls does. A server that wants another offered group asks for it with a
 	// HelloRetryRequest.
-	KeyShares []NamedGroup
+	KeyShares []CurveID
 
 	// Verifier authenticates the server's certificate chain. It is
 	// required unless InsecureSkipVerify is set. See PinVerifier and the
@@ -121,20 +122,21 @@ type ClientCertificate struct {
 // SessionTicket is a NewSessionTicket received after the handshake
 // (RFC 8446 §4.6.1), with the PSK it resumes (§4.6.1, "resumption").
 type SessionTicket struct {
-	Ticket           []byte
-	Lifetime         time.Duration
-	AgeAdd           uint32
-	Nonce            []byte
-	MaxEarlyDataSize uint32
-	PSK              []byte
-	CipherSuite      CipherSuite
-	ServerName       string
-	ReceivedAt       time.Time
+	Ticket           []byte        // the ticket, opaque to the client
+	Lifetime         time.Duration // ticket_lifetime: how long it may be used
+	AgeAdd           uint32        // ticket_age_add, to obscure the ticket's age
+	Nonce            []byte        // ticket_nonce, from which PSK is derived
+	MaxEarlyDataSize uint32        // early_data's max_early_data_size, or 0
+	PSK              []byte        // the resumption PSK (§4.6.1)
+	CipherSuite      uint16        // the suite of the connection, whose hash PSK is for
+	ServerName       string        // Config.ServerName of the connection
+	ReceivedAt       time.Time     // Config.Time when the ticket arrived
 }
 
 // TraceKind says what a TraceEvent reports.
 type TraceKind uint8
 
+// The kinds of TraceEvent, and the fields each sets.
 const (
 	TraceTransition   TraceKind = iota // From, Event, To
 	TraceRecordIn                      // ContentType, Length (on the wire)
@@ -145,13 +147,24 @@ const (
 
 // TraceEvent is one step of a connection, for Config.Trace.
 type TraceEvent struct {
-	Kind          TraceKind
-	From, To      HandshakeState
-	Event         HandshakeEvent
-	ContentType   ContentType // outer type of a record
-	HandshakeType HandshakeType
-	Length        int
-	Encrypted     bool
+	// Kind says which of the fields below are set.
+	Kind TraceKind
+	// From and To are the states of a transition.
+	From, To HandshakeState
+	// Event is what caused the transition.
+	Event HandshakeEvent
+	// ContentType is a record's outer content type (RFC 8446 §5.1):
+	// 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data
+	// (what an encrypted record says on the outside).
+	ContentType uint8
+	// HandshakeType is a handshake message's msg_type (RFC 8446 §4), such
+	// as 1 client_hello, 2 server_hello or 11 certificate.
+	HandshakeType uint8
+	// Length is the size of the record or of the handshake message,
+	// header included.
+	Length int
+	// Encrypted says a record is protected (§5.2).
+	Encrypted bool
 	// Data is the record as on the wire, or the handshake message with
 	// its header (in plaintext). It aliases the connection's buffers: it
 	// is valid only during the call, and must not be kept or changed.
@@ -162,28 +175,28 @@ type TraceEvent struct {
 	Err error
 }
 
-var defaultCurvePreferences = []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1}
+var defaultCurvePreferences = []CurveID{X25519, CurveP256, CurveP384}
 
 // profile is what a Config comes to for one connection: the Crypto and
 // the preference lists, defaults filled in and checked against it.
 type profile struct {
 	crypto *Crypto
-	suites []CipherSuite
-	groups []NamedGroup
-	shares []NamedGroup
+	suites []uint16
+	groups []CurveID
+	shares []CurveID
 	// hybridX25519: the default x25519 share beside an X25519MLKEM768 one
 	// is made from the hybrid's own X25519 key (see X25519Sharer).
 	hybridX25519 bool
 
 	// Room for the defaults, so that filling them in allocates nothing.
-	suiteBuf [maxOfferedSuites]CipherSuite
-	groupBuf [maxOfferedGroups]NamedGroup
-	shareBuf [2]NamedGroup
+	suiteBuf [maxOfferedSuites]uint16
+	groupBuf [maxOfferedGroups]CurveID
+	shareBuf [2]CurveID
 }
 
 // errNilCrypto is ClientWithBuffers' and NewEngine's answer to a Config
 // without Crypto.
-var errNilCrypto = newAlert(AlertDescriptionInternalError, "tls: Config.Crypto is nil: ClientWithBuffers links only the cryptography the Config names; set Crypto (tls.DefaultCrypto() for all)")
+var errNilCrypto = newAlert(AlertInternalError, "tls: Config.Crypto is nil: ClientWithBuffers links only the cryptography the Config names; set Crypto (tls.DefaultCrypto() for all)")
 
 // resolve fills p for c with the Crypto cr and reports a configuration that
 // cannot work, before anything is sent.
@@ -193,10 +206,10 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 	}
 	p.crypto = cr
 	if c.Verifier == nil && !c.InsecureSkipVerify {
-		return newAlert(AlertDescriptionInternalError, "tls: Config.Verifier is nil: set a Verifier (PinVerifier, x509verify) or InsecureSkipVerify")
+		return newAlert(AlertInternalError, "tls: Config.Verifier is nil: set a Verifier (PinVerifier, x509verify) or InsecureSkipVerify")
 	}
 	if len(cr.CipherSuites) == 0 || len(cr.KeyExchanges) == 0 || len(cr.Signatures) == 0 {
-		return newAlert(AlertDescriptionInternalError, "tls: Config.Crypto needs at least one cipher suite, key exchange and signature algorithm")
+		return newAlert(AlertInternalError, "tls: Config.Crypto needs at least one cipher suite, key exchange and signature algorithm")
 	}
 	p.suites = c.CipherSuites
 	if len(p.suites) == 0 {
@@ -207,18 +220,18 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 			}
 		}
 		if len(p.suites) == 0 {
-			return newAlert(AlertDescriptionInternalError, "tls: Config.Crypto has no cipher suite")
+			return newAlert(AlertInternalError, "tls: Config.Crypto has no cipher suite")
 		}
 	}
 	if len(p.suites) > maxOfferedSuites {
-		return newAlert(AlertDescriptionInternalError, "tls: too many cipher suites in Config")
+		return newAlert(AlertInternalError, "tls: too many cipher suites in Config")
 	}
 	for i, s := range p.suites {
 		if cr.suite(s) == nil {
-			return newAlert(AlertDescriptionInternalError, "tls: Config.CipherSuites names "+s.String()+", which Config.Crypto does not implement")
+			return newAlert(AlertInternalError, "tls: Config.CipherSuites names "+CipherSuiteName(s)+", which Config.Crypto does not implement")
 		}
 		if slices.Contains(p.suites[:i], s) {
-			return newAlert(AlertDescriptionInternalError, "tls: duplicate cipher suite in Config.CipherSuites: "+s.String())
+			return newAlert(AlertInternalError, "tls: duplicate cipher suite in Config.CipherSuites: "+CipherSuiteName(s))
 		}
 	}
 	p.groups = c.CurvePreferences
@@ -238,7 +251,7 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 		}
 	}
 	if len(p.groups) > maxOfferedGroups {
-		return newAlert(AlertDescriptionInternalError, "tls: too many groups in Config.CurvePreferences")
+		return newAlert(AlertInternalError, "tls: too many groups in Config.CurvePreferences")
 	}
 	for i, g := range p.groups {
 		if cr.keyExchange(g) == nil {
@@ -246,10 +259,10 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 			if g == X25519MLKEM768 {
 				msg += " (add hybrid.X25519MLKEM768() from package tls/hybrid)"
 			}
-			return newAlert(AlertDescriptionInternalError, msg)
+			return newAlert(AlertInternalError, msg)
 		}
 		if slices.Contains(p.groups[:i], g) {
-			return newAlert(AlertDescriptionInternalError, "tls: duplicate group in Config.CurvePreferences: "+g.String())
+			return newAlert(AlertInternalError, "tls: duplicate group in Config.CurvePreferences: "+g.String())
 		}
 	}
 	p.shares = c.KeyShares
@@ -258,37 +271,37 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 		// Beside a hybrid first choice, a share of its classical half, as
 		// crypto/tls sends, so that a server without ML-KEM needs no
 		// HelloRetryRequest (see KeyShares).
-		if p.groups[0] == X25519MLKEM768 && slices.Contains(p.groups, NamedGroupX25519) {
-			p.shareBuf = [2]NamedGroup{X25519MLKEM768, NamedGroupX25519}
+		if p.groups[0] == X25519MLKEM768 && slices.Contains(p.groups, X25519) {
+			p.shareBuf = [2]CurveID{X25519MLKEM768, X25519}
 			p.shares = p.shareBuf[:]
 			p.hybridX25519 = true
 		}
 	}
 	if len(p.shares) > maxKeyShares {
-		return newAlert(AlertDescriptionInternalError, "tls: too many Config.KeyShares")
+		return newAlert(AlertInternalError, "tls: too many Config.KeyShares")
 	}
 	for i, g := range p.shares {
 		if !slices.Contains(p.groups, g) {
-			return newAlert(AlertDescriptionInternalError, "tls: Config.KeyShares group not in CurvePreferences: "+g.String())
+			return newAlert(AlertInternalError, "tls: Config.KeyShares group not in CurvePreferences: "+g.String())
 		}
 		if slices.Contains(p.shares[:i], g) {
-			return newAlert(AlertDescriptionInternalError, "tls: duplicate group in Config.KeyShares: "+g.String())
+			return newAlert(AlertInternalError, "tls: duplicate group in Config.KeyShares: "+g.String())
 		}
 	}
 	for _, p := range c.NextProtos {
 		if len(p) == 0 || len(p) > 255 {
-			return newAlert(AlertDescriptionInternalError, "tls: invalid ALPN protocol length in Config.NextProtos")
+			return newAlert(AlertInternalError, "tls: invalid ALPN protocol length in Config.NextProtos")
 		}
 	}
 	if c.RecordSizeLimit != 0 && (c.RecordSizeLimit < 64 || c.RecordSizeLimit > maxInnerPlaintext) {
-		return newAlert(AlertDescriptionInternalError, "tls: Config.RecordSizeLimit must be 64 to 16385")
+		return newAlert(AlertInternalError, "tls: Config.RecordSizeLimit must be 64 to 16385")
 	}
 	if len(c.ServerName) > 255 {
-		return newAlert(AlertDescriptionInternalError, "tls: Config.ServerName too long")
+		return newAlert(AlertInternalError, "tls: Config.ServerName too long")
 	}
 	for _, cert := range c.Certificates {
 		if len(cert.Chain) == 0 || cert.PrivateKey == nil {
-			return newAlert(AlertDescriptionInternalError, "tls: Config.Certificates entry without chain or key")
+			return newAlert(AlertInternalError, "tls: Config.Certificates entry without chain or key")
 		}
 	}
 	return nil
@@ -315,13 +328,13 @@ func RecordBufferSize(limit uint16) int {
 // maxFragmentLength is the max_fragment_length code (RFC 6066 §4) offered
 // with c.RecordSizeLimit: the largest 2^(8+code) octets of content under
 // the limit, or 0 if the limit is over 4096 octets of content or under 512.
-func (c *Config) maxFragmentLength() (code MaxFragmentLength, size int) {
+func (c *Config) maxFragmentLength() (code wire.MaxFragmentLength, size int) {
 	if c.RecordSizeLimit == 0 || int(c.RecordSizeLimit) >= maxInnerPlaintext {
 		return 0, 0
 	}
 	for code := 4; code >= 1; code-- {
 		if size := 1 << (8 + code); size <= int(c.RecordSizeLimit)-1 {
-			return MaxFragmentLength(code), size
+			return wire.MaxFragmentLength(code), size
 		}
 	}
 	return 0, 0

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/testpeer"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 	"github.com/tabletls/tabletls/tls/x509verify"
 )
@@ -23,16 +24,16 @@ func TestInteropHybridWithClassicalShare(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		server []cryptotls.CurveID
-		want   tls.NamedGroup
+		want   tls.CurveID
 	}{
-		{"server_x25519_only", []cryptotls.CurveID{cryptotls.X25519}, tls.NamedGroupX25519},
+		{"server_x25519_only", []cryptotls.CurveID{cryptotls.X25519}, tls.X25519},
 		{"server_default", nil, tls.X25519MLKEM768},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{CurvePreferences: c.server})
 			cfg := &tls.Config{
 				ServerName:       "localhost",
-				CurvePreferences: []tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupX25519},
+				CurvePreferences: []tls.CurveID{tls.X25519MLKEM768, tls.X25519},
 				Verifier:         x509verify.New(x509verify.Options{Roots: ca.Pool}),
 			}
 			state := exchange(t, srv.Addr, cfg)
@@ -58,7 +59,7 @@ func TestInteropPaddedClientHello(t *testing.T) {
 			NextProtos: []string{"h2", "http/1.1", strings.Repeat("x", 80)},
 			Verifier:   x509verify.New(x509verify.Options{Roots: ca.Pool}),
 			Trace: func(ev tls.TraceEvent) {
-				if ev.Kind == tls.TraceHandshakeOut && ev.HandshakeType == tls.HandshakeTypeClientHello {
+				if ev.Kind == tls.TraceHandshakeOut && ev.HandshakeType == uint8(wire.HandshakeTypeClientHello) {
 					*sizes = append(*sizes, ev.Length)
 				}
 			},
@@ -122,7 +123,7 @@ func TestInteropKeyUsageDigitalSignature(t *testing.T) {
 				return
 			}
 			var ae *tls.AlertError
-			if !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionBadCertificate || ae.Received || !strings.Contains(ae.Msg, "digitalSignature") {
+			if !errors.As(err, &ae) || ae.Alert != tls.AlertBadCertificate || ae.Received || !strings.Contains(ae.Msg, "digitalSignature") {
 				t.Fatalf("handshake error %v; want a bad_certificate naming digitalSignature", err)
 			}
 			if res := srv.WaitHandshake(t); res.Err == nil || !strings.Contains(res.Err.Error(), "bad certificate") {

@@ -62,7 +62,7 @@ func DefaultCrypto() *Crypto {
 }
 
 // suite returns the implementation of id, or nil.
-func (c *Crypto) suite(id CipherSuite) *Suite {
+func (c *Crypto) suite(id uint16) *Suite {
 	for _, s := range c.CipherSuites {
 		if s != nil && s.id == id {
 			return s
@@ -72,7 +72,7 @@ func (c *Crypto) suite(id CipherSuite) *Suite {
 }
 
 // keyExchange returns the implementation of group, or nil.
-func (c *Crypto) keyExchange(group NamedGroup) *KeyExchange {
+func (c *Crypto) keyExchange(group CurveID) *KeyExchange {
 	for _, k := range c.KeyExchanges {
 		if k != nil && k.id == group {
 			return k

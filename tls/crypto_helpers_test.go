@@ -39,7 +39,7 @@ func TestParseSPKIProfile(t *testing.T) {
 			}
 		default:
 			var ae *AlertError
-			if !errors.As(err, &ae) || ae.Alert != AlertDescriptionUnsupportedCertificate {
+			if !errors.As(err, &ae) || ae.Alert != AlertUnsupportedCertificate {
 				t.Errorf("%s: %v, want unsupported_certificate", k.name, err)
 			}
 			if k.name == "RSA-2048" && !strings.Contains(err.Error(), "tls/rsapss") ||

@@ -66,7 +66,7 @@ func TestCryptoProfile(t *testing.T) {
 	cfg = &tls.Config{ServerName: "localhost", Verifier: pinOf(t, rsaCert), Crypto: p256Only()}
 	err := dialGo(t, rsaSrv, cfg, nil)
 	var ae *tls.AlertError
-	if !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionHandshakeFailure || !ae.Received {
+	if !errors.As(err, &ae) || ae.Alert != tls.AlertHandshakeFailure || !ae.Received {
 		t.Fatalf("RSA server with a P-256 profile: %v", err)
 	}
 	// The same with RSA-PSS named works.
@@ -123,10 +123,10 @@ func TestCryptoConfigErrors(t *testing.T) {
 		cfg  tls.Config
 		want string
 	}{
-		{"suite", tls.Config{CipherSuites: []tls.CipherSuite{tls.TLS_AES_256_GCM_SHA384}}, "Config.CipherSuites names TLS_AES_256_GCM_SHA384"},
-		{"group", tls.Config{CurvePreferences: []tls.NamedGroup{tls.NamedGroupSecp256r1}}, "Config.CurvePreferences names"},
-		{"hybrid", tls.Config{CurvePreferences: []tls.NamedGroup{tls.X25519MLKEM768}}, "tls/hybrid"},
-		{"duplicate suite", tls.Config{CipherSuites: []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_128_GCM_SHA256}}, "duplicate cipher suite"},
+		{"suite", tls.Config{CipherSuites: []uint16{tls.TLS_AES_256_GCM_SHA384}}, "Config.CipherSuites names TLS_AES_256_GCM_SHA384"},
+		{"group", tls.Config{CurvePreferences: []tls.CurveID{tls.CurveP256}}, "Config.CurvePreferences names"},
+		{"hybrid", tls.Config{CurvePreferences: []tls.CurveID{tls.X25519MLKEM768}}, "tls/hybrid"},
+		{"duplicate suite", tls.Config{CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_128_GCM_SHA256}}, "duplicate cipher suite"},
 	} {
 		cfg := tc.cfg
 		cfg.InsecureSkipVerify, cfg.Crypto = true, p256Only()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"github.com/tabletls/tabletls/internal/wire"
 	"io"
 )
 
@@ -147,7 +148,7 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	*e = engine{config: config, state: initialState}
 	e.readCipher.x.hashes, e.writeCipher.x.hashes = &e.hmacs, &e.hmacs
 	if config == nil {
-		return newAlert(AlertDescriptionInternalError, "tls: nil Config")
+		return newAlert(AlertInternalError, "tls: nil Config")
 	}
 	if err := config.resolve(cr, &e.prof); err != nil {
 		return err
@@ -165,7 +166,7 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	}
 	if len(b.Read) < minRead || len(b.Write) < minWrite ||
 		len(b.HandshakeIn) < minHSIn || len(b.HandshakeOut) < minHSOut {
-		return newAlert(AlertDescriptionInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
+		return newAlert(AlertInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
 			", Write "+itoa(minWrite)+", HandshakeIn "+itoa(minHSIn)+", HandshakeOut "+itoa(minHSOut)+" octets)")
 	}
 	e.smallRecords = !owned && len(b.Read) < MinReadBuffer
@@ -275,7 +276,7 @@ func (e *engine) process() error {
 		if len(buf) < recordHeaderLen {
 			break
 		}
-		var h RecordHeader
+		var h wire.RecordHeader
 		if err := h.Unmarshal(buf[:recordHeaderLen]); err != nil {
 			return e.fail(err)
 		}
@@ -286,9 +287,9 @@ func (e *engine) process() error {
 			// Only with Buffers sized for Config.RecordSizeLimit: once
 			// the server acknowledged the limit, a longer record breaks it.
 			if e.readEncrypted && (e.hs.peerRecordLimit > 0 || e.hs.fragmentLimit > 0) {
-				return e.fail(newAlert(AlertDescriptionRecordOverflow, "tls: server sent a record over the negotiated record size limit"))
+				return e.fail(newAlert(AlertRecordOverflow, "tls: server sent a record over the negotiated record size limit"))
 			}
-			return e.fail(newAlert(AlertDescriptionInternalError, "tls: record of "+itoa(int(h.Length))+" octets does not fit the Read buffer"))
+			return e.fail(newAlert(AlertInternalError, "tls: record of "+itoa(int(h.Length))+" octets does not fit the Read buffer"))
 		}
 		if len(buf) < recordHeaderLen+int(h.Length) {
 			break
@@ -313,12 +314,12 @@ func (e *engine) process() error {
 
 // checkRecordHeader turns a record away on its header, before waiting
 // for a body that may never fit or never come.
-func (e *engine) checkRecordHeader(h RecordHeader, header []byte) error {
+func (e *engine) checkRecordHeader(h wire.RecordHeader, header []byte) error {
 	// §5: an unknown record type is unexpected_message. It is often a
 	// server that does not speak TLS at all (an HTTP reply, an SSH
 	// banner), so say so.
 	if !knownContentType(h.Type) {
-		return newAlert(AlertDescriptionUnexpectedMessage, notTLSMessage(header, !e.receivedRecord))
+		return newAlert(AlertUnexpectedMessage, notTLSMessage(header, !e.receivedRecord))
 	}
 	e.receivedRecord = true
 	// §5.1, §5.2: oversized records are record_overflow. Only a protected
@@ -326,7 +327,7 @@ func (e *engine) checkRecordHeader(h RecordHeader, header []byte) error {
 	// the 256 octets of expansion; any other is a TLSPlaintext, at most
 	// 2^14.
 	limit := maxPlaintext
-	if e.readEncrypted && h.Type == ContentTypeApplicationData {
+	if e.readEncrypted && h.Type == wire.ContentTypeApplicationData {
 		limit = maxCiphertext
 		// RFC 8449 §4: once the server has taken our record_size_limit
 		// (in EncryptedExtensions), "A TLS endpoint that receives a record
@@ -339,17 +340,17 @@ func (e *engine) checkRecordHeader(h RecordHeader, header []byte) error {
 	}
 	if int(h.Length) > limit {
 		if limit < maxPlaintext {
-			return newAlert(AlertDescriptionRecordOverflow, "tls: record of "+itoa(int(h.Length))+
+			return newAlert(AlertRecordOverflow, "tls: record of "+itoa(int(h.Length))+
 				" octets over our record_size_limit of "+itoa(int(e.config.RecordSizeLimit))+" (RFC 8449)")
 		}
-		return newAlert(AlertDescriptionRecordOverflow, "tls: oversized record received")
+		return newAlert(AlertRecordOverflow, "tls: oversized record received")
 	}
 	return nil
 }
 
-func knownContentType(t ContentType) bool {
+func knownContentType(t wire.ContentType) bool {
 	switch t {
-	case ContentTypeChangeCipherSpec, ContentTypeAlert, ContentTypeHandshake, ContentTypeApplicationData:
+	case wire.ContentTypeChangeCipherSpec, wire.ContentTypeAlert, wire.ContentTypeHandshake, wire.ContentTypeApplicationData:
 		return true
 	}
 	return false
@@ -436,56 +437,61 @@ const (
 	maxPostHandshakeMessages = 32
 )
 
-func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
-	protected := e.readEncrypted && h.Type == ContentTypeApplicationData
-	e.trace(TraceEvent{Kind: TraceRecordIn, ContentType: h.Type, Length: len(rec), Encrypted: protected, Data: rec})
-	typ, body := h.Type, rec[recordHeaderLen:]
+func (e *engine) handleRecord(h wire.RecordHeader, rec []byte) error {
+	protected := e.readEncrypted && h.Type == wire.ContentTypeApplicationData
+	e.trace(TraceEvent{Kind: TraceRecordIn, ContentType: uint8(h.Type), Length: len(rec), Encrypted: protected, Data: rec})
+	var pt wire.TLSPlaintext
+	if err := pt.Unmarshal(rec); err != nil {
+		return err // cannot happen: rec was cut at the length of its header
+	}
+	typ, body := pt.Type, pt.Fragment
 	switch {
-	case typ == ContentTypeChangeCipherSpec:
+	case typ == wire.ContentTypeChangeCipherSpec:
 		// §5: dropped if it is the one octet 0x01 and not protected;
 		// anything else is unexpected_message.
-		if len(body) != 1 || body[0] != 1 {
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: invalid change_cipher_spec record")
+		var ccs wire.ChangeCipherSpec
+		if ccs.Unmarshal(body) != nil || ccs.Type != changeCipherSpec {
+			return newAlert(AlertUnexpectedMessage, "tls: invalid change_cipher_spec record")
 		}
 		if e.hsInLen > 0 {
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: change_cipher_spec inside a handshake message")
+			return newAlert(AlertUnexpectedMessage, "tls: change_cipher_spec inside a handshake message")
 		}
 		if e.ccsRecords++; e.ccsRecords > maxCCSRecords {
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: more than 32 change_cipher_spec records")
+			return newAlert(AlertUnexpectedMessage, "tls: more than 32 change_cipher_spec records")
 		}
 		return e.dispatch(EventChangeCipherSpec)
 	case e.readEncrypted:
 		var err error
-		typ, body, err = e.readCipher.open(rec, rec[recordHeaderLen:recordHeaderLen])
+		typ, body, err = e.readCipher.open(rec, pt.Fragment[:0])
 		if err != nil {
 			return err
 		}
-		if typ == ContentTypeChangeCipherSpec {
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: protected change_cipher_spec record")
+		if typ == wire.ContentTypeChangeCipherSpec {
+			return newAlert(AlertUnexpectedMessage, "tls: protected change_cipher_spec record")
 		}
-	case typ != ContentTypeHandshake && typ != ContentTypeAlert:
-		return newAlert(AlertDescriptionUnexpectedMessage, "tls: unprotected "+typ.String()+" record")
+	case typ != wire.ContentTypeHandshake && typ != wire.ContentTypeAlert:
+		return newAlert(AlertUnexpectedMessage, "tls: unprotected "+typ.String()+" record")
 	}
 	// §5.1: handshake messages are not interleaved with other types.
-	if typ != ContentTypeHandshake && e.hsInLen > 0 {
-		return newAlert(AlertDescriptionUnexpectedMessage, "tls: record of another type inside a handshake message")
+	if typ != wire.ContentTypeHandshake && e.hsInLen > 0 {
+		return newAlert(AlertUnexpectedMessage, "tls: record of another type inside a handshake message")
 	}
 	switch typ {
-	case ContentTypeHandshake:
+	case wire.ContentTypeHandshake:
 		if len(body) == 0 {
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: empty handshake record")
+			return newAlert(AlertUnexpectedMessage, "tls: empty handshake record")
 		}
 		return e.handleHandshakeRecord(body)
-	case ContentTypeAlert:
-		var a Alert
+	case wire.ContentTypeAlert:
+		var a wire.Alert
 		if err := a.Unmarshal(body); err != nil {
 			return err
 		}
-		e.peerAlert = a.Description
-		switch a.Description {
-		case AlertDescriptionCloseNotify:
+		e.peerAlert = AlertDescription(a.Description)
+		switch e.peerAlert {
+		case AlertCloseNotify:
 			return e.dispatch(EventCloseNotify)
-		case AlertDescriptionUserCanceled:
+		case AlertUserCanceled:
 			// §6.1: a closure alert, whatever its level; close_notify
 			// should follow.
 			if err := e.countEmpty(); err != nil {
@@ -494,7 +500,7 @@ func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
 			return e.dispatch(EventUserCanceled)
 		}
 		return e.dispatch(EventAlert)
-	case ContentTypeApplicationData:
+	case wire.ContentTypeApplicationData:
 		if len(body) == 0 {
 			if err := e.countEmpty(); err != nil {
 				return err
@@ -507,13 +513,13 @@ func (e *engine) handleRecord(h RecordHeader, rec []byte) error {
 		e.pendingAppData = nil
 		return err
 	}
-	return newAlert(AlertDescriptionUnexpectedMessage, "tls: unknown record type "+typ.String())
+	return newAlert(AlertUnexpectedMessage, "tls: unknown record type "+typ.String())
 }
 
 func (e *engine) countEmpty() error {
 	e.emptyRecords++
 	if e.emptyRecords > maxEmptyRecords {
-		return newAlert(AlertDescriptionUnexpectedMessage, "tls: more than 32 records in a row without content")
+		return newAlert(AlertUnexpectedMessage, "tls: more than 32 records in a row without content")
 	}
 	return nil
 }
@@ -523,7 +529,7 @@ func (e *engine) countEmpty() error {
 func (e *engine) countPostHandshake() error {
 	e.postHandshake++
 	if e.postHandshake > maxPostHandshakeMessages {
-		return newAlert(AlertDescriptionUnexpectedMessage, "tls: more than 32 KeyUpdate and NewSessionTicket messages without application data")
+		return newAlert(AlertUnexpectedMessage, "tls: more than 32 KeyUpdate and NewSessionTicket messages without application data")
 	}
 	return nil
 }
@@ -537,17 +543,17 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 	if e.hsInLen > 0 {
 		// Complete the message started in an earlier record, then go on
 		// with the rest of this one where it is.
-		need := 4 - e.hsInLen
-		if e.hsInLen >= 4 {
-			need = 4 + int(uintN(e.hsIn[1:4])) - e.hsInLen
+		need := handshakeHeaderLen - e.hsInLen
+		if e.hsInLen >= handshakeHeaderLen {
+			need = messageLen(e.hsIn) - e.hsInLen
 		} else if len(body) >= need {
 			copy(e.hsIn[e.hsInLen:], body[:need])
 			e.hsInLen += need
 			body = body[need:]
-			if err := e.checkMessageSize(e.hsIn[:4]); err != nil {
+			if err := e.checkMessageSize(e.hsIn); err != nil {
 				return err
 			}
-			need = 4 + int(uintN(e.hsIn[1:4])) - e.hsInLen
+			need = messageLen(e.hsIn) - e.hsInLen
 		}
 		n := min(need, len(body))
 		copy(e.hsIn[e.hsInLen:], body[:n])
@@ -563,13 +569,13 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 		}
 		data = body
 	}
-	for len(data) >= 4 {
-		n := int(uintN(data[1:4])) // Handshake.length, uint24 (§4)
-		if 4+n > len(data) {
+	for len(data) >= handshakeHeaderLen {
+		n := messageLen(data)
+		if n > len(data) {
 			break
 		}
-		msg := data[:4+n]
-		data = data[4+n:]
+		msg := data[:n]
+		data = data[n:]
 		if err := e.handleMessageAt(msg, len(data) > 0); err != nil {
 			return err
 		}
@@ -577,14 +583,34 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 	if len(data) > 0 {
 		e.takeHandshakeIn()
 	}
-	if len(data) >= 4 {
-		if err := e.checkMessageSize(data[:4]); err != nil {
+	if len(data) >= handshakeHeaderLen {
+		if err := e.checkMessageSize(data); err != nil {
 			return err
 		}
 	}
 	e.hsInLen = copy(e.hsIn, data)
 	return nil
 }
+
+// changeCipherSpec is the one value of ChangeCipherSpec.type (RFC 5246
+// §7.1), the only body of a change_cipher_spec record (§5).
+const changeCipherSpec = 1
+
+// handshakeHeaderLen is the size of a HandshakeHeader: msg_type and a
+// uint24 length (§4).
+const handshakeHeaderLen = 4
+
+// messageHeader decodes the header at the start of b, which holds at
+// least handshakeHeaderLen octets.
+func messageHeader(b []byte) wire.HandshakeHeader {
+	var h wire.HandshakeHeader
+	_ = h.Unmarshal(b[:handshakeHeaderLen]) // fixed size: cannot fail
+	return h
+}
+
+// messageLen is the size, header included, of the handshake message
+// whose header starts b.
+func messageLen(b []byte) int { return handshakeHeaderLen + int(messageHeader(b).Length) }
 
 // handleMessageAt processes msg; more says the record goes on after it.
 // §5.1: "Because the ServerHello, Finished, and KeyUpdate messages can
@@ -595,9 +621,9 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 // client does not answer it (a second ClientHello, its Finished) first.
 func (e *engine) handleMessageAt(msg []byte, more bool) error {
 	if more {
-		switch HandshakeType(msg[0]) {
-		case HandshakeTypeServerHello, HandshakeTypeFinished, HandshakeTypeKeyUpdate:
-			return newAlert(AlertDescriptionUnexpectedMessage, "tls: "+e.messageName(msg)+" not at the end of its record")
+		switch messageHeader(msg).MsgType {
+		case wire.HandshakeTypeServerHello, wire.HandshakeTypeFinished, wire.HandshakeTypeKeyUpdate:
+			return newAlert(AlertUnexpectedMessage, "tls: "+e.messageName(msg)+" not at the end of its record")
 		}
 	}
 	return e.handleMessage(msg)
@@ -611,8 +637,8 @@ func (e *engine) handleMessageAt(msg []byte, more bool) error {
 // length field has a value we cannot accept, so illegal_parameter, as
 // OpenSSL and BoringSSL send for an excessive message size.
 func (e *engine) checkMessageSize(header []byte) error {
-	if n := 4 + int(uintN(header[1:4])); n > len(e.hsIn) {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: "+HandshakeType(header[0]).String()+" message of "+
+	if n := messageLen(header); n > len(e.hsIn) {
+		return newAlert(AlertIllegalParameter, "tls: "+messageHeader(header).MsgType.String()+" message of "+
 			itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn)")
 	}
 	return nil
@@ -624,22 +650,33 @@ func (e *engine) messageName(msg []byte) string {
 	if isHelloRetryRequest(msg) {
 		return "HelloRetryRequest"
 	}
-	return HandshakeType(msg[0]).String()
+	return messageHeader(msg).MsgType.String()
 }
 
+// isHelloRetryRequest reports whether msg, a complete handshake message,
+// is a ServerHello with the random of a HelloRetryRequest (§4.1.3).
 func isHelloRetryRequest(msg []byte) bool {
-	return HandshakeType(msg[0]) == HandshakeTypeServerHello && len(msg) >= 4+2+32 && bytes.Equal(msg[6:38], helloRetryRequestRandom)
+	var m wire.Handshake
+	var p wire.ServerHelloPrefix
+	if m.Unmarshal(msg) != nil || m.MsgType != wire.HandshakeTypeServerHello {
+		return false
+	}
+	_, err := p.UnmarshalPrefix(m.Body)
+	return err == nil && bytes.Equal(p.Random, helloRetryRequestRandom)
 }
 
 func (e *engine) handleMessage(msg []byte) error {
-	typ := HandshakeType(msg[0])
-	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: typ, Length: len(msg), Data: msg})
-	ev := handshakeEvents[typ]
+	var m wire.Handshake
+	if err := m.Unmarshal(msg); err != nil {
+		return err // cannot happen: msg was cut at the length of its header
+	}
+	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: uint8(m.MsgType), Length: len(msg), Data: msg})
+	ev := handshakeEvents[m.MsgType]
 	// §4.1.3: a ServerHello with this random is a HelloRetryRequest.
 	if isHelloRetryRequest(msg) {
 		ev = EventHelloRetryRequest
 	}
-	e.msg, e.msgBody = msg, msg[4:]
+	e.msg, e.msgBody = msg, m.Body
 	err := e.dispatch(ev)
 	e.msg, e.msgBody = nil, nil
 	return err
@@ -679,11 +716,11 @@ func (e *engine) outRoom() int {
 
 // writeRecord puts payload in a record of type typ: protected once the
 // write key is set (§5.2), plain before (§5.1).
-func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) error {
+func (e *engine) writeRecord(typ wire.ContentType, payload []byte, version uint16) error {
 	start := e.outLen
-	if e.writeKeys != keysNone && typ != ContentTypeChangeCipherSpec { // CCS: always plain (§5)
+	if e.writeKeys != keysNone && typ != wire.ContentTypeChangeCipherSpec { // CCS: always plain (§5)
 		if e.writeCipher.sealedLen(len(payload), 0) > e.outRoom() {
-			return newAlert(AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
+			return newAlert(AlertInternalError, "tls: record does not fit the Write buffer")
 		}
 		b, err := e.writeCipher.seal(e.out[:e.outLen], typ, payload, 0)
 		if err != nil {
@@ -692,21 +729,30 @@ func (e *engine) writeRecord(typ ContentType, payload []byte, version uint16) er
 		e.outLen = len(b)
 	} else {
 		if recordHeaderLen+len(payload) > e.outRoom() {
-			return newAlert(AlertDescriptionInternalError, "tls: record does not fit the Write buffer")
+			return newAlert(AlertInternalError, "tls: record does not fit the Write buffer")
 		}
-		h := RecordHeader{Type: typ, LegacyRecordVersion: ProtocolVersion(version), Length: uint16(len(payload))}
-		b, _ := h.Append(e.out[e.outLen:e.outLen]) // fixed-size: cannot fail
-		b = append(b, payload...)
+		pt := wire.TLSPlaintext{Type: typ, LegacyRecordVersion: wire.ProtocolVersion(version), Length: uint16(len(payload)), Fragment: payload}
+		b, err := pt.Append(e.out[e.outLen:e.outLen])
+		if err != nil {
+			return err
+		}
 		e.outLen += len(b)
 	}
-	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: ContentType(e.out[start]), Length: e.outLen - start, Encrypted: e.writeKeys != keysNone && typ != ContentTypeChangeCipherSpec, Data: e.out[start:e.outLen]})
+	protected := e.writeKeys != keysNone && typ != wire.ContentTypeChangeCipherSpec
+	outer := typ
+	if protected {
+		outer = wire.ContentTypeApplicationData // §5.2: opaque_type
+	}
+	e.trace(TraceEvent{Kind: TraceRecordOut, ContentType: uint8(outer), Length: e.outLen - start, Encrypted: protected, Data: e.out[start:e.outLen]})
 	return nil
 }
 
 // startMessage begins a handshake message of type typ in hsOut; the
 // caller appends the body and calls finishMessage.
-func (e *engine) startMessage(typ HandshakeType) []byte {
-	return append(e.hsOut[e.hsOutLen:e.hsOutLen], byte(typ), 0, 0, 0)
+func (e *engine) startMessage(typ wire.HandshakeType) []byte {
+	h := wire.HandshakeHeader{MsgType: typ} // the length is filled in by finishMessage
+	b, _ := h.Append(e.hsOut[e.hsOutLen:e.hsOutLen])
+	return b
 }
 
 // finishMessage fills in the length of a message from startMessage,
@@ -717,11 +763,15 @@ func (e *engine) finishMessage(b []byte, err error) ([]byte, error) {
 	}
 	if len(b) > len(e.hsOut)-e.hsOutLen {
 		// append had to grow b: it no longer lives in hsOut.
-		return nil, newAlert(AlertDescriptionInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
+		return nil, newAlert(AlertInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
 	}
-	putUintN(b[1:], 3, uint64(len(b)-4))
+	h := messageHeader(b)
+	h.Length = uint32(len(b) - handshakeHeaderLen)
+	if _, err := h.Append(b[:0]); err != nil { // over the header startMessage wrote
+		return nil, err
+	}
 	e.hsOutLen += len(b)
-	e.trace(TraceEvent{Kind: TraceHandshakeOut, HandshakeType: HandshakeType(b[0]), Length: len(b), Data: b})
+	e.trace(TraceEvent{Kind: TraceHandshakeOut, HandshakeType: uint8(h.MsgType), Length: len(b), Data: b})
 	return b, nil
 }
 
@@ -735,7 +785,7 @@ func (e *engine) flushHandshakeVersion(version uint16) error {
 	data := e.hsOut[:e.hsOutLen]
 	for len(data) > 0 {
 		n := min(len(data), e.maxRecordPayload())
-		if err := e.writeRecord(ContentTypeHandshake, data[:n], version); err != nil {
+		if err := e.writeRecord(wire.ContentTypeHandshake, data[:n], version); err != nil {
 			return e.fail(err)
 		}
 		data = data[n:]
@@ -759,11 +809,11 @@ func (e *engine) maxRecordPayload() int {
 }
 
 // sendAlert writes an alert record; fatal ones end the connection (§6).
-func (e *engine) sendAlert(level AlertLevel, desc AlertDescription) error {
-	a := Alert{Level: level, Description: desc}
+func (e *engine) sendAlert(level wire.AlertLevel, desc AlertDescription) error {
+	a := wire.Alert{Level: level, Description: wire.AlertDescription(desc)}
 	var buf [2]byte
 	b, _ := a.Append(buf[:0])
-	return e.writeRecord(ContentTypeAlert, b, 0x0303)
+	return e.writeRecord(wire.ContentTypeAlert, b, 0x0303)
 }
 
 // fail records the first fatal error and runs the table's error event:
@@ -772,6 +822,9 @@ func (e *engine) sendAlert(level AlertLevel, desc AlertDescription) error {
 func (e *engine) fail(err error) error {
 	if e.err != nil {
 		return e.err
+	}
+	if we, ok := err.(*wire.Error); ok { // a codec's, returned as is
+		err = &AlertError{Alert: AlertDescription(we.Alert), Msg: we.Msg}
 	}
 	e.err = err
 	e.hsOutLen = 0
@@ -797,7 +850,7 @@ func (e *engine) alertFits() bool {
 // made room for it.
 func (e *engine) sendErrorAlert() error {
 	if ae, ok := e.err.(*AlertError); ok {
-		_ = e.sendAlert(AlertLevelFatal, ae.Alert)
+		_ = e.sendAlert(wire.AlertLevelFatal, ae.Alert)
 	}
 	e.hs.wipe()
 	return nil
@@ -891,7 +944,7 @@ func (e *engine) writeApplicationData(p []byte) (int, error) {
 // sealApplicationData protects the application data of a write event
 // (§5.2).
 func (e *engine) sealApplicationData() error {
-	return e.writeRecord(ContentTypeApplicationData, e.pendingWrite, 0x0303)
+	return e.writeRecord(wire.ContentTypeApplicationData, e.pendingWrite, 0x0303)
 }
 
 // local runs an event from the application that sends one control record

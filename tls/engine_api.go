@@ -210,18 +210,18 @@ func (e *engine) peerClosed() bool {
 
 // ConnectionState is what the handshake settled on.
 type ConnectionState struct {
-	Version               uint16 // 0x0304 once the handshake is complete
-	HandshakeComplete     bool
-	CipherSuite           CipherSuite
-	Group                 NamedGroup
-	NegotiatedProtocol    string // ALPN, or ""
-	ServerName            string
-	DidHelloRetryRequest  bool
-	DidResume             bool
-	PeerCertificates      [][]byte // DER, leaf first
-	PeerSignatureScheme   SignatureScheme
-	ClientAuthRequested   bool
-	ClientCertificateSent bool
+	Version               uint16          // VersionTLS13 once the handshake is complete
+	HandshakeComplete     bool            // the handshake is done: Read and Write work
+	CipherSuite           uint16          // the suite, such as TLS_AES_128_GCM_SHA256
+	Group                 CurveID         // the key exchange group of the handshake
+	NegotiatedProtocol    string          // ALPN, or ""
+	ServerName            string          // Config.ServerName
+	DidHelloRetryRequest  bool            // the server asked for another key share (§4.1.4)
+	DidResume             bool            // the handshake resumed a session with a PSK
+	PeerCertificates      [][]byte        // DER, leaf first
+	PeerSignatureScheme   SignatureScheme // what the server's CertificateVerify was signed with
+	ClientAuthRequested   bool            // the server sent a CertificateRequest
+	ClientCertificateSent bool            // the client answered it with a certificate
 }
 
 func (e *engine) connectionState() ConnectionState {

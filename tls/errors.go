@@ -4,11 +4,12 @@ package tls
 // (Received == false) or received from it (Received == true), and what went
 // wrong. Callers match it with errors.As.
 type AlertError struct {
-	Alert    AlertDescription
-	Received bool
-	Msg      string // "tls: ..." explanation; empty for a received alert
+	Alert    AlertDescription // the alert sent or received
+	Received bool             // the server sent the alert
+	Msg      string           // "tls: ..." explanation; empty for a received alert
 }
 
+// Error is Msg, or names the alert and who sent it.
 func (e *AlertError) Error() string {
 	if e.Received {
 		return "tls: alert " + e.Alert.String() + " from peer"
@@ -22,4 +23,18 @@ func (e *AlertError) Error() string {
 // alertf builds a local fatal error. msg must start with "tls: ".
 func newAlert(alert AlertDescription, msg string) *AlertError {
 	return &AlertError{Alert: alert, Msg: msg}
+}
+
+// itoa formats a non-negative int, without strconv.
+func itoa(v int) string {
+	var buf [20]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(buf[i:])
+		}
+	}
 }

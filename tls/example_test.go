@@ -202,7 +202,7 @@ func ExampleClientWithBuffers() {
 		log.Fatal(err)
 	}
 	cs := c.ConnectionState()
-	fmt.Println("TLS 1.3", cs.CipherSuite, cs.Group)
+	fmt.Println("TLS 1.3", tls.CipherSuiteName(cs.CipherSuite), cs.Group)
 	fmt.Printf("echoed %d bytes: %s...\n", len(reply), reply[:10])
 	// Output:
 	// TLS 1.3 TLS_AES_128_GCM_SHA256 secp256r1

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
 // FuzzInnerPlaintext fuzzes the parsing of TLSInnerPlaintext (RFC 8446
@@ -24,7 +25,7 @@ import (
 // bad_record_mac; and opening in place allocates nothing.
 func FuzzInnerPlaintext(f *testing.F) {
 	// The plaintexts of every protected record of RFC 8448.
-	types := map[string]ContentType{"handshake": ContentTypeHandshake, "alert": ContentTypeAlert, "application_data": ContentTypeApplicationData}
+	types := map[string]wire.ContentType{"handshake": wire.ContentTypeHandshake, "alert": wire.ContentTypeAlert, "application_data": wire.ContentTypeApplicationData}
 	for n := 3; n <= 7; n++ {
 		for _, rec := range rfc8448.Get(n).Records {
 			if rec.Protection != "none" {
@@ -34,9 +35,9 @@ func FuzzInnerPlaintext(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Add([]byte{0, 0, 0})
-	f.Add([]byte{byte(ContentTypeAlert), 0, 0, 0, 0})
-	f.Add(append(bytes.Repeat([]byte{'x'}, maxPlaintext), byte(ContentTypeApplicationData)))
-	f.Add(append(bytes.Repeat([]byte{'x'}, maxPlaintext), byte(ContentTypeApplicationData), 0))
+	f.Add([]byte{byte(wire.ContentTypeAlert), 0, 0, 0, 0})
+	f.Add(append(bytes.Repeat([]byte{'x'}, maxPlaintext), byte(wire.ContentTypeApplicationData)))
+	f.Add(append(bytes.Repeat([]byte{'x'}, maxPlaintext), byte(wire.ContentTypeApplicationData), 0))
 	f.Fuzz(checkInnerPlaintext)
 }
 
@@ -60,7 +61,7 @@ func checkInnerPlaintext(t *testing.T, inner []byte) {
 		return // does not fit a record header
 	}
 	// The record as a server would send it: inner is the plaintext.
-	hdr := []byte{byte(ContentTypeApplicationData), 3, 3, byte(length >> 8), byte(length)}
+	hdr := []byte{byte(wire.ContentTypeApplicationData), 3, 3, byte(length >> 8), byte(length)}
 	if err := w.nextNonce(); err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +76,12 @@ func checkInnerPlaintext(t *testing.T, inner []byte) {
 	}
 	switch {
 	case length > maxCiphertext || len(inner) > maxInnerPlaintext:
-		wantAlert(t, err, AlertDescriptionRecordOverflow)
+		wantAlert(t, err, AlertRecordOverflow)
 	case end < 0:
-		wantAlert(t, err, AlertDescriptionUnexpectedMessage)
+		wantAlert(t, err, AlertUnexpectedMessage)
 	case err != nil:
 		t.Fatalf("open of %x: %v", inner, err)
-	case typ != ContentType(inner[end]) || !bytes.Equal(content, inner[:end]):
+	case typ != wire.ContentType(inner[end]) || !bytes.Equal(content, inner[:end]):
 		t.Fatalf("open of %x: type %v, content %x", inner, typ, content)
 	case r.seq != 1:
 		t.Fatalf("open of %x: sequence number %d after one record", inner, r.seq)
@@ -106,7 +107,7 @@ func checkInnerPlaintext(t *testing.T, inner []byte) {
 	buf = bytes.Clone(record)
 	buf[i] ^= 1 << ((h >> 8) % 8)
 	_, _, err = newCipher().open(buf, buf[recordHeaderLen:recordHeaderLen])
-	wantAlert(t, err, AlertDescriptionBadRecordMac)
+	wantAlert(t, err, AlertBadRecordMAC)
 
 	if h%32 == 0 && len(inner) <= maxInnerPlaintext {
 		// Zero allocations: open in place, each time on a fresh copy with

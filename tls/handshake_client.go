@@ -5,7 +5,7 @@ import (
 	"crypto"
 	"crypto/subtle"
 
-	"golang.org/x/crypto/cryptobyte"
+	"github.com/tabletls/tabletls/internal/wire"
 	"io"
 	"slices"
 	"strings"
@@ -22,18 +22,18 @@ import (
 type handshakeState struct {
 	*handshakeWork // until the handshake ends
 
-	group NamedGroup // the group of the key exchange
+	group CurveID // the group of the key exchange
 	suite *Suite
 
 	hrr      bool
-	hrrGroup NamedGroup
+	hrrGroup CurveID
 	cookie   []byte
 	sentCCS  bool
 	sentSNI  bool
 
-	peerRecordLimit RecordSizeLimit // from EncryptedExtensions, 0 if none
-	fragmentLimit   int             // negotiated max_fragment_length, 0 if none
-	keyUpdateOwed   bool            // the server asked us to update our key
+	peerRecordLimit wire.RecordSizeLimit // from EncryptedExtensions, 0 if none
+	fragmentLimit   int                  // negotiated max_fragment_length, 0 if none
+	keyUpdateOwed   bool                 // the server asked us to update our key
 
 	peerCerts  [][]byte
 	peerScheme SignatureScheme
@@ -56,7 +56,7 @@ type handshakeWork struct {
 	nSession int
 
 	shares      [maxKeyShares]keyShare
-	shareGroups [maxKeyShares]NamedGroup
+	shareGroups [maxKeyShares]CurveID
 	nShares     int
 
 	// Before the server picks a suite the hash is unknown, so ClientHello1
@@ -98,7 +98,7 @@ func (e *engine) sum() []byte { return e.hs.transcript.sum(e.hs.transcriptHash[:
 
 func (e *engine) readRandom(b []byte) error {
 	if _, err := io.ReadFull(e.rand, b); err != nil {
-		return newAlert(AlertDescriptionInternalError, "tls: reading randomness: "+err.Error())
+		return newAlert(AlertInternalError, "tls: reading randomness: "+err.Error())
 	}
 	return nil
 }
@@ -139,105 +139,108 @@ func (e *engine) sendClientHello() error {
 				return err
 			}
 			hs.shares = [maxKeyShares]keyShare{ks}
-			hs.shareGroups = [maxKeyShares]NamedGroup{hs.hrrGroup}
+			hs.shareGroups = [maxKeyShares]CurveID{hs.hrrGroup}
 			hs.nShares = 1
 		}
 	}
 
-	var ch ClientHello
+	var ch wire.ClientHello
 	ch.LegacyVersion = 0x0303
 	ch.Random = hs.random[:]
 	ch.LegacySessionID = hs.session[:hs.nSession]
 	ch.LegacyCompressionMethods = nullCompression
+	// The lists are built in scratch, where the message's fields view
+	// them until Append copies them into HandshakeOut.
 	s := e.scratch[:0]
-	mark := 0
-	take := func() []byte { v := s[mark:]; mark = len(s); return v }
 	var err error
 
+	suites := wire.BuildCipherSuiteVector(s)
 	for _, cs := range e.prof.suites {
-		s = appendUintN(s, 2, uint64(cs))
+		suites.Add(wire.CipherSuite(cs))
 	}
-	if err := ch.CipherSuites.SetBytes(take()); err != nil {
+	if ch.CipherSuites, s, err = suites.Vector(); err != nil {
 		return err
 	}
 	x := &ch.Extensions
 	if name := sniName(cfg.ServerName); name != "" {
-		x.Add(ExtensionTypeServerName)
+		x.Add(wire.ExtensionTypeServerName)
 		hs.sentSNI = true
 		s = append(s, name...)
-		sn := ServerName{NameType: NameTypeHostName, HostName: take()}
-		if s, err = sn.Append(s); err != nil {
-			return err
-		}
-		if err := x.ServerName.ServerNameList.SetBytes(take()); err != nil {
+		sn := wire.ServerName{NameType: wire.NameTypeHostName, HostName: s[len(s)-len(name):]}
+		names := wire.BuildServerNameVector(s)
+		names.Add(&sn)
+		if x.ServerName.ServerNameList, s, err = names.Vector(); err != nil {
 			return err
 		}
 	}
-	x.Add(ExtensionTypeSupportedGroups)
+	x.Add(wire.ExtensionTypeSupportedGroups)
+	groups := wire.BuildNamedGroupVector(s)
 	for _, g := range e.prof.groups {
-		s = appendUintN(s, 2, uint64(g))
+		groups.Add(wire.NamedGroup(g))
 	}
-	if err := x.SupportedGroups.NamedGroupList.SetBytes(take()); err != nil {
+	if x.SupportedGroups.NamedGroupList, s, err = groups.Vector(); err != nil {
 		return err
 	}
-	x.Add(ExtensionTypeSignatureAlgorithms)
+	x.Add(wire.ExtensionTypeSignatureAlgorithms)
+	schemes := wire.BuildSignatureSchemeVector(s)
 	for _, sc := range supportedSignatureSchemes {
 		if e.prof.crypto.offersScheme(sc) {
-			s = appendUintN(s, 2, uint64(sc))
+			schemes.Add(wire.SignatureScheme(sc))
 		}
 	}
-	if err := x.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(take()); err != nil {
+	if x.SignatureAlgorithms.SupportedSignatureAlgorithms, s, err = schemes.Vector(); err != nil {
 		return err
 	}
 	if len(cfg.NextProtos) > 0 {
-		x.Add(ExtensionTypeApplicationLayerProtocolNegotiation)
+		x.Add(wire.ExtensionTypeApplicationLayerProtocolNegotiation)
+		protos := wire.BuildProtocolNameVector(s)
 		for _, p := range cfg.NextProtos {
-			s = append(s, byte(len(p)))
-			s = append(s, p...)
+			protos.AddString(p)
 		}
-		if err := x.ApplicationLayerProtocolNegotiation.ProtocolNameList.SetBytes(take()); err != nil {
+		if x.ApplicationLayerProtocolNegotiation.ProtocolNameList, s, err = protos.Vector(); err != nil {
 			return err
 		}
 	}
-	x.Add(ExtensionTypeSupportedVersions)
-	s = append(s, 0x03, 0x04) // TLS 1.3 only (§4.2.1)
-	if err := x.SupportedVersions.Versions.SetBytes(take()); err != nil {
+	x.Add(wire.ExtensionTypeSupportedVersions)
+	versions := wire.BuildProtocolVersionVector(s)
+	versions.Add(VersionTLS13) // TLS 1.3 only (§4.2.1)
+	if x.SupportedVersions.Versions, s, err = versions.Vector(); err != nil {
 		return err
 	}
 	if cfg.RecordSizeLimit != 0 {
-		x.Add(ExtensionTypeRecordSizeLimit)
-		x.RecordSizeLimit = RecordSizeLimit(cfg.RecordSizeLimit)
+		x.Add(wire.ExtensionTypeRecordSizeLimit)
+		x.RecordSizeLimit = wire.RecordSizeLimit(cfg.RecordSizeLimit)
 		if code, _ := cfg.maxFragmentLength(); code != 0 {
-			x.Add(ExtensionTypeMaxFragmentLength)
+			x.Add(wire.ExtensionTypeMaxFragmentLength)
 			x.MaxFragmentLength = code
 		}
 	}
 	if hs.cookie != nil {
-		x.Add(ExtensionTypeCookie)
+		x.Add(wire.ExtensionTypeCookie)
 		x.Cookie.Cookie = hs.cookie
 	}
 	if cfg.OnNewSessionTicket != nil {
-		x.Add(ExtensionTypePskKeyExchangeModes)
-		s = append(s, byte(PskKeyExchangeModePskDheKe))
-		if err := x.PskKeyExchangeModes.KeModes.SetBytes(take()); err != nil {
+		x.Add(wire.ExtensionTypePskKeyExchangeModes)
+		modes := wire.BuildPskKeyExchangeModeVector(s)
+		modes.Add(wire.PskKeyExchangeModePskDheKe)
+		if x.PskKeyExchangeModes.KeModes, s, err = modes.Vector(); err != nil {
 			return err
 		}
 	}
-	x.Add(ExtensionTypeKeyShare)
+	x.Add(wire.ExtensionTypeKeyShare)
+	shares := wire.BuildKeyShareEntryVector(s)
 	for i, ks := range hs.shares[:hs.nShares] {
-		entry := KeyShareEntry{Group: hs.shareGroups[i], KeyExchange: ks.Public()}
-		if s, err = entry.Append(s); err != nil {
-			return err
-		}
+		entry := wire.KeyShareEntry{Group: wire.NamedGroup(hs.shareGroups[i]), KeyExchange: ks.Public()}
+		shares.Add(&entry)
 	}
-	if err := x.KeyShare.ClientShares.SetBytes(take()); err != nil {
+	if x.KeyShare.ClientShares, s, err = shares.Vector(); err != nil {
 		return err
 	}
 	if len(s) > len(e.scratch) {
-		return newAlert(AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
+		return newAlert(AlertInternalError, "tls: ClientHello does not fit the scratch buffer")
 	}
 
-	b, err := ch.Append(e.startMessage(HandshakeTypeClientHello))
+	b, err := ch.Append(e.startMessage(wire.HandshakeTypeClientHello))
 	if n := len(b); err == nil && n > 0xff && n < 0x200 {
 		// RFC 7685: some middleboxes hang on a ClientHello of 256 to 511
 		// octets; like BoringSSL and crypto/tls, pad it to 512, with at
@@ -245,11 +248,11 @@ func (e *engine) sendClientHello() error {
 		// upsets some servers).
 		pad := max(0x200-n-4, 1)
 		if len(s)+pad > len(e.scratch) {
-			return newAlert(AlertDescriptionInternalError, "tls: ClientHello does not fit the scratch buffer")
+			return newAlert(AlertInternalError, "tls: ClientHello does not fit the scratch buffer")
 		}
 		s = append(s, make([]byte, pad)...)
-		x.AddUnknown(extensionTypePadding, take())
-		b, err = ch.Append(e.startMessage(HandshakeTypeClientHello))
+		x.AddUnknown(extensionTypePadding, s[len(s)-pad:])
+		b, err = ch.Append(e.startMessage(wire.HandshakeTypeClientHello))
 	}
 	msg, err := e.finishMessage(b, err)
 	if err != nil {
@@ -287,8 +290,8 @@ func (e *engine) sendClientHello() error {
 // hybrid share already made, if reuse is on (the default KeyShares beside
 // X25519MLKEM768, see Config.KeyShares) and g is x25519; otherwise, or if
 // the hybrid implementation offers no X25519Share, nil: a fresh share.
-func (hs *handshakeState) hybridX25519Share(g NamedGroup, reuse bool) keyShare {
-	if !reuse || g != NamedGroupX25519 {
+func (hs *handshakeState) hybridX25519Share(g CurveID, reuse bool) keyShare {
+	if !reuse || g != X25519 {
 		return nil
 	}
 	for _, ks := range hs.shares[:hs.nShares] {
@@ -302,7 +305,7 @@ func (hs *handshakeState) hybridX25519Share(g NamedGroup, reuse bool) keyShare {
 var nullCompression = []byte{0}
 
 // extensionTypePadding is RFC 7685's padding extension.
-const extensionTypePadding ExtensionType = 21
+const extensionTypePadding wire.ExtensionType = 21
 
 // sniName is the host name to send in server_name: none for an IP
 // address (RFC 6066 §3), without a trailing dot.
@@ -346,17 +349,17 @@ func isIPLiteral(name string) bool {
 
 // chooseSuite checks the server's cipher suite against what we offered
 // and picks the transcript for its hash.
-func (e *engine) chooseSuite(id CipherSuite) error {
+func (e *engine) chooseSuite(id uint16) error {
 	hs := &e.hs
 	if hs.suite != nil { // after a HelloRetryRequest (§4.1.4)
 		if id != hs.suite.id {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: server changed cipher suite after HelloRetryRequest")
+			return newAlert(AlertIllegalParameter, "tls: server changed cipher suite after HelloRetryRequest")
 		}
 		return nil
 	}
 	suite := e.prof.crypto.suite(id)
 	if !slices.Contains(e.prof.suites, id) || suite == nil {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server chose a cipher suite we did not offer")
+		return newAlert(AlertIllegalParameter, "tls: server chose a cipher suite we did not offer")
 	}
 	hs.suite = suite
 	if hs.candidates[0].hash == suite.hash {
@@ -375,12 +378,12 @@ func (e *engine) chooseSuite(id CipherSuite) error {
 // with determining the version using supported_versions". A ServerHello
 // without supported_versions has been turned away before this, by
 // checkTLS13ServerHello.
-func (e *engine) checkServerHelloCommon(legacyVersion ProtocolVersion, sessionID []byte, compression uint8, versions bool, selected ProtocolVersion, suite CipherSuite) error {
+func (e *engine) checkServerHelloCommon(legacyVersion wire.ProtocolVersion, sessionID []byte, compression uint8, versions bool, selected wire.ProtocolVersion, suite uint16) error {
 	if legacyVersion != 0x0303 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server sent a legacy_version other than 0x0303")
+		return newAlert(AlertIllegalParameter, "tls: server sent a legacy_version other than 0x0303")
 	}
 	if !bytes.Equal(sessionID, e.hs.session[:e.hs.nSession]) {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server did not echo the legacy session ID")
+		return newAlert(AlertIllegalParameter, "tls: server did not echo the legacy session ID")
 	}
 	if err := e.chooseSuite(suite); err != nil {
 		return err
@@ -390,17 +393,17 @@ func (e *engine) checkServerHelloCommon(legacyVersion ProtocolVersion, sessionID
 	// alert §4.1.3 names: illegal_parameter (§6.2: "A field in the
 	// handshake was incorrect"), not decode_error.
 	if compression != 0 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a compression method")
+		return newAlert(AlertIllegalParameter, "tls: server selected a compression method")
 	}
 	// §4.1.4: "The server's extensions MUST contain supported_versions";
 	// a HelloRetryRequest exists only in TLS 1.3, so one without it lacks
 	// a mandatory extension (§6.2 missing_extension), as crypto/tls says.
 	if !versions {
-		return newAlert(AlertDescriptionMissingExtension, "tls: HelloRetryRequest without supported_versions")
+		return newAlert(AlertMissingExtension, "tls: HelloRetryRequest without supported_versions")
 	}
 	// §4.2.1: a version we did not offer, or one before TLS 1.3.
 	if selected != 0x0304 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server selected a version other than TLS 1.3")
+		return newAlert(AlertIllegalParameter, "tls: server selected a version other than TLS 1.3")
 	}
 	return nil
 }
@@ -409,32 +412,32 @@ func (e *engine) checkServerHelloCommon(legacyVersion ProtocolVersion, sessionID
 
 func (e *engine) processHelloRetryRequest() error {
 	hs := &e.hs
-	var hrr HelloRetryRequest
+	var hrr wire.HelloRetryRequest
 	if err := hrr.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	x := &hrr.Extensions
 	if err := e.checkServerHelloCommon(hrr.LegacyVersion, hrr.LegacySessionIDEcho, hrr.LegacyCompressionMethod,
-		x.Has(ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, hrr.CipherSuite); err != nil {
+		x.Has(wire.ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, uint16(hrr.CipherSuite)); err != nil {
 		return err
 	}
-	if x.Has(ExtensionTypeKeyShare) {
-		g := x.KeyShare.SelectedGroup
+	if x.Has(wire.ExtensionTypeKeyShare) {
+		g := CurveID(x.KeyShare.SelectedGroup)
 		if !slices.Contains(e.prof.groups, g) {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we did not offer")
+			return newAlert(AlertIllegalParameter, "tls: HelloRetryRequest asked for a group we did not offer")
 		}
 		for _, sg := range hs.shareGroups[:hs.nShares] {
 			if sg == g {
-				return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest asked for a group we sent a share for")
+				return newAlert(AlertIllegalParameter, "tls: HelloRetryRequest asked for a group we sent a share for")
 			}
 		}
 		hs.hrrGroup = g
 	}
-	if x.Has(ExtensionTypeCookie) {
+	if x.Has(wire.ExtensionTypeCookie) {
 		hs.cookie = bytes.Clone(x.Cookie.Cookie)
 	}
 	if hs.hrrGroup == 0 && hs.cookie == nil {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: HelloRetryRequest would not change the ClientHello")
+		return newAlert(AlertIllegalParameter, "tls: HelloRetryRequest would not change the ClientHello")
 	}
 	// §4.4.1: ClientHello1 becomes message_hash, then the HRR follows.
 	hs.transcript.replaceWithMessageHash()
@@ -456,34 +459,28 @@ var (
 // random carries a downgrade sentinel (§4.1.3), else protocol_version.
 // Anything it cannot read is left to the decoder.
 func checkTLS13ServerHello(body []byte) error {
-	s := cryptobyte.String(body)
-	var version, suite uint16
-	var random []byte
-	var session, exts cryptobyte.String
-	var compression uint8
-	if !s.ReadUint16(&version) || !s.ReadBytes(&random, 32) || !s.ReadUint8LengthPrefixed(&session) ||
-		!s.ReadUint16(&suite) || !s.ReadUint8(&compression) {
+	var p wire.ServerHelloPrefix
+	rest, err := p.UnmarshalPrefix(body)
+	if err != nil {
 		return nil
 	}
-	if !s.Empty() {
-		if !s.ReadUint16LengthPrefixed(&exts) {
+	if len(rest) > 0 {
+		var x wire.AnyExtensions
+		if x.Unmarshal(rest) != nil {
 			return nil
 		}
-		for !exts.Empty() {
-			var typ uint16
-			var data cryptobyte.String
-			if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-				return nil
-			}
-			if ExtensionType(typ) == ExtensionTypeSupportedVersions {
+		var ext wire.AnyExtension
+		for it := x.Extensions.Iter(); it.Next(&ext); {
+			if ext.ExtensionType == wire.ExtensionTypeSupportedVersions {
 				return nil
 			}
 		}
 	}
+	random := p.Random
 	if bytes.Equal(random[24:], downgradeTLS12) || bytes.Equal(random[24:], downgradeTLS11) {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: downgrade sentinel in a TLS 1.2 ServerHello")
+		return newAlert(AlertIllegalParameter, "tls: downgrade sentinel in a TLS 1.2 ServerHello")
 	}
-	return newAlert(AlertDescriptionProtocolVersion, "tls: server does not support TLS 1.3")
+	return newAlert(AlertProtocolVersion, "tls: server does not support TLS 1.3")
 }
 
 func (e *engine) processServerHello() error {
@@ -491,36 +488,36 @@ func (e *engine) processServerHello() error {
 	if err := checkTLS13ServerHello(e.msgBody); err != nil {
 		return err
 	}
-	var sh ServerHello
+	var sh wire.ServerHello
 	if err := sh.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	x := &sh.Extensions
 	if err := e.checkServerHelloCommon(sh.LegacyVersion, sh.LegacySessionIDEcho, sh.LegacyCompressionMethod,
-		x.Has(ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, sh.CipherSuite); err != nil {
+		x.Has(wire.ExtensionTypeSupportedVersions), x.SupportedVersions.SelectedVersion, uint16(sh.CipherSuite)); err != nil {
 		return err
 	}
-	if x.Has(ExtensionTypePreSharedKey) {
-		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server accepted a PSK we did not offer")
+	if x.Has(wire.ExtensionTypePreSharedKey) {
+		return newAlert(AlertUnsupportedExtension, "tls: server accepted a PSK we did not offer")
 	}
-	if !x.Has(ExtensionTypeKeyShare) {
-		return newAlert(AlertDescriptionMissingExtension, "tls: server sent no key_share")
+	if !x.Has(wire.ExtensionTypeKeyShare) {
+		return newAlert(AlertMissingExtension, "tls: server sent no key_share")
 	}
 	share := x.KeyShare.ServerShare
 	var mine keyShare
 	for i, ks := range hs.shares[:hs.nShares] {
-		if hs.shareGroups[i] == share.Group {
+		if hs.shareGroups[i] == CurveID(share.Group) {
 			mine = ks
 		}
 	}
 	if mine == nil {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server key share is for a group we did not send")
+		return newAlert(AlertIllegalParameter, "tls: server key share is for a group we did not send")
 	}
 	secret, err := mine.SharedSecret(share.KeyExchange)
 	if err != nil {
 		return err
 	}
-	hs.group = share.Group
+	hs.group = CurveID(share.Group)
 	hs.transcript.add(e.msg)
 
 	// §7.1: Early Secret (no PSK), Handshake Secret, handshake traffic secrets.
@@ -555,47 +552,47 @@ func (e *engine) installHandshakeKeys() error {
 // --- EncryptedExtensions (§4.3.1) ---
 
 func (e *engine) processEncryptedExtensions() error {
-	var ee EncryptedExtensions
+	var ee wire.EncryptedExtensions
 	if err := ee.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	x := &ee.Extensions
 	// §4.2: a response to an extension we did not send is unsupported_extension.
 	mflCode, mflSize := e.config.maxFragmentLength()
-	if x.Has(ExtensionTypeServerName) && !e.hs.sentSNI ||
-		x.Has(ExtensionTypeMaxFragmentLength) && mflCode == 0 || x.Has(ExtensionTypeEarlyData) ||
-		x.Has(ExtensionTypeRecordSizeLimit) && e.config.RecordSizeLimit == 0 {
-		return newAlert(AlertDescriptionUnsupportedExtension, "tls: server sent an extension we did not offer")
+	if x.Has(wire.ExtensionTypeServerName) && !e.hs.sentSNI ||
+		x.Has(wire.ExtensionTypeMaxFragmentLength) && mflCode == 0 || x.Has(wire.ExtensionTypeEarlyData) ||
+		x.Has(wire.ExtensionTypeRecordSizeLimit) && e.config.RecordSizeLimit == 0 {
+		return newAlert(AlertUnsupportedExtension, "tls: server sent an extension we did not offer")
 	}
-	if x.Has(ExtensionTypeMaxFragmentLength) {
+	if x.Has(wire.ExtensionTypeMaxFragmentLength) {
 		// RFC 6066 §4: an answer other than the request is illegal_parameter.
 		if x.MaxFragmentLength != mflCode {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: server answered max_fragment_length with another length")
+			return newAlert(AlertIllegalParameter, "tls: server answered max_fragment_length with another length")
 		}
 		e.hs.fragmentLimit = mflSize
 	}
 	// Small buffers rely on the server keeping to our limit: one that
 	// acknowledged neither extension will send records that do not fit.
-	if e.smallRecords && !x.Has(ExtensionTypeRecordSizeLimit) && !x.Has(ExtensionTypeMaxFragmentLength) {
-		return newAlert(AlertDescriptionHandshakeFailure, "tls: server acknowledged neither record_size_limit (RFC 8449) nor max_fragment_length (RFC 6066), and the Buffers are sized for Config.RecordSizeLimit: it would send records that do not fit")
+	if e.smallRecords && !x.Has(wire.ExtensionTypeRecordSizeLimit) && !x.Has(wire.ExtensionTypeMaxFragmentLength) {
+		return newAlert(AlertHandshakeFailure, "tls: server acknowledged neither record_size_limit (RFC 8449) nor max_fragment_length (RFC 6066), and the Buffers are sized for Config.RecordSizeLimit: it would send records that do not fit")
 	}
-	if x.Has(ExtensionTypeRecordSizeLimit) {
+	if x.Has(wire.ExtensionTypeRecordSizeLimit) {
 		// RFC 8449 §4: under 64 is illegal_parameter; over 2^14+1 means 2^14+1.
 		if x.RecordSizeLimit < 64 {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: record_size_limit under 64")
+			return newAlert(AlertIllegalParameter, "tls: record_size_limit under 64")
 		}
 		e.hs.peerRecordLimit = min(x.RecordSizeLimit, maxInnerPlaintext)
 	}
-	if x.Has(ExtensionTypeApplicationLayerProtocolNegotiation) {
+	if x.Has(wire.ExtensionTypeApplicationLayerProtocolNegotiation) {
 		if len(e.config.NextProtos) == 0 {
-			return newAlert(AlertDescriptionUnsupportedExtension, "tls: server sent ALPN we did not offer")
+			return newAlert(AlertUnsupportedExtension, "tls: server sent ALPN we did not offer")
 		}
 		it := x.ApplicationLayerProtocolNegotiation.ProtocolNameList.Iter()
 		var proto []byte
 		it.Next(&proto)
 		// RFC 7301 §3.1: exactly one protocol, one we offered.
 		if it.Next(new([]byte)) {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: server selected more than one ALPN protocol")
+			return newAlert(AlertIllegalParameter, "tls: server selected more than one ALPN protocol")
 		}
 		found := false
 		for _, p := range e.config.NextProtos {
@@ -605,7 +602,7 @@ func (e *engine) processEncryptedExtensions() error {
 			}
 		}
 		if !found {
-			return newAlert(AlertDescriptionIllegalParameter, "tls: server selected an ALPN protocol we did not offer")
+			return newAlert(AlertIllegalParameter, "tls: server selected an ALPN protocol we did not offer")
 		}
 	}
 	e.hs.transcript.add(e.msg)
@@ -621,21 +618,21 @@ func (e *engine) pskAccepted() bool { return false }
 
 func (e *engine) processCertificateRequest() error {
 	hs := &e.hs
-	var cr CertificateRequest
+	var cr wire.CertificateRequest
 	if err := cr.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	if len(cr.CertificateRequestContext) != 0 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: non-empty certificate_request_context in the handshake")
+		return newAlert(AlertIllegalParameter, "tls: non-empty certificate_request_context in the handshake")
 	}
-	if !cr.Extensions.Has(ExtensionTypeSignatureAlgorithms) {
-		return newAlert(AlertDescriptionMissingExtension, "tls: CertificateRequest without signature_algorithms")
+	if !cr.Extensions.Has(wire.ExtensionTypeSignatureAlgorithms) {
+		return newAlert(AlertMissingExtension, "tls: CertificateRequest without signature_algorithms")
 	}
 	accepted := cr.Extensions.SignatureAlgorithms.SupportedSignatureAlgorithms
 	each := func(yield func(SignatureScheme) bool) {
 		it := accepted.Iter()
-		var s SignatureScheme
-		for it.Next(&s) && yield(s) {
+		var s wire.SignatureScheme
+		for it.Next(&s) && yield(SignatureScheme(s)) {
 		}
 	}
 	hs.certRequested = true
@@ -656,29 +653,29 @@ func (e *engine) clientAuthRequested() bool { return e.hs.certRequested }
 
 func (e *engine) processCertificate() error {
 	hs := &e.hs
-	var c Certificate
+	var c wire.Certificate
 	if err := c.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	if len(c.CertificateRequestContext) != 0 {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server Certificate with a certificate_request_context")
+		return newAlert(AlertIllegalParameter, "tls: server Certificate with a certificate_request_context")
 	}
 	it := c.CertificateList.Iter()
-	var entry CertificateEntry
+	var entry wire.CertificateEntry
 	n, total := 0, 0
 	for it.Next(&entry) {
 		if entry.Extensions.Len() > 0 { // we request no OCSP or SCT (§4.4.2.1)
-			return newAlert(AlertDescriptionUnsupportedExtension, "tls: certificate entry extension we did not request")
+			return newAlert(AlertUnsupportedExtension, "tls: certificate entry extension we did not request")
 		}
 		if n == maxChain {
-			return newAlert(AlertDescriptionBadCertificate, "tls: server certificate chain too long")
+			return newAlert(AlertBadCertificate, "tls: server certificate chain too long")
 		}
 		hs.chain[n] = entry.CertData
 		total += len(entry.CertData)
 		n++
 	}
 	if n == 0 { // §4.4.2.4
-		return newAlert(AlertDescriptionDecodeError, "tls: server sent an empty certificate chain")
+		return newAlert(AlertDecodeError, "tls: server sent an empty certificate chain")
 	}
 	var v Verifier = insecureVerifier{}
 	if e.config.Verifier != nil {
@@ -689,7 +686,7 @@ func (e *engine) processCertificate() error {
 		if ae, ok := err.(*AlertError); ok {
 			return &AlertError{Alert: ae.Alert, Msg: ae.Msg}
 		}
-		return newAlert(AlertDescriptionBadCertificate, "tls: "+strings.TrimPrefix(err.Error(), "tls: "))
+		return newAlert(AlertBadCertificate, "tls: "+strings.TrimPrefix(err.Error(), "tls: "))
 	}
 	if spki, ok := pub.(SubjectPublicKeyInfo); ok {
 		if pub, err = e.prof.crypto.parseSPKI(spki); err != nil {
@@ -713,17 +710,18 @@ func (e *engine) processCertificate() error {
 
 func (e *engine) processCertificateVerify() error {
 	hs := &e.hs
-	var cv CertificateVerify
+	var cv wire.CertificateVerify
 	if err := cv.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
-	if !e.prof.crypto.offersScheme(cv.Algorithm) {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: server signed with a scheme we did not offer")
+	scheme := SignatureScheme(cv.Algorithm)
+	if !e.prof.crypto.offersScheme(scheme) {
+		return newAlert(AlertIllegalParameter, "tls: server signed with a scheme we did not offer")
 	}
-	if err := e.prof.crypto.verifyCertificateVerify(hs.peerKey, cv.Algorithm, true, e.sum(), cv.Signature, &hs.sigWork); err != nil {
+	if err := e.prof.crypto.verifyCertificateVerify(hs.peerKey, scheme, true, e.sum(), cv.Signature, &hs.sigWork); err != nil {
 		return err
 	}
-	hs.peerScheme = cv.Algorithm
+	hs.peerScheme = scheme
 	hs.transcript.add(e.msg)
 	return nil
 }
@@ -732,19 +730,19 @@ func (e *engine) processCertificateVerify() error {
 
 func (e *engine) processFinished() error {
 	hs := &e.hs
-	var f Finished
+	var f wire.Finished
 	if err := f.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	n := e.hashSize()
 	if len(f.VerifyData) != n {
-		return newAlert(AlertDescriptionDecodeError, "tls: server Finished has the wrong length")
+		return newAlert(AlertDecodeError, "tls: server Finished has the wrong length")
 	}
 	// The read key is the server's handshake key, its HMAC keyed with
 	// server_handshake_traffic_secret.
 	want := e.readCipher.finishedVerifyData(hs.verifyData[:0], hs.suite, e.sum())
 	if subtle.ConstantTimeCompare(want, f.VerifyData) != 1 {
-		return newAlert(AlertDescriptionDecryptError, "tls: invalid server Finished")
+		return newAlert(AlertDecryptError, "tls: invalid server Finished")
 	}
 	hs.transcript.add(e.msg)
 
@@ -783,7 +781,10 @@ func (e *engine) sendCompatCCS() error {
 	}
 	e.hs.sentCCS = true
 	// writeRecord never protects it (§5), even once the write key is set.
-	return e.writeRecord(ContentTypeChangeCipherSpec, []byte{1}, 0x0303)
+	var buf [1]byte
+	ccs := wire.ChangeCipherSpec{Type: changeCipherSpec}
+	b, _ := ccs.Append(buf[:0]) // fixed size: cannot fail
+	return e.writeRecord(wire.ContentTypeChangeCipherSpec, b, 0x0303)
 }
 
 // sendClientCertificate answers a CertificateRequest (§4.4.2, §4.4.3):
@@ -791,35 +792,34 @@ func (e *engine) sendCompatCCS() error {
 // configured certificate fits the server's signature_algorithms.
 func (e *engine) sendClientCertificate() error {
 	hs := &e.hs
-	var c Certificate
+	var c wire.Certificate
 	// The chain is built where the message will hold it, after the
-	// header (4), the empty context (1) and the list length (3), so
-	// HandshakeOut alone bounds it and Append copies nothing.
-	const listAt = 4 + 1 + 3
-	if e.hsOutLen+listAt > len(e.hsOut) {
-		return newAlert(AlertDescriptionInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
-	}
-	s := e.hsOut[e.hsOutLen+listAt : e.hsOutLen+listAt]
-	if hs.clientCert != nil {
-		size := 0
-		for _, der := range hs.clientCert.Chain {
-			size += 3 + len(der) + 2 // cert_data, empty extensions (§4.4.2)
-		}
-		if size > cap(s) {
-			return newAlert(AlertDescriptionInternalError, "tls: client certificate chain does not fit the HandshakeOut buffer")
-		}
-		for _, der := range hs.clientCert.Chain {
-			entry := CertificateEntry{CertData: der}
-			var err error
-			if s, err = entry.Append(s); err != nil {
-				return err
-			}
-		}
-	}
-	if err := c.CertificateList.SetBytes(s); err != nil {
+	// fields in front of it (which the encoding of an empty Certificate
+	// measures), so HandshakeOut alone bounds it and Append copies
+	// nothing.
+	head, err := c.Append(e.startMessage(wire.HandshakeTypeCertificate))
+	if err != nil {
 		return err
 	}
-	msg, err := e.finishMessage(c.Append(e.startMessage(HandshakeTypeCertificate)))
+	if len(head) > len(e.hsOut)-e.hsOutLen {
+		return newAlert(AlertInternalError, "tls: handshake message does not fit the HandshakeOut buffer")
+	}
+	room := e.hsOut[e.hsOutLen+len(head) : e.hsOutLen+len(head)]
+	list := wire.BuildCertificateEntryVector(room)
+	if hs.clientCert != nil {
+		for _, der := range hs.clientCert.Chain {
+			list.Add(&wire.CertificateEntry{CertData: der})
+		}
+	}
+	var built []byte
+	if c.CertificateList, built, err = list.Vector(); err != nil {
+		return err
+	}
+	if len(built) > cap(room) {
+		// append had to grow it: it no longer lives in HandshakeOut.
+		return newAlert(AlertInternalError, "tls: client certificate chain does not fit the HandshakeOut buffer")
+	}
+	msg, err := e.finishMessage(c.Append(e.startMessage(wire.HandshakeTypeCertificate)))
 	if err != nil {
 		return err
 	}
@@ -831,8 +831,8 @@ func (e *engine) sendClientCertificate() error {
 	if err != nil {
 		return err
 	}
-	cv := CertificateVerify{Algorithm: hs.clientScheme, Signature: sig}
-	if msg, err = e.finishMessage(cv.Append(e.startMessage(HandshakeTypeCertificateVerify))); err != nil {
+	cv := wire.CertificateVerify{Algorithm: wire.SignatureScheme(hs.clientScheme), Signature: sig}
+	if msg, err = e.finishMessage(cv.Append(e.startMessage(wire.HandshakeTypeCertificateVerify))); err != nil {
 		return err
 	}
 	hs.transcript.add(msg)
@@ -846,8 +846,8 @@ func (e *engine) sendFinished() error {
 	hs := &e.hs
 	// The write key is still the handshake key, its HMAC keyed with
 	// client_handshake_traffic_secret.
-	f := Finished{VerifyData: e.writeCipher.finishedVerifyData(hs.verifyData[:0], hs.suite, e.sum())}
-	msg, err := e.finishMessage(f.Append(e.startMessage(HandshakeTypeFinished)))
+	f := wire.Finished{VerifyData: e.writeCipher.finishedVerifyData(hs.verifyData[:0], hs.suite, e.sum())}
+	msg, err := e.finishMessage(f.Append(e.startMessage(wire.HandshakeTypeFinished)))
 	if err != nil {
 		return err
 	}
@@ -888,12 +888,12 @@ func (e *engine) processNewSessionTicket() error {
 	if err := e.countPostHandshake(); err != nil {
 		return err
 	}
-	var t NewSessionTicket
+	var t wire.NewSessionTicket
 	if err := t.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
 	if t.TicketLifetime > maxTicketLifetime {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: ticket lifetime over 7 days")
+		return newAlert(AlertIllegalParameter, "tls: ticket lifetime over 7 days")
 	}
 	cb := e.config.OnNewSessionTicket
 	if cb == nil {
@@ -910,7 +910,7 @@ func (e *engine) processNewSessionTicket() error {
 		ServerName:  e.config.ServerName,
 		ReceivedAt:  e.config.now(),
 	}
-	if t.Extensions.Has(ExtensionTypeEarlyData) {
+	if t.Extensions.Has(wire.ExtensionTypeEarlyData) {
 		st.MaxEarlyDataSize = t.Extensions.EarlyData.MaxEarlyDataSize
 	}
 	cb(st)
@@ -922,12 +922,12 @@ func (e *engine) processKeyUpdate() error {
 	if err := e.countPostHandshake(); err != nil {
 		return err
 	}
-	var ku KeyUpdate
+	var ku wire.KeyUpdate
 	if err := ku.Unmarshal(e.msgBody); err != nil {
 		return err
 	}
-	if ku.RequestUpdate != KeyUpdateRequestUpdateNotRequested && ku.RequestUpdate != KeyUpdateRequestUpdateRequested {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: invalid KeyUpdate request_update")
+	if ku.RequestUpdate != wire.KeyUpdateRequestUpdateNotRequested && ku.RequestUpdate != wire.KeyUpdateRequestUpdateRequested {
+		return newAlert(AlertIllegalParameter, "tls: invalid KeyUpdate request_update")
 	}
 	n := e.hashSize()
 	if err := e.readCipher.nextKey(hs.suite, hs.serverAP[:n]); err != nil {
@@ -938,7 +938,7 @@ func (e *engine) processKeyUpdate() error {
 	// (process), so many requests read together get one answer and a
 	// flood of them cannot fill the Write buffer. After our close_notify
 	// (the table takes no write then) we send nothing more.
-	if ku.RequestUpdate == KeyUpdateRequestUpdateRequested && accepts(e.state, EventWrite) {
+	if ku.RequestUpdate == wire.KeyUpdateRequestUpdateRequested && accepts(e.state, EventWrite) {
 		hs.keyUpdateOwed = true
 	}
 	return nil
@@ -952,7 +952,7 @@ func (e *engine) payKeyUpdate() error {
 		return nil
 	}
 	e.hs.keyUpdateOwed = false
-	if err := e.updateWriteKey(KeyUpdateRequestUpdateNotRequested); err != nil {
+	if err := e.updateWriteKey(wire.KeyUpdateRequestUpdateNotRequested); err != nil {
 		return e.fail(err)
 	}
 	return nil
@@ -961,13 +961,13 @@ func (e *engine) payKeyUpdate() error {
 // sendKeyUpdate updates our write key and asks the server to update its
 // own (§4.6.3).
 func (e *engine) sendKeyUpdate() error {
-	return e.updateWriteKey(KeyUpdateRequestUpdateRequested)
+	return e.updateWriteKey(wire.KeyUpdateRequestUpdateRequested)
 }
 
-func (e *engine) updateWriteKey(req KeyUpdateRequest) error {
+func (e *engine) updateWriteKey(req wire.KeyUpdateRequest) error {
 	hs := &e.hs
-	ku := KeyUpdate{RequestUpdate: req}
-	if _, err := e.finishMessage(ku.Append(e.startMessage(HandshakeTypeKeyUpdate))); err != nil {
+	ku := wire.KeyUpdate{RequestUpdate: req}
+	if _, err := e.finishMessage(ku.Append(e.startMessage(wire.HandshakeTypeKeyUpdate))); err != nil {
 		return err
 	}
 	if err := e.flushHandshake(); err != nil {
@@ -984,13 +984,13 @@ func (e *engine) updateWriteKey(req KeyUpdateRequest) error {
 func (e *engine) processCloseNotify() error { return nil }
 
 func (e *engine) sendCloseNotify() error {
-	return e.sendAlert(AlertLevelWarning, AlertDescriptionCloseNotify)
+	return e.sendAlert(wire.AlertLevelWarning, AlertCloseNotify)
 }
 
 // sendUserCanceled ends a handshake the application gave up on (§6.1);
 // close_notify follows.
 func (e *engine) sendUserCanceled() error {
-	if err := e.sendAlert(AlertLevelWarning, AlertDescriptionUserCanceled); err != nil {
+	if err := e.sendAlert(wire.AlertLevelWarning, AlertUserCanceled); err != nil {
 		return err
 	}
 	e.hs.wipe()
@@ -1001,9 +1001,9 @@ func (e *engine) sendUserCanceled() error {
 // the server's word: the transition to CLOSED is taken, and the error is
 // what the engine returns from then on.
 func (e *engine) processCloseNotifyInHandshake() error {
-	e.err = &AlertError{Alert: AlertDescriptionCloseNotify, Received: true, Msg: "tls: server closed the connection during the handshake"}
+	e.err = &AlertError{Alert: AlertCloseNotify, Received: true, Msg: "tls: server closed the connection during the handshake"}
 	if e.peerCanceled {
-		e.err = &AlertError{Alert: AlertDescriptionUserCanceled, Received: true, Msg: "tls: server canceled the handshake (user_canceled, then close_notify)"}
+		e.err = &AlertError{Alert: AlertUserCanceled, Received: true, Msg: "tls: server canceled the handshake (user_canceled, then close_notify)"}
 	}
 	e.hs.wipe()
 	return nil

@@ -16,12 +16,12 @@ import (
 )
 
 var (
-	allSuites = []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
-	allGroups = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1, tls.NamedGroupSecp384r1, tls.X25519MLKEM768}
+	allSuites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
+	allGroups = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.X25519MLKEM768}
 )
 
 // goCurve maps our group to crypto/tls's name for it.
-func goCurve(g tls.NamedGroup) cryptotls.CurveID { return cryptotls.CurveID(g) }
+func goCurve(g tls.CurveID) cryptotls.CurveID { return cryptotls.CurveID(g) }
 
 // TestInteropGoServer runs the full matrix of RFC 8446 options against the
 // crypto/tls server: every suite × group × server key type × client auth ×
@@ -49,18 +49,18 @@ func TestInteropGoServer(t *testing.T) {
 							for _, suite := range allSuites {
 								cfg := &tls.Config{
 									ServerName:       "localhost",
-									CipherSuites:     []tls.CipherSuite{suite},
-									CurvePreferences: []tls.NamedGroup{g},
+									CipherSuites:     []uint16{suite},
+									CurvePreferences: []tls.CurveID{g},
 									Verifier:         x509verify.New(x509verify.Options{Roots: ca.Pool}),
 									Crypto:           tls.DefaultCrypto(),
 								}
 								if hrr {
-									other := tls.NamedGroupX25519
-									if g == tls.NamedGroupX25519 {
-										other = tls.NamedGroupSecp256r1
+									other := tls.X25519
+									if g == tls.X25519 {
+										other = tls.CurveP256
 									}
-									cfg.CurvePreferences = []tls.NamedGroup{other, g}
-									cfg.KeyShares = []tls.NamedGroup{other}
+									cfg.CurvePreferences = []tls.CurveID{other, g}
+									cfg.KeyShares = []tls.CurveID{other}
 								}
 								if clientAuth {
 									cc := ca.Issue(kt)
@@ -75,7 +75,7 @@ func TestInteropGoServer(t *testing.T) {
 									t.Fatalf("%v/%v: server: %v", suite, g, res.Err)
 								}
 								if state.CipherSuite != suite || state.Group != g || state.DidHelloRetryRequest != hrr {
-									t.Fatalf("%v/%v: got suite %v group %v hrr %v", suite, g, state.CipherSuite, state.Group, state.DidHelloRetryRequest)
+									t.Fatalf("%v/%v: got suite %v group %v hrr %v", tls.CipherSuiteName(suite), g, tls.CipherSuiteName(state.CipherSuite), state.Group, state.DidHelloRetryRequest)
 								}
 								if alpn && state.NegotiatedProtocol != "h2" || !alpn && state.NegotiatedProtocol != "" {
 									t.Fatalf("ALPN %q", state.NegotiatedProtocol)

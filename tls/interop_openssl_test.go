@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/internal/testpeer"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 	"github.com/tabletls/tabletls/tls/x509verify"
 )
@@ -58,19 +59,19 @@ func reverseLine(t *testing.T, c *tls.Conn, r *bufio.Reader, line string) {
 
 func TestInteropOpenSSLSuitesAndGroups(t *testing.T) {
 	for _, suite := range allSuites {
-		for _, g := range []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1} {
+		for _, g := range []tls.CurveID{tls.X25519, tls.CurveP256} {
 			for _, hrr := range []bool{false, true} {
-				name := suite.String() + "/" + g.String()
+				name := tls.CipherSuiteName(suite) + "/" + g.String()
 				if hrr {
 					name += "/hrr"
 				}
 				t.Run(name, func(t *testing.T) {
 					srv := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeRev, CipherSuite: uint16(suite), Groups: []cryptotls.CurveID{goCurve(g)}})
-					cfg := &tls.Config{CipherSuites: []tls.CipherSuite{suite}, CurvePreferences: []tls.NamedGroup{g}}
+					cfg := &tls.Config{CipherSuites: []uint16{suite}, CurvePreferences: []tls.CurveID{g}}
 					if hrr {
-						other := tls.NamedGroupSecp384r1
-						cfg.CurvePreferences = []tls.NamedGroup{other, g}
-						cfg.KeyShares = []tls.NamedGroup{other}
+						other := tls.CurveP384
+						cfg.CurvePreferences = []tls.CurveID{other, g}
+						cfg.KeyShares = []tls.CurveID{other}
 					}
 					c := dialOpenSSL(t, srv, cfg)
 					st := c.ConnectionState()
@@ -110,7 +111,7 @@ func TestInteropOpenSSLClientAuth(t *testing.T) {
 		c := dialOpenSSL(t, srv, &tls.Config{})
 		_, err := c.Read(make([]byte, 1))
 		var ae *tls.AlertError
-		if !errorsAs(err, &ae) || !ae.Received || ae.Alert != tls.AlertDescriptionCertificateRequired {
+		if !errorsAs(err, &ae) || !ae.Received || ae.Alert != tls.AlertCertificateRequired {
 			t.Fatalf("want certificate_required from the server, got %v", err)
 		}
 	})
@@ -188,7 +189,7 @@ func TestInteropOpenSSLKeyUpdateWhileReading(t *testing.T) {
 	var updates atomic.Int32
 	cfg := &tls.Config{ServerName: "localhost", Verifier: x509verify.New(x509verify.Options{Roots: srv.Cert.CA.Pool}),
 		Trace: func(ev tls.TraceEvent) {
-			if ev.Kind == tls.TraceHandshakeOut && ev.HandshakeType == tls.HandshakeTypeKeyUpdate {
+			if ev.Kind == tls.TraceHandshakeOut && ev.HandshakeType == uint8(wire.HandshakeTypeKeyUpdate) {
 				updates.Add(1)
 			}
 		}}

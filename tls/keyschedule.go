@@ -4,6 +4,7 @@ import (
 	"crypto/fips140"
 	"crypto/hmac"
 	"crypto/subtle"
+	"github.com/tabletls/tabletls/internal/wire"
 	"hash"
 )
 
@@ -68,9 +69,10 @@ type hmacHashes struct {
 	plain [2]plainHash
 	next  int
 
-	info [shortHkdfLabel + 1]byte // an HkdfLabel and the counter
-	sum  [maxHashSize]byte
-	key  [maxKeyLen]byte // a traffic key, on its way to the AEAD
+	label [len("tls13 ") + 12]byte // "tls13 " + Label, for the labels of shortHkdfLabel
+	info  [shortHkdfLabel + 1]byte // an HkdfLabel and the counter
+	sum   [maxHashSize]byte
+	key   [maxKeyLen]byte // a traffic key, on its way to the AEAD
 }
 
 // plainHash is a hash.Hash with only hash.Hash's methods.
@@ -150,16 +152,23 @@ func (x *expander) expandLabel(dst []byte, label string, context []byte, length 
 	if len(prefix)+len(label) > 255 || len(context) > 255 || length > x.mac.Size() || length < 0 {
 		panic("tls: internal error: HKDF-Expand-Label argument out of range")
 	}
+	// "tls13 " + Label, then the HkdfLabel, each in the connection's
+	// scratch space when it fits.
 	w := x.hashes
+	lbl := w.label[:0]
+	if n := len(prefix) + len(label); n > len(w.label) {
+		lbl = make([]byte, 0, n)
+	}
+	lbl = append(append(lbl, prefix...), label...)
 	info := w.info[:0]
-	if n := 2 + 1 + len(prefix) + len(label) + 1 + len(context) + 1; n > len(w.info) {
+	if n := 2 + 1 + len(lbl) + 1 + len(context) + 1; n > len(w.info) {
 		info = make([]byte, 0, n)
 	}
-	info = append(info, byte(length>>8), byte(length), byte(len(prefix)+len(label)))
-	info = append(info, prefix...)
-	info = append(info, label...)
-	info = append(info, byte(len(context)))
-	info = append(info, context...)
+	hl := wire.HkdfLabel{Length: uint16(length), Label: lbl, Context: context}
+	info, err := hl.Append(info)
+	if err != nil {
+		panic("tls: internal error: HKDF-Expand-Label argument out of range")
+	}
 	info = append(info, 1) // the block counter of T(1)
 	// Always Reset: the hashes are shared with the connection's other
 	// HMACs (hmacHashes).

@@ -30,9 +30,9 @@ func ksTraceSecrets(t *testing.T, sec *rfc8448.Section) map[string][]byte {
 	h := suite.hash
 
 	// (EC)DHE from the client's private key and the server's share.
-	group, priv, srvPub := NamedGroupX25519, "client_x25519_private", "server_x25519_public"
+	group, priv, srvPub := X25519, "client_x25519_private", "server_x25519_public"
 	if sec.Has("client_p256_private") { // section 5: the HRR asks for P-256
-		group, priv, srvPub = NamedGroupSecp256r1, "client_p256_private", "server_p256_public"
+		group, priv, srvPub = CurveP256, "client_p256_private", "server_p256_public"
 	}
 	share, err := generateKeyShare(group, bytes.NewReader(sec.Value(priv)))
 	if err != nil {

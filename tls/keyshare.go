@@ -19,22 +19,22 @@ const (
 // KeyExchange is the implementation of a key exchange group, for
 // Crypto.KeyExchanges.
 type KeyExchange struct {
-	id       NamedGroup
+	id       CurveID
 	generate func(rand io.Reader) (keyShare, error)
 }
 
 // ID is the group's code point.
-func (k *KeyExchange) ID() NamedGroup { return k.id }
+func (k *KeyExchange) ID() CurveID { return k.id }
 
 var (
-	keyExchangeX25519 = KeyExchange{NamedGroupX25519, func(rand io.Reader) (keyShare, error) {
-		return orNil(newECDHKeyShare(NamedGroupX25519, ecdh.X25519(), 32, rand))
+	keyExchangeX25519 = KeyExchange{X25519, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(X25519, ecdh.X25519(), 32, rand))
 	}}
-	keyExchangeP256 = KeyExchange{NamedGroupSecp256r1, func(rand io.Reader) (keyShare, error) {
-		return orNil(newECDHKeyShare(NamedGroupSecp256r1, ecdh.P256(), 32, rand))
+	keyExchangeP256 = KeyExchange{CurveP256, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(CurveP256, ecdh.P256(), 32, rand))
 	}}
-	keyExchangeP384 = KeyExchange{NamedGroupSecp384r1, func(rand io.Reader) (keyShare, error) {
-		return orNil(newECDHKeyShare(NamedGroupSecp384r1, ecdh.P384(), 48, rand))
+	keyExchangeP384 = KeyExchange{CurveP384, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(CurveP384, ecdh.P384(), 48, rand))
 	}}
 )
 
@@ -53,7 +53,7 @@ func P384KeyExchange() *KeyExchange { return &keyExchangeP384 }
 // apart because importing crypto/mlkem links ML-KEM (about 235 KB of flash
 // on Cortex-M) whether it is used or not; firmware may use it for an ECDH
 // accelerator.
-func NewKeyExchange(group NamedGroup, generate func(rand io.Reader) (KeyShare, error)) *KeyExchange {
+func NewKeyExchange(group CurveID, generate func(rand io.Reader) (KeyShare, error)) *KeyExchange {
 	return &KeyExchange{id: group, generate: func(rand io.Reader) (keyShare, error) {
 		ks, err := generate(rand)
 		if err != nil {
@@ -110,13 +110,13 @@ type ecdhKeyShare struct {
 // function of the bytes read, which makes handshakes reproducible in tests.
 // (We cannot rely on ecdh.Curve.GenerateKey for that: since Go 1.26 it
 // ignores its rand argument.)
-func newECDHKeyShare(group NamedGroup, curve ecdh.Curve, scalarLen int, rand io.Reader) (*ecdhKeyShare, error) {
+func newECDHKeyShare(group CurveID, curve ecdh.Curve, scalarLen int, rand io.Reader) (*ecdhKeyShare, error) {
 	k := new(ecdhKeyShare)
 	scalar := k.scalar[:scalarLen]
 	defer clear(k.scalar[:])
 	for range maxScalarAttempts {
 		if _, err := io.ReadFull(rand, scalar); err != nil {
-			return nil, newAlert(AlertDescriptionInternalError, "tls: cannot read key share randomness: "+err.Error())
+			return nil, newAlert(AlertInternalError, "tls: cannot read key share randomness: "+err.Error())
 		}
 		priv, err := curve.NewPrivateKey(scalar)
 		if err != nil {
@@ -125,7 +125,7 @@ func newECDHKeyShare(group NamedGroup, curve ecdh.Curve, scalarLen int, rand io.
 		k.ecdh, k.pub = priv, priv.PublicKey().Bytes()
 		return k, nil
 	}
-	return nil, newAlert(AlertDescriptionInternalError, "tls: cannot generate key share: random source is broken")
+	return nil, newAlert(AlertInternalError, "tls: cannot generate key share: random source is broken")
 }
 
 func (k *ecdhKeyShare) Public() []byte { return k.pub }
@@ -137,15 +137,15 @@ func (k *ecdhKeyShare) Public() []byte { return k.pub }
 // Section 4.2.8.2 fixes it exactly for every group.
 func (k *ecdhKeyShare) SharedSecret(serverShare []byte) ([]byte, error) {
 	if len(serverShare) != len(k.pub) {
-		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: server key share has the wrong length")
+		return nil, newAlert(AlertIllegalParameter, "tls: server key share has the wrong length")
 	}
 	peer, err := k.ecdh.Curve().NewPublicKey(serverShare)
 	if err != nil {
-		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: invalid server key share")
+		return nil, newAlert(AlertIllegalParameter, "tls: invalid server key share")
 	}
 	secret, err := k.ecdh.ECDH(peer)
 	if err != nil {
-		return nil, newAlert(AlertDescriptionIllegalParameter, "tls: invalid server key share")
+		return nil, newAlert(AlertIllegalParameter, "tls: invalid server key share")
 	}
 	return secret, nil
 }

@@ -16,7 +16,7 @@ func newKSDetRand(seed string) *ksDetRand { return detrand.New(seed) }
 
 func TestKeyShareX25519RFC8448(t *testing.T) {
 	sec := rfc8448.Get(3)
-	ks, err := generateKeyShare(NamedGroupX25519, bytes.NewReader(sec.Value("client_x25519_private")))
+	ks, err := generateKeyShare(X25519, bytes.NewReader(sec.Value("client_x25519_private")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestKeyShareX25519RFC8448(t *testing.T) {
 
 func TestKeyShareP256RFC8448(t *testing.T) {
 	sec := rfc8448.Get(5)
-	ks, err := generateKeyShare(NamedGroupSecp256r1, bytes.NewReader(sec.Value("client_p256_private")))
+	ks, err := generateKeyShare(CurveP256, bytes.NewReader(sec.Value("client_p256_private")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestKeyShareP256RFC8448(t *testing.T) {
 func TestKeyShareP256Rejection(t *testing.T) {
 	sec := rfc8448.Get(5)
 	stream := append(bytes.Repeat([]byte{0xff}, 32), sec.Value("client_p256_private")...)
-	ks, err := generateKeyShare(NamedGroupSecp256r1, bytes.NewReader(stream))
+	ks, err := generateKeyShare(CurveP256, bytes.NewReader(stream))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,13 +65,13 @@ func TestKeyShareP256Rejection(t *testing.T) {
 	}
 	// A source that only ever yields invalid scalars must fail, not loop.
 	zeros := bytes.NewReader(make([]byte, 32*maxScalarAttempts))
-	if _, err := generateKeyShare(NamedGroupSecp256r1, zeros); err == nil {
+	if _, err := generateKeyShare(CurveP256, zeros); err == nil {
 		t.Error("all-zero randomness accepted")
 	}
 }
 
 func TestKeyShareP384RoundTrip(t *testing.T) {
-	ks, err := generateKeyShare(NamedGroupSecp384r1, newKSDetRand("p384"))
+	ks, err := generateKeyShare(CurveP384, newKSDetRand("p384"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestKeyShareP384RoundTrip(t *testing.T) {
 }
 
 func TestKeyShareDeterministic(t *testing.T) {
-	for _, g := range []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1, NamedGroupSecp384r1} {
+	for _, g := range []CurveID{X25519, CurveP256, CurveP384} {
 		a, err := generateKeyShare(g, newKSDetRand("same"))
 		if err != nil {
 			t.Fatal(err)
@@ -111,9 +111,9 @@ func TestKeyShareDeterministic(t *testing.T) {
 }
 
 func TestKeyShareInvalidServerShare(t *testing.T) {
-	x, _ := generateKeyShare(NamedGroupX25519, newKSDetRand("x"))
-	p256, _ := generateKeyShare(NamedGroupSecp256r1, newKSDetRand("p256"))
-	p384, _ := generateKeyShare(NamedGroupSecp384r1, newKSDetRand("p384"))
+	x, _ := generateKeyShare(X25519, newKSDetRand("x"))
+	p256, _ := generateKeyShare(CurveP256, newKSDetRand("p256"))
+	p384, _ := generateKeyShare(CurveP384, newKSDetRand("p384"))
 
 	compressed := bytes.Clone(p256.Public()[:33])
 	compressed[0] = 2
@@ -140,7 +140,7 @@ func TestKeyShareInvalidServerShare(t *testing.T) {
 			t.Errorf("%s: accepted", tc.name)
 			continue
 		}
-		t.Run(tc.name, func(t *testing.T) { ksWantAlert(t, err, AlertDescriptionIllegalParameter) })
+		t.Run(tc.name, func(t *testing.T) { ksWantAlert(t, err, AlertIllegalParameter) })
 	}
 }
 
@@ -148,7 +148,7 @@ func TestKeyShareErrors(t *testing.T) {
 	if _, err := generateKeyShare(0x1234, newKSDetRand("x")); err == nil {
 		t.Error("unsupported group accepted")
 	}
-	for _, g := range []NamedGroup{NamedGroupX25519, NamedGroupSecp256r1} {
+	for _, g := range []CurveID{X25519, CurveP256} {
 		if _, err := generateKeyShare(g, bytes.NewReader(make([]byte, 31))); err == nil {
 			t.Errorf("%#x: short randomness accepted", g)
 		}

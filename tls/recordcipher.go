@@ -3,6 +3,7 @@ package tls
 import (
 	"crypto/cipher"
 	"encoding/binary"
+	"github.com/tabletls/tabletls/internal/wire"
 	"math"
 )
 
@@ -55,7 +56,7 @@ func (rc *recordCipher) setKey(suite *Suite, trafficSecret []byte) error {
 	aead, err := suite.newAEAD(key)
 	clear(scratch[:])
 	if err != nil {
-		return newAlert(AlertDescriptionInternalError, "tls: cannot create record cipher: "+err.Error())
+		return newAlert(AlertInternalError, "tls: cannot create record cipher: "+err.Error())
 	}
 	rc.aead = aead
 	rc.seq = 0
@@ -96,7 +97,7 @@ func (rc *recordCipher) sealedLen(n, padding int) int {
 // long before, and the AEAD limits of Section 5.5 are far lower anyway.
 func (rc *recordCipher) nextNonce() error {
 	if rc.seq == math.MaxUint64 {
-		return newAlert(AlertDescriptionInternalError, "tls: record sequence number exhausted")
+		return newAlert(AlertInternalError, "tls: record sequence number exhausted")
 	}
 	rc.nonce = rc.iv
 	var seq [8]byte
@@ -120,18 +121,21 @@ func (rc *recordCipher) nextNonce() error {
 // padding) more bytes. payload may overlap that room only if it starts
 // exactly where the record body will (out[len(out)+5:]), which lets callers
 // encrypt in place.
-func (rc *recordCipher) seal(out []byte, contentType ContentType, payload []byte, padding int) ([]byte, error) {
+func (rc *recordCipher) seal(out []byte, contentType wire.ContentType, payload []byte, padding int) ([]byte, error) {
 	n := len(payload) + 1 + padding
 	if padding < 0 || n > maxInnerPlaintext {
-		return out, newAlert(AlertDescriptionInternalError, "tls: record payload too large")
+		return out, newAlert(AlertInternalError, "tls: record payload too large")
 	}
 	if err := rc.nextNonce(); err != nil {
 		return out, err
 	}
 	ret, rec := extendSlice(out, rc.sealedLen(len(payload), padding))
-	rec[0] = byte(ContentTypeApplicationData)
-	rec[1], rec[2] = 3, 3 // legacy_record_version TLS 1.2
-	binary.BigEndian.PutUint16(rec[3:5], uint16(len(rec)-recordHeaderLen))
+	// The header of the TLSCiphertext (§5.2), in front of the
+	// encrypted_record that is sealed in place behind it.
+	h := wire.RecordHeader{Type: wire.ContentTypeApplicationData, LegacyRecordVersion: 0x0303, Length: uint16(len(rec) - recordHeaderLen)}
+	if _, err := h.Append(rec[:0]); err != nil {
+		return out, err
+	}
 
 	inner := rec[recordHeaderLen : recordHeaderLen+n]
 	copy(inner, payload)
@@ -153,32 +157,33 @@ func (rc *recordCipher) seal(out []byte, contentType ContentType, payload []byte
 // plaintext change_cipher_spec records (Section 5) before calling open.
 // On error the sequence number is not advanced; every error is fatal for the
 // connection anyway.
-func (rc *recordCipher) open(record []byte, dst []byte) (contentType ContentType, plaintext []byte, err error) {
-	if len(record) < recordHeaderLen {
-		return 0, nil, newAlert(AlertDescriptionDecodeError, "tls: truncated record")
+func (rc *recordCipher) open(record []byte, dst []byte) (contentType wire.ContentType, plaintext []byte, err error) {
+	var ct wire.TLSCiphertext
+	if ct.Unmarshal(record) != nil {
+		return 0, nil, newAlert(AlertDecodeError, "tls: truncated record, or its length does not match its header")
 	}
-	if ContentType(record[0]) != ContentTypeApplicationData {
-		return 0, nil, newAlert(AlertDescriptionUnexpectedMessage, "tls: unprotected record after keys were installed")
+	if ct.OpaqueType != wire.ContentTypeApplicationData {
+		return 0, nil, newAlert(AlertUnexpectedMessage, "tls: unprotected record after keys were installed")
 	}
-	length := int(binary.BigEndian.Uint16(record[3:5]))
-	if length != len(record)-recordHeaderLen {
-		return 0, nil, newAlert(AlertDescriptionDecodeError, "tls: record length does not match header")
-	}
+	length := int(ct.Length)
 	// Section 5.2: "The length MUST NOT exceed 2^14 + 256 bytes. An endpoint
 	// that receives a record that exceeds this length MUST terminate the
 	// connection with a record_overflow alert."
 	if length > maxCiphertext {
-		return 0, nil, newAlert(AlertDescriptionRecordOverflow, "tls: oversized record received")
+		return 0, nil, newAlert(AlertRecordOverflow, "tls: oversized record received")
 	}
 	if err := rc.nextNonce(); err != nil {
 		return 0, nil, err
 	}
-	plaintext, err = rc.aead.Open(dst, rc.nonce[:], record[recordHeaderLen:], record[:recordHeaderLen])
+	// The additional data is the record header: what is in front of
+	// encrypted_record.
+	header := record[:len(record)-len(ct.EncryptedRecord)]
+	plaintext, err = rc.aead.Open(dst, rc.nonce[:], ct.EncryptedRecord, header)
 	if err != nil {
-		return 0, nil, newAlert(AlertDescriptionBadRecordMac, "tls: record authentication failed")
+		return 0, nil, newAlert(AlertBadRecordMAC, "tls: record authentication failed")
 	}
 	if len(plaintext) > maxInnerPlaintext {
-		return 0, nil, newAlert(AlertDescriptionRecordOverflow, "tls: oversized record plaintext")
+		return 0, nil, newAlert(AlertRecordOverflow, "tls: oversized record plaintext")
 	}
 	// Strip the zero padding: the content type is the last non-zero byte
 	// (Section 5.4). Padding length is not secret enough to warrant a
@@ -188,8 +193,8 @@ func (rc *recordCipher) open(record []byte, dst []byte) (contentType ContentType
 		i--
 	}
 	if i < 0 {
-		return 0, nil, newAlert(AlertDescriptionUnexpectedMessage, "tls: record has no content type")
+		return 0, nil, newAlert(AlertUnexpectedMessage, "tls: record has no content type")
 	}
 	rc.seq++
-	return ContentType(plaintext[i]), plaintext[:i], nil
+	return wire.ContentType(plaintext[i]), plaintext[:i], nil
 }

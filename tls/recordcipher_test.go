@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
-var rcInnerTypes = map[string]ContentType{
-	"handshake":          ContentTypeHandshake,
-	"application_data":   ContentTypeApplicationData,
-	"alert":              ContentTypeAlert,
-	"change_cipher_spec": ContentTypeChangeCipherSpec,
+var rcInnerTypes = map[string]wire.ContentType{
+	"handshake":          wire.ContentTypeHandshake,
+	"application_data":   wire.ContentTypeApplicationData,
+	"alert":              wire.ContentTypeAlert,
+	"change_cipher_spec": wire.ContentTypeChangeCipherSpec,
 }
 
 // rcTrafficSecretForKey maps a vector's write key name to the traffic secret
@@ -60,7 +61,7 @@ func TestRecordsRFC8448(t *testing.T) {
 				}
 				secret := secrets[secretName]
 				wantType := rcInnerTypes[r.InnerContentType]
-				wire := r.Wire()
+				raw := r.Wire()
 
 				var opener recordCipher
 				if err := opener.setKey(suite, secret); err != nil {
@@ -70,7 +71,7 @@ func TestRecordsRFC8448(t *testing.T) {
 					t.Errorf("record %d: iv %x, want %s %x", i, opener.iv, r.IV, sec.Value(r.IV))
 				}
 				opener.seq = r.SequenceNumber
-				rec := bytes.Clone(wire)
+				rec := bytes.Clone(raw)
 				typ, pt, err := opener.open(rec, rec[recordHeaderLen:][:0])
 				if err != nil {
 					t.Fatalf("record %d (%s seq %d): %v", i, r.Key, r.SequenceNumber, err)
@@ -91,8 +92,8 @@ func TestRecordsRFC8448(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !bytes.Equal(got, wire) {
-					t.Errorf("record %d: seal gives\n%x\nwant\n%x", i, got, wire)
+				if !bytes.Equal(got, raw) {
+					t.Errorf("record %d: seal gives\n%x\nwant\n%x", i, got, raw)
 				}
 			}
 			if protected == 0 {
@@ -102,7 +103,7 @@ func TestRecordsRFC8448(t *testing.T) {
 	}
 }
 
-func newRCPair(t testing.TB, id CipherSuite) (sealer, opener *recordCipher) {
+func newRCPair(t testing.TB, id uint16) (sealer, opener *recordCipher) {
 	t.Helper()
 	suite := suiteByID(id)
 	secret := make([]byte, suite.hash.Size())
@@ -127,7 +128,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		}{{0, 0}, {1, 0}, {0, 10}, {100, 7}, {maxPlaintext, 0}, {maxPlaintext - 100, 100}, {0, maxPlaintext}} {
 			payload := bytes.Repeat([]byte{0xab}, tc.payloadLen)
 			out := []byte("prefix")
-			out, err := sealer.seal(out, ContentTypeHandshake, payload, tc.padding)
+			out, err := sealer.seal(out, wire.ContentTypeHandshake, payload, tc.padding)
 			if err != nil {
 				t.Fatalf("%v %+v: %v", id, tc, err)
 			}
@@ -145,7 +146,7 @@ func TestRecordRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v %+v: %v", id, tc, err)
 			}
-			if typ != ContentTypeHandshake || !bytes.Equal(pt, payload) {
+			if typ != wire.ContentTypeHandshake || !bytes.Equal(pt, payload) {
 				t.Errorf("%v %+v: roundtrip mismatch", id, tc)
 			}
 			if &pt[:1][0] != &rec[5] {
@@ -163,19 +164,19 @@ func TestRecordSealInPlace(t *testing.T) {
 	buf := make([]byte, 0, 100)
 	body := buf[recordHeaderLen : recordHeaderLen+len(payload)]
 	copy(body, payload)
-	rec, err := sealer.seal(buf, ContentTypeApplicationData, body, 3)
+	rec, err := sealer.seal(buf, wire.ContentTypeApplicationData, body, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	typ, pt, err := opener.open(rec, nil)
-	if err != nil || typ != ContentTypeApplicationData || !bytes.Equal(pt, payload) {
+	if err != nil || typ != wire.ContentTypeApplicationData || !bytes.Equal(pt, payload) {
 		t.Fatalf("got %v %q %v", typ, pt, err)
 	}
 }
 
 func TestRecordOpenErrors(t *testing.T) {
 	sealer, _ := newRCPair(t, TLS_AES_128_GCM_SHA256)
-	good, err := sealer.seal(nil, ContentTypeApplicationData, []byte("hello"), 0)
+	good, err := sealer.seal(nil, wire.ContentTypeApplicationData, []byte("hello"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,26 +194,26 @@ func TestRecordOpenErrors(t *testing.T) {
 
 	badTag := bytes.Clone(good)
 	badTag[len(badTag)-1] ^= 0x80
-	ksWantAlert(t, open(badTag), AlertDescriptionBadRecordMac)
+	ksWantAlert(t, open(badTag), AlertBadRecordMAC)
 
 	badHeader := bytes.Clone(good)
 	badHeader[2] = 1 // legacy_record_version is authenticated as AAD
-	ksWantAlert(t, open(badHeader), AlertDescriptionBadRecordMac)
+	ksWantAlert(t, open(badHeader), AlertBadRecordMAC)
 
 	// A tag-only ciphertext is too short to hold the content type.
-	ksWantAlert(t, open([]byte{23, 3, 3, 0, 3, 1, 2, 3}), AlertDescriptionBadRecordMac)
+	ksWantAlert(t, open([]byte{23, 3, 3, 0, 3, 1, 2, 3}), AlertBadRecordMAC)
 
 	oversize := make([]byte, recordHeaderLen+maxCiphertext+1)
 	oversize[0], oversize[1], oversize[2] = 23, 3, 3
 	binary.BigEndian.PutUint16(oversize[3:5], maxCiphertext+1)
-	ksWantAlert(t, open(oversize), AlertDescriptionRecordOverflow)
+	ksWantAlert(t, open(oversize), AlertRecordOverflow)
 
-	ksWantAlert(t, open(good[:3]), AlertDescriptionDecodeError)
-	ksWantAlert(t, open(good[:len(good)-1]), AlertDescriptionDecodeError)
+	ksWantAlert(t, open(good[:3]), AlertDecodeError)
+	ksWantAlert(t, open(good[:len(good)-1]), AlertDecodeError)
 
 	plain := bytes.Clone(good)
-	plain[0] = byte(ContentTypeHandshake)
-	ksWantAlert(t, open(plain), AlertDescriptionUnexpectedMessage)
+	plain[0] = byte(wire.ContentTypeHandshake)
+	ksWantAlert(t, open(plain), AlertUnexpectedMessage)
 }
 
 // rcForgeRecord encrypts an arbitrary inner plaintext with rc's key and next
@@ -233,16 +234,16 @@ func TestRecordOpenInnerPlaintextErrors(t *testing.T) {
 	// Inner plaintext of 2^14+2 bytes: the ciphertext is within 2^14+256,
 	// but the plaintext is too long (RFC 8446, Section 5.2).
 	big := make([]byte, maxInnerPlaintext+1)
-	big[0] = byte(ContentTypeApplicationData)
+	big[0] = byte(wire.ContentTypeApplicationData)
 	_, _, err := opener.open(rcForgeRecord(t, sealer, big), nil)
-	ksWantAlert(t, err, AlertDescriptionRecordOverflow)
+	ksWantAlert(t, err, AlertRecordOverflow)
 
 	// Exactly 2^14+1 is fine.
 	sealer, opener = newRCPair(t, TLS_AES_128_GCM_SHA256)
 	max := make([]byte, maxInnerPlaintext)
-	max[0] = byte(ContentTypeApplicationData)
+	max[0] = byte(wire.ContentTypeApplicationData)
 	typ, pt, err := opener.open(rcForgeRecord(t, sealer, max), nil)
-	if err != nil || typ != ContentTypeApplicationData || len(pt) != 0 {
+	if err != nil || typ != wire.ContentTypeApplicationData || len(pt) != 0 {
 		t.Fatalf("max-size padded record: %v %d %v", typ, len(pt), err)
 	}
 
@@ -250,19 +251,19 @@ func TestRecordOpenInnerPlaintextErrors(t *testing.T) {
 	for _, n := range []int{0, 1, 50} {
 		sealer, opener = newRCPair(t, TLS_AES_128_GCM_SHA256)
 		_, _, err = opener.open(rcForgeRecord(t, sealer, make([]byte, n)), nil)
-		ksWantAlert(t, err, AlertDescriptionUnexpectedMessage)
+		ksWantAlert(t, err, AlertUnexpectedMessage)
 	}
 }
 
 func TestRecordSealErrors(t *testing.T) {
 	sealer, _ := newRCPair(t, TLS_AES_128_GCM_SHA256)
-	if _, err := sealer.seal(nil, ContentTypeApplicationData, make([]byte, maxPlaintext+1), 0); err == nil {
+	if _, err := sealer.seal(nil, wire.ContentTypeApplicationData, make([]byte, maxPlaintext+1), 0); err == nil {
 		t.Error("sealed a payload over 2^14 bytes")
 	}
-	if _, err := sealer.seal(nil, ContentTypeApplicationData, make([]byte, maxPlaintext), 1); err == nil {
+	if _, err := sealer.seal(nil, wire.ContentTypeApplicationData, make([]byte, maxPlaintext), 1); err == nil {
 		t.Error("sealed an inner plaintext over 2^14+1 bytes")
 	}
-	if _, err := sealer.seal(nil, ContentTypeApplicationData, nil, -1); err == nil {
+	if _, err := sealer.seal(nil, wire.ContentTypeApplicationData, nil, -1); err == nil {
 		t.Error("accepted negative padding")
 	}
 	if sealer.seq != 0 {
@@ -276,7 +277,7 @@ func TestRecordSequenceExhaustion(t *testing.T) {
 	sealer, opener := newRCPair(t, TLS_AES_128_GCM_SHA256)
 	sealer.seq = math.MaxUint64 - 1
 	opener.seq = math.MaxUint64 - 1
-	rec, err := sealer.seal(nil, ContentTypeApplicationData, []byte("last"), 0)
+	rec, err := sealer.seal(nil, wire.ContentTypeApplicationData, []byte("last"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,10 +287,10 @@ func TestRecordSequenceExhaustion(t *testing.T) {
 	if sealer.seq != math.MaxUint64 || opener.seq != math.MaxUint64 {
 		t.Fatal("seq not advanced")
 	}
-	_, err = sealer.seal(nil, ContentTypeApplicationData, []byte("one too many"), 0)
-	ksWantAlert(t, err, AlertDescriptionInternalError)
+	_, err = sealer.seal(nil, wire.ContentTypeApplicationData, []byte("one too many"), 0)
+	ksWantAlert(t, err, AlertInternalError)
 	_, _, err = opener.open(rec, nil)
-	ksWantAlert(t, err, AlertDescriptionInternalError)
+	ksWantAlert(t, err, AlertInternalError)
 	if sealer.seq != math.MaxUint64 || opener.seq != math.MaxUint64 {
 		t.Error("seq wrapped")
 	}
@@ -312,7 +313,7 @@ func TestRecordNoAllocs(t *testing.T) {
 		payload := make([]byte, 1000)
 		buf := make([]byte, 0, sealer.sealedLen(len(payload), 16))
 		if n := testing.AllocsPerRun(100, func() {
-			if _, err := sealer.seal(buf[:0], ContentTypeApplicationData, payload, 16); err != nil {
+			if _, err := sealer.seal(buf[:0], wire.ContentTypeApplicationData, payload, 16); err != nil {
 				t.Fatal(err)
 			}
 		}); n != 0 {
@@ -320,7 +321,7 @@ func TestRecordNoAllocs(t *testing.T) {
 		}
 
 		sealer.seq = 0
-		rec, _ := sealer.seal(nil, ContentTypeApplicationData, payload, 16)
+		rec, _ := sealer.seal(nil, wire.ContentTypeApplicationData, payload, 16)
 		work := make([]byte, len(rec))
 		if n := testing.AllocsPerRun(100, func() {
 			opener.seq = 0
@@ -341,7 +342,7 @@ func BenchmarkSeal16K(b *testing.B) {
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := sealer.seal(buf[:0], ContentTypeApplicationData, payload, 0); err != nil {
+		if _, err := sealer.seal(buf[:0], wire.ContentTypeApplicationData, payload, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -349,7 +350,7 @@ func BenchmarkSeal16K(b *testing.B) {
 
 func BenchmarkOpen16K(b *testing.B) {
 	sealer, opener := newRCPair(b, TLS_AES_128_GCM_SHA256)
-	rec, err := sealer.seal(nil, ContentTypeApplicationData, make([]byte, maxPlaintext), 0)
+	rec, err := sealer.seal(nil, wire.ContentTypeApplicationData, make([]byte, maxPlaintext), 0)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
 // traceSigner stands in for the RFC 8448 §6 client key, which the RFC does
@@ -25,11 +26,11 @@ func (s traceSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) 
 // firstCertificate returns the first cert_data of a Certificate message.
 func firstCertificate(t *testing.T, msg []byte) []byte {
 	t.Helper()
-	var c Certificate
+	var c wire.Certificate
 	if err := c.Unmarshal(msg[4:]); err != nil {
 		t.Fatal(err)
 	}
-	var e CertificateEntry
+	var e wire.CertificateEntry
 	it := c.CertificateList.Iter()
 	if !it.Next(&e) {
 		t.Fatal("no certificate")
@@ -80,7 +81,7 @@ func TestRFC8448Client(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var cv CertificateVerify
+				var cv wire.CertificateVerify
 				if err := cv.Unmarshal(s.Value("client_certificate_verify")[4:]); err != nil {
 					t.Fatal(err)
 				}

@@ -24,18 +24,18 @@ import (
 // still signed with sha256WithRSAEncryption. RFC 8446, Section 4.2.3 allows
 // them here for exactly that purpose.
 var supportedSignatureSchemes = []SignatureScheme{
-	SignatureSchemeEcdsaSecp256r1Sha256,
-	SignatureSchemeEcdsaSecp384r1Sha384,
-	SignatureSchemeEd25519,
-	SignatureSchemeRsaPssRsaeSha256,
-	SignatureSchemeRsaPssRsaeSha384,
-	SignatureSchemeRsaPssRsaeSha512,
-	SignatureSchemeRsaPssPssSha256,
-	SignatureSchemeRsaPssPssSha384,
-	SignatureSchemeRsaPssPssSha512,
-	SignatureSchemeRsaPkcs1Sha256,
-	SignatureSchemeRsaPkcs1Sha384,
-	SignatureSchemeRsaPkcs1Sha512,
+	ECDSAWithP256AndSHA256,
+	ECDSAWithP384AndSHA384,
+	Ed25519,
+	PSSWithSHA256,
+	PSSWithSHA384,
+	PSSWithSHA512,
+	pssPSSWithSHA256,
+	pssPSSWithSHA384,
+	pssPSSWithSHA512,
+	PKCS1WithSHA256,
+	PKCS1WithSHA384,
+	PKCS1WithSHA512,
 }
 
 // certificateVerifyPreference is every scheme usable in a TLS 1.3
@@ -43,15 +43,15 @@ var supportedSignatureSchemes = []SignatureScheme{
 // of Config.Crypto.Signatures (for RSA, SHA-256 first in DefaultCrypto, as
 // the most widely implemented).
 var certificateVerifyPreference = [...]SignatureScheme{
-	SignatureSchemeEcdsaSecp256r1Sha256,
-	SignatureSchemeEcdsaSecp384r1Sha384,
-	SignatureSchemeEd25519,
-	SignatureSchemeRsaPssRsaeSha256,
-	SignatureSchemeRsaPssRsaeSha384,
-	SignatureSchemeRsaPssRsaeSha512,
-	SignatureSchemeRsaPssPssSha256,
-	SignatureSchemeRsaPssPssSha384,
-	SignatureSchemeRsaPssPssSha512,
+	ECDSAWithP256AndSHA256,
+	ECDSAWithP384AndSHA384,
+	Ed25519,
+	PSSWithSHA256,
+	PSSWithSHA384,
+	PSSWithSHA512,
+	pssPSSWithSHA256,
+	pssPSSWithSHA384,
+	pssPSSWithSHA512,
 }
 
 // Signature algorithms usable in a TLS 1.3 CertificateVerify.
@@ -77,23 +77,23 @@ const (
 // Section 4.4.3; so is ecdsa_secp521r1_sha512, which we do not offer.
 func certificateVerifyParams(scheme SignatureScheme) (sigType int, hash crypto.Hash, ok bool) {
 	switch scheme {
-	case SignatureSchemeEcdsaSecp256r1Sha256:
+	case ECDSAWithP256AndSHA256:
 		return sigECDSA, crypto.SHA256, true
-	case SignatureSchemeEcdsaSecp384r1Sha384:
+	case ECDSAWithP384AndSHA384:
 		return sigECDSA, crypto.SHA384, true
-	case SignatureSchemeEd25519:
+	case Ed25519:
 		return sigEd25519, 0, true
-	case SignatureSchemeRsaPssRsaeSha256:
+	case PSSWithSHA256:
 		return sigRSAPSSRSAE, crypto.SHA256, true
-	case SignatureSchemeRsaPssRsaeSha384:
+	case PSSWithSHA384:
 		return sigRSAPSSRSAE, crypto.SHA384, true
-	case SignatureSchemeRsaPssRsaeSha512:
+	case PSSWithSHA512:
 		return sigRSAPSSRSAE, crypto.SHA512, true
-	case SignatureSchemeRsaPssPssSha256:
+	case pssPSSWithSHA256:
 		return sigRSAPSSPSS, crypto.SHA256, true
-	case SignatureSchemeRsaPssPssSha384:
+	case pssPSSWithSHA384:
 		return sigRSAPSSPSS, crypto.SHA384, true
-	case SignatureSchemeRsaPssPssSha512:
+	case pssPSSWithSHA512:
 		return sigRSAPSSPSS, crypto.SHA512, true
 	}
 	return 0, 0, false
@@ -150,11 +150,11 @@ type SignatureAlgorithm interface {
 
 var (
 	verifierECDSAP256 = SignatureVerifier{
-		scheme: SignatureSchemeEcdsaSecp256r1Sha256,
+		scheme: ECDSAWithP256AndSHA256,
 		impl:   ecdsaImpl{oidCurveP256, elliptic.P256, sum256, crypto.SHA256},
 	}
 	verifierECDSAP384 = SignatureVerifier{
-		scheme: SignatureSchemeEcdsaSecp384r1Sha384,
+		scheme: ECDSAWithP384AndSHA384,
 		impl:   ecdsaImpl{oidCurveP384, elliptic.P384, sum384, crypto.SHA384},
 	}
 )
@@ -201,7 +201,7 @@ func (x ecdsaImpl) ParsePublicKey(oid string, params, point []byte) (crypto.Publ
 	}
 	pub, err := ecdsa.ParseUncompressedPublicKey(x.curve(), point)
 	if err != nil {
-		return nil, true, newAlert(AlertDescriptionBadCertificate, "tls: invalid certificate ECDSA public key")
+		return nil, true, newAlert(AlertBadCertificate, "tls: invalid certificate ECDSA public key")
 	}
 	return pub, true, nil
 }
@@ -267,17 +267,17 @@ func appendSignedContent(b []byte, server bool, transcriptHash []byte) []byte {
 func (c *Crypto) verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureScheme, server bool, transcriptHash, sig []byte, w *signatureWork) error {
 	v := c.signature(scheme)
 	if _, _, ok := certificateVerifyParams(scheme); !ok || v == nil {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: signature algorithm "+scheme.String()+" not allowed in CertificateVerify")
+		return newAlert(AlertIllegalParameter, "tls: signature algorithm "+scheme.String()+" not allowed in CertificateVerify")
 	}
 	if !v.impl.Allows(pub) {
-		return newAlert(AlertDescriptionIllegalParameter, "tls: CertificateVerify signature algorithm "+scheme.String()+" does not match the certificate key")
+		return newAlert(AlertIllegalParameter, "tls: CertificateVerify signature algorithm "+scheme.String()+" does not match the certificate key")
 	}
 	if len(transcriptHash) > sha512.Size {
-		return newAlert(AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
+		return newAlert(AlertInternalError, "tls: internal error: transcript hash too long")
 	}
 	msg := appendSignedContent(w.msg[:0], server, transcriptHash)
 	if !v.impl.Verify(pub, msg, sig, &w.digest) {
-		return newAlert(AlertDescriptionDecryptError, "tls: invalid CertificateVerify signature")
+		return newAlert(AlertDecryptError, "tls: invalid CertificateVerify signature")
 	}
 	return nil
 }
@@ -288,15 +288,15 @@ func (c *Crypto) verifyCertificateVerify(pub crypto.PublicKey, scheme SignatureS
 func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme SignatureScheme, rand io.Reader, transcriptHash []byte, w *signatureWork) ([]byte, error) {
 	v := c.signature(scheme)
 	if _, _, ok := certificateVerifyParams(scheme); !ok || v == nil || !v.impl.CanSign(signer.Public()) {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: client key cannot sign with the chosen signature algorithm")
+		return nil, newAlert(AlertInternalError, "tls: client key cannot sign with the chosen signature algorithm")
 	}
 	if len(transcriptHash) > sha512.Size {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: internal error: transcript hash too long")
+		return nil, newAlert(AlertInternalError, "tls: internal error: transcript hash too long")
 	}
 	msg := appendSignedContent(w.msg[:0], false, transcriptHash)
 	sig, err := v.impl.Sign(signer, rand, msg, &w.digest)
 	if err != nil {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: failed to sign CertificateVerify: "+err.Error())
+		return nil, newAlert(AlertInternalError, "tls: failed to sign CertificateVerify: "+err.Error())
 	}
 	return sig, nil
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/rfc8448"
+	"github.com/tabletls/tabletls/internal/wire"
 	rsapssimpl "github.com/tabletls/tabletls/tls/internal/rsapss"
 )
 
@@ -76,11 +77,11 @@ func TestVerifyCertificateVerifyRFC8448(t *testing.T) {
 		cert, cv   string
 		wantScheme SignatureScheme
 	}{
-		{3, true, "server_certificate", "server_certificate_verify", SignatureSchemeRsaPssRsaeSha256},
-		{5, true, "server_certificate", "server_certificate_verify", SignatureSchemeRsaPssRsaeSha256},
-		{6, true, "server_certificate", "server_certificate_verify", SignatureSchemeEcdsaSecp256r1Sha256},
-		{6, false, "client_certificate", "client_certificate_verify", SignatureSchemeRsaPssRsaeSha256},
-		{7, true, "server_certificate", "server_certificate_verify", SignatureSchemeRsaPssRsaeSha256},
+		{3, true, "server_certificate", "server_certificate_verify", PSSWithSHA256},
+		{5, true, "server_certificate", "server_certificate_verify", PSSWithSHA256},
+		{6, true, "server_certificate", "server_certificate_verify", ECDSAWithP256AndSHA256},
+		{6, false, "client_certificate", "client_certificate_verify", PSSWithSHA256},
+		{7, true, "server_certificate", "server_certificate_verify", PSSWithSHA256},
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.section)+"/"+tt.cv, func(t *testing.T) {
@@ -99,15 +100,15 @@ func TestVerifyCertificateVerifyRFC8448(t *testing.T) {
 				bad := bytes.Clone(sig)
 				bad[i] ^= 0x01
 				err := verifyCertificateVerify(pub, scheme, tt.server, th, bad)
-				sigWantAlert(t, err, AlertDescriptionDecryptError)
+				sigWantAlert(t, err, AlertDecryptError)
 			}
 			badTH := bytes.Clone(th)
 			badTH[7] ^= 0x80
-			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, badTH, sig), AlertDescriptionDecryptError)
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, badTH, sig), AlertDecryptError)
 			// The context string binds the signature to the sender's role.
-			sigWantAlert(t, verifyCertificateVerify(pub, scheme, !tt.server, th, sig), AlertDescriptionDecryptError)
-			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, th, sig[:len(sig)-1]), AlertDescriptionDecryptError)
-			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, th, nil), AlertDescriptionDecryptError)
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, !tt.server, th, sig), AlertDecryptError)
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, th, sig[:len(sig)-1]), AlertDecryptError)
+			sigWantAlert(t, verifyCertificateVerify(pub, scheme, tt.server, th, nil), AlertDecryptError)
 		})
 	}
 }
@@ -144,9 +145,9 @@ func TestCertificateVerifyRoundTrip(t *testing.T) {
 					t.Errorf("%s %#04x: verify: %v", k.name, scheme, err)
 				}
 				// Signed with the client context string, not the server's.
-				sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, true, th, sig), AlertDescriptionDecryptError)
+				sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, true, th, sig), AlertDecryptError)
 				th[0] ^= 1
-				sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, false, th, sig), AlertDescriptionDecryptError)
+				sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, false, th, sig), AlertDecryptError)
 			}
 		}
 		// Every other scheme is refused for this key, before any
@@ -156,7 +157,7 @@ func TestCertificateVerifyRoundTrip(t *testing.T) {
 			if slices.Contains(k.schemes, scheme) {
 				continue
 			}
-			sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, true, make([]byte, 32), []byte{1}), AlertDescriptionIllegalParameter)
+			sigWantAlert(t, verifyCertificateVerify(k.pub, scheme, true, make([]byte, 32), []byte{1}), AlertIllegalParameter)
 		}
 	}
 }
@@ -172,36 +173,36 @@ func TestVerifyCertificateVerifyIllegalParameter(t *testing.T) {
 		pub    crypto.PublicKey
 		scheme SignatureScheme
 	}{
-		{"pkcs1 sha256", rsaKey, SignatureSchemeRsaPkcs1Sha256},
-		{"pkcs1 sha512", rsaKey, SignatureSchemeRsaPkcs1Sha512},
-		{"pkcs1 sha1", rsaKey, SignatureSchemeRsaPkcs1Sha1},
-		{"ecdsa sha1", p256, SignatureSchemeEcdsaSha1},
-		{"ecdsa curve mismatch", p256, SignatureSchemeEcdsaSecp384r1Sha384},
-		{"ecdsa p521", &p521.PublicKey, SignatureSchemeEcdsaSecp521r1Sha512},
-		{"ed25519 scheme, ecdsa key", p256, SignatureSchemeEd25519},
-		{"ecdsa scheme, rsa key", rsaKey, SignatureSchemeEcdsaSecp256r1Sha256},
-		{"pss_pss scheme, rsaEncryption key", rsaKey, SignatureSchemeRsaPssPssSha256},
-		{"pss_rsae scheme, id-RSASSA-PSS key", pssSHA256, SignatureSchemeRsaPssRsaeSha256},
-		{"pss_pss hash restricted by key", pssSHA256, SignatureSchemeRsaPssPssSha384},
-		{"1024-bit key too small for sha512", rsa1024, SignatureSchemeRsaPssRsaeSha512},
-		{"nil", nil, SignatureSchemeEcdsaSecp256r1Sha256},
-		{"nil ecdsa", (*ecdsa.PublicKey)(nil), SignatureSchemeEcdsaSecp256r1Sha256},
-		{"zero ecdsa", &ecdsa.PublicKey{}, SignatureSchemeEcdsaSecp256r1Sha256},
-		{"nil rsa", (*rsa.PublicKey)(nil), SignatureSchemeRsaPssRsaeSha256},
-		{"zero rsa", &rsa.PublicKey{}, SignatureSchemeRsaPssRsaeSha256},
-		{"nil pss", (*rsapssimpl.PSSPublicKey)(nil), SignatureSchemeRsaPssPssSha256},
-		{"zero pss", &rsapssimpl.PSSPublicKey{}, SignatureSchemeRsaPssPssSha256},
-		{"short ed25519", ed25519.PublicKey(make([]byte, 31)), SignatureSchemeEd25519},
-		{"private key", keys[0].signer, SignatureSchemeEcdsaSecp256r1Sha256},
+		{"pkcs1 sha256", rsaKey, PKCS1WithSHA256},
+		{"pkcs1 sha512", rsaKey, PKCS1WithSHA512},
+		{"pkcs1 sha1", rsaKey, SignatureScheme(wire.SignatureSchemeRsaPkcs1Sha1)},
+		{"ecdsa sha1", p256, SignatureScheme(wire.SignatureSchemeEcdsaSha1)},
+		{"ecdsa curve mismatch", p256, ECDSAWithP384AndSHA384},
+		{"ecdsa p521", &p521.PublicKey, ECDSAWithP521AndSHA512},
+		{"ed25519 scheme, ecdsa key", p256, Ed25519},
+		{"ecdsa scheme, rsa key", rsaKey, ECDSAWithP256AndSHA256},
+		{"pss_pss scheme, rsaEncryption key", rsaKey, pssPSSWithSHA256},
+		{"pss_rsae scheme, id-RSASSA-PSS key", pssSHA256, PSSWithSHA256},
+		{"pss_pss hash restricted by key", pssSHA256, pssPSSWithSHA384},
+		{"1024-bit key too small for sha512", rsa1024, PSSWithSHA512},
+		{"nil", nil, ECDSAWithP256AndSHA256},
+		{"nil ecdsa", (*ecdsa.PublicKey)(nil), ECDSAWithP256AndSHA256},
+		{"zero ecdsa", &ecdsa.PublicKey{}, ECDSAWithP256AndSHA256},
+		{"nil rsa", (*rsa.PublicKey)(nil), PSSWithSHA256},
+		{"zero rsa", &rsa.PublicKey{}, PSSWithSHA256},
+		{"nil pss", (*rsapssimpl.PSSPublicKey)(nil), pssPSSWithSHA256},
+		{"zero pss", &rsapssimpl.PSSPublicKey{}, pssPSSWithSHA256},
+		{"short ed25519", ed25519.PublicKey(make([]byte, 31)), Ed25519},
+		{"private key", keys[0].signer, ECDSAWithP256AndSHA256},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := verifyCertificateVerify(tt.pub, tt.scheme, true, make([]byte, 32), make([]byte, 64))
-			sigWantAlert(t, err, AlertDescriptionIllegalParameter)
+			sigWantAlert(t, err, AlertIllegalParameter)
 		})
 	}
 	// The 1024-bit RFC 8448 key is fine with SHA-384.
-	if !keyAllowsScheme(rsa1024, SignatureSchemeRsaPssRsaeSha384) {
+	if !keyAllowsScheme(rsa1024, PSSWithSHA384) {
 		t.Error("1024-bit key refused with rsa_pss_rsae_sha384")
 	}
 }
@@ -209,15 +210,15 @@ func TestVerifyCertificateVerifyIllegalParameter(t *testing.T) {
 func TestSignCertificateVerifyErrors(t *testing.T) {
 	keys := sigTestKeys()
 	th := make([]byte, 32)
-	for _, scheme := range []SignatureScheme{SignatureSchemeEcdsaSecp384r1Sha384, SignatureSchemeRsaPkcs1Sha256, SignatureSchemeEd25519} {
+	for _, scheme := range []SignatureScheme{ECDSAWithP384AndSHA384, PKCS1WithSHA256, Ed25519} {
 		_, err := signCertificateVerify(keys[0].signer, scheme, rand.Reader, th)
-		sigWantAlert(t, err, AlertDescriptionInternalError)
+		sigWantAlert(t, err, AlertInternalError)
 	}
-	_, err := signCertificateVerify(keys[0].signer, SignatureSchemeEcdsaSecp256r1Sha256, rand.Reader, make([]byte, 65))
-	sigWantAlert(t, err, AlertDescriptionInternalError)
-	_, err = signCertificateVerify(keys[0].signer, SignatureSchemeEcdsaSecp256r1Sha256, sigFailingReader{}, th)
-	sigWantAlert(t, err, AlertDescriptionInternalError)
-	sigWantAlert(t, verifyCertificateVerify(keys[0].pub, SignatureSchemeEcdsaSecp256r1Sha256, true, make([]byte, 65), nil), AlertDescriptionInternalError)
+	_, err := signCertificateVerify(keys[0].signer, ECDSAWithP256AndSHA256, rand.Reader, make([]byte, 65))
+	sigWantAlert(t, err, AlertInternalError)
+	_, err = signCertificateVerify(keys[0].signer, ECDSAWithP256AndSHA256, sigFailingReader{}, th)
+	sigWantAlert(t, err, AlertInternalError)
+	sigWantAlert(t, verifyCertificateVerify(keys[0].pub, ECDSAWithP256AndSHA256, true, make([]byte, 65), nil), AlertInternalError)
 }
 
 type sigFailingReader struct{}
@@ -242,18 +243,18 @@ func TestSelectSignatureScheme(t *testing.T) {
 		peer func(func(SignatureScheme) bool)
 		want SignatureScheme // 0: none
 	}{
-		{"p256 all", p256, all, SignatureSchemeEcdsaSecp256r1Sha256},
-		{"p384 all", p384, all, SignatureSchemeEcdsaSecp384r1Sha384},
-		{"ed25519 all", ed, all, SignatureSchemeEd25519},
-		{"rsa all", rsaKey, all, SignatureSchemeRsaPssRsaeSha256},
-		{"pss all", pss, all, SignatureSchemeRsaPssPssSha256},
-		{"pss restricted", pssSHA384, all, SignatureSchemeRsaPssPssSha384},
-		{"rsa 512 first", rsaKey, sigSchemeSeq(SignatureSchemeRsaPssRsaeSha512, SignatureSchemeRsaPssRsaeSha384), SignatureSchemeRsaPssRsaeSha384},
-		{"rsa 512 only", rsaKey, sigSchemeSeq(SignatureSchemeRsaPssRsaeSha512), SignatureSchemeRsaPssRsaeSha512},
-		{"rsa1024 512 only", rsa1024, sigSchemeSeq(SignatureSchemeRsaPssRsaeSha512), 0},
-		{"rsa pkcs1 only", rsaKey, sigSchemeSeq(SignatureSchemeRsaPkcs1Sha256, SignatureSchemeRsaPkcs1Sha1), 0},
-		{"rsa pss_pss only", rsaKey, sigSchemeSeq(SignatureSchemeRsaPssPssSha256), 0},
-		{"p256 wrong curve", p256, sigSchemeSeq(SignatureSchemeEcdsaSecp384r1Sha384, SignatureSchemeEd25519), 0},
+		{"p256 all", p256, all, ECDSAWithP256AndSHA256},
+		{"p384 all", p384, all, ECDSAWithP384AndSHA384},
+		{"ed25519 all", ed, all, Ed25519},
+		{"rsa all", rsaKey, all, PSSWithSHA256},
+		{"pss all", pss, all, pssPSSWithSHA256},
+		{"pss restricted", pssSHA384, all, pssPSSWithSHA384},
+		{"rsa 512 first", rsaKey, sigSchemeSeq(PSSWithSHA512, PSSWithSHA384), PSSWithSHA384},
+		{"rsa 512 only", rsaKey, sigSchemeSeq(PSSWithSHA512), PSSWithSHA512},
+		{"rsa1024 512 only", rsa1024, sigSchemeSeq(PSSWithSHA512), 0},
+		{"rsa pkcs1 only", rsaKey, sigSchemeSeq(PKCS1WithSHA256, SignatureScheme(wire.SignatureSchemeRsaPkcs1Sha1)), 0},
+		{"rsa pss_pss only", rsaKey, sigSchemeSeq(pssPSSWithSHA256), 0},
+		{"p256 wrong curve", p256, sigSchemeSeq(ECDSAWithP384AndSHA384, Ed25519), 0},
 		{"empty", p256, sigSchemeSeq(), 0},
 		{"nil iterator", p256, nil, 0},
 		{"unknown key", struct{}{}, all, 0},
@@ -267,7 +268,7 @@ func TestSelectSignatureScheme(t *testing.T) {
 	// The iterator is not driven past the best possible answer.
 	calls := 0
 	selectSignatureScheme(p256, func(yield func(SignatureScheme) bool) {
-		for _, s := range []SignatureScheme{SignatureSchemeEcdsaSecp256r1Sha256, SignatureSchemeEd25519} {
+		for _, s := range []SignatureScheme{ECDSAWithP256AndSHA256, Ed25519} {
 			calls++
 			if !yield(s) {
 				return
@@ -345,13 +346,13 @@ func TestVerifyCertificateVerifyAllocs(t *testing.T) {
 func BenchmarkVerifyECDSAP256(b *testing.B) {
 	k := sigTestKeys()[0]
 	th := make([]byte, 32)
-	sig, err := signCertificateVerify(k.signer, SignatureSchemeEcdsaSecp256r1Sha256, rand.Reader, th)
+	sig, err := signCertificateVerify(k.signer, ECDSAWithP256AndSHA256, rand.Reader, th)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := verifyCertificateVerify(k.pub, SignatureSchemeEcdsaSecp256r1Sha256, false, th, sig); err != nil {
+		if err := verifyCertificateVerify(k.pub, ECDSAWithP256AndSHA256, false, th, sig); err != nil {
 			b.Fatal(err)
 		}
 	}

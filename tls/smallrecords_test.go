@@ -113,7 +113,7 @@ func TestSmallRecordsUnacknowledged(t *testing.T) {
 	c := dialSmall(t, srv.Addr, smallConfig(srv.Cert.CA, &largest))
 	err := c.Handshake()
 	var ae *tls.AlertError
-	if !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionHandshakeFailure ||
+	if !errors.As(err, &ae) || ae.Alert != tls.AlertHandshakeFailure ||
 		!strings.Contains(err.Error(), "neither record_size_limit") {
 		t.Fatalf("handshake: %v; want handshake_failure naming both extensions", err)
 	}

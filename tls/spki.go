@@ -23,11 +23,11 @@ const (
 )
 
 func malformedCertificate() error {
-	return newAlert(AlertDescriptionBadCertificate, "tls: malformed certificate")
+	return newAlert(AlertBadCertificate, "tls: malformed certificate")
 }
 
 func malformedPublicKey() error {
-	return newAlert(AlertDescriptionBadCertificate, "tls: malformed certificate public key")
+	return newAlert(AlertBadCertificate, "tls: malformed certificate public key")
 }
 
 // certificateSPKI returns the DER subjectPublicKeyInfo of the DER X.509
@@ -87,11 +87,11 @@ func (c *Crypto) parseSPKI(spki []byte) (crypto.PublicKey, error) {
 			return pub, err
 		}
 		if errors.Is(err, errors.ErrUnsupported) {
-			return nil, newAlert(AlertDescriptionUnsupportedCertificate, err.Error())
+			return nil, newAlert(AlertUnsupportedCertificate, err.Error())
 		}
-		return nil, newAlert(AlertDescriptionBadCertificate, err.Error())
+		return nil, newAlert(AlertBadCertificate, err.Error())
 	}
-	return nil, newAlert(AlertDescriptionUnsupportedCertificate, "tls: unsupported certificate public key algorithm "+algorithmName(string(oid))+": not in Config.Crypto")
+	return nil, newAlert(AlertUnsupportedCertificate, "tls: unsupported certificate public key algorithm "+algorithmName(string(oid))+": not in Config.Crypto")
 }
 
 // algorithmName names the key algorithms that have a package, for the

@@ -89,7 +89,7 @@ func sigRFC8448LeafCert(t sigTB, msg []byte) []byte {
 // implementations come from the internal packages those wrap.
 var testCrypto = func() *Crypto {
 	c := DefaultCrypto()
-	c.Signatures = append(c.Signatures, NewSignatureVerifier(SignatureSchemeEd25519, nil, ed25519sig.Algorithm{}))
+	c.Signatures = append(c.Signatures, NewSignatureVerifier(Ed25519, nil, ed25519sig.Algorithm{}))
 	for _, s := range rsapssimpl.Schemes() {
 		var cert []SignatureScheme
 		for _, id := range s.CertSchemes {
@@ -100,12 +100,12 @@ var testCrypto = func() *Crypto {
 	return c
 }()
 
-func suiteByID(id CipherSuite) *Suite { return testCrypto.suite(id) }
+func suiteByID(id uint16) *Suite { return testCrypto.suite(id) }
 
-func generateKeyShare(group NamedGroup, rand io.Reader) (keyShare, error) {
+func generateKeyShare(group CurveID, rand io.Reader) (keyShare, error) {
 	k := testCrypto.keyExchange(group)
 	if k == nil {
-		return nil, newAlert(AlertDescriptionInternalError, "tls: unsupported key share group")
+		return nil, newAlert(AlertInternalError, "tls: unsupported key share group")
 	}
 	return k.generate(rand)
 }
@@ -157,13 +157,13 @@ var sigTestKeys = sync.OnceValue(func() []sigTestKey {
 		panic(err)
 	}
 	return []sigTestKey{
-		{"P-256", p256, p256.Public(), []SignatureScheme{SignatureSchemeEcdsaSecp256r1Sha256}},
-		{"P-384", p384, p384.Public(), []SignatureScheme{SignatureSchemeEcdsaSecp384r1Sha384}},
-		{"Ed25519", ed, ed.Public(), []SignatureScheme{SignatureSchemeEd25519}},
+		{"P-256", p256, p256.Public(), []SignatureScheme{ECDSAWithP256AndSHA256}},
+		{"P-384", p384, p384.Public(), []SignatureScheme{ECDSAWithP384AndSHA384}},
+		{"Ed25519", ed, ed.Public(), []SignatureScheme{Ed25519}},
 		{"RSA-2048", rsa2048, rsa2048.Public(), []SignatureScheme{
-			SignatureSchemeRsaPssRsaeSha256, SignatureSchemeRsaPssRsaeSha384, SignatureSchemeRsaPssRsaeSha512}},
+			PSSWithSHA256, PSSWithSHA384, PSSWithSHA512}},
 		{"RSA-2048-PSS", rsa2048, &rsapssimpl.PSSPublicKey{Pub: &rsa2048.PublicKey}, []SignatureScheme{
-			SignatureSchemeRsaPssPssSha256, SignatureSchemeRsaPssPssSha384, SignatureSchemeRsaPssPssSha512}},
+			pssPSSWithSHA256, pssPSSWithSHA384, pssPSSWithSHA512}},
 	}
 })
 
@@ -232,7 +232,7 @@ func TestCertificateSPKI(t *testing.T) {
 			}
 			pub, err := parseSPKI(spki)
 			if !tc.supported {
-				sigWantAlert(t, err, AlertDescriptionUnsupportedCertificate)
+				sigWantAlert(t, err, AlertUnsupportedCertificate)
 				return
 			}
 			if err != nil {
@@ -379,13 +379,13 @@ func TestParseSPKIRSAPSS(t *testing.T) {
 		{"sha384 trailer", spkiPSSParams(oidSHA384, oidSHA384, 48, 1), crypto.SHA384, 0},
 		{"sha512 short salt", spkiPSSParams(oidSHA512, oidSHA512, 20, -1), crypto.SHA512, 0},
 		{"sha256 default salt", spkiPSSParams(oidSHA256, oidSHA256, -1, -1), crypto.SHA256, 0},
-		{"all defaults (sha1)", spkiPSSParams("", "", -1, -1), 0, AlertDescriptionUnsupportedCertificate},
-		{"default mgf (sha1)", spkiPSSParams(oidSHA256, "", 32, -1), 0, AlertDescriptionUnsupportedCertificate},
-		{"mgf hash mismatch", spkiPSSParams(oidSHA256, oidSHA384, 32, -1), 0, AlertDescriptionUnsupportedCertificate},
-		{"salt too long", spkiPSSParams(oidSHA256, oidSHA256, 33, -1), 0, AlertDescriptionUnsupportedCertificate},
-		{"trailer 2", spkiPSSParams(oidSHA256, oidSHA256, 32, 2), 0, AlertDescriptionUnsupportedCertificate},
-		{"NULL params", spkiNull, 0, AlertDescriptionUnsupportedCertificate},
-		{"sha1 hash", spkiPSSParams("\x2b\x0e\x03\x02\x1a", "\x2b\x0e\x03\x02\x1a", 20, -1), 0, AlertDescriptionUnsupportedCertificate},
+		{"all defaults (sha1)", spkiPSSParams("", "", -1, -1), 0, AlertUnsupportedCertificate},
+		{"default mgf (sha1)", spkiPSSParams(oidSHA256, "", 32, -1), 0, AlertUnsupportedCertificate},
+		{"mgf hash mismatch", spkiPSSParams(oidSHA256, oidSHA384, 32, -1), 0, AlertUnsupportedCertificate},
+		{"salt too long", spkiPSSParams(oidSHA256, oidSHA256, 33, -1), 0, AlertUnsupportedCertificate},
+		{"trailer 2", spkiPSSParams(oidSHA256, oidSHA256, 32, 2), 0, AlertUnsupportedCertificate},
+		{"NULL params", spkiNull, 0, AlertUnsupportedCertificate},
+		{"sha1 hash", spkiPSSParams("\x2b\x0e\x03\x02\x1a", "\x2b\x0e\x03\x02\x1a", 20, -1), 0, AlertUnsupportedCertificate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -427,43 +427,43 @@ func TestParseSPKIRejects(t *testing.T) {
 		alert AlertDescription // 0: success
 	}{
 		{"ecdsa ok", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), point, 0), 0},
-		{"ecdsa compressed", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), compressed, 0), AlertDescriptionBadCertificate},
-		{"ecdsa off curve", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), offCurve, 0), AlertDescriptionBadCertificate},
-		{"ecdsa wrong curve", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP384), point, 0), AlertDescriptionBadCertificate},
-		{"ecdsa infinity", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), []byte{0}, 0), AlertDescriptionBadCertificate},
-		{"ecdsa no params", spkiBuild(oidPublicKeyECDSA, nil, point, 0), AlertDescriptionBadCertificate},
-		{"ecdsa NULL params", spkiBuild(oidPublicKeyECDSA, spkiNull, point, 0), AlertDescriptionBadCertificate},
-		{"ecdsa trailing params", spkiBuild(oidPublicKeyECDSA, func(b *cryptobyte.Builder) { spkiOID(oidCurveP256)(b); b.AddASN1NULL() }, point, 0), AlertDescriptionBadCertificate},
-		{"ecdsa unknown curve", spkiBuild(oidPublicKeyECDSA, spkiOID("\x2b\x81\x04\x00\x0a"), point, 0), AlertDescriptionUnsupportedCertificate},
-		{"unused bits", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), point, 1), AlertDescriptionBadCertificate},
-		{"empty bit string", []byte{0x30, 0x09, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x00}, AlertDescriptionBadCertificate},
+		{"ecdsa compressed", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), compressed, 0), AlertBadCertificate},
+		{"ecdsa off curve", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), offCurve, 0), AlertBadCertificate},
+		{"ecdsa wrong curve", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP384), point, 0), AlertBadCertificate},
+		{"ecdsa infinity", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), []byte{0}, 0), AlertBadCertificate},
+		{"ecdsa no params", spkiBuild(oidPublicKeyECDSA, nil, point, 0), AlertBadCertificate},
+		{"ecdsa NULL params", spkiBuild(oidPublicKeyECDSA, spkiNull, point, 0), AlertBadCertificate},
+		{"ecdsa trailing params", spkiBuild(oidPublicKeyECDSA, func(b *cryptobyte.Builder) { spkiOID(oidCurveP256)(b); b.AddASN1NULL() }, point, 0), AlertBadCertificate},
+		{"ecdsa unknown curve", spkiBuild(oidPublicKeyECDSA, spkiOID("\x2b\x81\x04\x00\x0a"), point, 0), AlertUnsupportedCertificate},
+		{"unused bits", spkiBuild(oidPublicKeyECDSA, spkiOID(oidCurveP256), point, 1), AlertBadCertificate},
+		{"empty bit string", []byte{0x30, 0x09, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x00}, AlertBadCertificate},
 		{"ed25519 ok", spkiBuild(oidPublicKeyEd25519, nil, edKey, 0), 0},
-		{"ed25519 short", spkiBuild(oidPublicKeyEd25519, nil, edKey[:31], 0), AlertDescriptionBadCertificate},
-		{"ed25519 long", spkiBuild(oidPublicKeyEd25519, nil, append(edKey, 0), 0), AlertDescriptionBadCertificate},
-		{"ed25519 NULL params", spkiBuild(oidPublicKeyEd25519, spkiNull, edKey, 0), AlertDescriptionBadCertificate},
-		{"x25519", spkiBuild("\x2b\x65\x6e", nil, edKey, 0), AlertDescriptionUnsupportedCertificate},
-		{"dsa", spkiBuild("\x2a\x86\x48\xce\x38\x04\x01", nil, edKey, 0), AlertDescriptionUnsupportedCertificate},
+		{"ed25519 short", spkiBuild(oidPublicKeyEd25519, nil, edKey[:31], 0), AlertBadCertificate},
+		{"ed25519 long", spkiBuild(oidPublicKeyEd25519, nil, append(edKey, 0), 0), AlertBadCertificate},
+		{"ed25519 NULL params", spkiBuild(oidPublicKeyEd25519, spkiNull, edKey, 0), AlertBadCertificate},
+		{"x25519", spkiBuild("\x2b\x65\x6e", nil, edKey, 0), AlertUnsupportedCertificate},
+		{"dsa", spkiBuild("\x2a\x86\x48\xce\x38\x04\x01", nil, edKey, 0), AlertUnsupportedCertificate},
 		{"rsa ok", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 65537), 0), 0},
-		{"rsa no params", spkiBuild(oidPublicKeyRSA, nil, spkiPKCS1(modulus, 65537), 0), AlertDescriptionBadCertificate},
-		{"rsa non-NULL params", spkiBuild(oidPublicKeyRSA, spkiRaw(0x05, 0x01, 0x00), spkiPKCS1(modulus, 65537), 0), AlertDescriptionBadCertificate},
+		{"rsa no params", spkiBuild(oidPublicKeyRSA, nil, spkiPKCS1(modulus, 65537), 0), AlertBadCertificate},
+		{"rsa non-NULL params", spkiBuild(oidPublicKeyRSA, spkiRaw(0x05, 0x01, 0x00), spkiPKCS1(modulus, 65537), 0), AlertBadCertificate},
 		{"rsa 1024 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(1024), 65537), 0), 0},
 		{"rsa 8192 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(8192), 3), 0), 0},
-		{"rsa 1023 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(1023), 65537), 0), AlertDescriptionBadCertificate},
-		{"rsa 512 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(512), 65537), 0), AlertDescriptionBadCertificate},
-		{"rsa 8193 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(8193), 65537), 0), AlertDescriptionBadCertificate},
-		{"rsa negative modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(n, 65537), 0), AlertDescriptionBadCertificate},
-		{"rsa zero modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1([]byte{0}, 65537), 0), AlertDescriptionBadCertificate},
-		{"rsa empty modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(nil, 65537), 0), AlertDescriptionBadCertificate},
-		{"rsa non-minimal modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(append([]byte{0}, modulus...), 65537), 0), AlertDescriptionBadCertificate},
-		{"rsa even modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(append(bytes.Clone(modulus[:len(modulus)-1]), 2), 65537), 0), AlertDescriptionBadCertificate},
-		{"rsa e=1", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 1), 0), AlertDescriptionBadCertificate},
-		{"rsa e even", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 65536), 0), AlertDescriptionBadCertificate},
-		{"rsa e negative", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, -65537), 0), AlertDescriptionBadCertificate},
-		{"rsa e 2^31+1", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 1<<31+1), 0), AlertDescriptionBadCertificate},
+		{"rsa 1023 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(1023), 65537), 0), AlertBadCertificate},
+		{"rsa 512 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(512), 65537), 0), AlertBadCertificate},
+		{"rsa 8193 bits", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(bits(8193), 65537), 0), AlertBadCertificate},
+		{"rsa negative modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(n, 65537), 0), AlertBadCertificate},
+		{"rsa zero modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1([]byte{0}, 65537), 0), AlertBadCertificate},
+		{"rsa empty modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(nil, 65537), 0), AlertBadCertificate},
+		{"rsa non-minimal modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(append([]byte{0}, modulus...), 65537), 0), AlertBadCertificate},
+		{"rsa even modulus", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(append(bytes.Clone(modulus[:len(modulus)-1]), 2), 65537), 0), AlertBadCertificate},
+		{"rsa e=1", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 1), 0), AlertBadCertificate},
+		{"rsa e even", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 65536), 0), AlertBadCertificate},
+		{"rsa e negative", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, -65537), 0), AlertBadCertificate},
+		{"rsa e 2^31+1", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 1<<31+1), 0), AlertBadCertificate},
 		{"rsa e 2^31-1", spkiBuild(oidPublicKeyRSA, spkiNull, spkiPKCS1(modulus, 1<<31-1), 0), 0},
-		{"rsa trailing", spkiBuild(oidPublicKeyRSA, spkiNull, append(spkiPKCS1(modulus, 65537), 0), 0), AlertDescriptionBadCertificate},
-		{"trailing data", append(spkiBuild(oidPublicKeyEd25519, nil, edKey, 0), 0), AlertDescriptionBadCertificate},
-		{"empty", nil, AlertDescriptionBadCertificate},
+		{"rsa trailing", spkiBuild(oidPublicKeyRSA, spkiNull, append(spkiPKCS1(modulus, 65537), 0), 0), AlertBadCertificate},
+		{"trailing data", append(spkiBuild(oidPublicKeyEd25519, nil, edKey, 0), 0), AlertBadCertificate},
+		{"empty", nil, AlertBadCertificate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -497,9 +497,9 @@ func TestCertificateSPKIMalformed(t *testing.T) {
 		{0x30, 0x80, 0x30, 0x00, 0x00, 0x00}, // BER indefinite length
 	} {
 		_, err := certificateSPKI(bad)
-		sigWantAlert(t, err, AlertDescriptionBadCertificate)
+		sigWantAlert(t, err, AlertBadCertificate)
 		_, err = PinFromCertificate(bad)
-		sigWantAlert(t, err, AlertDescriptionBadCertificate)
+		sigWantAlert(t, err, AlertBadCertificate)
 	}
 }
 
@@ -542,7 +542,7 @@ func TestCertificateSPKITruncated(t *testing.T) {
 func spkiCheckNoPanic(t *testing.T, der []byte) {
 	spki, err := certificateSPKI(der)
 	if err != nil {
-		sigWantAlert(t, err, AlertDescriptionBadCertificate)
+		sigWantAlert(t, err, AlertBadCertificate)
 		return
 	}
 	if !within(spki, der) {
@@ -550,7 +550,7 @@ func spkiCheckNoPanic(t *testing.T, der []byte) {
 	}
 	pub, err := parseSPKI(spki)
 	if err != nil {
-		if a := sigAlertOf(t, err); a != AlertDescriptionBadCertificate && a != AlertDescriptionUnsupportedCertificate {
+		if a := sigAlertOf(t, err); a != AlertBadCertificate && a != AlertUnsupportedCertificate {
 			t.Fatalf("unexpected alert %d", a)
 		}
 		return

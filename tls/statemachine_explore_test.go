@@ -278,7 +278,7 @@ func TestStateMachineUnexpected(t *testing.T) {
 			e := &engine{config: &Config{}, state: s}
 			err := e.dispatch(ev)
 			var ae *AlertError
-			if !errors.As(err, &ae) || ae.Alert != AlertDescriptionUnexpectedMessage || ae.Received {
+			if !errors.As(err, &ae) || ae.Alert != AlertUnexpectedMessage || ae.Received {
 				t.Errorf("%v in %v: got %v, want unexpected_message", ev, s, err)
 			}
 			if e.state != s {

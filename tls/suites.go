@@ -17,14 +17,14 @@ import (
 // Suite is the implementation of a TLS 1.3 cipher suite, for
 // Crypto.CipherSuites.
 type Suite struct {
-	id      CipherSuite
+	id      uint16
 	hash    *hashAlg // HKDF and transcript hash
 	keyLen  int      // AEAD key length, RFC 8446, Section 7.3
 	newAEAD func(key []byte) (cipher.AEAD, error)
 }
 
 // ID is the suite's code point.
-func (s *Suite) ID() CipherSuite { return s.id }
+func (s *Suite) ID() uint16 { return s.id }
 
 // aeadNonceLength is the per-record nonce length of every TLS 1.3 AEAD
 // (iv_length in RFC 8446, Section 7.3; RFC 5116 N_MIN/N_MAX for our AEADs).
@@ -60,7 +60,7 @@ func ChaCha20Poly1305SHA256() *Suite { return &suiteChaCha20Poly1305 }
 // peer must implement (RFC 8446, Section 9.1) and the cheapest one.
 // ChaCha20-Poly1305 comes last: it wins on devices without AES hardware,
 // which configure CipherSuites themselves.
-var defaultCipherSuites = []CipherSuite{
+var defaultCipherSuites = []uint16{
 	TLS_AES_128_GCM_SHA256,
 	TLS_AES_256_GCM_SHA384,
 	TLS_CHACHA20_POLY1305_SHA256,

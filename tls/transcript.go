@@ -1,6 +1,10 @@
 package tls
 
-import "hash"
+import (
+	"hash"
+
+	"github.com/tabletls/tabletls/internal/wire"
+)
 
 // transcript is the running Transcript-Hash of RFC 8446, Section 4.4.1: the
 // hash of the concatenated handshake messages (each with its 4-byte
@@ -36,9 +40,6 @@ type transcript struct {
 	scratch [4 + maxHashSize]byte
 }
 
-// handshakeTypeMessageHash is HandshakeType message_hash, RFC 8446, Section 4.
-const handshakeTypeMessageHash = 254
-
 // init (re)starts an empty transcript using h. It allocates the hash state.
 func (t *transcript) init(h *hashAlg) {
 	t.hash = h
@@ -67,11 +68,9 @@ func (t *transcript) size() int { return t.hash.Size() }
 //
 // so that a stateless server can rebuild the transcript from a cookie.
 func (t *transcript) replaceWithMessageHash() {
-	n := t.size()
-	msg := t.scratch[:4+n]
-	t.h.Sum(msg[4:4])
-	msg[0] = handshakeTypeMessageHash
-	msg[1], msg[2], msg[3] = 0, 0, byte(n)
+	h := wire.HandshakeHeader{MsgType: wire.HandshakeTypeMessageHash, Length: uint32(t.size())}
+	msg, _ := h.Append(t.scratch[:0]) // fixed size: cannot fail
+	msg = t.h.Sum(msg)
 	t.h.Reset()
 	t.h.Write(msg)
 }

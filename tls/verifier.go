@@ -24,6 +24,8 @@ import (
 // chain and its elements may be reused after Verify returns; Verify must not
 // retain them. A returned SubjectPublicKeyInfo may alias chain.
 type Verifier interface {
+	// Verify authenticates chain, the server's certificates (DER, leaf
+	// first), for serverName, and returns the leaf's public key.
 	Verify(serverName string, chain [][]byte) (crypto.PublicKey, error)
 }
 
@@ -108,7 +110,7 @@ func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKe
 		match |= subtle.ConstantTimeCompare(sum[:], v.pins[i][:])
 	}
 	if match != 1 {
-		return nil, newAlert(AlertDescriptionBadCertificate, "tls: server public key "+PinSHA256(spki)+" does not match any pin")
+		return nil, newAlert(AlertBadCertificate, "tls: server public key "+PinSHA256(spki)+" does not match any pin")
 	}
 	return SubjectPublicKeyInfo(spki), nil
 }
@@ -117,7 +119,7 @@ func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKe
 // chain. An empty chain is a decode_error, see RFC 8446, Section 4.4.2.4.
 func leafSPKI(chain [][]byte) ([]byte, error) {
 	if len(chain) == 0 {
-		return nil, newAlert(AlertDescriptionDecodeError, "tls: server sent an empty certificate chain")
+		return nil, newAlert(AlertDecodeError, "tls: server sent an empty certificate chain")
 	}
 	return certificateSPKI(chain[0])
 }

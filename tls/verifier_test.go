@@ -87,7 +87,7 @@ func TestPinVerifier(t *testing.T) {
 
 	// A pinned key anywhere but the leaf does not count.
 	_, err = v.Verify("", [][]byte{ed, p256})
-	sigWantAlert(t, err, AlertDescriptionBadCertificate)
+	sigWantAlert(t, err, AlertBadCertificate)
 	if err.Error() != "tls: server public key "+edPin+" does not match any pin" {
 		t.Errorf("error %q", err)
 	}
@@ -97,9 +97,9 @@ func TestPinVerifier(t *testing.T) {
 		t.Error(err)
 	}
 	_, err = v2.Verify("", nil)
-	sigWantAlert(t, err, AlertDescriptionDecodeError)
+	sigWantAlert(t, err, AlertDecodeError)
 	_, err = v2.Verify("", [][]byte{ed[:len(ed)-1]})
-	sigWantAlert(t, err, AlertDescriptionBadCertificate)
+	sigWantAlert(t, err, AlertBadCertificate)
 	bad := bytes.Clone(ed)
 	bad[len(bad)-1] ^= 1 // the signature: the SPKI and so the pin still match
 	if _, err := v2.Verify("", [][]byte{bad}); err != nil {
@@ -110,7 +110,7 @@ func TestPinVerifier(t *testing.T) {
 	p521Pin, _ := PinFromCertificate(certs[4].der)
 	v3, _ := NewPinVerifier(p521Pin)
 	_, err = verifyKey(v3, "", [][]byte{certs[4].der})
-	sigWantAlert(t, err, AlertDescriptionUnsupportedCertificate)
+	sigWantAlert(t, err, AlertUnsupportedCertificate)
 }
 
 func TestPinVerifierRFC8448(t *testing.T) {
@@ -137,7 +137,7 @@ func TestInsecureVerifier(t *testing.T) {
 	for _, tc := range spkiTestCerts() {
 		pub, err := verifyKey(v, "anything", [][]byte{tc.der})
 		if !tc.supported {
-			sigWantAlert(t, err, AlertDescriptionUnsupportedCertificate)
+			sigWantAlert(t, err, AlertUnsupportedCertificate)
 			continue
 		}
 		if err != nil {
@@ -149,9 +149,9 @@ func TestInsecureVerifier(t *testing.T) {
 		}
 	}
 	_, err := v.Verify("", [][]byte{})
-	sigWantAlert(t, err, AlertDescriptionDecodeError)
+	sigWantAlert(t, err, AlertDecodeError)
 	_, err = v.Verify("", [][]byte{{0x30, 0x00}})
-	sigWantAlert(t, err, AlertDescriptionBadCertificate)
+	sigWantAlert(t, err, AlertBadCertificate)
 }
 
 func BenchmarkPinVerifier(b *testing.B) {

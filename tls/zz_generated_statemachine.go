@@ -2,9 +2,13 @@
 
 package tls
 
+import "github.com/tabletls/tabletls/internal/wire"
+
 // HandshakeState is a state of the client state machine (spec/client.sm).
 type HandshakeState uint8
 
+// The states of spec/client.sm, in its order: StateX is state X there
+// (StateWaitSH is WAIT_SH). TraceEvent.From and To are these.
 const (
 	StateStart          HandshakeState = iota
 	StateWaitSH                        // sent ClientHello
@@ -32,13 +36,15 @@ func (s HandshakeState) String() string {
 	if int(s) < len(stateNames) {
 		return stateNames[s]
 	}
-	return unknownName("HandshakeState", uint64(s), 2)
+	return wire.UnknownName("HandshakeState", uint64(s), 2)
 }
 
 // HandshakeEvent is what drives the state machine: a received message or
 // record, or a call from the application.
 type HandshakeEvent uint8
 
+// The events of spec/client.sm: EventX is event x there (EventServerHello
+// is server_hello). TraceEvent.Event is one of these.
 const (
 	EventOtherHandshake HandshakeEvent = iota // a handshake message the client never receives
 	EventServerHello
@@ -70,7 +76,7 @@ func (e HandshakeEvent) String() string {
 	if int(e) < len(eventNames) {
 		return eventNames[e]
 	}
-	return unknownName("HandshakeEvent", uint64(e), 2)
+	return wire.UnknownName("HandshakeEvent", uint64(e), 2)
 }
 
 // eventKind says where an event comes from.
@@ -88,14 +94,14 @@ var eventKinds = [numEvents]eventKind{eventHandshake, eventHandshake, eventHands
 // events that share a type (a HelloRetryRequest is a ServerHello) are
 // told apart by hand, before dispatch.
 var handshakeEvents = [256]HandshakeEvent{
-	HandshakeTypeCertificate:         EventCertificate,
-	HandshakeTypeCertificateRequest:  EventCertificateRequest,
-	HandshakeTypeCertificateVerify:   EventCertificateVerify,
-	HandshakeTypeEncryptedExtensions: EventEncryptedExtensions,
-	HandshakeTypeFinished:            EventFinished,
-	HandshakeTypeKeyUpdate:           EventKeyUpdate,
-	HandshakeTypeNewSessionTicket:    EventNewSessionTicket,
-	HandshakeTypeServerHello:         EventServerHello,
+	wire.HandshakeTypeCertificate:         EventCertificate,
+	wire.HandshakeTypeCertificateRequest:  EventCertificateRequest,
+	wire.HandshakeTypeCertificateVerify:   EventCertificateVerify,
+	wire.HandshakeTypeEncryptedExtensions: EventEncryptedExtensions,
+	wire.HandshakeTypeFinished:            EventFinished,
+	wire.HandshakeTypeKeyUpdate:           EventKeyUpdate,
+	wire.HandshakeTypeNewSessionTicket:    EventNewSessionTicket,
+	wire.HandshakeTypeServerHello:         EventServerHello,
 }
 
 // guardFuncs[i] is guard i; 0 means no guard.
@@ -416,5 +422,5 @@ func (e *engine) dispatch(ev HandshakeEvent) error {
 		e.traceTransition(from, ev, t.next)
 		return nil
 	}
-	return newAlert(AlertDescriptionUnexpectedMessage, "tls: unexpected "+ev.String()+" in state "+e.state.String())
+	return newAlert(AlertUnexpectedMessage, "tls: unexpected "+ev.String()+" in state "+e.state.String())
 }

@@ -1,5 +1,6 @@
-// Command gen compiles spec/ into the generated files of package tls and
-// the fuzz targets of its codecs in fuzz/.
+// Command gen compiles spec/ into the generated codecs and registries of
+// package internal/wire, the state machine of package tls, and the fuzz
+// targets of the codecs in fuzz/.
 // It is run by `go generate ./...` through the //go:generate line in
 // tls/generate.go. A spec error is printed as file:line:col: message and
 // makes it exit 1.
@@ -15,22 +16,24 @@ import (
 
 func main() {
 	spec := flag.String("spec", "spec", "directory with the .tls files and the .sm file")
-	out := flag.String("out", "tls", "directory of the generated Go package")
-	pkg := flag.String("pkg", "tls", "package name of the generated Go files")
+	out := flag.String("out", "internal/wire", "directory of the generated codecs and registries")
+	pkg := flag.String("pkg", "wire", "package name of the codecs and registries")
+	imp := flag.String("import", "github.com/tabletls/tabletls/internal/wire", "import path of the package in -out, for the state machine and the fuzz targets")
+	machine := flag.String("machine", "tls", "directory of the state machine (package -machinepkg); in -out if empty")
+	machinePkg := flag.String("machinepkg", "tls", "package name of the state machine")
 	docs := flag.String("docs", "docs", "directory for the state diagram (.dot)")
 	fuzz := flag.String("fuzz", "", "directory for the codec fuzz targets (package fuzz); none if empty")
-	imp := flag.String("import", "github.com/tabletls/tabletls/tls", "import path of the package in -out, for the fuzz targets")
 	flag.Parse()
 	m, err := gen.Load(*spec)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	var fz *gen.FuzzOutput
+	l := gen.Layout{Pkg: *pkg, Dir: *out, Import: *imp, MachinePkg: *machinePkg, MachineDir: *machine, Docs: *docs}
 	if *fuzz != "" {
-		fz = &gen.FuzzOutput{Dir: *fuzz, Import: *imp}
+		l.Fuzz = &gen.FuzzOutput{Dir: *fuzz}
 	}
-	outs, err := gen.Generate(m, *pkg, *out, *docs, fz)
+	outs, err := gen.Generate(m, l)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)

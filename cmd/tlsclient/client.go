@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 	"github.com/tabletls/tabletls/tls/tlsnet"
 )
@@ -82,8 +83,8 @@ func (o *options) run(stdout, stderr io.Writer) error {
 		return timeoutError(err, ctx, "connecting", o.timeout)
 	}
 	connectTime := time.Since(start)
-	wire := &countingConn{Conn: raw}
-	conn := tlsnet.Client(wire, cfg)
+	wireData := &countingConn{Conn: raw}
+	conn := tlsnet.Client(wireData, cfg)
 	defer conn.Close()
 
 	// Handshake.
@@ -93,13 +94,13 @@ func (o *options) run(stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "trace connected to %s in %s; handshake:\n", addr, ms(connectTime))
 	}
 	if err := conn.HandshakeContext(ctx); err != nil {
-		if text := wire.plainText(); text != "" {
+		if text := wireData.plainText(); text != "" {
 			return errors.New("the server answered in plain text, not TLS: " + quote(text))
 		}
 		err = timeoutError(err, ctx, "handshake", o.timeout)
 		if !o.quiet {
 			// What was settled before the failure.
-			sent, recv := wire.counts()
+			sent, recv := wireData.counts()
 			s := summary{addr: addr, state: conn.ConnectionState(), verification: verification,
 				connectTime: connectTime, hsTime: time.Since(hsStart), hsSent: sent, hsRecv: recv,
 				now: time.Now(), failed: err, chain: seen.chain}
@@ -108,7 +109,7 @@ func (o *options) run(stdout, stderr io.Writer) error {
 		return err
 	}
 	hsTime := time.Since(hsStart)
-	hsSent, hsRecv := wire.counts()
+	hsSent, hsRecv := wireData.counts()
 	state := conn.ConnectionState()
 	if o.interactive {
 		return o.interact(conn, stdout)
@@ -145,7 +146,7 @@ func (o *options) run(stdout, stderr io.Writer) error {
 	} else if reply.last != '\n' {
 		fmt.Fprintln(stdout)
 	}
-	sent, recv := wire.counts()
+	sent, recv := wireData.counts()
 	s := summary{
 		addr:         addr,
 		state:        state,
@@ -430,15 +431,15 @@ func describeEvent(ev tls.TraceEvent) string {
 		if ev.Kind == tls.TraceRecordOut {
 			dir = ">>>"
 		}
-		s := fmt.Sprintf("%s record %s, %d bytes", dir, ev.ContentType, ev.Length)
-		if ev.Encrypted && ev.ContentType == tls.ContentTypeApplicationData {
+		s := fmt.Sprintf("%s record %s, %d bytes", dir, wire.ContentType(ev.ContentType), ev.Length)
+		if ev.Encrypted && ev.ContentType == uint8(wire.ContentTypeApplicationData) {
 			s += " (encrypted)"
 		}
 		return s
 	case tls.TraceHandshakeIn:
-		return fmt.Sprintf("<<< handshake %s, %d bytes", ev.HandshakeType, ev.Length)
+		return fmt.Sprintf("<<< handshake %s, %d bytes", wire.HandshakeType(ev.HandshakeType), ev.Length)
 	case tls.TraceHandshakeOut:
-		return fmt.Sprintf(">>> handshake %s, %d bytes", ev.HandshakeType, ev.Length)
+		return fmt.Sprintf(">>> handshake %s, %d bytes", wire.HandshakeType(ev.HandshakeType), ev.Length)
 	}
 	return fmt.Sprintf("event %d", ev.Kind)
 }
@@ -466,7 +467,7 @@ func timeoutError(err error, ctx context.Context, step string, limit time.Durati
 func printError(w io.Writer, err error) {
 	msg := err.Error()
 	var ae *tls.AlertError
-	if errors.As(err, &ae) && !ae.Received && ae.Alert != tls.AlertDescriptionInternalError {
+	if errors.As(err, &ae) && !ae.Received && ae.Alert != tls.AlertInternalError {
 		msg += " (sent alert " + ae.Alert.String() + ")"
 	}
 	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " ")

@@ -43,7 +43,7 @@ func (s *summary) print(w io.Writer) {
 	}
 	p("Server", "%s, name %s", s.addr, nameOrNone(st.ServerName))
 	p("Protocol", "%s", protocolName(st.Version))
-	p("Cipher suite", "%s", st.CipherSuite)
+	p("Cipher suite", "%s", tls.CipherSuiteName(st.CipherSuite))
 	p("Group", "%s", st.Group)
 	p("HelloRetryRequest", "%s", yesNo(st.DidHelloRetryRequest))
 	alpn := st.NegotiatedProtocol

@@ -409,7 +409,7 @@ func (p *proxy) logEnd() {
 	}
 	if p.state.HandshakeComplete {
 		attrs = append(attrs,
-			slog.String("suite", p.state.CipherSuite.String()),
+			slog.String("suite", tls.CipherSuiteName(p.state.CipherSuite)),
 			slog.String("group", p.state.Group.String()))
 		if p.state.NegotiatedProtocol != "" {
 			attrs = append(attrs, slog.String("alpn", p.state.NegotiatedProtocol))
@@ -437,7 +437,7 @@ func (p *proxy) logEnd() {
 func describeError(err error) string {
 	msg := err.Error()
 	var ae *tls.AlertError
-	if errors.As(err, &ae) && !ae.Received && ae.Alert != tls.AlertDescriptionInternalError {
+	if errors.As(err, &ae) && !ae.Received && ae.Alert != tls.AlertInternalError {
 		msg += " (sent alert " + ae.Alert.String() + ")"
 	}
 	return msg

@@ -224,7 +224,7 @@ func TestFirmwareOpenSSL(t *testing.T) {
 			res := run(t, target, img, srv.Addr, &provision.Block{
 				ServerName: "localhost", Pin: pinOf(t, srv.Cert), ALPN: []string{"http/1.0"},
 				Certs: cert.Chain, Key: key,
-				Groups:  []uint16{uint16(tls.NamedGroupX25519), uint16(tls.NamedGroupSecp256r1)},
+				Groups:  []uint16{uint16(tls.X25519), uint16(tls.CurveP256)},
 				Request: []byte("GET / HTTP/1.0\r\n\r\n"), Seed: seed(t),
 			})
 			expect(t, res, "suite", "TLS_CHACHA20_POLY1305_SHA256")

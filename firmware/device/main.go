@@ -86,7 +86,7 @@ func run(link io.ReadWriter) error {
 		return err
 	}
 	cs := conn.ConnectionState()
-	report("suite", cs.CipherSuite.String())
+	report("suite", tls.CipherSuiteName(cs.CipherSuite))
 	report("group", cs.Group.String())
 	report("alpn", cs.NegotiatedProtocol)
 	report("hrr", strconv.FormatBool(cs.DidHelloRetryRequest))
@@ -138,10 +138,10 @@ func configure(p *provision.Block) (*tls.Config, error) {
 		config.Time = func() time.Time { return now }
 	}
 	for _, s := range p.Suites {
-		config.CipherSuites = append(config.CipherSuites, tls.CipherSuite(s))
+		config.CipherSuites = append(config.CipherSuites, uint16(s))
 	}
 	for _, g := range p.Groups {
-		config.CurvePreferences = append(config.CurvePreferences, tls.NamedGroup(g))
+		config.CurvePreferences = append(config.CurvePreferences, tls.CurveID(g))
 	}
 	switch {
 	case p.Pin != "":

@@ -2,7 +2,7 @@
 # OSS-Fuzz / ClusterFuzzLite build script for tabletls (see fuzz/README.md).
 # It runs in the base-builder-go image, which provides $SRC, $OUT and
 # compile_native_go_fuzzer, and builds every Fuzz* target of package fuzz
-# and of packages tls and internal/tlsserver as a libFuzzer binary named after
+# and of packages tls, internal/wire and internal/tlsserver as a libFuzzer binary named after
 # the target: FuzzClientHello -> $OUT/fuzz_client_hello, with
 # $OUT/fuzz_client_hello_seed_corpus.zip from fuzz/testdata/fuzz. The
 # targets are listed at build time, so new ones need no change here.
@@ -74,6 +74,7 @@ build() {
 
 build fuzz
 build tls
+build internal/wire
 build internal/tlsserver
 
 # A target that does not build does not stop the others from being fuzzed;

@@ -46,7 +46,7 @@ export PATH=$work/bin:$(go env GOPATH)/bin:$PATH
 # The ClusterFuzzLite entry point, from the Dockerfile's WORKDIR.
 (cd "$SRC/tabletls" && bash .clusterfuzzlite/build.sh)
 n=$(find "$OUT" -maxdepth 1 -name 'fuzz_*' ! -name '*.zip' | wc -l)
-want=$(cd "$SRC/tabletls" && for p in ./fuzz ./tls ./internal/tlsserver; do go test -list '^Fuzz' "$p"; done |
+want=$(cd "$SRC/tabletls" && for p in ./fuzz ./tls ./internal/wire ./internal/tlsserver; do go test -list '^Fuzz' "$p"; done |
 	grep -E '^Fuzz[A-Za-z0-9]*$' | grep -cE "${FUZZ_MATCH:-.}")
 echo "fuzz-build-check: $n of $want targets build in the OSS-Fuzz layout"
 [[ $n -eq $want ]]

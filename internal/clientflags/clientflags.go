@@ -29,9 +29,9 @@ type Flags struct {
 	Pins          []string
 	CertFile      string
 	KeyFile       string
-	Groups        []tls.NamedGroup
-	KeyShares     []tls.NamedGroup
-	Suites        []tls.CipherSuite
+	Groups        []tls.CurveID
+	KeyShares     []tls.CurveID
+	Suites        []uint16
 	Insecure      bool
 	KeyLog        string // file, from -keylog or SSLKEYLOGFILE
 	KeyLogEnv     bool   // KeyLog came from SSLKEYLOGFILE
@@ -212,25 +212,25 @@ func nameOrNone(s string) string {
 	return s
 }
 
-var defaultGroups = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1, tls.NamedGroupSecp384r1}
+var defaultGroups = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
 
 // groupNames maps the names accepted by -groups (lower case) to groups:
 // the TLS registry names plus the OpenSSL and Go spellings.
-var groupNames = map[string]tls.NamedGroup{
-	"x25519":         tls.NamedGroupX25519,
-	"secp256r1":      tls.NamedGroupSecp256r1,
-	"prime256v1":     tls.NamedGroupSecp256r1,
-	"p-256":          tls.NamedGroupSecp256r1,
-	"p256":           tls.NamedGroupSecp256r1,
-	"secp384r1":      tls.NamedGroupSecp384r1,
-	"p-384":          tls.NamedGroupSecp384r1,
-	"p384":           tls.NamedGroupSecp384r1,
+var groupNames = map[string]tls.CurveID{
+	"x25519":         tls.X25519,
+	"secp256r1":      tls.CurveP256,
+	"prime256v1":     tls.CurveP256,
+	"p-256":          tls.CurveP256,
+	"p256":           tls.CurveP256,
+	"secp384r1":      tls.CurveP384,
+	"p-384":          tls.CurveP384,
+	"p384":           tls.CurveP384,
 	"x25519mlkem768": tls.X25519MLKEM768,
 }
 
 // ParseGroups parses a comma-separated list of group names.
-func ParseGroups(s string) ([]tls.NamedGroup, error) {
-	var out []tls.NamedGroup
+func ParseGroups(s string) ([]tls.CurveID, error) {
+	var out []tls.CurveID
 	for _, name := range SplitList(s) {
 		g, ok := groupNames[strings.ToLower(name)]
 		if !ok {
@@ -244,15 +244,15 @@ func ParseGroups(s string) ([]tls.NamedGroup, error) {
 	return out, nil
 }
 
-var supportedSuites = []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
+var supportedSuites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
 
 // ParseSuites parses a comma-separated list of TLS 1.3 cipher suite names,
 // with or without the TLS_ prefix.
-func ParseSuites(s string) ([]tls.CipherSuite, error) {
-	var out []tls.CipherSuite
+func ParseSuites(s string) ([]uint16, error) {
+	var out []uint16
 	for _, name := range SplitList(s) {
-		i := slices.IndexFunc(supportedSuites, func(cs tls.CipherSuite) bool {
-			return strings.EqualFold(name, cs.String()) || strings.EqualFold("TLS_"+name, cs.String())
+		i := slices.IndexFunc(supportedSuites, func(cs uint16) bool {
+			return strings.EqualFold(name, tls.CipherSuiteName(cs)) || strings.EqualFold("TLS_"+name, tls.CipherSuiteName(cs))
 		})
 		if i < 0 {
 			return nil, &UsageError{"unknown cipher suite " + Quote(name) + " (want TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384 or TLS_CHACHA20_POLY1305_SHA256)"}
@@ -274,7 +274,7 @@ func SplitList(s string) []string {
 	return out
 }
 
-func appendMissing(list []tls.NamedGroup, more ...tls.NamedGroup) []tls.NamedGroup {
+func appendMissing(list []tls.CurveID, more ...tls.CurveID) []tls.CurveID {
 	for _, g := range more {
 		if !slices.Contains(list, g) {
 			list = append(list, g)

@@ -88,7 +88,7 @@ func TestFinishAndConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !f.ServerNameSet || !slices.Equal(f.ALPN, []string{"mqtt", "h2"}) ||
-		!slices.Equal(f.Groups, []tls.NamedGroup{tls.NamedGroupSecp256r1, tls.NamedGroupX25519, tls.NamedGroupSecp384r1}) {
+		!slices.Equal(f.Groups, []tls.CurveID{tls.CurveP256, tls.X25519, tls.CurveP384}) {
 		t.Errorf("parsed %+v", f)
 	}
 	cfg, verification, err := f.Config("broker.example.com", nil)
@@ -96,8 +96,8 @@ func TestFinishAndConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Verifier == nil || cfg.InsecureSkipVerify || cfg.ServerName != "broker.example.com" ||
-		!slices.Equal(cfg.CipherSuites, []tls.CipherSuite{tls.TLS_CHACHA20_POLY1305_SHA256}) ||
-		!slices.Equal(cfg.KeyShares, []tls.NamedGroup{tls.NamedGroupSecp256r1}) {
+		!slices.Equal(cfg.CipherSuites, []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}) ||
+		!slices.Equal(cfg.KeyShares, []tls.CurveID{tls.CurveP256}) {
 		t.Errorf("config %+v", cfg)
 	}
 	if verification != "public key pin (1 given); chain and name not checked" {

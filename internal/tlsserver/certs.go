@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -19,7 +20,7 @@ type Certificate struct {
 	Chain [][]byte
 	Key   crypto.Signer
 	// Scheme is the signature scheme of the CertificateVerify made with Key.
-	Scheme tls.SignatureScheme
+	Scheme wire.SignatureScheme
 }
 
 // Pin is the public key pin of the leaf, for tls.NewPinVerifier.
@@ -91,5 +92,5 @@ func selfSigned(name string, serial int64) *Certificate {
 	if err != nil {
 		panic("tlsserver: " + err.Error())
 	}
-	return &Certificate{Chain: [][]byte{der}, Key: deterministicSigner{key}, Scheme: tls.SignatureSchemeEcdsaSecp256r1Sha256}
+	return &Certificate{Chain: [][]byte{der}, Key: deterministicSigner{key}, Scheme: wire.SignatureSchemeEcdsaSecp256r1Sha256}
 }

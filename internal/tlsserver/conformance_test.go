@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/tlsserver"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -38,19 +39,19 @@ func happyPipe(t *testing.T, name string, opts tlsserver.Options, cfgFn func(*tl
 }
 
 // clientShares lists the groups of the key shares in the first ClientHello.
-func clientShares(t *testing.T, srv *tlsserver.Server) []tls.KeyShareEntry {
+func clientShares(t *testing.T, srv *tlsserver.Server) []wire.KeyShareEntry {
 	t.Helper()
-	var ch tls.ClientHello
+	var ch wire.ClientHello
 	msgs := srv.Messages()
-	if len(msgs) == 0 || msgs[0].Type != tls.HandshakeTypeClientHello {
+	if len(msgs) == 0 || msgs[0].Type != wire.HandshakeTypeClientHello {
 		t.Fatal("no ClientHello received")
 	}
 	if err := ch.Unmarshal(msgs[0].Body); err != nil {
 		t.Fatal(err)
 	}
-	var out []tls.KeyShareEntry
+	var out []wire.KeyShareEntry
 	it := ch.Extensions.KeyShare.ClientShares.Iter()
-	var e tls.KeyShareEntry
+	var e wire.KeyShareEntry
 	for it.Next(&e) {
 		out = append(out, e)
 	}
@@ -61,33 +62,33 @@ func clientShares(t *testing.T, srv *tlsserver.Server) []tls.KeyShareEntry {
 // x25519 share (its X25519 half, as crypto/tls does), so a server without
 // ML-KEM, like this one, needs no HelloRetryRequest.
 func TestKeySharesClassicalBesideHybrid(t *testing.T) {
-	hybridX25519 := []tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupX25519, tls.NamedGroupSecp256r1}
+	hybridX25519 := []tls.CurveID{tls.X25519MLKEM768, tls.X25519, tls.CurveP256}
 	for _, c := range []struct {
 		name   string
 		cfg    func(*tls.Config)
-		shares []tls.NamedGroup
+		shares []tls.CurveID
 		hrr    bool
-		group  tls.NamedGroup
+		group  tls.CurveID
 	}{
 		{"hybrid_then_x25519", func(c *tls.Config) { c.CurvePreferences = hybridX25519 },
-			[]tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupX25519}, false, tls.NamedGroupX25519},
+			[]tls.CurveID{tls.X25519MLKEM768, tls.X25519}, false, tls.X25519},
 		// Only if x25519 is enabled at all.
 		{"hybrid_without_x25519", func(c *tls.Config) {
-			c.CurvePreferences = []tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupSecp256r1}
-		}, []tls.NamedGroup{tls.X25519MLKEM768}, true, tls.NamedGroupSecp256r1},
+			c.CurvePreferences = []tls.CurveID{tls.X25519MLKEM768, tls.CurveP256}
+		}, []tls.CurveID{tls.X25519MLKEM768}, true, tls.CurveP256},
 		// Explicit KeyShares are sent as given.
 		{"explicit_key_shares", func(c *tls.Config) {
 			c.CurvePreferences = hybridX25519
-			c.KeyShares = []tls.NamedGroup{tls.X25519MLKEM768}
-		}, []tls.NamedGroup{tls.X25519MLKEM768}, true, tls.NamedGroupX25519},
-		{"default", nil, []tls.NamedGroup{tls.NamedGroupX25519}, false, tls.NamedGroupX25519},
+			c.KeyShares = []tls.CurveID{tls.X25519MLKEM768}
+		}, []tls.CurveID{tls.X25519MLKEM768}, true, tls.X25519},
+		{"default", nil, []tls.CurveID{tls.X25519}, false, tls.X25519},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv, _ := happyPipe(t, c.name, tlsserver.Options{}, c.cfg)
 			shares := clientShares(t, srv)
-			var groups []tls.NamedGroup
+			var groups []tls.CurveID
 			for _, s := range shares {
-				groups = append(groups, s.Group)
+				groups = append(groups, tls.CurveID(s.Group))
 			}
 			if !equalGroups(groups, c.shares) {
 				t.Errorf("first ClientHello has shares for %v, want %v", groups, c.shares)
@@ -95,7 +96,7 @@ func TestKeySharesClassicalBesideHybrid(t *testing.T) {
 			if len(shares) == 2 && !bytes.Equal(shares[1].KeyExchange, shares[0].KeyExchange[len(shares[0].KeyExchange)-32:]) {
 				t.Error("the x25519 share is not the hybrid's X25519 half")
 			}
-			if srv.DidHelloRetryRequest() != c.hrr || srv.Group() != c.group {
+			if srv.DidHelloRetryRequest() != c.hrr || srv.Group() != wire.NamedGroup(c.group) {
 				t.Errorf("HelloRetryRequest %v, group %v; want %v, %v", srv.DidHelloRetryRequest(), srv.Group(), c.hrr, c.group)
 			}
 		})
@@ -109,7 +110,7 @@ type opaqueHybrid struct{ pub []byte }
 
 func (h *opaqueHybrid) Public() []byte { return h.pub }
 func (h *opaqueHybrid) SharedSecret([]byte) ([]byte, error) {
-	return nil, &tls.AlertError{Alert: tls.AlertDescriptionInternalError, Msg: "tls: opaque hybrid used"}
+	return nil, &tls.AlertError{Alert: tls.AlertInternalError, Msg: "tls: opaque hybrid used"}
 }
 
 // With a hybrid implementation that does not offer its X25519 key, the
@@ -124,21 +125,21 @@ func TestKeySharesClassicalBesideOpaqueHybrid(t *testing.T) {
 	srv, _ := happyPipe(t, "opaque_hybrid", tlsserver.Options{}, func(c *tls.Config) {
 		c.Crypto = &tls.Crypto{CipherSuites: def.CipherSuites, Signatures: def.Signatures,
 			KeyExchanges: []*tls.KeyExchange{opaque, tls.X25519KeyExchange()}}
-		c.CurvePreferences = []tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupX25519}
+		c.CurvePreferences = []tls.CurveID{tls.X25519MLKEM768, tls.X25519}
 	})
 	shares := clientShares(t, srv)
-	if len(shares) != 2 || shares[0].Group != tls.X25519MLKEM768 || shares[1].Group != tls.NamedGroupX25519 {
+	if len(shares) != 2 || shares[0].Group != wire.NamedGroup(tls.X25519MLKEM768) || shares[1].Group != wire.NamedGroup(tls.X25519) {
 		t.Fatalf("first ClientHello has shares %v, want X25519MLKEM768 and x25519", shares)
 	}
 	if len(shares[1].KeyExchange) != 32 || bytes.Equal(shares[1].KeyExchange, shares[0].KeyExchange[1184:]) {
 		t.Errorf("x25519 share %x: want a fresh 32-octet key", shares[1].KeyExchange)
 	}
-	if srv.DidHelloRetryRequest() || srv.Group() != tls.NamedGroupX25519 {
+	if srv.DidHelloRetryRequest() || srv.Group() != wire.NamedGroup(tls.X25519) {
 		t.Errorf("HelloRetryRequest %v, group %v; want none, x25519", srv.DidHelloRetryRequest(), srv.Group())
 	}
 }
 
-func equalGroups(a, b []tls.NamedGroup) bool {
+func equalGroups(a, b []tls.CurveID) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -167,11 +168,11 @@ func TestClientHelloPadding(t *testing.T) {
 				c.NextProtos = []string{"mqtt"}
 			})
 			for _, m := range srv.Messages() {
-				if m.Type != tls.HandshakeTypeClientHello {
+				if m.Type != wire.HandshakeTypeClientHello {
 					continue
 				}
 				size := 4 + len(m.Body)
-				var ch tls.ClientHello
+				var ch wire.ClientHello
 				if err := ch.Unmarshal(m.Body); err != nil {
 					t.Fatal(err)
 				}
@@ -221,13 +222,13 @@ func TestCompatCCSBeforeEncryptedAlert(t *testing.T) {
 	for _, compat := range []bool{true, false} {
 		r := converse("ccs", tlsserver.Options{Mutator: badCV}, func(c *tls.Config) { c.DisableMiddleboxCompat = !compat }, nil)
 		checkAlert(t, r, decryptError, false)
-		var types []tls.ContentType
+		var types []wire.ContentType
 		for _, rec := range r.Records {
 			types = append(types, rec.Type)
 		}
-		want := []tls.ContentType{tls.ContentTypeHandshake, tls.ContentTypeChangeCipherSpec, tls.ContentTypeAlert}
+		want := []wire.ContentType{wire.ContentTypeHandshake, wire.ContentTypeChangeCipherSpec, wire.ContentTypeAlert}
 		if !compat {
-			want = []tls.ContentType{tls.ContentTypeHandshake, tls.ContentTypeAlert}
+			want = []wire.ContentType{wire.ContentTypeHandshake, wire.ContentTypeAlert}
 		}
 		if len(types) != len(want) || string(typesBytes(types)) != string(typesBytes(want)) {
 			t.Errorf("compat %v: client records %v, want %v", compat, types, want)
@@ -257,22 +258,22 @@ func TestCompatCCSBeforeUserCanceled(t *testing.T) {
 		if state != tls.StateWaitFinished {
 			t.Fatalf("compat %v: client in %v before Close, want WAIT_FINISHED", compat, state)
 		}
-		var types []tls.ContentType
+		var types []wire.ContentType
 		for _, rec := range r.Records {
 			types = append(types, rec.Type)
 		}
-		want := []tls.ContentType{tls.ContentTypeHandshake, tls.ContentTypeChangeCipherSpec, tls.ContentTypeAlert, tls.ContentTypeAlert}
+		want := []wire.ContentType{wire.ContentTypeHandshake, wire.ContentTypeChangeCipherSpec, wire.ContentTypeAlert, wire.ContentTypeAlert}
 		if !compat {
-			want = []tls.ContentType{tls.ContentTypeHandshake, tls.ContentTypeAlert, tls.ContentTypeAlert}
+			want = []wire.ContentType{wire.ContentTypeHandshake, wire.ContentTypeAlert, wire.ContentTypeAlert}
 		}
 		if string(typesBytes(types)) != string(typesBytes(want)) {
 			t.Errorf("compat %v: client records %v, want %v", compat, types, want)
 		}
 		var got []tls.AlertDescription
 		for _, a := range r.Sent {
-			got = append(got, a.Description)
+			got = append(got, tls.AlertDescription(a.Description))
 		}
-		if len(got) != 2 || got[0] != tls.AlertDescriptionUserCanceled || got[1] != tls.AlertDescriptionCloseNotify {
+		if len(got) != 2 || got[0] != tls.AlertUserCanceled || got[1] != tls.AlertCloseNotify {
 			t.Errorf("compat %v: client sent alerts %v, want user_canceled, close_notify", compat, got)
 		}
 		for _, rec := range r.Records[len(r.Records)-2:] {
@@ -283,7 +284,7 @@ func TestCompatCCSBeforeUserCanceled(t *testing.T) {
 	}
 }
 
-func typesBytes(ts []tls.ContentType) []byte {
+func typesBytes(ts []wire.ContentType) []byte {
 	var b []byte
 	for _, t := range ts {
 		b = append(b, byte(t))
@@ -296,20 +297,22 @@ func typesBytes(ts []tls.ContentType) []byte {
 // on. Followed by close_notify in the handshake, the handshake fails
 // naming the cancellation (TestHostileServerAlerts).
 func TestUserCanceled(t *testing.T) {
-	canceled := func(l tls.AlertLevel) tlsserver.Item { return tlsserver.AlertItem(l, tls.AlertDescriptionUserCanceled) }
+	canceled := func(l wire.AlertLevel) tlsserver.Item {
+		return tlsserver.AlertItem(l, wire.AlertDescription(tls.AlertUserCanceled))
+	}
 	t.Run("during_handshake", func(t *testing.T) {
-		happyPipe(t, "uc", tlsserver.Options{Mutator: insertAfter(ht_EE, canceled(tls.AlertLevelWarning))}, nil)
+		happyPipe(t, "uc", tlsserver.Options{Mutator: insertAfter(ht_EE, canceled(wire.AlertLevelWarning))}, nil)
 	})
 	t.Run("after_handshake_fatal_level", func(t *testing.T) {
-		_, r := happyPipe(t, "uc", tlsserver.Options{Mutator: postFlight(canceled(tls.AlertLevelFatal), tlsserver.AppDataItem([]byte("still here ")))}, nil)
+		_, r := happyPipe(t, "uc", tlsserver.Options{Mutator: postFlight(canceled(wire.AlertLevelFatal), tlsserver.AppDataItem([]byte("still here ")))}, nil)
 		if !bytes.HasPrefix(r.AppData, []byte("still here ")) {
 			t.Errorf("client received %q after user_canceled", r.AppData)
 		}
 	})
 	t.Run("after_handshake_then_close_notify", func(t *testing.T) {
 		cfg := tlsserver.ClientConfig("uc")
-		srv := tlsserver.New(tlsserver.Options{Mutator: postFlight(canceled(tls.AlertLevelWarning),
-			tlsserver.AlertItem(tls.AlertLevelWarning, tls.AlertDescriptionCloseNotify))})
+		srv := tlsserver.New(tlsserver.Options{Mutator: postFlight(canceled(wire.AlertLevelWarning),
+			tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertCloseNotify)))})
 		p, err := tlsserver.NewPipe(cfg, srv)
 		if err != nil {
 			t.Fatal(err)
@@ -328,9 +331,9 @@ func TestUserCanceled(t *testing.T) {
 func TestBounds(t *testing.T) {
 	empty := func() tlsserver.Item { return tlsserver.AppDataItem(nil) }
 	canceled := func() tlsserver.Item {
-		return tlsserver.AlertItem(tls.AlertLevelWarning, tls.AlertDescriptionUserCanceled)
+		return tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertUserCanceled))
 	}
-	ku := func() tlsserver.Item { return tlsserver.KeyUpdateItem(tls.KeyUpdateRequestUpdateNotRequested) }
+	ku := func() tlsserver.Item { return tlsserver.KeyUpdateItem(wire.KeyUpdateRequestUpdateNotRequested) }
 	data := tlsserver.AppDataItem([]byte("data "))
 	// CCS records split over the flight: the bound is on the handshake,
 	// not on a run of them.
@@ -374,7 +377,7 @@ func TestRecordSizeLimitEnforced(t *testing.T) {
 		return &tlsserver.Mutator{Flight: func(s *tlsserver.Server, f *tlsserver.Flight) {
 			switch f.Kind {
 			case tlsserver.FlightServerHello:
-				must(f.Message(ht_EE).AddExtension(tls.ExtensionTypeRecordSizeLimit, u16(16385)))
+				must(f.Message(ht_EE).AddExtension(wire.ExtensionTypeRecordSizeLimit, u16(16385)))
 			case tlsserver.FlightPostHandshake:
 				f.Items = append(f.Items, extra...)
 			}
@@ -403,7 +406,7 @@ func TestRecordSizeLimitEnforced(t *testing.T) {
 		{name: "1000_octets", cfg: withLimit, opts: tlsserver.Options{Mutator: ack(tlsserver.AppDataItem(repeat('a', 1000)))},
 			post: func(p *tlsserver.Pipe) {}, want: recordOverflow},
 		{name: "padding_over_the_limit", cfg: withLimit, opts: tlsserver.Options{Mutator: ack(tlsserver.Item{Rec: &tlsserver.Record{
-			Type: tls.ContentTypeApplicationData, Payload: []byte("x"), Padding: limit}})},
+			Type: wire.ContentTypeApplicationData, Payload: []byte("x"), Padding: limit}})},
 			post: func(p *tlsserver.Pipe) {}, want: recordOverflow},
 	})
 	// Without the server's acknowledgement the limit is not negotiated.
@@ -415,11 +418,11 @@ func TestRecordSizeLimitEnforced(t *testing.T) {
 // no second ClientHello, no Finished.
 func TestMessagesThatEndTheirRecord(t *testing.T) {
 	ee := func(epoch tlsserver.Epoch) tlsserver.Item {
-		it := tlsserver.EncodeItem(ht_EE, &tls.EncryptedExtensions{})
+		it := tlsserver.EncodeItem(ht_EE, &wire.EncryptedExtensions{})
 		it.Msg.Epoch = epoch
 		return it
 	}
-	count := func(srv *tlsserver.Server, typ tls.HandshakeType) int {
+	count := func(srv *tlsserver.Server, typ wire.HandshakeType) int {
 		n := 0
 		for _, m := range srv.Messages() {
 			if m.Type == typ {
@@ -431,17 +434,17 @@ func TestMessagesThatEndTheirRecord(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		opts tlsserver.Options
-		typ  tls.HandshakeType // the client must not have sent this
-		n    int               // more than this many times
+		typ  wire.HandshakeType // the client must not have sent this
+		n    int                // more than this many times
 	}{
 		{"data_after_hello_retry_request", tlsserver.Options{HelloRetryRequest: true, Mutator: onHRR(func(s *tlsserver.Server, f *tlsserver.Flight) {
 			f.Items = append(f.Items, ee(tlsserver.EpochPlaintext))
-		})}, tls.HandshakeTypeClientHello, 1},
+		})}, wire.HandshakeTypeClientHello, 1},
 		{"data_after_finished", tlsserver.Options{Mutator: onMain(func(s *tlsserver.Server, f *tlsserver.Flight) {
 			t := tlsserver.TicketItem(0)
 			t.Msg.Epoch = tlsserver.EpochHandshake
 			f.Items = append(f.Items, t)
-		})}, tls.HandshakeTypeFinished, 0},
+		})}, wire.HandshakeTypeFinished, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := tlsserver.ClientConfig(c.name)

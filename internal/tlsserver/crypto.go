@@ -18,7 +18,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/hkdf"
 
-	"github.com/tabletls/tabletls/tls"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
 // The server side of the TLS 1.3 key schedule (RFC 8446 §7), written
@@ -79,10 +79,10 @@ type trafficKeys struct {
 	seq    uint64
 }
 
-func newTrafficKeys(suite tls.CipherSuite, secret []byte) (*trafficKeys, error) {
+func newTrafficKeys(suite wire.CipherSuite, secret []byte) (*trafficKeys, error) {
 	var aead cipher.AEAD
 	switch suite {
-	case tls.TLS_AES_128_GCM_SHA256:
+	case wire.TLS_AES_128_GCM_SHA256:
 		block, err := aes.NewCipher(hkdfExpandLabel(secret, "key", nil, 16))
 		if err != nil {
 			return nil, err
@@ -90,7 +90,7 @@ func newTrafficKeys(suite tls.CipherSuite, secret []byte) (*trafficKeys, error) 
 		if aead, err = cipher.NewGCM(block); err != nil {
 			return nil, err
 		}
-	case tls.TLS_CHACHA20_POLY1305_SHA256:
+	case wire.TLS_CHACHA20_POLY1305_SHA256:
 		var err error
 		if aead, err = chacha20poly1305.New(hkdfExpandLabel(secret, "key", nil, chacha20poly1305.KeySize)); err != nil {
 			return nil, err
@@ -114,7 +114,7 @@ func (k *trafficKeys) nonce() []byte {
 
 // seal returns a protected record (§5.2). outer is the outer content type,
 // normally application_data.
-func (k *trafficKeys) seal(outer tls.ContentType, version uint16, inner tls.ContentType, payload []byte, padding int) []byte {
+func (k *trafficKeys) seal(outer wire.ContentType, version uint16, inner wire.ContentType, payload []byte, padding int) []byte {
 	plain := make([]byte, 0, len(payload)+1+padding)
 	plain = append(plain, payload...)
 	plain = append(plain, byte(inner))
@@ -128,7 +128,7 @@ func (k *trafficKeys) seal(outer tls.ContentType, version uint16, inner tls.Cont
 
 // open decrypts a protected record (header included) and strips the
 // padding. It does not advance the sequence number on failure.
-func (k *trafficKeys) open(rec []byte) (tls.ContentType, []byte, error) {
+func (k *trafficKeys) open(rec []byte) (wire.ContentType, []byte, error) {
 	plain, err := k.aead.Open(nil, k.nonce(), rec[5:], rec[:5])
 	if err != nil {
 		return 0, nil, err
@@ -141,11 +141,11 @@ func (k *trafficKeys) open(rec []byte) (tls.ContentType, []byte, error) {
 	if i < 0 {
 		return 0, nil, errors.New("tlsserver: protected record without a content type")
 	}
-	return tls.ContentType(plain[i]), plain[:i], nil
+	return wire.ContentType(plain[i]), plain[:i], nil
 }
 
 // next returns the keys after a KeyUpdate (§7.2).
-func (k *trafficKeys) next(suite tls.CipherSuite) (*trafficKeys, error) {
+func (k *trafficKeys) next(suite wire.CipherSuite) (*trafficKeys, error) {
 	return newTrafficKeys(suite, hkdfExpandLabel(k.secret, "traffic upd", nil, hashLen))
 }
 
@@ -167,14 +167,14 @@ func signatureContent(server bool, transcriptHash []byte) []byte {
 // sign makes a CertificateVerify signature. ECDSA signatures are
 // deterministic (RFC 6979, a nil random source) so that the server's output
 // depends only on its input.
-func sign(key crypto.Signer, scheme tls.SignatureScheme, content []byte) ([]byte, error) {
+func sign(key crypto.Signer, scheme wire.SignatureScheme, content []byte) ([]byte, error) {
 	switch key.Public().(type) {
 	case *ecdsa.PublicKey:
 		var h crypto.Hash
 		switch scheme {
-		case tls.SignatureSchemeEcdsaSecp256r1Sha256:
+		case wire.SignatureSchemeEcdsaSecp256r1Sha256:
 			h = crypto.SHA256
-		case tls.SignatureSchemeEcdsaSecp384r1Sha384:
+		case wire.SignatureSchemeEcdsaSecp384r1Sha384:
 			h = crypto.SHA384
 		default:
 			return nil, fmt.Errorf("tlsserver: cannot sign %v with an ECDSA key", scheme)
@@ -189,7 +189,7 @@ func sign(key crypto.Signer, scheme tls.SignatureScheme, content []byte) ([]byte
 }
 
 // verify checks the client's CertificateVerify against its leaf certificate.
-func verify(leaf []byte, scheme tls.SignatureScheme, content, sig []byte) error {
+func verify(leaf []byte, scheme wire.SignatureScheme, content, sig []byte) error {
 	cert, err := x509.ParseCertificate(leaf)
 	if err != nil {
 		return err
@@ -203,9 +203,9 @@ func verify(leaf []byte, scheme tls.SignatureScheme, content, sig []byte) error 
 	case *ecdsa.PublicKey:
 		var h crypto.Hash
 		switch scheme {
-		case tls.SignatureSchemeEcdsaSecp256r1Sha256:
+		case wire.SignatureSchemeEcdsaSecp256r1Sha256:
 			h = crypto.SHA256
-		case tls.SignatureSchemeEcdsaSecp384r1Sha384:
+		case wire.SignatureSchemeEcdsaSecp384r1Sha384:
 			h = crypto.SHA384
 		default:
 			return fmt.Errorf("tlsserver: client used %v with an ECDSA key", scheme)
@@ -215,18 +215,18 @@ func verify(leaf []byte, scheme tls.SignatureScheme, content, sig []byte) error 
 		}
 		return nil
 	case ed25519.PublicKey:
-		if scheme != tls.SignatureSchemeEd25519 || !ed25519.Verify(pub, content, sig) {
+		if scheme != wire.SignatureSchemeEd25519 || !ed25519.Verify(pub, content, sig) {
 			return errors.New("tlsserver: bad client CertificateVerify signature")
 		}
 		return nil
 	case *rsa.PublicKey:
 		var h crypto.Hash
 		switch scheme {
-		case tls.SignatureSchemeRsaPssRsaeSha256:
+		case wire.SignatureSchemeRsaPssRsaeSha256:
 			h = crypto.SHA256
-		case tls.SignatureSchemeRsaPssRsaeSha384:
+		case wire.SignatureSchemeRsaPssRsaeSha384:
 			h = crypto.SHA384
-		case tls.SignatureSchemeRsaPssRsaeSha512:
+		case wire.SignatureSchemeRsaPssRsaeSha512:
 			h = crypto.SHA512
 		default:
 			return fmt.Errorf("tlsserver: client used %v with an RSA key", scheme)
@@ -237,15 +237,15 @@ func verify(leaf []byte, scheme tls.SignatureScheme, content, sig []byte) error 
 }
 
 // keyShareKey returns the server's fixed private key for a group.
-func keyShareKey(group tls.NamedGroup, seed []byte) (*ecdh.PrivateKey, error) {
+func keyShareKey(group wire.NamedGroup, seed []byte) (*ecdh.PrivateKey, error) {
 	var curve ecdh.Curve
 	var n int
 	switch group {
-	case tls.NamedGroupX25519:
+	case wire.NamedGroupX25519:
 		curve, n = ecdh.X25519(), 32
-	case tls.NamedGroupSecp256r1:
+	case wire.NamedGroupSecp256r1:
 		curve, n = ecdh.P256(), 32
-	case tls.NamedGroupSecp384r1:
+	case wire.NamedGroupSecp384r1:
 		curve, n = ecdh.P384(), 48
 	default:
 		return nil, fmt.Errorf("tlsserver: unsupported group %v", group)

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tabletls/tabletls/tls"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
 // Epoch names the keys a record is protected under.
@@ -57,7 +57,7 @@ const (
 // keeps the message well-formed still gets a valid CertificateVerify and
 // Finished after it.
 type Message struct {
-	Type tls.HandshakeType
+	Type wire.HandshakeType
 	Body []byte // without the 4-octet header
 	// Compute makes the server fill Body in when the message is sent.
 	Compute Compute
@@ -78,7 +78,7 @@ type Message struct {
 // built from the flight's handshake messages.
 type Record struct {
 	// Type is the content type: the inner type of a protected record.
-	Type tls.ContentType
+	Type wire.ContentType
 	// Payload is the content, before protection.
 	Payload []byte
 	// Epoch is the keys the record is protected under; EpochPlaintext
@@ -90,7 +90,7 @@ type Record struct {
 	Version uint16
 	// OuterType is the outer type of a protected record; 0 means
 	// application_data.
-	OuterType tls.ContentType
+	OuterType wire.ContentType
 	// Padding is the number of zero octets after the inner type (§5.4).
 	Padding int
 	// Corrupt, if set, edits the record as it goes on the wire (header
@@ -107,12 +107,12 @@ type Item struct {
 }
 
 // MsgItem is a handshake message with the given body.
-func MsgItem(typ tls.HandshakeType, body []byte) Item {
+func MsgItem(typ wire.HandshakeType, body []byte) Item {
 	return Item{Msg: &Message{Type: typ, Body: body}}
 }
 
 // EncodeItem is a handshake message encoded from a generated message type.
-func EncodeItem(typ tls.HandshakeType, m interface{ Append([]byte) ([]byte, error) }) Item {
+func EncodeItem(typ wire.HandshakeType, m interface{ Append([]byte) ([]byte, error) }) Item {
 	body, err := m.Append(nil)
 	if err != nil {
 		panic("tlsserver: encoding " + typ.String() + ": " + err.Error())
@@ -121,39 +121,39 @@ func EncodeItem(typ tls.HandshakeType, m interface{ Append([]byte) ([]byte, erro
 }
 
 // RecItem is a record of its own, under the current write epoch.
-func RecItem(typ tls.ContentType, payload []byte) Item {
+func RecItem(typ wire.ContentType, payload []byte) Item {
 	return Item{Rec: &Record{Type: typ, Payload: payload}}
 }
 
 // AppDataItem is an application_data record.
-func AppDataItem(p []byte) Item { return RecItem(tls.ContentTypeApplicationData, p) }
+func AppDataItem(p []byte) Item { return RecItem(wire.ContentTypeApplicationData, p) }
 
 // AlertItem is an alert record.
-func AlertItem(level tls.AlertLevel, desc tls.AlertDescription) Item {
-	return RecItem(tls.ContentTypeAlert, []byte{byte(level), byte(desc)})
+func AlertItem(level wire.AlertLevel, desc wire.AlertDescription) Item {
+	return RecItem(wire.ContentTypeAlert, []byte{byte(level), byte(desc)})
 }
 
 // CCSItem is the unprotected change_cipher_spec record of Appendix D.4.
 func CCSItem() Item {
-	return Item{Rec: &Record{Type: tls.ContentTypeChangeCipherSpec, Payload: []byte{1}, Epoch: EpochPlaintext}}
+	return Item{Rec: &Record{Type: wire.ContentTypeChangeCipherSpec, Payload: []byte{1}, Epoch: EpochPlaintext}}
 }
 
 // KeyUpdateItem is a KeyUpdate message; the server's write epoch advances
 // after it.
-func KeyUpdateItem(req tls.KeyUpdateRequest) Item {
-	return EncodeItem(tls.HandshakeTypeKeyUpdate, &tls.KeyUpdate{RequestUpdate: req})
+func KeyUpdateItem(req wire.KeyUpdateRequest) Item {
+	return EncodeItem(wire.HandshakeTypeKeyUpdate, &wire.KeyUpdate{RequestUpdate: req})
 }
 
 // TicketItem is a NewSessionTicket with fixed contents, numbered n (its
 // nonce is the single octet n).
 func TicketItem(n byte) Item {
-	t := tls.NewSessionTicket{
+	t := wire.NewSessionTicket{
 		TicketLifetime: 3600,
 		TicketAgeAdd:   0x01020304 + uint32(n),
 		TicketNonce:    []byte{n},
 		Ticket:         []byte(fmt.Sprintf("tlsserver ticket %d", n)),
 	}
-	return EncodeItem(tls.HandshakeTypeNewSessionTicket, &t)
+	return EncodeItem(wire.HandshakeTypeNewSessionTicket, &t)
 }
 
 // FlightKind says why the server sends a flight.
@@ -197,7 +197,7 @@ type Flight struct {
 
 // Index returns the index of the n-th (from 0) handshake message of type
 // typ, or -1.
-func (f *Flight) Index(typ tls.HandshakeType, n int) int {
+func (f *Flight) Index(typ wire.HandshakeType, n int) int {
 	for i, it := range f.Items {
 		if it.Msg != nil && it.Msg.Type == typ {
 			if n == 0 {
@@ -210,7 +210,7 @@ func (f *Flight) Index(typ tls.HandshakeType, n int) int {
 }
 
 // Message returns the first handshake message of type typ, or nil.
-func (f *Flight) Message(typ tls.HandshakeType) *Message {
+func (f *Flight) Message(typ wire.HandshakeType) *Message {
 	if i := f.Index(typ, 0); i >= 0 {
 		return f.Items[i].Msg
 	}
@@ -231,7 +231,7 @@ func (f *Flight) Remove(i int) Item {
 
 // RemoveMessage removes the first message of type typ and returns it (nil
 // if there is none).
-func (f *Flight) RemoveMessage(typ tls.HandshakeType) *Message {
+func (f *Flight) RemoveMessage(typ wire.HandshakeType) *Message {
 	i := f.Index(typ, 0)
 	if i < 0 {
 		return nil
@@ -313,7 +313,7 @@ var errNoExtensions = errors.New("tlsserver: message has no extension block")
 // extensionsAt returns the offset of the 2-octet length that starts the
 // extension block of a handshake message body. For a Certificate it is
 // the block of the first entry.
-func extensionsAt(typ tls.HandshakeType, body []byte) (int, error) {
+func extensionsAt(typ wire.HandshakeType, body []byte) (int, error) {
 	skip := func(off, lenBytes int) (int, error) {
 		if off+lenBytes > len(body) {
 			return 0, errNoExtensions
@@ -331,12 +331,12 @@ func extensionsAt(typ tls.HandshakeType, body []byte) (int, error) {
 	var off int
 	var err error
 	switch typ {
-	case tls.HandshakeTypeServerHello: // and HelloRetryRequest
+	case wire.HandshakeTypeServerHello: // and HelloRetryRequest
 		if off, err = skip(2+32, 1); err != nil {
 			return 0, err
 		}
 		off += 3
-	case tls.HandshakeTypeClientHello:
+	case wire.HandshakeTypeClientHello:
 		if off, err = skip(2+32, 1); err != nil {
 			return 0, err
 		}
@@ -346,20 +346,20 @@ func extensionsAt(typ tls.HandshakeType, body []byte) (int, error) {
 		if off, err = skip(off, 1); err != nil {
 			return 0, err
 		}
-	case tls.HandshakeTypeEncryptedExtensions:
+	case wire.HandshakeTypeEncryptedExtensions:
 		off = 0
-	case tls.HandshakeTypeCertificateRequest:
+	case wire.HandshakeTypeCertificateRequest:
 		if off, err = skip(0, 1); err != nil {
 			return 0, err
 		}
-	case tls.HandshakeTypeNewSessionTicket:
+	case wire.HandshakeTypeNewSessionTicket:
 		if off, err = skip(8, 1); err != nil {
 			return 0, err
 		}
 		if off, err = skip(off, 2); err != nil {
 			return 0, err
 		}
-	case tls.HandshakeTypeCertificate:
+	case wire.HandshakeTypeCertificate:
 		if off, err = skip(0, 1); err != nil {
 			return 0, err
 		}
@@ -379,7 +379,7 @@ func extensionsAt(typ tls.HandshakeType, body []byte) (int, error) {
 // HelloRetryRequest), EncryptedExtensions, CertificateRequest,
 // NewSessionTicket, and the first entry of a Certificate. Unlike the
 // generated extension sets it keeps duplicates and unknown ones.
-func (m *Message) Extensions() ([]tls.Extension, error) {
+func (m *Message) Extensions() ([]wire.Extension, error) {
 	off, err := extensionsAt(m.Type, m.Body)
 	if err != nil {
 		return nil, err
@@ -390,17 +390,17 @@ func (m *Message) Extensions() ([]tls.Extension, error) {
 		return nil, errNoExtensions
 	}
 	b = b[:n]
-	var exts []tls.Extension
+	var exts []wire.Extension
 	for len(b) > 0 {
 		if len(b) < 4 {
 			return nil, errNoExtensions
 		}
-		typ := tls.ExtensionType(binary.BigEndian.Uint16(b))
+		typ := wire.ExtensionType(binary.BigEndian.Uint16(b))
 		l := int(binary.BigEndian.Uint16(b[2:]))
 		if 4+l > len(b) {
 			return nil, errNoExtensions
 		}
-		exts = append(exts, tls.Extension{ExtensionType: typ, ExtensionData: append([]byte(nil), b[4:4+l]...)})
+		exts = append(exts, wire.Extension{ExtensionType: typ, ExtensionData: append([]byte(nil), b[4:4+l]...)})
 		b = b[4+l:]
 	}
 	return exts, nil
@@ -408,7 +408,7 @@ func (m *Message) Extensions() ([]tls.Extension, error) {
 
 // SetExtensions replaces the extension block of m with exts, in order,
 // duplicates included. The lengths around it are fixed up.
-func (m *Message) SetExtensions(exts []tls.Extension) error {
+func (m *Message) SetExtensions(exts []wire.Extension) error {
 	off, err := extensionsAt(m.Type, m.Body)
 	if err != nil {
 		return err
@@ -427,7 +427,7 @@ func (m *Message) SetExtensions(exts []tls.Extension) error {
 	body = binary.BigEndian.AppendUint16(body, uint16(len(block)))
 	body = append(body, block...)
 	body = append(body, m.Body[off+2+old:]...)
-	if m.Type == tls.HandshakeTypeCertificate {
+	if m.Type == wire.HandshakeTypeCertificate {
 		// Fix the certificate_list length.
 		ctx := int(body[0])
 		l := len(body) - (1 + ctx + 3)
@@ -438,16 +438,16 @@ func (m *Message) SetExtensions(exts []tls.Extension) error {
 }
 
 // AddExtension appends an extension with raw data to m.
-func (m *Message) AddExtension(typ tls.ExtensionType, data []byte) error {
+func (m *Message) AddExtension(typ wire.ExtensionType, data []byte) error {
 	exts, err := m.Extensions()
 	if err != nil {
 		return err
 	}
-	return m.SetExtensions(append(exts, tls.Extension{ExtensionType: typ, ExtensionData: data}))
+	return m.SetExtensions(append(exts, wire.Extension{ExtensionType: typ, ExtensionData: data}))
 }
 
 // RemoveExtension removes every extension of type typ from m.
-func (m *Message) RemoveExtension(typ tls.ExtensionType) error {
+func (m *Message) RemoveExtension(typ wire.ExtensionType) error {
 	exts, err := m.Extensions()
 	if err != nil {
 		return err
@@ -462,7 +462,7 @@ func (m *Message) RemoveExtension(typ tls.ExtensionType) error {
 }
 
 // Extension returns the data of the first extension of type typ in m.
-func (m *Message) Extension(typ tls.ExtensionType) ([]byte, bool) {
+func (m *Message) Extension(typ wire.ExtensionType) ([]byte, bool) {
 	exts, err := m.Extensions()
 	if err != nil {
 		return nil, false
@@ -536,12 +536,12 @@ func OnRecords(kind FlightKind, fn func(s *Server, recs []*Record) []*Record) *M
 
 // OnWire returns a Mutator that calls fn for the protected records of
 // every flight of the given kind.
-func OnWire(kind FlightKind, fn func(s *Server, wire [][]byte) [][]byte) *Mutator {
-	return &Mutator{Wire: func(s *Server, f *Flight, wire [][]byte) [][]byte {
+func OnWire(kind FlightKind, fn func(s *Server, raw [][]byte) [][]byte) *Mutator {
+	return &Mutator{Wire: func(s *Server, f *Flight, raw [][]byte) [][]byte {
 		if f.Kind == kind {
-			return fn(s, wire)
+			return fn(s, raw)
 		}
-		return wire
+		return raw
 	}}
 }
 
@@ -563,13 +563,13 @@ func Chain(ms ...*Mutator) *Mutator {
 			}
 			return recs
 		},
-		Wire: func(s *Server, f *Flight, wire [][]byte) [][]byte {
+		Wire: func(s *Server, f *Flight, raw [][]byte) [][]byte {
 			for _, m := range ms {
 				if m != nil && m.Wire != nil {
-					wire = m.Wire(s, f, wire)
+					raw = m.Wire(s, f, raw)
 				}
 			}
-			return wire
+			return raw
 		},
 	}
 }

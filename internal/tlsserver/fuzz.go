@@ -1,6 +1,7 @@
 package tlsserver
 
 import (
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -35,16 +36,16 @@ func FromBytes(data []byte) (Options, func(*tls.Config)) {
 		opts.ALPN = "h2"
 	}
 	if f1&0x80 != 0 {
-		opts.CipherSuite = tls.TLS_CHACHA20_POLY1305_SHA256
+		opts.CipherSuite = wire.TLS_CHACHA20_POLY1305_SHA256
 	}
 	if f2&1 != 0 {
-		opts.HRRGroup = tls.NamedGroupSecp384r1
+		opts.HRRGroup = wire.NamedGroupSecp384r1
 	}
 	if f2&2 != 0 {
 		opts.HRRCookie = []byte("cookie")
 	}
 	for i := range int(f2>>2) & 3 {
-		opts.KeyUpdates = append(opts.KeyUpdates, tls.KeyUpdateRequest(i&1))
+		opts.KeyUpdates = append(opts.KeyUpdates, wire.KeyUpdateRequest(i&1))
 	}
 	if f2&0x10 != 0 {
 		opts.AppData = []byte("server data")
@@ -65,10 +66,10 @@ func FromBytes(data []byte) (Options, func(*tls.Config)) {
 		}
 		c.DisableMiddleboxCompat = f3&8 != 0
 		if f3&0x10 != 0 {
-			c.KeyShares = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1}
+			c.KeyShares = []tls.CurveID{tls.X25519, tls.CurveP256}
 		}
 		if f3&0x20 != 0 {
-			c.CipherSuites = []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256}
+			c.CipherSuites = []uint16{tls.TLS_AES_128_GCM_SHA256}
 		}
 	}
 	var ops []fuzzOp
@@ -126,29 +127,29 @@ const (
 	numFuzzOps
 )
 
-var fuzzExtensions = []tls.ExtensionType{
-	tls.ExtensionTypeServerName, tls.ExtensionTypeMaxFragmentLength, tls.ExtensionTypeStatusRequest,
-	tls.ExtensionTypeSupportedGroups, tls.ExtensionTypeSignatureAlgorithms, tls.ExtensionTypeApplicationLayerProtocolNegotiation,
-	tls.ExtensionTypeRecordSizeLimit, tls.ExtensionTypePreSharedKey, tls.ExtensionTypeEarlyData, tls.ExtensionTypeSupportedVersions,
-	tls.ExtensionTypeCookie, tls.ExtensionTypePskKeyExchangeModes, tls.ExtensionTypeCertificateAuthorities, tls.ExtensionTypeOidFilters,
-	tls.ExtensionTypePostHandshakeAuth, tls.ExtensionTypeSignatureAlgorithmsCert, tls.ExtensionTypeKeyShare, 0xfafa,
+var fuzzExtensions = []wire.ExtensionType{
+	wire.ExtensionTypeServerName, wire.ExtensionTypeMaxFragmentLength, wire.ExtensionTypeStatusRequest,
+	wire.ExtensionTypeSupportedGroups, wire.ExtensionTypeSignatureAlgorithms, wire.ExtensionTypeApplicationLayerProtocolNegotiation,
+	wire.ExtensionTypeRecordSizeLimit, wire.ExtensionTypePreSharedKey, wire.ExtensionTypeEarlyData, wire.ExtensionTypeSupportedVersions,
+	wire.ExtensionTypeCookie, wire.ExtensionTypePskKeyExchangeModes, wire.ExtensionTypeCertificateAuthorities, wire.ExtensionTypeOidFilters,
+	wire.ExtensionTypePostHandshakeAuth, wire.ExtensionTypeSignatureAlgorithmsCert, wire.ExtensionTypeKeyShare, 0xfafa,
 }
 
-var fuzzHandshakeTypes = []tls.HandshakeType{
-	tls.HandshakeTypeClientHello, tls.HandshakeTypeServerHello, tls.HandshakeTypeNewSessionTicket, tls.HandshakeTypeEndOfEarlyData,
-	tls.HandshakeTypeEncryptedExtensions, tls.HandshakeTypeCertificate, tls.HandshakeTypeCertificateRequest,
-	tls.HandshakeTypeCertificateVerify, tls.HandshakeTypeFinished, tls.HandshakeTypeKeyUpdate, tls.HandshakeTypeMessageHash, 0x63,
+var fuzzHandshakeTypes = []wire.HandshakeType{
+	wire.HandshakeTypeClientHello, wire.HandshakeTypeServerHello, wire.HandshakeTypeNewSessionTicket, wire.HandshakeTypeEndOfEarlyData,
+	wire.HandshakeTypeEncryptedExtensions, wire.HandshakeTypeCertificate, wire.HandshakeTypeCertificateRequest,
+	wire.HandshakeTypeCertificateVerify, wire.HandshakeTypeFinished, wire.HandshakeTypeKeyUpdate, wire.HandshakeTypeMessageHash, 0x63,
 }
 
 // fuzzBody is a body for an injected message: some plausible ones, or
 // octets.
-func fuzzBody(typ tls.HandshakeType, n, v byte) []byte {
+func fuzzBody(typ wire.HandshakeType, n, v byte) []byte {
 	switch {
-	case typ == tls.HandshakeTypeNewSessionTicket && n%2 == 0:
+	case typ == wire.HandshakeTypeNewSessionTicket && n%2 == 0:
 		return TicketItem(v).Msg.Body
-	case typ == tls.HandshakeTypeKeyUpdate && n < 128:
+	case typ == wire.HandshakeTypeKeyUpdate && n < 128:
 		return []byte{v % 3}
-	case typ == tls.HandshakeTypeEncryptedExtensions && n%2 == 0:
+	case typ == wire.HandshakeTypeEncryptedExtensions && n%2 == 0:
 		return []byte{0, 0}
 	}
 	b := make([]byte, n%40)
@@ -239,15 +240,15 @@ func fuzzMutator(ops []fuzzOp) *Mutator {
 					case 0:
 						it = CCSItem()
 					case 1:
-						it = AlertItem(tls.AlertLevel(1+op.c%2), tls.AlertDescription(op.c>>1))
+						it = AlertItem(wire.AlertLevel(1+op.c%2), wire.AlertDescription(op.c>>1))
 					case 2:
 						it = AppDataItem(make([]byte, op.c%5))
 					case 3:
-						it = RecItem(tls.ContentTypeHandshake, nil)
+						it = RecItem(wire.ContentTypeHandshake, nil)
 					case 4:
-						it = RecItem(tls.ContentType(op.c), []byte{op.c})
+						it = RecItem(wire.ContentType(op.c), []byte{op.c})
 					case 5:
-						it = RecItem(tls.ContentTypeChangeCipherSpec, []byte{op.c})
+						it = RecItem(wire.ContentTypeChangeCipherSpec, []byte{op.c})
 					}
 					it.Rec.Epoch = Epoch(op.c>>6) % (EpochApplication + 1)
 					f.Insert(int(op.a)%(n+1), it)
@@ -299,31 +300,31 @@ func fuzzMutator(ops []fuzzOp) *Mutator {
 			}
 			return recs
 		},
-		Wire: func(s *Server, f *Flight, wire [][]byte) [][]byte {
+		Wire: func(s *Server, f *Flight, raw [][]byte) [][]byte {
 			for _, op := range ops {
-				if op.kind != f.Kind || len(wire) == 0 {
+				if op.kind != f.Kind || len(raw) == 0 {
 					continue
 				}
-				i := int(op.a) % len(wire)
+				i := int(op.a) % len(raw)
 				switch op.code {
 				case opWireFlip:
-					if w := wire[i]; len(w) > 0 {
+					if w := raw[i]; len(w) > 0 {
 						w[int(op.b)%len(w)] ^= op.c | 1
 					}
 				case opWireDrop:
-					wire = append(wire[:i:i], wire[i+1:]...)
+					raw = append(raw[:i:i], raw[i+1:]...)
 				case opWireReplay:
-					wire = append(wire[:i+1:i+1], wire[i:]...)
+					raw = append(raw[:i+1:i+1], raw[i:]...)
 				case opWireSwap:
-					j := int(op.b) % len(wire)
-					wire[i], wire[j] = wire[j], wire[i]
+					j := int(op.b) % len(raw)
+					raw[i], raw[j] = raw[j], raw[i]
 				case opWireTruncate:
-					if w := wire[i]; len(w) > 0 {
-						wire[i] = w[:int(op.b)%len(w)]
+					if w := raw[i]; len(w) > 0 {
+						raw[i] = w[:int(op.b)%len(w)]
 					}
 				}
 			}
-			return wire
+			return raw
 		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tabletls/tabletls/internal/tlsserver"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -109,25 +110,25 @@ func TestHostileHappyPaths(t *testing.T) {
 			}
 		}
 	}}
-	ticketsAndKeyUpdate := tlsserver.Options{Tickets: 2, KeyUpdates: []tls.KeyUpdateRequest{tls.KeyUpdateRequestUpdateNotRequested}, AppData: []byte("hello")}
+	ticketsAndKeyUpdate := tlsserver.Options{Tickets: 2, KeyUpdates: []wire.KeyUpdateRequest{wire.KeyUpdateRequestUpdateNotRequested}, AppData: []byte("hello")}
 	state := func(fn func(t *testing.T, cs tls.ConnectionState)) func(*testing.T, *tlsserver.Pipe, *tlsserver.Result) {
 		return func(t *testing.T, p *tlsserver.Pipe, r *tlsserver.Result) { fn(t, r.ConnectionState) }
 	}
 	clientEpoch := func(want tlsserver.Epoch) func(*testing.T, *tlsserver.Pipe, *tlsserver.Result) {
 		return func(t *testing.T, p *tlsserver.Pipe, r *tlsserver.Result) {
 			last := r.Records[len(r.Records)-1]
-			if last.Type != tls.ContentTypeApplicationData || last.Epoch != want {
+			if last.Type != wire.ContentTypeApplicationData || last.Epoch != want {
 				t.Errorf("client's last record: %v under %v keys, want application_data under %v", last.Type, last.Epoch, want)
 			}
 		}
 	}
 	// As many KeyUpdates in a row as the client takes (32, as BoringSSL;
 	// TestBounds has one more).
-	var kuFlood []tls.KeyUpdateRequest
+	var kuFlood []wire.KeyUpdateRequest
 	for range 32 {
-		kuFlood = append(kuFlood, tls.KeyUpdateRequestUpdateRequested)
+		kuFlood = append(kuFlood, wire.KeyUpdateRequestUpdateRequested)
 	}
-	groups := cat(u16(4), u16(uint16(tls.NamedGroupSecp256r1)), u16(uint16(tls.NamedGroupX25519)))
+	groups := cat(u16(4), u16(uint16(tls.CurveP256)), u16(uint16(tls.X25519)))
 
 	runHappy(t, []happyCase{
 		{name: "plain"},
@@ -135,7 +136,7 @@ func TestHostileHappyPaths(t *testing.T) {
 		{name: "one_octet_records", opts: tlsserver.Options{MaxFragment: 1}},
 		{name: "seven_octet_records", opts: tlsserver.Options{MaxFragment: 7, RequestClientCert: true}},
 		{name: "every_message_in_its_own_record", opts: tlsserver.Options{Mutator: endEveryRecord}},
-		{name: "post_handshake_messages_coalesced", opts: tlsserver.Options{Tickets: 3, KeyUpdates: []tls.KeyUpdateRequest{tls.KeyUpdateRequestUpdateNotRequested}, AppData: []byte("x"),
+		{name: "post_handshake_messages_coalesced", opts: tlsserver.Options{Tickets: 3, KeyUpdates: []wire.KeyUpdateRequest{wire.KeyUpdateRequestUpdateNotRequested}, AppData: []byte("x"),
 			Mutator: withRecords(tlsserver.FlightPostHandshake, tlsserver.CoalesceRecords)}},
 		{name: "post_handshake_messages_split", opts: tlsserver.Options{Tickets: 3, AppData: []byte("x"),
 			Mutator: withRecords(tlsserver.FlightPostHandshake, func(r []*tlsserver.Record) []*tlsserver.Record { return tlsserver.SplitRecords(r, 3) })}},
@@ -152,19 +153,19 @@ func TestHostileHappyPaths(t *testing.T) {
 			}
 		})}},
 		{name: "maximum_padding", opts: tlsserver.Options{Mutator: onPost(func(s *tlsserver.Server, f *tlsserver.Flight) {
-			f.Items = append(f.Items, tlsserver.Item{Rec: &tlsserver.Record{Type: tls.ContentTypeApplicationData, Padding: 1 << 14}})
+			f.Items = append(f.Items, tlsserver.Item{Rec: &tlsserver.Record{Type: wire.ContentTypeApplicationData, Padding: 1 << 14}})
 		})}},
 		{name: "maximum_record", opts: tlsserver.Options{AppData: bytes.Repeat([]byte("m"), 1<<14)}},
 		{name: "record_version_ignored", opts: tlsserver.Options{Tickets: 1, AppData: []byte("data"), Mutator: eachRecord(func(r *tlsserver.Record) { r.Version = 0x0301 })}},
 		{name: "hello_retry_request", opts: tlsserver.Options{HelloRetryRequest: true},
 			check: state(func(t *testing.T, cs tls.ConnectionState) {
-				if !cs.DidHelloRetryRequest || cs.Group != tls.NamedGroupSecp256r1 {
+				if !cs.DidHelloRetryRequest || cs.Group != tls.CurveP256 {
 					t.Errorf("DidHelloRetryRequest %v, group %v; want true, secp256r1", cs.DidHelloRetryRequest, cs.Group)
 				}
 			})},
-		{name: "hello_retry_request_secp384r1_with_cookie_and_ccs", opts: tlsserver.Options{HelloRetryRequest: true, HRRGroup: tls.NamedGroupSecp384r1, HRRCookie: []byte("cookie"), MiddleboxCCS: true}},
+		{name: "hello_retry_request_secp384r1_with_cookie_and_ccs", opts: tlsserver.Options{HelloRetryRequest: true, HRRGroup: wire.NamedGroup(tls.CurveP384), HRRCookie: []byte("cookie"), MiddleboxCCS: true}},
 		{name: "hello_retry_request_cookie_only", opts: tlsserver.Options{HelloRetryRequest: true, HRRCookie: []byte("cookie"), Mutator: onHRR(func(s *tlsserver.Server, f *tlsserver.Flight) {
-			must(f.Message(ht_SH).RemoveExtension(tls.ExtensionTypeKeyShare))
+			must(f.Message(ht_SH).RemoveExtension(wire.ExtensionTypeKeyShare))
 		})}},
 		{name: "hello_retry_request_without_compat_mode", cfg: func(c *tls.Config) { c.DisableMiddleboxCompat = true }, opts: tlsserver.Options{HelloRetryRequest: true}},
 		{name: "client_auth_without_certificate", opts: tlsserver.Options{RequestClientCert: true},
@@ -184,8 +185,8 @@ func TestHostileHappyPaths(t *testing.T) {
 				}
 			}},
 		{name: "client_auth_no_acceptable_scheme", opts: tlsserver.Options{RequestClientCert: true, Mutator: editMain(ht_CR, func(m *tlsserver.Message) {
-			tlsserver.MustEdit(m, func(cr *tls.CertificateRequest) {
-				must(cr.Extensions.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(u16(uint16(tls.SignatureSchemeEd25519))))
+			tlsserver.MustEdit(m, func(cr *wire.CertificateRequest) {
+				must(cr.Extensions.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(u16(uint16(tls.Ed25519))))
 			})
 		})},
 			cfg: func(c *tls.Config) {
@@ -198,15 +199,15 @@ func TestHostileHappyPaths(t *testing.T) {
 			}},
 		{name: "certificate_request_with_ignorable_extensions", opts: tlsserver.Options{RequestClientCert: true, Mutator: editMain(ht_CR, func(m *tlsserver.Message) {
 			must(m.AddExtension(0xfafa, nil))
-			must(m.AddExtension(tls.ExtensionTypeCertificateAuthorities, cat(u16(5), u16(3), []byte{0x30, 1, 0})))
-			must(m.AddExtension(tls.ExtensionTypeSignatureAlgorithmsCert, cat(u16(2), u16(uint16(tls.SignatureSchemeEcdsaSecp256r1Sha256)))))
-			must(m.AddExtension(tls.ExtensionTypeOidFilters, u16(0)))
-			must(m.AddExtension(tls.ExtensionTypeStatusRequest, nil))
+			must(m.AddExtension(wire.ExtensionTypeCertificateAuthorities, cat(u16(5), u16(3), []byte{0x30, 1, 0})))
+			must(m.AddExtension(wire.ExtensionTypeSignatureAlgorithmsCert, cat(u16(2), u16(uint16(tls.ECDSAWithP256AndSHA256)))))
+			must(m.AddExtension(wire.ExtensionTypeOidFilters, u16(0)))
+			must(m.AddExtension(wire.ExtensionTypeStatusRequest, nil))
 		})}},
 		// §4.3.2: "Clients MUST ignore unrecognized extensions."
 		{name: "certificate_request_with_nine_unknown_extensions", opts: tlsserver.Options{RequestClientCert: true, Mutator: editMain(ht_CR, func(m *tlsserver.Message) {
 			for i := range 9 {
-				must(m.AddExtension(tls.ExtensionType(0xfa00+i), nil))
+				must(m.AddExtension(wire.ExtensionType(0xfa00+i), nil))
 			}
 		})}},
 		{name: "alpn", opts: tlsserver.Options{ALPN: "h2"}, cfg: func(c *tls.Config) { c.NextProtos = []string{"http/1.1", "h2"} },
@@ -216,20 +217,20 @@ func TestHostileHappyPaths(t *testing.T) {
 				}
 			})},
 		{name: "server_name_acknowledged", opts: tlsserver.Options{AckServerName: true}},
-		{name: "encrypted_extensions_supported_groups", opts: tlsserver.Options{Mutator: addExt(ht_EE, tls.ExtensionTypeSupportedGroups, groups)}},
-		{name: "chacha20_poly1305", opts: tlsserver.Options{CipherSuite: tls.TLS_CHACHA20_POLY1305_SHA256},
+		{name: "encrypted_extensions_supported_groups", opts: tlsserver.Options{Mutator: addExt(ht_EE, wire.ExtensionTypeSupportedGroups, groups)}},
+		{name: "chacha20_poly1305", opts: tlsserver.Options{CipherSuite: wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256)},
 			check: state(func(t *testing.T, cs tls.ConnectionState) {
 				if cs.CipherSuite != tls.TLS_CHACHA20_POLY1305_SHA256 {
-					t.Errorf("CipherSuite %v", cs.CipherSuite)
+					t.Errorf("CipherSuite %v", tls.CipherSuiteName(cs.CipherSuite))
 				}
 			})},
-		{name: "server_key_update_requested", opts: tlsserver.Options{KeyUpdates: []tls.KeyUpdateRequest{tls.KeyUpdateRequestUpdateRequested}, AppData: []byte("after update")},
+		{name: "server_key_update_requested", opts: tlsserver.Options{KeyUpdates: []wire.KeyUpdateRequest{wire.KeyUpdateRequestUpdateRequested}, AppData: []byte("after update")},
 			check: func(t *testing.T, p *tlsserver.Pipe, r *tlsserver.Result) {
 				var kus int
 				for _, m := range p.Server.Messages() {
 					if m.Type == ht_KU {
 						kus++
-						if !bytes.Equal(m.Body, []byte{byte(tls.KeyUpdateRequestUpdateNotRequested)}) {
+						if !bytes.Equal(m.Body, []byte{byte(wire.KeyUpdateRequestUpdateNotRequested)}) {
 							t.Errorf("client KeyUpdate %x, want update_not_requested", m.Body)
 						}
 					}
@@ -239,10 +240,10 @@ func TestHostileHappyPaths(t *testing.T) {
 				}
 				clientEpoch(tlsserver.EpochApplication+1)(t, p, r)
 			}},
-		{name: "server_key_update_not_requested", opts: tlsserver.Options{KeyUpdates: []tls.KeyUpdateRequest{tls.KeyUpdateRequestUpdateNotRequested}, AppData: []byte("after update")},
+		{name: "server_key_update_not_requested", opts: tlsserver.Options{KeyUpdates: []wire.KeyUpdateRequest{wire.KeyUpdateRequestUpdateNotRequested}, AppData: []byte("after update")},
 			check: clientEpoch(tlsserver.EpochApplication)},
-		{name: "server_key_updates_many", opts: tlsserver.Options{KeyUpdates: []tls.KeyUpdateRequest{
-			tls.KeyUpdateRequestUpdateRequested, tls.KeyUpdateRequestUpdateNotRequested, tls.KeyUpdateRequestUpdateRequested,
+		{name: "server_key_updates_many", opts: tlsserver.Options{KeyUpdates: []wire.KeyUpdateRequest{
+			wire.KeyUpdateRequestUpdateRequested, wire.KeyUpdateRequestUpdateNotRequested, wire.KeyUpdateRequestUpdateRequested,
 		}, AppData: []byte("after updates")}},
 		// §4.6.3 lets the client answer many requests with one update; at
 		// worst Input should stop taking records while Output is full.
@@ -272,14 +273,14 @@ func TestHostileHappyPaths(t *testing.T) {
 		// §4.6.1: "Clients MUST ignore unrecognized extensions."
 		{name: "ticket_with_nine_unknown_extensions", opts: tlsserver.Options{Tickets: 1, Mutator: onPost(func(s *tlsserver.Server, f *tlsserver.Flight) {
 			for i := range 9 {
-				must(f.Message(ht_NST).AddExtension(tls.ExtensionType(0xfa00+i), nil))
+				must(f.Message(ht_NST).AddExtension(wire.ExtensionType(0xfa00+i), nil))
 			}
 		})}},
 		{name: "tickets_without_callback", opts: tlsserver.Options{Tickets: 2}},
 		// §4.6.1 note, §2: a server may send tickets, KeyUpdates and data
 		// right after its Finished, before the client's.
 		{name: "ticket_right_after_server_finished", opts: tlsserver.Options{Mutator: insertAfter(ht_FIN, tlsserver.TicketItem(7))}},
-		{name: "key_update_right_after_server_finished", opts: tlsserver.Options{Mutator: insertAfter(ht_FIN, tlsserver.KeyUpdateItem(tls.KeyUpdateRequestUpdateRequested))},
+		{name: "key_update_right_after_server_finished", opts: tlsserver.Options{Mutator: insertAfter(ht_FIN, tlsserver.KeyUpdateItem(wire.KeyUpdateRequestUpdateRequested))},
 			check: clientEpoch(tlsserver.EpochApplication + 1)},
 		{name: "half_rtt_application_data", opts: tlsserver.Options{Mutator: insertAfter(ht_FIN, tlsserver.AppDataItem([]byte("half-RTT ")))}, noEcho: true,
 			check: func(t *testing.T, p *tlsserver.Pipe, r *tlsserver.Result) {
@@ -290,7 +291,7 @@ func TestHostileHappyPaths(t *testing.T) {
 		{name: "no_compatibility_mode", cfg: func(c *tls.Config) { c.DisableMiddleboxCompat = true },
 			check: func(t *testing.T, p *tlsserver.Pipe, r *tlsserver.Result) {
 				for _, rec := range r.Records {
-					if rec.Type == tls.ContentTypeChangeCipherSpec {
+					if rec.Type == wire.ContentTypeChangeCipherSpec {
 						t.Errorf("client sent change_cipher_spec with DisableMiddleboxCompat")
 					}
 				}
@@ -300,21 +301,21 @@ func TestHostileHappyPaths(t *testing.T) {
 			}},
 		{name: "ip_server_name", cfg: func(c *tls.Config) { c.ServerName = "192.0.2.1" }, opts: tlsserver.Options{AckServerName: true},
 			check: func(t *testing.T, p *tlsserver.Pipe, r *tlsserver.Result) {
-				if p.Server.ClientHello().Extensions.Has(tls.ExtensionTypeServerName) {
+				if p.Server.ClientHello().Extensions.Has(wire.ExtensionTypeServerName) {
 					t.Errorf("client sent server_name for an IP address (RFC 6066 §3)")
 				}
 			}},
 		{name: "everything_at_once", chunk: 3, opts: tlsserver.Options{HelloRetryRequest: true, HRRCookie: []byte{1, 2, 3}, MiddleboxCCS: true,
 			RequestClientCert: true, ALPN: "h2", AckServerName: true, MaxFragment: 11, Tickets: 2,
-			KeyUpdates: []tls.KeyUpdateRequest{tls.KeyUpdateRequestUpdateRequested}, AppData: []byte("all"),
-			CipherSuite: tls.TLS_CHACHA20_POLY1305_SHA256},
+			KeyUpdates: []wire.KeyUpdateRequest{wire.KeyUpdateRequestUpdateRequested}, AppData: []byte("all"),
+			CipherSuite: wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256)},
 			cfg: func(c *tls.Config) {
 				c.NextProtos = []string{"h2"}
 				c.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
 				c.OnNewSessionTicket = func(*tls.SessionTicket) {}
 			}},
 		{name: "close_notify_after_handshake", noEcho: true, post: func(t *testing.T, p *tlsserver.Pipe) {
-			p.ServerSend(tlsserver.AlertItem(tls.AlertLevelWarning, tls.AlertDescriptionCloseNotify))
+			p.ServerSend(tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertCloseNotify)))
 			if !p.Client.PeerClosed() {
 				t.Errorf("client did not see close_notify")
 			}
@@ -335,7 +336,7 @@ func TestHostileNewSessionTickets(t *testing.T) {
 			cfg := tlsserver.ClientConfig("tickets")
 			cfg.OnNewSessionTicket = func(st *tls.SessionTicket) { got = append(got, st) }
 			opts := tlsserver.Options{Tickets: 3, Mutator: onPost(func(s *tlsserver.Server, f *tlsserver.Flight) {
-				must(f.Message(ht_NST).AddExtension(tls.ExtensionTypeEarlyData, []byte{0, 0, 0x40, 0}))
+				must(f.Message(ht_NST).AddExtension(wire.ExtensionTypeEarlyData, []byte{0, 0, 0x40, 0}))
 			})}
 			opts.MaxFragment = split
 			p, err := tlsserver.NewPipeWithBuffers(cfg, tlsserver.New(opts), b)
@@ -367,7 +368,7 @@ func TestHostileNewSessionTickets(t *testing.T) {
 					}
 				}
 			}
-			if !p.Server.ClientHello().Extensions.Has(tls.ExtensionTypePskKeyExchangeModes) {
+			if !p.Server.ClientHello().Extensions.Has(wire.ExtensionTypePskKeyExchangeModes) {
 				t.Errorf("client with OnNewSessionTicket sent no psk_key_exchange_modes")
 			}
 		})
@@ -384,7 +385,7 @@ func TestHostileAfterCloseNotify(t *testing.T) {
 	}{
 		{name: "application_data", item: tlsserver.AppDataItem([]byte("late"))},
 		{name: "ticket", item: tlsserver.TicketItem(0)},
-		{name: "key_update", item: tlsserver.KeyUpdateItem(tls.KeyUpdateRequestUpdateRequested)},
+		{name: "key_update", item: tlsserver.KeyUpdateItem(wire.KeyUpdateRequestUpdateRequested)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			skipKnownBug(t, c.knownBug)
@@ -395,7 +396,7 @@ func TestHostileAfterCloseNotify(t *testing.T) {
 			if err := p.Handshake(); err != nil {
 				t.Fatal(err)
 			}
-			p.ServerSend(tlsserver.AlertItem(tls.AlertLevelWarning, tls.AlertDescriptionCloseNotify), c.item)
+			p.ServerSend(tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertCloseNotify)), c.item)
 			r := p.Result()
 			checkInvariants(t, r)
 			if r.Err != nil {
@@ -412,7 +413,7 @@ func TestHostileAfterCloseNotify(t *testing.T) {
 			p.ClientClose()
 			r = p.Result()
 			checkInvariants(t, r)
-			if a, ok := r.SentAlert(); !ok || a.Description != tls.AlertDescriptionCloseNotify {
+			if a, ok := r.SentAlert(); !ok || a.Description != wire.AlertDescription(tls.AlertCloseNotify) {
 				t.Errorf("client's last alert %v (%v), want close_notify", a, ok)
 			}
 		})
@@ -479,17 +480,17 @@ func TestHostileClientClose(t *testing.T) {
 			checkInvariants(t, r)
 			var want []tls.AlertDescription
 			if !complete {
-				want = append(want, tls.AlertDescriptionUserCanceled)
+				want = append(want, tls.AlertUserCanceled)
 			}
-			want = append(want, tls.AlertDescriptionCloseNotify)
+			want = append(want, tls.AlertCloseNotify)
 			var got []tls.AlertDescription
 			for _, a := range r.Sent {
-				got = append(got, a.Description)
+				got = append(got, tls.AlertDescription(a.Description))
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("client sent alerts %v, want %v", got, want)
 			}
-			if last := r.Records[len(r.Records)-1]; last.Type != tls.ContentTypeAlert {
+			if last := r.Records[len(r.Records)-1]; last.Type != wire.ContentTypeAlert {
 				t.Errorf("client sent %v after its close_notify", last.Type)
 			}
 		})
@@ -506,14 +507,14 @@ func TestHostileClientClose(t *testing.T) {
 		if err := p.ClientClose(); err != nil {
 			t.Fatal(err)
 		}
-		p.ServerSend(tlsserver.TicketItem(0), tlsserver.KeyUpdateItem(tls.KeyUpdateRequestUpdateRequested))
-		p.ServerSend(tlsserver.AppDataItem([]byte("still coming")), tlsserver.AlertItem(tls.AlertLevelWarning, tls.AlertDescriptionCloseNotify))
+		p.ServerSend(tlsserver.TicketItem(0), tlsserver.KeyUpdateItem(wire.KeyUpdateRequestUpdateRequested))
+		p.ServerSend(tlsserver.AppDataItem([]byte("still coming")), tlsserver.AlertItem(wire.AlertLevelWarning, wire.AlertDescription(tls.AlertCloseNotify)))
 		r := p.Result()
 		checkInvariants(t, r)
 		if r.Err != nil || string(r.AppData) != "still coming" || !p.Client.PeerClosed() {
 			t.Errorf("after the client's close_notify: error %v, data %q, peer closed %v", r.Err, r.AppData, p.Client.PeerClosed())
 		}
-		if len(r.Sent) != 1 || r.Records[len(r.Records)-1].Type != tls.ContentTypeAlert {
+		if len(r.Sent) != 1 || r.Records[len(r.Records)-1].Type != wire.ContentTypeAlert {
 			t.Errorf("client sent %v after its close_notify (alerts %v)", r.Records[len(r.Records)-1].Type, r.Sent)
 		}
 	})
@@ -531,7 +532,7 @@ func TestOwnBuffersGoBack(t *testing.T) {
 		if own {
 			b, want = tls.PooledBuffers(), 64
 		}
-		opts := tlsserver.Options{Echo: true, Tickets: 2, MaxFragment: 9, KeyUpdates: []tls.KeyUpdateRequest{tls.KeyUpdateRequestUpdateRequested}}
+		opts := tlsserver.Options{Echo: true, Tickets: 2, MaxFragment: 9, KeyUpdates: []wire.KeyUpdateRequest{wire.KeyUpdateRequestUpdateRequested}}
 		p, err := tlsserver.NewPipeWithBuffers(tlsserver.ClientConfig("own"), tlsserver.New(opts), b)
 		if err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/tlsserver"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -88,11 +89,11 @@ func checkAlert(t *testing.T, r *tlsserver.Result, want tls.AlertDescription, re
 	}
 	a, ok := r.SentAlert()
 	switch {
-	case received && ok && a.Description != tls.AlertDescriptionCloseNotify:
+	case received && ok && a.Description != wire.AlertDescription(tls.AlertCloseNotify):
 		t.Errorf("client answered the server's alert with %v %v", a.Level, a.Description)
 	case !received && !ok:
 		t.Errorf("client sent no alert; want fatal %v", want)
-	case !received && (a.Description != want || a.Level != tls.AlertLevelFatal):
+	case !received && (a.Description != wire.AlertDescription(want) || a.Level != wire.AlertLevelFatal):
 		t.Errorf("client sent %v %v; want fatal %v", a.Level, a.Description, want)
 	}
 }
@@ -143,7 +144,7 @@ func onPost(fn func(s *tlsserver.Server, f *tlsserver.Flight)) *tlsserver.Mutato
 }
 
 // editMain edits the first message of type typ of the main flight.
-func editMain(typ tls.HandshakeType, fn func(m *tlsserver.Message)) *tlsserver.Mutator {
+func editMain(typ wire.HandshakeType, fn func(m *tlsserver.Message)) *tlsserver.Mutator {
 	return onMain(func(s *tlsserver.Server, f *tlsserver.Flight) {
 		m := f.Message(typ)
 		if m == nil {
@@ -153,29 +154,29 @@ func editMain(typ tls.HandshakeType, fn func(m *tlsserver.Message)) *tlsserver.M
 	})
 }
 
-func editSH(fn func(*tls.ServerHello)) *tlsserver.Mutator {
-	return editMain(tls.HandshakeTypeServerHello, func(m *tlsserver.Message) { tlsserver.MustEdit(m, fn) })
+func editSH(fn func(*wire.ServerHello)) *tlsserver.Mutator {
+	return editMain(wire.HandshakeTypeServerHello, func(m *tlsserver.Message) { tlsserver.MustEdit(m, fn) })
 }
 
-func editHRR(fn func(*tls.HelloRetryRequest)) *tlsserver.Mutator {
+func editHRR(fn func(*wire.HelloRetryRequest)) *tlsserver.Mutator {
 	return onHRR(func(s *tlsserver.Server, f *tlsserver.Flight) {
-		tlsserver.MustEdit(f.Message(tls.HandshakeTypeServerHello), fn)
+		tlsserver.MustEdit(f.Message(wire.HandshakeTypeServerHello), fn)
 	})
 }
 
 // addExt adds a raw extension to the first message of type typ of the
 // main flight.
-func addExt(typ tls.HandshakeType, ext tls.ExtensionType, data []byte) *tlsserver.Mutator {
+func addExt(typ wire.HandshakeType, ext wire.ExtensionType, data []byte) *tlsserver.Mutator {
 	return editMain(typ, func(m *tlsserver.Message) { must(m.AddExtension(ext, data)) })
 }
 
-func removeExt(typ tls.HandshakeType, ext tls.ExtensionType) *tlsserver.Mutator {
+func removeExt(typ wire.HandshakeType, ext wire.ExtensionType) *tlsserver.Mutator {
 	return editMain(typ, func(m *tlsserver.Message) { must(m.RemoveExtension(ext)) })
 }
 
 // insertAfter inserts items after the first message of type typ in the
 // main flight.
-func insertAfter(typ tls.HandshakeType, items ...tlsserver.Item) *tlsserver.Mutator {
+func insertAfter(typ wire.HandshakeType, items ...tlsserver.Item) *tlsserver.Mutator {
 	return onMain(func(s *tlsserver.Server, f *tlsserver.Flight) {
 		f.Insert(f.Index(typ, 0)+1, items...)
 	})
@@ -183,14 +184,14 @@ func insertAfter(typ tls.HandshakeType, items ...tlsserver.Item) *tlsserver.Muta
 
 // insertBefore inserts items before the first message of type typ in the
 // main flight.
-func insertBefore(typ tls.HandshakeType, items ...tlsserver.Item) *tlsserver.Mutator {
+func insertBefore(typ wire.HandshakeType, items ...tlsserver.Item) *tlsserver.Mutator {
 	return onMain(func(s *tlsserver.Server, f *tlsserver.Flight) {
 		f.Insert(f.Index(typ, 0), items...)
 	})
 }
 
 // setBody replaces the body of a message of the main flight.
-func setBody(typ tls.HandshakeType, fn func(body []byte) []byte) *tlsserver.Mutator {
+func setBody(typ wire.HandshakeType, fn func(body []byte) []byte) *tlsserver.Mutator {
 	return editMain(typ, func(m *tlsserver.Message) { m.Edit = fn })
 }
 
@@ -222,6 +223,6 @@ func cat(parts ...[]byte) []byte {
 func repeat(b byte, n int) []byte { return []byte(strings.Repeat(string([]byte{b}), n)) }
 
 // rawRecord is a record with any header.
-func rawRecord(typ tls.ContentType, length int, body []byte) tlsserver.Item {
+func rawRecord(typ wire.ContentType, length int, body []byte) tlsserver.Item {
 	return tlsserver.Item{Rec: &tlsserver.Record{Raw: cat([]byte{byte(typ), 3, 3, byte(length >> 8), byte(length)}, body)}}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/tlsserver"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
@@ -26,16 +27,16 @@ func randomLegalServer(rng *rand.Rand) (tlsserver.Options, func(*tls.Config), in
 		opts.MaxFragment = 1 + rng.IntN(200)
 	}
 	if opts.HelloRetryRequest {
-		opts.HRRGroup = []tls.NamedGroup{tls.NamedGroupSecp256r1, tls.NamedGroupSecp384r1}[rng.IntN(2)]
+		opts.HRRGroup = wire.NamedGroup([]tls.CurveID{tls.CurveP256, tls.CurveP384}[rng.IntN(2)])
 		if rng.IntN(2) == 0 {
 			opts.HRRCookie = []byte(fmt.Sprint("cookie", rng.IntN(100)))
 		}
 	}
 	if rng.IntN(2) == 0 {
-		opts.CipherSuite = tls.TLS_CHACHA20_POLY1305_SHA256
+		opts.CipherSuite = wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256)
 	}
 	for range rng.IntN(3) {
-		opts.KeyUpdates = append(opts.KeyUpdates, tls.KeyUpdateRequest(rng.IntN(2)))
+		opts.KeyUpdates = append(opts.KeyUpdates, wire.KeyUpdateRequest(rng.IntN(2)))
 	}
 	if rng.IntN(2) == 0 {
 		opts.AppData = []byte(fmt.Sprint("data ", rng.IntN(1000)))
@@ -132,7 +133,7 @@ func TestHostileRandomLegalServers(t *testing.T) {
 // if the change did not matter, succeed; never panic, hang or break an
 // invariant.
 func TestHostileCorruptedOctets(t *testing.T) {
-	opts := tlsserver.Options{RequestClientCert: true, Tickets: 1, KeyUpdates: []tls.KeyUpdateRequest{tls.KeyUpdateRequestUpdateRequested}, AppData: []byte("x"), Echo: true}
+	opts := tlsserver.Options{RequestClientCert: true, Tickets: 1, KeyUpdates: []wire.KeyUpdateRequest{wire.KeyUpdateRequestUpdateRequested}, AppData: []byte("x"), Echo: true}
 	base := tlsserver.Run(tlsserver.ClientConfig("corrupt"), opts)
 	checkOK(t, base)
 	step := 1

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 	_ "github.com/tabletls/tabletls/tls/ed25519sig"
 	_ "github.com/tabletls/tabletls/tls/hybrid"
@@ -287,7 +288,7 @@ type Result struct {
 	State             tls.HandshakeState
 	ConnectionState   tls.ConnectionState
 	// Sent is every alert the client sent (decrypted by the server).
-	Sent []tls.Alert
+	Sent []wire.Alert
 	// Records is every record the client sent.
 	Records []ClientRecord
 	// AppData is the application data the client received; ServerAppData
@@ -307,9 +308,9 @@ type Result struct {
 }
 
 // SentAlert is the last alert the client sent.
-func (r *Result) SentAlert() (tls.Alert, bool) {
+func (r *Result) SentAlert() (wire.Alert, bool) {
 	if len(r.Sent) == 0 {
-		return tls.Alert{}, false
+		return wire.Alert{}, false
 	}
 	return r.Sent[len(r.Sent)-1], true
 }
@@ -348,7 +349,7 @@ func (p *Pipe) Result() *Result {
 		*v = append(*v, "client panicked: "+r.Panic)
 	}
 	for i, rec := range r.Records {
-		if rec.Type == tls.ContentTypeApplicationData && !rec.AfterFinished {
+		if rec.Type == wire.ContentTypeApplicationData && !rec.AfterFinished {
 			*v = append(*v, fmt.Sprintf("client record %d: application data before the client's Finished", i))
 		}
 	}
@@ -358,14 +359,14 @@ func (p *Pipe) Result() *Result {
 	if r.Alert != nil && r.ServerErr == nil {
 		last := -1
 		for i, rec := range r.Records {
-			if rec.Type == tls.ContentTypeAlert {
+			if rec.Type == wire.ContentTypeAlert {
 				last = i
 			}
 		}
 		switch {
 		case r.Alert.Received:
 			for _, a := range r.Sent {
-				if a.Description != tls.AlertDescriptionCloseNotify && a.Description != tls.AlertDescriptionUserCanceled {
+				if a.Description != wire.AlertDescriptionCloseNotify && a.Description != wire.AlertDescriptionUserCanceled {
 					*v = append(*v, fmt.Sprintf("client sent %v after receiving the server's %v", a.Description, r.Alert.Alert))
 				}
 			}
@@ -373,7 +374,7 @@ func (p *Pipe) Result() *Result {
 			*v = append(*v, fmt.Sprintf("client failed with %v but sent no alert", r.Alert.Alert))
 		default:
 			a, _ := r.SentAlert()
-			if a.Description != r.Alert.Alert || a.Level != tls.AlertLevelFatal {
+			if tls.AlertDescription(a.Description) != r.Alert.Alert || a.Level != wire.AlertLevelFatal {
 				*v = append(*v, fmt.Sprintf("client failed with %v but sent %v %v", r.Alert.Alert, a.Level, a.Description))
 			}
 			if last != len(r.Records)-1 {

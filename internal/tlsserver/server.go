@@ -50,7 +50,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/tabletls/tabletls/tls"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
 // Options configure a Server. The zero value is a plain TLS 1.3 server with
@@ -64,7 +64,7 @@ type Options struct {
 	// CipherSuite is the preferred suite, if the client offers it: 0 means
 	// TLS_AES_128_GCM_SHA256. Otherwise the first suite of the client's the
 	// server supports is chosen.
-	CipherSuite tls.CipherSuite
+	CipherSuite wire.CipherSuite
 	// ALPN, if set, is selected in EncryptedExtensions whatever the client
 	// offered.
 	ALPN string
@@ -77,7 +77,7 @@ type Options struct {
 	// HelloRetryRequest for HRRGroup (0 means secp256r1) (§4.1.4). The
 	// server also sends one when the client offers no key share it can use.
 	HelloRetryRequest bool
-	HRRGroup          tls.NamedGroup
+	HRRGroup          wire.NamedGroup
 	// HRRCookie, if set, is sent in the HelloRetryRequest's cookie and
 	// checked in the second ClientHello.
 	HRRCookie []byte
@@ -91,7 +91,7 @@ type Options struct {
 	// NewSessionTickets (nonces 0, 1, ...), then a KeyUpdate for each of
 	// KeyUpdates, then AppData if it is not empty.
 	Tickets    int
-	KeyUpdates []tls.KeyUpdateRequest
+	KeyUpdates []wire.KeyUpdateRequest
 	AppData    []byte
 	// Echo sends every application data record from the client back.
 	Echo bool
@@ -113,8 +113,8 @@ const (
 // ClientRecord is a record the server received, decrypted when it was
 // protected.
 type ClientRecord struct {
-	Type    tls.ContentType // inner type
-	Epoch   Epoch           // keys it was protected under, or EpochPlaintext
+	Type    wire.ContentType // inner type
+	Epoch   Epoch            // keys it was protected under, or EpochPlaintext
 	Payload []byte
 	// AfterFinished is true if the server had verified the client's
 	// Finished before this record.
@@ -123,7 +123,7 @@ type ClientRecord struct {
 
 // ClientMessage is a handshake message the server received.
 type ClientMessage struct {
-	Type tls.HandshakeType
+	Type wire.HandshakeType
 	Body []byte
 }
 
@@ -136,13 +136,13 @@ type Server struct {
 	state serverState
 	err   error
 
-	suite    tls.CipherSuite
-	group    tls.NamedGroup
+	suite    wire.CipherSuite
+	group    wire.NamedGroup
 	random   []byte
-	ch       tls.ClientHello // the last ClientHello (it aliases a copy of the message)
+	ch       wire.ClientHello // the last ClientHello (it aliases a copy of the message)
 	ch1Raw   []byte
-	hrrDone  bool           // a HelloRetryRequest was sent
-	hrrGroup tls.NamedGroup // the group it asked for, if any
+	hrrDone  bool            // a HelloRetryRequest was sent
+	hrrGroup wire.NamedGroup // the group it asked for, if any
 	shared   []byte
 
 	transcript []byte
@@ -162,7 +162,7 @@ type Server struct {
 
 	records     []ClientRecord
 	messages    []ClientMessage
-	alerts      []tls.Alert
+	alerts      []wire.Alert
 	appData     []byte
 	fatalAlert  bool
 	closeNotify bool
@@ -193,7 +193,7 @@ func (s *Server) Err() error { return s.err }
 
 // ClientHello is the last ClientHello received (decoded; it must not be
 // kept across calls to Input).
-func (s *Server) ClientHello() *tls.ClientHello { return &s.ch }
+func (s *Server) ClientHello() *wire.ClientHello { return &s.ch }
 
 // Records is every record received from the client, in order.
 func (s *Server) Records() []ClientRecord { return s.records }
@@ -202,7 +202,7 @@ func (s *Server) Records() []ClientRecord { return s.records }
 func (s *Server) Messages() []ClientMessage { return s.messages }
 
 // Alerts is every alert received from the client.
-func (s *Server) Alerts() []tls.Alert { return s.alerts }
+func (s *Server) Alerts() []wire.Alert { return s.alerts }
 
 // Violations are things the client did that it must not, which the
 // server noticed but which did not stop it (records after a fatal alert,
@@ -222,8 +222,8 @@ func (s *Server) DidHelloRetryRequest() bool { return s.hrrDone }
 func (s *Server) ClientCertificates() [][]byte { return s.clientCerts }
 
 // CipherSuite and Group are what the server chose.
-func (s *Server) CipherSuite() tls.CipherSuite { return s.suite }
-func (s *Server) Group() tls.NamedGroup        { return s.group }
+func (s *Server) CipherSuite() wire.CipherSuite { return s.suite }
+func (s *Server) Group() wire.NamedGroup        { return s.group }
 
 // WriteEpoch is the epoch EpochAuto currently means.
 func (s *Server) WriteEpoch() Epoch { return s.writeEpoch }
@@ -284,9 +284,9 @@ func (s *Server) Send(items ...Item) ([]byte, error) {
 }
 
 func (s *Server) handleRecord(rec []byte) ([]byte, error) {
-	outer := tls.ContentType(rec[0])
+	outer := wire.ContentType(rec[0])
 	typ, payload, ep := outer, rec[5:], EpochPlaintext
-	if outer == tls.ContentTypeApplicationData {
+	if outer == wire.ContentTypeApplicationData {
 		if len(s.readKeys) == 0 {
 			return nil, errors.New("tlsserver: unprotected application_data record from the client")
 		}
@@ -300,11 +300,11 @@ func (s *Server) handleRecord(rec []byte) ([]byte, error) {
 	}
 	s.checkClientRecord(rec, typ, ep)
 	s.records = append(s.records, ClientRecord{Type: typ, Epoch: ep, Payload: bytes.Clone(payload), AfterFinished: s.clientFinished})
-	if typ != tls.ContentTypeHandshake && len(s.hsIn) > 0 {
+	if typ != wire.ContentTypeHandshake && len(s.hsIn) > 0 {
 		return nil, fmt.Errorf("tlsserver: client interleaved a %v record with a handshake message", typ)
 	}
 	switch typ {
-	case tls.ContentTypeChangeCipherSpec:
+	case wire.ContentTypeChangeCipherSpec:
 		if ep != EpochPlaintext || !bytes.Equal(payload, []byte{1}) {
 			return nil, errors.New("tlsserver: invalid change_cipher_spec from the client")
 		}
@@ -312,24 +312,24 @@ func (s *Server) handleRecord(rec []byte) ([]byte, error) {
 			return nil, errors.New("tlsserver: change_cipher_spec from the client after its Finished")
 		}
 		return nil, nil
-	case tls.ContentTypeAlert:
-		var a tls.Alert
+	case wire.ContentTypeAlert:
+		var a wire.Alert
 		if err := a.Unmarshal(payload); err != nil {
 			return nil, fmt.Errorf("tlsserver: malformed alert from the client: %w", err)
 		}
 		s.alerts = append(s.alerts, a)
 		switch {
-		case a.Description == tls.AlertDescriptionCloseNotify:
+		case a.Description == wire.AlertDescriptionCloseNotify:
 			s.closeNotify = true
-		case a.Description == tls.AlertDescriptionUserCanceled:
+		case a.Description == wire.AlertDescriptionUserCanceled:
 		default:
-			if a.Level != tls.AlertLevelFatal {
+			if a.Level != wire.AlertLevelFatal {
 				s.violate("client sent %v with level %v, not fatal", a.Description, a.Level)
 			}
 			s.fatalAlert = true
 		}
 		return nil, nil
-	case tls.ContentTypeApplicationData:
+	case wire.ContentTypeApplicationData:
 		if !s.clientFinished {
 			return nil, errors.New("tlsserver: client sent application data before its Finished")
 		}
@@ -341,7 +341,7 @@ func (s *Server) handleRecord(rec []byte) ([]byte, error) {
 			return s.sendFlight(&Flight{Kind: FlightEcho, Items: []Item{AppDataItem(bytes.Clone(payload))}})
 		}
 		return nil, nil
-	case tls.ContentTypeHandshake:
+	case wire.ContentTypeHandshake:
 		if len(payload) == 0 {
 			return nil, errors.New("tlsserver: empty handshake record from the client")
 		}
@@ -370,9 +370,9 @@ func (s *Server) handleRecord(rec []byte) ([]byte, error) {
 
 // checkClientRecord notes what §5 and Appendix D.4 forbid in the client's
 // records.
-func (s *Server) checkClientRecord(rec []byte, typ tls.ContentType, ep Epoch) {
+func (s *Server) checkClientRecord(rec []byte, typ wire.ContentType, ep Epoch) {
 	version := uint16(rec[1])<<8 | uint16(rec[2])
-	first := s.state == stateWaitCH && tls.ContentType(rec[0]) == tls.ContentTypeHandshake
+	first := s.state == stateWaitCH && wire.ContentType(rec[0]) == wire.ContentTypeHandshake
 	if version != 0x0303 && !(first && version == 0x0301) {
 		s.violate("client %v record with legacy_record_version %#04x (§5.1)", typ, version)
 	}
@@ -385,14 +385,14 @@ func (s *Server) checkClientRecord(rec []byte, typ tls.ContentType, ep Epoch) {
 	// its first protected record, whatever that carries, so that a
 	// middlebox sees the CCS a TLS 1.2 peer would send.
 	if ep != EpochPlaintext && len(s.ch1Raw) > 0 && s.compat() && !slices.ContainsFunc(s.records, func(r ClientRecord) bool {
-		return r.Type == tls.ContentTypeChangeCipherSpec
+		return r.Type == wire.ContentTypeChangeCipherSpec
 	}) && !slices.ContainsFunc(s.records, func(r ClientRecord) bool { return r.Epoch != EpochPlaintext }) {
 		s.violate("client sent a protected %v record before its change_cipher_spec in compatibility mode (Appendix D.4)", typ)
 	}
-	if typ == tls.ContentTypeChangeCipherSpec {
+	if typ == wire.ContentTypeChangeCipherSpec {
 		for _, r := range s.records {
 			switch {
-			case r.Type == tls.ContentTypeChangeCipherSpec:
+			case r.Type == wire.ContentTypeChangeCipherSpec:
 				s.violate("client sent a second change_cipher_spec (Appendix D.4)")
 			case r.Epoch != EpochPlaintext:
 				s.violate("client sent change_cipher_spec after protected records (Appendix D.4)")
@@ -404,13 +404,13 @@ func (s *Server) checkClientRecord(rec []byte, typ tls.ContentType, ep Epoch) {
 // compat reports whether the client's first ClientHello asked for
 // middlebox compatibility mode (Appendix D.4: a legacy_session_id).
 func (s *Server) compat() bool {
-	var ch tls.ClientHello
+	var ch wire.ClientHello
 	return ch.Unmarshal(s.ch1Raw[4:]) == nil && len(ch.LegacySessionID) > 0
 }
 
 // open decrypts a protected client record, with the expected key first and
 // then any other key the client could be using.
-func (s *Server) open(rec []byte) (tls.ContentType, []byte, Epoch, error) {
+func (s *Server) open(rec []byte) (wire.ContentType, []byte, Epoch, error) {
 	try := []Epoch{s.readEpoch}
 	for ep := range s.readKeys {
 		if ep != s.readEpoch {
@@ -434,7 +434,7 @@ func (s *Server) open(rec []byte) (tls.ContentType, []byte, Epoch, error) {
 }
 
 func (s *Server) handleMessage(msg []byte, ep Epoch) ([]byte, error) {
-	typ, body := tls.HandshakeType(msg[0]), msg[4:]
+	typ, body := wire.HandshakeType(msg[0]), msg[4:]
 	s.messages = append(s.messages, ClientMessage{Type: typ, Body: bytes.Clone(body)})
 	wantEpoch := EpochHandshake
 	switch s.state {
@@ -447,10 +447,10 @@ func (s *Server) handleMessage(msg []byte, ep Epoch) ([]byte, error) {
 		return nil, fmt.Errorf("tlsserver: client sent %v under %v keys, expected %v", typ, ep, wantEpoch)
 	}
 	switch {
-	case s.state <= stateWaitCH2 && typ == tls.HandshakeTypeClientHello:
+	case s.state <= stateWaitCH2 && typ == wire.HandshakeTypeClientHello:
 		return s.handleClientHello(msg)
-	case s.state == stateWaitClientCert && typ == tls.HandshakeTypeCertificate:
-		var c tls.Certificate
+	case s.state == stateWaitClientCert && typ == wire.HandshakeTypeCertificate:
+		var c wire.Certificate
 		if err := c.Unmarshal(body); err != nil {
 			return nil, fmt.Errorf("tlsserver: client Certificate: %w", err)
 		}
@@ -458,7 +458,7 @@ func (s *Server) handleMessage(msg []byte, ep Epoch) ([]byte, error) {
 			return nil, errors.New("tlsserver: client Certificate with a certificate_request_context")
 		}
 		it := c.CertificateList.Iter()
-		var e tls.CertificateEntry
+		var e wire.CertificateEntry
 		for it.Next(&e) {
 			s.clientCerts = append(s.clientCerts, bytes.Clone(e.CertData))
 		}
@@ -468,8 +468,8 @@ func (s *Server) handleMessage(msg []byte, ep Epoch) ([]byte, error) {
 			s.state = stateWaitClientCV
 		}
 		return nil, nil
-	case s.state == stateWaitClientCV && typ == tls.HandshakeTypeCertificateVerify:
-		var cv tls.CertificateVerify
+	case s.state == stateWaitClientCV && typ == wire.HandshakeTypeCertificateVerify:
+		var cv wire.CertificateVerify
 		if err := cv.Unmarshal(body); err != nil {
 			return nil, fmt.Errorf("tlsserver: client CertificateVerify: %w", err)
 		}
@@ -479,7 +479,7 @@ func (s *Server) handleMessage(msg []byte, ep Epoch) ([]byte, error) {
 		s.transcript = append(s.transcript, msg...)
 		s.state = stateWaitClientFinished
 		return nil, nil
-	case s.state == stateWaitClientFinished && typ == tls.HandshakeTypeFinished:
+	case s.state == stateWaitClientFinished && typ == wire.HandshakeTypeFinished:
 		if !hmac.Equal(body, finishedMAC(s.cHS, s.transcriptHash())) {
 			return nil, errors.New("tlsserver: bad client Finished")
 		}
@@ -489,8 +489,8 @@ func (s *Server) handleMessage(msg []byte, ep Epoch) ([]byte, error) {
 		s.state = stateConnected
 		s.readEpoch = EpochApplication
 		return s.sendFlight(s.postHandshakeFlight())
-	case s.state == stateConnected && typ == tls.HandshakeTypeKeyUpdate:
-		var ku tls.KeyUpdate
+	case s.state == stateConnected && typ == wire.HandshakeTypeKeyUpdate:
+		var ku wire.KeyUpdate
 		if err := ku.Unmarshal(body); err != nil {
 			return nil, fmt.Errorf("tlsserver: client KeyUpdate: %w", err)
 		}
@@ -500,8 +500,8 @@ func (s *Server) handleMessage(msg []byte, ep Epoch) ([]byte, error) {
 		}
 		s.readEpoch++
 		s.readKeys[s.readEpoch] = next
-		if ku.RequestUpdate == tls.KeyUpdateRequestUpdateRequested && !s.fatalAlert {
-			return s.sendFlight(&Flight{Kind: FlightKeyUpdateReply, Items: []Item{KeyUpdateItem(tls.KeyUpdateRequestUpdateNotRequested)}})
+		if ku.RequestUpdate == wire.KeyUpdateRequestUpdateRequested && !s.fatalAlert {
+			return s.sendFlight(&Flight{Kind: FlightKeyUpdateReply, Items: []Item{KeyUpdateItem(wire.KeyUpdateRequestUpdateNotRequested)}})
 		}
 		return nil, nil
 	}
@@ -510,7 +510,7 @@ func (s *Server) handleMessage(msg []byte, ep Epoch) ([]byte, error) {
 
 // checkClientHello notes, as violations, what RFC 8446 forbids in a
 // ClientHello that the server can still answer.
-func (s *Server) checkClientHello(ch *tls.ClientHello, msg []byte) {
+func (s *Server) checkClientHello(ch *wire.ClientHello, msg []byte) {
 	x := &ch.Extensions
 	if ch.LegacyVersion != 0x0303 {
 		s.violate("ClientHello legacy_version %#04x, not 0x0303 (§4.1.2)", uint16(ch.LegacyVersion))
@@ -521,24 +521,24 @@ func (s *Server) checkClientHello(ch *tls.ClientHello, msg []byte) {
 	if n := len(ch.LegacySessionID); n != 0 && n != 32 {
 		s.violate("ClientHello legacy_session_id of %d octets (Appendix D.4: 32 in compatibility mode, else 0)", n)
 	}
-	if !x.Has(tls.ExtensionTypeSignatureAlgorithms) {
+	if !x.Has(wire.ExtensionTypeSignatureAlgorithms) {
 		s.violate("ClientHello without signature_algorithms (§4.2.3)")
 	}
-	if x.Has(tls.ExtensionTypeKeyShare) != x.Has(tls.ExtensionTypeSupportedGroups) {
+	if x.Has(wire.ExtensionTypeKeyShare) != x.Has(wire.ExtensionTypeSupportedGroups) {
 		s.violate("ClientHello with only one of key_share and supported_groups (§9.2)")
 	}
-	if x.Has(tls.ExtensionTypePreSharedKey) && !x.Has(tls.ExtensionTypePskKeyExchangeModes) {
+	if x.Has(wire.ExtensionTypePreSharedKey) && !x.Has(wire.ExtensionTypePskKeyExchangeModes) {
 		s.violate("ClientHello with pre_shared_key but no psk_key_exchange_modes (§4.2.9)")
 	}
 	// §4.2.8: shares are for distinct offered groups, in the order of supported_groups.
-	var groups []tls.NamedGroup
+	var groups []wire.NamedGroup
 	for i := range x.SupportedGroups.NamedGroupList.Len() {
 		groups = append(groups, x.SupportedGroups.NamedGroupList.At(i))
 	}
 	it := x.KeyShare.ClientShares.Iter()
-	var e tls.KeyShareEntry
+	var e wire.KeyShareEntry
 	last := -1
-	var seen []tls.NamedGroup
+	var seen []wire.NamedGroup
 	for it.Next(&e) {
 		i := slices.Index(groups, e.Group)
 		switch {
@@ -560,43 +560,43 @@ func (s *Server) checkClientHello(ch *tls.ClientHello, msg []byte) {
 		s.violate("second ClientHello has key shares for %v, want one for %v as the HelloRetryRequest asked (§4.1.2)", seen, s.hrrGroup)
 	}
 	if s.hrrGroup == 0 {
-		ch1 := Message{Type: tls.HandshakeTypeClientHello, Body: s.ch1Raw[4:]}
-		ch2 := Message{Type: tls.HandshakeTypeClientHello, Body: msg[4:]}
-		ks1, _ := ch1.Extension(tls.ExtensionTypeKeyShare)
-		ks2, _ := ch2.Extension(tls.ExtensionTypeKeyShare)
+		ch1 := Message{Type: wire.HandshakeTypeClientHello, Body: s.ch1Raw[4:]}
+		ch2 := Message{Type: wire.HandshakeTypeClientHello, Body: msg[4:]}
+		ks1, _ := ch1.Extension(wire.ExtensionTypeKeyShare)
+		ks2, _ := ch2.Extension(wire.ExtensionTypeKeyShare)
 		if !bytes.Equal(ks1, ks2) {
 			s.violate("second ClientHello changed key_share, which the HelloRetryRequest did not ask for (§4.1.2)")
 		}
 	}
-	changeable := func(t tls.ExtensionType) bool {
+	changeable := func(t wire.ExtensionType) bool {
 		switch t {
-		case tls.ExtensionTypeKeyShare, tls.ExtensionTypeCookie, tls.ExtensionTypeEarlyData, tls.ExtensionTypePreSharedKey, 21: // padding
+		case wire.ExtensionTypeKeyShare, wire.ExtensionTypeCookie, wire.ExtensionTypeEarlyData, wire.ExtensionTypePreSharedKey, 21: // padding
 			return true
 		}
 		return false
 	}
-	exts := func(raw []byte) []tls.Extension {
-		m := Message{Type: tls.HandshakeTypeClientHello, Body: raw[4:]}
+	exts := func(raw []byte) []wire.Extension {
+		m := Message{Type: wire.HandshakeTypeClientHello, Body: raw[4:]}
 		all, _ := m.Extensions()
-		return slices.DeleteFunc(all, func(e tls.Extension) bool { return changeable(e.ExtensionType) })
+		return slices.DeleteFunc(all, func(e wire.Extension) bool { return changeable(e.ExtensionType) })
 	}
-	if !slices.EqualFunc(exts(s.ch1Raw), exts(msg), func(a, b tls.Extension) bool {
+	if !slices.EqualFunc(exts(s.ch1Raw), exts(msg), func(a, b wire.Extension) bool {
 		return a.ExtensionType == b.ExtensionType && bytes.Equal(a.ExtensionData, b.ExtensionData)
 	}) {
 		s.violate("second ClientHello changed extensions other than key_share, cookie, early_data, pre_shared_key, padding (§4.1.2)")
 	}
 }
 
-var supportedSuites = []tls.CipherSuite{tls.TLS_AES_128_GCM_SHA256, tls.TLS_CHACHA20_POLY1305_SHA256}
-var supportedGroups = []tls.NamedGroup{tls.NamedGroupX25519, tls.NamedGroupSecp256r1, tls.NamedGroupSecp384r1}
+var supportedSuites = []wire.CipherSuite{wire.TLS_AES_128_GCM_SHA256, wire.TLS_CHACHA20_POLY1305_SHA256}
+var supportedGroups = []wire.NamedGroup{wire.NamedGroupX25519, wire.NamedGroupSecp256r1, wire.NamedGroupSecp384r1}
 
 func (s *Server) handleClientHello(msg []byte) ([]byte, error) {
-	var ch tls.ClientHello
+	var ch wire.ClientHello
 	if err := ch.Unmarshal(msg[4:]); err != nil {
 		return nil, fmt.Errorf("tlsserver: ClientHello: %w", err)
 	}
 	x := &ch.Extensions
-	if !x.Has(tls.ExtensionTypeSupportedVersions) {
+	if !x.Has(wire.ExtensionTypeSupportedVersions) {
 		return nil, errors.New("tlsserver: ClientHello without supported_versions")
 	}
 	tls13 := false
@@ -607,13 +607,13 @@ func (s *Server) handleClientHello(msg []byte) ([]byte, error) {
 		return nil, errors.New("tlsserver: ClientHello does not offer TLS 1.3")
 	}
 	if s.state == stateWaitCH2 {
-		var ch1 tls.ClientHello
+		var ch1 wire.ClientHello
 		_ = ch1.Unmarshal(s.ch1Raw[4:])
 		if !bytes.Equal(ch.Random, ch1.Random) || !bytes.Equal(ch.LegacySessionID, ch1.LegacySessionID) ||
 			!bytes.Equal(ch.CipherSuites.Bytes(), ch1.CipherSuites.Bytes()) {
 			return nil, errors.New("tlsserver: second ClientHello changed random, session id or cipher suites (§4.1.2)")
 		}
-		if s.opts.HRRCookie != nil && (!x.Has(tls.ExtensionTypeCookie) || !bytes.Equal(x.Cookie.Cookie, s.opts.HRRCookie)) {
+		if s.opts.HRRCookie != nil && (!x.Has(wire.ExtensionTypeCookie) || !bytes.Equal(x.Cookie.Cookie, s.opts.HRRCookie)) {
 			return nil, errors.New("tlsserver: second ClientHello did not echo the cookie")
 		}
 	}
@@ -624,7 +624,7 @@ func (s *Server) handleClientHello(msg []byte) ([]byte, error) {
 		s.suite = 0
 		pref := s.opts.CipherSuite
 		if pref == 0 {
-			pref = tls.TLS_AES_128_GCM_SHA256
+			pref = wire.TLS_AES_128_GCM_SHA256
 		}
 		for i := range ch.CipherSuites.Len() {
 			if ch.CipherSuites.At(i) == pref {
@@ -643,18 +643,18 @@ func (s *Server) handleClientHello(msg []byte) ([]byte, error) {
 	s.transcript = append(s.transcript, msg...)
 
 	// The client's share to use, if any.
-	var share *tls.KeyShareEntry
+	var share *wire.KeyShareEntry
 	it := x.KeyShare.ClientShares.Iter()
-	var e tls.KeyShareEntry
+	var e wire.KeyShareEntry
 	for share == nil && it.Next(&e) {
 		if slices.Contains(supportedGroups, e.Group) {
-			share = &tls.KeyShareEntry{Group: e.Group, KeyExchange: bytes.Clone(e.KeyExchange)}
+			share = &wire.KeyShareEntry{Group: e.Group, KeyExchange: bytes.Clone(e.KeyExchange)}
 		}
 	}
 	if s.state == stateWaitCH && (s.opts.HelloRetryRequest || share == nil) {
 		group := s.opts.HRRGroup
 		if group == 0 {
-			group = tls.NamedGroupSecp256r1
+			group = wire.NamedGroupSecp256r1
 		}
 		if !s.opts.HelloRetryRequest {
 			group = 0
@@ -699,23 +699,23 @@ var HelloRetryRequestRandom = []byte{
 	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 }
 
-func (s *Server) helloRetryRequestFlight(group tls.NamedGroup) *Flight {
-	hrr := tls.HelloRetryRequest{
+func (s *Server) helloRetryRequestFlight(group wire.NamedGroup) *Flight {
+	hrr := wire.HelloRetryRequest{
 		LegacyVersion:       0x0303,
 		Random:              HelloRetryRequestRandom,
 		LegacySessionIDEcho: s.ch.LegacySessionID,
 		CipherSuite:         s.suite,
 	}
 	x := &hrr.Extensions
-	x.Add(tls.ExtensionTypeSupportedVersions)
+	x.Add(wire.ExtensionTypeSupportedVersions)
 	x.SupportedVersions.SelectedVersion = 0x0304
-	x.Add(tls.ExtensionTypeKeyShare)
+	x.Add(wire.ExtensionTypeKeyShare)
 	x.KeyShare.SelectedGroup = group
 	if s.opts.HRRCookie != nil {
-		x.Add(tls.ExtensionTypeCookie)
+		x.Add(wire.ExtensionTypeCookie)
 		x.Cookie.Cookie = s.opts.HRRCookie
 	}
-	f := &Flight{Kind: FlightHelloRetryRequest, Items: []Item{EncodeItem(tls.HandshakeTypeServerHello, &hrr)}}
+	f := &Flight{Kind: FlightHelloRetryRequest, Items: []Item{EncodeItem(wire.HandshakeTypeServerHello, &hrr)}}
 	if s.opts.MiddleboxCCS {
 		f.Items = append(f.Items, CCSItem())
 	}
@@ -723,68 +723,68 @@ func (s *Server) helloRetryRequestFlight(group tls.NamedGroup) *Flight {
 }
 
 func (s *Server) serverHelloFlight(priv *ecdh.PrivateKey) *Flight {
-	sh := tls.ServerHello{
+	sh := wire.ServerHello{
 		LegacyVersion:       0x0303,
 		Random:              s.random,
 		LegacySessionIDEcho: s.ch.LegacySessionID,
 		CipherSuite:         s.suite,
 	}
 	x := &sh.Extensions
-	x.Add(tls.ExtensionTypeSupportedVersions)
+	x.Add(wire.ExtensionTypeSupportedVersions)
 	x.SupportedVersions.SelectedVersion = 0x0304
-	x.Add(tls.ExtensionTypeKeyShare)
-	x.KeyShare.ServerShare = tls.KeyShareEntry{Group: s.group, KeyExchange: priv.PublicKey().Bytes()}
-	f := &Flight{Kind: FlightServerHello, Items: []Item{EncodeItem(tls.HandshakeTypeServerHello, &sh)}}
+	x.Add(wire.ExtensionTypeKeyShare)
+	x.KeyShare.ServerShare = wire.KeyShareEntry{Group: s.group, KeyExchange: priv.PublicKey().Bytes()}
+	f := &Flight{Kind: FlightServerHello, Items: []Item{EncodeItem(wire.HandshakeTypeServerHello, &sh)}}
 	if s.opts.MiddleboxCCS && !s.hrrDone {
 		f.Items = append(f.Items, CCSItem())
 	}
 
-	var ee tls.EncryptedExtensions
-	if s.opts.AckServerName && s.ch.Extensions.Has(tls.ExtensionTypeServerName) {
-		ee.Extensions.Add(tls.ExtensionTypeServerName)
+	var ee wire.EncryptedExtensions
+	if s.opts.AckServerName && s.ch.Extensions.Has(wire.ExtensionTypeServerName) {
+		ee.Extensions.Add(wire.ExtensionTypeServerName)
 	}
 	if s.opts.ALPN != "" {
-		ee.Extensions.Add(tls.ExtensionTypeApplicationLayerProtocolNegotiation)
+		ee.Extensions.Add(wire.ExtensionTypeApplicationLayerProtocolNegotiation)
 		list := append([]byte{byte(len(s.opts.ALPN))}, s.opts.ALPN...)
 		if err := ee.Extensions.ApplicationLayerProtocolNegotiation.ProtocolNameList.SetBytes(list); err != nil {
 			panic(err)
 		}
 	}
-	f.Items = append(f.Items, EncodeItem(tls.HandshakeTypeEncryptedExtensions, &ee))
+	f.Items = append(f.Items, EncodeItem(wire.HandshakeTypeEncryptedExtensions, &ee))
 
 	if s.opts.RequestClientCert {
-		var cr tls.CertificateRequest
-		cr.Extensions.Add(tls.ExtensionTypeSignatureAlgorithms)
+		var cr wire.CertificateRequest
+		cr.Extensions.Add(wire.ExtensionTypeSignatureAlgorithms)
 		var algs []byte
-		for _, a := range []tls.SignatureScheme{tls.SignatureSchemeEcdsaSecp256r1Sha256, tls.SignatureSchemeEd25519,
-			tls.SignatureSchemeRsaPssRsaeSha256, tls.SignatureSchemeEcdsaSecp384r1Sha384} {
+		for _, a := range []wire.SignatureScheme{wire.SignatureSchemeEcdsaSecp256r1Sha256, wire.SignatureSchemeEd25519,
+			wire.SignatureSchemeRsaPssRsaeSha256, wire.SignatureSchemeEcdsaSecp384r1Sha384} {
 			algs = binary.BigEndian.AppendUint16(algs, uint16(a))
 		}
 		if err := cr.Extensions.SignatureAlgorithms.SupportedSignatureAlgorithms.SetBytes(algs); err != nil {
 			panic(err)
 		}
-		f.Items = append(f.Items, EncodeItem(tls.HandshakeTypeCertificateRequest, &cr))
+		f.Items = append(f.Items, EncodeItem(wire.HandshakeTypeCertificateRequest, &cr))
 	}
 
-	f.Items = append(f.Items, EncodeItem(tls.HandshakeTypeCertificate, CertificateMessage(s.cert.Chain)))
+	f.Items = append(f.Items, EncodeItem(wire.HandshakeTypeCertificate, CertificateMessage(s.cert.Chain)))
 	f.Items = append(f.Items,
-		Item{Msg: &Message{Type: tls.HandshakeTypeCertificateVerify, Compute: ComputeCertificateVerify}},
-		Item{Msg: &Message{Type: tls.HandshakeTypeFinished, Compute: ComputeFinished}})
+		Item{Msg: &Message{Type: wire.HandshakeTypeCertificateVerify, Compute: ComputeCertificateVerify}},
+		Item{Msg: &Message{Type: wire.HandshakeTypeFinished, Compute: ComputeFinished}})
 	return f
 }
 
 // CertificateMessage is a Certificate (§4.4.2) carrying chain, with an
 // empty context and no entry extensions.
-func CertificateMessage(chain [][]byte) *tls.Certificate {
+func CertificateMessage(chain [][]byte) *wire.Certificate {
 	var list []byte
 	for _, der := range chain {
-		e := tls.CertificateEntry{CertData: der}
+		e := wire.CertificateEntry{CertData: der}
 		var err error
 		if list, err = e.Append(list); err != nil {
 			panic(err)
 		}
 	}
-	var c tls.Certificate
+	var c wire.Certificate
 	if err := c.CertificateList.SetBytes(list); err != nil {
 		panic(err)
 	}
@@ -867,7 +867,7 @@ func (s *Server) sendFlight(f *Flight) ([]byte, error) {
 	flush := func() {
 		for len(run) > 0 {
 			n := min(len(run), maxFrag)
-			recs = append(recs, &Record{Type: tls.ContentTypeHandshake, Payload: run[:n:n], Epoch: runEpoch})
+			recs = append(recs, &Record{Type: wire.ContentTypeHandshake, Payload: run[:n:n], Epoch: runEpoch})
 			run = run[n:]
 		}
 		run = nil
@@ -899,19 +899,19 @@ func (s *Server) sendFlight(f *Flight) ([]byte, error) {
 	if m := s.opts.Mutator; m != nil && m.Records != nil {
 		recs = m.Records(s, f, recs)
 	}
-	wire := make([][]byte, 0, len(recs))
+	raw := make([][]byte, 0, len(recs))
 	for _, r := range recs {
 		w, err := s.protect(r)
 		if err != nil {
 			return nil, err
 		}
-		wire = append(wire, w)
+		raw = append(raw, w)
 	}
 	if m := s.opts.Mutator; m != nil && m.Wire != nil {
-		wire = m.Wire(s, f, wire)
+		raw = m.Wire(s, f, raw)
 	}
 	var out []byte
-	for _, w := range wire {
+	for _, w := range raw {
 		out = append(out, w...)
 	}
 	return out, nil
@@ -928,7 +928,7 @@ func (s *Server) encodeMessage(m *Message) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		cv := tls.CertificateVerify{Algorithm: s.cert.Scheme, Signature: sig}
+		cv := wire.CertificateVerify{Algorithm: s.cert.Scheme, Signature: sig}
 		if body, err = cv.Append(nil); err != nil {
 			return nil, err
 		}
@@ -949,29 +949,29 @@ func (s *Server) encodeMessage(m *Message) ([]byte, error) {
 		enc[1], enc[2], enc[3] = byte(len(body)>>16), byte(len(body)>>8), byte(len(body))
 		enc = append(enc, body...)
 	}
-	isHRR := m.Type == tls.HandshakeTypeServerHello && len(enc) >= 38 && bytes.Equal(enc[6:38], HelloRetryRequestRandom)
+	isHRR := m.Type == wire.HandshakeTypeServerHello && len(enc) >= 38 && bytes.Equal(enc[6:38], HelloRetryRequestRandom)
 	if s.sAP == nil { // the handshake transcript ends with the server's Finished
 		if isHRR && !s.hrrDone && s.sHS == nil {
 			// §4.4.1: ClientHello1 becomes message_hash.
 			h := sha256.Sum256(s.transcript)
-			s.transcript = append([]byte{byte(tls.HandshakeTypeMessageHash), 0, 0, hashLen}, h[:]...)
+			s.transcript = append([]byte{byte(wire.HandshakeTypeMessageHash), 0, 0, hashLen}, h[:]...)
 		}
 		s.transcript = append(s.transcript, enc...)
 	}
 	switch {
 	case isHRR:
 		if !s.hrrDone {
-			var hrr tls.HelloRetryRequest
-			if hrr.Unmarshal(enc[4:]) == nil && hrr.Extensions.Has(tls.ExtensionTypeKeyShare) {
+			var hrr wire.HelloRetryRequest
+			if hrr.Unmarshal(enc[4:]) == nil && hrr.Extensions.Has(wire.ExtensionTypeKeyShare) {
 				s.hrrGroup = hrr.Extensions.KeyShare.SelectedGroup
 			}
 		}
 		s.hrrDone = true
-	case m.Type == tls.HandshakeTypeServerHello && s.sHS == nil && s.shared != nil:
+	case m.Type == wire.HandshakeTypeServerHello && s.sHS == nil && s.shared != nil:
 		return enc, s.deriveHandshake(enc)
-	case m.Type == tls.HandshakeTypeFinished && s.sHS != nil && s.sAP == nil:
+	case m.Type == wire.HandshakeTypeFinished && s.sHS != nil && s.sAP == nil:
 		return enc, s.deriveApplication()
-	case m.Type == tls.HandshakeTypeKeyUpdate && s.sAP != nil:
+	case m.Type == wire.HandshakeTypeKeyUpdate && s.sAP != nil:
 		next, err := s.writeKeys[s.writeEpoch].next(s.suite)
 		if err != nil {
 			return nil, err
@@ -985,7 +985,7 @@ func (s *Server) encodeMessage(m *Message) ([]byte, error) {
 func (s *Server) deriveHandshake(sh []byte) error {
 	// Follow the cipher suite the ServerHello as sent names, if the
 	// server can; a mutated one it cannot do keeps the negotiated one.
-	var msg tls.ServerHello
+	var msg wire.ServerHello
 	if msg.Unmarshal(sh[4:]) == nil && slices.Contains(supportedSuites, msg.CipherSuite) {
 		s.suite = msg.CipherSuite
 	}
@@ -1031,7 +1031,7 @@ func (s *Server) protect(r *Record) ([]byte, error) {
 	if r.Raw != nil {
 		return bytes.Clone(r.Raw), nil
 	}
-	if r.Type == tls.ContentTypeAlert && len(r.Payload) == 2 && r.Payload[1] == byte(tls.AlertDescriptionCloseNotify) {
+	if r.Type == wire.ContentTypeAlert && len(r.Payload) == 2 && r.Payload[1] == byte(wire.AlertDescriptionCloseNotify) {
 		s.sentClose = true
 	}
 	version := r.Version
@@ -1049,7 +1049,7 @@ func (s *Server) protect(r *Record) ([]byte, error) {
 		}
 		outer := r.OuterType
 		if outer == 0 {
-			outer = tls.ContentTypeApplicationData
+			outer = wire.ContentTypeApplicationData
 		}
 		w = k.seal(outer, version, r.Type, r.Payload, r.Padding)
 	}

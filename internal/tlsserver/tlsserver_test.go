@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/internal/tlsserver"
+	"github.com/tabletls/tabletls/internal/wire"
 	"github.com/tabletls/tabletls/tls"
 )
 
 func fullOptions() tlsserver.Options {
 	return tlsserver.Options{HelloRetryRequest: true, HRRCookie: []byte("c"), MiddleboxCCS: true, RequestClientCert: true,
-		ALPN: "h2", Tickets: 2, KeyUpdates: []tls.KeyUpdateRequest{tls.KeyUpdateRequestUpdateRequested}, AppData: []byte("data"), Echo: true}
+		ALPN: "h2", Tickets: 2, KeyUpdates: []wire.KeyUpdateRequest{wire.KeyUpdateRequestUpdateRequested}, AppData: []byte("data"), Echo: true}
 }
 
 func fullConfig(seed string) *tls.Config {
@@ -55,21 +56,21 @@ func TestCertificates(t *testing.T) {
 
 func TestMessageExtensions(t *testing.T) {
 	for _, c := range []struct {
-		typ  tls.HandshakeType
+		typ  wire.HandshakeType
 		body func() []byte
 	}{
-		{tls.HandshakeTypeEncryptedExtensions, func() []byte { return []byte{0, 0} }},
-		{tls.HandshakeTypeCertificate, func() []byte {
+		{wire.HandshakeTypeEncryptedExtensions, func() []byte { return []byte{0, 0} }},
+		{wire.HandshakeTypeCertificate, func() []byte {
 			b, _ := tlsserver.CertificateMessage([][]byte{{1, 2, 3}, {4}}).Append(nil)
 			return b
 		}},
-		{tls.HandshakeTypeNewSessionTicket, func() []byte { return tlsserver.TicketItem(3).Msg.Body }},
-		{tls.HandshakeTypeKeyUpdate, func() []byte { return []byte{0} }},
+		{wire.HandshakeTypeNewSessionTicket, func() []byte { return tlsserver.TicketItem(3).Msg.Body }},
+		{wire.HandshakeTypeKeyUpdate, func() []byte { return []byte{0} }},
 	} {
 		t.Run(c.typ.String(), func(t *testing.T) {
 			m := &tlsserver.Message{Type: c.typ, Body: c.body()}
 			err := m.AddExtension(0xfafa, []byte("x"))
-			if c.typ == tls.HandshakeTypeKeyUpdate {
+			if c.typ == wire.HandshakeTypeKeyUpdate {
 				if err == nil {
 					t.Fatal("KeyUpdate has no extensions, but AddExtension succeeded")
 				}
@@ -77,39 +78,39 @@ func TestMessageExtensions(t *testing.T) {
 			}
 			must(err)
 			must(m.AddExtension(0xfafa, nil))
-			must(m.AddExtension(tls.ExtensionTypeEarlyData, []byte{0, 0, 0, 1}))
+			must(m.AddExtension(wire.ExtensionTypeEarlyData, []byte{0, 0, 0, 1}))
 			exts, err := m.Extensions()
 			must(err)
-			if len(exts) != 3 || exts[0].ExtensionType != 0xfafa || string(exts[0].ExtensionData) != "x" || exts[2].ExtensionType != tls.ExtensionTypeEarlyData {
+			if len(exts) != 3 || exts[0].ExtensionType != 0xfafa || string(exts[0].ExtensionData) != "x" || exts[2].ExtensionType != wire.ExtensionTypeEarlyData {
 				t.Fatalf("extensions %+v", exts)
 			}
 			must(m.RemoveExtension(0xfafa))
-			must(m.RemoveExtension(tls.ExtensionTypeEarlyData))
+			must(m.RemoveExtension(wire.ExtensionTypeEarlyData))
 			if !bytes.Equal(m.Body, c.body()) {
 				t.Fatalf("add then remove: %x, want %x", m.Body, c.body())
 			}
 		})
 	}
 	// The generated decoders accept what the helpers build.
-	m := &tlsserver.Message{Type: tls.HandshakeTypeCertificate}
+	m := &tlsserver.Message{Type: wire.HandshakeTypeCertificate}
 	m.Body, _ = tlsserver.CertificateMessage([][]byte{{1, 2, 3}}).Append(nil)
-	must(m.AddExtension(tls.ExtensionTypeStatusRequest, []byte{1, 0, 0, 1, 0x30}))
-	var cert tls.Certificate
+	must(m.AddExtension(wire.ExtensionTypeStatusRequest, []byte{1, 0, 0, 1, 0x30}))
+	var cert wire.Certificate
 	if err := cert.Unmarshal(m.Body); err != nil {
 		t.Fatal(err)
 	}
 	it := cert.CertificateList.Iter()
-	var e tls.CertificateEntry
-	if !it.Next(&e) || !e.Extensions.Has(tls.ExtensionTypeStatusRequest) || !bytes.Equal(e.CertData, []byte{1, 2, 3}) {
+	var e wire.CertificateEntry
+	if !it.Next(&e) || !e.Extensions.Has(wire.ExtensionTypeStatusRequest) || !bytes.Equal(e.CertData, []byte{1, 2, 3}) {
 		t.Fatalf("entry %+v", e)
 	}
 }
 
 func TestSplitAndCoalesceRecords(t *testing.T) {
 	recs := []*tlsserver.Record{
-		{Type: tls.ContentTypeHandshake, Payload: []byte("abcdefg"), Epoch: tlsserver.EpochHandshake},
-		{Type: tls.ContentTypeHandshake, Payload: []byte("hi"), Epoch: tlsserver.EpochHandshake},
-		{Type: tls.ContentTypeApplicationData, Payload: []byte("j"), Epoch: tlsserver.EpochHandshake},
+		{Type: wire.ContentTypeHandshake, Payload: []byte("abcdefg"), Epoch: tlsserver.EpochHandshake},
+		{Type: wire.ContentTypeHandshake, Payload: []byte("hi"), Epoch: tlsserver.EpochHandshake},
+		{Type: wire.ContentTypeApplicationData, Payload: []byte("j"), Epoch: tlsserver.EpochHandshake},
 	}
 	split := tlsserver.SplitRecords(recs, 3)
 	if len(split) != 5 || string(split[2].Payload) != "g" {
@@ -132,14 +133,14 @@ func TestServerChecksClientHello(t *testing.T) {
 	must(p.Client.Start())
 	rec := bytes.Clone(p.Client.Output())
 	// Rewrite the ClientHello: a second key share for x25519.
-	m := &tlsserver.Message{Type: tls.HandshakeTypeClientHello, Body: rec[9:]}
-	ks, ok := m.Extension(tls.ExtensionTypeKeyShare)
+	m := &tlsserver.Message{Type: wire.HandshakeTypeClientHello, Body: rec[9:]}
+	ks, ok := m.Extension(wire.ExtensionTypeKeyShare)
 	if !ok {
 		t.Fatal("no key_share")
 	}
 	entry := ks[2:]
-	must(m.RemoveExtension(tls.ExtensionTypeKeyShare))
-	must(m.AddExtension(tls.ExtensionTypeKeyShare, cat(u16(uint16(2*len(entry))), entry, entry)))
+	must(m.RemoveExtension(wire.ExtensionTypeKeyShare))
+	must(m.AddExtension(wire.ExtensionTypeKeyShare, cat(u16(uint16(2*len(entry))), entry, entry)))
 	hs := cat([]byte{1, 0, byte(len(m.Body) >> 8), byte(len(m.Body))}, m.Body)
 	srv := tlsserver.New(tlsserver.Options{})
 	if _, err := srv.Input(cat([]byte{22, 3, 1, byte(len(hs) >> 8), byte(len(hs))}, hs)); err != nil {
@@ -153,7 +154,7 @@ func TestServerChecksClientHello(t *testing.T) {
 // A mutator that makes the server fail is reported, not hidden.
 func TestServerErrorReported(t *testing.T) {
 	r := converse("err", tlsserver.Options{Mutator: insertBefore(ht_SH, tlsserver.Item{Rec: &tlsserver.Record{
-		Type: tls.ContentTypeApplicationData, Epoch: tlsserver.EpochApplication + 5}})}, nil, nil)
+		Type: wire.ContentTypeApplicationData, Epoch: tlsserver.EpochApplication + 5}})}, nil, nil)
 	if r.ServerErr == nil {
 		t.Fatal("no server error for a record under keys that do not exist")
 	}
@@ -163,6 +164,6 @@ func TestServerErrorReported(t *testing.T) {
 // use keys that messages after it derive.
 func TestRecordUnderLaterKeys(t *testing.T) {
 	r := converse("later", tlsserver.Options{Mutator: insertBefore(ht_SH, tlsserver.Item{Rec: &tlsserver.Record{
-		Type: tls.ContentTypeApplicationData, Epoch: tlsserver.EpochApplication}})}, nil, nil)
+		Type: wire.ContentTypeApplicationData, Epoch: tlsserver.EpochApplication}})}, nil, nil)
 	checkAlert(t, r, unexpectedMessage, false) // protected data before the ServerHello
 }

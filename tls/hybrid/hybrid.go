@@ -2,7 +2,7 @@
 // draft-ietf-tls-ecdhe-mlkem, for tls.Crypto.KeyExchanges:
 //
 //	cfg.Crypto.KeyExchanges = append(cfg.Crypto.KeyExchanges, hybrid.X25519MLKEM768())
-//	cfg.CurvePreferences = []tls.NamedGroup{tls.X25519MLKEM768, tls.NamedGroupX25519}
+//	cfg.CurvePreferences = []tls.CurveID{tls.X25519MLKEM768, tls.X25519}
 //
 // Importing it adds X25519MLKEM768 to tls.DefaultCrypto (not to the default
 // CurvePreferences).
@@ -57,15 +57,15 @@ func newShare(rand io.Reader) (*share, error) {
 	var buf [32 + mlkem.SeedSize]byte
 	defer clear(buf[:])
 	if _, err := io.ReadFull(rand, buf[:]); err != nil {
-		return nil, alert(tls.AlertDescriptionInternalError, "tls: cannot read key share randomness: "+err.Error())
+		return nil, alert(tls.AlertInternalError, "tls: cannot read key share randomness: "+err.Error())
 	}
 	x, err := ecdh.X25519().NewPrivateKey(buf[:32])
 	if err != nil {
-		return nil, alert(tls.AlertDescriptionInternalError, "tls: cannot generate key share: "+err.Error())
+		return nil, alert(tls.AlertInternalError, "tls: cannot generate key share: "+err.Error())
 	}
 	dk, err := mlkem.NewDecapsulationKey768(buf[32:])
 	if err != nil {
-		return nil, alert(tls.AlertDescriptionInternalError, "tls: cannot generate ML-KEM key: "+err.Error())
+		return nil, alert(tls.AlertInternalError, "tls: cannot generate ML-KEM key: "+err.Error())
 	}
 	// Section 4.1: the ML-KEM-768 encapsulation key comes first, then the
 	// X25519 share. (This is the reverse of the hybrid design's usual
@@ -99,7 +99,7 @@ func (k *x25519Half) Public() []byte { return k.pub }
 // Section 4.2.8.2 fixes, and runs X25519.
 func (k *x25519Half) SharedSecret(serverShare []byte) ([]byte, error) {
 	if len(serverShare) != x25519ShareLen {
-		return nil, alert(tls.AlertDescriptionIllegalParameter, "tls: server key share has the wrong length")
+		return nil, alert(tls.AlertIllegalParameter, "tls: server key share has the wrong length")
 	}
 	return x25519Secret(k.key, serverShare)
 }
@@ -110,11 +110,11 @@ func (k *x25519Half) SharedSecret(serverShare []byte) ([]byte, error) {
 func x25519Secret(key *ecdh.PrivateKey, serverShare []byte) ([]byte, error) {
 	peer, err := ecdh.X25519().NewPublicKey(serverShare)
 	if err != nil {
-		return nil, alert(tls.AlertDescriptionIllegalParameter, "tls: invalid server key share")
+		return nil, alert(tls.AlertIllegalParameter, "tls: invalid server key share")
 	}
 	secret, err := key.ECDH(peer)
 	if err != nil {
-		return nil, alert(tls.AlertDescriptionIllegalParameter, "tls: invalid server key share")
+		return nil, alert(tls.AlertIllegalParameter, "tls: invalid server key share")
 	}
 	return secret, nil
 }
@@ -127,7 +127,7 @@ func (k *share) SharedSecret(serverShare []byte) ([]byte, error) {
 	// "the client MUST check if the ciphertext length matches the selected
 	// group, and abort with an illegal_parameter alert if it fails."
 	if len(serverShare) != ServerShareLen {
-		return nil, alert(tls.AlertDescriptionIllegalParameter, "tls: server hybrid key share has the wrong length")
+		return nil, alert(tls.AlertIllegalParameter, "tls: server hybrid key share has the wrong length")
 	}
 	ct := serverShare[:mlkem.CiphertextSize768]
 	ecdhSecret, err := x25519Secret(k.x25519, serverShare[mlkem.CiphertextSize768:])
@@ -140,7 +140,7 @@ func (k *share) SharedSecret(serverShare []byte) ([]byte, error) {
 	// internal_error as the draft says.
 	kemSecret, err := k.mlkem.Decapsulate(ct)
 	if err != nil {
-		return nil, alert(tls.AlertDescriptionInternalError, "tls: ML-KEM decapsulation failed")
+		return nil, alert(tls.AlertInternalError, "tls: ML-KEM decapsulation failed")
 	}
 	secret := make([]byte, 0, SharedSecretLen)
 	secret = append(secret, kemSecret...)

@@ -127,7 +127,7 @@ func TestInvalidServerShare(t *testing.T) {
 			t.Errorf("%s: accepted", tc.name)
 			continue
 		}
-		t.Run(tc.name, func(t *testing.T) { ksWantAlert(t, err, tls.AlertDescriptionIllegalParameter) })
+		t.Run(tc.name, func(t *testing.T) { ksWantAlert(t, err, tls.AlertIllegalParameter) })
 	}
 }
 
@@ -187,6 +187,6 @@ func TestX25519Share(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 			continue
 		}
-		t.Run(name, func(t *testing.T) { ksWantAlert(t, err, tls.AlertDescriptionIllegalParameter) })
+		t.Run(name, func(t *testing.T) { ksWantAlert(t, err, tls.AlertIllegalParameter) })
 	}
 }

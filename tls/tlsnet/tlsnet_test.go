@@ -254,7 +254,7 @@ func TestDialErrors(t *testing.T) {
 	// AlertError.
 	_, err := tlsnet.Dial("tcp", srv.Addr, verifiedConfig(testpeer.NewCA()))
 	var ae *tls.AlertError
-	if !errors.As(err, &ae) || ae.Alert != tls.AlertDescriptionUnknownCa || ae.Received {
+	if !errors.As(err, &ae) || ae.Alert != tls.AlertUnknownCA || ae.Received {
 		t.Fatalf("Dial with the wrong CA = %v, want a local unknown_ca", err)
 	}
 	if r := srv.WaitHandshake(t); r.Err == nil {

@@ -67,16 +67,16 @@ const (
 func (v *Verifier) Verify(serverName string, chain [][]byte) (crypto.PublicKey, error) {
 	if len(chain) == 0 {
 		// RFC 8446, Section 4.4.2.4.
-		return nil, alert(tls.AlertDescriptionDecodeError, "tls: server sent an empty certificate chain")
+		return nil, alert(tls.AlertDecodeError, "tls: server sent an empty certificate chain")
 	}
 	if serverName == "" {
-		return nil, alert(tls.AlertDescriptionInternalError, "tls: x509verify needs the server name to verify the certificate")
+		return nil, alert(tls.AlertInternalError, "tls: x509verify needs the server name to verify the certificate")
 	}
 	certs := make([]*x509.Certificate, len(chain))
 	for i, der := range chain {
 		cert, err := x509.ParseCertificate(der)
 		if err != nil {
-			return nil, alert(tls.AlertDescriptionBadCertificate, "tls: failed to parse certificate from server: "+err.Error())
+			return nil, alert(tls.AlertBadCertificate, "tls: failed to parse certificate from server: "+err.Error())
 		}
 		certs[i] = cert
 	}
@@ -99,7 +99,7 @@ func (v *Verifier) Verify(serverName string, chain [][]byte) (crypto.PublicKey, 
 	// lists: that must include digitalSignature. x509.Verify checks only
 	// extended key usage. (No extension at all means any use.)
 	if leaf := certs[0]; hasKeyUsage(leaf) && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		return nil, alert(tls.AlertDescriptionBadCertificate, "tls: server certificate KeyUsage lacks digitalSignature")
+		return nil, alert(tls.AlertBadCertificate, "tls: server certificate KeyUsage lacks digitalSignature")
 	}
 	return leafKey(certs[0])
 }
@@ -126,13 +126,13 @@ func verifyErrorAlert(err error) tls.AlertDescription {
 	var invalid x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &unknownAuthority), errors.As(err, &systemRoots):
-		return tls.AlertDescriptionUnknownCa
+		return tls.AlertUnknownCA
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		// x509 reports not-yet-valid certificates as Expired too.
-		return tls.AlertDescriptionCertificateExpired
+		return tls.AlertCertificateExpired
 	}
 	// x509.HostnameError, wrong key usage, name constraints, ...
-	return tls.AlertDescriptionBadCertificate
+	return tls.AlertBadCertificate
 }
 
 // leafKey returns the leaf's public key if package tls can check a
@@ -147,11 +147,11 @@ func leafKey(leaf *x509.Certificate) (crypto.PublicKey, error) {
 		return pub, nil
 	case *rsa.PublicKey:
 		if n := pub.N.BitLen(); n < minRSABits || n > maxRSABits {
-			return nil, alert(tls.AlertDescriptionBadCertificate, "tls: server certificate RSA key size not supported")
+			return nil, alert(tls.AlertBadCertificate, "tls: server certificate RSA key size not supported")
 		}
 		return pub, nil
 	}
-	return nil, alert(tls.AlertDescriptionUnsupportedCertificate, "tls: server certificate public key type not supported")
+	return nil, alert(tls.AlertUnsupportedCertificate, "tls: server certificate public key type not supported")
 }
 
 func alert(desc tls.AlertDescription, msg string) *tls.AlertError {

@@ -154,24 +154,24 @@ func TestVerifier(t *testing.T) {
 		{"valid via intermediate", good, "device.example", [][]byte{interLeaf.der, inter.der}, 0},
 		{"valid, unordered extras", good, "device.example", [][]byte{interLeaf.der, ca.der, inter.der}, 0},
 		{"ed25519 leaf", good, "device.example", [][]byte{edLeaf.der}, 0},
-		{"expired", New(Options{Roots: pool(ca), Time: at(notAfter.Add(time.Second))}), "device.example", [][]byte{leaf.der}, tls.AlertDescriptionCertificateExpired},
-		{"not yet valid", New(Options{Roots: pool(ca), Time: at(notBefore.Add(-time.Second))}), "device.example", [][]byte{leaf.der}, tls.AlertDescriptionCertificateExpired},
-		{"wrong hostname", good, "other.example", [][]byte{leaf.der}, tls.AlertDescriptionBadCertificate},
-		{"IP address", good, "192.0.2.1", [][]byte{leaf.der}, tls.AlertDescriptionBadCertificate},
-		{"unknown CA", New(Options{Roots: pool(otherCA), Time: at(validTime)}), "device.example", [][]byte{leaf.der}, tls.AlertDescriptionUnknownCa},
-		{"missing intermediate", good, "device.example", [][]byte{interLeaf.der}, tls.AlertDescriptionUnknownCa},
-		{"self-signed leaf", good, "Test Root", [][]byte{ca.der}, tls.AlertDescriptionBadCertificate},
-		{"client auth only", good, "device.example", [][]byte{clientLeaf.der}, tls.AlertDescriptionBadCertificate},
-		{"KeyUsage keyEncipherment only", good, "device.example", [][]byte{keyEnciphermentLeaf.der}, tls.AlertDescriptionBadCertificate},
-		{"KeyUsage keyCertSign and keyAgreement", good, "device.example", [][]byte{certSignLeaf.der}, tls.AlertDescriptionBadCertificate},
+		{"expired", New(Options{Roots: pool(ca), Time: at(notAfter.Add(time.Second))}), "device.example", [][]byte{leaf.der}, tls.AlertCertificateExpired},
+		{"not yet valid", New(Options{Roots: pool(ca), Time: at(notBefore.Add(-time.Second))}), "device.example", [][]byte{leaf.der}, tls.AlertCertificateExpired},
+		{"wrong hostname", good, "other.example", [][]byte{leaf.der}, tls.AlertBadCertificate},
+		{"IP address", good, "192.0.2.1", [][]byte{leaf.der}, tls.AlertBadCertificate},
+		{"unknown CA", New(Options{Roots: pool(otherCA), Time: at(validTime)}), "device.example", [][]byte{leaf.der}, tls.AlertUnknownCA},
+		{"missing intermediate", good, "device.example", [][]byte{interLeaf.der}, tls.AlertUnknownCA},
+		{"self-signed leaf", good, "Test Root", [][]byte{ca.der}, tls.AlertBadCertificate},
+		{"client auth only", good, "device.example", [][]byte{clientLeaf.der}, tls.AlertBadCertificate},
+		{"KeyUsage keyEncipherment only", good, "device.example", [][]byte{keyEnciphermentLeaf.der}, tls.AlertBadCertificate},
+		{"KeyUsage keyCertSign and keyAgreement", good, "device.example", [][]byte{certSignLeaf.der}, tls.AlertBadCertificate},
 		{"KeyUsage digitalSignature and keyEncipherment", good, "device.example", [][]byte{bothLeaf.der}, 0},
 		{"no KeyUsage extension", good, "device.example", [][]byte{noKeyUsageLeaf.der}, 0},
-		{"unsupported key", good, "device.example", [][]byte{p521Leaf.der}, tls.AlertDescriptionUnsupportedCertificate},
-		{"garbage leaf", good, "device.example", [][]byte{{0x30, 0x03, 0x02, 0x01, 0x01}}, tls.AlertDescriptionBadCertificate},
-		{"truncated leaf", good, "device.example", [][]byte{leaf.der[:len(leaf.der)-1]}, tls.AlertDescriptionBadCertificate},
-		{"garbage intermediate", good, "device.example", [][]byte{leaf.der, {0x00}}, tls.AlertDescriptionBadCertificate},
-		{"empty chain", good, "device.example", nil, tls.AlertDescriptionDecodeError},
-		{"no server name", good, "", [][]byte{leaf.der}, tls.AlertDescriptionInternalError},
+		{"unsupported key", good, "device.example", [][]byte{p521Leaf.der}, tls.AlertUnsupportedCertificate},
+		{"garbage leaf", good, "device.example", [][]byte{{0x30, 0x03, 0x02, 0x01, 0x01}}, tls.AlertBadCertificate},
+		{"truncated leaf", good, "device.example", [][]byte{leaf.der[:len(leaf.der)-1]}, tls.AlertBadCertificate},
+		{"garbage intermediate", good, "device.example", [][]byte{leaf.der, {0x00}}, tls.AlertBadCertificate},
+		{"empty chain", good, "device.example", nil, tls.AlertDecodeError},
+		{"no server name", good, "", [][]byte{leaf.der}, tls.AlertInternalError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,10 +219,10 @@ func TestVerifierDefaults(t *testing.T) {
 		NotAfter:  time.Now().Add(-time.Hour),
 	}, newKey(t), ca)
 	_, err := New(Options{Roots: pool(ca)}).Verify("device.example", [][]byte{expired.der})
-	wantAlert(t, err, tls.AlertDescriptionCertificateExpired)
+	wantAlert(t, err, tls.AlertCertificateExpired)
 
 	// Roots nil: the system roots, which do not include our test CA
 	// (or do not exist at all).
 	_, err = New(Options{}).Verify("device.example", [][]byte{leaf.der})
-	wantAlert(t, err, tls.AlertDescriptionUnknownCa)
+	wantAlert(t, err, tls.AlertUnknownCA)
 }

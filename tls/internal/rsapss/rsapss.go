@@ -41,8 +41,8 @@ const (
 // PSSPublicKey is an RSA key from an id-RSASSA-PSS SubjectPublicKeyInfo,
 // usable only with the rsa_pss_pss_* schemes (RFC 8446, Section 4.2.3).
 type PSSPublicKey struct {
-	Pub  *rsa.PublicKey
-	Hash crypto.Hash // the only hash the key may be used with, or 0 for any
+	Pub  *rsa.PublicKey // the RSA key
+	Hash crypto.Hash    // the only hash the key may be used with, or 0 for any
 }
 
 // keyError is a certificate key error: package tls sends bad_certificate,
@@ -73,9 +73,9 @@ func New(hash crypto.Hash, pss bool) *Algorithm { return &Algorithm{hash, pss} }
 
 // Scheme is one TLS 1.3 signature scheme of this package.
 type Scheme struct {
-	ID          uint16   // SignatureScheme
-	CertSchemes []uint16 // listed in signature_algorithms for certificate chains
-	Algorithm   *Algorithm
+	ID          uint16     // SignatureScheme
+	CertSchemes []uint16   // listed in signature_algorithms for certificate chains
+	Algorithm   *Algorithm // verifies and signs with the scheme
 }
 
 // Schemes are the six schemes, in package tls's order of preference: for
