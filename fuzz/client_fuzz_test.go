@@ -504,7 +504,7 @@ func (p *cfPlan) setup() (tlsserver.Options, *tls.Config, cfOffer) {
 		cfg.RecordSizeLimit = uint16(min(64*int(p.RecordLimit), 16385))
 	}
 	if p.Flags&cfFlagClientCert != 0 {
-		cfg.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
+		cfg.Certificates = []tls.Certificate{tlsserver.ClientCertificate().TLSCertificate()}
 	}
 	if p.Flags&cfFlagTicketCallback != 0 {
 		cfg.OnNewSessionTicket = func(*tls.SessionTicket) {}
@@ -2161,8 +2161,8 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 
 	if res.HandshakeComplete {
 		cs := res.ConnectionState
-		if !slices.Contains(r.offer.suites, cs.CipherSuite) || !slices.Contains(r.offer.curves, cs.Group) {
-			fail("negotiated %v and %v, not offered", cs.CipherSuite, cs.Group)
+		if !slices.Contains(r.offer.suites, cs.CipherSuite) || !slices.Contains(r.offer.curves, cs.CurveID) {
+			fail("negotiated %v and %v, not offered", cs.CipherSuite, cs.CurveID)
 		}
 		if cs.NegotiatedProtocol != "" && !slices.Contains(r.offer.alpn, cs.NegotiatedProtocol) {
 			fail("negotiated ALPN %q, not offered", cs.NegotiatedProtocol)
@@ -2171,8 +2171,8 @@ func (r *cfRun) check(t *testing.T, res *tlsserver.Result, srv *tlsserver.Server
 			if !srv.HandshakeComplete() {
 				fail("client completed its handshake; the server did not")
 			}
-			if srv.CipherSuite() != wire.CipherSuite(cs.CipherSuite) || srv.Group() != wire.NamedGroup(cs.Group) {
-				fail("client negotiated %v/%v, server %v/%v", cs.CipherSuite, cs.Group, srv.CipherSuite(), srv.Group())
+			if srv.CipherSuite() != wire.CipherSuite(cs.CipherSuite) || srv.Group() != wire.NamedGroup(cs.CurveID) {
+				fail("client negotiated %v/%v, server %v/%v", cs.CipherSuite, cs.CurveID, srv.CipherSuite(), srv.Group())
 			}
 		}
 		if !post && !desync && res.Err == nil && res.ServerErr == nil {

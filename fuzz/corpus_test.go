@@ -454,9 +454,9 @@ func echo(conn *tls.Conn, r *bufio.Reader) error { return sendLine(conn, r, "hel
 func reversed(conn *tls.Conn, r *bufio.Reader) error { return sendLine(conn, r, "hello", "olleh") }
 
 // clientCert is a client certificate for the servers that ask for one.
-func clientCert() []tls.ClientCertificate {
+func clientCert() []tls.Certificate {
 	cert := testpeer.DefaultCA().Issue(testpeer.ECDSAP256)
-	return []tls.ClientCertificate{{Chain: cert.Chain, PrivateKey: cert.Key}}
+	return []tls.Certificate{{Certificate: cert.Chain, PrivateKey: cert.Key}}
 }
 
 // addGoServer records handshakes with crypto/tls.

@@ -171,7 +171,7 @@ func checkRawInState(t *testing.T, data []byte) {
 	cfg := tlsserver.ClientConfig("rawinstate")
 	cfg.Trace = tr.trace
 	if in.flags&risFlagClientCert != 0 {
-		cfg.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
+		cfg.Certificates = []tls.Certificate{tlsserver.ClientCertificate().TLSCertificate()}
 	}
 	if in.flags&risFlagALPN != 0 {
 		cfg.NextProtos = []string{"h2"}

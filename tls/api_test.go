@@ -207,8 +207,10 @@ func TestGoDocSize(t *testing.T) {
 }
 
 // keptWireNames are type names package tls declares itself, with the
-// same name as a wire registry, and the meaning of crypto/tls.
-var keptWireNames = map[string]bool{"SignatureScheme": true, "AlertDescription": true}
+// same name as a wire registry or message, and the meaning of crypto/tls:
+// Certificate is the client's key pair (crypto/tls.Certificate), not the
+// Certificate message, which stays in internal/wire.
+var keptWireNames = map[string]bool{"SignatureScheme": true, "AlertDescription": true, "Certificate": true}
 
 // wireTypeNames are the types generated in internal/wire.
 func wireTypeNames(t *testing.T) map[string]bool {

@@ -2,9 +2,11 @@ package tls
 
 import (
 	"crypto"
+	"errors"
 	"github.com/tabletls/tabletls/internal/wire"
 	"io"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -34,8 +36,9 @@ type Config struct {
 
 	// CurvePreferences are the groups to offer in supported_groups, most
 	// preferred first; each must be in Crypto.KeyExchanges. Nil means
-	// x25519, secp256r1, secp384r1, those of them Crypto implements, or
-	// if it implements none of them, its KeyExchanges in order.
+	// x25519, secp256r1, secp384r1, secp521r1, those of them Crypto
+	// implements, or if it implements none of them, its KeyExchanges in
+	// order.
 	CurvePreferences []CurveID
 
 	// KeyShares are the groups the first ClientHello carries a key share
@@ -43,8 +46,8 @@ type Config struct {
 	// CurvePreferences (x25519 by default) and, when that is the hybrid
 	// X25519MLKEM768 and x25519 is in CurvePreferences too, an x25519
 	// share beside it made from the hybrid's X25519 key (see
-	// X25519Sharer), as crypto/tls does. A server that wants another offered group asks for it with a
-	// HelloRetryRequest.
+	// X25519Sharer), as crypto/tls does. A server that wants another
+	// offered group asks for it with a HelloRetryRequest.
 	KeyShares []CurveID
 
 	// Verifier authenticates the server's certificate chain. It is
@@ -57,11 +60,24 @@ type Config struct {
 	// the key is the right one. For tests only.
 	InsecureSkipVerify bool
 
-	// Certificates are the client's certificates, offered when the server
-	// sends a CertificateRequest. The first one whose key can make a
-	// signature the server accepts is used; with none, the client answers
-	// with an empty Certificate.
-	Certificates []ClientCertificate
+	// Certificates are the client's, for a CertificateRequest: the first
+	// whose key can sign with a scheme the server accepts is sent, or, if
+	// none can, an empty Certificate.
+	Certificates []Certificate
+
+	// GetClientCertificate, if set, is called instead of looking in
+	// Certificates on a CertificateRequest, as in crypto/tls. An empty
+	// chain sends none; an error ends the handshake with internal_error,
+	// the error as its cause. The certificate must stay unchanged until
+	// the handshake is over.
+	GetClientCertificate func(*CertificateRequestInfo) (*Certificate, error)
+
+	// SignatureSchemes are the schemes the server may sign its
+	// CertificateVerify with, most preferred first (RFC 8446 §4.2.3),
+	// each implemented by Crypto. Nil means all Crypto implements: ECDSA,
+	// Ed25519, RSA-PSS. Those for certificate chains only (PKCS #1 v1.5)
+	// follow them in signature_algorithms either way.
+	SignatureSchemes []SignatureScheme
 
 	// Rand is the source of randomness (client random, session id, key
 	// shares). Nil means crypto/rand. Firmware plugs its TRNG in here.
@@ -110,13 +126,65 @@ type Config struct {
 	Trace func(TraceEvent)
 }
 
-// ClientCertificate is a client certificate chain and its private key.
-type ClientCertificate struct {
-	// Chain is the DER certificates, leaf first.
-	Chain [][]byte
-	// PrivateKey signs the CertificateVerify: ECDSA P-256 or P-384,
-	// Ed25519, or RSA (used with RSA-PSS).
-	PrivateKey crypto.Signer
+// Certificate is a certificate chain and its private key, with
+// crypto/tls.Certificate's fields. Package x509verify makes one from PEM
+// (X509KeyPair, LoadX509KeyPair).
+type Certificate struct {
+	// Certificate is the chain, DER, leaf first.
+	Certificate [][]byte
+	// PrivateKey is the leaf's private key; it must implement
+	// crypto.Signer: ECDSA P-256, P-384 or P-521, Ed25519, or RSA (used
+	// with RSA-PSS). A hardware key's crypto.Signer will do.
+	PrivateKey crypto.PrivateKey
+	// SupportedSignatureAlgorithms, if set, are the schemes the key may
+	// sign with, most preferred first; nil means any that fits it.
+	SupportedSignatureAlgorithms []SignatureScheme
+}
+
+// check reports an entry the handshake could not use.
+func (c *Certificate) check(field string) error {
+	if len(c.Certificate) == 0 {
+		return configError(field, "no certificate")
+	}
+	if _, ok := c.PrivateKey.(crypto.Signer); !ok {
+		return configError(field, "the PrivateKey does not implement crypto.Signer")
+	}
+	return nil
+}
+
+// signer is c's key; check made sure it is one.
+func (c *Certificate) signer() crypto.Signer { return c.PrivateKey.(crypto.Signer) }
+
+// CertificateRequestInfo is the server's CertificateRequest (RFC 8446
+// §4.3.2), for Config.GetClientCertificate.
+type CertificateRequestInfo struct {
+	// AcceptableCAs are the DER distinguished names of the
+	// certificate_authorities extension, if the server sent one.
+	AcceptableCAs [][]byte
+	// SignatureSchemes are the server's signature_algorithms, in its order
+	// of preference.
+	SignatureSchemes []SignatureScheme
+	// Version is VersionTLS13.
+	Version uint16
+
+	crypto *Crypto
+}
+
+// SupportsCertificate returns nil if the server accepts a
+// CertificateVerify from c's key with one of the schemes this connection
+// implements, or an error that says why not. Like crypto/tls's, it does
+// not check AcceptableCAs.
+func (cri *CertificateRequestInfo) SupportsCertificate(c *Certificate) error {
+	if err := c.check("certificate"); err != nil {
+		return err
+	}
+	if cri.crypto == nil {
+		return errors.New("tls: SupportsCertificate on a CertificateRequestInfo that no connection made")
+	}
+	if _, ok := cri.crypto.selectClientScheme(c, slices.Values(cri.SignatureSchemes)); !ok {
+		return errors.New("tls: the server accepts no signature scheme this key can make")
+	}
+	return nil
 }
 
 // SessionTicket is a NewSessionTicket received after the handshake
@@ -175,7 +243,7 @@ type TraceEvent struct {
 	Err error
 }
 
-var defaultCurvePreferences = []CurveID{X25519, CurveP256, CurveP384}
+var defaultCurvePreferences = []CurveID{X25519, CurveP256, CurveP384, CurveP521}
 
 // profile is what a Config comes to for one connection: the Crypto and
 // the preference lists, defaults filled in and checked against it.
@@ -194,22 +262,18 @@ type profile struct {
 	shareBuf [2]CurveID
 }
 
-// errNilCrypto is ClientWithBuffers' and NewEngine's answer to a Config
-// without Crypto.
-var errNilCrypto = newAlert(AlertInternalError, "tls: Config.Crypto is nil: ClientWithBuffers links only the cryptography the Config names; set Crypto (tls.DefaultCrypto() for all)")
-
 // resolve fills p for c with the Crypto cr and reports a configuration that
-// cannot work, before anything is sent.
+// cannot work, before anything is sent: a *ConfigError.
 func (c *Config) resolve(cr *Crypto, p *profile) error {
 	if cr == nil {
-		return errNilCrypto
+		return configError("Config.Crypto", "nil: ClientWithBuffers and NewEngine link only the cryptography the Config names; set Crypto (tls.DefaultCrypto() for all)")
 	}
 	p.crypto = cr
 	if c.Verifier == nil && !c.InsecureSkipVerify {
-		return newAlert(AlertInternalError, "tls: Config.Verifier is nil: set a Verifier (PinVerifier, x509verify) or InsecureSkipVerify")
+		return configError("Config.Verifier", "nil: set a Verifier (PinVerifier, x509verify) or InsecureSkipVerify")
 	}
 	if len(cr.CipherSuites) == 0 || len(cr.KeyExchanges) == 0 || len(cr.Signatures) == 0 {
-		return newAlert(AlertInternalError, "tls: Config.Crypto needs at least one cipher suite, key exchange and signature algorithm")
+		return configError("Config.Crypto", "it needs at least one cipher suite, key exchange and signature algorithm")
 	}
 	p.suites = c.CipherSuites
 	if len(p.suites) == 0 {
@@ -220,18 +284,18 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 			}
 		}
 		if len(p.suites) == 0 {
-			return newAlert(AlertInternalError, "tls: Config.Crypto has no cipher suite")
+			return configError("Config.Crypto", "none of its cipher suites is a default one: set Config.CipherSuites")
 		}
 	}
 	if len(p.suites) > maxOfferedSuites {
-		return newAlert(AlertInternalError, "tls: too many cipher suites in Config")
+		return configError("Config.CipherSuites", "more than "+itoa(maxOfferedSuites)+" suites")
 	}
 	for i, s := range p.suites {
 		if cr.suite(s) == nil {
-			return newAlert(AlertInternalError, "tls: Config.CipherSuites names "+CipherSuiteName(s)+", which Config.Crypto does not implement")
+			return configError("Config.CipherSuites", CipherSuiteName(s)+" is not implemented by Config.Crypto")
 		}
 		if slices.Contains(p.suites[:i], s) {
-			return newAlert(AlertInternalError, "tls: duplicate cipher suite in Config.CipherSuites: "+CipherSuiteName(s))
+			return configError("Config.CipherSuites", CipherSuiteName(s)+" is listed twice")
 		}
 	}
 	p.groups = c.CurvePreferences
@@ -251,18 +315,18 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 		}
 	}
 	if len(p.groups) > maxOfferedGroups {
-		return newAlert(AlertInternalError, "tls: too many groups in Config.CurvePreferences")
+		return configError("Config.CurvePreferences", "more than "+itoa(maxOfferedGroups)+" groups")
 	}
 	for i, g := range p.groups {
 		if cr.keyExchange(g) == nil {
-			msg := "tls: Config.CurvePreferences names " + g.String() + ", which Config.Crypto does not implement"
+			msg := g.String() + " is not implemented by Config.Crypto"
 			if g == X25519MLKEM768 {
 				msg += " (add hybrid.X25519MLKEM768() from package tls/hybrid)"
 			}
-			return newAlert(AlertInternalError, msg)
+			return configError("Config.CurvePreferences", msg)
 		}
 		if slices.Contains(p.groups[:i], g) {
-			return newAlert(AlertInternalError, "tls: duplicate group in Config.CurvePreferences: "+g.String())
+			return configError("Config.CurvePreferences", g.String()+" is listed twice")
 		}
 	}
 	p.shares = c.KeyShares
@@ -278,33 +342,128 @@ func (c *Config) resolve(cr *Crypto, p *profile) error {
 		}
 	}
 	if len(p.shares) > maxKeyShares {
-		return newAlert(AlertInternalError, "tls: too many Config.KeyShares")
+		return configError("Config.KeyShares", "more than "+itoa(maxKeyShares)+" groups")
 	}
 	for i, g := range p.shares {
 		if !slices.Contains(p.groups, g) {
-			return newAlert(AlertInternalError, "tls: Config.KeyShares group not in CurvePreferences: "+g.String())
+			return configError("Config.KeyShares", g.String()+" is not in CurvePreferences")
 		}
 		if slices.Contains(p.shares[:i], g) {
-			return newAlert(AlertInternalError, "tls: duplicate group in Config.KeyShares: "+g.String())
+			return configError("Config.KeyShares", g.String()+" is listed twice")
 		}
 	}
-	for _, p := range c.NextProtos {
-		if len(p) == 0 || len(p) > 255 {
-			return newAlert(AlertInternalError, "tls: invalid ALPN protocol length in Config.NextProtos")
-		}
+	if err := checkNextProtos(c.NextProtos); err != nil {
+		return err
 	}
 	if c.RecordSizeLimit != 0 && (c.RecordSizeLimit < 64 || c.RecordSizeLimit > maxInnerPlaintext) {
-		return newAlert(AlertInternalError, "tls: Config.RecordSizeLimit must be 64 to 16385")
+		return configError("Config.RecordSizeLimit", itoa(int(c.RecordSizeLimit))+": it must be 0 or 64 to 16385")
 	}
-	if len(c.ServerName) > 255 {
-		return newAlert(AlertInternalError, "tls: Config.ServerName too long")
+	if err := checkServerName(c.ServerName); err != nil {
+		return err
 	}
-	for _, cert := range c.Certificates {
-		if len(cert.Chain) == 0 || cert.PrivateKey == nil {
-			return newAlert(AlertInternalError, "tls: Config.Certificates entry without chain or key")
+	for i := range c.Certificates {
+		if err := c.Certificates[i].check("Config.Certificates[" + itoa(i) + "]"); err != nil {
+			return err
+		}
+	}
+	for i, s := range c.SignatureSchemes {
+		if _, _, ok := certificateVerifyParams(s); !ok || cr.signature(s) == nil {
+			return configError("Config.SignatureSchemes", s.String()+" is not a CertificateVerify scheme Config.Crypto implements")
+		}
+		if slices.Contains(c.SignatureSchemes[:i], s) {
+			return configError("Config.SignatureSchemes", s.String()+" is listed twice")
 		}
 	}
 	return nil
+}
+
+// maxNextProtosLen bounds the ALPN extension's protocol_name_list: it and
+// the rest of the ClientHello (a hybrid key share is 1,220 octets) must
+// fit the scratch space of the smallest HandshakeOut, 2 KiB with
+// Config.RecordSizeLimit (see Buffers).
+const maxNextProtosLen = 1024
+
+// checkNextProtos checks the ALPN list (RFC 7301 §3.1): each name 1 to
+// 255 octets, none twice, all of them in maxNextProtosLen.
+func checkNextProtos(protos []string) error {
+	total := 0
+	for i, p := range protos {
+		if len(p) == 0 || len(p) > 255 {
+			return configError("Config.NextProtos", "protocol "+itoa(i)+" is "+itoa(len(p))+" octets long: ALPN names are 1 to 255 octets (RFC 7301)")
+		}
+		if slices.Contains(protos[:i], p) {
+			return configError("Config.NextProtos", "protocol "+p+" is listed twice")
+		}
+		total += 1 + len(p)
+	}
+	if total > maxNextProtosLen {
+		return configError("Config.NextProtos", "the list takes "+itoa(total)+" octets in the ClientHello, more than the "+itoa(maxNextProtosLen)+" it has room for")
+	}
+	return nil
+}
+
+// checkServerName checks that name can go in server_name (RFC 6066 §3:
+// a DNS host name, in ASCII, "without a trailing dot"; an
+// internationalized name is sent as its A-label) or is an IP address,
+// which is not sent.
+func checkServerName(name string) error {
+	const field = "Config.ServerName"
+	if name == "" || isIPLiteral(name) {
+		return nil
+	}
+	if len(name) > 253+1 {
+		return configError(field, "longer than a DNS name can be (253 octets)")
+	}
+	host := strings.TrimSuffix(name, ".")
+	if host == "" {
+		return configError(field, `"." is not a host name`)
+	}
+	label := 0
+	for i := 0; i < len(host); i++ {
+		switch b := host[i]; {
+		case b == 0:
+			return configError(field, "it contains a NUL octet")
+		case b == ' ':
+			return configError(field, quoteName(name)+" contains a space")
+		case b >= 0x80:
+			return configError(field, quoteName(name)+" is not ASCII: use its A-label (punycode, golang.org/x/net/idna)")
+		case b < 0x20 || b == 0x7f:
+			return configError(field, "it contains the control character "+itoa(int(b)))
+		case b == '.':
+			if label == 0 {
+				return configError(field, quoteName(name)+" has an empty label")
+			}
+			label = 0
+		default:
+			if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_' || b == '*') {
+				return configError(field, quoteName(name)+" contains "+string(rune(b))+", which no host name has")
+			}
+			label++
+			if label > 63 {
+				return configError(field, "a label is longer than 63 octets")
+			}
+		}
+	}
+	return nil
+}
+
+// quoteName quotes s, which is printable ASCII here but for what
+// checkServerName looks for.
+func quoteName(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
+			b.WriteByte(c)
+		} else {
+			const hex = "0123456789abcdef"
+			b.WriteString("\\x")
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func (c *Config) now() time.Time {

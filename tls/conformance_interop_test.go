@@ -40,8 +40,8 @@ func TestInteropHybridWithClassicalShare(t *testing.T) {
 			if res := srv.WaitHandshake(t); res.Err != nil {
 				t.Fatalf("server: %v", res.Err)
 			}
-			if state.DidHelloRetryRequest || state.Group != c.want {
-				t.Errorf("HelloRetryRequest %v, group %v; want none, %v", state.DidHelloRetryRequest, state.Group, c.want)
+			if state.DidHelloRetryRequest || state.CurveID != c.want {
+				t.Errorf("HelloRetryRequest %v, group %v; want none, %v", state.DidHelloRetryRequest, state.CurveID, c.want)
 			}
 		})
 	}

@@ -31,13 +31,11 @@ type Conn struct {
 	closed   bool       // Close was called
 }
 
-// Client returns a client connection over transport, with buffers of its
-// own: 28 KiB for the handshake, let go after it, and Read and Write
-// buffers (16 and 17 KiB) taken from pools shared by all connections when
-// a record is read or written and given back once nothing is left in
-// them, so an idle connection holds none. The handshake runs on the
+// Client returns a client connection over transport, with PooledBuffers:
+// an idle connection holds none, and a handshake message over 16 KiB gets
+// its own up to Buffers.MaxHandshakeIn (256 KiB). The handshake runs on the
 // first Read or Write, or on Handshake. A nil config.Crypto means
-// DefaultCrypto: everything the program imports is linked.
+// DefaultCrypto. An invalid config is a *ConfigError from the first call.
 func Client(transport io.ReadWriter, config *Config) *Conn {
 	c := &Conn{transport: transport}
 	c.engine = &c.own
@@ -67,15 +65,11 @@ var (
 )
 
 // ClientWithBuffers is Client with caller-owned buffers, which firmware can
-// place statically. Nothing else grows during the connection; Read and
-// Write allocate nothing. A key change (KeyUpdate, ours or the server's)
-// allocates what the standard library needs for a new key, as neither
-// crypto/hmac nor the AEADs can be re-keyed in place: per direction, the
-// HMAC of the new traffic secret (3 allocations, 224 octets with SHA-256)
-// and the AEAD (AES-GCM 2 allocations, 1,280 octets; ChaCha20-Poly1305 1,
-// 32 octets). It uses
-// exactly the cryptography of config.Crypto, which must be set, so that a
-// program links only that.
+// place statically, and exactly the cryptography of config.Crypto, which
+// must be set. Nothing else grows (unless buffers.MaxHandshakeIn says so);
+// Read and Write allocate nothing. A key change allocates, per direction,
+// a new HMAC (3 allocations) and AEAD (AES-GCM 2, ChaCha20-Poly1305 1):
+// neither can be re-keyed in place.
 func ClientWithBuffers(transport io.ReadWriter, config *Config, buffers Buffers) *Conn {
 	c := &Conn{transport: transport}
 	c.engine = &c.own

@@ -37,7 +37,7 @@ type Crypto struct {
 
 // DefaultCrypto returns everything a program links: the implementations of
 // package tls (AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305; x25519,
-// P-256 and P-384; ECDSA P-256 and P-384), then those of the packages
+// P-256, P-384 and P-521; ECDSA P-256, P-384 and P-521), then those of the packages
 // tls/ed25519sig (Ed25519), tls/rsapss (RSA-PSS) and tls/hybrid
 // (X25519MLKEM768) if the program imports them, as crypto.Hash.New has
 // the hashes whose packages are imported. Package tlsnet imports all three
@@ -47,8 +47,8 @@ type Crypto struct {
 func DefaultCrypto() *Crypto {
 	c := &Crypto{
 		CipherSuites: []*Suite{AES128GCMSHA256(), AES256GCMSHA384(), ChaCha20Poly1305SHA256()},
-		KeyExchanges: []*KeyExchange{X25519KeyExchange(), P256KeyExchange(), P384KeyExchange()},
-		Signatures:   []*SignatureVerifier{ECDSAP256SHA256Verifier(), ECDSAP384SHA384Verifier()},
+		KeyExchanges: []*KeyExchange{X25519KeyExchange(), P256KeyExchange(), P384KeyExchange(), P521KeyExchange()},
+		Signatures:   []*SignatureVerifier{ECDSAP256SHA256Verifier(), ECDSAP384SHA384Verifier(), ECDSAP521SHA512Verifier()},
 	}
 	for _, x := range registry.All() {
 		switch x := x.(type) {

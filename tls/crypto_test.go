@@ -111,11 +111,12 @@ func TestCryptoConfigErrors(t *testing.T) {
 	b := tls.Buffers{Read: make([]byte, tls.MinReadBuffer), Write: make([]byte, tls.MinWriteBuffer),
 		HandshakeIn: make([]byte, tls.MinHandshakeIn), HandshakeOut: make([]byte, tls.MinHandshakeOut)}
 	_, err := tls.NewEngine(&tls.Config{InsecureSkipVerify: true}, b)
-	if err == nil || err.Error() != "tls: Config.Crypto is nil: ClientWithBuffers links only the cryptography the Config names; set Crypto (tls.DefaultCrypto() for all)" {
+	var ce *tls.ConfigError
+	if !errors.As(err, &ce) || ce.Field != "Config.Crypto" || err.Error() != "tls: invalid Config.Crypto: nil: ClientWithBuffers and NewEngine link only the cryptography the Config names; set Crypto (tls.DefaultCrypto() for all)" {
 		t.Errorf("NewEngine without Crypto: %v", err)
 	}
 	srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{})
-	if err := dialGo(t, srv, &tls.Config{InsecureSkipVerify: true}, &b); err == nil || !strings.Contains(err.Error(), "Config.Crypto is nil") {
+	if err := dialGo(t, srv, &tls.Config{InsecureSkipVerify: true}, &b); err == nil || !strings.Contains(err.Error(), "Config.Crypto: nil") {
 		t.Errorf("ClientWithBuffers without Crypto: %v", err)
 	}
 	for _, tc := range []struct {
@@ -123,10 +124,10 @@ func TestCryptoConfigErrors(t *testing.T) {
 		cfg  tls.Config
 		want string
 	}{
-		{"suite", tls.Config{CipherSuites: []uint16{tls.TLS_AES_256_GCM_SHA384}}, "Config.CipherSuites names TLS_AES_256_GCM_SHA384"},
-		{"group", tls.Config{CurvePreferences: []tls.CurveID{tls.CurveP256}}, "Config.CurvePreferences names"},
+		{"suite", tls.Config{CipherSuites: []uint16{tls.TLS_AES_256_GCM_SHA384}}, "Config.CipherSuites: TLS_AES_256_GCM_SHA384 is not implemented by Config.Crypto"},
+		{"group", tls.Config{CurvePreferences: []tls.CurveID{tls.CurveP256}}, "Config.CurvePreferences: secp256r1 is not implemented"},
 		{"hybrid", tls.Config{CurvePreferences: []tls.CurveID{tls.X25519MLKEM768}}, "tls/hybrid"},
-		{"duplicate suite", tls.Config{CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_128_GCM_SHA256}}, "duplicate cipher suite"},
+		{"duplicate suite", tls.Config{CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_128_GCM_SHA256}}, "Config.CipherSuites: TLS_AES_128_GCM_SHA256 is listed twice"},
 	} {
 		cfg := tc.cfg
 		cfg.InsecureSkipVerify, cfg.Crypto = true, p256Only()

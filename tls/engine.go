@@ -3,7 +3,6 @@ package tls
 import (
 	"bytes"
 	"crypto/rand"
-	"errors"
 	"github.com/tabletls/tabletls/internal/wire"
 	"io"
 )
@@ -30,9 +29,13 @@ type engine struct {
 	// out holds records waiting to be sent: out[:outLen].
 	out    []byte
 	outLen int
-	// hsIn reassembles a handshake message that spans records.
+	// hsIn reassembles a handshake message that spans records: the
+	// caller's Buffers.HandshakeIn (hsInOwn), or a larger one made for one
+	// message, up to maxHSIn (Buffers.MaxHandshakeIn).
 	hsIn    []byte
 	hsInLen int
+	hsInOwn []byte
+	maxHSIn int
 	// hsOut collects this flight's handshake messages until they are put
 	// in records; scratch is where extension bodies are built.
 	hsOut    []byte
@@ -71,8 +74,7 @@ type engine struct {
 }
 
 // Buffers is the memory a connection works in. Firmware can place them
-// statically and pass them to ClientWithBuffers or NewEngine;
-// PooledBuffers gives the library's own, as Client has them.
+// statically and pass them to ClientWithBuffers or NewEngine.
 //
 // With Config.RecordSizeLimit set, the Min sizes do not apply: Read needs
 // RecordBufferSize(RecordSizeLimit) octets, Write as much or
@@ -91,6 +93,11 @@ type Buffers struct {
 	// illegal_parameter, with both sizes in the error. A message in a
 	// single record is read where it is.
 	HandshakeIn []byte
+	// MaxHandshakeIn, if larger than HandshakeIn, lets one longer message
+	// get a buffer of its own, dropped once processed: at most 256 KiB for
+	// a Certificate, 64 KiB for another, as crypto/tls. Client sets 256
+	// KiB; firmware leaves it 0, so that nothing grows.
+	MaxHandshakeIn int
 	// HandshakeOut builds one flight; its size, less 4 KiB of scratch
 	// space for the ClientHello's extensions (half, if it is under 8 KiB),
 	// bounds the client's certificate chain (Write must then hold the
@@ -120,13 +127,19 @@ const (
 	defaultWriteBuffer  = MinReadBuffer + 1024
 	defaultHandshakeIn  = 4 + maxPlaintext
 	defaultHandshakeOut = 12288
+
+	// The largest handshake messages a growing HandshakeIn takes, those of
+	// crypto/tls (maxHandshakeCertificateMsg, maxHandshake).
+	maxCertificateMessage = 256 << 10
+	maxOtherMessage       = 64 << 10
 )
 
 // newHandshakeBuffers allocates the handshake buffers of Client, in one
 // piece, which the connection lets go after the handshake.
 func newHandshakeBuffers() Buffers {
 	mem := make([]byte, defaultHandshakeIn+defaultHandshakeOut)
-	return Buffers{HandshakeIn: mem[:defaultHandshakeIn:defaultHandshakeIn], HandshakeOut: mem[defaultHandshakeIn:]}
+	return Buffers{HandshakeIn: mem[:defaultHandshakeIn:defaultHandshakeIn], HandshakeOut: mem[defaultHandshakeIn:],
+		MaxHandshakeIn: maxCertificateMessage}
 }
 
 // newBuffers allocates the default buffers in one piece.
@@ -137,6 +150,7 @@ func newBuffers() Buffers {
 	b.Write, mem = mem[:defaultWriteBuffer:defaultWriteBuffer], mem[defaultWriteBuffer:]
 	b.HandshakeIn, mem = mem[:defaultHandshakeIn:defaultHandshakeIn], mem[defaultHandshakeIn:]
 	b.HandshakeOut = mem[:defaultHandshakeOut:defaultHandshakeOut]
+	b.MaxHandshakeIn = maxCertificateMessage
 	return b
 }
 
@@ -148,7 +162,7 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 	*e = engine{config: config, state: initialState}
 	e.readCipher.x.hashes, e.writeCipher.x.hashes = &e.hmacs, &e.hmacs
 	if config == nil {
-		return newAlert(AlertInternalError, "tls: nil Config")
+		return configError("Config", "nil")
 	}
 	if err := config.resolve(cr, &e.prof); err != nil {
 		return err
@@ -162,16 +176,25 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 		minHSIn, minHSOut = minSmallHandshakeIn, minSmallHandshakeOut
 	}
 	if owned {
-		minRead, minWrite = 0, 0
+		minRead, minWrite = 0, 0 // from the pools, of the right size
 	}
-	if len(b.Read) < minRead || len(b.Write) < minWrite ||
-		len(b.HandshakeIn) < minHSIn || len(b.HandshakeOut) < minHSOut {
-		return newAlert(AlertInternalError, "tls: Buffers smaller than the Min sizes (Read "+itoa(minRead)+
-			", Write "+itoa(minWrite)+", HandshakeIn "+itoa(minHSIn)+", HandshakeOut "+itoa(minHSOut)+" octets)")
+	for _, c := range [...]struct {
+		name      string
+		have, min int
+	}{{"Read", len(b.Read), minRead}, {"Write", len(b.Write), minWrite}, {"HandshakeIn", len(b.HandshakeIn), minHSIn}, {"HandshakeOut", len(b.HandshakeOut), minHSOut}} {
+		if c.have < c.min {
+			return configError("Buffers."+c.name, itoa(c.have)+" octets; it needs at least "+itoa(c.min))
+		}
 	}
 	e.smallRecords = !owned && len(b.Read) < MinReadBuffer
 	e.in, e.out, e.hsIn = b.Read, b.Write, b.HandshakeIn
 	e.own.pools = b.pools
+	e.hsInOwn, e.maxHSIn = b.HandshakeIn, b.MaxHandshakeIn
+	if owned {
+		// After the handshake HandshakeIn is made per message: at least
+		// as large as takeHandshakeIn's.
+		e.maxHSIn = max(e.maxHSIn, defaultHandshakeIn)
+	}
 	n := len(b.HandshakeOut) - min(scratchSize, len(b.HandshakeOut)/2)
 	e.hsOut, e.scratch = b.HandshakeOut[:n:n], b.HandshakeOut[n:]
 	e.rand = config.Rand
@@ -227,9 +250,9 @@ func (e *engine) recvBuffer() []byte {
 }
 
 var (
-	errRecvAck = errors.New("tls: RecvAck count outside the last RecvBuffer")
-	errDataAck = errors.New("tls: ApplicationDataAck count outside ApplicationData")
-	errOutAck  = errors.New("tls: OutputAck count outside Output")
+	errRecvAck = &wrapped{"tls: RecvAck count outside the last RecvBuffer", ErrMisuse}
+	errDataAck = &wrapped{"tls: ApplicationDataAck count outside ApplicationData", ErrMisuse}
+	errOutAck  = &wrapped{"tls: OutputAck count outside Output", ErrMisuse}
 )
 
 // recvAck takes n octets written into recvBuffer, and processes every
@@ -564,7 +587,9 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 		}
 		msg := e.hsIn[:e.hsInLen]
 		e.hsInLen = 0
-		if err := e.handleMessageAt(msg, len(body) > 0); err != nil {
+		err := e.handleMessageAt(msg, len(body) > 0)
+		e.hsIn = e.hsInOwn // a grown buffer served its one message
+		if err != nil {
 			return err
 		}
 		data = body
@@ -580,13 +605,16 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 			return err
 		}
 	}
-	if len(data) > 0 {
-		e.takeHandshakeIn()
-	}
+	// The size first: a pooled engine without HandshakeIn (after the
+	// handshake) then makes one of the message's size, and only a
+	// partial header needs takeHandshakeIn's.
 	if len(data) >= handshakeHeaderLen {
 		if err := e.checkMessageSize(data); err != nil {
 			return err
 		}
+	}
+	if len(data) > 0 {
+		e.takeHandshakeIn()
 	}
 	e.hsInLen = copy(e.hsIn, data)
 	return nil
@@ -636,12 +664,31 @@ func (e *engine) handleMessageAt(msg []byte, more bool) error {
 // the server chose the size and can send less (a shorter chain). The
 // length field has a value we cannot accept, so illegal_parameter, as
 // OpenSSL and BoringSSL send for an excessive message size.
+//
+// With Buffers.MaxHandshakeIn a longer message gets a buffer of its own,
+// bounded as in crypto/tls.
 func (e *engine) checkMessageSize(header []byte) error {
-	if n := messageLen(header); n > len(e.hsIn) {
-		return newAlert(AlertIllegalParameter, "tls: "+messageHeader(header).MsgType.String()+" message of "+
-			itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn)")
+	n := messageLen(header)
+	if n <= len(e.hsIn) {
+		return nil
 	}
-	return nil
+	typ := messageHeader(header).MsgType
+	limit := maxOtherMessage
+	if typ == wire.HandshakeTypeCertificate {
+		limit = maxCertificateMessage
+	}
+	if n <= min(e.maxHSIn, limit) {
+		grown := make([]byte, n)
+		copy(grown, e.hsIn[:e.hsInLen])
+		e.hsIn = grown
+		return nil
+	}
+	if e.maxHSIn > len(e.hsInOwn) {
+		return newAlert(AlertIllegalParameter, "tls: "+typ.String()+" message of "+
+			itoa(n)+" octets is over the limit of "+itoa(min(e.maxHSIn, limit))+" octets")
+	}
+	return newAlert(AlertIllegalParameter, "tls: "+typ.String()+" message of "+
+		itoa(n)+" octets does not fit the HandshakeIn buffer of "+itoa(len(e.hsIn))+" octets (Buffers.HandshakeIn needs at least "+itoa(n)+")")
 }
 
 // messageName names a handshake message, telling a HelloRetryRequest
@@ -865,14 +912,10 @@ func (e *engine) abort() error {
 // --- Application side ---
 
 var (
-	errNotConnected     = errors.New("tls: handshake not complete")
-	errAlreadyStarted   = errors.New("tls: handshake already started")
-	errClosed           = errors.New("tls: use of closed connection")
-	errClosedBeforeDone = errors.New("tls: connection closed before the handshake completed")
-
-	// ErrWriteBufferFull is returned by the Engine when its Write buffer
-	// has no room: send Output, then try again. The connection is fine.
-	ErrWriteBufferFull = errors.New("tls: Write buffer full; send Output first")
+	errNotConnected     = ErrNotConnected
+	errAlreadyStarted   = &wrapped{"tls: handshake already started", ErrMisuse}
+	errClosed           = ErrClosed
+	errClosedBeforeDone = &wrapped{"tls: connection closed before the handshake completed", ErrClosed}
 )
 
 // notNow explains why the application's event ev is not allowed now.

@@ -39,9 +39,8 @@ type Engine struct {
 	e engine
 }
 
-// NewEngine returns an Engine working in the given buffers (see Buffers
-// and PooledBuffers), with exactly the cryptography of config.Crypto,
-// which must be set.
+// NewEngine returns an Engine working in the given buffers (see Buffers),
+// with exactly the cryptography of config.Crypto, which must be set.
 func NewEngine(config *Config, buffers Buffers) (*Engine, error) {
 	x := new(Engine)
 	if err := x.Init(config, buffers); err != nil {
@@ -208,40 +207,66 @@ func (e *engine) peerClosed() bool {
 	return e.state == StatePeerClosed || (e.state == StateClosed && e.err == nil && e.handshakeComplete())
 }
 
-// ConnectionState is what the handshake settled on.
+// ConnectionState is what the handshake settled on, with crypto/tls's
+// field names where the meaning is the same.
 type ConnectionState struct {
-	Version               uint16          // VersionTLS13 once the handshake is complete
-	HandshakeComplete     bool            // the handshake is done: Read and Write work
-	CipherSuite           uint16          // the suite, such as TLS_AES_128_GCM_SHA256
-	Group                 CurveID         // the key exchange group of the handshake
-	NegotiatedProtocol    string          // ALPN, or ""
-	ServerName            string          // Config.ServerName
-	DidHelloRetryRequest  bool            // the server asked for another key share (§4.1.4)
-	DidResume             bool            // the handshake resumed a session with a PSK
-	PeerCertificates      [][]byte        // DER, leaf first
-	PeerSignatureScheme   SignatureScheme // what the server's CertificateVerify was signed with
-	ClientAuthRequested   bool            // the server sent a CertificateRequest
-	ClientCertificateSent bool            // the client answered it with a certificate
+	// Version is VersionTLS13 once the handshake is complete, else 0.
+	Version uint16
+	// HandshakeComplete is true once the client's Finished is sealed.
+	HandshakeComplete bool
+	// CipherSuite is the suite the server chose (see CipherSuiteName).
+	CipherSuite uint16
+	// CurveID is the key exchange group of the handshake.
+	CurveID CurveID
+	// NegotiatedProtocol is the ALPN protocol the server chose, or "".
+	NegotiatedProtocol string
+	// ServerName is Config.ServerName.
+	ServerName string
+	// DidHelloRetryRequest is true if the server sent a HelloRetryRequest.
+	DidHelloRetryRequest bool
+	// DidResume is true if the handshake resumed a session with a PSK.
+	DidResume bool
+	// PeerCertificateChain is the server's certificate chain, DER, leaf
+	// first. Package tls parses no X.509: x509verify.ParseChain does.
+	PeerCertificateChain [][]byte
+	// PeerSignatureScheme is the scheme of the server's CertificateVerify.
+	PeerSignatureScheme SignatureScheme
+	// ClientAuthRequested is true if the server sent a CertificateRequest.
+	ClientAuthRequested bool
+	// ClientCertificateSent is true if the client answered it with a
+	// certificate (and a CertificateVerify).
+	ClientCertificateSent bool
+	// SignatureSchemesRequested are the signature_algorithms of the
+	// server's CertificateRequest, its preference first (or nil).
+	SignatureSchemesRequested []SignatureScheme
+
+	// exporter is exporter_master_secret (RFC 8446 §7.1), of the hash
+	// exporterHash; nil before the handshake is complete.
+	exporter     [maxHashSize]byte
+	exporterHash *hashAlg
 }
 
 func (e *engine) connectionState() ConnectionState {
 	hs := &e.hs
 	cs := ConnectionState{
 		HandshakeComplete:     e.handshakeComplete(),
-		Group:                 hs.group,
+		CurveID:               hs.group,
 		NegotiatedProtocol:    hs.alpn,
 		ServerName:            e.config.ServerName,
 		DidHelloRetryRequest:  hs.hrr,
-		PeerCertificates:      hs.peerCerts,
+		PeerCertificateChain:  hs.peerCerts,
 		PeerSignatureScheme:   hs.peerScheme,
 		ClientAuthRequested:   hs.certRequested,
 		ClientCertificateSent: hs.sentCert,
+
+		SignatureSchemesRequested: hs.requestedSchemes,
 	}
 	if hs.suite != nil {
 		cs.CipherSuite = hs.suite.id
 	}
 	if cs.HandshakeComplete {
-		cs.Version = 0x0304
+		cs.Version = VersionTLS13
+		cs.exporter, cs.exporterHash = hs.exporter, hs.suite.hash
 	}
 	return cs
 }

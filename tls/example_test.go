@@ -1,7 +1,6 @@
 package tls_test
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -45,7 +44,7 @@ func ExampleClient() {
 		log.Fatal(err)
 	}
 	cs := c.ConnectionState()
-	fmt.Printf("version %#04x, group %v, server %s\n", cs.Version, cs.Group, cs.ServerName)
+	fmt.Printf("version %#04x, group %v, server %s\n", cs.Version, cs.CurveID, cs.ServerName)
 
 	if _, err := io.WriteString(c, "hello, server"); err != nil {
 		log.Fatal(err)
@@ -126,9 +125,9 @@ func ExampleConfig_clientCertificates() {
 	c := tls.Client(conn, &tls.Config{
 		ServerName: "localhost",
 		Verifier:   x509verify.New(x509verify.Options{Roots: srv.roots}),
-		Certificates: []tls.ClientCertificate{{
-			Chain:      device.Certificate, // DER, leaf first
-			PrivateKey: device.PrivateKey.(crypto.Signer),
+		Certificates: []tls.Certificate{{
+			Certificate: device.Certificate, // DER, leaf first
+			PrivateKey:  device.PrivateKey,
 		}},
 	})
 	defer c.Close()
@@ -202,7 +201,7 @@ func ExampleClientWithBuffers() {
 		log.Fatal(err)
 	}
 	cs := c.ConnectionState()
-	fmt.Println("TLS 1.3", tls.CipherSuiteName(cs.CipherSuite), cs.Group)
+	fmt.Println("TLS 1.3", tls.CipherSuiteName(cs.CipherSuite), cs.CurveID)
 	fmt.Printf("echoed %d bytes: %s...\n", len(reply), reply[:10])
 	// Output:
 	// TLS 1.3 TLS_AES_128_GCM_SHA256 secp256r1
@@ -382,4 +381,74 @@ func ExampleNewConn() {
 	fmt.Printf("echo: %s\n", reply)
 	// Output:
 	// echo: hello, conn
+}
+
+// Keying material for a protocol on top of TLS, the same on both sides:
+// here the crypto/tls server sends its own for the client to compare.
+func ExampleConnectionState_ExportKeyingMaterial() {
+	srv := startExampleServer(nil, func(c *cryptotls.Conn) {
+		cs := c.ConnectionState()
+		m, _ := cs.ExportKeyingMaterial("EXPERIMENTAL example", []byte("context"), 32)
+		c.Write(m)
+	})
+	defer srv.close()
+	conn, err := net.Dial("tcp", srv.addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := tls.Client(conn, &tls.Config{ServerName: "localhost", Verifier: x509verify.New(x509verify.Options{Roots: srv.roots})})
+	defer c.Close()
+	fromServer := make([]byte, 32)
+	if _, err := io.ReadFull(c, fromServer); err != nil {
+		log.Fatal(err)
+	}
+	cs := c.ConnectionState()
+	mine, err := cs.ExportKeyingMaterial("EXPERIMENTAL example", []byte("context"), 32)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("same as the server's:", string(mine) == string(fromServer))
+	// Output:
+	// same as the server's: true
+}
+
+// GetClientCertificate chooses the certificate once the server has said
+// what it takes: the CAs it trusts and the signature schemes it accepts.
+func ExampleConfig_getClientCertificate() {
+	device := exampleCertificate("device-7", x509.ExtKeyUsageClientAuth)
+	clientCAs := x509.NewCertPool()
+	clientCAs.AddCert(device.Leaf)
+	srv := startExampleServer(func(c *cryptotls.Config) {
+		c.ClientAuth = cryptotls.RequireAndVerifyClientCert
+		c.ClientCAs = clientCAs
+	}, func(c *cryptotls.Conn) {
+		io.WriteString(c, "hello, "+c.ConnectionState().PeerCertificates[0].Subject.CommonName)
+	})
+	defer srv.close()
+
+	conn, err := net.Dial("tcp", srv.addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := tls.Client(conn, &tls.Config{
+		ServerName: "localhost",
+		Verifier:   x509verify.New(x509verify.Options{Roots: srv.roots}),
+		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			for _, ca := range cri.AcceptableCAs {
+				if string(ca) == string(device.Leaf.RawSubject) {
+					fmt.Println("the server trusts our issuer")
+				}
+			}
+			return &tls.Certificate{Certificate: device.Certificate, PrivateKey: device.PrivateKey}, nil
+		},
+	})
+	defer c.Close()
+	reply, err := io.ReadAll(c)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(reply))
+	// Output:
+	// the server trusts our issuer
+	// hello, device-7
 }

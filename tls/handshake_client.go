@@ -39,12 +39,14 @@ type handshakeState struct {
 	peerScheme SignatureScheme
 	alpn       string
 
-	certRequested bool
-	clientCert    *ClientCertificate
-	clientScheme  SignatureScheme
-	sentCert      bool
+	certRequested    bool
+	requestedSchemes []SignatureScheme // the CertificateRequest's signature_algorithms
+	clientCert       *Certificate
+	clientScheme     SignatureScheme
+	sentCert         bool
 
 	clientAP, serverAP, resumption [maxHashSize]byte
+	exporter                       [maxHashSize]byte // exporter_master_secret, for ExportKeyingMaterial
 }
 
 // handshakeWork is the part of the handshake state that only the
@@ -183,9 +185,22 @@ func (e *engine) sendClientHello() error {
 	}
 	x.Add(wire.ExtensionTypeSignatureAlgorithms)
 	schemes := wire.BuildSignatureSchemeVector(s)
-	for _, sc := range supportedSignatureSchemes {
-		if e.prof.crypto.offersScheme(sc) {
+	if cfg.SignatureSchemes != nil {
+		// The configured CertificateVerify schemes, then those for
+		// certificate chains only (signature.go).
+		for _, sc := range cfg.SignatureSchemes {
 			schemes.Add(wire.SignatureScheme(sc))
+		}
+		for _, sc := range supportedSignatureSchemes {
+			if _, _, cv := certificateVerifyParams(sc); !cv && e.prof.crypto.offersScheme(sc) {
+				schemes.Add(wire.SignatureScheme(sc))
+			}
+		}
+	} else {
+		for _, sc := range supportedSignatureSchemes {
+			if e.prof.crypto.offersScheme(sc) {
+				schemes.Add(wire.SignatureScheme(sc))
+			}
 		}
 	}
 	if x.SignatureAlgorithms.SupportedSignatureAlgorithms, s, err = schemes.Vector(); err != nil {
@@ -636,11 +651,39 @@ func (e *engine) processCertificateRequest() error {
 		}
 	}
 	hs.certRequested = true
-	for i := range e.config.Certificates {
-		c := &e.config.Certificates[i]
-		if scheme, ok := e.prof.crypto.selectSignatureScheme(c.PrivateKey.Public(), each); ok {
+	// Kept for ConnectionState and GetClientCertificate: a copy, as the
+	// message goes when the record does.
+	hs.requestedSchemes = slices.AppendSeq(make([]SignatureScheme, 0, accepted.Len()), each)
+	if get := e.config.GetClientCertificate; get != nil {
+		info := &CertificateRequestInfo{SignatureSchemes: hs.requestedSchemes, Version: VersionTLS13, crypto: e.prof.crypto}
+		if cr.Extensions.Has(wire.ExtensionTypeCertificateAuthorities) {
+			it := cr.Extensions.CertificateAuthorities.Authorities.Iter()
+			var dn []byte
+			for it.Next(&dn) {
+				info.AcceptableCAs = append(info.AcceptableCAs, bytes.Clone(dn))
+			}
+		}
+		c, err := get(info)
+		if err != nil {
+			return &AlertError{Alert: AlertInternalError, Msg: "tls: GetClientCertificate: " + err.Error(), Err: err}
+		}
+		if c != nil && len(c.Certificate) > 0 {
+			if err := c.check("certificate from GetClientCertificate"); err != nil {
+				return &AlertError{Alert: AlertInternalError, Msg: err.Error(), Err: err}
+			}
+			scheme, ok := e.prof.crypto.selectClientScheme(c, each)
+			if !ok {
+				return newAlert(AlertInternalError, "tls: the certificate from GetClientCertificate cannot sign with any scheme the server accepts")
+			}
 			hs.clientCert, hs.clientScheme = c, scheme
-			break
+		}
+	} else {
+		for i := range e.config.Certificates {
+			c := &e.config.Certificates[i]
+			if scheme, ok := e.prof.crypto.selectClientScheme(c, each); ok {
+				hs.clientCert, hs.clientScheme = c, scheme
+				break
+			}
 		}
 	}
 	hs.transcript.add(e.msg)
@@ -683,10 +726,12 @@ func (e *engine) processCertificate() error {
 	}
 	pub, err := v.Verify(e.config.ServerName, hs.chain[:n])
 	if err != nil {
+		// The Verifier's error is the cause: errors.As finds what it
+		// said (an x509 error, a *PinMismatchError) through ours.
 		if ae, ok := err.(*AlertError); ok {
-			return &AlertError{Alert: ae.Alert, Msg: ae.Msg}
+			return &AlertError{Alert: ae.Alert, Msg: ae.Msg, Err: ae.Err}
 		}
-		return newAlert(AlertBadCertificate, "tls: "+strings.TrimPrefix(err.Error(), "tls: "))
+		return &AlertError{Alert: AlertBadCertificate, Msg: "tls: " + strings.TrimPrefix(err.Error(), "tls: "), Err: err}
 	}
 	if spki, ok := pub.(SubjectPublicKeyInfo); ok {
 		if pub, err = e.prof.crypto.parseSPKI(spki); err != nil {
@@ -715,7 +760,7 @@ func (e *engine) processCertificateVerify() error {
 		return err
 	}
 	scheme := SignatureScheme(cv.Algorithm)
-	if !e.prof.crypto.offersScheme(scheme) {
+	if !e.prof.crypto.offersScheme(scheme) || e.config.SignatureSchemes != nil && !slices.Contains(e.config.SignatureSchemes, scheme) {
 		return newAlert(AlertIllegalParameter, "tls: server signed with a scheme we did not offer")
 	}
 	if err := e.prof.crypto.verifyCertificateVerify(hs.peerKey, scheme, true, e.sum(), cv.Signature, &hs.sigWork); err != nil {
@@ -752,10 +797,8 @@ func (e *engine) processFinished() error {
 	hs.ks.advanceToMaster()
 	hs.ks.clientApplicationTrafficSecret(hs.clientAP[:0], th)
 	hs.ks.serverApplicationTrafficSecret(hs.serverAP[:0], th)
-	if e.config.KeyLogWriter != nil {
-		var exp [maxHashSize]byte
-		e.keyLog(keyLogLabelExporter, hs.ks.exporterMasterSecret(exp[:0], th))
-	}
+	hs.ks.exporterMasterSecret(hs.exporter[:0], th)
+	e.keyLog(keyLogLabelExporter, hs.exporter[:n])
 	e.keyLog(keyLogLabelClientTraffic, hs.clientAP[:n])
 	e.keyLog(keyLogLabelServerTraffic, hs.serverAP[:n])
 	return nil
@@ -807,7 +850,14 @@ func (e *engine) sendClientCertificate() error {
 	room := e.hsOut[e.hsOutLen+len(head) : e.hsOutLen+len(head)]
 	list := wire.BuildCertificateEntryVector(room)
 	if hs.clientCert != nil {
-		for _, der := range hs.clientCert.Chain {
+		size := 0
+		for _, der := range hs.clientCert.Certificate {
+			size += 3 + len(der) + 2 // cert_data, empty extensions (§4.4.2)
+		}
+		if size > cap(room) {
+			return newAlert(AlertInternalError, "tls: client certificate chain of "+itoa(size)+" octets does not fit the HandshakeOut buffer, which has room for "+itoa(cap(room))+" (Buffers.HandshakeOut needs at least "+itoa(len(e.hsOut)+len(e.scratch)+size-cap(room))+")")
+		}
+		for _, der := range hs.clientCert.Certificate {
 			list.Add(&wire.CertificateEntry{CertData: der})
 		}
 	}
@@ -827,7 +877,7 @@ func (e *engine) sendClientCertificate() error {
 	if hs.clientCert == nil {
 		return nil
 	}
-	sig, err := e.prof.crypto.signCertificateVerify(hs.clientCert.PrivateKey, hs.clientScheme, e.rand, e.sum(), &hs.sigWork)
+	sig, err := e.prof.crypto.signCertificateVerify(hs.clientCert.signer(), hs.clientScheme, e.rand, e.sum(), &hs.sigWork)
 	if err != nil {
 		return err
 	}

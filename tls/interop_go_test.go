@@ -64,7 +64,7 @@ func TestInteropGoServer(t *testing.T) {
 								}
 								if clientAuth {
 									cc := ca.Issue(kt)
-									cfg.Certificates = []tls.ClientCertificate{{Chain: cc.Chain, PrivateKey: cc.Key}}
+									cfg.Certificates = []tls.Certificate{{Certificate: cc.Chain, PrivateKey: cc.Key}}
 								}
 								if alpn {
 									cfg.NextProtos = []string{"h2", "http/1.1"}
@@ -74,8 +74,8 @@ func TestInteropGoServer(t *testing.T) {
 								if res.Err != nil {
 									t.Fatalf("%v/%v: server: %v", suite, g, res.Err)
 								}
-								if state.CipherSuite != suite || state.Group != g || state.DidHelloRetryRequest != hrr {
-									t.Fatalf("%v/%v: got suite %v group %v hrr %v", tls.CipherSuiteName(suite), g, tls.CipherSuiteName(state.CipherSuite), state.Group, state.DidHelloRetryRequest)
+								if state.CipherSuite != suite || state.CurveID != g || state.DidHelloRetryRequest != hrr {
+									t.Fatalf("%v/%v: got suite %v group %v hrr %v", tls.CipherSuiteName(suite), g, tls.CipherSuiteName(state.CipherSuite), state.CurveID, state.DidHelloRetryRequest)
 								}
 								if alpn && state.NegotiatedProtocol != "h2" || !alpn && state.NegotiatedProtocol != "" {
 									t.Fatalf("ALPN %q", state.NegotiatedProtocol)
@@ -83,7 +83,7 @@ func TestInteropGoServer(t *testing.T) {
 								if clientAuth != (len(res.State.PeerCertificates) == 1) || clientAuth != state.ClientCertificateSent {
 									t.Fatalf("client auth: server saw %d certs, client sent %v", len(res.State.PeerCertificates), state.ClientCertificateSent)
 								}
-								if len(state.PeerCertificates) != 1 || !bytes.Equal(state.PeerCertificates[0], srv.Cert.Chain[0]) {
+								if len(state.PeerCertificateChain) != 1 || !bytes.Equal(state.PeerCertificateChain[0], srv.Cert.Chain[0]) {
 									t.Fatal("peer certificates not reported")
 								}
 							}

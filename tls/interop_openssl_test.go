@@ -75,7 +75,7 @@ func TestInteropOpenSSLSuitesAndGroups(t *testing.T) {
 					}
 					c := dialOpenSSL(t, srv, cfg)
 					st := c.ConnectionState()
-					if st.CipherSuite != suite || st.Group != g || st.DidHelloRetryRequest != hrr {
+					if st.CipherSuite != suite || st.CurveID != g || st.DidHelloRetryRequest != hrr {
 						t.Fatalf("state %+v", st)
 					}
 					r := bufio.NewReader(c)
@@ -99,7 +99,7 @@ func TestInteropOpenSSLClientAuth(t *testing.T) {
 		t.Run(kt.String(), func(t *testing.T) {
 			srv := testpeer.StartOpenSSL(t, testpeer.OpenSSLOptions{Mode: testpeer.ModeRev, ClientCA: ca, RequireClientCert: true})
 			cc := ca.Issue(kt)
-			c := dialOpenSSL(t, srv, &tls.Config{Certificates: []tls.ClientCertificate{{Chain: cc.Chain, PrivateKey: cc.Key}}})
+			c := dialOpenSSL(t, srv, &tls.Config{Certificates: []tls.Certificate{{Certificate: cc.Chain, PrivateKey: cc.Key}}})
 			reverseLine(t, c, bufio.NewReader(c), "authenticated device")
 			if st := c.ConnectionState(); !st.ClientAuthRequested || !st.ClientCertificateSent {
 				t.Fatalf("state %+v", st)

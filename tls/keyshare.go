@@ -36,6 +36,9 @@ var (
 	keyExchangeP384 = KeyExchange{CurveP384, func(rand io.Reader) (keyShare, error) {
 		return orNil(newECDHKeyShare(CurveP384, ecdh.P384(), 48, rand))
 	}}
+	keyExchangeP521 = KeyExchange{CurveP521, func(rand io.Reader) (keyShare, error) {
+		return orNil(newECDHKeyShare(CurveP521, ecdh.P521(), 66, rand))
+	}}
 )
 
 // X25519KeyExchange is x25519 (RFC 7748, RFC 8446 §4.2.7).
@@ -46,6 +49,9 @@ func P256KeyExchange() *KeyExchange { return &keyExchangeP256 }
 
 // P384KeyExchange is secp384r1 (NIST P-384) ECDHE.
 func P384KeyExchange() *KeyExchange { return &keyExchangeP384 }
+
+// P521KeyExchange is secp521r1 (NIST P-521) ECDHE.
+func P521KeyExchange() *KeyExchange { return &keyExchangeP521 }
 
 // NewKeyExchange returns a key exchange implemented outside this package:
 // generate makes a fresh client share for group, reading its randomness
@@ -97,8 +103,9 @@ type ecdhKeyShare struct {
 	ecdh *ecdh.PrivateKey
 	pub  []byte
 	// scratch for the random scalar, cleared once the key is made: a
-	// local array would escape to the heap (through io.Reader).
-	scalar [48]byte
+	// local array would escape to the heap (through io.Reader). 66 octets
+	// for P-521.
+	scalar [66]byte
 }
 
 // newECDHKeyShare reads a private scalar of scalarLen bytes from rand. For
@@ -117,6 +124,11 @@ func newECDHKeyShare(group CurveID, curve ecdh.Curve, scalarLen int, rand io.Rea
 	for range maxScalarAttempts {
 		if _, err := io.ReadFull(rand, scalar); err != nil {
 			return nil, newAlert(AlertInternalError, "tls: cannot read key share randomness: "+err.Error())
+		}
+		if scalarLen == 66 {
+			// P-521's order is just under 2^521: keep 521 bits, or
+			// almost every draw would be out of range.
+			scalar[0] &= 1
 		}
 		priv, err := curve.NewPrivateKey(scalar)
 		if err != nil {

@@ -19,13 +19,9 @@ import "sync"
 // Caller-owned buffers (ClientWithBuffers, NewEngine and Engine.Init with
 // the caller's Buffers) stay fixed: none of this runs for them.
 
-// PooledBuffers returns the buffers Client uses, for NewEngine or
-// Engine.Init: the Read and Write buffers come from pools shared by all
-// connections when a record is read or written and go back when nothing is
-// left in them, and the handshake buffers (28 KiB, allocated here) are let
-// go after the handshake, so that an idle connection holds none. Each
-// Engine needs a value of its own. A program that never calls it links
-// none of this.
+// PooledBuffers returns Client's buffers, for NewEngine or Engine.Init (a
+// value per Engine): handshake buffers let go after the handshake, and
+// pools for Read and Write, held only while a record is in them.
 func PooledBuffers() Buffers {
 	b := newHandshakeBuffers()
 	b.pools = defaultPools
@@ -93,7 +89,8 @@ func (e *engine) takeOut() {
 }
 
 // takeHandshakeIn makes sure HandshakeIn is there, before a message split
-// over records is kept in it.
+// over records is kept in it. It lasts for that message (handleHandshakeRecord
+// puts hsInOwn, nil after the handshake, back), as a grown one does.
 func (e *engine) takeHandshakeIn() {
 	if e.own.pools != nil && e.hsIn == nil {
 		e.hsIn = make([]byte, defaultHandshakeIn)
@@ -128,8 +125,12 @@ func (p *syncPools) giveBack(e *engine) {
 		// hash states with SHA-256): a key change keys them again.
 		e.readCipher.x.mac, e.writeCipher.x.mac = nil, nil
 		e.hmacs = hmacHashes{}
-		if e.hsIn != nil && e.hsInLen == 0 {
-			e.hsIn = nil
+		if e.hsInLen == 0 {
+			// The handshake's HandshakeIn, or a message's own buffer
+			// (Buffers.MaxHandshakeIn). After this, hsInOwn stays nil:
+			// a message split over records gets a buffer for itself
+			// (takeHandshakeIn, or checkMessageSize if it is larger).
+			e.hsIn, e.hsInOwn = nil, nil
 		}
 		if e.hsOutLen == 0 && len(e.hsOut) > postHandshakeOut {
 			e.hsOut, e.scratch = e.own.hsOut[:], nil

@@ -85,7 +85,7 @@ func TestRFC8448Client(t *testing.T) {
 				if err := cv.Unmarshal(s.Value("client_certificate_verify")[4:]); err != nil {
 					t.Fatal(err)
 				}
-				cfg.Certificates = []ClientCertificate{{Chain: [][]byte{der}, PrivateKey: traceSigner{cert.PublicKey, cv.Signature}}}
+				cfg.Certificates = []Certificate{{Certificate: [][]byte{der}, PrivateKey: traceSigner{cert.PublicKey, cv.Signature}}}
 			}
 			cfg.Crypto = testCrypto
 			x, err := NewEngine(cfg, newBuffers())

@@ -26,6 +26,7 @@ import (
 var supportedSignatureSchemes = []SignatureScheme{
 	ECDSAWithP256AndSHA256,
 	ECDSAWithP384AndSHA384,
+	ECDSAWithP521AndSHA512,
 	Ed25519,
 	PSSWithSHA256,
 	PSSWithSHA384,
@@ -45,6 +46,7 @@ var supportedSignatureSchemes = []SignatureScheme{
 var certificateVerifyPreference = [...]SignatureScheme{
 	ECDSAWithP256AndSHA256,
 	ECDSAWithP384AndSHA384,
+	ECDSAWithP521AndSHA512,
 	Ed25519,
 	PSSWithSHA256,
 	PSSWithSHA384,
@@ -74,13 +76,15 @@ const (
 // certificateVerifyParams returns the signature algorithm and hash of scheme,
 // or ok == false if scheme may not be used in a TLS 1.3 CertificateVerify.
 // RSASSA-PKCS1-v1_5 and SHA-1 schemes are excluded, see RFC 8446,
-// Section 4.4.3; so is ecdsa_secp521r1_sha512, which we do not offer.
+// Section 4.4.3.
 func certificateVerifyParams(scheme SignatureScheme) (sigType int, hash crypto.Hash, ok bool) {
 	switch scheme {
 	case ECDSAWithP256AndSHA256:
 		return sigECDSA, crypto.SHA256, true
 	case ECDSAWithP384AndSHA384:
 		return sigECDSA, crypto.SHA384, true
+	case ECDSAWithP521AndSHA512:
+		return sigECDSA, crypto.SHA512, true
 	case Ed25519:
 		return sigEd25519, 0, true
 	case PSSWithSHA256:
@@ -157,6 +161,10 @@ var (
 		scheme: ECDSAWithP384AndSHA384,
 		impl:   ecdsaImpl{oidCurveP384, elliptic.P384, sum384, crypto.SHA384},
 	}
+	verifierECDSAP521 = SignatureVerifier{
+		scheme: ECDSAWithP521AndSHA512,
+		impl:   ecdsaImpl{oidCurveP521, elliptic.P521, sum512, crypto.SHA512},
+	}
 )
 
 // ECDSAP256SHA256Verifier is ecdsa_secp256r1_sha256, for P-256 keys.
@@ -164,6 +172,9 @@ func ECDSAP256SHA256Verifier() *SignatureVerifier { return &verifierECDSAP256 }
 
 // ECDSAP384SHA384Verifier is ecdsa_secp384r1_sha384, for P-384 keys.
 func ECDSAP384SHA384Verifier() *SignatureVerifier { return &verifierECDSAP384 }
+
+// ECDSAP521SHA512Verifier is ecdsa_secp521r1_sha512, for P-521 keys.
+func ECDSAP521SHA512Verifier() *SignatureVerifier { return &verifierECDSAP521 }
 
 // The digests of the signed content, into a caller's array so that they
 // stay on the stack.
@@ -174,6 +185,11 @@ func sum256(out *[64]byte, msg []byte) []byte {
 
 func sum384(out *[64]byte, msg []byte) []byte {
 	d := sha512.Sum384(msg)
+	return append(out[:0], d[:]...)
+}
+
+func sum512(out *[64]byte, msg []byte) []byte {
+	d := sha512.Sum512(msg)
 	return append(out[:0], d[:]...)
 }
 
@@ -219,6 +235,12 @@ func (x ecdsaImpl) Verify(pub crypto.PublicKey, msg, sig []byte, d *[64]byte) bo
 
 func (x ecdsaImpl) Sign(signer crypto.Signer, rand io.Reader, msg []byte, d *[64]byte) ([]byte, error) {
 	return signer.Sign(rand, x.digest(d, msg), x.hash)
+}
+
+// selectClientScheme is selectSignatureScheme for the client certificate
+// cert, which check accepted.
+func (c *Crypto) selectClientScheme(cert *Certificate, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
+	return c.selectSignatureScheme(cert.signer().Public(), cert.SupportedSignatureAlgorithms, peerAccepted)
 }
 
 // keyAllowsScheme reports whether pub may be used with scheme in a TLS 1.3
@@ -296,7 +318,7 @@ func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme SignatureSch
 	msg := appendSignedContent(w.msg[:0], false, transcriptHash)
 	sig, err := v.impl.Sign(signer, rand, msg, &w.digest)
 	if err != nil {
-		return nil, newAlert(AlertInternalError, "tls: failed to sign CertificateVerify: "+err.Error())
+		return nil, &AlertError{Alert: AlertInternalError, Msg: "tls: failed to sign CertificateVerify: " + err.Error(), Err: err}
 	}
 	return sig, nil
 }
@@ -308,16 +330,32 @@ func (c *Crypto) signCertificateVerify(signer crypto.Signer, scheme SignatureSch
 // client certificate as parsed by parseSPKI, so that an id-RSASSA-PSS
 // certificate gets an rsa_pss_pss_* scheme; a plain *rsa.PublicKey only gets
 // rsa_pss_rsae_* schemes.
-func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
+//
+// allowed, if not nil, are the schemes the key may make, in our order of
+// preference instead (Certificate.SupportedSignatureAlgorithms).
+func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, allowed []SignatureScheme, peerAccepted func(yield func(SignatureScheme) bool)) (SignatureScheme, bool) {
 	if peerAccepted == nil {
 		return 0, false
 	}
 	var prefs [len(certificateVerifyPreference)]SignatureScheme
 	n := 0
-	for _, v := range c.Signatures {
-		if _, _, ok := certificateVerifyParams(v.scheme); ok && n < len(prefs) && v.impl.Allows(pub) {
+	add := func(v *SignatureVerifier) {
+		if _, _, ok := certificateVerifyParams(v.scheme); ok && n < len(prefs) && v.impl.Allows(pub) && !slices.Contains(prefs[:n], v.scheme) {
 			prefs[n] = v.scheme
 			n++
+		}
+	}
+	if allowed != nil {
+		for _, s := range allowed {
+			if v := c.signature(s); v != nil {
+				add(v)
+			}
+		}
+	} else {
+		for _, v := range c.Signatures {
+			if v != nil {
+				add(v)
+			}
 		}
 	}
 	best := n

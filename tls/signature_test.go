@@ -178,7 +178,7 @@ func TestVerifyCertificateVerifyIllegalParameter(t *testing.T) {
 		{"pkcs1 sha1", rsaKey, SignatureScheme(wire.SignatureSchemeRsaPkcs1Sha1)},
 		{"ecdsa sha1", p256, SignatureScheme(wire.SignatureSchemeEcdsaSha1)},
 		{"ecdsa curve mismatch", p256, ECDSAWithP384AndSHA384},
-		{"ecdsa p521", &p521.PublicKey, ECDSAWithP521AndSHA512},
+		{"ecdsa p521 key, p384 scheme", &p521.PublicKey, ECDSAWithP384AndSHA384},
 		{"ed25519 scheme, ecdsa key", p256, Ed25519},
 		{"ecdsa scheme, rsa key", rsaKey, ECDSAWithP256AndSHA256},
 		{"pss_pss scheme, rsaEncryption key", rsaKey, pssPSSWithSHA256},

@@ -124,7 +124,7 @@ func TestSmallRecordsUnacknowledged(t *testing.T) {
 func TestSmallRecordsBufferSizes(t *testing.T) {
 	cfg := &tls.Config{InsecureSkipVerify: true, Crypto: tls.DefaultCrypto()}
 	_, err := tls.NewEngine(cfg, smallBuffers(513))
-	if err == nil || !strings.Contains(err.Error(), "Read 16645") {
+	if err == nil || !strings.Contains(err.Error(), "Buffers.Read: 774 octets; it needs at least 16645") {
 		t.Fatalf("small buffers without RecordSizeLimit: %v", err)
 	}
 	cfg.RecordSizeLimit = 513
@@ -133,7 +133,7 @@ func TestSmallRecordsBufferSizes(t *testing.T) {
 	}
 	b := smallBuffers(513)
 	b.Read = b.Read[:len(b.Read)-1]
-	if _, err := tls.NewEngine(cfg, b); err == nil || !strings.Contains(err.Error(), "Read 774") {
+	if _, err := tls.NewEngine(cfg, b); err == nil || !strings.Contains(err.Error(), "Buffers.Read: 773 octets; it needs at least 774") {
 		t.Fatalf("Read one octet short: %v", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 //
 // Verify returns the public key of the leaf certificate, with which the
 // server's CertificateVerify is then checked: a *ecdsa.PublicKey on P-256 or
-// P-384, an ed25519.PublicKey or a *rsa.PublicKey (for the rsa_pss_rsae_*
+// P-384 or P-521, an ed25519.PublicKey or a *rsa.PublicKey (for the rsa_pss_rsae_*
 // schemes), or the leaf's SubjectPublicKeyInfo, which the connection parses
 // with the signature algorithms of Config.Crypto (as PinVerifier does, so
 // that firmware links only the key parser it uses). If the returned error
@@ -98,7 +98,8 @@ func PinFromCertificate(der []byte) (string, error) {
 }
 
 // Verify implements Verifier. serverName is ignored: the pin alone
-// identifies the server.
+// identifies the server. A key that matches no pin is a bad_certificate
+// *AlertError whose cause is a *PinMismatchError with the server's pin.
 func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKey, error) {
 	spki, err := leafSPKI(chain)
 	if err != nil {
@@ -110,7 +111,8 @@ func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKe
 		match |= subtle.ConstantTimeCompare(sum[:], v.pins[i][:])
 	}
 	if match != 1 {
-		return nil, newAlert(AlertBadCertificate, "tls: server public key "+PinSHA256(spki)+" does not match any pin")
+		pe := &PinMismatchError{Pin: PinSHA256(spki)}
+		return nil, &AlertError{Alert: AlertBadCertificate, Msg: pe.Error(), Err: pe}
 	}
 	return SubjectPublicKeyInfo(spki), nil
 }

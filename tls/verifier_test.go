@@ -107,8 +107,8 @@ func TestPinVerifier(t *testing.T) {
 	}
 
 	// A pinned certificate whose key we cannot use.
-	p521Pin, _ := PinFromCertificate(certs[4].der)
-	v3, _ := NewPinVerifier(p521Pin)
+	p224Pin, _ := PinFromCertificate(certs[4].der)
+	v3, _ := NewPinVerifier(p224Pin)
 	_, err = verifyKey(v3, "", [][]byte{certs[4].der})
 	sigWantAlert(t, err, AlertUnsupportedCertificate)
 }

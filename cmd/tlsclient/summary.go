@@ -44,7 +44,7 @@ func (s *summary) print(w io.Writer) {
 	p("Server", "%s, name %s", s.addr, nameOrNone(st.ServerName))
 	p("Protocol", "%s", protocolName(st.Version))
 	p("Cipher suite", "%s", tls.CipherSuiteName(st.CipherSuite))
-	p("Group", "%s", st.Group)
+	p("Group", "%s", st.CurveID)
 	p("HelloRetryRequest", "%s", yesNo(st.DidHelloRetryRequest))
 	alpn := st.NegotiatedProtocol
 	if alpn == "" {
@@ -61,7 +61,7 @@ func (s *summary) print(w io.Writer) {
 	default:
 		p("Client certificate", "requested, none sent")
 	}
-	certs := st.PeerCertificates
+	certs := st.PeerCertificateChain
 	if s.failed != nil {
 		certs = s.chain
 	}

@@ -62,7 +62,7 @@ func BenchmarkGateway(b *testing.B) {
 	direct := &tls.Config{
 		ServerName:   "localhost",
 		Verifier:     x509verify.New(x509verify.Options{Roots: ca.Pool}),
-		Certificates: []tls.ClientCertificate{{Chain: client.Chain, PrivateKey: client.Key}},
+		Certificates: []tls.Certificate{{Certificate: client.Chain, PrivateKey: client.Key}},
 	}
 	type closeWriter interface{ CloseWrite() error }
 	targets := []struct {

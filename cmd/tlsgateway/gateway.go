@@ -410,7 +410,7 @@ func (p *proxy) logEnd() {
 	if p.state.HandshakeComplete {
 		attrs = append(attrs,
 			slog.String("suite", tls.CipherSuiteName(p.state.CipherSuite)),
-			slog.String("group", p.state.Group.String()))
+			slog.String("group", p.state.CurveID.String()))
 		if p.state.NegotiatedProtocol != "" {
 			attrs = append(attrs, slog.String("alpn", p.state.NegotiatedProtocol))
 		}

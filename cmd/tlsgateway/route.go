@@ -160,7 +160,7 @@ func (r *routeFlags) build(name string) (*route, error) {
 		verification:     verification,
 	}
 	if len(cfg.Certificates) > 0 {
-		if leaf, err := x509.ParseCertificate(cfg.Certificates[0].Chain[0]); err == nil {
+		if leaf, err := x509.ParseCertificate(cfg.Certificates[0].Certificate[0]); err == nil {
 			rt.identity = leaf.Subject.String()
 		}
 	}

@@ -87,12 +87,12 @@ func run(link io.ReadWriter) error {
 	}
 	cs := conn.ConnectionState()
 	report("suite", tls.CipherSuiteName(cs.CipherSuite))
-	report("group", cs.Group.String())
+	report("group", cs.CurveID.String())
 	report("alpn", cs.NegotiatedProtocol)
 	report("hrr", strconv.FormatBool(cs.DidHelloRetryRequest))
 	report("client_cert", strconv.FormatBool(cs.ClientCertificateSent))
-	if len(cs.PeerCertificates) > 0 {
-		pin, err := tls.PinFromCertificate(cs.PeerCertificates[0])
+	if len(cs.PeerCertificateChain) > 0 {
+		pin, err := tls.PinFromCertificate(cs.PeerCertificateChain[0])
 		if err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func configure(p *provision.Block) (*tls.Config, error) {
 		if err != nil {
 			return nil, err
 		}
-		config.Certificates = []tls.ClientCertificate{{Chain: p.Certs, PrivateKey: key}}
+		config.Certificates = []tls.Certificate{{Certificate: p.Certs, PrivateKey: key}}
 	}
 	return config, nil
 }

@@ -40,7 +40,7 @@ type Flags struct {
 
 	// Read by Finish from CAFile, and from CertFile and KeyFile.
 	roots      *x509.CertPool
-	clientCert *tls.ClientCertificate
+	clientCert *tls.Certificate
 }
 
 // UsageError is a flag value that parsed but makes no sense.
@@ -200,7 +200,7 @@ func (f *Flags) Config(serverName string, fallback func(*tls.Config) (string, er
 		if f.clientCert == nil {
 			return nil, "", errors.New("clientflags: Config before Finish read -cert " + f.CertFile)
 		}
-		cfg.Certificates = []tls.ClientCertificate{*f.clientCert}
+		cfg.Certificates = []tls.Certificate{*f.clientCert}
 	}
 	return cfg, verification, nil
 }

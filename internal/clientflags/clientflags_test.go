@@ -2,12 +2,6 @@ package clientflags
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"os"
@@ -19,48 +13,6 @@ import (
 	"github.com/tabletls/tabletls/internal/testpeer"
 	"github.com/tabletls/tabletls/tls"
 )
-
-func TestParsePrivateKey(t *testing.T) {
-	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rsaKey := testpeer.CachedKey(testpeer.RSA2048).(*rsa.PrivateKey)
-	sec1, err := x509.MarshalECPrivateKey(ec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(ec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name  string
-		block *pem.Block
-	}{
-		{"SEC1", &pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1}},
-		{"PKCS8", &pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}},
-		{"PKCS1", &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}},
-	} {
-		data := append([]byte("junk before\n"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1}})...)
-		data = append(data, pem.EncodeToMemory(tc.block)...)
-		key, err := parsePrivateKey(data)
-		if err != nil {
-			t.Errorf("%s: %v", tc.name, err)
-			continue
-		}
-		var want any = ec.Public()
-		if tc.name == "PKCS1" {
-			want = rsaKey.Public()
-		}
-		if !publicKeysEqual(key.Public(), want) {
-			t.Errorf("%s: wrong key", tc.name)
-		}
-	}
-	if _, err := parsePrivateKey([]byte("nothing")); err == nil {
-		t.Error("no key: no error")
-	}
-}
 
 // TestRegister pins the flag names both commands share: a flag added here
 // is added to tlsclient and to every tlsgateway route at once.
@@ -185,7 +137,7 @@ func TestFinishReadsFiles(t *testing.T) {
 	if verification != "X.509 chain to the roots in "+caFile+", for localhost" {
 		t.Errorf("verification %q", verification)
 	}
-	if len(cfg.Certificates) != 1 || !bytes.Equal(cfg.Certificates[0].Chain[0], leaf.Chain[0]) {
+	if len(cfg.Certificates) != 1 || !bytes.Equal(cfg.Certificates[0].Certificate[0], leaf.Chain[0]) {
 		t.Errorf("certificates %v", cfg.Certificates)
 	}
 	if _, err := cfg.Verifier.Verify("localhost", leaf.Chain); err != nil {

@@ -32,9 +32,9 @@ func (c *Certificate) Pin() string {
 	return pin
 }
 
-// ClientCertificate is c as a tls.ClientCertificate.
-func (c *Certificate) ClientCertificate() tls.ClientCertificate {
-	return tls.ClientCertificate{Chain: c.Chain, PrivateKey: c.Key}
+// TLSCertificate is c as a tls.Certificate, for Config.Certificates.
+func (c *Certificate) TLSCertificate() tls.Certificate {
+	return tls.Certificate{Certificate: c.Chain, PrivateKey: c.Key}
 }
 
 var (

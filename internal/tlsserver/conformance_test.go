@@ -159,7 +159,12 @@ func TestClientHelloPadding(t *testing.T) {
 	padded := 0
 	for n := 1; n <= 250; n += 3 {
 		for _, hrr := range []bool{false, true} {
-			name := string(bytes.Repeat([]byte("a"), n)) + ".test"
+			// Labels of at most 63 octets (RFC 1035 §2.3.4): "aaa.a…".
+			label := bytes.Repeat([]byte("a"), n)
+			for i := 60; i < len(label)-1; i += 61 {
+				label[i] = '.'
+			}
+			name := string(label) + ".test"
 			if len(name) > 253 {
 				continue
 			}

@@ -59,7 +59,7 @@ func FromBytes(data []byte) (Options, func(*tls.Config)) {
 			c.NextProtos = []string{"h2", "http/1.1"}
 		}
 		if f3&2 != 0 {
-			c.Certificates = []tls.ClientCertificate{ClientCertificate().ClientCertificate()}
+			c.Certificates = []tls.Certificate{ClientCertificate().TLSCertificate()}
 		}
 		if f3&4 != 0 {
 			c.OnNewSessionTicket = func(*tls.SessionTicket) {}

@@ -159,8 +159,8 @@ func TestHostileHappyPaths(t *testing.T) {
 		{name: "record_version_ignored", opts: tlsserver.Options{Tickets: 1, AppData: []byte("data"), Mutator: eachRecord(func(r *tlsserver.Record) { r.Version = 0x0301 })}},
 		{name: "hello_retry_request", opts: tlsserver.Options{HelloRetryRequest: true},
 			check: state(func(t *testing.T, cs tls.ConnectionState) {
-				if !cs.DidHelloRetryRequest || cs.Group != tls.CurveP256 {
-					t.Errorf("DidHelloRetryRequest %v, group %v; want true, secp256r1", cs.DidHelloRetryRequest, cs.Group)
+				if !cs.DidHelloRetryRequest || cs.CurveID != tls.CurveP256 {
+					t.Errorf("DidHelloRetryRequest %v, group %v; want true, secp256r1", cs.DidHelloRetryRequest, cs.CurveID)
 				}
 			})},
 		{name: "hello_retry_request_secp384r1_with_cookie_and_ccs", opts: tlsserver.Options{HelloRetryRequest: true, HRRGroup: wire.NamedGroup(tls.CurveP384), HRRCookie: []byte("cookie"), MiddleboxCCS: true}},
@@ -176,7 +176,7 @@ func TestHostileHappyPaths(t *testing.T) {
 			}},
 		{name: "client_auth_with_certificate", opts: tlsserver.Options{RequestClientCert: true},
 			cfg: func(c *tls.Config) {
-				c.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
+				c.Certificates = []tls.Certificate{tlsserver.ClientCertificate().TLSCertificate()}
 			},
 			check: func(t *testing.T, p *tlsserver.Pipe, r *tlsserver.Result) {
 				got := p.Server.ClientCertificates()
@@ -190,7 +190,7 @@ func TestHostileHappyPaths(t *testing.T) {
 			})
 		})},
 			cfg: func(c *tls.Config) {
-				c.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
+				c.Certificates = []tls.Certificate{tlsserver.ClientCertificate().TLSCertificate()}
 			},
 			check: func(t *testing.T, p *tlsserver.Pipe, r *tlsserver.Result) {
 				if len(p.Server.ClientCertificates()) != 0 {
@@ -311,7 +311,7 @@ func TestHostileHappyPaths(t *testing.T) {
 			CipherSuite: wire.CipherSuite(tls.TLS_CHACHA20_POLY1305_SHA256)},
 			cfg: func(c *tls.Config) {
 				c.NextProtos = []string{"h2"}
-				c.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
+				c.Certificates = []tls.Certificate{tlsserver.ClientCertificate().TLSCertificate()}
 				c.OnNewSessionTicket = func(*tls.SessionTicket) {}
 			}},
 		{name: "close_notify_after_handshake", noEcho: true, post: func(t *testing.T, p *tlsserver.Pipe) {

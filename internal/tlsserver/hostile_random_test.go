@@ -88,7 +88,7 @@ func randomLegalServer(rng *rand.Rand) (tlsserver.Options, func(*tls.Config), in
 			c.NextProtos = []string{"http/1.1", "h2"}
 		}
 		if rng.IntN(2) == 0 {
-			c.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
+			c.Certificates = []tls.Certificate{tlsserver.ClientCertificate().TLSCertificate()}
 		}
 		if rng.IntN(2) == 0 {
 			c.OnNewSessionTicket = func(*tls.SessionTicket) {}

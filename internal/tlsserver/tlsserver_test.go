@@ -17,7 +17,7 @@ func fullOptions() tlsserver.Options {
 func fullConfig(seed string) *tls.Config {
 	cfg := tlsserver.ClientConfig(seed)
 	cfg.NextProtos = []string{"h2"}
-	cfg.Certificates = []tls.ClientCertificate{tlsserver.ClientCertificate().ClientCertificate()}
+	cfg.Certificates = []tls.Certificate{tlsserver.ClientCertificate().TLSCertificate()}
 	cfg.OnNewSessionTicket = func(*tls.SessionTicket) {}
 	return cfg
 }

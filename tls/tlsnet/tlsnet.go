@@ -151,7 +151,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 // Handshake runs the handshake if it has not run yet. Read and Write run
 // it on their own; calling it first separates handshake errors from I/O
 // errors.
-func (c *Conn) Handshake() error { return c.tls.Handshake() }
+func (c *Conn) Handshake() error { return netError(c.tls.Handshake()) }
 
 // HandshakeContext is Handshake bounded by ctx: the context's deadline
 // becomes the connection's deadline for the handshake, and cancelling ctx
@@ -206,10 +206,33 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 // Read reads application data, running the handshake first if needed. It
 // returns io.EOF after the server's close_notify.
-func (c *Conn) Read(b []byte) (int, error) { return c.tls.Read(b) }
+func (c *Conn) Read(b []byte) (int, error) {
+	n, err := c.tls.Read(b)
+	return n, netError(err)
+}
 
 // Write writes application data, running the handshake first if needed.
-func (c *Conn) Write(b []byte) (int, error) { return c.tls.Write(b) }
+// After Close it returns an error matching net.ErrClosed, as net.Conn's
+// Write does, and tls.ErrClosed.
+func (c *Conn) Write(b []byte) (int, error) {
+	n, err := c.tls.Write(b)
+	return n, netError(err)
+}
+
+// closedError is tls.ErrClosed as package net says it: errors.Is finds
+// both net.ErrClosed and tls.ErrClosed.
+type closedError struct{ err error }
+
+func (e *closedError) Error() string   { return e.err.Error() }
+func (e *closedError) Unwrap() []error { return []error{e.err, net.ErrClosed} }
+
+// netError makes the use of a closed connection match net.ErrClosed.
+func netError(err error) error {
+	if err != nil && errors.Is(err, tls.ErrClosed) && !errors.Is(err, net.ErrClosed) {
+		return &closedError{err}
+	}
+	return err
+}
 
 // Close sends close_notify, if it can, and closes the underlying
 // connection (see tls.Conn.Close): a Read or Write blocked in another
@@ -226,11 +249,11 @@ func (c *Conn) Close() error {
 // CloseWrite sends close_notify and leaves the underlying connection open,
 // so the server's remaining data can still be read. Unlike
 // net.TCPConn.CloseWrite, it does not shut down the TCP write side.
-func (c *Conn) CloseWrite() error { return c.tls.CloseWrite() }
+func (c *Conn) CloseWrite() error { return netError(c.tls.CloseWrite()) }
 
 // KeyUpdate updates the write key and asks the server to update its own
 // (RFC 8446, Section 4.6.3).
-func (c *Conn) KeyUpdate() error { return c.tls.KeyUpdate() }
+func (c *Conn) KeyUpdate() error { return netError(c.tls.KeyUpdate()) }
 
 // ConnectionState describes the connection: what the handshake settled on
 // and the server's certificates.

@@ -63,7 +63,8 @@ const (
 )
 
 // Verify implements tls.Verifier. serverName, a DNS name or an IP address,
-// must be set: an empty name would skip the name check.
+// must be set: an empty name would skip the name check. A chain that does
+// not verify is a *tls.AlertError whose cause (Unwrap) is x509's error.
 func (v *Verifier) Verify(serverName string, chain [][]byte) (crypto.PublicKey, error) {
 	if len(chain) == 0 {
 		// RFC 8446, Section 4.4.2.4.
@@ -76,7 +77,7 @@ func (v *Verifier) Verify(serverName string, chain [][]byte) (crypto.PublicKey, 
 	for i, der := range chain {
 		cert, err := x509.ParseCertificate(der)
 		if err != nil {
-			return nil, alert(tls.AlertBadCertificate, "tls: failed to parse certificate from server: "+err.Error())
+			return nil, alertErr(tls.AlertBadCertificate, "tls: failed to parse certificate from server: "+err.Error(), err)
 		}
 		certs[i] = cert
 	}
@@ -91,7 +92,7 @@ func (v *Verifier) Verify(serverName string, chain [][]byte) (crypto.PublicKey, 
 		opts.Intermediates.AddCert(cert)
 	}
 	if _, err := certs[0].Verify(opts); err != nil {
-		return nil, alert(verifyErrorAlert(err), "tls: failed to verify certificate: "+err.Error())
+		return nil, alertErr(verifyErrorAlert(err), "tls: failed to verify certificate: "+err.Error(), err)
 	}
 	// RFC 8446 §4.4.2.2: the server proves it holds the key with a
 	// signature (CertificateVerify), and RFC 5280 §4.2.1.3 lets a key
@@ -140,7 +141,7 @@ func verifyErrorAlert(err error) tls.AlertDescription {
 func leafKey(leaf *x509.Certificate) (crypto.PublicKey, error) {
 	switch pub := leaf.PublicKey.(type) {
 	case *ecdsa.PublicKey:
-		if pub.Curve == elliptic.P256() || pub.Curve == elliptic.P384() {
+		if pub.Curve == elliptic.P256() || pub.Curve == elliptic.P384() || pub.Curve == elliptic.P521() {
 			return pub, nil
 		}
 	case ed25519.PublicKey:
@@ -156,4 +157,11 @@ func leafKey(leaf *x509.Certificate) (crypto.PublicKey, error) {
 
 func alert(desc tls.AlertDescription, msg string) *tls.AlertError {
 	return &tls.AlertError{Alert: desc, Msg: msg}
+}
+
+// alertErr is alert with x509's error as the cause, so that callers find
+// an x509.UnknownAuthorityError, HostnameError or CertificateInvalidError
+// with errors.As.
+func alertErr(desc tls.AlertDescription, msg string, err error) *tls.AlertError {
+	return &tls.AlertError{Alert: desc, Msg: msg, Err: err}
 }

@@ -122,8 +122,8 @@ func TestVerifier(t *testing.T) {
 	clientLeaf := newLeaf(t, ca, newKey(t), x509.ExtKeyUsageClientAuth)
 	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
 	edLeaf := newLeaf(t, ca, edKey)
-	p521Key, _ := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	p521Leaf := newLeaf(t, ca, p521Key)
+	p224Key, _ := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	p224Leaf := newLeaf(t, ca, p224Key)
 	otherCA := newCA(t, "Other Root")
 	withKeyUsage := func(ku x509.KeyUsage) *testCert {
 		return issue(t, &x509.Certificate{
@@ -166,7 +166,7 @@ func TestVerifier(t *testing.T) {
 		{"KeyUsage keyCertSign and keyAgreement", good, "device.example", [][]byte{certSignLeaf.der}, tls.AlertBadCertificate},
 		{"KeyUsage digitalSignature and keyEncipherment", good, "device.example", [][]byte{bothLeaf.der}, 0},
 		{"no KeyUsage extension", good, "device.example", [][]byte{noKeyUsageLeaf.der}, 0},
-		{"unsupported key", good, "device.example", [][]byte{p521Leaf.der}, tls.AlertUnsupportedCertificate},
+		{"unsupported key", good, "device.example", [][]byte{p224Leaf.der}, tls.AlertUnsupportedCertificate},
 		{"garbage leaf", good, "device.example", [][]byte{{0x30, 0x03, 0x02, 0x01, 0x01}}, tls.AlertBadCertificate},
 		{"truncated leaf", good, "device.example", [][]byte{leaf.der[:len(leaf.der)-1]}, tls.AlertBadCertificate},
 		{"garbage intermediate", good, "device.example", [][]byte{leaf.der, {0x00}}, tls.AlertBadCertificate},
