@@ -39,9 +39,9 @@ func TestMain(m *testing.M) {
 }
 
 // runBenchServer serves these ports: one that closes after the handshake,
-// one that discards what it reads, and three that send without end, in
-// records of 16 KiB, 1 KiB and 64 octets. It prints the addresses, the CA
-// and the leaf pin, and runs until stdin closes.
+// one that discards what it reads, three that send without end, in
+// records of 16 KiB, 1 KiB and 64 octets, and one that echoes. It prints
+// the addresses, the CA and the leaf pin, and runs until stdin closes.
 func runBenchServer() {
 	ca := testpeer.NewCA()
 	cert := ca.Issue(testpeer.ECDSAP256)
@@ -64,6 +64,7 @@ func runBenchServer() {
 		})
 	}
 	pin, _ := tls.PinFromCertificate(cert.Chain[0])
+	echo := serve(func(c *cryptotls.Conn, _ *batchConn) { io.Copy(c, c) })
 	// resume: crypto/tls with tickets, for both clients' resumption.
 	tickets := cfg.Clone()
 	tickets.SessionTicketsDisabled = false
@@ -74,8 +75,8 @@ func runBenchServer() {
 	pskKE := servePSK(tlsserver.Options{PSK: benchPSK, PSKKE: true})
 	extDHE := servePSK(tlsserver.Options{PSK: benchPSK, ExternalPSK: true})
 	extKE := servePSK(tlsserver.Options{PSK: benchPSK, ExternalPSK: true, PSKKE: true})
-	fmt.Printf("%s %s %s %s %s %s %s %s %s %s %s %s\n", hs, sink, source(16384), base64.StdEncoding.EncodeToString(ca.DER), pin,
-		source(1024), source(64), resume, pskDHE, pskKE, extDHE, extKE)
+	fmt.Printf("%s %s %s %s %s %s %s %s %s %s %s %s %s\n", hs, sink, source(16384), base64.StdEncoding.EncodeToString(ca.DER), pin,
+		source(1024), source(64), echo, resume, pskDHE, pskKE, extDHE, extKE)
 	io.Copy(io.Discard, os.Stdin)
 }
 
@@ -158,6 +159,7 @@ func (c *batchConn) Write(p []byte) (int, error) {
 type benchServer struct {
 	handshake, sink, source string
 	source1K, source64      string
+	echo                    string
 	// resume is crypto/tls with tickets; the psk ones the scripted server.
 	resume, pskDHE, pskKE, extDHE, extKE string
 	roots                                *x509.CertPool
@@ -186,7 +188,7 @@ func startBenchServer(tb testing.TB) *benchServer {
 		}
 		line, err := bufio.NewReader(out).ReadString('\n')
 		f := strings.Fields(line)
-		if err != nil || len(f) != 12 {
+		if err != nil || len(f) != 13 {
 			benchErr = fmt.Errorf("bench server said %q: %v", line, err)
 			return
 		}
@@ -198,8 +200,8 @@ func startBenchServer(tb testing.TB) *benchServer {
 		}
 		roots := x509.NewCertPool()
 		roots.AddCert(caCert)
-		benchSrv = &benchServer{handshake: f[0], sink: f[1], source: f[2], roots: roots, pin: f[4], source1K: f[5], source64: f[6],
-			resume: f[7], pskDHE: f[8], pskKE: f[9], extDHE: f[10], extKE: f[11]}
+		benchSrv = &benchServer{handshake: f[0], sink: f[1], source: f[2], roots: roots, pin: f[4], source1K: f[5], source64: f[6], echo: f[7],
+			resume: f[8], pskDHE: f[9], pskKE: f[10], extDHE: f[11], extKE: f[12]}
 	})
 	if benchErr != nil {
 		tb.Fatal(benchErr)
@@ -621,5 +623,98 @@ func BenchmarkHandshakeEngine(b *testing.B) {
 				handshake(flight)
 			}
 		})
+	}
+}
+
+// keyChange is one key change each way: KeyUpdate (ours, requesting the
+// server's), then an octet echoed back, whose Read first takes the
+// server's KeyUpdate.
+func keyChange(c *tls.Conn, buf []byte) error {
+	if err := c.KeyUpdate(); err != nil {
+		return err
+	}
+	if _, err := c.Write(buf[:1]); err != nil {
+		return err
+	}
+	_, err := io.ReadFull(c, buf[:1])
+	return err
+}
+
+func dialKeyUpdate(tb testing.TB, suite uint16, fixed bool) *tls.Conn {
+	s := startBenchServer(tb)
+	raw, err := net.Dial("tcp", s.echo)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { raw.Close() })
+	cfg := s.pinConfig()
+	cfg.CipherSuites = []uint16{suite}
+	c := tls.Client(raw, cfg)
+	if fixed {
+		cfg.Crypto = tls.DefaultCrypto()
+		c = tls.ClientWithBuffers(raw, cfg, staticBuffers())
+	}
+	var buf [1]byte
+	if err := keyChange(c, buf[:]); err != nil { // and the handshake
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// BenchmarkKeyUpdate measures a key change in both directions (our
+// KeyUpdate, the server's answer) with an octet echoed, per suite, with
+// caller-owned buffers and with Client's. crypto/tls's client has no
+// KeyUpdate to set beside it (it only answers the server's).
+func BenchmarkKeyUpdate(b *testing.B) {
+	for _, suite := range []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256} {
+		for _, fixed := range []bool{true, false} {
+			name := tls.CipherSuiteName(suite) + "/Client"
+			if fixed {
+				name = tls.CipherSuiteName(suite) + "/ClientWithBuffers"
+			}
+			b.Run(name, func(b *testing.B) {
+				c := dialKeyUpdate(b, suite, fixed)
+				var buf [1]byte
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := keyChange(c, buf[:]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestKeyUpdateAllocs: with caller-owned buffers a key change allocates
+// only what the standard library cannot avoid for a new key, per
+// direction: the HMAC of the new traffic secret (crypto/hmac.New: the HMAC
+// and its two pads) and the AEAD (crypto/aes.NewCipher and cipher.NewGCM,
+// one each; chacha20poly1305.New, one). Client, whose idle connections
+// let the HMAC of the current secret and the two hash states under it go,
+// keys that HMAC again and makes the hash states: 5 more per direction.
+func TestKeyUpdateAllocs(t *testing.T) {
+	for _, tc := range []struct {
+		suite uint16
+		fixed bool
+		want  float64 // both directions
+	}{
+		{tls.TLS_AES_128_GCM_SHA256, true, 2 * (3 + 2)},
+		{tls.TLS_AES_256_GCM_SHA384, true, 2 * (3 + 2)},
+		{tls.TLS_CHACHA20_POLY1305_SHA256, true, 2 * (3 + 1)},
+		{tls.TLS_AES_128_GCM_SHA256, false, 2 * (3 + 2 + 5)},
+		{tls.TLS_CHACHA20_POLY1305_SHA256, false, 2 * (3 + 1 + 5)},
+	} {
+		c := dialKeyUpdate(t, tc.suite, tc.fixed)
+		var buf [1]byte
+		n := testing.AllocsPerRun(100, func() {
+			if err := keyChange(c, buf[:]); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Logf("%v, caller-owned buffers %v: a key change each way: %v allocations", tls.CipherSuiteName(tc.suite), tc.fixed, n)
+		if n > tc.want {
+			t.Errorf("%v, caller-owned buffers %v: a key change each way allocates %v times, want at most %v", tls.CipherSuiteName(tc.suite), tc.fixed, n, tc.want)
+		}
 	}
 }

@@ -31,11 +31,10 @@ type Conn struct {
 	closed   bool       // Close was called
 }
 
-// Client returns a client connection over transport, with about 63 KiB of
-// buffers allocated once and Buffers.MaxHandshakeIn at 256 KiB. The
-// handshake runs on the first Read or Write, or on Handshake. A nil
-// config.Crypto means DefaultCrypto. An invalid config is a *ConfigError
-// from the first call.
+// Client returns a client connection over transport, with PooledBuffers
+// (none held when idle; MaxHandshakeIn 256 KiB). The handshake runs on the
+// first Read, Write or Handshake. A nil config.Crypto means DefaultCrypto;
+// an invalid config is a *ConfigError from the first call.
 func Client(transport io.ReadWriter, config *Config) *Conn {
 	c := &Conn{transport: transport}
 	c.engine = &c.own
@@ -43,18 +42,31 @@ func Client(transport io.ReadWriter, config *Config) *Conn {
 		// A copy, as the caller's Config may be shared and is not ours
 		// to change.
 		withDefault := *config
-		withDefault.Crypto = DefaultCrypto()
+		withDefault.Crypto = clientCrypto()
 		config = &withDefault
 	}
-	c.initErr = c.own.Init(config, newBuffers())
+	c.initErr = c.own.Init(config, PooledBuffers())
 	c.flushed.L = &c.mu
 	return c
 }
 
+// clientCrypto is the DefaultCrypto of every Client: made once, as it is
+// only read, rather than held by each connection. (Made in a function
+// only Client calls, so that a program without Client links none of it.)
+func clientCrypto() *Crypto {
+	clientCryptoOnce.Do(func() { clientCryptoValue = DefaultCrypto() })
+	return clientCryptoValue
+}
+
+var (
+	clientCryptoOnce  sync.Once
+	clientCryptoValue *Crypto
+)
+
 // ClientWithBuffers is Client with caller-owned buffers and exactly the
 // cryptography of config.Crypto, which must be set. Read and Write
-// allocate nothing; a key change makes a new AEAD and HKDF state (about
-// 3 KB in 30 allocations: the stdlib's AES-GCM and HMAC do not re-key).
+// allocate nothing; a key change makes, per direction, a new HMAC (3
+// allocations) and AEAD (AES-GCM 2, ChaCha20-Poly1305 1).
 func ClientWithBuffers(transport io.ReadWriter, config *Config, buffers Buffers) *Conn {
 	c := &Conn{transport: transport}
 	c.engine = &c.own
@@ -79,9 +91,8 @@ func configCrypto(config *Config) *Crypto {
 	return config.Crypto
 }
 
-// HandshakeWithEarlyData runs the handshake, sending data as 0-RTT early
-// data (RFC 8446 §2.3) if the cached session allows; see
-// Engine.SetEarlyData and ConnectionState.EarlyDataAccepted.
+// HandshakeWithEarlyData is Handshake sending data as 0-RTT early data (RFC
+// 8446 §2.3); see Engine.SetEarlyData and ConnectionState.EarlyDataAccepted.
 func (c *Conn) HandshakeWithEarlyData(data []byte) error {
 	if err := c.SetEarlyData(data); err != nil {
 		return err

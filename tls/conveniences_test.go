@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -299,21 +300,71 @@ func TestGetClientCertificateOpenSSL(t *testing.T) {
 	}
 }
 
+// bigChain is cert's chain padded to about total octets: opaque filler
+// after the leaf, as the pin checks the leaf only.
+func bigChain(cert *testpeer.Cert, total int) *testpeer.Cert {
+	c := *cert
+	c.TLS.Certificate = slices.Clone(c.TLS.Certificate)
+	for n := len(c.Chain[0]); n < total; n += 16000 {
+		c.TLS.Certificate = append(c.TLS.Certificate, bytes.Repeat([]byte{0x30}, min(16000, total-n)))
+	}
+	return &c
+}
+
+// TestLargeCertificateBufferDropped: the buffer of its own that a large
+// Certificate message gets is let go once processed, also by tls.Client,
+// whose pooled buffers drop HandshakeIn after the handshake. An idle
+// Client that took a 128 KiB chain holds more than one that took a small
+// chain by the copy of the chain it keeps for ConnectionState, not also
+// by the 128 KiB buffer. (TestIdleHeap keeps the small one's heap down.)
+func TestLargeCertificateBufferDropped(t *testing.T) {
+	cert := testpeer.DefaultCA().Issue(testpeer.ECDSAP256)
+	const size = 128 << 10
+	idle := func(c *testpeer.Cert) (perConn int64, chain int) {
+		srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{Cert: c})
+		cfg := &tls.Config{ServerName: "localhost", Verifier: pinOf(t, cert)}
+		const conns = 4
+		cs := make([]*tls.Conn, conns)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range cs {
+			var err error
+			if cs[i], err = dialConn(t, srv.Addr, cfg, nil); err != nil {
+				t.Fatal(err)
+			}
+			echo(t, cs[i])
+		}
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		for _, der := range cs[0].ConnectionState().PeerCertificateChain {
+			chain += len(der)
+		}
+		for _, c := range cs {
+			c.Close()
+		}
+		return (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / conns, chain
+	}
+	small, _ := idle(cert)
+	large, chain := idle(bigChain(cert, size))
+	t.Logf("idle heap per connection (Client and the in-process server): %d B with a small chain, %d B with a %d-octet chain", small, large, chain)
+	if chain < size-1024 {
+		t.Fatalf("the chain is %d octets, want about %d", chain, size)
+	}
+	if large-small > int64(chain)+16<<10 {
+		t.Errorf("a %d-octet chain costs %d B more per idle connection: the message's buffer is kept", chain, large-small)
+	}
+}
+
 // TestLargeCertificateMessage: tls.Client's library-owned buffers take a
 // 64 KiB Certificate message from crypto/tls (which allows 256 KiB);
 // caller-owned buffers that cannot hold it fail with the size needed, and
 // the growth is bounded.
 func TestLargeCertificateMessage(t *testing.T) {
 	cert := testpeer.DefaultCA().Issue(testpeer.ECDSAP256)
-	big := func(total int) *testpeer.Cert {
-		c := *cert
-		c.TLS.Certificate = slices.Clone(c.TLS.Certificate)
-		for n := len(c.Chain[0]); n < total; n += 16000 {
-			// Opaque filler after the leaf: the pin checks the leaf only.
-			c.TLS.Certificate = append(c.TLS.Certificate, bytes.Repeat([]byte{0x30}, min(16000, total-n)))
-		}
-		return &c
-	}
+	big := func(total int) *testpeer.Cert { return bigChain(cert, total) }
 	for _, size := range []int{20 << 10, 64 << 10, 128 << 10} {
 		srv := testpeer.StartGoServer(t, testpeer.GoServerOptions{Cert: big(size)})
 		c, err := dialConn(t, srv.Addr, &tls.Config{ServerName: "localhost", Verifier: pinOf(t, cert)}, nil)

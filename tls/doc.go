@@ -15,8 +15,8 @@
 //	defer c.Close()
 //	_, err := c.Write(request) // runs the handshake first
 //
-// Client allocates its buffers once (about 63 KiB) and uses DefaultCrypto
-// if Config.Crypto is nil. Package tlsnet makes a Conn a net.Conn.
+// Client's buffers are pooled, held only while in use; a nil Config.Crypto
+// means DefaultCrypto. Package tlsnet makes a Conn a net.Conn.
 //
 // Caller-owned buffers, for firmware with static memory: ClientWithBuffers
 // takes Buffers (see Config.RecordSizeLimit to make them small) and a

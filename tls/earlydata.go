@@ -57,7 +57,7 @@ func (e *engine) earlyDataEligible(helloLen int) bool {
 	suite := e.prof.crypto.suite(p.suite)
 	records := (len(hs.early.data) + maxPlaintext - 1) / maxPlaintext
 	need := helloLen + 512 + compatCCSLen + len(hs.early.data) + records*(recordHeaderLen+1+16)
-	if suite == nil || need > len(e.out)-e.outLen {
+	if suite == nil || need > e.outRoom() {
 		return false
 	}
 	hs.early.suite = suite
@@ -94,7 +94,7 @@ func (e *engine) sendEarlyData() error {
 	if err := e.sendCompatCCS(); err != nil {
 		return err
 	}
-	if err := e.writeCipher.setKeyWith(&hs.x, hs.early.suite, hs.early.secret[:hs.psk.hash.Size()]); err != nil {
+	if err := e.writeCipher.setKey(hs.early.suite, hs.early.secret[:hs.psk.hash.Size()]); err != nil {
 		return err
 	}
 	e.writeKeys = keysEarly

@@ -43,6 +43,8 @@ type engine struct {
 	scratch  []byte
 
 	readCipher, writeCipher recordCipher
+	hmacs                   hmacHashes // under every HMAC of the connection
+	own                     ownedBuffers
 	readEncrypted           bool     // K_recv is set: records are protected
 	writeKeys               keyPhase // K_send (Appendix A)
 	smallRecords            bool     // Read holds only records under Config.RecordSizeLimit
@@ -94,6 +96,8 @@ type Buffers struct {
 	// HandshakeOut builds one flight: less 4 KiB of scratch (half, under
 	// 8 KiB), it bounds the client's certificate chain.
 	HandshakeOut []byte
+
+	pools bufferPools // PooledBuffers': where Read and Write come from
 }
 
 const (
@@ -123,6 +127,14 @@ const (
 	maxOtherMessage       = 64 << 10
 )
 
+// newHandshakeBuffers allocates the handshake buffers of Client, in one
+// piece, which the connection lets go after the handshake.
+func newHandshakeBuffers() Buffers {
+	mem := make([]byte, defaultHandshakeIn+defaultHandshakeOut)
+	return Buffers{HandshakeIn: mem[:defaultHandshakeIn:defaultHandshakeIn], HandshakeOut: mem[defaultHandshakeIn:],
+		MaxHandshakeIn: maxCertificateMessage}
+}
+
 // newBuffers allocates the default buffers in one piece.
 func newBuffers() Buffers {
 	mem := make([]byte, MinReadBuffer+defaultWriteBuffer+defaultHandshakeIn+defaultHandshakeOut)
@@ -136,9 +148,12 @@ func newBuffers() Buffers {
 }
 
 // init sets e up for config with the cryptography cr (config.Crypto, or
-// DefaultCrypto for Client) and the buffers b.
+// DefaultCrypto for Client) and the buffers b (from PooledBuffers: only
+// the handshake buffers, and the pools of the others).
 func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
+	owned := b.pools != nil
 	*e = engine{config: config, state: initialState}
+	e.readCipher.x.hashes, e.writeCipher.x.hashes = &e.hmacs, &e.hmacs
 	if config == nil {
 		return configError("Config", "nil")
 	}
@@ -153,6 +168,9 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 		minWrite = min(minWrite, minRead)
 		minHSIn, minHSOut = minSmallHandshakeIn, minSmallHandshakeOut
 	}
+	if owned {
+		minRead, minWrite = 0, 0 // from the pools, of the right size
+	}
 	for _, c := range [...]struct {
 		name      string
 		have, min int
@@ -161,9 +179,15 @@ func (e *engine) init(config *Config, cr *Crypto, b Buffers) error {
 			return configError("Buffers."+c.name, itoa(c.have)+" octets; it needs at least "+itoa(c.min))
 		}
 	}
-	e.smallRecords = len(b.Read) < MinReadBuffer
+	e.smallRecords = !owned && len(b.Read) < MinReadBuffer
 	e.in, e.out, e.hsIn = b.Read, b.Write, b.HandshakeIn
+	e.own.pools = b.pools
 	e.hsInOwn, e.maxHSIn = b.HandshakeIn, b.MaxHandshakeIn
+	if owned {
+		// After the handshake HandshakeIn is made per message: at least
+		// as large as takeHandshakeIn's.
+		e.maxHSIn = max(e.maxHSIn, defaultHandshakeIn)
+	}
 	n := len(b.HandshakeOut) - min(scratchSize, len(b.HandshakeOut)/2)
 	e.hsOut, e.scratch = b.HandshakeOut[:n:n], b.HandshakeOut[n:]
 	e.rand = config.Rand
@@ -197,9 +221,16 @@ func (e *engine) receiving() bool { return stateReceives[e.state] }
 // sits in the same buffer) or after a fatal error.
 func (e *engine) recvBuffer() []byte {
 	e.recvRoom = 0
+	e.own.inLent, e.own.idleLent = false, false
 	if len(e.appData) > 0 || e.err != nil {
 		return nil
 	}
+	if e.own.pools != nil && e.in == nil { // the Read buffer is in its pool
+		e.own.idleLent = true
+		e.recvRoom = len(e.own.idle)
+		return e.own.idle[:]
+	}
+	e.own.inLent = e.own.pools != nil
 	if !e.receiving() {
 		e.recvRoom = len(e.in)
 		return e.in // a sink: recvAck discards it
@@ -228,6 +259,8 @@ func (e *engine) recvAck(n int) error {
 		return errRecvAck
 	}
 	e.recvRoom -= n
+	idle := e.own.idleLent
+	e.own.inLent, e.own.idleLent = false, false
 	if n == 0 {
 		return nil
 	}
@@ -236,6 +269,11 @@ func (e *engine) recvAck(n int) error {
 	// not even framed, as a header may claim more than the buffer holds.
 	if !e.receiving() {
 		return nil
+	}
+	if idle { // into the Read buffer, which went back empty
+		e.takeIn()
+		copy(e.in, e.own.idle[:n])
+		clear(e.own.idle[:n])
 	}
 	e.inLen += n
 	return e.process()
@@ -561,10 +599,16 @@ func (e *engine) handleHandshakeRecord(body []byte) error {
 			return err
 		}
 	}
+	// The size first: a pooled engine without HandshakeIn (after the
+	// handshake) then makes one of the message's size, and only a
+	// partial header needs takeHandshakeIn's.
 	if len(data) >= handshakeHeaderLen {
 		if err := e.checkMessageSize(data); err != nil {
 			return err
 		}
+	}
+	if len(data) > 0 {
+		e.takeHandshakeIn()
 	}
 	e.hsInLen = copy(e.hsIn, data)
 	return nil
@@ -702,7 +746,14 @@ func (e *engine) outputAck(n int) error {
 const controlRoom = recordHeaderLen + 8 + 1 + 16
 
 // hasRoom reports whether the Write buffer can take a control record.
-func (e *engine) hasRoom() bool { return len(e.out)-e.outLen >= controlRoom }
+func (e *engine) hasRoom() bool { return e.outRoom() >= controlRoom }
+
+// outRoom is the free room of the Write buffer, which it makes sure is
+// there (ownedbuffers.go).
+func (e *engine) outRoom() int {
+	e.takeOut()
+	return len(e.out) - e.outLen
+}
 
 // writeRecord puts payload in a record of type typ: protected once the
 // write key is set (§5.2), plain before (§5.1).
@@ -714,7 +765,7 @@ func (e *engine) writeRecord(typ wire.ContentType, payload []byte, version uint1
 	protected := e.writeKeys != keysNone && typ != wire.ContentTypeChangeCipherSpec &&
 		!(e.writeKeys == keysEarly && typ == wire.ContentTypeAlert)
 	if protected {
-		if e.outLen+e.writeCipher.sealedLen(len(payload), 0) > len(e.out) {
+		if e.writeCipher.sealedLen(len(payload), 0) > e.outRoom() {
 			return newAlert(AlertInternalError, "tls: record does not fit the Write buffer")
 		}
 		b, err := e.writeCipher.seal(e.out[:e.outLen], typ, payload, 0)
@@ -723,7 +774,7 @@ func (e *engine) writeRecord(typ wire.ContentType, payload []byte, version uint1
 		}
 		e.outLen = len(b)
 	} else {
-		if e.outLen+recordHeaderLen+len(payload) > len(e.out) {
+		if recordHeaderLen+len(payload) > e.outRoom() {
 			return newAlert(AlertInternalError, "tls: record does not fit the Write buffer")
 		}
 		pt := wire.TLSPlaintext{Type: typ, LegacyRecordVersion: wire.ProtocolVersion(version), Length: uint16(len(payload)), Fragment: payload}
@@ -837,7 +888,7 @@ const compatCCSLen = recordHeaderLen + 1
 // CCS that may go before it. Otherwise the connection ends without one.
 func (e *engine) alertFits() bool {
 	ae, ok := e.err.(*AlertError)
-	return ok && !ae.Received && len(e.out)-e.outLen >= compatCCSLen+controlRoom
+	return ok && !ae.Received && e.outRoom() >= compatCCSLen+controlRoom
 }
 
 // sendErrorAlert sends the alert of a local fatal error (§6.2); alertFits
@@ -887,6 +938,8 @@ func (e *engine) start() error {
 		}
 		return errAlreadyStarted
 	}
+	e.hs.handshakeWork = new(handshakeWork)
+	e.hs.ks.x.hashes = &e.hmacs
 	if err := e.dispatch(EventStart); err != nil {
 		return e.fail(err)
 	}
@@ -909,7 +962,7 @@ func (e *engine) writeApplicationData(p []byte) (int, error) {
 	}
 	total := 0
 	for len(p) > 0 {
-		room := len(e.out) - e.outLen - recordHeaderLen - 1 - e.writeCipher.aead.Overhead()
+		room := e.outRoom() - recordHeaderLen - 1 - e.writeCipher.aead.Overhead()
 		n := min(len(p), e.maxRecordPayload(), room)
 		if n <= 0 {
 			break

@@ -49,6 +49,7 @@ func NewEngine(config *Config, buffers Buffers) (*Engine, error) {
 // Init makes x a new Engine working in the given buffers, as NewEngine
 // does, for an Engine that firmware places statically (or inside its own
 // structure) instead of on the heap.
+// (PooledBuffers gives the buffers Client has.)
 func (x *Engine) Init(config *Config, buffers Buffers) error {
 	return x.e.init(config, configCrypto(config), buffers)
 }
@@ -60,7 +61,11 @@ func (x *Engine) SetEarlyData(p []byte) error { return x.e.setEarlyData(p) }
 
 // Start begins the handshake: the ClientHello is then in Output. A second
 // call returns an error and changes nothing.
-func (x *Engine) Start() error { return x.e.start() }
+func (x *Engine) Start() error {
+	err := x.e.start()
+	x.e.giveBack()
+	return err
+}
 
 // Status is what the Engine needs next, as a set of bits; several can
 // hold at once.
@@ -121,17 +126,29 @@ func (x *Engine) RecvBuffer() []byte { return x.e.recvBuffer() }
 
 // RecvAck processes n octets written into the last RecvBuffer: every
 // record they complete, until application data is waiting to be read.
-func (x *Engine) RecvAck(n int) error { return x.e.recvAck(n) }
+func (x *Engine) RecvAck(n int) error {
+	err := x.e.recvAck(n)
+	x.e.giveBack()
+	return err
+}
 
 // Input copies received octets in and processes them; it returns how many
 // it took, fewer than len(p) when application data must be read first.
-func (x *Engine) Input(p []byte) (int, error) { return x.e.input(p) }
+func (x *Engine) Input(p []byte) (int, error) {
+	n, err := x.e.input(p)
+	x.e.giveBack()
+	return n, err
+}
 
 // Output is the octets to send; after sending n, call OutputAck(n).
 func (x *Engine) Output() []byte { return x.e.output() }
 
 // OutputAck drops the first n octets of Output, once sent.
-func (x *Engine) OutputAck(n int) error { return x.e.outputAck(n) }
+func (x *Engine) OutputAck(n int) error {
+	err := x.e.outputAck(n)
+	x.e.giveBack()
+	return err
+}
 
 // ApplicationData is the received data not yet consumed.
 func (x *Engine) ApplicationData() []byte { return x.e.appData }
@@ -139,22 +156,36 @@ func (x *Engine) ApplicationData() []byte { return x.e.appData }
 // ApplicationDataAck consumes n octets of ApplicationData; once it is all
 // consumed, the records received after it are processed. The error is a
 // misuse, or a fatal error in those records.
-func (x *Engine) ApplicationDataAck(n int) error { return x.e.applicationDataAck(n) }
+func (x *Engine) ApplicationDataAck(n int) error {
+	err := x.e.applicationDataAck(n)
+	x.e.giveBack()
+	return err
+}
 
 // WriteApplicationData protects as much of p as the Write buffer takes,
 // in records, into Output, and returns how much of p it took. With no
 // room it returns ErrWriteBufferFull: send Output first.
 func (x *Engine) WriteApplicationData(p []byte) (int, error) {
-	return x.e.writeApplicationData(p)
+	n, err := x.e.writeApplicationData(p)
+	x.e.giveBack()
+	return n, err
 }
 
 // KeyUpdate updates the write key and asks the server to update its own
 // (RFC 8446 §4.6.3).
-func (x *Engine) KeyUpdate() error { return x.e.local(EventSendKeyUpdate) }
+func (x *Engine) KeyUpdate() error {
+	err := x.e.local(EventSendKeyUpdate)
+	x.e.giveBack()
+	return err
+}
 
 // Close sends close_notify (or, during the handshake, user_canceled and
 // close_notify). Closing again does nothing.
-func (x *Engine) Close() error { return x.e.local(EventClose) }
+func (x *Engine) Close() error {
+	err := x.e.local(EventClose)
+	x.e.giveBack()
+	return err
+}
 
 // State is the state machine's current state.
 func (x *Engine) State() HandshakeState { return x.e.state }

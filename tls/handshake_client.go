@@ -17,23 +17,13 @@ import (
 // in e.msg, checks it as the RFC says, and returns an *AlertError with the
 // RFC's alert when it is wrong.
 
-// handshakeState is what the handshake keeps between messages.
+// handshakeState is what the handshake keeps between messages, and what
+// the connection keeps of it afterwards.
 type handshakeState struct {
-	random   [32]byte
-	session  [32]byte
-	nSession int
+	*handshakeWork // until the handshake ends
 
-	shares      [maxKeyShares]keyShare
-	shareGroups [maxKeyShares]CurveID
-	nShares     int
-	group       CurveID // the group of the key exchange
-
-	// Before the server picks a suite the hash is unknown, so ClientHello1
-	// goes into a transcript per hash the offered suites use.
-	candidates [2]transcript // one per hash of the offered suites
-	transcript transcript
-	suite      *Suite
-	ks         keySchedule
+	group CurveID // the group of the key exchange
+	suite *Suite
 
 	hrr      bool
 	hrrGroup CurveID
@@ -45,8 +35,6 @@ type handshakeState struct {
 	fragmentLimit   int                  // negotiated max_fragment_length, 0 if none
 	keyUpdateOwed   bool                 // the server asked us to update our key
 
-	peerKey    crypto.PublicKey
-	chain      [maxChain][]byte
 	peerCerts  [][]byte
 	peerScheme SignatureScheme
 	alpn       string
@@ -60,22 +48,50 @@ type handshakeState struct {
 	clientScheme     SignatureScheme
 	sentCert         bool
 
-	clientHS, serverHS, clientAP, serverAP, resumption [maxHashSize]byte
-	exporter                                           [maxHashSize]byte // exporter_master_secret
-	transcriptHash                                     [maxHashSize]byte
-	sigWork                                            signatureWork
-	x                                                  expander // HKDF for traffic keys and Finished
+	clientAP, serverAP, resumption [maxHashSize]byte
+	exporter                       [maxHashSize]byte // exporter_master_secret, for ExportKeyingMaterial
+}
+
+// handshakeWork is the part of the handshake state that only the
+// handshake needs (1.4 KB): Start allocates it, and the end of the
+// handshake lets it go, so that a connection does not carry it after.
+type handshakeWork struct {
+	random   [32]byte
+	session  [32]byte
+	nSession int
+
+	shares      [maxKeyShares]keyShare
+	shareGroups [maxKeyShares]CurveID
+	nShares     int
+
+	// Before the server picks a suite the hash is unknown, so ClientHello1
+	// goes into a transcript per hash the offered suites use.
+	candidates [2]transcript // one per hash of the offered suites
+	transcript transcript
+	ks         keySchedule
+
+	peerKey crypto.PublicKey
+	chain   [maxChain][]byte
+
+	clientHS, serverHS [maxHashSize]byte
+	transcriptHash     [maxHashSize]byte
+	verifyData         [maxHashSize]byte // Finished, ours or the server's
+	sigWork            signatureWork
 }
 
 // maxChain bounds the server's certificate chain.
 const maxChain = 10
 
 func (h *handshakeState) wipe() {
-	clear(h.clientHS[:])
-	clear(h.serverHS[:])
-	h.ks.zero()
-	for i := range h.shares {
-		h.shares[i] = nil
+	w := h.handshakeWork
+	if w == nil { // the handshake is over: nothing is left
+		return
+	}
+	clear(w.clientHS[:])
+	clear(w.serverHS[:])
+	w.ks.zero()
+	for i := range w.shares {
+		w.shares[i] = nil
 	}
 }
 
@@ -629,7 +645,7 @@ func (e *engine) serverShare(share *wire.KeyShareEntry) ([]byte, error) {
 func (e *engine) installHandshakeKeys() error {
 	hs := &e.hs
 	n := e.hashSize()
-	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverHS[:n]); err != nil {
+	if err := e.readCipher.setKey(hs.suite, hs.serverHS[:n]); err != nil {
 		return err
 	}
 	e.readEncrypted = true
@@ -646,7 +662,7 @@ func (e *engine) installHandshakeKeys() error {
 // installHandshakeWriteKey: K_send = handshake.
 func (e *engine) installHandshakeWriteKey() error {
 	hs := &e.hs
-	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientHS[:e.hashSize()]); err != nil {
+	if err := e.writeCipher.setKey(hs.suite, hs.clientHS[:e.hashSize()]); err != nil {
 		return err
 	}
 	e.writeKeys = keysHandshake
@@ -833,9 +849,10 @@ func (e *engine) processCertificate() error {
 		}
 	}
 	hs.peerKey = pub
-	// Keep the chain for ConnectionState: one copy, in one allocation.
+	// Keep the chain for ConnectionState: one copy, in one allocation,
+	// and its list (hs.chain goes with the handshake).
 	buf := make([]byte, 0, total)
-	hs.peerCerts = hs.chain[:n]
+	hs.peerCerts = make([][]byte, n)
 	for i, der := range hs.chain[:n] {
 		buf = append(buf, der...)
 		hs.peerCerts[i] = buf[len(buf)-len(der):]
@@ -876,11 +893,10 @@ func (e *engine) processFinished() error {
 	if len(f.VerifyData) != n {
 		return newAlert(AlertDecodeError, "tls: server Finished has the wrong length")
 	}
-	hs.x.init(hs.suite.hash, hs.serverHS[:n])
-	var want [maxHashSize]byte
-	ok := subtle.ConstantTimeCompare(hs.x.finishedVerifyData(want[:0], hs.suite.hash, e.sum()), f.VerifyData) == 1
-	hs.x.mac = nil
-	if !ok {
+	// The read key is the server's handshake key, its HMAC keyed with
+	// server_handshake_traffic_secret.
+	want := e.readCipher.finishedVerifyData(hs.verifyData[:0], hs.suite, e.sum())
+	if subtle.ConstantTimeCompare(want, f.VerifyData) != 1 {
 		return newAlert(AlertDecryptError, "tls: invalid server Finished")
 	}
 	hs.transcript.add(e.msg)
@@ -900,7 +916,7 @@ func (e *engine) processFinished() error {
 
 // installServerTrafficKey: K_recv = application (Appendix A).
 func (e *engine) installServerTrafficKey() error {
-	return e.readCipher.setKeyWith(&e.hs.x, e.hs.suite, e.hs.serverAP[:e.hashSize()])
+	return e.readCipher.setKey(e.hs.suite, e.hs.serverAP[:e.hashSize()])
 }
 
 // sendCompatCCS sends the dummy change_cipher_spec of Appendix D.4 once,
@@ -988,11 +1004,9 @@ func (e *engine) sendClientCertificate() error {
 // switches to the application key (§4.4.4, §7.2).
 func (e *engine) sendFinished() error {
 	hs := &e.hs
-	n := e.hashSize()
-	var vd [maxHashSize]byte
-	hs.x.init(hs.suite.hash, hs.clientHS[:n])
-	f := wire.Finished{VerifyData: hs.x.finishedVerifyData(vd[:0], hs.suite.hash, e.sum())}
-	hs.x.mac = nil
+	// The write key is still the handshake key, its HMAC keyed with
+	// client_handshake_traffic_secret.
+	f := wire.Finished{VerifyData: e.writeCipher.finishedVerifyData(hs.verifyData[:0], hs.suite, e.sum())}
 	msg, err := e.finishMessage(f.Append(e.startMessage(wire.HandshakeTypeFinished)))
 	if err != nil {
 		return err
@@ -1008,13 +1022,12 @@ func (e *engine) sendFinished() error {
 // the client's handshake.
 func (e *engine) installClientTrafficKey() error {
 	hs := &e.hs
-	if err := e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientAP[:e.hashSize()]); err != nil {
+	if err := e.writeCipher.setKey(hs.suite, hs.clientAP[:e.hashSize()]); err != nil {
 		return err
 	}
 	e.writeKeys = keysApplication
-	clear(hs.clientHS[:])
-	clear(hs.serverHS[:])
-	hs.ks.zero()
+	hs.wipe()
+	hs.handshakeWork = nil
 	return nil
 }
 
@@ -1088,8 +1101,7 @@ func (e *engine) processKeyUpdate() error {
 		return newAlert(AlertIllegalParameter, "tls: invalid KeyUpdate request_update")
 	}
 	n := e.hashSize()
-	nextTrafficSecret(hs.serverAP[:0], hs.suite.hash, hs.serverAP[:n])
-	if err := e.readCipher.setKeyWith(&hs.x, hs.suite, hs.serverAP[:n]); err != nil {
+	if err := e.readCipher.nextKey(hs.suite, hs.serverAP[:n]); err != nil {
 		return err
 	}
 	// §4.6.3: answer with one KeyUpdate of our own before our next
@@ -1133,8 +1145,7 @@ func (e *engine) updateWriteKey(req wire.KeyUpdateRequest) error {
 		return err
 	}
 	n := e.hashSize()
-	nextTrafficSecret(hs.clientAP[:0], hs.suite.hash, hs.clientAP[:n])
-	return e.writeCipher.setKeyWith(&hs.x, hs.suite, hs.clientAP[:n])
+	return e.writeCipher.nextKey(hs.suite, hs.clientAP[:n])
 }
 
 // --- Closure and alerts (§6) ---

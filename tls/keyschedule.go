@@ -1,6 +1,7 @@
 package tls
 
 import (
+	"crypto/fips140"
 	"crypto/hmac"
 	"crypto/subtle"
 	"github.com/tabletls/tabletls/internal/wire"
@@ -12,7 +13,8 @@ import (
 // Every function that produces bytes appends them to a caller-supplied dst
 // (like hash.Hash.Sum), so that callers can keep secrets in fixed arrays,
 // e.g. ks.clientHandshakeTrafficSecret(buf[:0], th) with buf [maxHashSize]byte.
-// HMAC (crypto/hmac) allocates its state when keyed: an expander keeps one
+// HMAC (crypto/hmac) allocates its state when keyed (the HMAC and its two
+// pads, 3 allocations; see hmacHashes for the hashes): an expander keeps one
 // per secret and resets it between the derivations from that secret.
 
 // HKDF labels, RFC 8446, Sections 4.4.4, 4.6.1, 7.1, 7.2 and 7.3. The
@@ -42,26 +44,96 @@ const (
 // context) get a buffer of their own.
 const shortHkdfLabel = 2 + 1 + 6 + 12 + 1 + maxHashSize
 
+// hmacHashes are the two hash states that every HMAC of a connection runs
+// on. crypto/hmac.New calls its hash constructor for the inner and the
+// outer hash of each key; handing it these two, reset, instead of new ones
+// saves two allocations per key. It is safe because the HMACs of a
+// connection are used one at a time (the engine is single-threaded) and
+// every use starts with Reset, which re-initialises both hashes (see
+// expander.expandLabel).
+//
+// They are also passed without their MarshalBinary methods (plainHash):
+// crypto/hmac's first Reset of a marshalable hash saves both keyed states
+// with MarshalBinary, two more allocations per key; a plain hash is reset
+// and given the 64- or 128-octet pad again instead, one compression more
+// per derivation. In FIPS 140 mode crypto/hmac wants its own SHA-2 types
+// (fips140=only panics on another type), so there they are passed as they
+// are and Reset allocates.
+//
+// The scratch space of the HMACs' input and output is here too, once per
+// connection rather than once per expander: in the connection, so that
+// passing it to an HMAC does not move it to the heap.
+type hmacHashes struct {
+	alg   *hashAlg
+	raw   [2]hash.Hash
+	plain [2]plainHash
+	next  int
+
+	label [len("tls13 ") + 12]byte // "tls13 " + Label, for the labels of shortHkdfLabel
+	info  [shortHkdfLabel + 1]byte // an HkdfLabel and the counter
+	sum   [maxHashSize]byte
+	key   [maxKeyLen]byte // a traffic key, on its way to the AEAD
+}
+
+// plainHash is a hash.Hash with only hash.Hash's methods.
+type plainHash struct{ hash.Hash }
+
+// use makes the hashes h's, allocating them on the first use or on a
+// change of hash.
+func (p *hmacHashes) use(h *hashAlg) {
+	if p.alg == h {
+		return
+	}
+	p.alg = h
+	for i := range p.raw {
+		p.raw[i] = h.new()
+		p.plain[i] = plainHash{p.raw[i]}
+	}
+}
+
+// get is the constructor crypto/hmac.New calls: the two hashes in turn
+// (it calls it twice, three times in FIPS 140-only mode, where the first
+// is only checked; alternating keeps inner and outer distinct).
+func (p *hmacHashes) get() hash.Hash {
+	i := p.next
+	p.next ^= 1
+	p.raw[i].Reset()
+	if fips140.Enabled() {
+		return p.raw[i]
+	}
+	return &p.plain[i]
+}
+
 // expander computes HKDF-Expand-Label from one secret with one HMAC, Reset
-// between expansions. Every TLS 1.3 derivation is at most Hash.length
+// before each expansion. Every TLS 1.3 derivation is at most Hash.length
 // octets, so HKDF-Expand (RFC 5869, Section 2.3) is the single block
 // T(1) = HMAC(PRK, info || 0x01). x/crypto/hkdf would allocate an HMAC, a
 // reader and the info for each derivation; an expander allocates the HMAC
-// once per secret, and builds the info in its own buffer, which lives
-// where the expander does (in the connection) so that passing it to the
-// HMAC does not move it to the heap.
+// once per secret (3 allocations) on the connection's hmacHashes, and
+// builds the info in their scratch space.
 type expander struct {
-	mac   hash.Hash
-	keyed bool                     // mac is fresh from hmac.New: no Reset needed
-	label [len("tls13 ") + 12]byte // "tls13 " + Label, for the labels of shortHkdfLabel
-	info  [shortHkdfLabel + 1]byte
-	sum   [maxHashSize]byte
+	mac    hash.Hash
+	hashes *hmacHashes // the connection's; one of its own if nil
 }
 
 // init keys x with secret (the PRK).
 func (x *expander) init(h *hashAlg, secret []byte) {
-	x.mac = hmac.New(h.new, secret)
-	x.keyed = true
+	if x.hashes == nil {
+		x.hashes = new(hmacHashes)
+	}
+	x.hashes.use(h)
+	x.mac = hmac.New(x.hashes.get, secret)
+}
+
+// mac appends HMAC(key, data) to dst, with x re-keyed with key and then
+// cleared.
+func (x *expander) hmac(dst []byte, h *hashAlg, key, data []byte) []byte {
+	x.init(h, key)
+	x.mac.Reset()
+	x.mac.Write(data)
+	dst = x.mac.Sum(dst)
+	x.mac = nil
+	return dst
 }
 
 // expandLabel appends HKDF-Expand-Label(secret, label, context, length) to
@@ -80,15 +152,16 @@ func (x *expander) expandLabel(dst []byte, label string, context []byte, length 
 	if len(prefix)+len(label) > 255 || len(context) > 255 || length > x.mac.Size() || length < 0 {
 		panic("tls: internal error: HKDF-Expand-Label argument out of range")
 	}
-	// "tls13 " + Label, then the HkdfLabel, each in the expander's own
-	// buffer when it fits.
-	lbl := x.label[:0]
-	if n := len(prefix) + len(label); n > len(x.label) {
+	// "tls13 " + Label, then the HkdfLabel, each in the connection's
+	// scratch space when it fits.
+	w := x.hashes
+	lbl := w.label[:0]
+	if n := len(prefix) + len(label); n > len(w.label) {
 		lbl = make([]byte, 0, n)
 	}
 	lbl = append(append(lbl, prefix...), label...)
-	info := x.info[:0]
-	if n := 2 + 1 + len(lbl) + 1 + len(context) + 1; n > len(x.info) {
+	info := w.info[:0]
+	if n := 2 + 1 + len(lbl) + 1 + len(context) + 1; n > len(w.info) {
 		info = make([]byte, 0, n)
 	}
 	hl := wire.HkdfLabel{Length: uint16(length), Label: lbl, Context: context}
@@ -97,17 +170,14 @@ func (x *expander) expandLabel(dst []byte, label string, context []byte, length 
 		panic("tls: internal error: HKDF-Expand-Label argument out of range")
 	}
 	info = append(info, 1) // the block counter of T(1)
-	// crypto/hmac's first Reset saves the keyed state, which allocates;
-	// a fresh HMAC needs none.
-	if !x.keyed {
-		x.mac.Reset()
-	}
-	x.keyed = false
+	// Always Reset: the hashes are shared with the connection's other
+	// HMACs (hmacHashes).
+	x.mac.Reset()
 	x.mac.Write(info)
-	t1 := x.mac.Sum(x.sum[:0])
+	t1 := x.mac.Sum(w.sum[:0])
 	ret, out := extendSlice(dst, length)
 	copy(out, t1)
-	clear(x.sum[:])
+	clear(w.sum[:])
 	return ret
 }
 
@@ -117,17 +187,6 @@ func hkdfExpandLabel(dst []byte, h *hashAlg, secret []byte, label string, contex
 	x := new(expander)
 	x.init(h, secret)
 	return x.expandLabel(dst, label, context, length)
-}
-
-// hkdfExtract sets out to HKDF-Extract(salt, ikm) = HMAC(salt, ikm) (RFC
-// 5869, Section 2.2; a nil salt is Hash.length zeros).
-func hkdfExtract(out []byte, h *hashAlg, ikm, salt []byte) []byte {
-	if salt == nil {
-		salt = zeroKey[:h.Size()]
-	}
-	mac := hmac.New(h.new, salt)
-	mac.Write(ikm)
-	return mac.Sum(out[:0])
 }
 
 // zeroKey is Hash.length zero octets: the salt of the Early Secret and the
@@ -173,7 +232,8 @@ type keySchedule struct {
 	hash   *hashAlg
 	stage  keyStage
 	secret [maxHashSize]byte
-	x      expander // keyed with secret
+	salt   [maxHashSize]byte // scratch: a field, as the HMAC's key escapes
+	x      expander          // keyed with secret
 }
 
 // current returns the secret of the current stage. It aliases ks.
@@ -220,22 +280,24 @@ func (ks *keySchedule) advanceToMaster() {
 // HKDF-Extract(Derive-Secret(current, "derived", ""), ikm).
 func (ks *keySchedule) extractNext(ikm []byte) {
 	n := ks.hash.Size()
-	var salt [maxHashSize]byte
 	if ks.stage == stageEarly && ks.x.mac == nil { // the constant of a PSK-less Early Secret
-		copy(salt[:], ks.hash.derivedEarly)
+		copy(ks.salt[:], ks.hash.derivedEarly)
 	} else {
 		empty := emptyHash(ks.hash)
-		ks.derive(salt[:0], ks.stage, labelDerived, empty[:n])
+		ks.derive(ks.salt[:0], ks.stage, labelDerived, empty[:n])
 	}
-	ks.extract(ikm, salt[:n])
-	clear(salt[:])
+	ks.extract(ikm, ks.salt[:n])
+	clear(ks.salt[:])
 }
 
 // extract sets the current secret to HKDF-Extract(salt, ikm) and keys the
 // expander with it. A nil salt is Hash.length zero bytes, as RFC 8446,
 // Section 7.1 requires for the early secret.
 func (ks *keySchedule) extract(ikm, salt []byte) {
-	hkdfExtract(ks.secret[:0], ks.hash, ikm, salt)
+	if salt == nil {
+		salt = zeroKey[:ks.hash.Size()]
+	}
+	ks.x.hmac(ks.secret[:0], ks.hash, salt, ikm)
 	ks.x.init(ks.hash, ks.current())
 }
 
@@ -319,7 +381,7 @@ func (ks *keySchedule) resumptionMasterSecret(dst, transcriptHash []byte) []byte
 // needs to derive anything (after resumption_master_secret).
 func (ks *keySchedule) zero() {
 	clear(ks.secret[:])
-	ks.x = expander{}
+	ks.x = expander{hashes: ks.x.hashes}
 	ks.stage = stageNone
 }
 
@@ -340,14 +402,18 @@ func finishedVerifyData(dst []byte, h *hashAlg, baseKey, transcriptHash []byte) 
 	return x.finishedVerifyData(dst, h, transcriptHash)
 }
 
-// finishedVerifyData is the package function for x keyed with the base key.
+// finishedVerifyData is the package function for x keyed with the base
+// key. finished_key is derived where the MAC will go, x is re-keyed with
+// it, and x is left cleared.
 func (x *expander) finishedVerifyData(dst []byte, h *hashAlg, transcriptHash []byte) []byte {
-	var buf [maxHashSize]byte
-	key := x.expandLabel(buf[:0], labelFinished, nil, h.Size())
-	mac := hmac.New(h.new, key)
-	clear(buf[:])
-	mac.Write(transcriptHash)
-	return mac.Sum(dst)
+	key := x.expandLabel(dst, labelFinished, nil, h.Size())[len(dst):]
+	x.init(h, key)
+	clear(key)
+	x.mac.Reset()
+	x.mac.Write(transcriptHash)
+	dst = x.mac.Sum(dst)
+	x.mac = nil
+	return dst
 }
 
 // verifyFinished reports whether verifyData is the correct Finished
@@ -375,12 +441,12 @@ func nextTrafficSecret(dst []byte, h *hashAlg, trafficSecret []byte) []byte {
 //	[sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
 func (s *Suite) trafficKey(keyDst, ivDst, trafficSecret []byte) (key, iv []byte) {
 	x := new(expander)
-	return s.trafficKeyWith(x, keyDst, ivDst, trafficSecret)
+	x.init(s.hash, trafficSecret)
+	return s.trafficKeyWith(x, keyDst, ivDst)
 }
 
-// trafficKeyWith is trafficKey with the expander x, which it keys.
-func (s *Suite) trafficKeyWith(x *expander, keyDst, ivDst, trafficSecret []byte) (key, iv []byte) {
-	x.init(s.hash, trafficSecret)
+// trafficKeyWith is trafficKey with x keyed with the traffic secret.
+func (s *Suite) trafficKeyWith(x *expander, keyDst, ivDst []byte) (key, iv []byte) {
 	key = x.expandLabel(keyDst, labelKey, nil, s.keyLen)
 	iv = x.expandLabel(ivDst, labelIV, nil, aeadNonceLength)
 	return key, iv

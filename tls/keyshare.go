@@ -100,6 +100,10 @@ type keyShare = KeyShare
 type ecdhKeyShare struct {
 	ecdh *ecdh.PrivateKey
 	pub  []byte
+	// scratch for the random scalar, cleared once the key is made: a
+	// local array would escape to the heap (through io.Reader). 66 octets
+	// for P-521.
+	scalar [66]byte
 }
 
 // newECDHKeyShare reads a private scalar of scalarLen bytes from rand. For
@@ -112,9 +116,9 @@ type ecdhKeyShare struct {
 // (We cannot rely on ecdh.Curve.GenerateKey for that: since Go 1.26 it
 // ignores its rand argument.)
 func newECDHKeyShare(group CurveID, curve ecdh.Curve, scalarLen int, rand io.Reader) (*ecdhKeyShare, error) {
-	var buf [66]byte
-	scalar := buf[:scalarLen]
-	defer clear(buf[:])
+	k := new(ecdhKeyShare)
+	scalar := k.scalar[:scalarLen]
+	defer clear(k.scalar[:])
 	for range maxScalarAttempts {
 		if _, err := io.ReadFull(rand, scalar); err != nil {
 			return nil, newAlert(AlertInternalError, "tls: cannot read key share randomness: "+err.Error())
@@ -128,7 +132,8 @@ func newECDHKeyShare(group CurveID, curve ecdh.Curve, scalarLen int, rand io.Rea
 		if err != nil {
 			continue // out-of-range NIST scalar; draw again
 		}
-		return &ecdhKeyShare{ecdh: priv, pub: priv.PublicKey().Bytes()}, nil
+		k.ecdh, k.pub = priv, priv.PublicKey().Bytes()
+		return k, nil
 	}
 	return nil, newAlert(AlertInternalError, "tls: cannot generate key share: random source is broken")
 }

@@ -28,34 +28,59 @@ const (
 // It does not allocate after setKey: the per-record nonce is built in a
 // field rather than a local array, because a slice passed to a method of the
 // cipher.AEAD interface escapes and would be moved to the heap on every call.
+//
+// x stays keyed with the direction's traffic secret, so that the next
+// secret (KeyUpdate) and the Finished key come from the HMAC that derived
+// the key and IV, and a key change keys one HMAC, not two. (Client's
+// engines let it go when idle, for memory: their key change keys two.)
 type recordCipher struct {
 	aead  cipher.AEAD
 	iv    [aeadNonceLength]byte // [sender]_write_iv
 	seq   uint64                // sequence number of the next record
 	nonce [aeadNonceLength]byte // scratch for the per-record nonce
+	x     expander              // keyed with the traffic secret
 }
 
 // setKey installs the key and IV derived from trafficSecret (RFC 8446,
 // Section 7.3) and resets the sequence number to 0, as Section 5.3 requires
 // for every new key.
+//
+// It allocates what the standard library allocates for a new key: the
+// HMAC of the secret (3 allocations, see hmacHashes) and the AEAD
+// (crypto/aes and crypto/cipher.NewGCM: 2; chacha20poly1305.New: 1), none
+// of which can be re-keyed in place.
 func (rc *recordCipher) setKey(suite *Suite, trafficSecret []byte) error {
-	return rc.setKeyWith(new(expander), suite, trafficSecret)
-}
-
-// setKeyWith is setKey with the expander x (the connection's), which it
-// keys with trafficSecret and leaves cleared.
-func (rc *recordCipher) setKeyWith(x *expander, suite *Suite, trafficSecret []byte) error {
-	var keyBuf [maxKeyLen]byte
-	key, _ := suite.trafficKeyWith(x, keyBuf[:0], rc.iv[:0], trafficSecret)
-	x.mac = nil
+	rc.x.init(suite.hash, trafficSecret)
+	scratch := &rc.x.hashes.key
+	key, _ := suite.trafficKeyWith(&rc.x, scratch[:0], rc.iv[:0])
 	aead, err := suite.newAEAD(key)
-	clear(keyBuf[:])
+	clear(scratch[:])
 	if err != nil {
 		return newAlert(AlertInternalError, "tls: cannot create record cipher: "+err.Error())
 	}
 	rc.aead = aead
 	rc.seq = 0
 	return nil
+}
+
+// nextKey replaces trafficSecret, the one installed, with
+// application_traffic_secret_N+1 = HKDF-Expand-Label(secret_N, "traffic
+// upd", "", Hash.length) (RFC 8446, Section 7.2, on KeyUpdate), and
+// installs it.
+func (rc *recordCipher) nextKey(suite *Suite, trafficSecret []byte) error {
+	if rc.x.mac == nil { // let go (Client's idle connections)
+		rc.x.init(suite.hash, trafficSecret)
+	}
+	rc.x.expandLabel(trafficSecret[:0], labelTrafficUpdate, nil, len(trafficSecret))
+	return rc.setKey(suite, trafficSecret)
+}
+
+// finishedVerifyData appends the Finished verify_data of the installed
+// (handshake) traffic secret over transcriptHash (RFC 8446, Section
+// 4.4.4). The HMAC of the secret is then spent: the next key comes with
+// setKey.
+func (rc *recordCipher) finishedVerifyData(dst []byte, suite *Suite, transcriptHash []byte) []byte {
+	return rc.x.finishedVerifyData(dst, suite.hash, transcriptHash)
 }
 
 // sealedLen is the size of the record that seal produces for a payload of

@@ -113,9 +113,8 @@ func ParseClientSessionState(data []byte) (*ClientSessionState, error) {
 	return &st, nil
 }
 
-// ClientSessionCache holds sessions to resume, keyed by Config.ServerName,
-// as in crypto/tls. After using a session for 0-RTT the client Puts nil,
-// so that early data goes once under a ticket (RFC 8446 §8).
+// ClientSessionCache holds sessions by Config.ServerName, as in crypto/tls;
+// a session used for 0-RTT is Put nil: one early flight per ticket (§8).
 type ClientSessionCache interface {
 	// Get returns the session stored for sessionKey, if any.
 	Get(sessionKey string) (session *ClientSessionState, ok bool)

@@ -25,42 +25,60 @@ type happyCase struct {
 	knownBug string
 }
 
+// runHappy runs each case with buffers of the caller and again with
+// tls.PooledBuffers (taken from pools and given back when idle, as
+// tls.Client has them).
 func runHappy(t *testing.T, cases []happyCase) {
 	t.Helper()
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			skipKnownBug(t, c.knownBug)
-			cfg := tlsserver.ClientConfig(c.name)
-			if c.cfg != nil {
-				c.cfg(cfg)
+		for _, own := range []bool{false, true} {
+			name := c.name
+			if own {
+				name += "/own_buffers"
 			}
-			opts := c.opts
-			opts.Echo = true
-			p, err := tlsserver.NewPipe(cfg, tlsserver.New(opts))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.ChunkSize = c.chunk
-			p.Handshake()
-			if c.post != nil && p.Err() == nil {
-				c.post(t, p)
-			}
-			p.ClientWrite(tlsserver.Probe)
-			r := p.Result()
-			checkOK(t, r)
-			if !bytes.Equal(r.ServerAppData, tlsserver.Probe) {
-				t.Errorf("server received %q, want %q", r.ServerAppData, tlsserver.Probe)
-			}
-			// The echo proves the client still reads after whatever the
-			// server did.
-			if want := append(append([]byte(nil), opts.AppData...), tlsserver.Probe...); !c.noEcho && !bytes.Equal(r.AppData, want) {
-				t.Errorf("client received %q, want %q (after what the test sent)", r.AppData, want)
-			}
-			if c.check != nil {
-				c.check(t, p, r)
-			}
-		})
+			runHappyCase(t, name, c, own)
+		}
 	}
+}
+
+func runHappyCase(t *testing.T, name string, c happyCase, own bool) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		skipKnownBug(t, c.knownBug)
+		cfg := tlsserver.ClientConfig(c.name)
+		if c.cfg != nil {
+			c.cfg(cfg)
+		}
+		opts := c.opts
+		opts.Echo = true
+		b := tlsserver.NewBuffers()
+		if own {
+			b = tls.PooledBuffers()
+		}
+		p, err := tlsserver.NewPipeWithBuffers(cfg, tlsserver.New(opts), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.ChunkSize = c.chunk
+		p.Handshake()
+		if c.post != nil && p.Err() == nil {
+			c.post(t, p)
+		}
+		p.ClientWrite(tlsserver.Probe)
+		r := p.Result()
+		checkOK(t, r)
+		if !bytes.Equal(r.ServerAppData, tlsserver.Probe) {
+			t.Errorf("server received %q, want %q", r.ServerAppData, tlsserver.Probe)
+		}
+		// The echo proves the client still reads after whatever the
+		// server did.
+		if want := append(append([]byte(nil), opts.AppData...), tlsserver.Probe...); !c.noEcho && !bytes.Equal(r.AppData, want) {
+			t.Errorf("client received %q, want %q (after what the test sent)", r.AppData, want)
+		}
+		if c.check != nil {
+			c.check(t, p, r)
+		}
+	})
 }
 
 func TestHostileHappyPaths(t *testing.T) {
@@ -308,8 +326,12 @@ func TestHostileHappyPaths(t *testing.T) {
 // §4.6.1: tickets reach Config.OnNewSessionTicket with the PSK the
 // server computes.
 func TestHostileNewSessionTickets(t *testing.T) {
-	for _, split := range []int{0, 5} {
+	for _, split := range []int{0, 5, -5} { // -5: 5, with tls.PooledBuffers
 		t.Run(fmt.Sprint("split", split), func(t *testing.T) {
+			b := tlsserver.NewBuffers()
+			if split < 0 {
+				split, b = -split, tls.PooledBuffers()
+			}
 			var got []*tls.ClientSessionState
 			cfg := tlsserver.ClientConfig("tickets")
 			cfg.OnNewSessionTicket = func(st *tls.ClientSessionState) { got = append(got, st) }
@@ -317,7 +339,7 @@ func TestHostileNewSessionTickets(t *testing.T) {
 				must(f.Message(ht_NST).AddExtension(wire.ExtensionTypeEarlyData, []byte{0, 0, 0x40, 0}))
 			})}
 			opts.MaxFragment = split
-			p, err := tlsserver.NewPipe(cfg, tlsserver.New(opts))
+			p, err := tlsserver.NewPipeWithBuffers(cfg, tlsserver.New(opts), b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -496,4 +518,40 @@ func TestHostileClientClose(t *testing.T) {
 			t.Errorf("client sent %v after its close_notify (alerts %v)", r.Records[len(r.Records)-1].Type, r.Sent)
 		}
 	})
+}
+
+// TestOwnBuffersGoBack: an Engine with tls.PooledBuffers (as tls.Client
+// has) holds no Read buffer once nothing is
+// left in it: RecvBuffer is then the 64 octets a blocked read waits in;
+// with caller-owned buffers it is the whole free Read buffer. Tickets
+// split over records and a KeyUpdate each way go through both.
+func TestOwnBuffersGoBack(t *testing.T) {
+	for _, own := range []bool{false, true} {
+		b := tlsserver.NewBuffers()
+		want := len(b.Read)
+		if own {
+			b, want = tls.PooledBuffers(), 64
+		}
+		opts := tlsserver.Options{Echo: true, Tickets: 2, MaxFragment: 9, KeyUpdates: []wire.KeyUpdateRequest{wire.KeyUpdateRequestUpdateRequested}}
+		p, err := tlsserver.NewPipeWithBuffers(tlsserver.ClientConfig("own"), tlsserver.New(opts), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Handshake()
+		if err := p.Client.KeyUpdate(); err != nil {
+			t.Fatal(err)
+		}
+		p.ClientWrite(tlsserver.Probe)
+		r := p.Result()
+		checkOK(t, r)
+		if !bytes.Equal(r.AppData, tlsserver.Probe) {
+			t.Errorf("own buffers %v: client received %q, want the echo %q", own, r.AppData, tlsserver.Probe)
+		}
+		if n := len(p.Client.RecvBuffer()); n != want {
+			t.Errorf("own buffers %v: idle RecvBuffer of %d octets, want %d", own, n, want)
+		}
+		if err := p.Client.RecvAck(0); err != nil {
+			t.Error(err)
+		}
+	}
 }
