@@ -125,7 +125,7 @@ func firstDiff(want, got []byte) string {
 }
 
 // TestGoldenCompiles builds the Go output for each golden spec,
-// next to a copy of the real runtime (tls/codec.go) and stubs for what
+// next to a copy of the real runtime (internal/wire/codec.go) and stubs for what
 // package tls writes by hand, so that a generator change that produces
 // code which does not compile fails here and not only in tls/. The fuzz
 // targets are compiled (go test -c) in a package of their own beside it,
