@@ -283,6 +283,23 @@ func (c *corpus) addMessage(label string, msg []byte) {
 	}
 }
 
+// addSessionStates adds serialized sessions (tls.MarshalClientSessionState's
+// format): one as crypto/tls's tickets are, one with 0-RTT and ALPN.
+func (c *corpus) addSessionStates() {
+	for _, st := range []wire.SessionState{
+		{Version: 1, CipherSuite: 0x1301, ReceivedAt: 1700000000123, Lifetime: 604800, AgeAdd: 0x01020304,
+			Psk: make([]byte, 32), Ticket: make([]byte, 186), Nonce: []byte{0}, ServerName: []byte("localhost")},
+		{Version: 1, CipherSuite: 0x1302, ReceivedAt: 1700000000999, Lifetime: 7200, AgeAdd: 0xfffffff0, MaxEarlyDataSize: 16384,
+			Psk: make([]byte, 48), Ticket: []byte("t"), Nonce: make([]byte, 8), ServerName: []byte("broker.example"), Alpn: []byte("mqtt")},
+	} {
+		b, err := st.Append(nil)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		c.add("FuzzSessionState", "suite-"+strconv.Itoa(int(st.CipherSuite)), b)
+	}
+}
+
 // addHkdfLabels adds the HkdfLabel of each derivation of the key schedule
 // (RFC 8446 §7.1, §7.3), with the contexts they have: none, a transcript
 // hash of SHA-256 or SHA-384. The client encodes these and never decodes
@@ -371,6 +388,7 @@ func buildCorpus(t *testing.T) *corpus {
 	c.addRefusals()
 	c.addMadeUp()
 	c.addHkdfLabels()
+	c.addSessionStates()
 	var missing []string
 	for _, name := range slices.Sorted(maps.Keys(c.all)) {
 		if len(c.seeds[name]) == 0 {

@@ -250,6 +250,11 @@ func checkHandshakeHeader(t tb, data []byte) {
 	checkCodec[wire.HandshakeHeader](t, data, decodeError)
 }
 
+// checkSessionState is the property of FuzzSessionState.
+func checkSessionState(t tb, data []byte) {
+	checkCodec[wire.SessionState](t, data, decodeError)
+}
+
 // checkClientHelloExtensions is the property of FuzzClientHelloExtensions.
 func checkClientHelloExtensions(t tb, data []byte) {
 	checkCodec[wire.ClientHelloExtensions](t, data, decodeError|illegalParameter)
@@ -337,6 +342,7 @@ var codecTargets = map[string]func(tb, []byte){
 	"FuzzServerHelloPrefix":                   checkServerHelloPrefix,
 	"FuzzServerName":                          checkServerName,
 	"FuzzServerNameList":                      checkServerNameList,
+	"FuzzSessionState":                        checkSessionState,
 	"FuzzSignatureSchemeList":                 checkSignatureSchemeList,
 	"FuzzSupportedVersionsClientHello":        checkSupportedVersionsClientHello,
 	"FuzzSupportedVersionsServerHello":        checkSupportedVersionsServerHello,

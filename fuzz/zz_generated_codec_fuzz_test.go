@@ -411,6 +411,14 @@ func FuzzHandshakeHeader(f *testing.F) {
 	})
 }
 
+// FuzzSessionState fuzzes the wire.SessionState codec: Unmarshal fails
+// with decode_error, or Append re-encodes the input exactly.
+func FuzzSessionState(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSessionState(t, data)
+	})
+}
+
 // FuzzClientHelloExtensions fuzzes the extension list codec
 // wire.ClientHelloExtensions: Unmarshal fails with decode_error or
 // illegal_parameter, or Append re-encodes the input exactly.

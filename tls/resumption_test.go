@@ -250,6 +250,15 @@ func TestSessionStateEncoding(t *testing.T) {
 			t.Fatalf("truncated at %d: %v", n, err)
 		}
 	}
+	for _, unfit := range []*tls.ClientSessionState{
+		{Ticket: []byte("t")}, // no PSK
+		{Ticket: make([]byte, 1<<16), PSK: s.PSK},
+		{Ticket: []byte("t"), PSK: make([]byte, 256)},
+	} {
+		if _, err := tls.MarshalClientSessionState(unfit); err == nil {
+			t.Fatalf("serialized a session that cannot be read back: PSK %d, ticket %d octets", len(unfit.PSK), len(unfit.Ticket))
+		}
+	}
 	if !s.Expired(s.ReceivedAt.Add(2*time.Hour)) || s.Expired(s.ReceivedAt.Add(time.Hour)) {
 		t.Fatal("Expired")
 	}

@@ -3,12 +3,11 @@ package tls
 import (
 	"container/list"
 	"crypto"
-	"encoding/binary"
 	"errors"
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/cryptobyte"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
 // ClientSessionState is a resumable session: a NewSessionTicket (RFC 8446
@@ -60,57 +59,46 @@ var ErrSessionState = errors.New("tls: invalid or unsupported serialized ClientS
 func MarshalClientSessionState(s *ClientSessionState) ([]byte, error) {
 	// Functions, not methods: a method of ClientSessionState would be
 	// linked into every program with a ClientSessionCache field.
-	// Appended by hand: cryptobyte.Builder would link fmt into firmware.
-	if len(s.PSK) > 0xff || len(s.Ticket) > 0xffff || len(s.Nonce) > 0xff || len(s.ServerName) > 0xff || len(s.NegotiatedProtocol) > 0xff {
-		return nil, errors.New("tls: ClientSessionState too large to serialize")
+	st := wire.SessionState{
+		Version:     sessionStateVersion,
+		CipherSuite: s.CipherSuite,
+		// ReceivedAt in milliseconds, rounded up: an age computed
+		// from it is never more than the real one.
+		ReceivedAt:       uint64((s.ReceivedAt.UnixNano() + 999_999) / 1e6),
+		Lifetime:         uint32(s.Lifetime / time.Second),
+		AgeAdd:           s.AgeAdd,
+		MaxEarlyDataSize: s.MaxEarlyDataSize,
+		Psk:              s.PSK,
+		Ticket:           s.Ticket,
+		Nonce:            s.Nonce,
+		ServerName:       []byte(s.ServerName),
+		Alpn:             []byte(s.NegotiatedProtocol),
 	}
-	b := make([]byte, 0, 1+2+8+4+4+4+5+len(s.PSK)+len(s.Ticket)+len(s.Nonce)+len(s.ServerName)+len(s.NegotiatedProtocol))
-	// Our own storage format, not a TLS structure: fixed fields, then
-	// the variable ones, each after its length.
-	be := binary.BigEndian
-	b = append(b, sessionStateVersion)
-	b = be.AppendUint16(b, s.CipherSuite)
-	// ReceivedAt in milliseconds, rounded up: an age computed from it
-	// is never more than the real one.
-	b = be.AppendUint64(b, uint64((s.ReceivedAt.UnixNano()+999_999)/1e6))
-	b = be.AppendUint32(b, uint32(s.Lifetime/time.Second))
-	b = be.AppendUint32(b, s.AgeAdd)
-	b = be.AppendUint32(b, s.MaxEarlyDataSize)
-	b = append(append(b, byte(len(s.PSK))), s.PSK...)
-	b = append(be.AppendUint16(b, uint16(len(s.Ticket))), s.Ticket...)
-	b = append(append(b, byte(len(s.Nonce))), s.Nonce...)
-	b = append(append(b, byte(len(s.ServerName))), s.ServerName...)
-	b = append(append(b, byte(len(s.NegotiatedProtocol))), s.NegotiatedProtocol...)
+	b, err := st.Append(nil)
+	if err != nil {
+		return nil, errors.New("tls: ClientSessionState cannot be serialized: " + err.Error())
+	}
 	return b, nil
 }
 
 // ParseClientSessionState reads MarshalClientSessionState's encoding.
 func ParseClientSessionState(data []byte) (*ClientSessionState, error) {
-	in := cryptobyte.String(data)
-	var version uint8
-	var suite uint16
-	var at uint64
-	var lifetime uint32
-	var psk, ticket, nonce, name, alpn cryptobyte.String
-	var st ClientSessionState
-	if !in.ReadUint8(&version) || version != sessionStateVersion ||
-		!in.ReadUint16(&suite) || !in.ReadUint64(&at) || !in.ReadUint32(&lifetime) ||
-		!in.ReadUint32(&st.AgeAdd) || !in.ReadUint32(&st.MaxEarlyDataSize) ||
-		!in.ReadUint8LengthPrefixed(&psk) || !in.ReadUint16LengthPrefixed(&ticket) ||
-		!in.ReadUint8LengthPrefixed(&nonce) || !in.ReadUint8LengthPrefixed(&name) ||
-		!in.ReadUint8LengthPrefixed(&alpn) || !in.Empty() ||
-		len(psk) == 0 || len(ticket) == 0 || lifetime > maxTicketLifetime {
+	var in wire.SessionState
+	if in.Unmarshal(data) != nil || in.Version != sessionStateVersion || in.Lifetime > maxTicketLifetime {
 		return nil, ErrSessionState
 	}
-	st.CipherSuite = suite
-	st.ReceivedAt = time.UnixMilli(int64(at))
-	st.Lifetime = time.Duration(lifetime) * time.Second
-	st.PSK = append([]byte(nil), psk...)
-	st.Ticket = append([]byte(nil), ticket...)
-	st.Nonce = append([]byte(nil), nonce...)
-	st.ServerName = string(name)
-	st.NegotiatedProtocol = string(alpn)
-	return &st, nil
+	return &ClientSessionState{
+		CipherSuite:        in.CipherSuite,
+		ReceivedAt:         time.UnixMilli(int64(in.ReceivedAt)),
+		Lifetime:           time.Duration(in.Lifetime) * time.Second,
+		AgeAdd:             in.AgeAdd,
+		MaxEarlyDataSize:   in.MaxEarlyDataSize,
+		PSK:                append([]byte(nil), in.Psk...),
+		Ticket:             append([]byte(nil), in.Ticket...),
+		Nonce:              append([]byte(nil), in.Nonce...),
+		ServerName:         string(in.ServerName),
+		NegotiatedProtocol: string(in.Alpn),
+	}, nil
 }
 
 // ClientSessionCache holds sessions by Config.ServerName, as in crypto/tls;

@@ -264,6 +264,8 @@ func codecSamples(t testing.TB) []codecSample {
 		sample(&ChangeCipherSpec{Type: 1}),
 		sample(&HandshakeHeader{MsgType: HandshakeTypeCertificate, Length: 0x012345}),
 		sample(&HkdfLabel{Length: 32, Label: []byte("tls13 c hs traffic"), Context: codecFill(32, 0x5a)}),
+		sample(&SessionState{Version: 1, CipherSuite: 0x1301, ReceivedAt: 1700000000123, Lifetime: 7200, AgeAdd: 9,
+			Psk: codecFill(32, 0x11), Ticket: codecFill(40, 0x22), Nonce: []byte{0}, ServerName: []byte("localhost"), Alpn: []byte("h2")}),
 		sample(&ServerHelloPrefix{LegacyVersion: 0x0303, Random: random, LegacySessionIDEcho: []byte{1, 2}, CipherSuite: TLS_AES_128_GCM_SHA256}),
 		sample(&AnyExtension{ExtensionType: ExtensionType(0xff01), ExtensionData: []byte{0}}),
 		sample(anyExts),

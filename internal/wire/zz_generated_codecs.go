@@ -2786,6 +2786,144 @@ func (m *HandshakeHeader) Append(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+/*
+SessionState: Not a TLS message: tabletls's own storage format for a resumable
+session (tls.MarshalClientSessionState), kept here so that it is
+encoded and decoded by generated code like every other structure.
+version is 1; received_at is in Unix milliseconds, rounded up;
+lifetime is in seconds (at most 604800, §4.6.1).
+*/
+type SessionState struct {
+	Version          uint8
+	CipherSuite      uint16
+	ReceivedAt       uint64
+	Lifetime         uint32
+	AgeAdd           uint32
+	MaxEarlyDataSize uint32
+	Psk              []byte
+	Ticket           []byte
+	Nonce            []byte
+	ServerName       []byte
+	Alpn             []byte
+}
+
+// Unmarshal decodes b, which must hold exactly one SessionState. Byte
+// strings and vectors in m are sub-slices of b: nothing is allocated.
+func (m *SessionState) Unmarshal(b []byte) error {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return err
+	}
+	if !s.Empty() {
+		return errDecodeSessionStateTrailing
+	}
+	return nil
+}
+
+// UnmarshalPrefix decodes the SessionState at the start of b and returns what
+// follows it, for a message read only as far as it is needed.
+func (m *SessionState) UnmarshalPrefix(b []byte) ([]byte, error) {
+	s := cryptobyte.String(b)
+	if err := m.unmarshal(&s); err != nil {
+		return b, err
+	}
+	return s, nil
+}
+
+func (m *SessionState) unmarshal(s *cryptobyte.String) error {
+	if !s.ReadUint8(&m.Version) {
+		return errDecodeSessionStateVersion
+	}
+	if !s.ReadUint16(&m.CipherSuite) {
+		return errDecodeSessionStateCipherSuite
+	}
+	if !s.ReadUint64(&m.ReceivedAt) {
+		return errDecodeSessionStateReceivedAt
+	}
+	if !s.ReadUint32(&m.Lifetime) {
+		return errDecodeSessionStateLifetime
+	}
+	if !s.ReadUint32(&m.AgeAdd) {
+		return errDecodeSessionStateAgeAdd
+	}
+	if !s.ReadUint32(&m.MaxEarlyDataSize) {
+		return errDecodeSessionStateMaxEarlyDataSize
+	}
+	{
+		var v cryptobyte.String
+		if !readLengthPrefixed(s, 1, &v) || len(v) < 1 {
+			return errDecodeSessionStatePsk
+		}
+		m.Psk = []byte(v)
+	}
+	{
+		var v cryptobyte.String
+		if !readLengthPrefixed(s, 2, &v) || len(v) < 1 {
+			return errDecodeSessionStateTicket
+		}
+		m.Ticket = []byte(v)
+	}
+	{
+		var v cryptobyte.String
+		if !readLengthPrefixed(s, 1, &v) {
+			return errDecodeSessionStateNonce
+		}
+		m.Nonce = []byte(v)
+	}
+	{
+		var v cryptobyte.String
+		if !readLengthPrefixed(s, 1, &v) {
+			return errDecodeSessionStateServerName
+		}
+		m.ServerName = []byte(v)
+	}
+	{
+		var v cryptobyte.String
+		if !readLengthPrefixed(s, 1, &v) {
+			return errDecodeSessionStateAlpn
+		}
+		m.Alpn = []byte(v)
+	}
+	return nil
+}
+
+// Append appends the encoding of m to b. It fails only when a field is
+// out of the range the spec gives it.
+func (m *SessionState) Append(b []byte) ([]byte, error) {
+	b = appendUintN(b, 1, uint64(m.Version))
+	b = appendUintN(b, 2, uint64(m.CipherSuite))
+	b = appendUintN(b, 8, uint64(m.ReceivedAt))
+	b = appendUintN(b, 4, uint64(m.Lifetime))
+	b = appendUintN(b, 4, uint64(m.AgeAdd))
+	b = appendUintN(b, 4, uint64(m.MaxEarlyDataSize))
+	if len(m.Psk) < 1 || len(m.Psk) > 255 {
+		return b, errEncodeSessionStatePsk
+	}
+	b = appendUintN(b, 1, uint64(len(m.Psk)))
+	b = append(b, m.Psk...)
+	if len(m.Ticket) < 1 || len(m.Ticket) > 65535 {
+		return b, errEncodeSessionStateTicket
+	}
+	b = appendUintN(b, 2, uint64(len(m.Ticket)))
+	b = append(b, m.Ticket...)
+	if len(m.Nonce) > 255 {
+		return b, errEncodeSessionStateNonce
+	}
+	b = appendUintN(b, 1, uint64(len(m.Nonce)))
+	b = append(b, m.Nonce...)
+	if len(m.ServerName) > 255 {
+		return b, errEncodeSessionStateServerName
+	}
+	b = appendUintN(b, 1, uint64(len(m.ServerName)))
+	b = append(b, m.ServerName...)
+	if len(m.Alpn) > 255 {
+		return b, errEncodeSessionStateAlpn
+	}
+	b = appendUintN(b, 1, uint64(len(m.Alpn)))
+	b = append(b, m.Alpn...)
+	return b, nil
+}
+
 // AnyExtensionVector is a list of AnyExtension as it is on the wire, without its length
 // prefix. It is a view: SetBytes checks every element once, and Iter
 // decodes them again on the fly, so neither allocates.
@@ -5913,6 +6051,54 @@ var (
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed ServerName: trailing data",
 	}
+	errDecodeSessionStateAgeAdd = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.age_add",
+	}
+	errDecodeSessionStateAlpn = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.alpn",
+	}
+	errDecodeSessionStateCipherSuite = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.cipher_suite",
+	}
+	errDecodeSessionStateLifetime = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.lifetime",
+	}
+	errDecodeSessionStateMaxEarlyDataSize = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.max_early_data_size",
+	}
+	errDecodeSessionStateNonce = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.nonce",
+	}
+	errDecodeSessionStatePsk = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.psk",
+	}
+	errDecodeSessionStateReceivedAt = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.received_at",
+	}
+	errDecodeSessionStateServerName = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.server_name",
+	}
+	errDecodeSessionStateTicket = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.ticket",
+	}
+	errDecodeSessionStateTrailing = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState: trailing data",
+	}
+	errDecodeSessionStateVersion = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.version",
+	}
 	errDecodeSignatureSchemeListSupportedSignatureAlgorithms = &Error{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed SignatureSchemeList.supported_signature_algorithms",
@@ -6220,6 +6406,26 @@ var (
 	errEncodeServerNameListServerNameList = &Error{
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode ServerNameList.server_name_list: out of range",
+	}
+	errEncodeSessionStateAlpn = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode SessionState.alpn: out of range",
+	}
+	errEncodeSessionStateNonce = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode SessionState.nonce: out of range",
+	}
+	errEncodeSessionStatePsk = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode SessionState.psk: out of range",
+	}
+	errEncodeSessionStateServerName = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode SessionState.server_name: out of range",
+	}
+	errEncodeSessionStateTicket = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode SessionState.ticket: out of range",
 	}
 	errEncodeSignatureSchemeListSupportedSignatureAlgorithms = &Error{
 		Alert: AlertDescriptionInternalError,
