@@ -50,6 +50,25 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
+// waitText waits up to testTimeout for the text written so far to satisfy ok,
+// and reports whether it did: a process writes its log when it likes.
+func (b *logBuffer) waitText(ok func(string) bool) bool {
+	deadline := time.After(testTimeout)
+	for {
+		b.mu.Lock()
+		text, changed := b.buf.String(), b.changed
+		b.mu.Unlock()
+		if ok(text) {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			return false
+		}
+	}
+}
+
 // logEntry is one JSON log line.
 type logEntry map[string]any
 

@@ -218,7 +218,9 @@ func TestMosquitto(t *testing.T) {
 		if e.num("bytes_up") != int64(sent) {
 			t.Errorf("bytes_up %d, want %d", e.num("bytes_up"), sent)
 		}
-		if l := brokerLog.String(); !strings.Contains(l, "as gateway-test") || !strings.Contains(l, "u'sensor-17'") || !strings.Contains(l, "Denied PUBLISH from gateway-test") {
+		if !brokerLog.waitText(func(l string) bool {
+			return strings.Contains(l, "as gateway-test") && strings.Contains(l, "u'sensor-17'") && strings.Contains(l, "Denied PUBLISH from gateway-test")
+		}) {
 			t.Errorf("the broker did not log client gateway-test as user sensor-17, with its PUBLISH to sensor-18 denied")
 		}
 	})
