@@ -254,6 +254,7 @@ func TestSessionStateEncoding(t *testing.T) {
 		{Ticket: []byte("t")}, // no PSK
 		{Ticket: make([]byte, 1<<16), PSK: s.PSK},
 		{Ticket: []byte("t"), PSK: make([]byte, 256)},
+		{Ticket: []byte("t"), PSK: s.PSK, Lifetime: 8 * 24 * time.Hour},
 	} {
 		if _, err := tls.MarshalClientSessionState(unfit); err == nil {
 			t.Fatalf("serialized a session that cannot be read back: PSK %d, ticket %d octets", len(unfit.PSK), len(unfit.Ticket))

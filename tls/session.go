@@ -54,6 +54,11 @@ const sessionStateVersion = 1
 // ErrSessionState is ParseClientSessionState's error for bytes it cannot read.
 var ErrSessionState = errors.New("tls: invalid or unsupported serialized ClientSessionState")
 
+// errSessionTooLarge is MarshalClientSessionState's error for a session
+// with no PSK or ticket, or one with a field over its size in
+// spec/session.tls, or a lifetime over 7 days.
+var errSessionTooLarge = errors.New("tls: ClientSessionState cannot be serialized: a field is empty or too long, or the lifetime exceeds 7 days")
+
 // MarshalClientSessionState encodes s, PSK included, for
 // ParseClientSessionState (to keep a session in flash, say).
 func MarshalClientSessionState(s *ClientSessionState) ([]byte, error) {
@@ -75,8 +80,9 @@ func MarshalClientSessionState(s *ClientSessionState) ([]byte, error) {
 		Alpn:             []byte(s.NegotiatedProtocol),
 	}
 	b, err := st.Append(nil)
-	if err != nil {
-		return nil, errors.New("tls: ClientSessionState cannot be serialized: " + err.Error())
+	if err != nil || s.Lifetime > maxTicketLifetime*time.Second {
+		// What ParseClientSessionState would refuse is not written.
+		return nil, errSessionTooLarge
 	}
 	return b, nil
 }
