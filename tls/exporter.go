@@ -3,7 +3,7 @@ package tls
 import (
 	"crypto/hkdf"
 
-	"golang.org/x/crypto/cryptobyte"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
 // ExportKeyingMaterial returns length octets of keying material for label
@@ -24,7 +24,12 @@ func (cs *ConnectionState) ExportKeyingMaterial(label string, context []byte, le
 	secret := hkdfExpandLabel(nil, h, cs.exporter[:h.Size()], label, empty[:h.Size()], h.Size())
 	ctx := h.new()
 	ctx.Write(context)
-	out, err := hkdf.Expand(h.new, secret, string(hkdfLabel("exporter", ctx.Sum(nil), length)), length)
+	info, err := hkdfLabel("exporter", ctx.Sum(nil), length)
+	if err != nil {
+		clear(secret)
+		return nil, &wrapped{"tls: ExportKeyingMaterial: " + err.Error(), ErrMisuse}
+	}
+	out, err := hkdf.Expand(h.new, secret, string(info), length)
 	clear(secret)
 	if err != nil {
 		return nil, &wrapped{"tls: ExportKeyingMaterial: " + err.Error(), ErrMisuse}
@@ -32,15 +37,11 @@ func (cs *ConnectionState) ExportKeyingMaterial(label string, context []byte, le
 	return out, nil
 }
 
-// hkdfLabel is the HkdfLabel of RFC 8446 §7.1, for a length that may be
-// over Hash.length (expander.expandLabel makes the others).
-func hkdfLabel(label string, context []byte, length int) []byte {
-	b := cryptobyte.NewFixedBuilder(make([]byte, 0, 2+1+6+len(label)+1+len(context)))
-	b.AddUint16(uint16(length))
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
-		b.AddBytes([]byte("tls13 "))
-		b.AddBytes([]byte(label))
-	})
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(context) })
-	return b.BytesOrPanic()
+// hkdfLabel is the HkdfLabel of RFC 8446 §7.1 (spec/keyschedule.tls), for
+// a length that may be over Hash.length (expander.expandLabel makes the
+// others). The label is "exporter", so only length can be out of range,
+// and ExportKeyingMaterial checks it first.
+func hkdfLabel(label string, context []byte, length int) ([]byte, error) {
+	hl := wire.HkdfLabel{Length: uint16(length), Label: []byte("tls13 " + label), Context: context}
+	return hl.Append(nil)
 }
