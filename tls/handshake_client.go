@@ -1075,6 +1075,9 @@ func (e *engine) processNewSessionTicket() error {
 		ServerName:         e.config.ServerName,
 		NegotiatedProtocol: hs.alpn,
 		ReceivedAt:         e.config.now(),
+		// Shared, not copied: neither the session nor ConnectionState
+		// changes it.
+		PeerCertificateChain: hs.peerCerts,
 	}
 	if t.Extensions.Has(wire.ExtensionTypeEarlyData) {
 		st.MaxEarlyDataSize = t.Extensions.EarlyData.MaxEarlyDataSize

@@ -24,6 +24,7 @@ type pskOffer struct {
 	maxEarly   uint32
 	suite      uint16
 	alpn       string
+	peerCerts  [][]byte // the chain of the handshake that issued the ticket
 	modes      []PSKMode
 	offered    bool // in the ClientHello just sent
 	accepted   bool // the ServerHello selected it
@@ -49,7 +50,7 @@ func (e *engine) choosePSK() {
 		}
 		hs.psk = pskOffer{identity: s.Ticket, key: s.PSK, hash: suite.hash, resumption: true,
 			ageAdd: s.AgeAdd, receivedNs: s.ReceivedAt.UnixNano(), maxEarly: s.MaxEarlyDataSize, suite: s.CipherSuite, alpn: s.NegotiatedProtocol,
-			modes: cfg.ResumptionModes, offered: true}
+			peerCerts: s.PeerCertificateChain, modes: cfg.ResumptionModes, offered: true}
 	} else {
 		return
 	}
@@ -157,5 +158,10 @@ func (e *engine) checkServerPSK(identity uint16) error {
 		return newAlert(AlertIllegalParameter, "tls: server selected a cipher suite whose hash is not the PSK's")
 	}
 	hs.psk.accepted = true
+	if hs.psk.resumption {
+		// As crypto/tls: the resumed connection reports the chain
+		// that authenticated the server in the first handshake.
+		hs.peerCerts = hs.psk.peerCerts
+	}
 	return nil
 }

@@ -86,6 +86,7 @@ func TestResumeGoServer(t *testing.T) {
 			if len(st.PeerCertificateChain) != 1 {
 				t.Fatal("full handshake without the server's certificate")
 			}
+			leaf := st.PeerCertificateChain[0]
 			prev := cache.ticket()
 			if prev == nil {
 				t.Fatal("no ticket cached after a full handshake")
@@ -99,8 +100,13 @@ func TestResumeGoServer(t *testing.T) {
 				if !st.DidResume || st.DidExternalPSK || st.PSKMode != tls.PSKModeDHE || st.CipherSuite != suite {
 					t.Fatalf("resumption %d: client state %+v", i, st)
 				}
-				if len(st.PeerCertificateChain) != 0 || st.PeerSignatureScheme != 0 {
-					t.Fatal("a resumed handshake reported a certificate")
+				// As crypto/tls: the chain of the first handshake, kept
+				// in the session (through its serialization here).
+				if len(st.PeerCertificateChain) != 1 || !bytes.Equal(st.PeerCertificateChain[0], leaf) {
+					t.Fatalf("resumption %d: peer chain of %d certificates, not the first handshake's", i, len(st.PeerCertificateChain))
+				}
+				if st.PeerSignatureScheme != 0 {
+					t.Fatal("a resumed handshake reported a CertificateVerify")
 				}
 				next := cache.ticket()
 				if next == nil || bytes.Equal(next, prev) {
@@ -228,7 +234,7 @@ func TestResumeTicketAge(t *testing.T) {
 func TestSessionStateEncoding(t *testing.T) {
 	s := &tls.ClientSessionState{Ticket: []byte("t"), PSK: bytes.Repeat([]byte{7}, 48), AgeAdd: 9, Nonce: []byte{1},
 		MaxEarlyDataSize: 16384, Lifetime: 2 * time.Hour, CipherSuite: tls.TLS_AES_256_GCM_SHA384, ServerName: "example.com",
-		ReceivedAt: time.UnixMilli(1700000000123)}
+		ReceivedAt: time.UnixMilli(1700000000123), PeerCertificateChain: [][]byte{[]byte("leaf"), []byte("intermediate")}}
 	b, err := tls.MarshalClientSessionState(s)
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +244,8 @@ func TestSessionStateEncoding(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got.PSK, s.PSK) || !bytes.Equal(got.Ticket, s.Ticket) || !got.ReceivedAt.Equal(s.ReceivedAt) ||
-		got.Lifetime != s.Lifetime || got.AgeAdd != 9 || got.MaxEarlyDataSize != 16384 || got.CipherSuite != s.CipherSuite || got.ServerName != s.ServerName {
+		got.Lifetime != s.Lifetime || got.AgeAdd != 9 || got.MaxEarlyDataSize != 16384 || got.CipherSuite != s.CipherSuite || got.ServerName != s.ServerName ||
+		len(got.PeerCertificateChain) != 2 || string(got.PeerCertificateChain[1]) != "intermediate" {
 		t.Fatalf("round trip: %+v", got)
 	}
 	bad := append([]byte{2}, b[1:]...)

@@ -13,16 +13,17 @@ import (
 // ClientSessionState is a resumable session: a NewSessionTicket (RFC 8446
 // §4.6.1) and its PSK, a secret to keep as a key.
 type ClientSessionState struct {
-	Ticket             []byte        // the ticket, opaque to the client: the PSK identity it sends
-	Lifetime           time.Duration // ticket_lifetime: the session expires this long after ReceivedAt
-	AgeAdd             uint32        // ticket_age_add, which obfuscates the ticket age (§4.2.11.1)
-	Nonce              []byte        // ticket_nonce, from which PSK was derived
-	MaxEarlyDataSize   uint32        // from the ticket's early_data extension; 0 if the server allows no 0-RTT
-	PSK                []byte        // HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length)
-	CipherSuite        uint16        // the connection's suite, such as TLS_AES_128_GCM_SHA256
-	ServerName         string        // Config.ServerName of the connection, the cache key
-	NegotiatedProtocol string        // ALPN; 0-RTT needs it in Config.NextProtos (§4.2.10)
-	ReceivedAt         time.Time     // Config.Time when the ticket arrived
+	Ticket               []byte        // the ticket, opaque to the client: the PSK identity it sends
+	Lifetime             time.Duration // ticket_lifetime: the session expires this long after ReceivedAt
+	AgeAdd               uint32        // ticket_age_add, which obfuscates the ticket age (§4.2.11.1)
+	Nonce                []byte        // ticket_nonce, from which PSK was derived
+	MaxEarlyDataSize     uint32        // from the ticket's early_data extension; 0 if the server allows no 0-RTT
+	PSK                  []byte        // HKDF-Expand-Label(resumption_master_secret, "resumption", nonce, Hash.length)
+	CipherSuite          uint16        // the connection's suite, such as TLS_AES_128_GCM_SHA256
+	ServerName           string        // Config.ServerName of the connection, the cache key
+	NegotiatedProtocol   string        // ALPN; 0-RTT needs it in Config.NextProtos (§4.2.10)
+	ReceivedAt           time.Time     // Config.Time when the ticket arrived
+	PeerCertificateChain [][]byte      // the server's chain (DER, leaf first) that the resumed connection reports
 }
 
 // Expired reports whether the ticket's lifetime, at most 7 days
@@ -64,6 +65,14 @@ var errSessionTooLarge = errors.New("tls: ClientSessionState cannot be serialize
 func MarshalClientSessionState(s *ClientSessionState) ([]byte, error) {
 	// Functions, not methods: a method of ClientSessionState would be
 	// linked into every program with a ClientSessionCache field.
+	certs := wire.BuildSessionCertificateVector(nil)
+	for _, der := range s.PeerCertificateChain {
+		certs.Add(der)
+	}
+	chain, _, err := certs.Vector()
+	if err != nil {
+		return nil, errSessionTooLarge
+	}
 	st := wire.SessionState{
 		Version:     sessionStateVersion,
 		CipherSuite: s.CipherSuite,
@@ -78,6 +87,7 @@ func MarshalClientSessionState(s *ClientSessionState) ([]byte, error) {
 		Nonce:            s.Nonce,
 		ServerName:       []byte(s.ServerName),
 		Alpn:             []byte(s.NegotiatedProtocol),
+		PeerCertificates: chain,
 	}
 	b, err := st.Append(nil)
 	if err != nil || s.Lifetime > maxTicketLifetime*time.Second {
@@ -93,17 +103,22 @@ func ParseClientSessionState(data []byte) (*ClientSessionState, error) {
 	if in.Unmarshal(data) != nil || in.Version != sessionStateVersion || in.Lifetime > maxTicketLifetime {
 		return nil, ErrSessionState
 	}
+	var chain [][]byte
+	for it, der := in.PeerCertificates.Iter(), []byte(nil); it.Next(&der); {
+		chain = append(chain, append([]byte(nil), der...))
+	}
 	return &ClientSessionState{
-		CipherSuite:        in.CipherSuite,
-		ReceivedAt:         time.UnixMilli(int64(in.ReceivedAt)),
-		Lifetime:           time.Duration(in.Lifetime) * time.Second,
-		AgeAdd:             in.AgeAdd,
-		MaxEarlyDataSize:   in.MaxEarlyDataSize,
-		PSK:                append([]byte(nil), in.Psk...),
-		Ticket:             append([]byte(nil), in.Ticket...),
-		Nonce:              append([]byte(nil), in.Nonce...),
-		ServerName:         string(in.ServerName),
-		NegotiatedProtocol: string(in.Alpn),
+		PeerCertificateChain: chain,
+		CipherSuite:          in.CipherSuite,
+		ReceivedAt:           time.UnixMilli(int64(in.ReceivedAt)),
+		Lifetime:             time.Duration(in.Lifetime) * time.Second,
+		AgeAdd:               in.AgeAdd,
+		MaxEarlyDataSize:     in.MaxEarlyDataSize,
+		PSK:                  append([]byte(nil), in.Psk...),
+		Ticket:               append([]byte(nil), in.Ticket...),
+		Nonce:                append([]byte(nil), in.Nonce...),
+		ServerName:           string(in.ServerName),
+		NegotiatedProtocol:   string(in.Alpn),
 	}, nil
 }
 

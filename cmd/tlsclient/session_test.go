@@ -29,7 +29,7 @@ func TestSessionFiles(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	assertSummary(t, stdout, "Resumed", "yes, psk_dhe_ke", "Peer certificates", "0")
+	assertSummary(t, stdout, "Resumed", "yes, psk_dhe_ke", "Peer certificates", "1")
 	if res := srv.WaitHandshake(t); !res.State.DidResume {
 		// WaitHandshake returns handshakes in order: skip the first.
 		if res = srv.WaitHandshake(t); !res.State.DidResume {

@@ -2786,13 +2786,7 @@ func (m *HandshakeHeader) Append(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-/*
-SessionState: Not a TLS message: tabletls's own storage format for a resumable
-session (tls.MarshalClientSessionState), kept here so that it is
-encoded and decoded by generated code like every other structure.
-version is 1; received_at is in Unix milliseconds, rounded up;
-lifetime is in seconds (at most 604800, §4.6.1).
-*/
+// SessionState is a TLS message structure.
 type SessionState struct {
 	Version          uint8
 	CipherSuite      uint16
@@ -2805,6 +2799,7 @@ type SessionState struct {
 	Nonce            []byte
 	ServerName       []byte
 	Alpn             []byte
+	PeerCertificates SessionCertificateVector
 }
 
 // Unmarshal decodes b, which must hold exactly one SessionState. Byte
@@ -2884,6 +2879,15 @@ func (m *SessionState) unmarshal(s *cryptobyte.String) error {
 		}
 		m.Alpn = []byte(v)
 	}
+	{
+		var v cryptobyte.String
+		if !readLengthPrefixed(s, 3, &v) {
+			return errDecodeSessionStatePeerCertificates
+		}
+		if err := m.PeerCertificates.SetBytes(v); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -2921,6 +2925,11 @@ func (m *SessionState) Append(b []byte) ([]byte, error) {
 	}
 	b = appendUintN(b, 1, uint64(len(m.Alpn)))
 	b = append(b, m.Alpn...)
+	if len(m.PeerCertificates.raw) > 16777215 {
+		return b, errEncodeSessionStatePeerCertificates
+	}
+	b = appendUintN(b, 3, uint64(len(m.PeerCertificates.raw)))
+	b = append(b, m.PeerCertificates.raw...)
 	return b, nil
 }
 
@@ -4079,6 +4088,102 @@ func (x *ServerNameVectorBuilder) Add(el *ServerName) {
 func (x *ServerNameVectorBuilder) Vector() (ServerNameVector, []byte, error) {
 	n := len(x.b)
 	return ServerNameVector{x.b[x.start:n:n]}, x.b, x.err
+}
+
+// SessionCertificateVector is a list of SessionCertificate as it is on the wire, without its length
+// prefix. It is a view: SetBytes checks every element once, and Iter
+// decodes them again on the fly, so neither allocates.
+type SessionCertificateVector struct {
+	raw []byte
+}
+
+// SetBytes makes x the list encoded in raw (without the length prefix),
+// after checking every element. x keeps raw; nothing is copied.
+func (x *SessionCertificateVector) SetBytes(raw []byte) error {
+	s := cryptobyte.String(raw)
+	for !s.Empty() {
+		var e cryptobyte.String
+		if !readLengthPrefixed(&s, 3, &e) || len(e) < 1 {
+			return errDecodeSessionCertificateVector
+		}
+	}
+	x.raw = raw
+	return nil
+}
+
+// Bytes returns the encoded elements, without the length prefix.
+func (x SessionCertificateVector) Bytes() []byte {
+	return x.raw
+}
+
+// SessionCertificateIter walks a SessionCertificateVector.
+type SessionCertificateIter struct {
+	s cryptobyte.String
+}
+
+// Iter returns an iterator over the elements.
+func (x SessionCertificateVector) Iter() SessionCertificateIter {
+	return SessionCertificateIter{cryptobyte.String(x.raw)}
+}
+
+// Next decodes the next element into e and reports whether there was one.
+func (it *SessionCertificateIter) Next(e *[]byte) bool {
+	if it.s.Empty() {
+		return false
+	}
+	var v cryptobyte.String
+	ok := readLengthPrefixed(&it.s, 3, &v)
+	*e = []byte(v)
+	return ok
+}
+
+// SessionCertificateVectorBuilder appends the elements of a SessionCertificateVector to a caller's buffer,
+// encoding and checking each as it is added; nothing is allocated while
+// the buffer has room. Vector returns the list as a view of where it was
+// written, for the field of a message that Append then encodes.
+type SessionCertificateVectorBuilder struct {
+	b     []byte
+	start int
+	err   error
+}
+
+// BuildSessionCertificateVector starts a SessionCertificateVector at the end of b.
+func BuildSessionCertificateVector(b []byte) SessionCertificateVectorBuilder {
+	return SessionCertificateVectorBuilder{
+		b:     b,
+		start: len(b),
+	}
+}
+
+// Add appends el with its length prefix.
+func (x *SessionCertificateVectorBuilder) Add(el []byte) {
+	if len(el) < 1 || len(el) > 16777215 {
+		if x.err == nil {
+			x.err = errEncodeSessionCertificateVector
+		}
+		return
+	}
+	x.b = appendUintN(x.b, 3, uint64(len(el)))
+	x.b = append(x.b, el...)
+}
+
+// AddString is Add for a string, without converting it to a []byte.
+func (x *SessionCertificateVectorBuilder) AddString(el string) {
+	if len(el) < 1 || len(el) > 16777215 {
+		if x.err == nil {
+			x.err = errEncodeSessionCertificateVector
+		}
+		return
+	}
+	x.b = appendUintN(x.b, 3, uint64(len(el)))
+	x.b = append(x.b, el...)
+}
+
+// Vector returns the elements added as a SessionCertificateVector that views them, the
+// buffer with them appended, and the first error of an Add, if any.
+func (x *SessionCertificateVectorBuilder) Vector() (SessionCertificateVector, []byte, error) {
+	n := len(x.b)
+	return SessionCertificateVector{x.b[x.start:n:n]}, x.b, x.err
 }
 
 // SignatureSchemeVector is a list of SignatureScheme as it is on the wire, without its length
@@ -6051,6 +6156,10 @@ var (
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed ServerName: trailing data",
 	}
+	errDecodeSessionCertificateVector = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed list of SessionCertificate",
+	}
 	errDecodeSessionStateAgeAdd = &Error{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed SessionState.age_add",
@@ -6074,6 +6183,10 @@ var (
 	errDecodeSessionStateNonce = &Error{
 		Alert: AlertDescriptionDecodeError,
 		Msg:   "tls: malformed SessionState.nonce",
+	}
+	errDecodeSessionStatePeerCertificates = &Error{
+		Alert: AlertDescriptionDecodeError,
+		Msg:   "tls: malformed SessionState.peer_certificates",
 	}
 	errDecodeSessionStatePsk = &Error{
 		Alert: AlertDescriptionDecodeError,
@@ -6407,6 +6520,10 @@ var (
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode ServerNameList.server_name_list: out of range",
 	}
+	errEncodeSessionCertificateVector = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode an element of a list of SessionCertificate: out of range",
+	}
 	errEncodeSessionStateAlpn = &Error{
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode SessionState.alpn: out of range",
@@ -6414,6 +6531,10 @@ var (
 	errEncodeSessionStateNonce = &Error{
 		Alert: AlertDescriptionInternalError,
 		Msg:   "tls: cannot encode SessionState.nonce: out of range",
+	}
+	errEncodeSessionStatePeerCertificates = &Error{
+		Alert: AlertDescriptionInternalError,
+		Msg:   "tls: cannot encode SessionState.peer_certificates: out of range",
 	}
 	errEncodeSessionStatePsk = &Error{
 		Alert: AlertDescriptionInternalError,
