@@ -103,15 +103,7 @@ func TestRFC8448Client(t *testing.T) {
 			}
 			for i, r := range s.Records {
 				if r.Sender == "server" {
-					if n, err := x.Input(r.Wire()); err != nil || n != len(r.Wire()) {
-						t.Fatalf("record %d from the server: took %d, %v", i, n, err)
-					}
-					if r.InnerContentType == "application_data" {
-						if got := x.ApplicationData(); !bytes.Equal(got, r.Payload()) {
-							t.Fatalf("record %d: application data %x", i, got)
-						}
-						x.ApplicationDataAck(len(r.Payload()))
-					}
+					inputServerRecord(t, x, i, r)
 					continue
 				}
 				switch r.InnerContentType {
@@ -161,5 +153,20 @@ func TestRFC8448Client(t *testing.T) {
 				t.Fatalf("state %+v", st)
 			}
 		})
+	}
+}
+
+// inputServerRecord gives the Engine the server's record i of a trace and
+// checks that it takes all of it and delivers its application data.
+func inputServerRecord(t *testing.T, x *Engine, i int, r rfc8448.Record) {
+	t.Helper()
+	if n, err := x.Input(r.Wire()); err != nil || n != len(r.Wire()) {
+		t.Fatalf("record %d from the server: took %d, %v", i, n, err)
+	}
+	if r.InnerContentType == "application_data" {
+		if got := x.ApplicationData(); !bytes.Equal(got, r.Payload()) {
+			t.Fatalf("record %d: application data %x", i, got)
+		}
+		x.ApplicationDataAck(len(r.Payload()))
 	}
 }

@@ -98,15 +98,7 @@ func TestRFC8448Resumed0RTT(t *testing.T) {
 	}
 	for i, r := range s.Records {
 		if r.Sender == "server" {
-			if n, err := x.Input(r.Wire()); err != nil || n != len(r.Wire()) {
-				t.Fatalf("record %d from the server: took %d, %v", i, n, err)
-			}
-			if r.InnerContentType == "application_data" {
-				if got := x.ApplicationData(); !bytes.Equal(got, r.Payload()) {
-					t.Fatalf("record %d: application data %x", i, got)
-				}
-				x.ApplicationDataAck(len(r.Payload()))
-			}
+			inputServerRecord(t, x, i, r)
 			continue
 		}
 		switch {
