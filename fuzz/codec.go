@@ -62,7 +62,7 @@ func (s alertSet) String() string {
 }
 
 // checkCodec is the property of a generated codec T: Unmarshal fails with
-// a *wire.Error carrying one of the allowed alerts, or it succeeds and Append gives data back byte for byte. On
+// a wire.Error carrying one of the allowed alerts, or it succeeds and Append gives data back byte for byte. On
 // a sample of inputs, neither allocates (Append into a buffer with room).
 func checkCodec[T any, P interface {
 	*T
@@ -99,14 +99,14 @@ func checkCodec[T any, P interface {
 // checkDecodeError checks an error from a generated decoder.
 func checkDecodeError(t tb, err error, allowed alertSet) {
 	t.Helper()
-	ae, ok := err.(*wire.Error)
+	ae, ok := err.(wire.Error)
 	switch {
 	case !ok:
-		t.Fatalf("error %q is a %T, not a *wire.Error", err, err)
-	case !strings.HasPrefix(ae.Msg, "tls: "):
+		t.Fatalf("error %q is a %T, not a wire.Error", err, err)
+	case !strings.HasPrefix(ae.Error(), "tls: "):
 		t.Fatalf("decode error %q does not start with tls: ", err)
-	case !allowed.has(tls.AlertDescription(ae.Alert)):
-		t.Fatalf("decode error %q sends %v; this decoder may only send %v", err, ae.Alert, allowed)
+	case !allowed.has(tls.AlertDescription(ae.Alert())):
+		t.Fatalf("decode error %q sends %v; this decoder may only send %v", err, ae.Alert(), allowed)
 	}
 }
 

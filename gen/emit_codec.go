@@ -1,8 +1,7 @@
 package gen
 
 import (
-	"fmt"
-	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -10,35 +9,30 @@ import (
 
 const cryptobyte = "golang.org/x/crypto/cryptobyte"
 
-// codecEmitter collects the error values the codecs return, so that a
-// failing decode allocates nothing either.
+// codecEmitter collects the errors the codecs return (emit_errors.go).
 type codecEmitter struct {
-	errs map[string]errVar
-}
-
-type errVar struct {
-	alert string // AlertDescription constant
-	msg   string
-}
-
-func (e *codecEmitter) errVar(name, alert, msg string) *jen.Statement {
-	e.errs[name] = errVar{alert: alert, msg: msg}
-	return jen.Id(name)
+	errs errorTable
 }
 
 func (e *codecEmitter) decodeErr(owner, field string) *jen.Statement {
-	return e.errVar("errDecode"+owner+goFieldName(field), "AlertDescriptionDecodeError", "tls: malformed "+owner+"."+field)
+	return e.errs.add("errDecode"+owner+goFieldName(field), errMalformedField, owner, field)
 }
 
 func (e *codecEmitter) encodeErr(owner, field string) *jen.Statement {
-	return e.errVar("errEncode"+owner+goFieldName(field), "AlertDescriptionInternalError", "tls: cannot encode "+owner+"."+field+": out of range")
+	return e.errs.add("errEncode"+owner+goFieldName(field), errFieldOutOfRange, owner, field)
 }
 
 // EmitCodecs writes the message types, their decoders and encoders, the
 // vector views and the extension sets.
 func EmitCodecs(m *Model, pkg string) *jen.File {
+	f, _ := emitCodecs(m, pkg)
+	return f
+}
+
+// emitCodecs is EmitCodecs, also returning the errors the codecs return.
+func emitCodecs(m *Model, pkg string) (*jen.File, *errorTable) {
 	f := newFile(pkg)
-	e := &codecEmitter{errs: map[string]errVar{}}
+	e := &codecEmitter{errs: errorTable{errs: map[string]codecError{}}}
 	for _, s := range m.Structs {
 		e.structType(f, s)
 	}
@@ -48,23 +42,8 @@ func EmitCodecs(m *Model, pkg string) *jen.File {
 	for _, t := range m.Tables {
 		e.extTable(f, t)
 	}
-	names := make([]string, 0, len(e.errs))
-	for n := range e.errs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	defs := make([]jen.Code, 0, len(names))
-	for _, n := range names {
-		v := e.errs[n]
-		defs = append(defs, jen.Id(n).Op("=").Op("&").Id("Error").Values(jen.Dict{
-			jen.Id("Alert"): jen.Id(v.alert),
-			jen.Id("Msg"):   jen.Lit(v.msg),
-		}))
-	}
-	f.Comment("Errors the codecs return: preallocated, so a decoder allocates")
-	f.Comment("nothing on bad input either.")
-	f.Var().Defs(defs...)
-	return f
+	e.errs.emit(f)
+	return f, &e.errs
 }
 
 func newFile(pkg string) *jen.File {
@@ -202,7 +181,7 @@ func (e *codecEmitter) structType(f *jen.File, s *Struct) {
 	f.Func().Params(recv.Clone()).Id("Unmarshal").Params(jen.Id("b").Index().Byte()).Error().Block(
 		jen.Id("s").Op(":=").Qual(cryptobyte, "String").Call(jen.Id("b")),
 		jen.If(jen.Err().Op(":=").Id("m").Dot("unmarshal").Call(jen.Op("&").Id("s")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.If(jen.Op("!").Id("s").Dot("Empty").Call()).Block(jen.Return(e.errVar("errDecode"+s.Name+"Trailing", "AlertDescriptionDecodeError", "tls: malformed "+s.Name+": trailing data"))),
+		jen.If(jen.Op("!").Id("s").Dot("Empty").Call()).Block(jen.Return(e.errs.add("errDecode"+s.Name+"Trailing", errTrailingData, s.Name))),
 		jen.Return(jen.Nil()),
 	)
 	f.Commentf("UnmarshalPrefix decodes the %s at the start of b and returns what", s.Name)
@@ -328,7 +307,7 @@ func (e *codecEmitter) vectorType(f *jen.File, v *VectorType) {
 	// SetBytes: validate every element.
 	var check []jen.Code
 	errName := func() *jen.Statement {
-		return e.errVar("errDecode"+v.Name, "AlertDescriptionDecodeError", "tls: malformed list of "+t.Name)
+		return e.errs.add("errDecode"+v.Name, errMalformedList, t.Name)
 	}
 	size := t.FixedSize()
 	switch {
@@ -414,7 +393,7 @@ func (e *codecEmitter) vectorBuilder(f *jen.File, v *VectorType) {
 	f.Func().Id("Build" + v.Name).Params(jen.Id("b").Index().Byte()).Id(b).Block(
 		jen.Return(jen.Id(b).Values(jen.Dict{jen.Id("b"): jen.Id("b"), jen.Id("start"): jen.Len(jen.Id("b"))})))
 	errElem := func() *jen.Statement {
-		return e.errVar("errEncode"+v.Name, "AlertDescriptionInternalError", "tls: cannot encode an element of a list of "+t.Name+": out of range")
+		return e.errs.add("errEncode"+v.Name, errElementOutOfRange, t.Name)
 	}
 	recv := jen.Id("x").Op("*").Id(b)
 	switch {
@@ -525,9 +504,9 @@ func (e *codecEmitter) extTable(f *jen.File, t *ExtTable) {
 
 	// Unmarshal.
 	owner := t.GoName
-	errFraming := e.errVar("errDecode"+owner, "AlertDescriptionDecodeError", "tls: malformed extension list in "+t.Message)
-	errDup := e.errVar("errDuplicate"+owner, "AlertDescriptionIllegalParameter", "tls: duplicate extension in "+t.Message)
-	errNotAllowed := e.errVar("errNotAllowed"+owner, "AlertDescriptionIllegalParameter", "tls: extension not allowed in "+t.Message)
+	errFraming := e.errs.replace("errDecode"+owner, errMalformedExtensions, t.Message)
+	errDup := e.errs.add("errDuplicate"+owner, errDuplicateExtension, t.Message)
+	errNotAllowed := e.errs.add("errNotAllowed"+owner, errExtensionNotAllowed, t.Message)
 	var decCases []jen.Code
 	for _, en := range t.Entries {
 		var body []jen.Code
@@ -544,12 +523,12 @@ func (e *codecEmitter) extTable(f *jen.File, t *ExtTable) {
 	var def []jen.Code
 	def = append(def, jen.If(jen.Id("typ").Dot("IsKnown").Call()).Block(jen.Return(errNotAllowed.Clone())))
 	if t.IgnoreUpTo == 0 {
-		def = append(def, jen.Return(e.errVar("errUnsupported"+owner, "AlertDescriptionUnsupportedExtension", "tls: unsupported extension in "+t.Message)))
+		def = append(def, jen.Return(e.errs.add("errUnsupported"+owner, errUnsupportedExtension, t.Message)))
 	} else {
 		def = append(def,
 			jen.For(jen.Id("_").Op(",").Id("u").Op(":=").Range().Id("x").Dot("unknown").Index(jen.Op(":").Id("x").Dot("nUnknown"))).Block(
 				jen.If(jen.Id("u").Dot("ExtensionType").Op("==").Id("typ")).Block(jen.Return(errDup.Clone()))),
-			jen.If(jen.Int().Call(jen.Id("x").Dot("nUnknown")).Op("==").Len(jen.Id("x").Dot("unknown"))).Block(jen.Return(e.errVar("errTooMany"+owner, "AlertDescriptionDecodeError", fmt.Sprintf("tls: more than %d unknown extensions in %s", t.IgnoreUpTo, t.Message)))),
+			jen.If(jen.Int().Call(jen.Id("x").Dot("nUnknown")).Op("==").Len(jen.Id("x").Dot("unknown"))).Block(jen.Return(e.errs.add("errTooMany"+owner, errTooManyUnknown, strconv.Itoa(t.IgnoreUpTo), t.Message))),
 			jen.Id("x").Dot("unknown").Index(jen.Id("x").Dot("nUnknown")).Op("=").Id("Extension").Values(jen.Id("ExtensionType").Op(":").Id("typ"), jen.Id("ExtensionData").Op(":").Index().Byte().Call(jen.Id("data"))),
 			jen.Id("x").Dot("nUnknown").Op("++"))
 	}
@@ -571,7 +550,7 @@ func (e *codecEmitter) extTable(f *jen.File, t *ExtTable) {
 		dec = append(dec,
 			jen.Commentf("§4.2.11: %s must be the last extension.", t.LastExt.Ext.Name),
 			jen.If(jen.Id("x").Dot("present").Op("&").Parens(jen.Lit(1).Op("<<").Lit(t.LastExt.Bit)).Op("!=").Lit(0).Op("&&").Id("x").Dot("order").Index(jen.Id("x").Dot("n").Op("-").Lit(1)).Op("!=").Id(extConst(t.LastExt))).Block(
-				jen.Return(e.errVar("errNotLast"+owner, "AlertDescriptionIllegalParameter", "tls: "+t.LastExt.Ext.Name+" is not the last extension in "+t.Message))))
+				jen.Return(e.errs.add("errNotLast"+owner, errNotLastExtension, t.LastExt.Ext.Name, t.Message))))
 	}
 	dec = append(dec, jen.Return(jen.Nil()))
 	f.Commentf("Unmarshal decodes the extension list of a %s (without its length", t.Message)
@@ -590,7 +569,7 @@ func (e *codecEmitter) extTable(f *jen.File, t *ExtTable) {
 				jen.Id("b").Op("=").Id("appendUintN").Call(jen.Id("b"), jen.Lit(en.Body.Bits/8), jen.Id("uint64").Call(dst.Clone()))))
 		}
 	}
-	errEnc := e.errVar("errEncode"+owner, "AlertDescriptionInternalError", "tls: cannot encode extensions of "+t.Message)
+	errEnc := e.errs.replace("errEncode"+owner, errUnencodableExtensions, t.Message)
 	if t.IgnoreUpTo > 0 {
 		encCases = append(encCases, jen.Default().Block(
 			jen.List(jen.Id("d"), jen.Id("ok")).Op(":=").Id("x").Dot("Unknown").Call(jen.Id("typ")),

@@ -868,8 +868,8 @@ func (e *engine) fail(err error) error {
 	if e.err != nil {
 		return e.err
 	}
-	if we, ok := err.(*wire.Error); ok { // a codec's, returned as is
-		err = &AlertError{Alert: AlertDescription(we.Alert), Msg: we.Msg}
+	if we, ok := err.(wire.Error); ok { // a codec's, returned as is
+		err = &AlertError{Alert: AlertDescription(we.Alert()), Msg: we.Error()}
 	}
 	e.err = err
 	e.hsOutLen = 0

@@ -79,9 +79,9 @@ func TestVectorBuilders(t *testing.T) {
 	if _, _, err := bad.Vector(); err != errEncodeKeyShareEntryKeyExchange {
 		t.Errorf("empty key_exchange: got %v, want %v", err, errEncodeKeyShareEntryKeyExchange)
 	}
-	var we *Error
-	if _, _, err := bad.Vector(); !errors.As(err, &we) || we.Alert != AlertDescriptionInternalError {
-		t.Errorf("builder error %v is not an internal_error *Error", err)
+	var we Error
+	if _, _, err := bad.Vector(); !errors.As(err, &we) || we.Alert() != AlertDescriptionInternalError {
+		t.Errorf("builder error %v is not an internal_error Error", err)
 	}
 }
 

@@ -69,11 +69,57 @@ func UnknownName(typ string, v uint64, digits int) string {
 
 // Error is a malformed or unencodable message: the alert it calls for
 // (decode_error, illegal_parameter, ...) and a "tls: ..." explanation.
-// The codecs return one of a fixed set of them, so a failing decode
-// allocates nothing; package tls turns it into its AlertError.
-type Error struct {
-	Alert AlertDescription
-	Msg   string
+// It is a code, one of the constants the generated codecs return
+// (errDecodeClientHelloRandom, ...), so that a failing decode allocates
+// nothing, with gc or TinyGo (an integer fits in the interface's word),
+// and no program holds error values in RAM. The alert and the message are
+// in read-only tables (zz_generated_codecs.go: errCodes, errText), where
+// each message template and each name is stored once; Error assembles
+// the message when it is asked for. Package tls turns an Error into its
+// AlertError.
+type Error uint16
+
+// The marks in a template of errText where an Error's first and second
+// names go (gen/emit_errors.go writes them).
+const (
+	errSlot1 = 0
+	errSlot2 = 1
+)
+
+// Alert is the alert the error calls for.
+func (e Error) Alert() AlertDescription {
+	if int(e) >= len(errCodes) {
+		return AlertDescriptionInternalError
+	}
+	return errTemplateAlert[errCodes[e].template]
 }
 
-func (e *Error) Error() string { return e.Msg }
+// Error is the message: the error's template with its names filled in.
+func (e Error) Error() string {
+	if int(e) >= len(errCodes) {
+		return "tls: " + UnknownName("wire.Error", uint64(e), 4)
+	}
+	c := errCodes[e]
+	t := errPart(int(c.template))
+	b := make([]byte, 0, 96)
+	for i := 0; i < len(t); i++ {
+		switch t[i] {
+		case errSlot1:
+			b = append(b, errPart(int(c.name1))...)
+		case errSlot2:
+			b = append(b, errPart(int(c.name2))...)
+		default:
+			b = append(b, t[i])
+		}
+	}
+	return string(b)
+}
+
+// errPart is part i of errText.
+func errPart(i int) string {
+	start := 0
+	if i > 0 {
+		start = int(errTextEnd[i-1])
+	}
+	return errText[start:errTextEnd[i]]
+}

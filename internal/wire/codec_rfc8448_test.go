@@ -503,14 +503,14 @@ func codecCheckDecode(t *testing.T, what string, m codecMsg, in []byte) (ok bool
 	}()
 	err := m.Unmarshal(in)
 	if err != nil {
-		var ae *Error
+		var ae Error
 		if !errors.As(err, &ae) {
-			t.Fatalf("%s: error %v is not an *Error", what, err)
+			t.Fatalf("%s: error %v is not an Error", what, err)
 		}
-		switch ae.Alert {
+		switch ae.Alert() {
 		case AlertDescriptionDecodeError, AlertDescriptionIllegalParameter, AlertDescriptionUnsupportedExtension:
 		default:
-			t.Fatalf("%s: alert %v for malformed input", what, ae.Alert)
+			t.Fatalf("%s: alert %v for malformed input", what, ae.Alert())
 		}
 		return false
 	}

@@ -452,18 +452,18 @@ func TestCodecRoundTripFields(t *testing.T) {
 // codecWantAlert checks that err is an *Error with the alert and,
 // if exact is given, that it is that very error value (so that a case
 // fails for the reason it is about).
-func codecWantAlert(t *testing.T, what string, err error, want AlertDescription, exact ...*Error) {
+func codecWantAlert(t *testing.T, what string, err error, want AlertDescription, exact ...Error) {
 	t.Helper()
 	if len(exact) > 0 && err != error(exact[0]) {
 		t.Errorf("%s: got %v, want %v", what, err, exact[0])
 	}
-	var ae *Error
+	var ae Error
 	if !errors.As(err, &ae) {
-		t.Errorf("%s: got %v, want an *Error %v", what, err, want)
+		t.Errorf("%s: got %v, want an Error %v", what, err, want)
 		return
 	}
-	if ae.Alert != want {
-		t.Errorf("%s: got alert %v (%v), want %v", what, ae.Alert, ae, want)
+	if ae.Alert() != want {
+		t.Errorf("%s: got alert %v (%v), want %v", what, ae.Alert(), ae, want)
 	}
 	if !strings.HasPrefix(ae.Error(), "tls: ") {
 		t.Errorf("%s: message %q does not start with tls: ", what, ae.Error())
@@ -592,7 +592,7 @@ func TestCodecEncodeRejects(t *testing.T) {
 	for _, c := range []struct {
 		what string
 		m    codecMsg
-		want *Error
+		want Error
 	}{
 		{"short random", &ServerHello{Random: codecFill(31, 0)}, errEncodeServerHelloRandom},
 		{"long session id", &ClientHello{Random: codecFill(32, 0), LegacySessionID: codecFill(33, 0)}, errEncodeClientHelloLegacySessionID},

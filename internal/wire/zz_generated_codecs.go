@@ -5609,1019 +5609,701 @@ func (x *NewSessionTicketExtensions) Append(b []byte) ([]byte, error) {
 	return b, err
 }
 
-// Errors the codecs return: preallocated, so a decoder allocates
-// nothing on bad input either.
-var (
-	errDecodeAlertDescription = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Alert.description",
-	}
-	errDecodeAlertLevel = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Alert.level",
-	}
-	errDecodeAlertTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Alert: trailing data",
-	}
-	errDecodeAnyExtensionExtensionData = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed AnyExtension.extension_data",
-	}
-	errDecodeAnyExtensionExtensionType = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed AnyExtension.extension_type",
-	}
-	errDecodeAnyExtensionTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed AnyExtension: trailing data",
-	}
-	errDecodeAnyExtensionsExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed AnyExtensions.extensions",
-	}
-	errDecodeAnyExtensionsTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed AnyExtensions: trailing data",
-	}
-	errDecodeCertificateAuthoritiesExtensionAuthorities = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateAuthoritiesExtension.authorities",
-	}
-	errDecodeCertificateAuthoritiesExtensionTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateAuthoritiesExtension: trailing data",
-	}
-	errDecodeCertificateCertificateList = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Certificate.certificate_list",
-	}
-	errDecodeCertificateCertificateRequestContext = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Certificate.certificate_request_context",
-	}
-	errDecodeCertificateEntryCertData = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateEntry.cert_data",
-	}
-	errDecodeCertificateEntryExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed extension list in CertificateEntry",
-	}
-	errDecodeCertificateEntryTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateEntry: trailing data",
-	}
-	errDecodeCertificateRequestCertificateRequestContext = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateRequest.certificate_request_context",
-	}
-	errDecodeCertificateRequestExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed extension list in CertificateRequest",
-	}
-	errDecodeCertificateRequestTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateRequest: trailing data",
-	}
-	errDecodeCertificateStatusOCSPResponse = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateStatus.ocsp_response",
-	}
-	errDecodeCertificateStatusRequestRequestExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateStatusRequest.request_extensions",
-	}
-	errDecodeCertificateStatusRequestResponderIDList = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateStatusRequest.responder_id_list",
-	}
-	errDecodeCertificateStatusRequestStatusType = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateStatusRequest.status_type",
-	}
-	errDecodeCertificateStatusRequestTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateStatusRequest: trailing data",
-	}
-	errDecodeCertificateStatusStatusType = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateStatus.status_type",
-	}
-	errDecodeCertificateStatusTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateStatus: trailing data",
-	}
-	errDecodeCertificateTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Certificate: trailing data",
-	}
-	errDecodeCertificateVerifyAlgorithm = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateVerify.algorithm",
-	}
-	errDecodeCertificateVerifySignature = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateVerify.signature",
-	}
-	errDecodeCertificateVerifyTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed CertificateVerify: trailing data",
-	}
-	errDecodeChangeCipherSpecTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ChangeCipherSpec: trailing data",
-	}
-	errDecodeChangeCipherSpecType = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ChangeCipherSpec.type",
-	}
-	errDecodeCipherSuiteVector = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of CipherSuite",
-	}
-	errDecodeClientHelloCipherSuites = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ClientHello.cipher_suites",
-	}
-	errDecodeClientHelloExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed extension list in ClientHello",
-	}
-	errDecodeClientHelloExtensionsMaxFragmentLength = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ClientHelloExtensions.max_fragment_length",
-	}
-	errDecodeClientHelloExtensionsRecordSizeLimit = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ClientHelloExtensions.record_size_limit",
-	}
-	errDecodeClientHelloLegacyCompressionMethods = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ClientHello.legacy_compression_methods",
-	}
-	errDecodeClientHelloLegacySessionID = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ClientHello.legacy_session_id",
-	}
-	errDecodeClientHelloLegacyVersion = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ClientHello.legacy_version",
-	}
-	errDecodeClientHelloRandom = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ClientHello.random",
-	}
-	errDecodeClientHelloTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ClientHello: trailing data",
-	}
-	errDecodeCookieCookie = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Cookie.cookie",
-	}
-	errDecodeCookieTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Cookie: trailing data",
-	}
-	errDecodeDistinguishedNameVector = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of DistinguishedName",
-	}
-	errDecodeEarlyDataIndicationNewSessionTicketMaxEarlyDataSize = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed EarlyDataIndicationNewSessionTicket.max_early_data_size",
-	}
-	errDecodeEarlyDataIndicationNewSessionTicketTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed EarlyDataIndicationNewSessionTicket: trailing data",
-	}
-	errDecodeEmptyTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Empty: trailing data",
-	}
-	errDecodeEncryptedExtensionsExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed extension list in EncryptedExtensions",
-	}
-	errDecodeEncryptedExtensionsExtensionsMaxFragmentLength = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed EncryptedExtensionsExtensions.max_fragment_length",
-	}
-	errDecodeEncryptedExtensionsExtensionsRecordSizeLimit = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed EncryptedExtensionsExtensions.record_size_limit",
-	}
-	errDecodeEncryptedExtensionsTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed EncryptedExtensions: trailing data",
-	}
-	errDecodeEndOfEarlyDataTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed EndOfEarlyData: trailing data",
-	}
-	errDecodeExtensionExtensionData = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Extension.extension_data",
-	}
-	errDecodeExtensionExtensionType = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Extension.extension_type",
-	}
-	errDecodeExtensionTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Extension: trailing data",
-	}
-	errDecodeFinishedTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Finished: trailing data",
-	}
-	errDecodeHandshakeBody = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Handshake.body",
-	}
-	errDecodeHandshakeHeaderLength = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HandshakeHeader.length",
-	}
-	errDecodeHandshakeHeaderMsgType = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HandshakeHeader.msg_type",
-	}
-	errDecodeHandshakeHeaderTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HandshakeHeader: trailing data",
-	}
-	errDecodeHandshakeMsgType = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Handshake.msg_type",
-	}
-	errDecodeHandshakeTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed Handshake: trailing data",
-	}
-	errDecodeHelloRetryRequestCipherSuite = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HelloRetryRequest.cipher_suite",
-	}
-	errDecodeHelloRetryRequestExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed extension list in HelloRetryRequest",
-	}
-	errDecodeHelloRetryRequestLegacyCompressionMethod = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HelloRetryRequest.legacy_compression_method",
-	}
-	errDecodeHelloRetryRequestLegacySessionIDEcho = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HelloRetryRequest.legacy_session_id_echo",
-	}
-	errDecodeHelloRetryRequestLegacyVersion = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HelloRetryRequest.legacy_version",
-	}
-	errDecodeHelloRetryRequestRandom = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HelloRetryRequest.random",
-	}
-	errDecodeHelloRetryRequestTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HelloRetryRequest: trailing data",
-	}
-	errDecodeHkdfLabelContext = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HkdfLabel.context",
-	}
-	errDecodeHkdfLabelLabel = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HkdfLabel.label",
-	}
-	errDecodeHkdfLabelLength = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HkdfLabel.length",
-	}
-	errDecodeHkdfLabelTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed HkdfLabel: trailing data",
-	}
-	errDecodeKeyShareClientHelloClientShares = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed KeyShareClientHello.client_shares",
-	}
-	errDecodeKeyShareClientHelloTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed KeyShareClientHello: trailing data",
-	}
-	errDecodeKeyShareEntryGroup = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed KeyShareEntry.group",
-	}
-	errDecodeKeyShareEntryKeyExchange = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed KeyShareEntry.key_exchange",
-	}
-	errDecodeKeyShareEntryTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed KeyShareEntry: trailing data",
-	}
-	errDecodeKeyShareHelloRetryRequestSelectedGroup = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed KeyShareHelloRetryRequest.selected_group",
-	}
-	errDecodeKeyShareHelloRetryRequestTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed KeyShareHelloRetryRequest: trailing data",
-	}
-	errDecodeKeyShareServerHelloTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed KeyShareServerHello: trailing data",
-	}
-	errDecodeKeyUpdateRequestUpdate = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed KeyUpdate.request_update",
-	}
-	errDecodeKeyUpdateTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed KeyUpdate: trailing data",
-	}
-	errDecodeNamedGroupListNamedGroupList = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed NamedGroupList.named_group_list",
-	}
-	errDecodeNamedGroupListTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed NamedGroupList: trailing data",
-	}
-	errDecodeNamedGroupVector = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of NamedGroup",
-	}
-	errDecodeNewSessionTicketExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed extension list in NewSessionTicket",
-	}
-	errDecodeNewSessionTicketTicket = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed NewSessionTicket.ticket",
-	}
-	errDecodeNewSessionTicketTicketAgeAdd = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed NewSessionTicket.ticket_age_add",
-	}
-	errDecodeNewSessionTicketTicketLifetime = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed NewSessionTicket.ticket_lifetime",
-	}
-	errDecodeNewSessionTicketTicketNonce = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed NewSessionTicket.ticket_nonce",
-	}
-	errDecodeNewSessionTicketTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed NewSessionTicket: trailing data",
-	}
-	errDecodeOIDFilterCertificateExtensionOID = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed OIDFilter.certificate_extension_oid",
-	}
-	errDecodeOIDFilterCertificateExtensionValues = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed OIDFilter.certificate_extension_values",
-	}
-	errDecodeOIDFilterExtensionFilters = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed OIDFilterExtension.filters",
-	}
-	errDecodeOIDFilterExtensionTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed OIDFilterExtension: trailing data",
-	}
-	errDecodeOIDFilterTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed OIDFilter: trailing data",
-	}
-	errDecodeOfferedPsksBinders = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed OfferedPsks.binders",
-	}
-	errDecodeOfferedPsksIdentities = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed OfferedPsks.identities",
-	}
-	errDecodeOfferedPsksTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed OfferedPsks: trailing data",
-	}
-	errDecodePostHandshakeAuthTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed PostHandshakeAuth: trailing data",
-	}
-	errDecodePreSharedKeyExtensionServerHelloSelectedIdentity = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed PreSharedKeyExtensionServerHello.selected_identity",
-	}
-	errDecodePreSharedKeyExtensionServerHelloTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed PreSharedKeyExtensionServerHello: trailing data",
-	}
-	errDecodeProtocolNameListProtocolNameList = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ProtocolNameList.protocol_name_list",
-	}
-	errDecodeProtocolNameListTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ProtocolNameList: trailing data",
-	}
-	errDecodeProtocolNameVector = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of ProtocolName",
-	}
-	errDecodeProtocolVersionVector = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of ProtocolVersion",
-	}
-	errDecodePskBinderEntryVector = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of PskBinderEntry",
-	}
-	errDecodePskIdentityIdentity = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed PskIdentity.identity",
-	}
-	errDecodePskIdentityObfuscatedTicketAge = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed PskIdentity.obfuscated_ticket_age",
-	}
-	errDecodePskIdentityTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed PskIdentity: trailing data",
-	}
-	errDecodePskKeyExchangeModesKeModes = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed PskKeyExchangeModes.ke_modes",
-	}
-	errDecodePskKeyExchangeModesTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed PskKeyExchangeModes: trailing data",
-	}
-	errDecodeRecordHeaderLegacyRecordVersion = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed RecordHeader.legacy_record_version",
-	}
-	errDecodeRecordHeaderLength = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed RecordHeader.length",
-	}
-	errDecodeRecordHeaderTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed RecordHeader: trailing data",
-	}
-	errDecodeRecordHeaderType = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed RecordHeader.type",
-	}
-	errDecodeResponderIDVector = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of ResponderID",
-	}
-	errDecodeServerHelloCipherSuite = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHello.cipher_suite",
-	}
-	errDecodeServerHelloExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed extension list in ServerHello",
-	}
-	errDecodeServerHelloLegacyCompressionMethod = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHello.legacy_compression_method",
-	}
-	errDecodeServerHelloLegacySessionIDEcho = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHello.legacy_session_id_echo",
-	}
-	errDecodeServerHelloLegacyVersion = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHello.legacy_version",
-	}
-	errDecodeServerHelloPrefixCipherSuite = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHelloPrefix.cipher_suite",
-	}
-	errDecodeServerHelloPrefixLegacyCompressionMethod = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHelloPrefix.legacy_compression_method",
-	}
-	errDecodeServerHelloPrefixLegacySessionIDEcho = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHelloPrefix.legacy_session_id_echo",
-	}
-	errDecodeServerHelloPrefixLegacyVersion = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHelloPrefix.legacy_version",
-	}
-	errDecodeServerHelloPrefixRandom = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHelloPrefix.random",
-	}
-	errDecodeServerHelloPrefixTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHelloPrefix: trailing data",
-	}
-	errDecodeServerHelloRandom = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHello.random",
-	}
-	errDecodeServerHelloTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerHello: trailing data",
-	}
-	errDecodeServerNameHostName = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerName.host_name",
-	}
-	errDecodeServerNameListServerNameList = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerNameList.server_name_list",
-	}
-	errDecodeServerNameListTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerNameList: trailing data",
-	}
-	errDecodeServerNameNameType = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerName.name_type",
-	}
-	errDecodeServerNameTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed ServerName: trailing data",
-	}
-	errDecodeSessionCertificateVector = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of SessionCertificate",
-	}
-	errDecodeSessionStateAgeAdd = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.age_add",
-	}
-	errDecodeSessionStateAlpn = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.alpn",
-	}
-	errDecodeSessionStateCipherSuite = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.cipher_suite",
-	}
-	errDecodeSessionStateLifetime = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.lifetime",
-	}
-	errDecodeSessionStateMaxEarlyDataSize = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.max_early_data_size",
-	}
-	errDecodeSessionStateNonce = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.nonce",
-	}
-	errDecodeSessionStatePeerCertificates = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.peer_certificates",
-	}
-	errDecodeSessionStatePsk = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.psk",
-	}
-	errDecodeSessionStateReceivedAt = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.received_at",
-	}
-	errDecodeSessionStateServerName = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.server_name",
-	}
-	errDecodeSessionStateTicket = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.ticket",
-	}
-	errDecodeSessionStateTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState: trailing data",
-	}
-	errDecodeSessionStateVersion = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SessionState.version",
-	}
-	errDecodeSignatureSchemeListSupportedSignatureAlgorithms = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SignatureSchemeList.supported_signature_algorithms",
-	}
-	errDecodeSignatureSchemeListTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SignatureSchemeList: trailing data",
-	}
-	errDecodeSignatureSchemeVector = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed list of SignatureScheme",
-	}
-	errDecodeSupportedVersionsClientHelloTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SupportedVersionsClientHello: trailing data",
-	}
-	errDecodeSupportedVersionsClientHelloVersions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SupportedVersionsClientHello.versions",
-	}
-	errDecodeSupportedVersionsServerHelloSelectedVersion = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SupportedVersionsServerHello.selected_version",
-	}
-	errDecodeSupportedVersionsServerHelloTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed SupportedVersionsServerHello: trailing data",
-	}
-	errDecodeTLSCiphertextEncryptedRecord = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed TLSCiphertext.encrypted_record",
-	}
-	errDecodeTLSCiphertextLegacyRecordVersion = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed TLSCiphertext.legacy_record_version",
-	}
-	errDecodeTLSCiphertextLength = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed TLSCiphertext.length",
-	}
-	errDecodeTLSCiphertextOpaqueType = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed TLSCiphertext.opaque_type",
-	}
-	errDecodeTLSCiphertextTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed TLSCiphertext: trailing data",
-	}
-	errDecodeTLSPlaintextFragment = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed TLSPlaintext.fragment",
-	}
-	errDecodeTLSPlaintextLegacyRecordVersion = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed TLSPlaintext.legacy_record_version",
-	}
-	errDecodeTLSPlaintextLength = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed TLSPlaintext.length",
-	}
-	errDecodeTLSPlaintextTrailing = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed TLSPlaintext: trailing data",
-	}
-	errDecodeTLSPlaintextType = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: malformed TLSPlaintext.type",
-	}
-	errDuplicateCertificateEntryExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: duplicate extension in CertificateEntry",
-	}
-	errDuplicateCertificateRequestExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: duplicate extension in CertificateRequest",
-	}
-	errDuplicateClientHelloExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: duplicate extension in ClientHello",
-	}
-	errDuplicateEncryptedExtensionsExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: duplicate extension in EncryptedExtensions",
-	}
-	errDuplicateHelloRetryRequestExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: duplicate extension in HelloRetryRequest",
-	}
-	errDuplicateNewSessionTicketExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: duplicate extension in NewSessionTicket",
-	}
-	errDuplicateServerHelloExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: duplicate extension in ServerHello",
-	}
-	errEncodeAnyExtensionExtensionData = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode AnyExtension.extension_data: out of range",
-	}
-	errEncodeAnyExtensionsExtensions = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode AnyExtensions.extensions: out of range",
-	}
-	errEncodeCertificateAuthoritiesExtensionAuthorities = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode CertificateAuthoritiesExtension.authorities: out of range",
-	}
-	errEncodeCertificateCertificateList = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode Certificate.certificate_list: out of range",
-	}
-	errEncodeCertificateCertificateRequestContext = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode Certificate.certificate_request_context: out of range",
-	}
-	errEncodeCertificateEntryCertData = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode CertificateEntry.cert_data: out of range",
-	}
-	errEncodeCertificateEntryExtensions = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode extensions of CertificateEntry",
-	}
-	errEncodeCertificateRequestCertificateRequestContext = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode CertificateRequest.certificate_request_context: out of range",
-	}
-	errEncodeCertificateRequestExtensions = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode extensions of CertificateRequest",
-	}
-	errEncodeCertificateStatusOCSPResponse = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode CertificateStatus.ocsp_response: out of range",
-	}
-	errEncodeCertificateStatusRequestRequestExtensions = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode CertificateStatusRequest.request_extensions: out of range",
-	}
-	errEncodeCertificateStatusRequestResponderIDList = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode CertificateStatusRequest.responder_id_list: out of range",
-	}
-	errEncodeCertificateVerifySignature = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode CertificateVerify.signature: out of range",
-	}
-	errEncodeClientHelloCipherSuites = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode ClientHello.cipher_suites: out of range",
-	}
-	errEncodeClientHelloExtensions = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode extensions of ClientHello",
-	}
-	errEncodeClientHelloLegacyCompressionMethods = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode ClientHello.legacy_compression_methods: out of range",
-	}
-	errEncodeClientHelloLegacySessionID = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode ClientHello.legacy_session_id: out of range",
-	}
-	errEncodeClientHelloRandom = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode ClientHello.random: out of range",
-	}
-	errEncodeCookieCookie = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode Cookie.cookie: out of range",
-	}
-	errEncodeDistinguishedNameVector = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode an element of a list of DistinguishedName: out of range",
-	}
-	errEncodeEncryptedExtensionsExtensions = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode extensions of EncryptedExtensions",
-	}
-	errEncodeExtensionExtensionData = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode Extension.extension_data: out of range",
-	}
-	errEncodeHandshakeBody = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode Handshake.body: out of range",
-	}
-	errEncodeHandshakeHeaderLength = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode HandshakeHeader.length: out of range",
-	}
-	errEncodeHelloRetryRequestExtensions = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode extensions of HelloRetryRequest",
-	}
-	errEncodeHelloRetryRequestLegacySessionIDEcho = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode HelloRetryRequest.legacy_session_id_echo: out of range",
-	}
-	errEncodeHelloRetryRequestRandom = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode HelloRetryRequest.random: out of range",
-	}
-	errEncodeHkdfLabelContext = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode HkdfLabel.context: out of range",
-	}
-	errEncodeHkdfLabelLabel = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode HkdfLabel.label: out of range",
-	}
-	errEncodeKeyShareClientHelloClientShares = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode KeyShareClientHello.client_shares: out of range",
-	}
-	errEncodeKeyShareEntryKeyExchange = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode KeyShareEntry.key_exchange: out of range",
-	}
-	errEncodeNamedGroupListNamedGroupList = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode NamedGroupList.named_group_list: out of range",
-	}
-	errEncodeNewSessionTicketExtensions = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode extensions of NewSessionTicket",
-	}
-	errEncodeNewSessionTicketTicket = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode NewSessionTicket.ticket: out of range",
-	}
-	errEncodeNewSessionTicketTicketNonce = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode NewSessionTicket.ticket_nonce: out of range",
-	}
-	errEncodeOIDFilterCertificateExtensionOID = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode OIDFilter.certificate_extension_oid: out of range",
-	}
-	errEncodeOIDFilterCertificateExtensionValues = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode OIDFilter.certificate_extension_values: out of range",
-	}
-	errEncodeOIDFilterExtensionFilters = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode OIDFilterExtension.filters: out of range",
-	}
-	errEncodeOfferedPsksBinders = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode OfferedPsks.binders: out of range",
-	}
-	errEncodeOfferedPsksIdentities = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode OfferedPsks.identities: out of range",
-	}
-	errEncodeProtocolNameListProtocolNameList = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode ProtocolNameList.protocol_name_list: out of range",
-	}
-	errEncodeProtocolNameVector = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode an element of a list of ProtocolName: out of range",
-	}
-	errEncodePskBinderEntryVector = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode an element of a list of PskBinderEntry: out of range",
-	}
-	errEncodePskIdentityIdentity = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode PskIdentity.identity: out of range",
-	}
-	errEncodePskKeyExchangeModesKeModes = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode PskKeyExchangeModes.ke_modes: out of range",
-	}
-	errEncodeResponderIDVector = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode an element of a list of ResponderID: out of range",
-	}
-	errEncodeServerHelloExtensions = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode extensions of ServerHello",
-	}
-	errEncodeServerHelloLegacySessionIDEcho = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode ServerHello.legacy_session_id_echo: out of range",
-	}
-	errEncodeServerHelloPrefixLegacySessionIDEcho = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode ServerHelloPrefix.legacy_session_id_echo: out of range",
-	}
-	errEncodeServerHelloPrefixRandom = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode ServerHelloPrefix.random: out of range",
-	}
-	errEncodeServerHelloRandom = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode ServerHello.random: out of range",
-	}
-	errEncodeServerNameHostName = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode ServerName.host_name: out of range",
-	}
-	errEncodeServerNameListServerNameList = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode ServerNameList.server_name_list: out of range",
-	}
-	errEncodeSessionCertificateVector = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode an element of a list of SessionCertificate: out of range",
-	}
-	errEncodeSessionStateAlpn = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode SessionState.alpn: out of range",
-	}
-	errEncodeSessionStateNonce = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode SessionState.nonce: out of range",
-	}
-	errEncodeSessionStatePeerCertificates = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode SessionState.peer_certificates: out of range",
-	}
-	errEncodeSessionStatePsk = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode SessionState.psk: out of range",
-	}
-	errEncodeSessionStateServerName = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode SessionState.server_name: out of range",
-	}
-	errEncodeSessionStateTicket = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode SessionState.ticket: out of range",
-	}
-	errEncodeSignatureSchemeListSupportedSignatureAlgorithms = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode SignatureSchemeList.supported_signature_algorithms: out of range",
-	}
-	errEncodeSupportedVersionsClientHelloVersions = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode SupportedVersionsClientHello.versions: out of range",
-	}
-	errEncodeTLSCiphertextEncryptedRecord = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode TLSCiphertext.encrypted_record: out of range",
-	}
-	errEncodeTLSPlaintextFragment = &Error{
-		Alert: AlertDescriptionInternalError,
-		Msg:   "tls: cannot encode TLSPlaintext.fragment: out of range",
-	}
-	errNotAllowedCertificateEntryExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: extension not allowed in CertificateEntry",
-	}
-	errNotAllowedCertificateRequestExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: extension not allowed in CertificateRequest",
-	}
-	errNotAllowedClientHelloExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: extension not allowed in ClientHello",
-	}
-	errNotAllowedEncryptedExtensionsExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: extension not allowed in EncryptedExtensions",
-	}
-	errNotAllowedHelloRetryRequestExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: extension not allowed in HelloRetryRequest",
-	}
-	errNotAllowedNewSessionTicketExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: extension not allowed in NewSessionTicket",
-	}
-	errNotAllowedServerHelloExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: extension not allowed in ServerHello",
-	}
-	errNotLastClientHelloExtensions = &Error{
-		Alert: AlertDescriptionIllegalParameter,
-		Msg:   "tls: pre_shared_key is not the last extension in ClientHello",
-	}
-	errTooManyCertificateRequestExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: more than 32 unknown extensions in CertificateRequest",
-	}
-	errTooManyClientHelloExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: more than 16 unknown extensions in ClientHello",
-	}
-	errTooManyNewSessionTicketExtensions = &Error{
-		Alert: AlertDescriptionDecodeError,
-		Msg:   "tls: more than 32 unknown extensions in NewSessionTicket",
-	}
-	errUnsupportedCertificateEntryExtensions = &Error{
-		Alert: AlertDescriptionUnsupportedExtension,
-		Msg:   "tls: unsupported extension in CertificateEntry",
-	}
-	errUnsupportedEncryptedExtensionsExtensions = &Error{
-		Alert: AlertDescriptionUnsupportedExtension,
-		Msg:   "tls: unsupported extension in EncryptedExtensions",
-	}
-	errUnsupportedHelloRetryRequestExtensions = &Error{
-		Alert: AlertDescriptionUnsupportedExtension,
-		Msg:   "tls: unsupported extension in HelloRetryRequest",
-	}
-	errUnsupportedServerHelloExtensions = &Error{
-		Alert: AlertDescriptionUnsupportedExtension,
-		Msg:   "tls: unsupported extension in ServerHello",
-	}
+// The errors the codecs return. Each is a code into the tables below and
+// says its message only when asked (Error), so a failing decode allocates
+// nothing and no error takes RAM.
+const (
+	errDecodeAlertDescription                                    Error = 0   // tls: malformed Alert.description
+	errDecodeAlertLevel                                          Error = 1   // tls: malformed Alert.level
+	errDecodeAlertTrailing                                       Error = 2   // tls: malformed Alert: trailing data
+	errDecodeAnyExtensionExtensionData                           Error = 3   // tls: malformed AnyExtension.extension_data
+	errDecodeAnyExtensionExtensionType                           Error = 4   // tls: malformed AnyExtension.extension_type
+	errDecodeAnyExtensionTrailing                                Error = 5   // tls: malformed AnyExtension: trailing data
+	errDecodeAnyExtensionsExtensions                             Error = 6   // tls: malformed AnyExtensions.extensions
+	errDecodeAnyExtensionsTrailing                               Error = 7   // tls: malformed AnyExtensions: trailing data
+	errDecodeCertificateAuthoritiesExtensionAuthorities          Error = 8   // tls: malformed CertificateAuthoritiesExtension.authorities
+	errDecodeCertificateAuthoritiesExtensionTrailing             Error = 9   // tls: malformed CertificateAuthoritiesExtension: trailing data
+	errDecodeCertificateCertificateList                          Error = 10  // tls: malformed Certificate.certificate_list
+	errDecodeCertificateCertificateRequestContext                Error = 11  // tls: malformed Certificate.certificate_request_context
+	errDecodeCertificateEntryCertData                            Error = 12  // tls: malformed CertificateEntry.cert_data
+	errDecodeCertificateEntryExtensions                          Error = 13  // tls: malformed extension list in CertificateEntry
+	errDecodeCertificateEntryTrailing                            Error = 14  // tls: malformed CertificateEntry: trailing data
+	errDecodeCertificateRequestCertificateRequestContext         Error = 15  // tls: malformed CertificateRequest.certificate_request_context
+	errDecodeCertificateRequestExtensions                        Error = 16  // tls: malformed extension list in CertificateRequest
+	errDecodeCertificateRequestTrailing                          Error = 17  // tls: malformed CertificateRequest: trailing data
+	errDecodeCertificateStatusOCSPResponse                       Error = 18  // tls: malformed CertificateStatus.ocsp_response
+	errDecodeCertificateStatusRequestRequestExtensions           Error = 19  // tls: malformed CertificateStatusRequest.request_extensions
+	errDecodeCertificateStatusRequestResponderIDList             Error = 20  // tls: malformed CertificateStatusRequest.responder_id_list
+	errDecodeCertificateStatusRequestStatusType                  Error = 21  // tls: malformed CertificateStatusRequest.status_type
+	errDecodeCertificateStatusRequestTrailing                    Error = 22  // tls: malformed CertificateStatusRequest: trailing data
+	errDecodeCertificateStatusStatusType                         Error = 23  // tls: malformed CertificateStatus.status_type
+	errDecodeCertificateStatusTrailing                           Error = 24  // tls: malformed CertificateStatus: trailing data
+	errDecodeCertificateTrailing                                 Error = 25  // tls: malformed Certificate: trailing data
+	errDecodeCertificateVerifyAlgorithm                          Error = 26  // tls: malformed CertificateVerify.algorithm
+	errDecodeCertificateVerifySignature                          Error = 27  // tls: malformed CertificateVerify.signature
+	errDecodeCertificateVerifyTrailing                           Error = 28  // tls: malformed CertificateVerify: trailing data
+	errDecodeChangeCipherSpecTrailing                            Error = 29  // tls: malformed ChangeCipherSpec: trailing data
+	errDecodeChangeCipherSpecType                                Error = 30  // tls: malformed ChangeCipherSpec.type
+	errDecodeCipherSuiteVector                                   Error = 31  // tls: malformed list of CipherSuite
+	errDecodeClientHelloCipherSuites                             Error = 32  // tls: malformed ClientHello.cipher_suites
+	errDecodeClientHelloExtensions                               Error = 33  // tls: malformed extension list in ClientHello
+	errDecodeClientHelloExtensionsMaxFragmentLength              Error = 34  // tls: malformed ClientHelloExtensions.max_fragment_length
+	errDecodeClientHelloExtensionsRecordSizeLimit                Error = 35  // tls: malformed ClientHelloExtensions.record_size_limit
+	errDecodeClientHelloLegacyCompressionMethods                 Error = 36  // tls: malformed ClientHello.legacy_compression_methods
+	errDecodeClientHelloLegacySessionID                          Error = 37  // tls: malformed ClientHello.legacy_session_id
+	errDecodeClientHelloLegacyVersion                            Error = 38  // tls: malformed ClientHello.legacy_version
+	errDecodeClientHelloRandom                                   Error = 39  // tls: malformed ClientHello.random
+	errDecodeClientHelloTrailing                                 Error = 40  // tls: malformed ClientHello: trailing data
+	errDecodeCookieCookie                                        Error = 41  // tls: malformed Cookie.cookie
+	errDecodeCookieTrailing                                      Error = 42  // tls: malformed Cookie: trailing data
+	errDecodeDistinguishedNameVector                             Error = 43  // tls: malformed list of DistinguishedName
+	errDecodeEarlyDataIndicationNewSessionTicketMaxEarlyDataSize Error = 44  // tls: malformed EarlyDataIndicationNewSessionTicket.max_early_data_size
+	errDecodeEarlyDataIndicationNewSessionTicketTrailing         Error = 45  // tls: malformed EarlyDataIndicationNewSessionTicket: trailing data
+	errDecodeEmptyTrailing                                       Error = 46  // tls: malformed Empty: trailing data
+	errDecodeEncryptedExtensionsExtensions                       Error = 47  // tls: malformed extension list in EncryptedExtensions
+	errDecodeEncryptedExtensionsExtensionsMaxFragmentLength      Error = 48  // tls: malformed EncryptedExtensionsExtensions.max_fragment_length
+	errDecodeEncryptedExtensionsExtensionsRecordSizeLimit        Error = 49  // tls: malformed EncryptedExtensionsExtensions.record_size_limit
+	errDecodeEncryptedExtensionsTrailing                         Error = 50  // tls: malformed EncryptedExtensions: trailing data
+	errDecodeEndOfEarlyDataTrailing                              Error = 51  // tls: malformed EndOfEarlyData: trailing data
+	errDecodeExtensionExtensionData                              Error = 52  // tls: malformed Extension.extension_data
+	errDecodeExtensionExtensionType                              Error = 53  // tls: malformed Extension.extension_type
+	errDecodeExtensionTrailing                                   Error = 54  // tls: malformed Extension: trailing data
+	errDecodeFinishedTrailing                                    Error = 55  // tls: malformed Finished: trailing data
+	errDecodeHandshakeBody                                       Error = 56  // tls: malformed Handshake.body
+	errDecodeHandshakeHeaderLength                               Error = 57  // tls: malformed HandshakeHeader.length
+	errDecodeHandshakeHeaderMsgType                              Error = 58  // tls: malformed HandshakeHeader.msg_type
+	errDecodeHandshakeHeaderTrailing                             Error = 59  // tls: malformed HandshakeHeader: trailing data
+	errDecodeHandshakeMsgType                                    Error = 60  // tls: malformed Handshake.msg_type
+	errDecodeHandshakeTrailing                                   Error = 61  // tls: malformed Handshake: trailing data
+	errDecodeHelloRetryRequestCipherSuite                        Error = 62  // tls: malformed HelloRetryRequest.cipher_suite
+	errDecodeHelloRetryRequestExtensions                         Error = 63  // tls: malformed extension list in HelloRetryRequest
+	errDecodeHelloRetryRequestLegacyCompressionMethod            Error = 64  // tls: malformed HelloRetryRequest.legacy_compression_method
+	errDecodeHelloRetryRequestLegacySessionIDEcho                Error = 65  // tls: malformed HelloRetryRequest.legacy_session_id_echo
+	errDecodeHelloRetryRequestLegacyVersion                      Error = 66  // tls: malformed HelloRetryRequest.legacy_version
+	errDecodeHelloRetryRequestRandom                             Error = 67  // tls: malformed HelloRetryRequest.random
+	errDecodeHelloRetryRequestTrailing                           Error = 68  // tls: malformed HelloRetryRequest: trailing data
+	errDecodeHkdfLabelContext                                    Error = 69  // tls: malformed HkdfLabel.context
+	errDecodeHkdfLabelLabel                                      Error = 70  // tls: malformed HkdfLabel.label
+	errDecodeHkdfLabelLength                                     Error = 71  // tls: malformed HkdfLabel.length
+	errDecodeHkdfLabelTrailing                                   Error = 72  // tls: malformed HkdfLabel: trailing data
+	errDecodeKeyShareClientHelloClientShares                     Error = 73  // tls: malformed KeyShareClientHello.client_shares
+	errDecodeKeyShareClientHelloTrailing                         Error = 74  // tls: malformed KeyShareClientHello: trailing data
+	errDecodeKeyShareEntryGroup                                  Error = 75  // tls: malformed KeyShareEntry.group
+	errDecodeKeyShareEntryKeyExchange                            Error = 76  // tls: malformed KeyShareEntry.key_exchange
+	errDecodeKeyShareEntryTrailing                               Error = 77  // tls: malformed KeyShareEntry: trailing data
+	errDecodeKeyShareHelloRetryRequestSelectedGroup              Error = 78  // tls: malformed KeyShareHelloRetryRequest.selected_group
+	errDecodeKeyShareHelloRetryRequestTrailing                   Error = 79  // tls: malformed KeyShareHelloRetryRequest: trailing data
+	errDecodeKeyShareServerHelloTrailing                         Error = 80  // tls: malformed KeyShareServerHello: trailing data
+	errDecodeKeyUpdateRequestUpdate                              Error = 81  // tls: malformed KeyUpdate.request_update
+	errDecodeKeyUpdateTrailing                                   Error = 82  // tls: malformed KeyUpdate: trailing data
+	errDecodeNamedGroupListNamedGroupList                        Error = 83  // tls: malformed NamedGroupList.named_group_list
+	errDecodeNamedGroupListTrailing                              Error = 84  // tls: malformed NamedGroupList: trailing data
+	errDecodeNamedGroupVector                                    Error = 85  // tls: malformed list of NamedGroup
+	errDecodeNewSessionTicketExtensions                          Error = 86  // tls: malformed extension list in NewSessionTicket
+	errDecodeNewSessionTicketTicket                              Error = 87  // tls: malformed NewSessionTicket.ticket
+	errDecodeNewSessionTicketTicketAgeAdd                        Error = 88  // tls: malformed NewSessionTicket.ticket_age_add
+	errDecodeNewSessionTicketTicketLifetime                      Error = 89  // tls: malformed NewSessionTicket.ticket_lifetime
+	errDecodeNewSessionTicketTicketNonce                         Error = 90  // tls: malformed NewSessionTicket.ticket_nonce
+	errDecodeNewSessionTicketTrailing                            Error = 91  // tls: malformed NewSessionTicket: trailing data
+	errDecodeOIDFilterCertificateExtensionOID                    Error = 92  // tls: malformed OIDFilter.certificate_extension_oid
+	errDecodeOIDFilterCertificateExtensionValues                 Error = 93  // tls: malformed OIDFilter.certificate_extension_values
+	errDecodeOIDFilterExtensionFilters                           Error = 94  // tls: malformed OIDFilterExtension.filters
+	errDecodeOIDFilterExtensionTrailing                          Error = 95  // tls: malformed OIDFilterExtension: trailing data
+	errDecodeOIDFilterTrailing                                   Error = 96  // tls: malformed OIDFilter: trailing data
+	errDecodeOfferedPsksBinders                                  Error = 97  // tls: malformed OfferedPsks.binders
+	errDecodeOfferedPsksIdentities                               Error = 98  // tls: malformed OfferedPsks.identities
+	errDecodeOfferedPsksTrailing                                 Error = 99  // tls: malformed OfferedPsks: trailing data
+	errDecodePostHandshakeAuthTrailing                           Error = 100 // tls: malformed PostHandshakeAuth: trailing data
+	errDecodePreSharedKeyExtensionServerHelloSelectedIdentity    Error = 101 // tls: malformed PreSharedKeyExtensionServerHello.selected_identity
+	errDecodePreSharedKeyExtensionServerHelloTrailing            Error = 102 // tls: malformed PreSharedKeyExtensionServerHello: trailing data
+	errDecodeProtocolNameListProtocolNameList                    Error = 103 // tls: malformed ProtocolNameList.protocol_name_list
+	errDecodeProtocolNameListTrailing                            Error = 104 // tls: malformed ProtocolNameList: trailing data
+	errDecodeProtocolNameVector                                  Error = 105 // tls: malformed list of ProtocolName
+	errDecodeProtocolVersionVector                               Error = 106 // tls: malformed list of ProtocolVersion
+	errDecodePskBinderEntryVector                                Error = 107 // tls: malformed list of PskBinderEntry
+	errDecodePskIdentityIdentity                                 Error = 108 // tls: malformed PskIdentity.identity
+	errDecodePskIdentityObfuscatedTicketAge                      Error = 109 // tls: malformed PskIdentity.obfuscated_ticket_age
+	errDecodePskIdentityTrailing                                 Error = 110 // tls: malformed PskIdentity: trailing data
+	errDecodePskKeyExchangeModesKeModes                          Error = 111 // tls: malformed PskKeyExchangeModes.ke_modes
+	errDecodePskKeyExchangeModesTrailing                         Error = 112 // tls: malformed PskKeyExchangeModes: trailing data
+	errDecodeRecordHeaderLegacyRecordVersion                     Error = 113 // tls: malformed RecordHeader.legacy_record_version
+	errDecodeRecordHeaderLength                                  Error = 114 // tls: malformed RecordHeader.length
+	errDecodeRecordHeaderTrailing                                Error = 115 // tls: malformed RecordHeader: trailing data
+	errDecodeRecordHeaderType                                    Error = 116 // tls: malformed RecordHeader.type
+	errDecodeResponderIDVector                                   Error = 117 // tls: malformed list of ResponderID
+	errDecodeServerHelloCipherSuite                              Error = 118 // tls: malformed ServerHello.cipher_suite
+	errDecodeServerHelloExtensions                               Error = 119 // tls: malformed extension list in ServerHello
+	errDecodeServerHelloLegacyCompressionMethod                  Error = 120 // tls: malformed ServerHello.legacy_compression_method
+	errDecodeServerHelloLegacySessionIDEcho                      Error = 121 // tls: malformed ServerHello.legacy_session_id_echo
+	errDecodeServerHelloLegacyVersion                            Error = 122 // tls: malformed ServerHello.legacy_version
+	errDecodeServerHelloPrefixCipherSuite                        Error = 123 // tls: malformed ServerHelloPrefix.cipher_suite
+	errDecodeServerHelloPrefixLegacyCompressionMethod            Error = 124 // tls: malformed ServerHelloPrefix.legacy_compression_method
+	errDecodeServerHelloPrefixLegacySessionIDEcho                Error = 125 // tls: malformed ServerHelloPrefix.legacy_session_id_echo
+	errDecodeServerHelloPrefixLegacyVersion                      Error = 126 // tls: malformed ServerHelloPrefix.legacy_version
+	errDecodeServerHelloPrefixRandom                             Error = 127 // tls: malformed ServerHelloPrefix.random
+	errDecodeServerHelloPrefixTrailing                           Error = 128 // tls: malformed ServerHelloPrefix: trailing data
+	errDecodeServerHelloRandom                                   Error = 129 // tls: malformed ServerHello.random
+	errDecodeServerHelloTrailing                                 Error = 130 // tls: malformed ServerHello: trailing data
+	errDecodeServerNameHostName                                  Error = 131 // tls: malformed ServerName.host_name
+	errDecodeServerNameListServerNameList                        Error = 132 // tls: malformed ServerNameList.server_name_list
+	errDecodeServerNameListTrailing                              Error = 133 // tls: malformed ServerNameList: trailing data
+	errDecodeServerNameNameType                                  Error = 134 // tls: malformed ServerName.name_type
+	errDecodeServerNameTrailing                                  Error = 135 // tls: malformed ServerName: trailing data
+	errDecodeSessionCertificateVector                            Error = 136 // tls: malformed list of SessionCertificate
+	errDecodeSessionStateAgeAdd                                  Error = 137 // tls: malformed SessionState.age_add
+	errDecodeSessionStateAlpn                                    Error = 138 // tls: malformed SessionState.alpn
+	errDecodeSessionStateCipherSuite                             Error = 139 // tls: malformed SessionState.cipher_suite
+	errDecodeSessionStateLifetime                                Error = 140 // tls: malformed SessionState.lifetime
+	errDecodeSessionStateMaxEarlyDataSize                        Error = 141 // tls: malformed SessionState.max_early_data_size
+	errDecodeSessionStateNonce                                   Error = 142 // tls: malformed SessionState.nonce
+	errDecodeSessionStatePeerCertificates                        Error = 143 // tls: malformed SessionState.peer_certificates
+	errDecodeSessionStatePsk                                     Error = 144 // tls: malformed SessionState.psk
+	errDecodeSessionStateReceivedAt                              Error = 145 // tls: malformed SessionState.received_at
+	errDecodeSessionStateServerName                              Error = 146 // tls: malformed SessionState.server_name
+	errDecodeSessionStateTicket                                  Error = 147 // tls: malformed SessionState.ticket
+	errDecodeSessionStateTrailing                                Error = 148 // tls: malformed SessionState: trailing data
+	errDecodeSessionStateVersion                                 Error = 149 // tls: malformed SessionState.version
+	errDecodeSignatureSchemeListSupportedSignatureAlgorithms     Error = 150 // tls: malformed SignatureSchemeList.supported_signature_algorithms
+	errDecodeSignatureSchemeListTrailing                         Error = 151 // tls: malformed SignatureSchemeList: trailing data
+	errDecodeSignatureSchemeVector                               Error = 152 // tls: malformed list of SignatureScheme
+	errDecodeSupportedVersionsClientHelloTrailing                Error = 153 // tls: malformed SupportedVersionsClientHello: trailing data
+	errDecodeSupportedVersionsClientHelloVersions                Error = 154 // tls: malformed SupportedVersionsClientHello.versions
+	errDecodeSupportedVersionsServerHelloSelectedVersion         Error = 155 // tls: malformed SupportedVersionsServerHello.selected_version
+	errDecodeSupportedVersionsServerHelloTrailing                Error = 156 // tls: malformed SupportedVersionsServerHello: trailing data
+	errDecodeTLSCiphertextEncryptedRecord                        Error = 157 // tls: malformed TLSCiphertext.encrypted_record
+	errDecodeTLSCiphertextLegacyRecordVersion                    Error = 158 // tls: malformed TLSCiphertext.legacy_record_version
+	errDecodeTLSCiphertextLength                                 Error = 159 // tls: malformed TLSCiphertext.length
+	errDecodeTLSCiphertextOpaqueType                             Error = 160 // tls: malformed TLSCiphertext.opaque_type
+	errDecodeTLSCiphertextTrailing                               Error = 161 // tls: malformed TLSCiphertext: trailing data
+	errDecodeTLSPlaintextFragment                                Error = 162 // tls: malformed TLSPlaintext.fragment
+	errDecodeTLSPlaintextLegacyRecordVersion                     Error = 163 // tls: malformed TLSPlaintext.legacy_record_version
+	errDecodeTLSPlaintextLength                                  Error = 164 // tls: malformed TLSPlaintext.length
+	errDecodeTLSPlaintextTrailing                                Error = 165 // tls: malformed TLSPlaintext: trailing data
+	errDecodeTLSPlaintextType                                    Error = 166 // tls: malformed TLSPlaintext.type
+	errDuplicateCertificateEntryExtensions                       Error = 167 // tls: duplicate extension in CertificateEntry
+	errDuplicateCertificateRequestExtensions                     Error = 168 // tls: duplicate extension in CertificateRequest
+	errDuplicateClientHelloExtensions                            Error = 169 // tls: duplicate extension in ClientHello
+	errDuplicateEncryptedExtensionsExtensions                    Error = 170 // tls: duplicate extension in EncryptedExtensions
+	errDuplicateHelloRetryRequestExtensions                      Error = 171 // tls: duplicate extension in HelloRetryRequest
+	errDuplicateNewSessionTicketExtensions                       Error = 172 // tls: duplicate extension in NewSessionTicket
+	errDuplicateServerHelloExtensions                            Error = 173 // tls: duplicate extension in ServerHello
+	errEncodeAnyExtensionExtensionData                           Error = 174 // tls: cannot encode AnyExtension.extension_data: out of range
+	errEncodeAnyExtensionsExtensions                             Error = 175 // tls: cannot encode AnyExtensions.extensions: out of range
+	errEncodeCertificateAuthoritiesExtensionAuthorities          Error = 176 // tls: cannot encode CertificateAuthoritiesExtension.authorities: out of range
+	errEncodeCertificateCertificateList                          Error = 177 // tls: cannot encode Certificate.certificate_list: out of range
+	errEncodeCertificateCertificateRequestContext                Error = 178 // tls: cannot encode Certificate.certificate_request_context: out of range
+	errEncodeCertificateEntryCertData                            Error = 179 // tls: cannot encode CertificateEntry.cert_data: out of range
+	errEncodeCertificateEntryExtensions                          Error = 180 // tls: cannot encode extensions of CertificateEntry
+	errEncodeCertificateRequestCertificateRequestContext         Error = 181 // tls: cannot encode CertificateRequest.certificate_request_context: out of range
+	errEncodeCertificateRequestExtensions                        Error = 182 // tls: cannot encode extensions of CertificateRequest
+	errEncodeCertificateStatusOCSPResponse                       Error = 183 // tls: cannot encode CertificateStatus.ocsp_response: out of range
+	errEncodeCertificateStatusRequestRequestExtensions           Error = 184 // tls: cannot encode CertificateStatusRequest.request_extensions: out of range
+	errEncodeCertificateStatusRequestResponderIDList             Error = 185 // tls: cannot encode CertificateStatusRequest.responder_id_list: out of range
+	errEncodeCertificateVerifySignature                          Error = 186 // tls: cannot encode CertificateVerify.signature: out of range
+	errEncodeClientHelloCipherSuites                             Error = 187 // tls: cannot encode ClientHello.cipher_suites: out of range
+	errEncodeClientHelloExtensions                               Error = 188 // tls: cannot encode extensions of ClientHello
+	errEncodeClientHelloLegacyCompressionMethods                 Error = 189 // tls: cannot encode ClientHello.legacy_compression_methods: out of range
+	errEncodeClientHelloLegacySessionID                          Error = 190 // tls: cannot encode ClientHello.legacy_session_id: out of range
+	errEncodeClientHelloRandom                                   Error = 191 // tls: cannot encode ClientHello.random: out of range
+	errEncodeCookieCookie                                        Error = 192 // tls: cannot encode Cookie.cookie: out of range
+	errEncodeDistinguishedNameVector                             Error = 193 // tls: cannot encode an element of a list of DistinguishedName: out of range
+	errEncodeEncryptedExtensionsExtensions                       Error = 194 // tls: cannot encode extensions of EncryptedExtensions
+	errEncodeExtensionExtensionData                              Error = 195 // tls: cannot encode Extension.extension_data: out of range
+	errEncodeHandshakeBody                                       Error = 196 // tls: cannot encode Handshake.body: out of range
+	errEncodeHandshakeHeaderLength                               Error = 197 // tls: cannot encode HandshakeHeader.length: out of range
+	errEncodeHelloRetryRequestExtensions                         Error = 198 // tls: cannot encode extensions of HelloRetryRequest
+	errEncodeHelloRetryRequestLegacySessionIDEcho                Error = 199 // tls: cannot encode HelloRetryRequest.legacy_session_id_echo: out of range
+	errEncodeHelloRetryRequestRandom                             Error = 200 // tls: cannot encode HelloRetryRequest.random: out of range
+	errEncodeHkdfLabelContext                                    Error = 201 // tls: cannot encode HkdfLabel.context: out of range
+	errEncodeHkdfLabelLabel                                      Error = 202 // tls: cannot encode HkdfLabel.label: out of range
+	errEncodeKeyShareClientHelloClientShares                     Error = 203 // tls: cannot encode KeyShareClientHello.client_shares: out of range
+	errEncodeKeyShareEntryKeyExchange                            Error = 204 // tls: cannot encode KeyShareEntry.key_exchange: out of range
+	errEncodeNamedGroupListNamedGroupList                        Error = 205 // tls: cannot encode NamedGroupList.named_group_list: out of range
+	errEncodeNewSessionTicketExtensions                          Error = 206 // tls: cannot encode extensions of NewSessionTicket
+	errEncodeNewSessionTicketTicket                              Error = 207 // tls: cannot encode NewSessionTicket.ticket: out of range
+	errEncodeNewSessionTicketTicketNonce                         Error = 208 // tls: cannot encode NewSessionTicket.ticket_nonce: out of range
+	errEncodeOIDFilterCertificateExtensionOID                    Error = 209 // tls: cannot encode OIDFilter.certificate_extension_oid: out of range
+	errEncodeOIDFilterCertificateExtensionValues                 Error = 210 // tls: cannot encode OIDFilter.certificate_extension_values: out of range
+	errEncodeOIDFilterExtensionFilters                           Error = 211 // tls: cannot encode OIDFilterExtension.filters: out of range
+	errEncodeOfferedPsksBinders                                  Error = 212 // tls: cannot encode OfferedPsks.binders: out of range
+	errEncodeOfferedPsksIdentities                               Error = 213 // tls: cannot encode OfferedPsks.identities: out of range
+	errEncodeProtocolNameListProtocolNameList                    Error = 214 // tls: cannot encode ProtocolNameList.protocol_name_list: out of range
+	errEncodeProtocolNameVector                                  Error = 215 // tls: cannot encode an element of a list of ProtocolName: out of range
+	errEncodePskBinderEntryVector                                Error = 216 // tls: cannot encode an element of a list of PskBinderEntry: out of range
+	errEncodePskIdentityIdentity                                 Error = 217 // tls: cannot encode PskIdentity.identity: out of range
+	errEncodePskKeyExchangeModesKeModes                          Error = 218 // tls: cannot encode PskKeyExchangeModes.ke_modes: out of range
+	errEncodeResponderIDVector                                   Error = 219 // tls: cannot encode an element of a list of ResponderID: out of range
+	errEncodeServerHelloExtensions                               Error = 220 // tls: cannot encode extensions of ServerHello
+	errEncodeServerHelloLegacySessionIDEcho                      Error = 221 // tls: cannot encode ServerHello.legacy_session_id_echo: out of range
+	errEncodeServerHelloPrefixLegacySessionIDEcho                Error = 222 // tls: cannot encode ServerHelloPrefix.legacy_session_id_echo: out of range
+	errEncodeServerHelloPrefixRandom                             Error = 223 // tls: cannot encode ServerHelloPrefix.random: out of range
+	errEncodeServerHelloRandom                                   Error = 224 // tls: cannot encode ServerHello.random: out of range
+	errEncodeServerNameHostName                                  Error = 225 // tls: cannot encode ServerName.host_name: out of range
+	errEncodeServerNameListServerNameList                        Error = 226 // tls: cannot encode ServerNameList.server_name_list: out of range
+	errEncodeSessionCertificateVector                            Error = 227 // tls: cannot encode an element of a list of SessionCertificate: out of range
+	errEncodeSessionStateAlpn                                    Error = 228 // tls: cannot encode SessionState.alpn: out of range
+	errEncodeSessionStateNonce                                   Error = 229 // tls: cannot encode SessionState.nonce: out of range
+	errEncodeSessionStatePeerCertificates                        Error = 230 // tls: cannot encode SessionState.peer_certificates: out of range
+	errEncodeSessionStatePsk                                     Error = 231 // tls: cannot encode SessionState.psk: out of range
+	errEncodeSessionStateServerName                              Error = 232 // tls: cannot encode SessionState.server_name: out of range
+	errEncodeSessionStateTicket                                  Error = 233 // tls: cannot encode SessionState.ticket: out of range
+	errEncodeSignatureSchemeListSupportedSignatureAlgorithms     Error = 234 // tls: cannot encode SignatureSchemeList.supported_signature_algorithms: out of range
+	errEncodeSupportedVersionsClientHelloVersions                Error = 235 // tls: cannot encode SupportedVersionsClientHello.versions: out of range
+	errEncodeTLSCiphertextEncryptedRecord                        Error = 236 // tls: cannot encode TLSCiphertext.encrypted_record: out of range
+	errEncodeTLSPlaintextFragment                                Error = 237 // tls: cannot encode TLSPlaintext.fragment: out of range
+	errNotAllowedCertificateEntryExtensions                      Error = 238 // tls: extension not allowed in CertificateEntry
+	errNotAllowedCertificateRequestExtensions                    Error = 239 // tls: extension not allowed in CertificateRequest
+	errNotAllowedClientHelloExtensions                           Error = 240 // tls: extension not allowed in ClientHello
+	errNotAllowedEncryptedExtensionsExtensions                   Error = 241 // tls: extension not allowed in EncryptedExtensions
+	errNotAllowedHelloRetryRequestExtensions                     Error = 242 // tls: extension not allowed in HelloRetryRequest
+	errNotAllowedNewSessionTicketExtensions                      Error = 243 // tls: extension not allowed in NewSessionTicket
+	errNotAllowedServerHelloExtensions                           Error = 244 // tls: extension not allowed in ServerHello
+	errNotLastClientHelloExtensions                              Error = 245 // tls: pre_shared_key is not the last extension in ClientHello
+	errTooManyCertificateRequestExtensions                       Error = 246 // tls: more than 32 unknown extensions in CertificateRequest
+	errTooManyClientHelloExtensions                              Error = 247 // tls: more than 16 unknown extensions in ClientHello
+	errTooManyNewSessionTicketExtensions                         Error = 248 // tls: more than 32 unknown extensions in NewSessionTicket
+	errUnsupportedCertificateEntryExtensions                     Error = 249 // tls: unsupported extension in CertificateEntry
+	errUnsupportedEncryptedExtensionsExtensions                  Error = 250 // tls: unsupported extension in EncryptedExtensions
+	errUnsupportedHelloRetryRequestExtensions                    Error = 251 // tls: unsupported extension in HelloRetryRequest
+	errUnsupportedServerHelloExtensions                          Error = 252 // tls: unsupported extension in ServerHello
 )
+
+// errText holds the parts of the codecs' error messages: the templates
+// (errSlot1 and errSlot2 mark where the names go), then the names they
+// are filled with, each once. Part i ends at errTextEnd[i].
+const errText = "tls: malformed \x00.\x01" +
+	"tls: malformed \x00: trailing data" +
+	"tls: malformed list of \x00" +
+	"tls: malformed extension list in \x00" +
+	"tls: more than \x00 unknown extensions in \x01" +
+	"tls: duplicate extension in \x00" +
+	"tls: extension not allowed in \x00" +
+	"tls: \x00 is not the last extension in \x01" +
+	"tls: unsupported extension in \x00" +
+	"tls: cannot encode \x00.\x01: out of range" +
+	"tls: cannot encode an element of a list of \x00: out of range" +
+	"tls: cannot encode extensions of \x00" +
+	"16" +
+	"32" +
+	"Alert" +
+	"AnyExtension" +
+	"AnyExtensions" +
+	"Certificate" +
+	"CertificateAuthoritiesExtension" +
+	"CertificateEntry" +
+	"CertificateRequest" +
+	"CertificateStatus" +
+	"CertificateStatusRequest" +
+	"CertificateVerify" +
+	"ChangeCipherSpec" +
+	"CipherSuite" +
+	"ClientHello" +
+	"ClientHelloExtensions" +
+	"Cookie" +
+	"DistinguishedName" +
+	"EarlyDataIndicationNewSessionTicket" +
+	"Empty" +
+	"EncryptedExtensions" +
+	"EncryptedExtensionsExtensions" +
+	"EndOfEarlyData" +
+	"Extension" +
+	"Finished" +
+	"Handshake" +
+	"HandshakeHeader" +
+	"HelloRetryRequest" +
+	"HkdfLabel" +
+	"KeyShareClientHello" +
+	"KeyShareEntry" +
+	"KeyShareHelloRetryRequest" +
+	"KeyShareServerHello" +
+	"KeyUpdate" +
+	"NamedGroup" +
+	"NamedGroupList" +
+	"NewSessionTicket" +
+	"OIDFilter" +
+	"OIDFilterExtension" +
+	"OfferedPsks" +
+	"PostHandshakeAuth" +
+	"PreSharedKeyExtensionServerHello" +
+	"ProtocolName" +
+	"ProtocolNameList" +
+	"ProtocolVersion" +
+	"PskBinderEntry" +
+	"PskIdentity" +
+	"PskKeyExchangeModes" +
+	"RecordHeader" +
+	"ResponderID" +
+	"ServerHello" +
+	"ServerHelloPrefix" +
+	"ServerName" +
+	"ServerNameList" +
+	"SessionCertificate" +
+	"SessionState" +
+	"SignatureScheme" +
+	"SignatureSchemeList" +
+	"SupportedVersionsClientHello" +
+	"SupportedVersionsServerHello" +
+	"TLSCiphertext" +
+	"TLSPlaintext" +
+	"age_add" +
+	"algorithm" +
+	"alpn" +
+	"authorities" +
+	"binders" +
+	"body" +
+	"cert_data" +
+	"certificate_extension_oid" +
+	"certificate_extension_values" +
+	"certificate_list" +
+	"certificate_request_context" +
+	"cipher_suite" +
+	"cipher_suites" +
+	"client_shares" +
+	"context" +
+	"cookie" +
+	"description" +
+	"encrypted_record" +
+	"extension_data" +
+	"extension_type" +
+	"extensions" +
+	"filters" +
+	"fragment" +
+	"group" +
+	"host_name" +
+	"identities" +
+	"identity" +
+	"ke_modes" +
+	"key_exchange" +
+	"label" +
+	"legacy_compression_method" +
+	"legacy_compression_methods" +
+	"legacy_record_version" +
+	"legacy_session_id" +
+	"legacy_session_id_echo" +
+	"legacy_version" +
+	"length" +
+	"level" +
+	"lifetime" +
+	"max_early_data_size" +
+	"max_fragment_length" +
+	"msg_type" +
+	"name_type" +
+	"named_group_list" +
+	"nonce" +
+	"obfuscated_ticket_age" +
+	"ocsp_response" +
+	"opaque_type" +
+	"peer_certificates" +
+	"pre_shared_key" +
+	"protocol_name_list" +
+	"psk" +
+	"random" +
+	"received_at" +
+	"record_size_limit" +
+	"request_extensions" +
+	"request_update" +
+	"responder_id_list" +
+	"selected_group" +
+	"selected_identity" +
+	"selected_version" +
+	"server_name" +
+	"server_name_list" +
+	"signature" +
+	"status_type" +
+	"supported_signature_algorithms" +
+	"ticket" +
+	"ticket_age_add" +
+	"ticket_lifetime" +
+	"ticket_nonce" +
+	"type" +
+	"version" +
+	"versions"
+
+var errTextEnd = [...]uint16{
+	18, 49, 73, 107, 147, 176, 207, 244, 275, 311, 369, 403, 405, 407, 412, 424,
+	437, 448, 479, 495, 513, 530, 554, 571, 587, 598, 609, 630, 636, 653, 688, 693,
+	712, 741, 755, 764, 772, 781, 796, 813, 822, 841, 854, 879, 898, 907, 917, 931,
+	947, 956, 974, 985, 1002, 1034, 1046, 1062, 1077, 1091, 1102, 1121, 1133, 1144, 1155, 1172,
+	1182, 1196, 1214, 1226, 1241, 1260, 1288, 1316, 1329, 1341, 1348, 1357, 1361, 1372, 1379, 1383,
+	1392, 1417, 1445, 1461, 1488, 1500, 1513, 1526, 1533, 1539, 1550, 1566, 1580, 1594, 1604, 1611,
+	1619, 1624, 1633, 1643, 1651, 1659, 1671, 1676, 1701, 1727, 1748, 1765, 1787, 1801, 1807, 1812,
+	1820, 1839, 1858, 1866, 1875, 1891, 1896, 1917, 1930, 1941, 1958, 1972, 1990, 1993, 1999, 2010,
+	2027, 2045, 2059, 2076, 2090, 2107, 2123, 2134, 2150, 2159, 2170, 2200, 2206, 2220, 2235, 2247,
+	2251, 2258, 2266,
+}
+
+// errTemplateAlert is the alert of each template, by part number.
+var errTemplateAlert = [...]AlertDescription{
+	AlertDescriptionDecodeError,
+	AlertDescriptionDecodeError,
+	AlertDescriptionDecodeError,
+	AlertDescriptionDecodeError,
+	AlertDescriptionDecodeError,
+	AlertDescriptionIllegalParameter,
+	AlertDescriptionIllegalParameter,
+	AlertDescriptionIllegalParameter,
+	AlertDescriptionUnsupportedExtension,
+	AlertDescriptionInternalError,
+	AlertDescriptionInternalError,
+	AlertDescriptionInternalError,
+}
+
+// errCodes is each Error's template and names, as part numbers of errText.
+var errCodes = [...]struct {
+	template     uint8
+	name1, name2 uint8
+}{
+	errDecodeAlertDescription:                                    {0, 14, 90},
+	errDecodeAlertLevel:                                          {0, 14, 111},
+	errDecodeAlertTrailing:                                       {1, 14, 0},
+	errDecodeAnyExtensionExtensionData:                           {0, 15, 92},
+	errDecodeAnyExtensionExtensionType:                           {0, 15, 93},
+	errDecodeAnyExtensionTrailing:                                {1, 15, 0},
+	errDecodeAnyExtensionsExtensions:                             {0, 16, 94},
+	errDecodeAnyExtensionsTrailing:                               {1, 16, 0},
+	errDecodeCertificateAuthoritiesExtensionAuthorities:          {0, 18, 77},
+	errDecodeCertificateAuthoritiesExtensionTrailing:             {1, 18, 0},
+	errDecodeCertificateCertificateList:                          {0, 17, 83},
+	errDecodeCertificateCertificateRequestContext:                {0, 17, 84},
+	errDecodeCertificateEntryCertData:                            {0, 19, 80},
+	errDecodeCertificateEntryExtensions:                          {3, 19, 0},
+	errDecodeCertificateEntryTrailing:                            {1, 19, 0},
+	errDecodeCertificateRequestCertificateRequestContext:         {0, 20, 84},
+	errDecodeCertificateRequestExtensions:                        {3, 20, 0},
+	errDecodeCertificateRequestTrailing:                          {1, 20, 0},
+	errDecodeCertificateStatusOCSPResponse:                       {0, 21, 120},
+	errDecodeCertificateStatusRequestRequestExtensions:           {0, 22, 129},
+	errDecodeCertificateStatusRequestResponderIDList:             {0, 22, 131},
+	errDecodeCertificateStatusRequestStatusType:                  {0, 22, 138},
+	errDecodeCertificateStatusRequestTrailing:                    {1, 22, 0},
+	errDecodeCertificateStatusStatusType:                         {0, 21, 138},
+	errDecodeCertificateStatusTrailing:                           {1, 21, 0},
+	errDecodeCertificateTrailing:                                 {1, 17, 0},
+	errDecodeCertificateVerifyAlgorithm:                          {0, 23, 75},
+	errDecodeCertificateVerifySignature:                          {0, 23, 137},
+	errDecodeCertificateVerifyTrailing:                           {1, 23, 0},
+	errDecodeChangeCipherSpecTrailing:                            {1, 24, 0},
+	errDecodeChangeCipherSpecType:                                {0, 24, 144},
+	errDecodeCipherSuiteVector:                                   {2, 25, 0},
+	errDecodeClientHelloCipherSuites:                             {0, 26, 86},
+	errDecodeClientHelloExtensions:                               {3, 26, 0},
+	errDecodeClientHelloExtensionsMaxFragmentLength:              {0, 27, 114},
+	errDecodeClientHelloExtensionsRecordSizeLimit:                {0, 27, 128},
+	errDecodeClientHelloLegacyCompressionMethods:                 {0, 26, 105},
+	errDecodeClientHelloLegacySessionID:                          {0, 26, 107},
+	errDecodeClientHelloLegacyVersion:                            {0, 26, 109},
+	errDecodeClientHelloRandom:                                   {0, 26, 126},
+	errDecodeClientHelloTrailing:                                 {1, 26, 0},
+	errDecodeCookieCookie:                                        {0, 28, 89},
+	errDecodeCookieTrailing:                                      {1, 28, 0},
+	errDecodeDistinguishedNameVector:                             {2, 29, 0},
+	errDecodeEarlyDataIndicationNewSessionTicketMaxEarlyDataSize: {0, 30, 113},
+	errDecodeEarlyDataIndicationNewSessionTicketTrailing:         {1, 30, 0},
+	errDecodeEmptyTrailing:                                       {1, 31, 0},
+	errDecodeEncryptedExtensionsExtensions:                       {3, 32, 0},
+	errDecodeEncryptedExtensionsExtensionsMaxFragmentLength:      {0, 33, 114},
+	errDecodeEncryptedExtensionsExtensionsRecordSizeLimit:        {0, 33, 128},
+	errDecodeEncryptedExtensionsTrailing:                         {1, 32, 0},
+	errDecodeEndOfEarlyDataTrailing:                              {1, 34, 0},
+	errDecodeExtensionExtensionData:                              {0, 35, 92},
+	errDecodeExtensionExtensionType:                              {0, 35, 93},
+	errDecodeExtensionTrailing:                                   {1, 35, 0},
+	errDecodeFinishedTrailing:                                    {1, 36, 0},
+	errDecodeHandshakeBody:                                       {0, 37, 79},
+	errDecodeHandshakeHeaderLength:                               {0, 38, 110},
+	errDecodeHandshakeHeaderMsgType:                              {0, 38, 115},
+	errDecodeHandshakeHeaderTrailing:                             {1, 38, 0},
+	errDecodeHandshakeMsgType:                                    {0, 37, 115},
+	errDecodeHandshakeTrailing:                                   {1, 37, 0},
+	errDecodeHelloRetryRequestCipherSuite:                        {0, 39, 85},
+	errDecodeHelloRetryRequestExtensions:                         {3, 39, 0},
+	errDecodeHelloRetryRequestLegacyCompressionMethod:            {0, 39, 104},
+	errDecodeHelloRetryRequestLegacySessionIDEcho:                {0, 39, 108},
+	errDecodeHelloRetryRequestLegacyVersion:                      {0, 39, 109},
+	errDecodeHelloRetryRequestRandom:                             {0, 39, 126},
+	errDecodeHelloRetryRequestTrailing:                           {1, 39, 0},
+	errDecodeHkdfLabelContext:                                    {0, 40, 88},
+	errDecodeHkdfLabelLabel:                                      {0, 40, 103},
+	errDecodeHkdfLabelLength:                                     {0, 40, 110},
+	errDecodeHkdfLabelTrailing:                                   {1, 40, 0},
+	errDecodeKeyShareClientHelloClientShares:                     {0, 41, 87},
+	errDecodeKeyShareClientHelloTrailing:                         {1, 41, 0},
+	errDecodeKeyShareEntryGroup:                                  {0, 42, 97},
+	errDecodeKeyShareEntryKeyExchange:                            {0, 42, 102},
+	errDecodeKeyShareEntryTrailing:                               {1, 42, 0},
+	errDecodeKeyShareHelloRetryRequestSelectedGroup:              {0, 43, 132},
+	errDecodeKeyShareHelloRetryRequestTrailing:                   {1, 43, 0},
+	errDecodeKeyShareServerHelloTrailing:                         {1, 44, 0},
+	errDecodeKeyUpdateRequestUpdate:                              {0, 45, 130},
+	errDecodeKeyUpdateTrailing:                                   {1, 45, 0},
+	errDecodeNamedGroupListNamedGroupList:                        {0, 47, 117},
+	errDecodeNamedGroupListTrailing:                              {1, 47, 0},
+	errDecodeNamedGroupVector:                                    {2, 46, 0},
+	errDecodeNewSessionTicketExtensions:                          {3, 48, 0},
+	errDecodeNewSessionTicketTicket:                              {0, 48, 140},
+	errDecodeNewSessionTicketTicketAgeAdd:                        {0, 48, 141},
+	errDecodeNewSessionTicketTicketLifetime:                      {0, 48, 142},
+	errDecodeNewSessionTicketTicketNonce:                         {0, 48, 143},
+	errDecodeNewSessionTicketTrailing:                            {1, 48, 0},
+	errDecodeOIDFilterCertificateExtensionOID:                    {0, 49, 81},
+	errDecodeOIDFilterCertificateExtensionValues:                 {0, 49, 82},
+	errDecodeOIDFilterExtensionFilters:                           {0, 50, 95},
+	errDecodeOIDFilterExtensionTrailing:                          {1, 50, 0},
+	errDecodeOIDFilterTrailing:                                   {1, 49, 0},
+	errDecodeOfferedPsksBinders:                                  {0, 51, 78},
+	errDecodeOfferedPsksIdentities:                               {0, 51, 99},
+	errDecodeOfferedPsksTrailing:                                 {1, 51, 0},
+	errDecodePostHandshakeAuthTrailing:                           {1, 52, 0},
+	errDecodePreSharedKeyExtensionServerHelloSelectedIdentity:    {0, 53, 133},
+	errDecodePreSharedKeyExtensionServerHelloTrailing:            {1, 53, 0},
+	errDecodeProtocolNameListProtocolNameList:                    {0, 55, 124},
+	errDecodeProtocolNameListTrailing:                            {1, 55, 0},
+	errDecodeProtocolNameVector:                                  {2, 54, 0},
+	errDecodeProtocolVersionVector:                               {2, 56, 0},
+	errDecodePskBinderEntryVector:                                {2, 57, 0},
+	errDecodePskIdentityIdentity:                                 {0, 58, 100},
+	errDecodePskIdentityObfuscatedTicketAge:                      {0, 58, 119},
+	errDecodePskIdentityTrailing:                                 {1, 58, 0},
+	errDecodePskKeyExchangeModesKeModes:                          {0, 59, 101},
+	errDecodePskKeyExchangeModesTrailing:                         {1, 59, 0},
+	errDecodeRecordHeaderLegacyRecordVersion:                     {0, 60, 106},
+	errDecodeRecordHeaderLength:                                  {0, 60, 110},
+	errDecodeRecordHeaderTrailing:                                {1, 60, 0},
+	errDecodeRecordHeaderType:                                    {0, 60, 144},
+	errDecodeResponderIDVector:                                   {2, 61, 0},
+	errDecodeServerHelloCipherSuite:                              {0, 62, 85},
+	errDecodeServerHelloExtensions:                               {3, 62, 0},
+	errDecodeServerHelloLegacyCompressionMethod:                  {0, 62, 104},
+	errDecodeServerHelloLegacySessionIDEcho:                      {0, 62, 108},
+	errDecodeServerHelloLegacyVersion:                            {0, 62, 109},
+	errDecodeServerHelloPrefixCipherSuite:                        {0, 63, 85},
+	errDecodeServerHelloPrefixLegacyCompressionMethod:            {0, 63, 104},
+	errDecodeServerHelloPrefixLegacySessionIDEcho:                {0, 63, 108},
+	errDecodeServerHelloPrefixLegacyVersion:                      {0, 63, 109},
+	errDecodeServerHelloPrefixRandom:                             {0, 63, 126},
+	errDecodeServerHelloPrefixTrailing:                           {1, 63, 0},
+	errDecodeServerHelloRandom:                                   {0, 62, 126},
+	errDecodeServerHelloTrailing:                                 {1, 62, 0},
+	errDecodeServerNameHostName:                                  {0, 64, 98},
+	errDecodeServerNameListServerNameList:                        {0, 65, 136},
+	errDecodeServerNameListTrailing:                              {1, 65, 0},
+	errDecodeServerNameNameType:                                  {0, 64, 116},
+	errDecodeServerNameTrailing:                                  {1, 64, 0},
+	errDecodeSessionCertificateVector:                            {2, 66, 0},
+	errDecodeSessionStateAgeAdd:                                  {0, 67, 74},
+	errDecodeSessionStateAlpn:                                    {0, 67, 76},
+	errDecodeSessionStateCipherSuite:                             {0, 67, 85},
+	errDecodeSessionStateLifetime:                                {0, 67, 112},
+	errDecodeSessionStateMaxEarlyDataSize:                        {0, 67, 113},
+	errDecodeSessionStateNonce:                                   {0, 67, 118},
+	errDecodeSessionStatePeerCertificates:                        {0, 67, 122},
+	errDecodeSessionStatePsk:                                     {0, 67, 125},
+	errDecodeSessionStateReceivedAt:                              {0, 67, 127},
+	errDecodeSessionStateServerName:                              {0, 67, 135},
+	errDecodeSessionStateTicket:                                  {0, 67, 140},
+	errDecodeSessionStateTrailing:                                {1, 67, 0},
+	errDecodeSessionStateVersion:                                 {0, 67, 145},
+	errDecodeSignatureSchemeListSupportedSignatureAlgorithms:     {0, 69, 139},
+	errDecodeSignatureSchemeListTrailing:                         {1, 69, 0},
+	errDecodeSignatureSchemeVector:                               {2, 68, 0},
+	errDecodeSupportedVersionsClientHelloTrailing:                {1, 70, 0},
+	errDecodeSupportedVersionsClientHelloVersions:                {0, 70, 146},
+	errDecodeSupportedVersionsServerHelloSelectedVersion:         {0, 71, 134},
+	errDecodeSupportedVersionsServerHelloTrailing:                {1, 71, 0},
+	errDecodeTLSCiphertextEncryptedRecord:                        {0, 72, 91},
+	errDecodeTLSCiphertextLegacyRecordVersion:                    {0, 72, 106},
+	errDecodeTLSCiphertextLength:                                 {0, 72, 110},
+	errDecodeTLSCiphertextOpaqueType:                             {0, 72, 121},
+	errDecodeTLSCiphertextTrailing:                               {1, 72, 0},
+	errDecodeTLSPlaintextFragment:                                {0, 73, 96},
+	errDecodeTLSPlaintextLegacyRecordVersion:                     {0, 73, 106},
+	errDecodeTLSPlaintextLength:                                  {0, 73, 110},
+	errDecodeTLSPlaintextTrailing:                                {1, 73, 0},
+	errDecodeTLSPlaintextType:                                    {0, 73, 144},
+	errDuplicateCertificateEntryExtensions:                       {5, 19, 0},
+	errDuplicateCertificateRequestExtensions:                     {5, 20, 0},
+	errDuplicateClientHelloExtensions:                            {5, 26, 0},
+	errDuplicateEncryptedExtensionsExtensions:                    {5, 32, 0},
+	errDuplicateHelloRetryRequestExtensions:                      {5, 39, 0},
+	errDuplicateNewSessionTicketExtensions:                       {5, 48, 0},
+	errDuplicateServerHelloExtensions:                            {5, 62, 0},
+	errEncodeAnyExtensionExtensionData:                           {9, 15, 92},
+	errEncodeAnyExtensionsExtensions:                             {9, 16, 94},
+	errEncodeCertificateAuthoritiesExtensionAuthorities:          {9, 18, 77},
+	errEncodeCertificateCertificateList:                          {9, 17, 83},
+	errEncodeCertificateCertificateRequestContext:                {9, 17, 84},
+	errEncodeCertificateEntryCertData:                            {9, 19, 80},
+	errEncodeCertificateEntryExtensions:                          {11, 19, 0},
+	errEncodeCertificateRequestCertificateRequestContext:         {9, 20, 84},
+	errEncodeCertificateRequestExtensions:                        {11, 20, 0},
+	errEncodeCertificateStatusOCSPResponse:                       {9, 21, 120},
+	errEncodeCertificateStatusRequestRequestExtensions:           {9, 22, 129},
+	errEncodeCertificateStatusRequestResponderIDList:             {9, 22, 131},
+	errEncodeCertificateVerifySignature:                          {9, 23, 137},
+	errEncodeClientHelloCipherSuites:                             {9, 26, 86},
+	errEncodeClientHelloExtensions:                               {11, 26, 0},
+	errEncodeClientHelloLegacyCompressionMethods:                 {9, 26, 105},
+	errEncodeClientHelloLegacySessionID:                          {9, 26, 107},
+	errEncodeClientHelloRandom:                                   {9, 26, 126},
+	errEncodeCookieCookie:                                        {9, 28, 89},
+	errEncodeDistinguishedNameVector:                             {10, 29, 0},
+	errEncodeEncryptedExtensionsExtensions:                       {11, 32, 0},
+	errEncodeExtensionExtensionData:                              {9, 35, 92},
+	errEncodeHandshakeBody:                                       {9, 37, 79},
+	errEncodeHandshakeHeaderLength:                               {9, 38, 110},
+	errEncodeHelloRetryRequestExtensions:                         {11, 39, 0},
+	errEncodeHelloRetryRequestLegacySessionIDEcho:                {9, 39, 108},
+	errEncodeHelloRetryRequestRandom:                             {9, 39, 126},
+	errEncodeHkdfLabelContext:                                    {9, 40, 88},
+	errEncodeHkdfLabelLabel:                                      {9, 40, 103},
+	errEncodeKeyShareClientHelloClientShares:                     {9, 41, 87},
+	errEncodeKeyShareEntryKeyExchange:                            {9, 42, 102},
+	errEncodeNamedGroupListNamedGroupList:                        {9, 47, 117},
+	errEncodeNewSessionTicketExtensions:                          {11, 48, 0},
+	errEncodeNewSessionTicketTicket:                              {9, 48, 140},
+	errEncodeNewSessionTicketTicketNonce:                         {9, 48, 143},
+	errEncodeOIDFilterCertificateExtensionOID:                    {9, 49, 81},
+	errEncodeOIDFilterCertificateExtensionValues:                 {9, 49, 82},
+	errEncodeOIDFilterExtensionFilters:                           {9, 50, 95},
+	errEncodeOfferedPsksBinders:                                  {9, 51, 78},
+	errEncodeOfferedPsksIdentities:                               {9, 51, 99},
+	errEncodeProtocolNameListProtocolNameList:                    {9, 55, 124},
+	errEncodeProtocolNameVector:                                  {10, 54, 0},
+	errEncodePskBinderEntryVector:                                {10, 57, 0},
+	errEncodePskIdentityIdentity:                                 {9, 58, 100},
+	errEncodePskKeyExchangeModesKeModes:                          {9, 59, 101},
+	errEncodeResponderIDVector:                                   {10, 61, 0},
+	errEncodeServerHelloExtensions:                               {11, 62, 0},
+	errEncodeServerHelloLegacySessionIDEcho:                      {9, 62, 108},
+	errEncodeServerHelloPrefixLegacySessionIDEcho:                {9, 63, 108},
+	errEncodeServerHelloPrefixRandom:                             {9, 63, 126},
+	errEncodeServerHelloRandom:                                   {9, 62, 126},
+	errEncodeServerNameHostName:                                  {9, 64, 98},
+	errEncodeServerNameListServerNameList:                        {9, 65, 136},
+	errEncodeSessionCertificateVector:                            {10, 66, 0},
+	errEncodeSessionStateAlpn:                                    {9, 67, 76},
+	errEncodeSessionStateNonce:                                   {9, 67, 118},
+	errEncodeSessionStatePeerCertificates:                        {9, 67, 122},
+	errEncodeSessionStatePsk:                                     {9, 67, 125},
+	errEncodeSessionStateServerName:                              {9, 67, 135},
+	errEncodeSessionStateTicket:                                  {9, 67, 140},
+	errEncodeSignatureSchemeListSupportedSignatureAlgorithms:     {9, 69, 139},
+	errEncodeSupportedVersionsClientHelloVersions:                {9, 70, 146},
+	errEncodeTLSCiphertextEncryptedRecord:                        {9, 72, 91},
+	errEncodeTLSPlaintextFragment:                                {9, 73, 96},
+	errNotAllowedCertificateEntryExtensions:                      {6, 19, 0},
+	errNotAllowedCertificateRequestExtensions:                    {6, 20, 0},
+	errNotAllowedClientHelloExtensions:                           {6, 26, 0},
+	errNotAllowedEncryptedExtensionsExtensions:                   {6, 32, 0},
+	errNotAllowedHelloRetryRequestExtensions:                     {6, 39, 0},
+	errNotAllowedNewSessionTicketExtensions:                      {6, 48, 0},
+	errNotAllowedServerHelloExtensions:                           {6, 62, 0},
+	errNotLastClientHelloExtensions:                              {7, 123, 26},
+	errTooManyCertificateRequestExtensions:                       {4, 13, 20},
+	errTooManyClientHelloExtensions:                              {4, 12, 26},
+	errTooManyNewSessionTicketExtensions:                         {4, 13, 48},
+	errUnsupportedCertificateEntryExtensions:                     {8, 19, 0},
+	errUnsupportedEncryptedExtensionsExtensions:                  {8, 32, 0},
+	errUnsupportedHelloRetryRequestExtensions:                    {8, 39, 0},
+	errUnsupportedServerHelloExtensions:                          {8, 62, 0},
+}
