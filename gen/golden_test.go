@@ -149,15 +149,16 @@ func TestGoldenCompiles(t *testing.T) {
 	runtime = bytes.Replace(runtime, []byte("package wire"), []byte("package golden"), 1)
 	tmp := t.TempDir()
 	overlay := map[string]string{}
-	var pkgs, fuzzPkgs []string
+	var pkgs, fuzzPkgs, codecPkgs []string
 	for _, name := range goldenCases(t) {
 		m := loadGolden(t, name)
 		outs, _ := renderGolden(t, name, m)
 		// The packages exist only in the overlay, inside this module so
 		// that x/crypto resolves.
 		files := map[string][]byte{
-			"codec.go": runtime,
-			"stubs.go": goldenStubs(m),
+			"codec.go":       runtime,
+			"stubs.go":       goldenStubs(m),
+			"errors_test.go": goldenErrorsTest(m),
 		}
 		fuzzFiles := map[string][]byte{"stubs.go": []byte(goldenFuzzStubs)}
 		smFiles := map[string][]byte{}
@@ -187,6 +188,7 @@ func TestGoldenCompiles(t *testing.T) {
 			}
 		}
 		pkgs = append(pkgs, "./gen/zz_golden_"+name)
+		codecPkgs = append(codecPkgs, "./gen/zz_golden_"+name)
 		fuzzPkgs = append(fuzzPkgs, "./gen/zz_golden_fuzz_"+name)
 	}
 	ov, _ := json.Marshal(map[string]any{"Replace": overlay})
@@ -194,9 +196,11 @@ func TestGoldenCompiles(t *testing.T) {
 	if err := os.WriteFile(ovPath, ov, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	codecTests := filepath.Join(tmp, "codectests") + string(filepath.Separator)
 	for _, args := range [][]string{
 		append([]string{"build", "-overlay", ovPath}, pkgs...),
 		append([]string{"test", "-c", "-vet=off", "-o", tmp + string(filepath.Separator), "-overlay", ovPath}, fuzzPkgs...),
+		append([]string{"test", "-c", "-vet=off", "-o", codecTests, "-overlay", ovPath}, codecPkgs...),
 	} {
 		cmd := exec.Command(goTool, args...)
 		cmd.Dir = root
@@ -205,6 +209,33 @@ func TestGoldenCompiles(t *testing.T) {
 			t.Fatalf("go %s of the generated golden packages: %v\n%s", args[0], err, out)
 		}
 	}
+	// The codecs' errors, through the real runtime (goldenErrorsTest).
+	for _, p := range codecPkgs {
+		bin := codecTests + filepath.Base(p) + ".test"
+		if out, err := exec.Command(bin, "-test.run", "^TestGoldenErrors$", "-test.v").CombinedOutput(); err != nil || !bytes.Contains(out, []byte("--- PASS: TestGoldenErrors")) {
+			t.Errorf("%s: %v\n%s", p, err, out)
+		}
+	}
+}
+
+// goldenErrorsTest is a test of a golden codec package: every error its
+// codecs return gives, through the runtime of internal/wire/codec.go and
+// the generated tables, the message and alert the emitter was asked for,
+// and there are no other codes.
+func goldenErrorsTest(m *Model) []byte {
+	_, errs := emitCodecs(m, "golden")
+	l := errs.tables()
+	var b bytes.Buffer
+	b.WriteString("package golden\n\nimport \"testing\"\n\nfunc TestGoldenErrors(t *testing.T) {\n")
+	b.WriteString("\tfor _, c := range []struct {\n\t\terr   Error\n\t\tmsg   string\n\t\talert AlertDescription\n\t}{\n")
+	for _, n := range l.names {
+		c := errs.errs[n]
+		fmt.Fprintf(&b, "\t\t{%s, %q, %s},\n", n, c.message(), c.kind.alert)
+	}
+	b.WriteString("\t} {\n\t\tif c.err.Error() != c.msg || c.err.Alert() != c.alert {\n")
+	b.WriteString("\t\t\tt.Errorf(\"Error(%d) is %q with %v, want %q with %v\", c.err, c.err.Error(), c.err.Alert(), c.msg, c.alert)\n\t\t}\n\t}\n")
+	fmt.Fprintf(&b, "\tif len(errCodes) != %d {\n\t\tt.Errorf(\"%%d codes, want %d\", len(errCodes))\n\t}\n}\n", len(l.names), len(l.names))
+	return b.Bytes()
 }
 
 // goldenFuzzStubs declares the helpers the generated fuzz targets and
@@ -331,8 +362,16 @@ func TestGoldenCoverage(t *testing.T) {
 		{"select", `type VersionsServerHello struct`},
 		{"extensions", `type HelloExtensions struct`},
 		{"extensions", `unknown\s+\[2\]Extension`},
-		{"extensions", `errUnsupportedReplyExtensions`},
-		{"extensions", `errNotLastHelloExtensions`},
+		{"extensions", `errUnsupportedReplyExtensions\s+Error = \d+\s+// tls: unsupported extension in Reply\n`},
+		{"extensions", `errNotLastHelloExtensions\s+Error = \d+\s+// tls: pre_shared_key is not the last extension in Hello\n`},
+		{"extensions", `errTooManyHelloExtensions\s+Error = \d+\s+// tls: more than 2 unknown extensions in Hello\n`},
+		{"extensions", `errDecodeHelloExtensions\s+Error = \d+\s+// tls: malformed extension list in Hello\n`},
+		{"extensions", `errEncodeHelloExtensions\s+Error = \d+\s+// tls: cannot encode extensions of Hello\n`},
+		{"structs", `errDecodeEntryKind\s+Error = \d+\s+// tls: malformed Entry\.kind\n`},
+		{"structs", `errEncodeNameVector\s+Error = \d+\s+// tls: cannot encode an element of a list of Name: out of range\n`},
+		{"structs", `const errText = "tls: malformed \\x00\.\\x01" \+\n`},
+		{"structs", `var errCodes = \[\.\.\.\]struct \{\s+template\s+uint8\s+name1, name2 uint8\s+\}\{\n\s+errDecodeEntryData:\s+\{0, \d+, \d+\},`},
+		{"enums", `const errText = ""`},
 		{"extensions", `PreSharedKey\s+Psk\s+// pre_shared_key`},
 		{"extensions", `SupportedVersions\s+SupportedVersionsClientHello`},
 		{"extensions", `MaxFragmentLength\s+MaxFragmentLength`},

@@ -7,8 +7,8 @@ import (
 )
 
 // The codecs promise not to allocate: decoders return sub-slices of their
-// input and preallocated errors, and encoders append to the caller's
-// buffer. These tests hold them to it; the benchmarks measure them.
+// input and Error codes, and encoders append to the caller's buffer.
+// These tests hold them to it; the benchmarks measure them.
 
 // codecAllocs fails the test if f allocates.
 func codecAllocs(t *testing.T, what string, f func()) {
@@ -250,4 +250,22 @@ func BenchmarkEncodeCertificate(b *testing.B) {
 
 func BenchmarkEncodeTLSCiphertextHeader(b *testing.B) {
 	codecBenchEncode(b, rfc8448.Get(3).Records[2].Wire()[:5], new(RecordHeader))
+}
+
+// BenchmarkDecodeMalformedServerHello decodes a ServerHello that fails at
+// its last extension (an unknown one, unsupported_extension): a failing
+// decode, error included, allocates nothing either.
+func BenchmarkDecodeMalformedServerHello(b *testing.B) {
+	in := codecServerHello(
+		codecExt(ExtensionTypeSupportedVersions, []byte{3, 4}),
+		codecExt(ExtensionTypeKeyShare, codecCat([]byte{0, 0x1d}, codecU16(codecFill(32, 9)))),
+		codecExt(0x1234, nil))
+	var m ServerHello
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if err := m.Unmarshal(in); err != errUnsupportedServerHelloExtensions {
+			b.Fatalf("got %v, want %v", err, errUnsupportedServerHelloExtensions)
+		}
+	}
 }
