@@ -418,6 +418,25 @@ func TestHostileAuthentication(t *testing.T) {
 	})
 }
 
+// TestHostileMalformedMessage: a codec's error (a wire.Error code) reaches
+// the caller as an AlertError with the codec's alert and message.
+func TestHostileMalformedMessage(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		edit func([]byte) []byte
+		want string
+	}{
+		{"trailing byte", func(b []byte) []byte { return append(b, 0) }, "tls: malformed ServerHello: trailing data"},
+		{"session id 33", func(b []byte) []byte { b[34] = 33; return b }, "tls: malformed ServerHello.legacy_session_id_echo"},
+	} {
+		r := converse("malformed message "+c.name, tlsserver.Options{Mutator: setBody(ht_SH, c.edit)}, nil, nil)
+		checkAlert(t, r, decodeError, false)
+		if r.Alert != nil && r.Alert.Msg != c.want {
+			t.Errorf("%s: client error %q, want %q", c.name, r.Alert.Msg, c.want)
+		}
+	}
+}
+
 // §4, §6.2: malformed messages are decode_error.
 func TestHostileMalformed(t *testing.T) {
 	truncate := func(typ wire.HandshakeType) *tlsserver.Mutator {
