@@ -35,10 +35,14 @@ type Verifier interface {
 // validity period, the issuer or the rest of the chain. It needs no clock and
 // no root certificates.
 type PinVerifier struct {
-	pins [][sha256.Size]byte
+	pins [][pinLen]byte // the base64 of each pin, as PinSHA256 spells it
 }
 
-const pinPrefix = "sha256/"
+const (
+	pinPrefix = "sha256/"
+	pinLen    = (sha256.Size + 2) / 3 * 4 // padded base64 of a SHA-256 hash
+	base64Std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+)
 
 // NewPinVerifier returns a Verifier accepting a server whose leaf public key
 // matches one of pins, each "sha256/" followed by the standard, padded base64
@@ -49,7 +53,7 @@ func NewPinVerifier(pins ...string) (*PinVerifier, error) {
 	if len(pins) == 0 {
 		return nil, errors.New("tls: NewPinVerifier needs at least one pin")
 	}
-	v := &PinVerifier{pins: make([][sha256.Size]byte, len(pins))}
+	v := &PinVerifier{pins: make([][pinLen]byte, len(pins))}
 	for i, pin := range pins {
 		if !parsePin(&v.pins[i], pin) {
 			return nil, errors.New("tls: invalid public key pin " + pin + `: want "sha256/" and the base64 SHA-256 of the SubjectPublicKeyInfo`)
@@ -58,25 +62,33 @@ func NewPinVerifier(pins ...string) (*PinVerifier, error) {
 	return v, nil
 }
 
-// parsePin decodes "sha256/BASE64" (or curl's "sha256//BASE64") into out.
-func parsePin(out *[sha256.Size]byte, pin string) bool {
+// parsePin checks "sha256/BASE64" (or curl's "sha256//BASE64") and copies
+// BASE64 into out. It checks the base64 rather than decoding it, as Verify
+// compares the encoding of the server's hash: firmware that pins a key links
+// the stdlib's base64 encoder only, not its decoder (and the strconv its
+// error message brings).
+func parsePin(out *[pinLen]byte, pin string) bool {
 	b64, ok := strings.CutPrefix(pin, pinPrefix)
 	if !ok {
 		return false
 	}
-	const encodedLen = (sha256.Size + 2) / 3 * 4 // padded base64
-	if len(b64) == encodedLen+1 {
+	if len(b64) == pinLen+1 {
 		b64, _ = strings.CutPrefix(b64, "/")
 	}
-	if len(b64) != encodedLen {
+	if len(b64) != pinLen || b64[pinLen-1] != '=' {
 		return false
 	}
-	var buf [encodedLen / 4 * 3]byte
-	n, err := base64.StdEncoding.Decode(buf[:], []byte(b64))
-	if err != nil || n != sha256.Size {
+	for i := range pinLen - 1 {
+		if strings.IndexByte(base64Std, b64[i]) < 0 {
+			return false
+		}
+	}
+	// 43 characters carry 258 bits: the last one ends in the 2 zero bits
+	// of the canonical encoding, the only one PinSHA256 gives.
+	if strings.IndexByte(base64Std, b64[pinLen-2])&3 != 0 {
 		return false
 	}
-	copy(out[:], buf[:n])
+	copy(out[:], b64)
 	return true
 }
 
@@ -106,12 +118,14 @@ func (v *PinVerifier) Verify(serverName string, chain [][]byte) (crypto.PublicKe
 		return nil, err
 	}
 	sum := sha256.Sum256(spki)
+	var got [pinLen]byte
+	base64.StdEncoding.Encode(got[:], sum[:])
 	match := 0
 	for i := range v.pins {
-		match |= subtle.ConstantTimeCompare(sum[:], v.pins[i][:])
+		match |= subtle.ConstantTimeCompare(got[:], v.pins[i][:])
 	}
 	if match != 1 {
-		pe := &PinMismatchError{Pin: PinSHA256(spki)}
+		pe := &PinMismatchError{Pin: pinPrefix + string(got[:])}
 		return nil, &AlertError{Alert: AlertBadCertificate, Msg: pe.Error(), Err: pe}
 	}
 	return SubjectPublicKeyInfo(spki), nil

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	mathrand "math/rand/v2"
 	"strings"
 	"testing"
 
@@ -47,6 +48,10 @@ func TestNewPinVerifier(t *testing.T) {
 		"sha256/" + base64.StdEncoding.EncodeToString(make([]byte, 33)),
 		"sha256///" + b64,
 		"sha256/ " + b64[1:],
+		"sha256/" + b64[:42] + "B=", // not canonical: B has a low bit set, which Decode ignores
+		"sha256/" + b64[:43] + "A",  // no padding
+		"sha256/" + b64[:20] + "*" + b64[21:],
+		"sha256/" + b64[:20] + "\n" + b64[21:],
 	}
 	for _, pin := range bad {
 		if _, err := NewPinVerifier(good, pin); err == nil {
@@ -164,5 +169,38 @@ func BenchmarkPinVerifier(b *testing.B) {
 		if _, err := v.Verify("", chain); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestParsePinMatchesStrictBase64 checks parsePin's check of the base64
+// against the stdlib's strict decoder: it accepts exactly the canonical
+// encodings of 32 octets.
+func TestParsePinMatchesStrictBase64(t *testing.T) {
+	rng := mathrand.New(mathrand.NewPCG(1, 2))
+	var out [pinLen]byte
+	accepted := 0
+	for range 20000 {
+		var sum [32]byte
+		for i := range sum {
+			sum[i] = byte(rng.Uint32())
+		}
+		b := []byte(base64.StdEncoding.EncodeToString(sum[:]))
+		// Change one of the last characters, or any, to any octet.
+		i := rng.IntN(len(b))
+		if rng.IntN(2) == 0 {
+			i = len(b) - 1 - rng.IntN(3)
+		}
+		b[i] = byte(rng.Uint32())
+		dec, err := base64.StdEncoding.Strict().DecodeString(string(b))
+		want := err == nil && len(dec) == 32 && base64.StdEncoding.EncodeToString(dec) == string(b)
+		if got := parsePin(&out, "sha256/"+string(b)); got != want {
+			t.Fatalf("parsePin(%q) = %v, strict base64 says %v", b, got, want)
+		}
+		if want {
+			accepted++
+		}
+	}
+	if accepted < 1000 || accepted == 20000 {
+		t.Fatalf("%d of 20000 mutated pins accepted: the test does not test", accepted)
 	}
 }
