@@ -67,7 +67,7 @@ func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 	f.Comment("String returns the state's name in the spec.")
 	f.Func().Params(jen.Id("s").Id("HandshakeState")).Id("String").Params().String().Block(
 		jen.If(jen.Int().Call(jen.Id("s")).Op("<").Len(jen.Id("stateNames"))).Block(jen.Return(jen.Id("stateNames").Index(jen.Id("s")))),
-		jen.Return(w("UnknownName").Call(jen.Lit("HandshakeState"), jen.Id("uint64").Call(jen.Id("s")), jen.Lit(2))))
+		jen.Return(w("UnknownName").Call(jen.Lit("HandshakeState"), jen.Id("uint32").Call(jen.Id("s")), jen.Lit(2))))
 
 	f.Comment("HandshakeEvent is what drives the state machine: a received message or")
 	f.Comment("record, or a call from the application.")
@@ -94,7 +94,7 @@ func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 	f.Comment("String returns the event's name in the spec.")
 	f.Func().Params(jen.Id("e").Id("HandshakeEvent")).Id("String").Params().String().Block(
 		jen.If(jen.Int().Call(jen.Id("e")).Op("<").Len(jen.Id("eventNames"))).Block(jen.Return(jen.Id("eventNames").Index(jen.Id("e")))),
-		jen.Return(w("UnknownName").Call(jen.Lit("HandshakeEvent"), jen.Id("uint64").Call(jen.Id("e")), jen.Lit(2))))
+		jen.Return(w("UnknownName").Call(jen.Lit("HandshakeEvent"), jen.Id("uint32").Call(jen.Id("e")), jen.Lit(2))))
 	f.Comment("eventKind says where an event comes from.")
 	f.Type().Id("eventKind").Uint8()
 	f.Const().Defs(

@@ -159,6 +159,7 @@ func TestGoldenCompiles(t *testing.T) {
 			"codec.go":       runtime,
 			"stubs.go":       goldenStubs(m),
 			"errors_test.go": goldenErrorsTest(m),
+			"enums_test.go":  goldenEnumsTest(m),
 		}
 		fuzzFiles := map[string][]byte{"stubs.go": []byte(goldenFuzzStubs)}
 		smFiles := map[string][]byte{}
@@ -209,13 +210,57 @@ func TestGoldenCompiles(t *testing.T) {
 			t.Fatalf("go %s of the generated golden packages: %v\n%s", args[0], err, out)
 		}
 	}
-	// The codecs' errors, through the real runtime (goldenErrorsTest).
+	// The codecs' errors and the enums' names, through the real runtime
+	// (goldenErrorsTest, goldenEnumsTest).
 	for _, p := range codecPkgs {
 		bin := codecTests + filepath.Base(p) + ".test"
-		if out, err := exec.Command(bin, "-test.run", "^TestGoldenErrors$", "-test.v").CombinedOutput(); err != nil || !bytes.Contains(out, []byte("--- PASS: TestGoldenErrors")) {
+		out, err := exec.Command(bin, "-test.run", "^TestGolden(Errors|Enums)$", "-test.v").CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("--- PASS: TestGoldenErrors")) || !bytes.Contains(out, []byte("--- PASS: TestGoldenEnums")) {
 			t.Errorf("%s: %v\n%s", p, err, out)
 		}
 	}
+}
+
+// goldenEnumsTest is a test of a golden codec package: String, Name and
+// IsKnown of each of its enums, on every value of the type, give the
+// spec's name for a value it names and "Type(0x..)" for any other, as
+// the model has them.
+func goldenEnumsTest(m *Model) []byte {
+	var b bytes.Buffer
+	b.WriteString(`package golden
+
+import (
+	"fmt"
+	"testing"
+)
+
+func checkEnum(t *testing.T, typ string, bits int, names map[uint32]string, str func(uint32) string, name func(uint32) (string, bool), known func(uint32) bool) {
+	t.Helper()
+	for v := uint32(0); v < 1<<bits; v++ {
+		want, ok := names[v]
+		if !ok {
+			want = fmt.Sprintf("%s(0x%0*x)", typ, bits/4, v)
+		}
+		n, named := name(v)
+		if str(v) != want || named != ok || known(v) != ok || (ok && n != want) || (!ok && n != "") {
+			t.Errorf("%s(%#x): String %q, Name %q %v, IsKnown %v; want %q", typ, v, str(v), n, named, known(v), want)
+		}
+	}
+}
+
+func TestGoldenEnums(t *testing.T) {
+`)
+	for _, e := range m.Enums {
+		fmt.Fprintf(&b, "\tcheckEnum(t, %q, %d, map[uint32]string{", e.Name, e.Bits)
+		for _, v := range e.Values {
+			fmt.Fprintf(&b, "%#x: %q, ", v.Value, v.Name)
+		}
+		fmt.Fprintf(&b, "},\n\t\tfunc(v uint32) string { return %[1]s(v).String() },\n", e.Name)
+		fmt.Fprintf(&b, "\t\tfunc(v uint32) (string, bool) { return %[1]s(v).Name() },\n", e.Name)
+		fmt.Fprintf(&b, "\t\tfunc(v uint32) bool { return %[1]s(v).IsKnown() })\n", e.Name)
+	}
+	b.WriteString("}\n")
+	return b.Bytes()
 }
 
 // goldenErrorsTest is a test of a golden codec package: every error its
@@ -337,6 +382,9 @@ func TestGoldenCoverage(t *testing.T) {
 		{"enums", `TLS_AES_128_GCM_SHA256 Suite = 0x1301`},
 		{"enums", `ColorBlueGreen\s+Color = 0x10`},
 		{"enums", `type Version uint16`},
+		{"enums", `if i := uint\(v\) - 0x01; i < 16 && colorNameIndex\[i\] != colorNameIndex\[i\+1\] \{`},
+		{"enums", `for i, x := range &schemeValues \{`},
+		{"enums", `func \(v Reserved\) String\(\) string \{\s+return UnknownName\("Reserved", uint32\(v\), 2\)`},
 		{"enums", `type Length24 uint32`},
 		{"structs", `ReadUint24\(&m\.Length24\)`},
 		{"structs", `ReadUint64\(&m\.Big\)`},

@@ -27,10 +27,10 @@ const (
 // String returns the group's name in the IANA registry, such as "x25519"
 // or "secp256r1", or "CurveID(0x1234)".
 func (c CurveID) String() string {
-	if g := wire.NamedGroup(c); g.IsKnown() {
-		return g.String()
+	if name, ok := wire.NamedGroup(c).Name(); ok {
+		return name
 	}
-	return wire.UnknownName("CurveID", uint64(c), 4)
+	return wire.UnknownName("CurveID", uint32(c), 4)
 }
 
 // The TLS 1.3 cipher suites tabletls implements (RFC 8446 §B.4), as

@@ -36,7 +36,7 @@ func (s HandshakeState) String() string {
 	if int(s) < len(stateNames) {
 		return stateNames[s]
 	}
-	return wire.UnknownName("HandshakeState", uint64(s), 2)
+	return wire.UnknownName("HandshakeState", uint32(s), 2)
 }
 
 // HandshakeEvent is what drives the state machine: a received message or
@@ -76,7 +76,7 @@ func (e HandshakeEvent) String() string {
 	if int(e) < len(eventNames) {
 		return eventNames[e]
 	}
-	return wire.UnknownName("HandshakeEvent", uint64(e), 2)
+	return wire.UnknownName("HandshakeEvent", uint32(e), 2)
 }
 
 // eventKind says where an event comes from.

@@ -55,8 +55,11 @@ func uintN(b []byte) uint64 {
 }
 
 // UnknownName is what String returns for a value the spec does not name:
-// "Type(0x1234)". Built without fmt, which package tls does not import.
-func UnknownName(typ string, v uint64, digits int) string {
+// "Type(0x1234)", digits hex digits. Built without fmt, which package tls
+// does not import. v is a uint32 (the registries are 8 or 16 bits): on a
+// 32-bit MCU it is one register, and each call of the generated String
+// passes all its arguments in registers.
+func UnknownName(typ string, v uint32, digits int) string {
 	const hexDigits = "0123456789abcdef"
 	buf := make([]byte, 0, len(typ)+4+digits)
 	buf = append(buf, typ...)
@@ -97,7 +100,7 @@ func (e Error) Alert() AlertDescription {
 // Error is the message: the error's template with its names filled in.
 func (e Error) Error() string {
 	if int(e) >= len(errCodes) {
-		return "tls: " + UnknownName("wire.Error", uint64(e), 4)
+		return "tls: " + UnknownName("wire.Error", uint32(e), 4)
 	}
 	c := errCodes[e]
 	t := errPart(int(c.template))

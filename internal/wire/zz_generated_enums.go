@@ -13,22 +13,44 @@ const (
 	ContentTypeApplicationData  ContentType = 0x17 // application_data
 )
 
+// The names of ContentType, by value: the name of v is
+// contentTypeNames[contentTypeNameIndex[i]:contentTypeNameIndex[i+1]] with i = v
+// (empty for a value the spec does not name).
+const contentTypeNames = "invalid" +
+	"change_cipher_spec" +
+	"alert" +
+	"handshake" +
+	"application_data"
+
+var contentTypeNameIndex = [...]uint8{
+	0, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+	7, 7, 7, 7, 7, 25, 30, 39, 55,
+}
+
+// pos is the position of v in the name tables of ContentType, or -1 if the
+// spec does not name v.
+func (v ContentType) pos() int {
+	if i := uint(v); i < 24 && contentTypeNameIndex[i] != contentTypeNameIndex[i+1] {
+		return int(i)
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v ContentType) String() string {
-	switch v {
-	case ContentTypeInvalid:
-		return "invalid"
-	case ContentTypeChangeCipherSpec:
-		return "change_cipher_spec"
-	case ContentTypeAlert:
-		return "alert"
-	case ContentTypeHandshake:
-		return "handshake"
-	case ContentTypeApplicationData:
-		return "application_data"
-	default:
-		return UnknownName("ContentType", uint64(v), 2)
+	if i := v.pos(); i >= 0 {
+		return contentTypeNames[contentTypeNameIndex[i]:contentTypeNameIndex[i+1]]
 	}
+	return UnknownName("ContentType", uint32(v), 2)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v ContentType) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return contentTypeNames[contentTypeNameIndex[i]:contentTypeNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of ContentType listed in the spec.
@@ -48,16 +70,39 @@ const (
 	AlertLevelFatal   AlertLevel = 0x02 // fatal
 )
 
+// The names of AlertLevel, by value: the name of v is
+// alertLevelNames[alertLevelNameIndex[i]:alertLevelNameIndex[i+1]] with i = v - 0x01.
+const alertLevelNames = "warning" +
+	"fatal"
+
+var alertLevelNameIndex = [...]uint8{
+	0, 7, 12,
+}
+
+// pos is the position of v in the name tables of AlertLevel, or -1 if the
+// spec does not name v.
+func (v AlertLevel) pos() int {
+	if i := uint(v) - 0x01; i < 2 {
+		return int(i)
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v AlertLevel) String() string {
-	switch v {
-	case AlertLevelWarning:
-		return "warning"
-	case AlertLevelFatal:
-		return "fatal"
-	default:
-		return UnknownName("AlertLevel", uint64(v), 2)
+	if i := v.pos(); i >= 0 {
+		return alertLevelNames[alertLevelNameIndex[i]:alertLevelNameIndex[i+1]]
 	}
+	return UnknownName("AlertLevel", uint32(v), 2)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v AlertLevel) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return alertLevelNames[alertLevelNameIndex[i]:alertLevelNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of AlertLevel listed in the spec.
@@ -102,66 +147,74 @@ const (
 	AlertDescriptionNoApplicationProtocol        AlertDescription = 0x78 // no_application_protocol
 )
 
+// The values of AlertDescription that the spec names, sorted, and their names: the
+// name of alertDescriptionValues[i] is alertDescriptionNames[alertDescriptionNameIndex[i]:alertDescriptionNameIndex[i+1]].
+var alertDescriptionValues = [...]uint8{
+	0x00, 0x0a, 0x14, 0x16, 0x28, 0x2a, 0x2b, 0x2c,
+	0x2d, 0x2e, 0x2f, 0x30, 0x31, 0x32, 0x33, 0x46,
+	0x47, 0x50, 0x56, 0x5a, 0x6d, 0x6e, 0x70, 0x71,
+	0x73, 0x74, 0x78,
+}
+
+const alertDescriptionNames = "close_notify" +
+	"unexpected_message" +
+	"bad_record_mac" +
+	"record_overflow" +
+	"handshake_failure" +
+	"bad_certificate" +
+	"unsupported_certificate" +
+	"certificate_revoked" +
+	"certificate_expired" +
+	"certificate_unknown" +
+	"illegal_parameter" +
+	"unknown_ca" +
+	"access_denied" +
+	"decode_error" +
+	"decrypt_error" +
+	"protocol_version" +
+	"insufficient_security" +
+	"internal_error" +
+	"inappropriate_fallback" +
+	"user_canceled" +
+	"missing_extension" +
+	"unsupported_extension" +
+	"unrecognized_name" +
+	"bad_certificate_status_response" +
+	"unknown_psk_identity" +
+	"certificate_required" +
+	"no_application_protocol"
+
+var alertDescriptionNameIndex = [...]uint16{
+	0, 12, 30, 44, 59, 76, 91, 114, 133, 152, 171, 188, 198, 211, 223, 236,
+	252, 273, 287, 309, 322, 339, 360, 377, 408, 428, 448, 471,
+}
+
+// pos is the position of v in the name tables of AlertDescription, or -1 if the
+// spec does not name v.
+func (v AlertDescription) pos() int {
+	for i, x := range &alertDescriptionValues {
+		if x == uint8(v) {
+			return i
+		}
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v AlertDescription) String() string {
-	switch v {
-	case AlertDescriptionCloseNotify:
-		return "close_notify"
-	case AlertDescriptionUnexpectedMessage:
-		return "unexpected_message"
-	case AlertDescriptionBadRecordMac:
-		return "bad_record_mac"
-	case AlertDescriptionRecordOverflow:
-		return "record_overflow"
-	case AlertDescriptionHandshakeFailure:
-		return "handshake_failure"
-	case AlertDescriptionBadCertificate:
-		return "bad_certificate"
-	case AlertDescriptionUnsupportedCertificate:
-		return "unsupported_certificate"
-	case AlertDescriptionCertificateRevoked:
-		return "certificate_revoked"
-	case AlertDescriptionCertificateExpired:
-		return "certificate_expired"
-	case AlertDescriptionCertificateUnknown:
-		return "certificate_unknown"
-	case AlertDescriptionIllegalParameter:
-		return "illegal_parameter"
-	case AlertDescriptionUnknownCa:
-		return "unknown_ca"
-	case AlertDescriptionAccessDenied:
-		return "access_denied"
-	case AlertDescriptionDecodeError:
-		return "decode_error"
-	case AlertDescriptionDecryptError:
-		return "decrypt_error"
-	case AlertDescriptionProtocolVersion:
-		return "protocol_version"
-	case AlertDescriptionInsufficientSecurity:
-		return "insufficient_security"
-	case AlertDescriptionInternalError:
-		return "internal_error"
-	case AlertDescriptionInappropriateFallback:
-		return "inappropriate_fallback"
-	case AlertDescriptionUserCanceled:
-		return "user_canceled"
-	case AlertDescriptionMissingExtension:
-		return "missing_extension"
-	case AlertDescriptionUnsupportedExtension:
-		return "unsupported_extension"
-	case AlertDescriptionUnrecognizedName:
-		return "unrecognized_name"
-	case AlertDescriptionBadCertificateStatusResponse:
-		return "bad_certificate_status_response"
-	case AlertDescriptionUnknownPskIdentity:
-		return "unknown_psk_identity"
-	case AlertDescriptionCertificateRequired:
-		return "certificate_required"
-	case AlertDescriptionNoApplicationProtocol:
-		return "no_application_protocol"
-	default:
-		return UnknownName("AlertDescription", uint64(v), 2)
+	if i := v.pos(); i >= 0 {
+		return alertDescriptionNames[alertDescriptionNameIndex[i]:alertDescriptionNameIndex[i+1]]
 	}
+	return UnknownName("AlertDescription", uint32(v), 2)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v AlertDescription) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return alertDescriptionNames[alertDescriptionNameIndex[i]:alertDescriptionNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of AlertDescription listed in the spec.
@@ -190,34 +243,55 @@ const (
 	HandshakeTypeMessageHash         HandshakeType = 0xfe // message_hash
 )
 
+// The values of HandshakeType that the spec names, sorted, and their names: the
+// name of handshakeTypeValues[i] is handshakeTypeNames[handshakeTypeNameIndex[i]:handshakeTypeNameIndex[i+1]].
+var handshakeTypeValues = [...]uint8{
+	0x01, 0x02, 0x04, 0x05, 0x08, 0x0b, 0x0d, 0x0f,
+	0x14, 0x18, 0xfe,
+}
+
+const handshakeTypeNames = "client_hello" +
+	"server_hello" +
+	"new_session_ticket" +
+	"end_of_early_data" +
+	"encrypted_extensions" +
+	"certificate" +
+	"certificate_request" +
+	"certificate_verify" +
+	"finished" +
+	"key_update" +
+	"message_hash"
+
+var handshakeTypeNameIndex = [...]uint8{
+	0, 12, 24, 42, 59, 79, 90, 109, 127, 135, 145, 157,
+}
+
+// pos is the position of v in the name tables of HandshakeType, or -1 if the
+// spec does not name v.
+func (v HandshakeType) pos() int {
+	for i, x := range &handshakeTypeValues {
+		if x == uint8(v) {
+			return i
+		}
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v HandshakeType) String() string {
-	switch v {
-	case HandshakeTypeClientHello:
-		return "client_hello"
-	case HandshakeTypeServerHello:
-		return "server_hello"
-	case HandshakeTypeNewSessionTicket:
-		return "new_session_ticket"
-	case HandshakeTypeEndOfEarlyData:
-		return "end_of_early_data"
-	case HandshakeTypeEncryptedExtensions:
-		return "encrypted_extensions"
-	case HandshakeTypeCertificate:
-		return "certificate"
-	case HandshakeTypeCertificateRequest:
-		return "certificate_request"
-	case HandshakeTypeCertificateVerify:
-		return "certificate_verify"
-	case HandshakeTypeFinished:
-		return "finished"
-	case HandshakeTypeKeyUpdate:
-		return "key_update"
-	case HandshakeTypeMessageHash:
-		return "message_hash"
-	default:
-		return UnknownName("HandshakeType", uint64(v), 2)
+	if i := v.pos(); i >= 0 {
+		return handshakeTypeNames[handshakeTypeNameIndex[i]:handshakeTypeNameIndex[i+1]]
 	}
+	return UnknownName("HandshakeType", uint32(v), 2)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v HandshakeType) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return handshakeTypeNames[handshakeTypeNameIndex[i]:handshakeTypeNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of HandshakeType listed in the spec.
@@ -256,46 +330,63 @@ const (
 	ExtensionTypeKeyShare                            ExtensionType = 0x0033 // key_share
 )
 
+// The values of ExtensionType that the spec names, sorted, and their names: the
+// name of extensionTypeValues[i] is extensionTypeNames[extensionTypeNameIndex[i]:extensionTypeNameIndex[i+1]].
+var extensionTypeValues = [...]uint16{
+	0x0000, 0x0001, 0x0005, 0x000a, 0x000d, 0x0010, 0x001c, 0x0029,
+	0x002a, 0x002b, 0x002c, 0x002d, 0x002f, 0x0030, 0x0031, 0x0032,
+	0x0033,
+}
+
+const extensionTypeNames = "server_name" +
+	"max_fragment_length" +
+	"status_request" +
+	"supported_groups" +
+	"signature_algorithms" +
+	"application_layer_protocol_negotiation" +
+	"record_size_limit" +
+	"pre_shared_key" +
+	"early_data" +
+	"supported_versions" +
+	"cookie" +
+	"psk_key_exchange_modes" +
+	"certificate_authorities" +
+	"oid_filters" +
+	"post_handshake_auth" +
+	"signature_algorithms_cert" +
+	"key_share"
+
+var extensionTypeNameIndex = [...]uint16{
+	0, 11, 30, 44, 60, 80, 118, 135, 149, 159, 177, 183, 205, 228, 239, 258,
+	283, 292,
+}
+
+// pos is the position of v in the name tables of ExtensionType, or -1 if the
+// spec does not name v.
+func (v ExtensionType) pos() int {
+	for i, x := range &extensionTypeValues {
+		if x == uint16(v) {
+			return i
+		}
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v ExtensionType) String() string {
-	switch v {
-	case ExtensionTypeServerName:
-		return "server_name"
-	case ExtensionTypeMaxFragmentLength:
-		return "max_fragment_length"
-	case ExtensionTypeStatusRequest:
-		return "status_request"
-	case ExtensionTypeSupportedGroups:
-		return "supported_groups"
-	case ExtensionTypeSignatureAlgorithms:
-		return "signature_algorithms"
-	case ExtensionTypeApplicationLayerProtocolNegotiation:
-		return "application_layer_protocol_negotiation"
-	case ExtensionTypeRecordSizeLimit:
-		return "record_size_limit"
-	case ExtensionTypePreSharedKey:
-		return "pre_shared_key"
-	case ExtensionTypeEarlyData:
-		return "early_data"
-	case ExtensionTypeSupportedVersions:
-		return "supported_versions"
-	case ExtensionTypeCookie:
-		return "cookie"
-	case ExtensionTypePskKeyExchangeModes:
-		return "psk_key_exchange_modes"
-	case ExtensionTypeCertificateAuthorities:
-		return "certificate_authorities"
-	case ExtensionTypeOidFilters:
-		return "oid_filters"
-	case ExtensionTypePostHandshakeAuth:
-		return "post_handshake_auth"
-	case ExtensionTypeSignatureAlgorithmsCert:
-		return "signature_algorithms_cert"
-	case ExtensionTypeKeyShare:
-		return "key_share"
-	default:
-		return UnknownName("ExtensionType", uint64(v), 4)
+	if i := v.pos(); i >= 0 {
+		return extensionTypeNames[extensionTypeNameIndex[i]:extensionTypeNameIndex[i+1]]
 	}
+	return UnknownName("ExtensionType", uint32(v), 4)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v ExtensionType) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return extensionTypeNames[extensionTypeNameIndex[i]:extensionTypeNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of ExtensionType listed in the spec.
@@ -329,44 +420,61 @@ const (
 	SignatureSchemeEcdsaSha1            SignatureScheme = 0x0203 // ecdsa_sha1
 )
 
+// The values of SignatureScheme that the spec names, sorted, and their names: the
+// name of signatureSchemeValues[i] is signatureSchemeNames[signatureSchemeNameIndex[i]:signatureSchemeNameIndex[i+1]].
+var signatureSchemeValues = [...]uint16{
+	0x0201, 0x0203, 0x0401, 0x0403, 0x0501, 0x0503, 0x0601, 0x0603,
+	0x0804, 0x0805, 0x0806, 0x0807, 0x0808, 0x0809, 0x080a, 0x080b,
+}
+
+const signatureSchemeNames = "rsa_pkcs1_sha1" +
+	"ecdsa_sha1" +
+	"rsa_pkcs1_sha256" +
+	"ecdsa_secp256r1_sha256" +
+	"rsa_pkcs1_sha384" +
+	"ecdsa_secp384r1_sha384" +
+	"rsa_pkcs1_sha512" +
+	"ecdsa_secp521r1_sha512" +
+	"rsa_pss_rsae_sha256" +
+	"rsa_pss_rsae_sha384" +
+	"rsa_pss_rsae_sha512" +
+	"ed25519" +
+	"ed448" +
+	"rsa_pss_pss_sha256" +
+	"rsa_pss_pss_sha384" +
+	"rsa_pss_pss_sha512"
+
+var signatureSchemeNameIndex = [...]uint16{
+	0, 14, 24, 40, 62, 78, 100, 116, 138, 157, 176, 195, 202, 207, 225, 243,
+	261,
+}
+
+// pos is the position of v in the name tables of SignatureScheme, or -1 if the
+// spec does not name v.
+func (v SignatureScheme) pos() int {
+	for i, x := range &signatureSchemeValues {
+		if x == uint16(v) {
+			return i
+		}
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v SignatureScheme) String() string {
-	switch v {
-	case SignatureSchemeRsaPkcs1Sha256:
-		return "rsa_pkcs1_sha256"
-	case SignatureSchemeRsaPkcs1Sha384:
-		return "rsa_pkcs1_sha384"
-	case SignatureSchemeRsaPkcs1Sha512:
-		return "rsa_pkcs1_sha512"
-	case SignatureSchemeEcdsaSecp256r1Sha256:
-		return "ecdsa_secp256r1_sha256"
-	case SignatureSchemeEcdsaSecp384r1Sha384:
-		return "ecdsa_secp384r1_sha384"
-	case SignatureSchemeEcdsaSecp521r1Sha512:
-		return "ecdsa_secp521r1_sha512"
-	case SignatureSchemeRsaPssRsaeSha256:
-		return "rsa_pss_rsae_sha256"
-	case SignatureSchemeRsaPssRsaeSha384:
-		return "rsa_pss_rsae_sha384"
-	case SignatureSchemeRsaPssRsaeSha512:
-		return "rsa_pss_rsae_sha512"
-	case SignatureSchemeEd25519:
-		return "ed25519"
-	case SignatureSchemeEd448:
-		return "ed448"
-	case SignatureSchemeRsaPssPssSha256:
-		return "rsa_pss_pss_sha256"
-	case SignatureSchemeRsaPssPssSha384:
-		return "rsa_pss_pss_sha384"
-	case SignatureSchemeRsaPssPssSha512:
-		return "rsa_pss_pss_sha512"
-	case SignatureSchemeRsaPkcs1Sha1:
-		return "rsa_pkcs1_sha1"
-	case SignatureSchemeEcdsaSha1:
-		return "ecdsa_sha1"
-	default:
-		return UnknownName("SignatureScheme", uint64(v), 4)
+	if i := v.pos(); i >= 0 {
+		return signatureSchemeNames[signatureSchemeNameIndex[i]:signatureSchemeNameIndex[i+1]]
 	}
+	return UnknownName("SignatureScheme", uint32(v), 4)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v SignatureScheme) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return signatureSchemeNames[signatureSchemeNameIndex[i]:signatureSchemeNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of SignatureScheme listed in the spec.
@@ -395,34 +503,55 @@ const (
 	X25519MLKEM768      NamedGroup = 0x11ec // X25519MLKEM768
 )
 
+// The values of NamedGroup that the spec names, sorted, and their names: the
+// name of namedGroupValues[i] is namedGroupNames[namedGroupNameIndex[i]:namedGroupNameIndex[i+1]].
+var namedGroupValues = [...]uint16{
+	0x0017, 0x0018, 0x0019, 0x001d, 0x001e, 0x0100, 0x0101, 0x0102,
+	0x0103, 0x0104, 0x11ec,
+}
+
+const namedGroupNames = "secp256r1" +
+	"secp384r1" +
+	"secp521r1" +
+	"x25519" +
+	"x448" +
+	"ffdhe2048" +
+	"ffdhe3072" +
+	"ffdhe4096" +
+	"ffdhe6144" +
+	"ffdhe8192" +
+	"X25519MLKEM768"
+
+var namedGroupNameIndex = [...]uint8{
+	0, 9, 18, 27, 33, 37, 46, 55, 64, 73, 82, 96,
+}
+
+// pos is the position of v in the name tables of NamedGroup, or -1 if the
+// spec does not name v.
+func (v NamedGroup) pos() int {
+	for i, x := range &namedGroupValues {
+		if x == uint16(v) {
+			return i
+		}
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v NamedGroup) String() string {
-	switch v {
-	case NamedGroupSecp256r1:
-		return "secp256r1"
-	case NamedGroupSecp384r1:
-		return "secp384r1"
-	case NamedGroupSecp521r1:
-		return "secp521r1"
-	case NamedGroupX25519:
-		return "x25519"
-	case NamedGroupX448:
-		return "x448"
-	case NamedGroupFfdhe2048:
-		return "ffdhe2048"
-	case NamedGroupFfdhe3072:
-		return "ffdhe3072"
-	case NamedGroupFfdhe4096:
-		return "ffdhe4096"
-	case NamedGroupFfdhe6144:
-		return "ffdhe6144"
-	case NamedGroupFfdhe8192:
-		return "ffdhe8192"
-	case X25519MLKEM768:
-		return "X25519MLKEM768"
-	default:
-		return UnknownName("NamedGroup", uint64(v), 4)
+	if i := v.pos(); i >= 0 {
+		return namedGroupNames[namedGroupNameIndex[i]:namedGroupNameIndex[i+1]]
 	}
+	return UnknownName("NamedGroup", uint32(v), 4)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v NamedGroup) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return namedGroupNames[namedGroupNameIndex[i]:namedGroupNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of NamedGroup listed in the spec.
@@ -448,22 +577,42 @@ const (
 	TLS_AES_128_CCM_8_SHA256     CipherSuite = 0x1305 // TLS_AES_128_CCM_8_SHA256
 )
 
+// The names of CipherSuite, by value: the name of v is
+// cipherSuiteNames[cipherSuiteNameIndex[i]:cipherSuiteNameIndex[i+1]] with i = v - 0x1301.
+const cipherSuiteNames = "TLS_AES_128_GCM_SHA256" +
+	"TLS_AES_256_GCM_SHA384" +
+	"TLS_CHACHA20_POLY1305_SHA256" +
+	"TLS_AES_128_CCM_SHA256" +
+	"TLS_AES_128_CCM_8_SHA256"
+
+var cipherSuiteNameIndex = [...]uint8{
+	0, 22, 44, 72, 94, 118,
+}
+
+// pos is the position of v in the name tables of CipherSuite, or -1 if the
+// spec does not name v.
+func (v CipherSuite) pos() int {
+	if i := uint(v) - 0x1301; i < 5 {
+		return int(i)
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v CipherSuite) String() string {
-	switch v {
-	case TLS_AES_128_GCM_SHA256:
-		return "TLS_AES_128_GCM_SHA256"
-	case TLS_AES_256_GCM_SHA384:
-		return "TLS_AES_256_GCM_SHA384"
-	case TLS_CHACHA20_POLY1305_SHA256:
-		return "TLS_CHACHA20_POLY1305_SHA256"
-	case TLS_AES_128_CCM_SHA256:
-		return "TLS_AES_128_CCM_SHA256"
-	case TLS_AES_128_CCM_8_SHA256:
-		return "TLS_AES_128_CCM_8_SHA256"
-	default:
-		return UnknownName("CipherSuite", uint64(v), 4)
+	if i := v.pos(); i >= 0 {
+		return cipherSuiteNames[cipherSuiteNameIndex[i]:cipherSuiteNameIndex[i+1]]
 	}
+	return UnknownName("CipherSuite", uint32(v), 4)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v CipherSuite) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return cipherSuiteNames[cipherSuiteNameIndex[i]:cipherSuiteNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of CipherSuite listed in the spec.
@@ -483,16 +632,39 @@ const (
 	PskKeyExchangeModePskDheKe PskKeyExchangeMode = 0x01 // psk_dhe_ke
 )
 
+// The names of PskKeyExchangeMode, by value: the name of v is
+// pskKeyExchangeModeNames[pskKeyExchangeModeNameIndex[i]:pskKeyExchangeModeNameIndex[i+1]] with i = v.
+const pskKeyExchangeModeNames = "psk_ke" +
+	"psk_dhe_ke"
+
+var pskKeyExchangeModeNameIndex = [...]uint8{
+	0, 6, 16,
+}
+
+// pos is the position of v in the name tables of PskKeyExchangeMode, or -1 if the
+// spec does not name v.
+func (v PskKeyExchangeMode) pos() int {
+	if i := uint(v); i < 2 {
+		return int(i)
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v PskKeyExchangeMode) String() string {
-	switch v {
-	case PskKeyExchangeModePskKe:
-		return "psk_ke"
-	case PskKeyExchangeModePskDheKe:
-		return "psk_dhe_ke"
-	default:
-		return UnknownName("PskKeyExchangeMode", uint64(v), 2)
+	if i := v.pos(); i >= 0 {
+		return pskKeyExchangeModeNames[pskKeyExchangeModeNameIndex[i]:pskKeyExchangeModeNameIndex[i+1]]
 	}
+	return UnknownName("PskKeyExchangeMode", uint32(v), 2)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v PskKeyExchangeMode) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return pskKeyExchangeModeNames[pskKeyExchangeModeNameIndex[i]:pskKeyExchangeModeNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of PskKeyExchangeMode listed in the spec.
@@ -512,16 +684,39 @@ const (
 	KeyUpdateRequestUpdateRequested    KeyUpdateRequest = 0x01 // update_requested
 )
 
+// The names of KeyUpdateRequest, by value: the name of v is
+// keyUpdateRequestNames[keyUpdateRequestNameIndex[i]:keyUpdateRequestNameIndex[i+1]] with i = v.
+const keyUpdateRequestNames = "update_not_requested" +
+	"update_requested"
+
+var keyUpdateRequestNameIndex = [...]uint8{
+	0, 20, 36,
+}
+
+// pos is the position of v in the name tables of KeyUpdateRequest, or -1 if the
+// spec does not name v.
+func (v KeyUpdateRequest) pos() int {
+	if i := uint(v); i < 2 {
+		return int(i)
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v KeyUpdateRequest) String() string {
-	switch v {
-	case KeyUpdateRequestUpdateNotRequested:
-		return "update_not_requested"
-	case KeyUpdateRequestUpdateRequested:
-		return "update_requested"
-	default:
-		return UnknownName("KeyUpdateRequest", uint64(v), 2)
+	if i := v.pos(); i >= 0 {
+		return keyUpdateRequestNames[keyUpdateRequestNameIndex[i]:keyUpdateRequestNameIndex[i+1]]
 	}
+	return UnknownName("KeyUpdateRequest", uint32(v), 2)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v KeyUpdateRequest) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return keyUpdateRequestNames[keyUpdateRequestNameIndex[i]:keyUpdateRequestNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of KeyUpdateRequest listed in the spec.
@@ -540,14 +735,38 @@ const (
 	NameTypeHostName NameType = 0x00 // host_name
 )
 
+// The names of NameType, by value: the name of v is
+// nameTypeNames[nameTypeNameIndex[i]:nameTypeNameIndex[i+1]] with i = v.
+const nameTypeNames = "host_name"
+
+var nameTypeNameIndex = [...]uint8{
+	0, 9,
+}
+
+// pos is the position of v in the name tables of NameType, or -1 if the
+// spec does not name v.
+func (v NameType) pos() int {
+	if i := uint(v); i < 1 {
+		return int(i)
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v NameType) String() string {
-	switch v {
-	case NameTypeHostName:
-		return "host_name"
-	default:
-		return UnknownName("NameType", uint64(v), 2)
+	if i := v.pos(); i >= 0 {
+		return nameTypeNames[nameTypeNameIndex[i]:nameTypeNameIndex[i+1]]
 	}
+	return UnknownName("NameType", uint32(v), 2)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v NameType) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return nameTypeNames[nameTypeNameIndex[i]:nameTypeNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of NameType listed in the spec.
@@ -566,14 +785,38 @@ const (
 	CertificateStatusTypeOcsp CertificateStatusType = 0x01 // ocsp
 )
 
+// The names of CertificateStatusType, by value: the name of v is
+// certificateStatusTypeNames[certificateStatusTypeNameIndex[i]:certificateStatusTypeNameIndex[i+1]] with i = v - 0x01.
+const certificateStatusTypeNames = "ocsp"
+
+var certificateStatusTypeNameIndex = [...]uint8{
+	0, 4,
+}
+
+// pos is the position of v in the name tables of CertificateStatusType, or -1 if the
+// spec does not name v.
+func (v CertificateStatusType) pos() int {
+	if i := uint(v) - 0x01; i < 1 {
+		return int(i)
+	}
+	return -1
+}
+
 // String returns the RFC's name for v.
 func (v CertificateStatusType) String() string {
-	switch v {
-	case CertificateStatusTypeOcsp:
-		return "ocsp"
-	default:
-		return UnknownName("CertificateStatusType", uint64(v), 2)
+	if i := v.pos(); i >= 0 {
+		return certificateStatusTypeNames[certificateStatusTypeNameIndex[i]:certificateStatusTypeNameIndex[i+1]]
 	}
+	return UnknownName("CertificateStatusType", uint32(v), 2)
+}
+
+// Name returns the RFC's name for v and whether the spec names v. The
+// name is a part of a constant: it allocates nothing.
+func (v CertificateStatusType) Name() (string, bool) {
+	if i := v.pos(); i >= 0 {
+		return certificateStatusTypeNames[certificateStatusTypeNameIndex[i]:certificateStatusTypeNameIndex[i+1]], true
+	}
+	return "", false
 }
 
 // IsKnown reports whether v is one of the values of CertificateStatusType listed in the spec.
