@@ -55,18 +55,20 @@ func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 	f.Const().Defs(defs...)
 	f.Const().Id("numStates").Op("=").Lit(len(sm.States))
 	f.Const().Id("initialState").Op("=").Id(stateConst(sm.States[sm.Initial].Name))
-	var names []jen.Code
+	var names []string
 	var finals []jen.Code
 	for _, s := range sm.States {
-		names = append(names, jen.Lit(s.Name))
+		names = append(names, s.Name)
 		finals = append(finals, jen.Lit(s.Final))
 	}
-	f.Var().Id("stateNames").Op("=").Index(jen.Id("numStates")).String().Values(names...)
+	f.Comment("The states' names in the spec: state s is")
+	f.Comment("stateNames[stateNameIndex[s]:stateNameIndex[s+1]].")
+	emitNameTable(f, "stateNames", "stateNameIndex", names)
 	f.Comment("stateFinal marks the states the spec declares final.")
 	f.Var().Id("stateFinal").Op("=").Index(jen.Id("numStates")).Bool().Values(finals...)
 	f.Comment("String returns the state's name in the spec.")
 	f.Func().Params(jen.Id("s").Id("HandshakeState")).Id("String").Params().String().Block(
-		jen.If(jen.Int().Call(jen.Id("s")).Op("<").Len(jen.Id("stateNames"))).Block(jen.Return(jen.Id("stateNames").Index(jen.Id("s")))),
+		jen.If(jen.Id("s").Op("<").Id("numStates")).Block(jen.Return(jen.Id("stateNames").Index(jen.Id("stateNameIndex").Index(jen.Id("s")).Op(":").Id("stateNameIndex").Index(jen.Id("s").Op("+").Lit(1))))),
 		jen.Return(w("UnknownName").Call(jen.Lit("HandshakeState"), jen.Id("uint32").Call(jen.Id("s")), jen.Lit(2))))
 
 	f.Comment("HandshakeEvent is what drives the state machine: a received message or")
@@ -84,16 +86,18 @@ func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 	f.Comment("is server_hello). TraceEvent.Event is one of these.")
 	f.Const().Defs(defs...)
 	f.Const().Id("numEvents").Op("=").Lit(len(sm.Events) + 1)
-	names = []jen.Code{jen.Lit("other_handshake")}
+	names = []string{"other_handshake"}
 	kinds := []jen.Code{jen.Id("eventHandshake")}
 	for _, e := range sm.Events {
-		names = append(names, jen.Lit(e.Name))
+		names = append(names, e.Name)
 		kinds = append(kinds, jen.Id("event"+goTypeName(e.Kind)))
 	}
-	f.Var().Id("eventNames").Op("=").Index(jen.Id("numEvents")).String().Values(names...)
+	f.Comment("The events' names in the spec: event e is")
+	f.Comment("eventNames[eventNameIndex[e]:eventNameIndex[e+1]].")
+	emitNameTable(f, "eventNames", "eventNameIndex", names)
 	f.Comment("String returns the event's name in the spec.")
 	f.Func().Params(jen.Id("e").Id("HandshakeEvent")).Id("String").Params().String().Block(
-		jen.If(jen.Int().Call(jen.Id("e")).Op("<").Len(jen.Id("eventNames"))).Block(jen.Return(jen.Id("eventNames").Index(jen.Id("e")))),
+		jen.If(jen.Id("e").Op("<").Id("numEvents")).Block(jen.Return(jen.Id("eventNames").Index(jen.Id("eventNameIndex").Index(jen.Id("e")).Op(":").Id("eventNameIndex").Index(jen.Id("e").Op("+").Lit(1))))),
 		jen.Return(w("UnknownName").Call(jen.Lit("HandshakeEvent"), jen.Id("uint32").Call(jen.Id("e")), jen.Lit(2))))
 	f.Comment("eventKind says where an event comes from.")
 	f.Type().Id("eventKind").Uint8()

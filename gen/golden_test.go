@@ -437,6 +437,8 @@ func TestGoldenCoverage(t *testing.T) {
 		{"machine", `var transitionTable`},
 		{"machine", `golden\.HandshakeTypeServerHello: EventHello`},
 		{"machine", `return golden\.UnknownName\("HandshakeState"`},
+		{"machine", `return stateNames\[stateNameIndex\[s\]:stateNameIndex\[s\+1\]\]`},
+		{"machine", `return eventNames\[eventNameIndex\[e\]:eventNameIndex\[e\+1\]\]`},
 		{"machine", `"WAIT" -> "WAIT" \[label="ping\\n/ dropPing"\]`},
 		{"machine", `"START" -> "DONE" \[label="stop\\n/ sendClose"\]`},
 		{"machine", `"WAIT" -> "READY" \[label="hello \[resumed\]`},

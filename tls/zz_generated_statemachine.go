@@ -26,15 +26,32 @@ const (
 const numStates = 12
 const initialState = StateStart
 
-var stateNames = [numStates]string{"START", "WAIT_SH", "WAIT_SH_AFTER_HRR", "WAIT_EE", "WAIT_CERT_CR", "WAIT_CERT", "WAIT_CV", "WAIT_FINISHED", "CONNECTED", "PEER_CLOSED", "LOCAL_CLOSED", "CLOSED"}
+// The states' names in the spec: state s is
+// stateNames[stateNameIndex[s]:stateNameIndex[s+1]].
+const stateNames = "START" +
+	"WAIT_SH" +
+	"WAIT_SH_AFTER_HRR" +
+	"WAIT_EE" +
+	"WAIT_CERT_CR" +
+	"WAIT_CERT" +
+	"WAIT_CV" +
+	"WAIT_FINISHED" +
+	"CONNECTED" +
+	"PEER_CLOSED" +
+	"LOCAL_CLOSED" +
+	"CLOSED"
+
+var stateNameIndex = [...]uint8{
+	0, 5, 12, 29, 36, 48, 57, 64, 77, 86, 97, 109, 115,
+}
 
 // stateFinal marks the states the spec declares final.
 var stateFinal = [numStates]bool{false, false, false, false, false, false, false, false, false, false, false, true}
 
 // String returns the state's name in the spec.
 func (s HandshakeState) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
+	if s < numStates {
+		return stateNames[stateNameIndex[s]:stateNameIndex[s+1]]
 	}
 	return wire.UnknownName("HandshakeState", uint32(s), 2)
 }
@@ -69,12 +86,38 @@ const (
 )
 const numEvents = 20
 
-var eventNames = [numEvents]string{"other_handshake", "server_hello", "hello_retry_request", "encrypted_extensions", "certificate_request", "certificate", "certificate_verify", "finished", "new_session_ticket", "key_update", "change_cipher_spec", "application_data", "close_notify", "user_canceled", "alert", "start", "write", "send_key_update", "close", "error"}
+// The events' names in the spec: event e is
+// eventNames[eventNameIndex[e]:eventNameIndex[e+1]].
+const eventNames = "other_handshake" +
+	"server_hello" +
+	"hello_retry_request" +
+	"encrypted_extensions" +
+	"certificate_request" +
+	"certificate" +
+	"certificate_verify" +
+	"finished" +
+	"new_session_ticket" +
+	"key_update" +
+	"change_cipher_spec" +
+	"application_data" +
+	"close_notify" +
+	"user_canceled" +
+	"alert" +
+	"start" +
+	"write" +
+	"send_key_update" +
+	"close" +
+	"error"
+
+var eventNameIndex = [...]uint8{
+	0, 15, 27, 46, 66, 85, 96, 114, 122, 140, 150, 168, 184, 196, 209, 214,
+	219, 224, 239, 244, 249,
+}
 
 // String returns the event's name in the spec.
 func (e HandshakeEvent) String() string {
-	if int(e) < len(eventNames) {
-		return eventNames[e]
+	if e < numEvents {
+		return eventNames[eventNameIndex[e]:eventNameIndex[e+1]]
 	}
 	return wire.UnknownName("HandshakeEvent", uint32(e), 2)
 }
