@@ -117,7 +117,7 @@ func replay(pin string, mk profileFunc, server []byte, b tls.Buffers) error {
 	if err != nil {
 		return err
 	}
-	return profile.Run(harness.NewReplay(server), cfg, b)
+	return profile.Run(harness.NewReplay(string(server)), cfg, b)
 }
 
 // TestRecordings records both profiles against crypto/tls and replays the
@@ -184,7 +184,7 @@ func BenchmarkHandshakeReplay(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				rand.Reset(profile.Seed)
-				if err := profile.Run(harness.NewReplay(server), cfg, buf); err != nil {
+				if err := profile.Run(harness.NewReplay(string(server)), cfg, buf); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -213,7 +213,7 @@ func TestHandshakeAllocs(t *testing.T) {
 	const want = 76
 	n := testing.AllocsPerRun(20, func() {
 		rand.Reset(profile.Seed)
-		if err := profile.Run(harness.NewReplay(server), cfg, buf); err != nil {
+		if err := profile.Run(harness.NewReplay(string(server)), cfg, buf); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -6,7 +6,6 @@
 # and caches it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-STACK=${STACK:-4096} # system stack, octets; goroutine stacks are default-stack-size, on the heap
 
 if [ -z "${TINYGO:-}" ]; then
 	if dir=$(.ci/install-tinygo | tail -1) && [ -x "$dir/tinygo" ]; then
@@ -22,56 +21,83 @@ export PATH GOTOOLCHAIN=local
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+LLD=$(command -v ld.lld-19 || command -v ld.lld || true)
+[ -n "$LLD" ] || { echo "firmware-size: ld.lld-19 is missing (.ci/install-tinygo installs lld-19)" >&2; exit 1; }
+qemu=$(command -v qemu-system-arm || true)
+[ -n "$qemu" ] || { echo "firmware-size: qemu-system-arm is missing (.ci/install-tinygo installs it)" >&2; exit 1; }
+
+# Stacks: the system stack at the bottom of RAM (the scheduler's and the
+# interrupts') and main's goroutine stack, on the heap. These are the least
+# the pinned programs run with (a 2 KiB goroutine stack faults).
+STACK=1024 GSTACK=3072
 # The firmware's own QEMU target and linker script (which puts Go's P-256
-# table in flash), with 4 MiB of RAM: the programs measure what they use.
-sed "s/@RAM@/4194304/; s/@STACK@/$STACK/" firmware/targets/mps2.ld.in >"$work/mps2.ld"
-# The precise GC: with the conservative one, the runtime.GC() the meter
-# calls at every step of the pinned profile's connection ends in a bus
-# fault (address 0xb80365e3) that the precise one does not have; the full
-# profile runs under both.
-sed "s#@LINKERSCRIPT@#$work/mps2.ld#; s#\"gc\": \"conservative\"#\"gc\": \"precise\"#" firmware/targets/mps2-an386.json >"$work/cm4.json"
+# table in flash), with the precise GC.
+sed "s#@LINKERSCRIPT@#$work/ram.ld#; s#\"gc\": \"conservative\"#\"gc\": \"precise\"#; s#\"default-stack-size\": *[0-9]*#\"default-stack-size\": $GSTACK#" firmware/targets/mps2-an386.json >"$work/cm4.json"
 grep -q '"gc": "precise"' "$work/cm4.json" || { echo "firmware-size: could not select the precise GC" >&2; exit 1; }
+script() { sed "s/@RAM@/$1/; s/@STACK@/$STACK/" firmware/targets/mps2.ld.in; }
 
 echo "== recording the servers' side of the handshakes (go test -update)"
 go test ./firmware/size -run TestRecordings -update >/dev/null
 
-qemu=$(command -v qemu-system-arm || true)
-[ -n "$qemu" ] || echo "firmware-size: qemu-system-arm is missing: heap not measured (.ci/install-tinygo installs it)" >&2
+# build P: TinyGo builds ./firmware/size/P with 4 MiB of RAM, keeping its
+# objects and link command so that link P RAM can relink it for another RAM
+# size in a second (the same ld.lld TinyGo runs; the output is the same).
+build() {
+	script 4194304 >"$work/ram.ld"
+	"$TINYGO" build -x -work -no-debug -target "$work/cm4.json" -size short -o "$work/$1.elf" "./firmware/size/$1" >"$work/$1.size" 2>"$work/$1.x" ||
+		{ cat "$work/$1.x" >&2; return 1; }
+	sed -n 's/^WORK=//p' "$work/$1.size" "$work/$1.x" | head -1 >"$work/$1.work"
+	grep '^ld.lld ' "$work/$1.x" | tail -1 | sed 's/^ld.lld //' >"$work/$1.link"
+}
+link() {
+	local tmp
+	tmp=$(cat "$work/$1.work")
+	script "$2" >"$work/$1-$2.ld"
+	# shellcheck disable=SC2046 # the recorded command line, split as TinyGo ran it
+	"$LLD" $(sed "s# -T [^ ]*# -T $work/$1-$2.ld#; s# -o $tmp/main# -o $work/$1-$2.elf#" "$work/$1.link") 2>/dev/null
+}
+# run ELF: its console (the runtime's println goes to lm3s6965's UART,
+# which mps2 leaves unimplemented: QEMU's -d unimp log of those writes has
+# it), without println's carriage returns.
+run() {
+	timeout 300 "$qemu" -machine mps2-an386 -cpu cortex-m4 -semihosting -nographic -d unimp -D "$1.log" -kernel "$1" >/dev/null 2>&1 || true
+	sed -n 's/.*offset 0xc000, value 0x\([0-9a-f]*\)).*/\1/p' "$1.log" | while read -r h; do printf "\\x$h"; done | tr -d '\r'
+}
+# runs P RAM: whether P, linked for RAM octets, runs to "P ok".
+runs() { link "$1" "$2" && [ "$(run "$work/$1-$2.elf" | head -1)" = "$1 ok" ]; }
+# least P LO: the least RAM, to 256 octets, that P runs in (more than LO).
+least() {
+	local lo=$2 hi=$((($2 + 65536) / 256 * 256)) mid
+	until runs "$1" "$hi"; do
+		lo=$hi hi=$((hi * 2))
+		[ "$hi" -le 4194304 ] || { echo -; return; }
+	done
+	while [ $((hi - lo)) -gt 256 ]; do
+		mid=$(((lo + hi) / 2 / 256 * 256))
+		[ "$mid" -gt "$lo" ] || mid=$((lo + 256))
+		if runs "$1" "$mid"; then hi=$mid; else lo=$mid; fi
+	done
+	echo "$hi"
+}
 
-gstack=$(sed -n 's/.*"default-stack-size": *\([0-9]*\).*/\1/p' "$work/cm4.json")
-printf '\n%-16s %10s %14s %10s %10s %10s %11s %8s  %s\n' program flash text+data static-RAM heap-peak RAM-total heap-total mallocs result
-# pinned512-tight: pinned512 with a 1 KiB system stack and a 3 KiB
-# goroutine stack, the least it runs with (2 KiB goroutine stacks fault).
-sed "s/@RAM@/4194304/; s/@STACK@/1024/" firmware/targets/mps2.ld.in >"$work/tight.ld"
-sed "s#$work/mps2.ld#$work/tight.ld#; s#\"default-stack-size\": *[0-9]*#\"default-stack-size\": 3072#" "$work/cm4.json" >"$work/tight.json"
-for p in primitives pinned pinned512 pinned512-tight full; do
-	elf=$work/$p.elf
-	target=$work/cm4.json pkg=$p
-	if [ "$p" = pinned512-tight ]; then target=$work/tight.json pkg=pinned512; fi
-	gstack=$(sed -n 's/.*"default-stack-size": *\([0-9]*\).*/\1/p' "$target")
-	sizes=$("$TINYGO" build -target "$target" -size short -o "$elf" ./firmware/size/$pkg | tail -1)
-	read -r code data bss _ flash ram <<<"$sizes"
-	peak=- total=- mallocs=- result="not run"
-	if [ -n "$qemu" ]; then
-		out=$(timeout 300 "$qemu" -machine mps2-an386 -cpu cortex-m4 -semihosting -nographic -d unimp -D "$work/log" -kernel "$elf" || true)
-		# The runtime's println goes to lm3s6965's UART, which mps2 leaves
-		# unimplemented: QEMU's -d unimp log of those byte writes has it.
-		out=$(sed -n 's/.*offset 0xc000, value 0x\([0-9a-f]*\)).*/\1/p' "$work/log" | while read -r h; do printf "\\x$h"; done)
-		result=$(printf '%s\n' "$out" | head -1)
-		peak=$(printf '%s\n' "$out" | sed -n 's/.*heap-peak \([0-9]*\).*/\1/p')
-		total=$(printf '%s\n' "$out" | sed -n 's/.*heap-total \([0-9]*\).*/\1/p')
-		mallocs=$(printf '%s\n' "$out" | sed -n 's/.*mallocs \([0-9]*\).*/\1/p')
-		: "${peak:=-}" "${total:=-}" "${mallocs:=-}"
-	fi
-	whole=-
-	[ "$peak" != - ] && whole=$((ram + peak + gstack))
-	printf '%-16s %10s %14s %10s %10s %10s %11s %8s  %s\n' "$p" "$flash" "$code+$data" "$ram" "$peak" "$whole" "$total" "$mallocs" "$result"
+printf '\n%-12s %9s %14s %10s %10s %11s %8s  %s\n' program flash text+data static-RAM least-RAM heap-total mallocs result
+for p in ${PROGS:-primitives pinned pinned512 full}; do
+	build "$p"
+	read -r code data bss _ flash ram <<<"$(tail -1 "$work/$p.size")"
+	out=$(run "$work/$p.elf")
+	result=$(printf '%s\n' "$out" | head -1)
+	total=$(printf '%s\n' "$out" | sed -n 's/.*heap-total \([0-9]*\).*/\1/p')
+	mallocs=$(printf '%s\n' "$out" | sed -n 's/.*mallocs \([0-9]*\).*/\1/p')
+	need=-
+	[ "$result" = "$p ok" ] && need=$(least "$p" "$ram")
+	printf '%-12s %9s %14s %10s %10s %11s %8s  %s\n' "$p" "$flash" "$code+$data" "$ram" "$need" "${total:--}" "${mallocs:--}" "$result"
+	rm -rf "$(cat "$work/$p.work")"
 done
 echo
-echo "flash = text + data (data is copied to RAM at boot); static RAM = data + bss (the programs' buffers are in bss);"
-echo "heap-peak = most live heap at any step of the connection; heap-total, mallocs = all it allocated (one handshake and a request/response);"
-echo "RAM-total = static RAM (with the $STACK-octet system stack; 1024 for -tight) + heap peak + main's goroutine stack"
-echo "(the target's default-stack-size, 4096 octets; 3072 for -tight; on the heap, allocated before measuring)."
+echo "flash = text + data (data is copied to RAM at boot); static RAM = data + bss, with the programs' buffers and"
+echo "a $STACK-octet system stack; least RAM = the least RAM (to 256 octets) the program runs in under QEMU, found by"
+echo "relinking it for smaller RAM: static RAM, the heap with main's $GSTACK-octet goroutine stack, and what the GC needs;"
+echo "heap-total, mallocs = all it allocated (one handshake and a request/response)."
 
 echo
 echo "== gc toolchain ($(go version | cut -d' ' -f3)): allocations per handshake and request/response, caller-owned buffers, no network"

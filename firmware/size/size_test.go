@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tabletls/tabletls/firmware/tinygo"
 )
 
 // forbidden are the symbols the pinned profile (x25519, AES-128-GCM, ECDSA
@@ -66,4 +69,51 @@ func TestPinnedLinksOnlyItsPrimitives(t *testing.T) {
 		t.Errorf("the full profile links only %d such symbols: the check is broken", inFull)
 	}
 	t.Logf("full profile: %d such symbols", inFull)
+}
+
+// flashBudget is issue 9's: the pinned profile may use at most 64 KiB of
+// flash more than a program that calls only the same primitives.
+const flashBudget = 64 << 10
+
+// TestFlashBudget builds the pinned profiles and the primitives-only
+// program with TinyGo for the Cortex-M4 (the footprint programs' target and
+// GC, as make firmware-size does) and fails if a profile's flash, text plus
+// data, is over the primitives' by more than flashBudget. Like the firmware
+// tests it needs TinyGo: without it, it says so and skips, unless
+// TABLETLS_REQUIRE_FIRMWARE=1 (.ci/run), which makes that a failure.
+func TestFlashBudget(t *testing.T) {
+	tc, err := tinygo.Find()
+	if err != nil {
+		if os.Getenv("TABLETLS_REQUIRE_FIRMWARE") == "1" {
+			t.Fatalf("the flash budget needs TinyGo: %v", err)
+		}
+		t.Skipf("FIRMWARE TESTS NOT RUN: %v", err)
+	}
+	cm4, _ := tinygo.TargetByName("cortex-m4")
+	dir := t.TempDir()
+	flash := func(pkg string) int {
+		out, err := tc.Build(tinygo.Options{
+			Target: cm4, Package: "./firmware/size/" + pkg, Output: filepath.Join(dir, pkg+".elf"),
+			RAM: 1 << 20, GC: "precise", SizeInfo: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// "   code    data     bss |   flash     ram", then the numbers.
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		f := strings.Fields(lines[len(lines)-1])
+		n, err := strconv.Atoi(f[len(f)-2])
+		if len(f) != 6 || err != nil {
+			t.Fatalf("%s: cannot read TinyGo's size report:\n%s", pkg, out)
+		}
+		return n
+	}
+	prims := flash("primitives")
+	for _, p := range []string{"pinned", "pinned512"} {
+		got := flash(p)
+		t.Logf("%s: %d octets of flash, primitives %d: +%d of the +%d allowed", p, got, prims, got-prims, flashBudget)
+		if got-prims > flashBudget {
+			t.Errorf("%s: %d octets of flash, %d over the primitives' %d: more than the budget of %d", p, got, got-prims, prims, flashBudget)
+		}
+	}
 }

@@ -33,12 +33,12 @@ func (r *Rand) Read(p []byte) (int, error) {
 // Replay is a transport that plays back what a server sent, and counts
 // what the client sends.
 type Replay struct {
-	server []byte
+	server string
 	Sent   int
 }
 
 // NewReplay returns a transport that reads server.
-func NewReplay(server []byte) *Replay { return &Replay{server: server} }
+func NewReplay(server string) *Replay { return &Replay{server: server} }
 
 func (t *Replay) Read(p []byte) (int, error) {
 	if len(t.server) == 0 {
