@@ -148,50 +148,66 @@ func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 		jen.Id("actionFuncs").Op("=").Index(jen.Lit(len(sm.Actions))).Func().Params(jen.Op("*").Id("engine")).Error().Values(acts...))
 	f.Var().Id("actionNames").Op("=").Index(jen.Lit(len(sm.Actions))).String().Values(anames...)
 
-	f.Comment("transition is one line of spec/client.sm: the actions are")
-	f.Comment("actionList[actions : actions+nActions].")
+	f.Comment("transition is one line of spec/client.sm. Its actions are")
+	f.Comment("actionList[actionStart[i]:actionStart[i+1]] for transitions[i] (actionsOf).")
 	f.Type().Id("transition").Struct(
 		jen.Id("guard").Uint8(),
 		jen.Id("next").Id("HandshakeState"),
-		jen.Id("actions").Uint8(),
-		jen.Id("nActions").Uint8(),
 	)
-	var list []jen.Code
-	var trans []jen.Code
+	var list, trans, starts []jen.Code
 	for _, t := range sm.Trans {
 		c := jen.Comment(fmt.Sprintf("%s:%d: %s %s", shortPath(t.Pos.File), t.Pos.Line, sm.States[t.From].Name, sm.Events[t.Event-1].Name)).Line().
-			Values(jen.Lit(t.Guard), jen.Id(stateConst(sm.States[t.To].Name)), jen.Lit(len(list)), jen.Lit(len(t.Actions)))
+			Values(jen.Lit(t.Guard), jen.Id(stateConst(sm.States[t.To].Name)))
 		trans = append(trans, c)
+		starts = append(starts, jen.Lit(len(list)))
 		for _, a := range t.Actions {
 			list = append(list, jen.Lit(a))
 		}
 	}
+	starts = append(starts, jen.Lit(len(list)))
 	f.Var().Id("transitions").Op("=").Index(jen.Op("...")).Id("transition").Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}, trans...)
 	f.Var().Id("actionList").Op("=").Index(jen.Op("...")).Uint8().Values(list...)
-	f.Comment("transitionSlot is where the transitions of one (state, event) pair sit.")
-	f.Type().Id("transitionSlot").Struct(jen.Id("first").Uint8(), jen.Id("count").Uint8())
-	idx := jen.Dict{}
+	f.Comment("actionStart is where the actions of each transition start in actionList,")
+	f.Comment("and where the last one's end.")
+	f.Var().Id("actionStart").Op("=").Index(jen.Len(jen.Id("transitions")).Op("+").Lit(1)).Uint8().Add(valuesByLine(starts, 16))
+	f.Comment("actionsOf is the actions of transitions[i].")
+	f.Func().Id("actionsOf").Params(jen.Id("i").Int()).Index().Uint8().Block(
+		jen.Return(jen.Id("actionList").Index(jen.Id("actionStart").Index(jen.Id("i")).Op(":").Id("actionStart").Index(jen.Id("i").Op("+").Lit(1)))))
+
+	// The transitions are laid out by (state, event), so the slot of a
+	// pair starts where the one before it ends: one offset a pair, a line
+	// of them a state.
+	rows := []jen.Code{jen.Line()}
+	next := 0
 	for s := range sm.States {
+		row := jen.Comment(sm.States[s].Name).Line()
 		for e, slot := range sm.Index[s] {
-			if slot.Count == 0 {
-				continue
+			if slot.Count > 0 && slot.First != next {
+				panic(fmt.Sprintf("gen: the transitions of %s, event %d, are not laid out by (state, event)", sm.States[s].Name, e))
 			}
-			ev := "EventOtherHandshake"
-			if e > 0 {
-				ev = eventConst(sm.Events[e-1].Name)
-			}
-			idx[jen.Int().Call(jen.Id(stateConst(sm.States[s].Name))).Op("*").Id("numEvents").Op("+").Int().Call(jen.Id(ev))] = jen.Values(jen.Lit(slot.First), jen.Lit(slot.Count))
+			row.Lit(next).Op(",")
+			next += slot.Count
 		}
+		rows = append(rows, row.Line())
 	}
-	f.Comment("transitionTable is the flat [state*numEvents+event] table. An empty")
-	f.Comment("slot is an event the state does not expect.")
-	f.Var().Id("transitionTable").Op("=").Index(jen.Id("numStates").Op("*").Id("numEvents")).Id("transitionSlot").Values(idx)
+	rows = append(rows, jen.Comment("the end of the last").Line().Lit(next).Op(",").Line())
+	slots := jen.Custom(jen.Options{Open: "{", Close: "}"}, rows...)
+	f.Comment("transitionStart is the flat [state*numEvents+event] table: the")
+	f.Comment("transitions of a pair are transitions[transitionStart[k]:transitionStart[k+1]],")
+	f.Comment("k = state*numEvents+event, as they are laid out by (state, event). An")
+	f.Comment("empty slot is an event the state does not expect.")
+	f.Var().Id("transitionStart").Op("=").Index(jen.Id("numStates").Op("*").Id("numEvents").Op("+").Lit(1)).Uint8().Add(slots)
+	f.Comment("transitionsOf is the transitions of ev in s: transitions[first:end].")
+	f.Func().Id("transitionsOf").Params(jen.Id("s").Id("HandshakeState"), jen.Id("ev").Id("HandshakeEvent")).Params(jen.List(jen.Id("first"), jen.Id("end")).Int()).Block(
+		jen.Id("k").Op(":=").Int().Call(jen.Id("s")).Op("*").Id("numEvents").Op("+").Int().Call(jen.Id("ev")),
+		jen.Return(jen.Int().Call(jen.Id("transitionStart").Index(jen.Id("k"))), jen.Int().Call(jen.Id("transitionStart").Index(jen.Id("k").Op("+").Lit(1)))))
 
 	f.Comment("accepts reports whether the table has a transition for ev in s: for")
 	f.Comment("an event from the peer, whether it is expected; for a call from the")
 	f.Comment("application, whether it is allowed now.")
 	f.Func().Id("accepts").Params(jen.Id("s").Id("HandshakeState"), jen.Id("ev").Id("HandshakeEvent")).Bool().Block(
-		jen.Return(jen.Id("transitionTable").Index(jen.Int().Call(jen.Id("s")).Op("*").Id("numEvents").Op("+").Int().Call(jen.Id("ev"))).Dot("count").Op("!=").Lit(0)))
+		jen.List(jen.Id("first"), jen.Id("end")).Op(":=").Id("transitionsOf").Call(jen.Id("s"), jen.Id("ev")),
+		jen.Return(jen.Id("first").Op("!=").Id("end")))
 	var receives []jen.Code
 	for s := range sm.States {
 		r := false
@@ -210,12 +226,12 @@ func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 	f.Comment("guard holds, runs its actions and moves to its state. A pair the table")
 	f.Comment("does not list is a fatal unexpected_message (RFC 8446 §6.2).")
 	f.Func().Params(jen.Id("e").Op("*").Id("engine")).Id("dispatch").Params(jen.Id("ev").Id("HandshakeEvent")).Error().Block(
-		jen.Id("slot").Op(":=").Id("transitionTable").Index(jen.Int().Call(jen.Id("e").Dot("state")).Op("*").Id("numEvents").Op("+").Int().Call(jen.Id("ev"))),
-		jen.For(jen.Id("i").Op(":=").Int().Call(jen.Id("slot").Dot("first")), jen.Id("i").Op("<").Int().Call(jen.Id("slot").Dot("first")).Op("+").Int().Call(jen.Id("slot").Dot("count")), jen.Id("i").Op("++")).Block(
+		jen.List(jen.Id("first"), jen.Id("end")).Op(":=").Id("transitionsOf").Call(jen.Id("e").Dot("state"), jen.Id("ev")),
+		jen.For(jen.Id("i").Op(":=").Id("first"), jen.Id("i").Op("<").Id("end"), jen.Id("i").Op("++")).Block(
 			jen.Id("t").Op(":=").Op("&").Id("transitions").Index(jen.Id("i")),
 			jen.If(jen.Id("t").Dot("guard").Op("!=").Lit(0).Op("&&").Op("!").Id("guardFuncs").Index(jen.Id("t").Dot("guard")).Call(jen.Id("e"))).Block(jen.Continue()),
 			jen.Id("from").Op(":=").Id("e").Dot("state"),
-			jen.For(jen.Id("_").Op(",").Id("a").Op(":=").Range().Id("actionList").Index(jen.Id("t").Dot("actions").Op(":").Id("t").Dot("actions").Op("+").Id("t").Dot("nActions"))).Block(
+			jen.For(jen.Id("_").Op(",").Id("a").Op(":=").Range().Id("actionsOf").Call(jen.Id("i"))).Block(
 				jen.If(jen.Err().Op(":=").Id("actionFuncs").Index(jen.Id("a")).Call(jen.Id("e")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))),
 			jen.Id("e").Dot("state").Op("=").Id("t").Dot("next"),
 			jen.Id("e").Dot("traceTransition").Call(jen.Id("from"), jen.Id("ev"), jen.Id("t").Dot("next")),

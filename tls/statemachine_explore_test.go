@@ -184,9 +184,9 @@ var protectedSends = map[string]bool{
 // a ClientHello was sent, and before the client's first protected
 // record, whatever that carries. It reports the path's CCS after the
 // transition's actions, or an error.
-func checkCompatCCS(p rfcPhase, t *transition, ccs bool) (bool, error) {
+func checkCompatCCS(p rfcPhase, i int, ccs bool) (bool, error) {
 	keys := slices.Contains(p.hs, EventServerHello)
-	for _, a := range actionList[t.actions : t.actions+t.nActions] {
+	for _, a := range actionsOf(i) {
 		switch name := actionNames[a]; {
 		case name == "sendCompatCCS":
 			if len(p.hs) == 0 {
@@ -213,10 +213,10 @@ func TestStateMachineExhaustive(t *testing.T) {
 			return
 		}
 		for ev := HandshakeEvent(0); ev < numEvents; ev++ {
-			slot := transitionTable[int(s)*numEvents+int(ev)]
+			first, end := transitionsOf(s, ev)
 			rp, rfcOK := rfcOrder(p, ev)
 			history = append(history, ev)
-			if slot.count == 0 {
+			if first == end {
 				if rfcOK {
 					t.Errorf("%s: the RFC allows %v here, the table does not", seqString(history), ev)
 				}
@@ -229,7 +229,7 @@ func TestStateMachineExhaustive(t *testing.T) {
 				// a guarded transition is taken if the guard can hold, and
 				// the later ones see it failed.
 				gp := rp
-				for i := int(slot.first); i < int(slot.first+slot.count); i++ {
+				for i := first; i < end; i++ {
 					rp := gp
 					if g := transitions[i].guard; g != 0 {
 						meaning, ok := rfcGuards[guardNames[g]]
@@ -253,7 +253,7 @@ func TestStateMachineExhaustive(t *testing.T) {
 					if rp.closed != (next == StateClosed) && rfcOK {
 						t.Errorf("%s: table state %v, RFC closed=%v", seqString(history), next, rp.closed)
 					}
-					ccs, err := checkCompatCCS(p, &transitions[i], ccs)
+					ccs, err := checkCompatCCS(p, i, ccs)
 					if err != nil {
 						t.Errorf("%s: %v", seqString(history), err)
 					}
@@ -288,7 +288,7 @@ func TestStateMachineExhaustive(t *testing.T) {
 func TestStateMachineUnexpected(t *testing.T) {
 	for s := HandshakeState(0); s < numStates; s++ {
 		for ev := HandshakeEvent(0); ev < numEvents; ev++ {
-			if transitionTable[int(s)*numEvents+int(ev)].count != 0 {
+			if accepts(s, ev) {
 				continue
 			}
 			e := &engine{config: &Config{}, state: s}
@@ -317,8 +317,8 @@ func TestStateMachineNoDeadEnds(t *testing.T) {
 			cur := queue[0]
 			queue = queue[1:]
 			for ev := 0; ev < numEvents; ev++ {
-				slot := transitionTable[int(cur)*numEvents+ev]
-				for i := int(slot.first); i < int(slot.first+slot.count); i++ {
+				first, end := transitionsOf(cur, HandshakeEvent(ev))
+				for i := first; i < end; i++ {
 					if n := transitions[i].next; !seen[n] {
 						seen[n] = true
 						queue = append(queue, n)

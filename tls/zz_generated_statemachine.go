@@ -158,289 +158,256 @@ func init() {
 
 var actionNames = [31]string{"sendClientHello", "sendEarlyData", "processServerHello", "installHandshakeKeys", "processHelloRetryRequest", "sendCompatCCS", "processEncryptedExtensions", "processCertificateRequest", "processCertificate", "processCertificateVerify", "processFinished", "installServerTrafficKey", "sendEndOfEarlyData", "sendFinished", "installClientTrafficKey", "sendClientCertificate", "dropChangeCipherSpec", "deliverApplicationData", "processNewSessionTicket", "processKeyUpdate", "sealApplicationData", "sendKeyUpdate", "processCloseNotify", "sendCloseNotify", "sendUserCanceled", "processCloseNotifyInHandshake", "processUserCanceled", "closeBeforeStart", "processAlert", "sendErrorAlert", "abort"}
 
-// transition is one line of spec/client.sm: the actions are
-// actionList[actions : actions+nActions].
+// transition is one line of spec/client.sm. Its actions are
+// actionList[actionStart[i]:actionStart[i+1]] for transitions[i] (actionsOf).
 type transition struct {
-	guard    uint8
-	next     HandshakeState
-	actions  uint8
-	nActions uint8
+	guard uint8
+	next  HandshakeState
 }
 
 var transitions = [...]transition{
 	// spec/client.sm:126: START alert
-	{0, StateClosed, 0, 1},
+	{0, StateClosed},
 	// spec/client.sm:66: START start
-	{0, StateWaitSH, 1, 2},
+	{0, StateWaitSH},
 	// spec/client.sm:120: START close
-	{0, StateClosed, 3, 1},
+	{0, StateClosed},
 	// spec/client.sm:127: START error
-	{4, StateClosed, 4, 1},
+	{4, StateClosed},
 	// spec/client.sm:129: START error
-	{0, StateClosed, 5, 1},
+	{0, StateClosed},
 	// spec/client.sm:67: WAIT_SH server_hello
-	{0, StateWaitEE, 6, 2},
+	{0, StateWaitEE},
 	// spec/client.sm:68: WAIT_SH hello_retry_request
-	{0, StateWaitSHAfterHRR, 8, 3},
+	{0, StateWaitSHAfterHRR},
 	// spec/client.sm:87: WAIT_SH change_cipher_spec
-	{0, StateWaitSH, 11, 1},
+	{0, StateWaitSH},
 	// spec/client.sm:114: WAIT_SH close_notify
-	{0, StateClosed, 12, 1},
+	{0, StateClosed},
 	// spec/client.sm:119: WAIT_SH user_canceled
-	{0, StateWaitSH, 13, 1},
+	{0, StateWaitSH},
 	// spec/client.sm:126: WAIT_SH alert
-	{0, StateClosed, 14, 1},
+	{0, StateClosed},
 	// spec/client.sm:112: WAIT_SH close
-	{0, StateClosed, 15, 2},
+	{0, StateClosed},
 	// spec/client.sm:127: WAIT_SH error
-	{4, StateClosed, 17, 1},
+	{4, StateClosed},
 	// spec/client.sm:129: WAIT_SH error
-	{0, StateClosed, 18, 1},
+	{0, StateClosed},
 	// spec/client.sm:69: WAIT_SH_AFTER_HRR server_hello
-	{0, StateWaitEE, 19, 2},
+	{0, StateWaitEE},
 	// spec/client.sm:87: WAIT_SH_AFTER_HRR change_cipher_spec
-	{0, StateWaitSHAfterHRR, 21, 1},
+	{0, StateWaitSHAfterHRR},
 	// spec/client.sm:114: WAIT_SH_AFTER_HRR close_notify
-	{0, StateClosed, 22, 1},
+	{0, StateClosed},
 	// spec/client.sm:119: WAIT_SH_AFTER_HRR user_canceled
-	{0, StateWaitSHAfterHRR, 23, 1},
+	{0, StateWaitSHAfterHRR},
 	// spec/client.sm:126: WAIT_SH_AFTER_HRR alert
-	{0, StateClosed, 24, 1},
+	{0, StateClosed},
 	// spec/client.sm:112: WAIT_SH_AFTER_HRR close
-	{0, StateClosed, 25, 2},
+	{0, StateClosed},
 	// spec/client.sm:127: WAIT_SH_AFTER_HRR error
-	{4, StateClosed, 27, 1},
+	{4, StateClosed},
 	// spec/client.sm:129: WAIT_SH_AFTER_HRR error
-	{0, StateClosed, 28, 1},
+	{0, StateClosed},
 	// spec/client.sm:70: WAIT_EE encrypted_extensions
-	{1, StateWaitFinished, 29, 1},
+	{1, StateWaitFinished},
 	// spec/client.sm:71: WAIT_EE encrypted_extensions
-	{0, StateWaitCertCR, 30, 1},
+	{0, StateWaitCertCR},
 	// spec/client.sm:87: WAIT_EE change_cipher_spec
-	{0, StateWaitEE, 31, 1},
+	{0, StateWaitEE},
 	// spec/client.sm:114: WAIT_EE close_notify
-	{0, StateClosed, 32, 1},
+	{0, StateClosed},
 	// spec/client.sm:119: WAIT_EE user_canceled
-	{0, StateWaitEE, 33, 1},
+	{0, StateWaitEE},
 	// spec/client.sm:126: WAIT_EE alert
-	{0, StateClosed, 34, 1},
+	{0, StateClosed},
 	// spec/client.sm:113: WAIT_EE close
-	{0, StateClosed, 35, 3},
+	{0, StateClosed},
 	// spec/client.sm:128: WAIT_EE error
-	{4, StateClosed, 38, 2},
+	{4, StateClosed},
 	// spec/client.sm:129: WAIT_EE error
-	{0, StateClosed, 40, 1},
+	{0, StateClosed},
 	// spec/client.sm:72: WAIT_CERT_CR certificate_request
-	{0, StateWaitCert, 41, 1},
+	{0, StateWaitCert},
 	// spec/client.sm:73: WAIT_CERT_CR certificate
-	{0, StateWaitCV, 42, 1},
+	{0, StateWaitCV},
 	// spec/client.sm:87: WAIT_CERT_CR change_cipher_spec
-	{0, StateWaitCertCR, 43, 1},
+	{0, StateWaitCertCR},
 	// spec/client.sm:114: WAIT_CERT_CR close_notify
-	{0, StateClosed, 44, 1},
+	{0, StateClosed},
 	// spec/client.sm:119: WAIT_CERT_CR user_canceled
-	{0, StateWaitCertCR, 45, 1},
+	{0, StateWaitCertCR},
 	// spec/client.sm:126: WAIT_CERT_CR alert
-	{0, StateClosed, 46, 1},
+	{0, StateClosed},
 	// spec/client.sm:113: WAIT_CERT_CR close
-	{0, StateClosed, 47, 3},
+	{0, StateClosed},
 	// spec/client.sm:128: WAIT_CERT_CR error
-	{4, StateClosed, 50, 2},
+	{4, StateClosed},
 	// spec/client.sm:129: WAIT_CERT_CR error
-	{0, StateClosed, 52, 1},
+	{0, StateClosed},
 	// spec/client.sm:74: WAIT_CERT certificate
-	{0, StateWaitCV, 53, 1},
+	{0, StateWaitCV},
 	// spec/client.sm:87: WAIT_CERT change_cipher_spec
-	{0, StateWaitCert, 54, 1},
+	{0, StateWaitCert},
 	// spec/client.sm:114: WAIT_CERT close_notify
-	{0, StateClosed, 55, 1},
+	{0, StateClosed},
 	// spec/client.sm:119: WAIT_CERT user_canceled
-	{0, StateWaitCert, 56, 1},
+	{0, StateWaitCert},
 	// spec/client.sm:126: WAIT_CERT alert
-	{0, StateClosed, 57, 1},
+	{0, StateClosed},
 	// spec/client.sm:113: WAIT_CERT close
-	{0, StateClosed, 58, 3},
+	{0, StateClosed},
 	// spec/client.sm:128: WAIT_CERT error
-	{4, StateClosed, 61, 2},
+	{4, StateClosed},
 	// spec/client.sm:129: WAIT_CERT error
-	{0, StateClosed, 63, 1},
+	{0, StateClosed},
 	// spec/client.sm:75: WAIT_CV certificate_verify
-	{0, StateWaitFinished, 64, 1},
+	{0, StateWaitFinished},
 	// spec/client.sm:87: WAIT_CV change_cipher_spec
-	{0, StateWaitCV, 65, 1},
+	{0, StateWaitCV},
 	// spec/client.sm:114: WAIT_CV close_notify
-	{0, StateClosed, 66, 1},
+	{0, StateClosed},
 	// spec/client.sm:119: WAIT_CV user_canceled
-	{0, StateWaitCV, 67, 1},
+	{0, StateWaitCV},
 	// spec/client.sm:126: WAIT_CV alert
-	{0, StateClosed, 68, 1},
+	{0, StateClosed},
 	// spec/client.sm:113: WAIT_CV close
-	{0, StateClosed, 69, 3},
+	{0, StateClosed},
 	// spec/client.sm:128: WAIT_CV error
-	{4, StateClosed, 72, 2},
+	{4, StateClosed},
 	// spec/client.sm:129: WAIT_CV error
-	{0, StateClosed, 74, 1},
+	{0, StateClosed},
 	// spec/client.sm:81: WAIT_FINISHED finished
-	{2, StateConnected, 75, 6},
+	{2, StateConnected},
 	// spec/client.sm:82: WAIT_FINISHED finished
-	{3, StateConnected, 81, 6},
+	{3, StateConnected},
 	// spec/client.sm:83: WAIT_FINISHED finished
-	{0, StateConnected, 87, 5},
+	{0, StateConnected},
 	// spec/client.sm:87: WAIT_FINISHED change_cipher_spec
-	{0, StateWaitFinished, 92, 1},
+	{0, StateWaitFinished},
 	// spec/client.sm:114: WAIT_FINISHED close_notify
-	{0, StateClosed, 93, 1},
+	{0, StateClosed},
 	// spec/client.sm:119: WAIT_FINISHED user_canceled
-	{0, StateWaitFinished, 94, 1},
+	{0, StateWaitFinished},
 	// spec/client.sm:126: WAIT_FINISHED alert
-	{0, StateClosed, 95, 1},
+	{0, StateClosed},
 	// spec/client.sm:113: WAIT_FINISHED close
-	{0, StateClosed, 96, 3},
+	{0, StateClosed},
 	// spec/client.sm:128: WAIT_FINISHED error
-	{4, StateClosed, 99, 2},
+	{4, StateClosed},
 	// spec/client.sm:129: WAIT_FINISHED error
-	{0, StateClosed, 101, 1},
+	{0, StateClosed},
 	// spec/client.sm:92: CONNECTED new_session_ticket
-	{0, StateConnected, 102, 1},
+	{0, StateConnected},
 	// spec/client.sm:93: CONNECTED key_update
-	{0, StateConnected, 103, 1},
+	{0, StateConnected},
 	// spec/client.sm:91: CONNECTED application_data
-	{0, StateConnected, 104, 1},
+	{0, StateConnected},
 	// spec/client.sm:101: CONNECTED close_notify
-	{0, StatePeerClosed, 105, 1},
+	{0, StatePeerClosed},
 	// spec/client.sm:119: CONNECTED user_canceled
-	{0, StateConnected, 106, 1},
+	{0, StateConnected},
 	// spec/client.sm:126: CONNECTED alert
-	{0, StateClosed, 107, 1},
+	{0, StateClosed},
 	// spec/client.sm:94: CONNECTED write
-	{0, StateConnected, 108, 1},
+	{0, StateConnected},
 	// spec/client.sm:95: CONNECTED send_key_update
-	{0, StateConnected, 109, 1},
+	{0, StateConnected},
 	// spec/client.sm:102: CONNECTED close
-	{0, StateLocalClosed, 110, 1},
+	{0, StateLocalClosed},
 	// spec/client.sm:127: CONNECTED error
-	{4, StateClosed, 111, 1},
+	{4, StateClosed},
 	// spec/client.sm:129: CONNECTED error
-	{0, StateClosed, 112, 1},
+	{0, StateClosed},
 	// spec/client.sm:94: PEER_CLOSED write
-	{0, StatePeerClosed, 113, 1},
+	{0, StatePeerClosed},
 	// spec/client.sm:95: PEER_CLOSED send_key_update
-	{0, StatePeerClosed, 114, 1},
+	{0, StatePeerClosed},
 	// spec/client.sm:103: PEER_CLOSED close
-	{0, StateClosed, 115, 1},
+	{0, StateClosed},
 	// spec/client.sm:127: PEER_CLOSED error
-	{4, StateClosed, 116, 1},
+	{4, StateClosed},
 	// spec/client.sm:129: PEER_CLOSED error
-	{0, StateClosed, 117, 1},
+	{0, StateClosed},
 	// spec/client.sm:105: LOCAL_CLOSED new_session_ticket
-	{0, StateLocalClosed, 118, 1},
+	{0, StateLocalClosed},
 	// spec/client.sm:106: LOCAL_CLOSED key_update
-	{0, StateLocalClosed, 119, 1},
+	{0, StateLocalClosed},
 	// spec/client.sm:104: LOCAL_CLOSED application_data
-	{0, StateLocalClosed, 120, 1},
+	{0, StateLocalClosed},
 	// spec/client.sm:107: LOCAL_CLOSED close_notify
-	{0, StateClosed, 121, 1},
+	{0, StateClosed},
 	// spec/client.sm:119: LOCAL_CLOSED user_canceled
-	{0, StateLocalClosed, 122, 1},
+	{0, StateLocalClosed},
 	// spec/client.sm:126: LOCAL_CLOSED alert
-	{0, StateClosed, 123, 1},
+	{0, StateClosed},
 	// spec/client.sm:129: LOCAL_CLOSED error
-	{0, StateClosed, 124, 1},
+	{0, StateClosed},
 }
 var actionList = [...]uint8{28, 0, 1, 27, 29, 30, 2, 3, 4, 5, 0, 16, 25, 26, 28, 24, 23, 29, 30, 2, 3, 16, 25, 26, 28, 24, 23, 29, 30, 6, 6, 16, 25, 26, 28, 5, 24, 23, 5, 29, 30, 7, 8, 16, 25, 26, 28, 5, 24, 23, 5, 29, 30, 8, 16, 25, 26, 28, 5, 24, 23, 5, 29, 30, 9, 16, 25, 26, 28, 5, 24, 23, 5, 29, 30, 10, 11, 5, 12, 13, 14, 10, 11, 5, 15, 13, 14, 10, 11, 5, 13, 14, 16, 25, 26, 28, 5, 24, 23, 5, 29, 30, 18, 19, 17, 22, 26, 28, 20, 21, 23, 29, 30, 20, 21, 23, 29, 30, 18, 19, 17, 22, 26, 28, 30}
 
-// transitionSlot is where the transitions of one (state, event) pair sit.
-type transitionSlot struct {
-	first uint8
-	count uint8
+// actionStart is where the actions of each transition start in actionList,
+// and where the last one's end.
+var actionStart = [len(transitions) + 1]uint8{
+	0, 1, 3, 4, 5, 6, 8, 11, 12, 13, 14, 15, 17, 18, 19, 21,
+	22, 23, 24, 25, 27, 28, 29, 30, 31, 32, 33, 34, 35, 38, 40, 41,
+	42, 43, 44, 45, 46, 47, 50, 52, 53, 54, 55, 56, 57, 58, 61, 63,
+	64, 65, 66, 67, 68, 69, 72, 74, 75, 81, 87, 92, 93, 94, 95, 96,
+	99, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115,
+	116, 117, 118, 119, 120, 121, 122, 123, 124, 125,
 }
 
-// transitionTable is the flat [state*numEvents+event] table. An empty
-// slot is an event the state does not expect.
-var transitionTable = [numStates * numEvents]transitionSlot{
-	int(StateConnected)*numEvents + int(EventAlert):                 {71, 1},
-	int(StateConnected)*numEvents + int(EventApplicationData):       {68, 1},
-	int(StateConnected)*numEvents + int(EventClose):                 {74, 1},
-	int(StateConnected)*numEvents + int(EventCloseNotify):           {69, 1},
-	int(StateConnected)*numEvents + int(EventError):                 {75, 2},
-	int(StateConnected)*numEvents + int(EventKeyUpdate):             {67, 1},
-	int(StateConnected)*numEvents + int(EventNewSessionTicket):      {66, 1},
-	int(StateConnected)*numEvents + int(EventSendKeyUpdate):         {73, 1},
-	int(StateConnected)*numEvents + int(EventUserCanceled):          {70, 1},
-	int(StateConnected)*numEvents + int(EventWrite):                 {72, 1},
-	int(StateLocalClosed)*numEvents + int(EventAlert):               {87, 1},
-	int(StateLocalClosed)*numEvents + int(EventApplicationData):     {84, 1},
-	int(StateLocalClosed)*numEvents + int(EventCloseNotify):         {85, 1},
-	int(StateLocalClosed)*numEvents + int(EventError):               {88, 1},
-	int(StateLocalClosed)*numEvents + int(EventKeyUpdate):           {83, 1},
-	int(StateLocalClosed)*numEvents + int(EventNewSessionTicket):    {82, 1},
-	int(StateLocalClosed)*numEvents + int(EventUserCanceled):        {86, 1},
-	int(StatePeerClosed)*numEvents + int(EventClose):                {79, 1},
-	int(StatePeerClosed)*numEvents + int(EventError):                {80, 2},
-	int(StatePeerClosed)*numEvents + int(EventSendKeyUpdate):        {78, 1},
-	int(StatePeerClosed)*numEvents + int(EventWrite):                {77, 1},
-	int(StateStart)*numEvents + int(EventAlert):                     {0, 1},
-	int(StateStart)*numEvents + int(EventClose):                     {2, 1},
-	int(StateStart)*numEvents + int(EventError):                     {3, 2},
-	int(StateStart)*numEvents + int(EventStart):                     {1, 1},
-	int(StateWaitCV)*numEvents + int(EventAlert):                    {52, 1},
-	int(StateWaitCV)*numEvents + int(EventCertificateVerify):        {48, 1},
-	int(StateWaitCV)*numEvents + int(EventChangeCipherSpec):         {49, 1},
-	int(StateWaitCV)*numEvents + int(EventClose):                    {53, 1},
-	int(StateWaitCV)*numEvents + int(EventCloseNotify):              {50, 1},
-	int(StateWaitCV)*numEvents + int(EventError):                    {54, 2},
-	int(StateWaitCV)*numEvents + int(EventUserCanceled):             {51, 1},
-	int(StateWaitCert)*numEvents + int(EventAlert):                  {44, 1},
-	int(StateWaitCert)*numEvents + int(EventCertificate):            {40, 1},
-	int(StateWaitCert)*numEvents + int(EventChangeCipherSpec):       {41, 1},
-	int(StateWaitCert)*numEvents + int(EventClose):                  {45, 1},
-	int(StateWaitCert)*numEvents + int(EventCloseNotify):            {42, 1},
-	int(StateWaitCert)*numEvents + int(EventError):                  {46, 2},
-	int(StateWaitCert)*numEvents + int(EventUserCanceled):           {43, 1},
-	int(StateWaitCertCR)*numEvents + int(EventAlert):                {36, 1},
-	int(StateWaitCertCR)*numEvents + int(EventCertificate):          {32, 1},
-	int(StateWaitCertCR)*numEvents + int(EventCertificateRequest):   {31, 1},
-	int(StateWaitCertCR)*numEvents + int(EventChangeCipherSpec):     {33, 1},
-	int(StateWaitCertCR)*numEvents + int(EventClose):                {37, 1},
-	int(StateWaitCertCR)*numEvents + int(EventCloseNotify):          {34, 1},
-	int(StateWaitCertCR)*numEvents + int(EventError):                {38, 2},
-	int(StateWaitCertCR)*numEvents + int(EventUserCanceled):         {35, 1},
-	int(StateWaitEE)*numEvents + int(EventAlert):                    {27, 1},
-	int(StateWaitEE)*numEvents + int(EventChangeCipherSpec):         {24, 1},
-	int(StateWaitEE)*numEvents + int(EventClose):                    {28, 1},
-	int(StateWaitEE)*numEvents + int(EventCloseNotify):              {25, 1},
-	int(StateWaitEE)*numEvents + int(EventEncryptedExtensions):      {22, 2},
-	int(StateWaitEE)*numEvents + int(EventError):                    {29, 2},
-	int(StateWaitEE)*numEvents + int(EventUserCanceled):             {26, 1},
-	int(StateWaitFinished)*numEvents + int(EventAlert):              {62, 1},
-	int(StateWaitFinished)*numEvents + int(EventChangeCipherSpec):   {59, 1},
-	int(StateWaitFinished)*numEvents + int(EventClose):              {63, 1},
-	int(StateWaitFinished)*numEvents + int(EventCloseNotify):        {60, 1},
-	int(StateWaitFinished)*numEvents + int(EventError):              {64, 2},
-	int(StateWaitFinished)*numEvents + int(EventFinished):           {56, 3},
-	int(StateWaitFinished)*numEvents + int(EventUserCanceled):       {61, 1},
-	int(StateWaitSH)*numEvents + int(EventAlert):                    {10, 1},
-	int(StateWaitSH)*numEvents + int(EventChangeCipherSpec):         {7, 1},
-	int(StateWaitSH)*numEvents + int(EventClose):                    {11, 1},
-	int(StateWaitSH)*numEvents + int(EventCloseNotify):              {8, 1},
-	int(StateWaitSH)*numEvents + int(EventError):                    {12, 2},
-	int(StateWaitSH)*numEvents + int(EventHelloRetryRequest):        {6, 1},
-	int(StateWaitSH)*numEvents + int(EventServerHello):              {5, 1},
-	int(StateWaitSH)*numEvents + int(EventUserCanceled):             {9, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventAlert):            {18, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventChangeCipherSpec): {15, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventClose):            {19, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventCloseNotify):      {16, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventError):            {20, 2},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventServerHello):      {14, 1},
-	int(StateWaitSHAfterHRR)*numEvents + int(EventUserCanceled):     {17, 1},
+// actionsOf is the actions of transitions[i].
+func actionsOf(i int) []uint8 {
+	return actionList[actionStart[i]:actionStart[i+1]]
+}
+
+// transitionStart is the flat [state*numEvents+event] table: the
+// transitions of a pair are transitions[transitionStart[k]:transitionStart[k+1]],
+// k = state*numEvents+event, as they are laid out by (state, event). An
+// empty slot is an event the state does not expect.
+var transitionStart = [numStates*numEvents + 1]uint8{
+	// START
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 2, 2, 3,
+	// WAIT_SH
+	5, 5, 6, 7, 7, 7, 7, 7, 7, 7, 7, 8, 8, 9, 10, 11, 11, 11, 11, 12,
+	// WAIT_SH_AFTER_HRR
+	14, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15, 16, 16, 17, 18, 19, 19, 19, 19, 20,
+	// WAIT_EE
+	22, 22, 22, 22, 24, 24, 24, 24, 24, 24, 24, 25, 25, 26, 27, 28, 28, 28, 28, 29,
+	// WAIT_CERT_CR
+	31, 31, 31, 31, 31, 32, 33, 33, 33, 33, 33, 34, 34, 35, 36, 37, 37, 37, 37, 38,
+	// WAIT_CERT
+	40, 40, 40, 40, 40, 40, 41, 41, 41, 41, 41, 42, 42, 43, 44, 45, 45, 45, 45, 46,
+	// WAIT_CV
+	48, 48, 48, 48, 48, 48, 48, 49, 49, 49, 49, 50, 50, 51, 52, 53, 53, 53, 53, 54,
+	// WAIT_FINISHED
+	56, 56, 56, 56, 56, 56, 56, 56, 59, 59, 59, 60, 60, 61, 62, 63, 63, 63, 63, 64,
+	// CONNECTED
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 67, 68, 68, 69, 70, 71, 72, 72, 73, 74, 75,
+	// PEER_CLOSED
+	77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 78, 79, 80,
+	// LOCAL_CLOSED
+	82, 82, 82, 82, 82, 82, 82, 82, 82, 83, 84, 84, 85, 86, 87, 88, 88, 88, 88, 88,
+	// CLOSED
+	89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+	// the end of the last
+	89,
+}
+
+// transitionsOf is the transitions of ev in s: transitions[first:end].
+func transitionsOf(s HandshakeState, ev HandshakeEvent) (first, end int) {
+	k := int(s)*numEvents + int(ev)
+	return int(transitionStart[k]), int(transitionStart[k+1])
 }
 
 // accepts reports whether the table has a transition for ev in s: for
 // an event from the peer, whether it is expected; for a call from the
 // application, whether it is allowed now.
 func accepts(s HandshakeState, ev HandshakeEvent) bool {
-	return transitionTable[int(s)*numEvents+int(ev)].count != 0
+	first, end := transitionsOf(s, ev)
+	return first != end
 }
 
 // stateReceives marks the states with a transition for some event from
@@ -451,14 +418,14 @@ var stateReceives = [numStates]bool{true, true, true, true, true, true, true, tr
 // guard holds, runs its actions and moves to its state. A pair the table
 // does not list is a fatal unexpected_message (RFC 8446 §6.2).
 func (e *engine) dispatch(ev HandshakeEvent) error {
-	slot := transitionTable[int(e.state)*numEvents+int(ev)]
-	for i := int(slot.first); i < int(slot.first)+int(slot.count); i++ {
+	first, end := transitionsOf(e.state, ev)
+	for i := first; i < end; i++ {
 		t := &transitions[i]
 		if t.guard != 0 && !guardFuncs[t.guard](e) {
 			continue
 		}
 		from := e.state
-		for _, a := range actionList[t.actions : t.actions+t.nActions] {
+		for _, a := range actionsOf(i) {
 			if err := actionFuncs[a](e); err != nil {
 				return err
 			}
