@@ -108,9 +108,8 @@ func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 	)
 	f.Var().Id("eventKinds").Op("=").Index(jen.Id("numEvents")).Id("eventKind").Values(kinds...)
 
-	f.Comment("handshakeEvents maps a received HandshakeType to its event. The")
-	f.Comment("events that share a type (a HelloRetryRequest is a ServerHello) are")
-	f.Comment("told apart by hand, before dispatch.")
+	f.Comment("handshakeEvents maps a received HandshakeType, up to the largest one")
+	f.Comment("the client receives, to its event; handshakeEvent reads it.")
 	dict := jen.Dict{}
 	seen := map[string]bool{}
 	for _, e := range sm.Events {
@@ -120,7 +119,14 @@ func EmitMachine(sm *SM, pkg, wirePkg, wireImport string) *jen.File {
 		seen[e.Handshake.Name] = true
 		dict[w(enumConstName(sm.HandshakeType, e.Handshake.Name))] = jen.Id(eventConst(e.Name))
 	}
-	f.Var().Id("handshakeEvents").Op("=").Index(jen.Lit(256)).Id("HandshakeEvent").Values(dict)
+	f.Var().Id("handshakeEvents").Op("=").Index(jen.Op("...")).Id("HandshakeEvent").Values(dict)
+	f.Comment("handshakeEvent is the event of a received message of type t:")
+	f.Comment("EventOtherHandshake for a type the client never receives. The events")
+	f.Comment("that share a type (a HelloRetryRequest is a ServerHello) are told")
+	f.Comment("apart by hand, before dispatch.")
+	f.Func().Id("handshakeEvent").Params(jen.Id("t").Add(w(sm.HandshakeType.Name))).Id("HandshakeEvent").Block(
+		jen.If(jen.Int().Call(jen.Id("t")).Op("<").Len(jen.Id("handshakeEvents"))).Block(jen.Return(jen.Id("handshakeEvents").Index(jen.Id("t")))),
+		jen.Return(jen.Id("EventOtherHandshake")))
 
 	// Guards and actions.
 	guards := []jen.Code{jen.Nil()}

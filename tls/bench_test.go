@@ -713,6 +713,13 @@ func TestKeyUpdateAllocs(t *testing.T) {
 			}
 		})
 		t.Logf("%v, caller-owned buffers %v: a key change each way: %v allocations", tls.CipherSuiteName(tc.suite), tc.fixed, n)
+		if raceEnabled && !tc.fixed {
+			// Client's buffers come from sync.Pools, which the race
+			// detector makes drop some of what is put back: a key change
+			// each way then sometimes makes its read and write buffers
+			// anew. Without -race the bound is exact.
+			tc.want += 2
+		}
 		if n > tc.want {
 			t.Errorf("%v, caller-owned buffers %v: a key change each way allocates %v times, want at most %v", tls.CipherSuiteName(tc.suite), tc.fixed, n, tc.want)
 		}

@@ -712,7 +712,7 @@ func (e *engine) handleMessage(msg []byte) error {
 		return err // cannot happen: msg was cut at the length of its header
 	}
 	e.trace(TraceEvent{Kind: TraceHandshakeIn, HandshakeType: uint8(m.MsgType), Length: len(msg), Data: msg})
-	ev := handshakeEvents[m.MsgType]
+	ev := handshakeEvent(m.MsgType)
 	// §4.1.3: a ServerHello with this random is a HelloRetryRequest.
 	if isHelloRetryRequest(msg) {
 		ev = EventHelloRetryRequest

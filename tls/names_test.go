@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tabletls/tabletls/gen"
+	"github.com/tabletls/tabletls/internal/wire"
 )
 
 // TestNamesMatchSpec checks the String of the state machine's states and
@@ -82,4 +83,35 @@ func TestNamesAllocate(t *testing.T) {
 		}
 	}
 	_ = sink
+}
+
+// TestHandshakeEventOfEveryType checks handshakeEvent for all 256
+// HandshakeTypes against the spec: a type of a received message gives the
+// first event the spec names for it, any other EventOtherHandshake.
+func TestHandshakeEventOfEveryType(t *testing.T) {
+	m, err := gen.Load("../spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint8]HandshakeEvent{}
+	for i, e := range m.Machine.Events {
+		if e.Handshake == nil {
+			continue
+		}
+		if _, ok := want[uint8(e.Handshake.Value)]; !ok {
+			want[uint8(e.Handshake.Value)] = HandshakeEvent(i + 1)
+		}
+	}
+	if len(want) < 8 {
+		t.Fatalf("the spec gives only %d received handshake types", len(want))
+	}
+	for typ := range 256 {
+		w, ok := want[uint8(typ)]
+		if !ok {
+			w = EventOtherHandshake
+		}
+		if got := handshakeEvent(wire.HandshakeType(typ)); got != w {
+			t.Errorf("handshakeEvent(%d) = %v, want %v", typ, got, w)
+		}
+	}
 }

@@ -133,10 +133,9 @@ const (
 
 var eventKinds = [numEvents]eventKind{eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventHandshake, eventRecord, eventRecord, eventRecord, eventRecord, eventRecord, eventLocal, eventLocal, eventLocal, eventLocal, eventLocal}
 
-// handshakeEvents maps a received HandshakeType to its event. The
-// events that share a type (a HelloRetryRequest is a ServerHello) are
-// told apart by hand, before dispatch.
-var handshakeEvents = [256]HandshakeEvent{
+// handshakeEvents maps a received HandshakeType, up to the largest one
+// the client receives, to its event; handshakeEvent reads it.
+var handshakeEvents = [...]HandshakeEvent{
 	wire.HandshakeTypeCertificate:         EventCertificate,
 	wire.HandshakeTypeCertificateRequest:  EventCertificateRequest,
 	wire.HandshakeTypeCertificateVerify:   EventCertificateVerify,
@@ -145,6 +144,17 @@ var handshakeEvents = [256]HandshakeEvent{
 	wire.HandshakeTypeKeyUpdate:           EventKeyUpdate,
 	wire.HandshakeTypeNewSessionTicket:    EventNewSessionTicket,
 	wire.HandshakeTypeServerHello:         EventServerHello,
+}
+
+// handshakeEvent is the event of a received message of type t:
+// EventOtherHandshake for a type the client never receives. The events
+// that share a type (a HelloRetryRequest is a ServerHello) are told
+// apart by hand, before dispatch.
+func handshakeEvent(t wire.HandshakeType) HandshakeEvent {
+	if int(t) < len(handshakeEvents) {
+		return handshakeEvents[t]
+	}
+	return EventOtherHandshake
 }
 
 // guardFuncs[i] is guard i; 0 means no guard.
