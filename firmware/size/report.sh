@@ -80,7 +80,7 @@ least() {
 	echo "$hi"
 }
 
-printf '\n%-12s %9s %14s %10s %10s %11s %8s  %s\n' program flash text+data static-RAM least-RAM heap-total mallocs result
+printf '\n%-12s %9s %14s %10s %10s %10s %11s %8s  %s\n' program flash text+data static-RAM least-RAM heap+stack heap-total mallocs result
 for p in ${PROGS:-primitives pinned pinned512 full}; do
 	build "$p"
 	read -r code data bss _ flash ram <<<"$(tail -1 "$work/$p.size")"
@@ -88,15 +88,17 @@ for p in ${PROGS:-primitives pinned pinned512 full}; do
 	result=$(printf '%s\n' "$out" | head -1)
 	total=$(printf '%s\n' "$out" | sed -n 's/.*heap-total \([0-9]*\).*/\1/p')
 	mallocs=$(printf '%s\n' "$out" | sed -n 's/.*mallocs \([0-9]*\).*/\1/p')
-	need=-
+	need=- heap=-
 	[ "$result" = "$p ok" ] && need=$(least "$p" "$ram")
-	printf '%-12s %9s %14s %10s %10s %11s %8s  %s\n' "$p" "$flash" "$code+$data" "$ram" "$need" "${total:--}" "${mallocs:--}" "$result"
+	[ "$need" != - ] && heap=$((need - ram))
+	printf '%-12s %9s %14s %10s %10s %10s %11s %8s  %s\n' "$p" "$flash" "$code+$data" "$ram" "$need" "$heap" "${total:--}" "${mallocs:--}" "$result"
 	rm -rf "$(cat "$work/$p.work")"
 done
 echo
 echo "flash = text + data (data is copied to RAM at boot); static RAM = data + bss, with the programs' buffers and"
 echo "a $STACK-octet system stack; least RAM = the least RAM (to 256 octets) the program runs in under QEMU, found by"
 echo "relinking it for smaller RAM: static RAM, the heap with main's $GSTACK-octet goroutine stack, and what the GC needs;"
+echo "heap+stack = least RAM - static RAM: the heap at its worst moment with main's goroutine stack;"
 echo "heap-total, mallocs = all it allocated (one handshake and a request/response)."
 
 echo
