@@ -1,6 +1,7 @@
 package size_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tabletls/tabletls/firmware/tinygo"
 )
@@ -82,13 +84,7 @@ const flashBudget = 64 << 10
 // tests it needs TinyGo: without it, it says so and skips, unless
 // TABLETLS_REQUIRE_FIRMWARE=1 (.ci/run), which makes that a failure.
 func TestFlashBudget(t *testing.T) {
-	tc, err := tinygo.Find()
-	if err != nil {
-		if os.Getenv("TABLETLS_REQUIRE_FIRMWARE") == "1" {
-			t.Fatalf("the flash budget needs TinyGo: %v", err)
-		}
-		t.Skipf("FIRMWARE TESTS NOT RUN: %v", err)
-	}
+	tc := toolchain(t)
 	cm4, _ := tinygo.TargetByName("cortex-m4")
 	dir := t.TempDir()
 	flash := func(pkg string) int {
@@ -117,3 +113,77 @@ func TestFlashBudget(t *testing.T) {
 		}
 	}
 }
+
+// toolchain finds TinyGo (and, with qemu, qemu-system-arm) as the firmware
+// tests do: without them the test says so and skips, unless
+// TABLETLS_REQUIRE_FIRMWARE=1 (.ci/run), which makes that a failure.
+func toolchain(t *testing.T, tools ...string) *tinygo.Toolchain {
+	t.Helper()
+	tc, err := tinygo.Find()
+	for _, tool := range tools {
+		if _, lerr := exec.LookPath(tool); err == nil && lerr != nil {
+			err = lerr
+		}
+	}
+	if err != nil {
+		if os.Getenv("TABLETLS_REQUIRE_FIRMWARE") == "1" {
+			t.Fatalf("%s needs TinyGo and %v: %v", t.Name(), tools, err)
+		}
+		t.Skipf("FIRMWARE TESTS NOT RUN: %v", err)
+	}
+	return tc
+}
+
+// TestRAMBudget runs the pinned profiles under QEMU's Cortex-M4 in a fixed
+// RAM: the 16 KB-record program in issue 9's 64 KiB, the 512-octet one in
+// 35 KiB, where make firmware-size measured it at 33,280 octets with a
+// 1 KiB system stack (these builds have 2 KiB). Issue 9 asks 24 KiB of the
+// latter, under what the primitives alone need (26,368): this keeps it
+// from growing back. Like TestFlashBudget it needs TinyGo, and QEMU.
+func TestRAMBudget(t *testing.T) {
+	tc := toolchain(t, "qemu-system-arm")
+	cm4, _ := tinygo.TargetByName("cortex-m4")
+	dir := t.TempDir()
+	for _, p := range []struct {
+		pkg string
+		ram int
+	}{{"pinned", 64 << 10}, {"pinned512", 35 << 10}} {
+		elf := filepath.Join(dir, p.pkg+".elf")
+		if _, err := tc.Build(tinygo.Options{
+			Target: cm4, Package: "./firmware/size/" + p.pkg, Output: elf,
+			RAM: p.ram, Stack: 3 << 10, GC: "precise",
+		}); err != nil {
+			t.Fatal(err)
+		}
+		out := runQEMU(t, elf)
+		if !strings.HasPrefix(out, p.pkg+" ok\n") {
+			t.Errorf("%s in %d octets of RAM: %q, want %q first", p.pkg, p.ram, out, p.pkg+" ok")
+		}
+	}
+}
+
+// runQEMU runs a footprint program under QEMU's mps2-an386 and returns what
+// it printed. The runtime's println goes to lm3s6965's UART, which mps2
+// leaves unimplemented: QEMU's -d unimp log of those writes has it.
+func runQEMU(t *testing.T, elf string) string {
+	t.Helper()
+	log := elf + ".log"
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// The program ends in a semihosting exit whose code QEMU returns.
+	_ = exec.CommandContext(ctx, "qemu-system-arm", "-machine", "mps2-an386", "-cpu", "cortex-m4",
+		"-semihosting", "-nographic", "-d", "unimp", "-D", log, "-kernel", elf).Run()
+	raw, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, m := range uartWrite.FindAllSubmatch(raw, -1) {
+		if c, err := strconv.ParseUint(string(m[1]), 16, 8); err == nil && c != '\r' {
+			b.WriteByte(byte(c))
+		}
+	}
+	return b.String()
+}
+
+var uartWrite = regexp.MustCompile(`offset 0xc000, value 0x([0-9a-f]+)\)`)
