@@ -12,6 +12,7 @@ import (
 
 	"github.com/tabletls/tabletls/firmware/size/harness"
 	"github.com/tabletls/tabletls/firmware/size/profile"
+	"github.com/tabletls/tabletls/firmware/size/recorded"
 	"github.com/tabletls/tabletls/internal/testpeer"
 	"github.com/tabletls/tabletls/tls"
 	// As in the full program: its ClientHello lists everything.
@@ -120,9 +121,32 @@ func replay(pin string, mk profileFunc, server []byte, b tls.Buffers) error {
 	return profile.Run(harness.NewReplay(string(server)), cfg, b)
 }
 
+// TestCommittedRecordings replays the recordings the footprint programs
+// embed, with the gc toolchain: a change to what the client sends (its
+// ClientHello) makes them stale, and then the programs fail under QEMU
+// (TestRAMBudget, make firmware-size). `go test ./firmware/size -run
+// TestRecordings -update` records them anew.
+func TestCommittedRecordings(t *testing.T) {
+	for _, p := range []struct {
+		name   string
+		mk     profileFunc
+		server string
+		buf    func() tls.Buffers
+	}{
+		{"pinned", profile.Pinned, recorded.Pinned, buffers},
+		{"full", profile.Full, recorded.Full, buffers},
+		{"pinned512", profile.PinnedSmall, recorded.Pinned512, smallBuffers},
+	} {
+		if err := replay(recorded.Pin, p.mk, []byte(p.server), p.buf()); err != nil {
+			t.Errorf("recorded/%s.bin no longer replays (%v): record it anew with go test ./firmware/size -run TestRecordings -update", p.name, err)
+		}
+	}
+}
+
 // TestRecordings records both profiles against crypto/tls and replays the
 // recordings as the footprint programs do. With -update it writes them to
-// recorded/ (make firmware-size does, before it builds the programs).
+// recorded/ (make firmware-size does when TestCommittedRecordings fails,
+// before it builds the programs).
 func TestRecordings(t *testing.T) {
 	cert := testpeer.NewCA().Issue(testpeer.ECDSAP256)
 	pin, _ := tls.PinFromCertificate(cert.Chain[0])
