@@ -442,21 +442,8 @@ func TestUsageErrors(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	// A server that accepts and never answers.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
-	code, _, stderr := runCmd(t, "-connect", ln.Addr().String(), "-insecure", "-timeout", "100ms")
+	addr := testpeer.StartSilentServer(t)
+	code, _, stderr := runCmd(t, "-connect", addr, "-insecure", "-timeout", "100ms")
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}

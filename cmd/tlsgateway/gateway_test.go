@@ -385,21 +385,8 @@ func TestRefusedHandshake(t *testing.T) {
 	})
 	t.Run("handshake timeout", func(t *testing.T) {
 		// A TCP server that never answers the ClientHello.
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				defer c.Close()
-			}
-		}()
-		g := startGateway(t, "-listen", "127.0.0.1:0", "-connect", ln.Addr().String(), "-insecure", "-handshake-timeout", "300ms")
+		addr := testpeer.StartSilentServer(t)
+		g := startGateway(t, "-listen", "127.0.0.1:0", "-connect", addr, "-insecure", "-handshake-timeout", "300ms")
 		c := g.dial(t, 0)
 		start := time.Now()
 		expectClosed(t, c)
