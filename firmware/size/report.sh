@@ -20,7 +20,8 @@ PATH=$(GOTOOLCHAIN=go1.25.5 go env GOROOT)/bin:$PATH
 export PATH GOTOOLCHAIN=local
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# TinyGo's work directories (build keeps them for relinking) go too.
+trap 'cat "$work"/*.work 2>/dev/null | xargs -r rm -rf; rm -rf "$work"' EXIT
 LLD=$(command -v ld.lld-19 || command -v ld.lld || true)
 [ -n "$LLD" ] || { echo "firmware-size: ld.lld-19 is missing (.ci/install-tinygo installs lld-19)" >&2; exit 1; }
 qemu=$(command -v qemu-system-arm || true)
