@@ -130,19 +130,13 @@ func TestRFC8448Client(t *testing.T) {
 			}
 
 			// The secrets, as the key log shows them (NSS format).
-			random := hex.EncodeToString(ch1[6:38])
-			for label, name := range map[string]string{
+			checkKeyLog(t, keyLog.Bytes(), ch1[6:38], s, map[string]string{
 				"CLIENT_HANDSHAKE_TRAFFIC_SECRET": "client_handshake_traffic_secret",
 				"SERVER_HANDSHAKE_TRAFFIC_SECRET": "server_handshake_traffic_secret",
 				"CLIENT_TRAFFIC_SECRET_0":         "client_application_traffic_secret_0",
 				"SERVER_TRAFFIC_SECRET_0":         "server_application_traffic_secret_0",
 				"EXPORTER_SECRET":                 "exporter_master_secret",
-			} {
-				line := label + " " + random + " " + hex.EncodeToString(s.Value(name)) + "\n"
-				if !bytes.Contains(keyLog.Bytes(), []byte(line)) {
-					t.Errorf("key log lacks %s", line)
-				}
-			}
+			})
 			if s.Has("new_session_ticket") {
 				if len(tickets) != 1 || !bytes.Equal(tickets[0].PSK, s.Value("resumption_psk")) {
 					t.Fatalf("tickets %v: PSK is not the trace's resumption_psk", tickets)
@@ -168,5 +162,17 @@ func inputServerRecord(t *testing.T, x *Engine, i int, r rfc8448.Record) {
 			t.Fatalf("record %d: application data %x", i, got)
 		}
 		x.ApplicationDataAck(len(r.Payload()))
+	}
+}
+
+// checkKeyLog checks that keyLog has a line for each NSS label of secrets
+// with the ClientHello's random and the value of the section's secret.
+func checkKeyLog(t *testing.T, keyLog, random []byte, s *rfc8448.Section, secrets map[string]string) {
+	t.Helper()
+	for label, name := range secrets {
+		line := label + " " + hex.EncodeToString(random) + " " + hex.EncodeToString(s.Value(name)) + "\n"
+		if !bytes.Contains(keyLog, []byte(line)) {
+			t.Errorf("key log lacks %s", line)
+		}
 	}
 }

@@ -2,7 +2,6 @@ package tls
 
 import (
 	"bytes"
-	"encoding/hex"
 	"testing"
 	"time"
 
@@ -128,18 +127,12 @@ func TestRFC8448Resumed0RTT(t *testing.T) {
 	if !st.DidResume || st.PSKMode != PSKModeDHE || !st.EarlyDataAccepted || len(st.PeerCertificateChain) != 0 {
 		t.Fatalf("state %+v", st)
 	}
-	random := hex.EncodeToString(ch[6:38])
-	for label, name := range map[string]string{
+	checkKeyLog(t, keyLog.Bytes(), ch[6:38], s, map[string]string{
 		"CLIENT_EARLY_TRAFFIC_SECRET":     "client_early_traffic_secret",
 		"CLIENT_HANDSHAKE_TRAFFIC_SECRET": "client_handshake_traffic_secret",
 		"SERVER_HANDSHAKE_TRAFFIC_SECRET": "server_handshake_traffic_secret",
 		"CLIENT_TRAFFIC_SECRET_0":         "client_application_traffic_secret_0",
 		"SERVER_TRAFFIC_SECRET_0":         "server_application_traffic_secret_0",
 		"EXPORTER_SECRET":                 "exporter_master_secret",
-	} {
-		line := label + " " + random + " " + hex.EncodeToString(s.Value(name)) + "\n"
-		if !bytes.Contains(keyLog.Bytes(), []byte(line)) {
-			t.Errorf("key log lacks %s", line)
-		}
-	}
+	})
 }

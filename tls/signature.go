@@ -39,22 +39,12 @@ var supportedSignatureSchemes = []SignatureScheme{
 	PKCS1WithSHA512,
 }
 
-// certificateVerifyPreference is every scheme usable in a TLS 1.3
-// CertificateVerify. For our own key selectSignatureScheme follows the order
-// of Config.Crypto.Signatures (for RSA, SHA-256 first in DefaultCrypto, as
-// the most widely implemented).
-var certificateVerifyPreference = [...]SignatureScheme{
-	ECDSAWithP256AndSHA256,
-	ECDSAWithP384AndSHA384,
-	ECDSAWithP521AndSHA512,
-	Ed25519,
-	PSSWithSHA256,
-	PSSWithSHA384,
-	PSSWithSHA512,
-	pssPSSWithSHA256,
-	pssPSSWithSHA384,
-	pssPSSWithSHA512,
-}
+// numCertificateVerifySchemes is how many of supportedSignatureSchemes a
+// TLS 1.3 CertificateVerify may use (all but rsa_pkcs1_*): the most
+// selectSignatureScheme can choose among. For our own key it follows the
+// order of Config.Crypto.Signatures (for RSA, SHA-256 first in
+// DefaultCrypto, as the most widely implemented).
+const numCertificateVerifySchemes = 10
 
 // Signature algorithms usable in a TLS 1.3 CertificateVerify.
 const (
@@ -335,7 +325,7 @@ func (c *Crypto) selectSignatureScheme(pub crypto.PublicKey, allowed []Signature
 	if peerAccepted == nil {
 		return 0, false
 	}
-	var prefs [len(certificateVerifyPreference)]SignatureScheme
+	var prefs [numCertificateVerifySchemes]SignatureScheme
 	n := 0
 	add := func(v *SignatureVerifier) {
 		if _, _, ok := certificateVerifyParams(v.scheme); ok && n < len(prefs) && v.impl.Allows(pub) && !slices.Contains(prefs[:n], v.scheme) {

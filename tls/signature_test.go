@@ -295,10 +295,14 @@ func TestSupportedSignatureSchemes(t *testing.T) {
 			t.Errorf("%#04x: SHA-1 advertised", s)
 		}
 	}
-	for _, s := range certificateVerifyPreference {
-		if !seen[s] {
-			t.Errorf("%#04x preferred but not advertised", s)
+	cv := 0
+	for _, s := range supportedSignatureSchemes {
+		if _, _, ok := certificateVerifyParams(s); ok {
+			cv++
 		}
+	}
+	if cv != numCertificateVerifySchemes {
+		t.Errorf("%d advertised schemes are CertificateVerify schemes, numCertificateVerifySchemes = %d", cv, numCertificateVerifySchemes)
 	}
 }
 
